@@ -1,0 +1,22 @@
+"""The kinds of background job the app and the command line can start, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from engine.demo import demo_job
+from engine.jobs import JobFunction
+
+__all__ = ["JOB_KINDS", "job_function"]
+
+#: Read-only registry: job kind → function ``fn(ctx, **params)``.
+JOB_KINDS: Mapping[str, JobFunction] = MappingProxyType({"demo": demo_job})
+
+
+def job_function(kind: str) -> JobFunction:
+    """Look up the function of a job kind; ``ValueError`` naming the known kinds otherwise."""
+    try:
+        return JOB_KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown job kind {kind!r}; known kinds: {', '.join(sorted(JOB_KINDS))}") from None

@@ -1,0 +1,93 @@
+"""Long work as jobs recorded in the store: progress, cancellation, result or error.
+
+A job function has the signature ``fn(ctx: JobContext, **params) -> JSON result``. It reports
+progress through ``ctx.progress``, which raises :class:`JobCancelled` once a cancel was
+requested, so cancellation needs no extra code in the function. :func:`run_job` runs a job to
+its end wherever it is called: a thread of the web app, or the command line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.store import Store
+
+__all__ = ["JobCancelled", "JobContext", "JobFunction", "run_job"]
+
+
+class JobCancelled(Exception):
+    """Raised inside a job function when its cancellation was requested."""
+
+
+@dataclass
+class JobContext:
+    """Handle a running job uses to report progress.
+
+    Parameters
+    ----------
+    store : Store
+        Store that holds the job record.
+    job_id : str
+        Id of the job.
+    min_interval : float
+        Seconds between progress writes; calls in between only check for cancellation at
+        most as often (keeps the store quiet for fast loops). The final call always writes.
+    """
+
+    store: Store
+    job_id: str
+    min_interval: float = 0.1
+    _last_write: float = field(default=0.0, init=False)
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Record progress in [0, 1]; raises :class:`JobCancelled` if cancellation was requested."""
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._last_write < self.min_interval:
+            return
+        self._last_write = now
+        if self.store.cancel_requested(self.job_id):
+            raise JobCancelled()
+        self.store.update_job(self.job_id, fraction, message)
+
+    def cancelled(self) -> bool:
+        """True once cancellation was requested (for functions that stop by themselves)."""
+        return self.store.cancel_requested(self.job_id)
+
+
+JobFunction = Callable[..., Any]
+
+
+def run_job(store: Store, job_id: str, function: JobFunction, params: Mapping[str, Any]) -> str:
+    """Run a recorded job to its end and record how it ended.
+
+    Parameters
+    ----------
+    store : Store
+        Store holding the job (created with :meth:`Store.create_job`).
+    job_id : str
+        The job's id.
+    function : JobFunction
+        The work; called as ``function(ctx, **params)``.
+    params : mapping
+        Keyword arguments for ``function``.
+
+    Returns
+    -------
+    str
+        Final status: ``"done"``, ``"failed"`` or ``"cancelled"``.
+    """
+    store.start_job(job_id)
+    context = JobContext(store, job_id)
+    try:
+        result = function(context, **params)
+    except JobCancelled:
+        store.finish_job(job_id, "cancelled", message="cancelled by the user")
+        return "cancelled"
+    except Exception as exc:  # noqa: BLE001 - the job's failure is recorded, not raised
+        store.finish_job(job_id, "failed", error=f"{type(exc).__name__}: {exc}", message="failed")
+        return "failed"
+    store.finish_job(job_id, "done", result=result, message="finished")
+    return "done"

@@ -1,0 +1,383 @@
+"""Label checkerboard designs by phase-field (or LEFM) fracture of an edge-cracked plate.
+
+Set-up (defaults from Gu, Chen & Buehler 2018): unit square plate (1 mm × 1 mm, unit
+thickness), blocks aligned with a uniform Q1 mesh of ``elements_per_block`` elements per block
+side, slit crack from the left edge at mid-height of length ``crack_length`` (0.2 mm, rounded
+to the nearest mesh node and reported as ``crack_length``), bottom fixed, top pulled (mode I) or
+sheared (mode II), plane stress by default.
+
+Length scale: ``ell = ell_per_block * block size`` (default 0.25, i.e. ℓ = 1/32 mm on an 8×8
+grid) and the default mesh has ``h = ℓ/2`` (8 elements per block). Material toughness follows
+from the failure strain at this ℓ (:func:`fem.materials.gc_from_failure_strain`).
+
+Metrics (nominal stress ``σ = F / width`` in MPa, nominal strain ``ε = u / height``):
+
+- ``stiffness``: initial secant modulus ``σ/ε`` at the first load step (MPa);
+- ``strength``: peak nominal stress (MPa) and ``strain_at_peak``;
+- ``toughness``: area under σ–ε up to failure (MJ/m³ = MPa), where **failure** is the first
+  point after the peak at which σ falls below ``end_fraction`` (default 10 %) of the peak
+  (linearly interpolated); the run ends there (end-of-test criterion) or at ``max_strain``;
+- ``dissipated_energy``: phase-field fracture energy at the end (mJ per mm thickness).
+
+Fidelities: ``"fast"`` (one linear solve, :mod:`fem.lefm`), ``"strength"`` (AT2 run stopped
+once σ < 0.85 σ_peak), ``"full"`` (AT2 run to failure).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Mapping
+
+import numpy as np
+
+from designs.checkerboard import Checkerboard
+from fem.lefm import solve_linear_crack
+from fem.materials import Material, default_palette
+from fem.mesh_quad import QuadGrid
+from fem.phasefield import PhaseFieldProblem, PhaseFieldResult, SolverOptions, solve_phasefield
+
+__all__ = [
+    "SOLVER_NAME",
+    "SOLVER_VERSION",
+    "FIDELITIES",
+    "PlateSetup",
+    "FractureResult",
+    "build_problem",
+    "run",
+    "label",
+    "solver_key",
+    "miehe_sent",
+]
+
+SOLVER_NAME = "phasefield-at2"
+SOLVER_VERSION = "1"
+FIDELITIES: tuple[str, ...] = ("fast", "strength", "full")
+
+
+@dataclass(frozen=True)
+class PlateSetup:
+    """Geometry, loading, discretisation and materials of a labelling run.
+
+    Parameters
+    ----------
+    crack_length : float
+        Edge crack length (mm) on the unit plate, in (0, 1).
+    mode : {"I", "II"}
+        Tension or shear of the top edge.
+    plane : {"stress", "strain"}
+        2D constitutive assumption.
+    elements_per_block : int
+        Mesh elements per block side (>= 1).
+    ell_per_block : float
+        Phase-field length scale as a fraction of the block size.
+    materials : mapping of str to Material or None
+        Block type name → phase; ``None`` uses :func:`fem.materials.default_palette`.
+    du_max_strain : float
+        Largest nominal strain increment per load step.
+    max_strain : float
+        Nominal strain at which a run ends regardless.
+    end_fraction : float
+        Failure when σ < end_fraction σ_peak after the peak.
+    """
+
+    crack_length: float = 0.2
+    mode: Literal["I", "II"] = "I"
+    plane: Literal["stress", "strain"] = "stress"
+    elements_per_block: int = 8
+    ell_per_block: float = 0.25
+    materials: Mapping[str, Material] | None = None
+    du_max_strain: float = 2.5e-3
+    max_strain: float = 0.5
+    end_fraction: float = 0.1
+    stagger_tol: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.crack_length) and 0.0 < self.crack_length < 1.0):
+            raise ValueError(f"crack_length must lie in (0, 1) mm (plate width 1 mm), got {self.crack_length!r}")
+        if self.mode not in ("I", "II"):
+            raise ValueError(f"mode must be 'I' or 'II', got {self.mode!r}")
+        if self.plane not in ("stress", "strain"):
+            raise ValueError(f"plane must be 'stress' or 'strain', got {self.plane!r}")
+        if int(self.elements_per_block) != self.elements_per_block or self.elements_per_block < 1:
+            raise ValueError(f"elements_per_block must be an integer >= 1, got {self.elements_per_block!r}")
+        if not (math.isfinite(self.ell_per_block) and self.ell_per_block > 0):
+            raise ValueError(f"ell_per_block must be > 0, got {self.ell_per_block!r}")
+        if not 0 < self.end_fraction < 1:
+            raise ValueError(f"end_fraction must lie in (0, 1), got {self.end_fraction!r}")
+        if not (self.du_max_strain > 0 and self.max_strain > 0):
+            raise ValueError("du_max_strain and max_strain must be > 0")
+
+
+def _as_checkerboard(design: Any) -> Checkerboard:
+    if isinstance(design, Checkerboard):
+        return design
+    if hasattr(design, "expand"):
+        return design.expand()
+    raise ValueError(f"design must be a Checkerboard or Hierarchical, got {type(design).__name__}")
+
+
+def _mesh(cb: Checkerboard, setup: PlateSetup) -> tuple[QuadGrid, np.ndarray, float, float]:
+    rows, cols = cb.shape
+    epb = int(setup.elements_per_block)
+    ny, nx = rows * epb, cols * epb
+    if ny % 2:
+        raise ValueError(f"rows * elements_per_block must be even to put the crack on a mesh line, got {ny}")
+    tip = int(round(setup.crack_length * nx))
+    if not 1 <= tip <= nx - 1:
+        raise ValueError(f"crack_length {setup.crack_length} does not fit the {nx}-element wide mesh")
+    grid = QuadGrid(np.linspace(0.0, 1.0, nx + 1), np.linspace(0.0, 1.0, ny + 1), ny // 2, tip)
+    block = cb.as_array()[grid.iy // epb, grid.ix // epb]
+    ell = setup.ell_per_block / max(rows, cols)
+    return grid, block, ell, tip / nx
+
+
+def _element_materials(cb: Checkerboard, block: np.ndarray, setup: PlateSetup, ell: float):
+    mats = dict(default_palette(ell)) if setup.materials is None else dict(setup.materials)
+    missing = [p for p in cb.palette if p not in mats]
+    if missing:
+        raise ValueError(f"unknown block type(s) {missing}; materials defined for {sorted(mats)}")
+    table = [mats[p] for p in cb.palette]
+    lm = np.array([m.lame(setup.plane) for m in table])
+    gc = np.array([m.Gc for m in table])
+    return lm[block, 0], lm[block, 1], gc[block], table
+
+
+def build_problem(design: Any, setup: PlateSetup = PlateSetup()) -> tuple[PhaseFieldProblem, float]:
+    """Phase-field problem of a design and the crack length actually meshed (mm)."""
+    cb = _as_checkerboard(design)
+    grid, block, ell, a = _mesh(cb, setup)
+    lam, mu, gc, _ = _element_materials(cb, block, setup, ell)
+    return PhaseFieldProblem(grid, lam, mu, gc, ell, setup.mode), a
+
+
+@dataclass(frozen=True, eq=False)
+class FractureResult:
+    """Everything a UI needs from one label.
+
+    Attributes
+    ----------
+    metrics : dict
+        JSON-serialisable numbers (see :func:`label`).
+    strain, stress : numpy.ndarray
+        Nominal σ–ε curve (dimensionless, MPa); one point for ``"fast"``.
+    damage : numpy.ndarray
+        Damage on the (ny+1, nx+1) node grid, row 0 at the bottom (zeros for ``"fast"``).
+    x, y : numpy.ndarray
+        Node coordinates of the damage grid (mm).
+    """
+
+    metrics: dict
+    strain: np.ndarray
+    stress: np.ndarray
+    damage: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    raw: PhaseFieldResult | None = field(default=None, repr=False)
+
+
+def _toughness(strain: np.ndarray, stress: np.ndarray, end_fraction: float) -> tuple[float, float, bool]:
+    ip = int(np.argmax(stress))
+    peak = stress[ip]
+    below = np.flatnonzero(stress[ip:] < end_fraction * peak)
+    if below.size:
+        k = ip + int(below[0])
+        s0, s1 = stress[k - 1], stress[k]
+        f = (s0 - end_fraction * peak) / (s0 - s1) if s0 != s1 else 1.0
+        ef = strain[k - 1] + f * (strain[k] - strain[k - 1])
+        es = np.append(strain[:k], ef)
+        ss = np.append(stress[:k], end_fraction * peak)
+        failed = True
+    else:
+        es, ss, ef, failed = strain, stress, strain[-1], False
+    return float(np.sum(0.5 * (ss[1:] + ss[:-1]) * np.diff(es))), float(ef), failed
+
+
+def run(design: Any, fidelity: str = "full", setup: PlateSetup | None = None, **options: Any) -> FractureResult:
+    """Label one design and keep curves and fields.
+
+    Parameters
+    ----------
+    design : Checkerboard or Hierarchical
+        The design (hierarchical designs are expanded to their checkerboard).
+    fidelity : {"fast", "strength", "full"}
+        One linear solve, AT2 run to the peak, or AT2 run to failure.
+    setup : PlateSetup or None
+        Plate set-up; ``None`` uses the defaults, updated by ``**options`` (PlateSetup fields).
+
+    Returns
+    -------
+    FractureResult
+        ``metrics["status"]`` is ``"failed"`` with a ``reason`` when the solver broke down.
+
+    Raises
+    ------
+    ValueError
+        Bad design, fidelity or options.
+    """
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"unknown fidelity {fidelity!r}; allowed {list(FIDELITIES)}")
+    setup = PlateSetup() if setup is None else setup
+    unknown = set(options) - set(PlateSetup.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed {sorted(PlateSetup.__dataclass_fields__)}")
+    setup = replace(setup, **options)
+    cb = _as_checkerboard(design)
+    t0 = time.perf_counter()
+    grid, block, ell, a = _mesh(cb, setup)
+    lam, mu, gc, table = _element_materials(cb, block, setup, ell)
+    ny, nx = grid.shape
+    base = {
+        "solver": SOLVER_NAME,
+        "solver_version": SOLVER_VERSION,
+        "fidelity": fidelity,
+        "design_hash": cb.content_hash(),
+        "mode": setup.mode,
+        "plane": setup.plane,
+        "ell": ell,
+        "crack_length": a,
+        "elements": int(grid.nelem),
+        "dofs": int(2 * grid.nnode),
+    }
+    if fidelity == "fast":
+        return _run_fast(cb, grid, block, lam, mu, table, setup, base, t0)
+    pb = PhaseFieldProblem(grid, lam, mu, gc, ell, setup.mode)
+    opts = SolverOptions(
+        du_max=setup.du_max_strain,
+        du_min=setup.du_max_strain * 1e-3,
+        stop="peak" if fidelity == "strength" else "full",
+        end_fraction=setup.end_fraction,
+        max_displacement=setup.max_strain,
+        stagger_tol=setup.stagger_tol,
+    )
+    res = solve_phasefield(pb, opts)
+    strain = res.displacement / pb.height
+    stress = res.force / pb.width
+    ip = int(np.argmax(stress))
+    metrics = dict(base)
+    metrics.update(
+        status=res.status,
+        reason=res.reason,
+        stiffness=float(stress[1] / strain[1]) if strain.size > 1 else None,
+        strength=float(stress[ip]),
+        strain_at_peak=float(strain[ip]),
+        steps=res.steps,
+        stagger_iterations=res.stagger_iterations,
+        linear_solves=res.linear_solves,
+        factorizations=res.factorizations,
+        nonconverged_steps=res.nonconverged_steps,
+        end_criterion=res.end_criterion,
+        dissipated_energy=res.dissipated_energy,
+    )
+    if fidelity == "full":
+        tough, ef, broke = _toughness(strain, stress, setup.end_fraction)
+        metrics.update(toughness=tough, failure_strain=ef, broke=broke)
+    else:
+        metrics.update(toughness=None, failure_strain=None, broke=res.end_criterion == "peak")
+    if res.status == "ok" and res.end_criterion not in ("failure", "peak"):
+        metrics["reason"] = f"ended at {res.end_criterion} before the end criterion"
+    metrics["wall_time"] = time.perf_counter() - t0
+    dam = res.damage[: (nx + 1) * (ny + 1)].reshape(ny + 1, nx + 1)
+    return FractureResult(metrics, strain, stress, dam, grid.xs, grid.ys, res)
+
+
+def _run_fast(cb, grid, block, lam, mu, table, setup, base, t0) -> FractureResult:
+    ny, nx = grid.shape
+    metrics = dict(base)
+    try:
+        strain = 1e-3
+        sol = solve_linear_crack(grid, lam, mu, "displacement", strain * 1.0, setup.mode)
+        J = sol.j_integral()
+        tip_block = int(block[min(grid.crack_row, ny - 1) * nx + grid.crack_tip])
+        Ep = table[tip_block].plane_modulus(setup.plane)
+        stiffness = sol.reaction / strain
+        # per unit applied nominal stress: G scales with stress²
+        g_unit = J / (stiffness * strain) ** 2
+        metrics.update(
+            status="ok",
+            reason="",
+            stiffness=float(stiffness),
+            energy_release_rate=float(g_unit),
+            k_tip=float(math.sqrt(max(g_unit, 0.0) * Ep)),
+            strength=None,
+            toughness=None,
+            linear_solves=1,
+        )
+    except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        metrics.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
+    metrics["wall_time"] = time.perf_counter() - t0
+    return FractureResult(metrics, np.array([0.0, 1e-3]), np.array([0.0, metrics.get("stiffness") or 0.0]) * 1e-3,
+                          np.zeros((ny + 1, nx + 1)), grid.xs, grid.ys, None)
+
+
+def label(design: Any, fidelity: str = "full", **options: Any) -> dict:
+    """Picklable top-level labelling entry point for the CLI, executor and store.
+
+    Parameters
+    ----------
+    design : Checkerboard or Hierarchical
+        The design to label.
+    fidelity : {"fast", "strength", "full"}
+        See :func:`run`.
+    **options
+        :class:`PlateSetup` fields (e.g. ``mode="II"``, ``elements_per_block=16``).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable metrics: ``solver``, ``solver_version``, ``fidelity``,
+        ``design_hash``, ``status`` ("ok"/"failed"), ``reason``, ``stiffness`` (MPa),
+        ``strength`` (MPa), ``strain_at_peak``, ``toughness`` (MPa), ``failure_strain``,
+        ``dissipated_energy`` (mJ/mm), ``energy_release_rate`` / ``k_tip`` (fast only, per
+        1 MPa nominal stress), diagnostics and ``wall_time`` (s). Unavailable numbers are ``None``.
+        An unexpected solver breakdown gives ``status="failed"`` rather than an exception.
+    """
+    try:
+        return run(design, fidelity, **options).metrics
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a batch must go on; the reason is recorded
+        return {
+            "solver": SOLVER_NAME,
+            "solver_version": SOLVER_VERSION,
+            "fidelity": fidelity,
+            "status": "failed",
+            "reason": f"{type(exc).__name__}: {exc}",
+        }
+
+
+def solver_key(fidelity: str, **options: Any) -> str:
+    """Stable key naming solver, version, fidelity and non-default options (for the store)."""
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"unknown fidelity {fidelity!r}; allowed {list(FIDELITIES)}")
+    extra = ",".join(f"{k}={options[k]!r}" for k in sorted(options))
+    return f"{SOLVER_NAME}/{SOLVER_VERSION}/{fidelity}" + (f"[{extra}]" if extra else "")
+
+
+def miehe_sent(h_over_ell: float = 0.5, max_displacement: float = 7e-3) -> tuple[PhaseFieldProblem, SolverOptions]:
+    """Miehe et al. (2010) single-edge-notched tension test, as in the phasefieldx reference.
+
+    1 × 1 mm plate, slit from the left edge to the centre at mid-height, plane strain,
+    E = 210 kN/mm², ν = 0.3, G_c = 2.7e-3 kN/mm, ℓ = 0.015 mm, AT2 without split. The mesh is
+    graded to ``h = h_over_ell * ℓ`` in the band the crack runs through (x ≥ 0.47 mm,
+    |y - 0.5| ≤ 3ℓ). Forces come out in kN/mm of thickness (kN for the 1 mm thick plate).
+
+    Returns
+    -------
+    (PhaseFieldProblem, SolverOptions)
+        Problem and options (steps of at most 1e-4 mm, run to 2 % of the peak).
+    """
+    from fem.materials import plane_lame
+    from fem.mesh_quad import graded_axis
+
+    ell = 0.015
+    h = h_over_ell * ell
+    xs = graded_axis(1.0, h, 0.05, (0.5 - 2 * ell, 1.0), (0.5,))
+    ys = graded_axis(1.0, h, 0.05, (0.5 - 3 * ell, 0.5 + 3 * ell), (0.5,))
+    grid = QuadGrid(xs, ys, int(np.argmin(np.abs(ys - 0.5))), int(np.argmin(np.abs(xs - 0.5))))
+    lam, mu = plane_lame(210.0, 0.3, "strain")
+    ne = grid.nelem
+    pb = PhaseFieldProblem(grid, np.full(ne, lam), np.full(ne, mu), np.full(ne, 2.7e-3), ell, "I")
+    opts = SolverOptions(du_max=1e-4, du_min=1e-6, max_displacement=max_displacement, end_fraction=0.02)
+    return pb, opts

@@ -1,0 +1,215 @@
+"""Material phases for the 2D fracture solvers, with explicit Lamé parameters.
+
+Units are consistent but free: the checkerboard defaults use MPa for moduli and stresses,
+mm for lengths and N/mm (= kJ/m²) for the fracture toughness ``G_c``; the Miehe benchmark
+uses kN/mm² and kN/mm.
+
+The AT2 phase-field model with length scale ``ell`` has the 1D critical (peak) stress
+``sigma_c = (3*sqrt(3)/16) * sqrt(E * G_c / ell)``. A phase given by its failure strain
+``eps_f`` (so ``sigma_c = E * eps_f``) therefore gets
+``G_c = (16 * sigma_c / (3*sqrt(3)))**2 * ell / E``; :func:`gc_from_failure_strain`
+implements this. Note that scikit-fem 12's ``plane_stress`` already returns Lamé
+parameters; we never chain it and compute them here (see :func:`lame`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "Material",
+    "lame",
+    "plane_lame",
+    "gc_from_failure_strain",
+    "critical_stress_at2",
+    "default_palette",
+    "DEFAULT_SOFT_E",
+    "DEFAULT_STIFF_E",
+    "DEFAULT_NU",
+    "DEFAULT_SOFT_FAILURE_STRAIN",
+    "DEFAULT_STIFF_FAILURE_STRAIN",
+]
+
+DEFAULT_SOFT_E = 100.0  # MPa
+DEFAULT_STIFF_E = 1000.0  # MPa
+DEFAULT_NU = 0.33
+DEFAULT_SOFT_FAILURE_STRAIN = 0.4
+DEFAULT_STIFF_FAILURE_STRAIN = 0.04
+
+_AT2_FACTOR = 3.0 * math.sqrt(3.0) / 16.0
+
+
+def _check_positive(name: str, value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value) or value <= 0.0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return value
+
+
+def lame(E: float, nu: float) -> tuple[float, float]:
+    """3D Lamé parameters from Young's modulus and Poisson's ratio.
+
+    Parameters
+    ----------
+    E : float
+        Young's modulus (e.g. MPa), finite and > 0.
+    nu : float
+        Poisson's ratio, in (-1, 0.5).
+
+    Returns
+    -------
+    tuple of float
+        ``(lambda, mu)`` in the units of ``E``:
+        ``lambda = E nu / ((1 + nu)(1 - 2 nu))``, ``mu = E / (2 (1 + nu))``.
+    """
+    E = _check_positive("Young's modulus E", E)
+    nu = float(nu)
+    if not math.isfinite(nu) or not -1.0 < nu < 0.5:
+        raise ValueError(f"Poisson's ratio nu must lie in (-1, 0.5), got {nu!r}")
+    return E * nu / ((1.0 + nu) * (1.0 - 2.0 * nu)), E / (2.0 * (1.0 + nu))
+
+
+def plane_lame(E: float, nu: float, plane: Literal["stress", "strain"] = "stress") -> tuple[float, float]:
+    """Lamé parameters of the 2D (in-plane) constitutive law.
+
+    Parameters
+    ----------
+    E : float
+        Young's modulus (e.g. MPa).
+    nu : float
+        Poisson's ratio in (-1, 0.5).
+    plane : {"stress", "strain"}
+        Plane stress uses ``lambda* = 2 lambda mu / (lambda + 2 mu) = E nu / (1 - nu**2)``;
+        plane strain uses the 3D ``lambda``. ``mu`` is the same in both.
+
+    Returns
+    -------
+    tuple of float
+        ``(lambda_2d, mu)`` such that ``sigma = lambda_2d tr(eps) I + 2 mu eps`` in-plane.
+    """
+    lam, mu = lame(E, nu)
+    if plane == "strain":
+        return lam, mu
+    if plane == "stress":
+        return 2.0 * lam * mu / (lam + 2.0 * mu), mu
+    raise ValueError(f"plane must be 'stress' or 'strain', got {plane!r}")
+
+
+def critical_stress_at2(E: float, Gc: float, ell: float) -> float:
+    """1D critical stress of the AT2 model, ``(3 sqrt(3)/16) sqrt(E G_c / ell)``.
+
+    Parameters
+    ----------
+    E : float
+        Young's modulus (MPa).
+    Gc : float
+        Fracture toughness (N/mm).
+    ell : float
+        Phase-field length scale (mm).
+
+    Returns
+    -------
+    float
+        Peak stress of a homogeneous 1D bar (MPa).
+    """
+    E = _check_positive("Young's modulus E", E)
+    Gc = _check_positive("fracture toughness Gc", Gc)
+    ell = _check_positive("length scale ell", ell)
+    return _AT2_FACTOR * math.sqrt(E * Gc / ell)
+
+
+def gc_from_failure_strain(E: float, failure_strain: float, ell: float) -> float:
+    """``G_c`` that makes an AT2 bar fail at ``sigma_c = E * failure_strain``.
+
+    Parameters
+    ----------
+    E : float
+        Young's modulus (MPa).
+    failure_strain : float
+        Uniaxial failure strain (dimensionless, > 0).
+    ell : float
+        Phase-field length scale (mm).
+
+    Returns
+    -------
+    float
+        ``G_c = (sigma_c / (3 sqrt(3)/16))**2 * ell / E`` (N/mm).
+    """
+    E = _check_positive("Young's modulus E", E)
+    failure_strain = _check_positive("failure strain", failure_strain)
+    ell = _check_positive("length scale ell", ell)
+    sigma_c = E * failure_strain
+    return (sigma_c / _AT2_FACTOR) ** 2 * ell / E
+
+
+@dataclass(frozen=True)
+class Material:
+    """One isotropic, linear elastic, brittle phase.
+
+    Parameters
+    ----------
+    name : str
+        Block type name (e.g. ``"soft"``).
+    E : float
+        Young's modulus (MPa), finite and > 0.
+    nu : float
+        Poisson's ratio in (-1, 0.5).
+    Gc : float
+        Critical energy release rate (N/mm), finite and > 0.
+    """
+
+    name: str
+    E: float
+    nu: float
+    Gc: float
+
+    def __post_init__(self) -> None:
+        lame(self.E, self.nu)  # validates E and nu
+        _check_positive(f"fracture toughness Gc of {self.name!r}", self.Gc)
+
+    @classmethod
+    def from_failure_strain(
+        cls, name: str, E: float, nu: float, failure_strain: float, ell: float
+    ) -> "Material":
+        """Phase whose AT2 1D strength is ``E * failure_strain`` at length scale ``ell`` (mm)."""
+        return cls(name, float(E), float(nu), gc_from_failure_strain(E, failure_strain, ell))
+
+    def lame(self, plane: Literal["stress", "strain"] = "stress") -> tuple[float, float]:
+        """In-plane Lamé parameters ``(lambda_2d, mu)`` in MPa; see :func:`plane_lame`."""
+        return plane_lame(self.E, self.nu, plane)
+
+    def plane_modulus(self, plane: Literal["stress", "strain"] = "stress") -> float:
+        """``E' = E`` (plane stress) or ``E / (1 - nu**2)`` (plane strain), MPa."""
+        if plane == "stress":
+            return self.E
+        if plane == "strain":
+            return self.E / (1.0 - self.nu**2)
+        raise ValueError(f"plane must be 'stress' or 'strain', got {plane!r}")
+
+
+def default_palette(ell: float) -> dict[str, Material]:
+    """The literature soft/stiff pair at length scale ``ell`` (mm).
+
+    Soft: E = 100 MPa, failure strain 0.4; stiff: E = 1000 MPa, failure strain 0.04;
+    both ν = 0.33, so both reach 40 MPa in uniaxial AT2 tension.
+
+    Parameters
+    ----------
+    ell : float
+        Phase-field length scale (mm), > 0.
+
+    Returns
+    -------
+    dict
+        ``{"soft": Material, "stiff": Material}``.
+    """
+    return {
+        "soft": Material.from_failure_strain(
+            "soft", DEFAULT_SOFT_E, DEFAULT_NU, DEFAULT_SOFT_FAILURE_STRAIN, ell
+        ),
+        "stiff": Material.from_failure_strain(
+            "stiff", DEFAULT_STIFF_E, DEFAULT_NU, DEFAULT_STIFF_FAILURE_STRAIN, ell
+        ),
+    }

@@ -1,0 +1,197 @@
+"""Campaign store: identity by content hash, no double labels, concurrency, migration, bad files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from designs.base import content_hash
+from engine.store import SolverKey, Store, StoreError, resolve_store_path
+from engine.store_schema import MIGRATIONS, SCHEMA_VERSION
+from support_tasks import VectorDesign
+
+KEY = SolverKey("toy", "1", "exact", {"mesh": 8})
+
+
+def test_project_directory_holds_one_wal_file(store_dir: Path) -> None:
+    store = Store(store_dir)
+    assert store.path == store_dir / "matloop.sqlite"
+    with sqlite3.connect(store.path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert resolve_store_path(store_dir / "other.db") == store_dir / "other.db"
+
+
+def test_duplicate_designs_are_recognised_by_hash(store_dir: Path) -> None:
+    store = Store(store_dir)
+    a = store.add_design("grid", {"cells": [[0, 1], [1, 0]], "palette": ["soft", "stiff"]})
+    # Same content, keys in another order: same canonical encoding, same hash.
+    b = store.add_design("grid", {"palette": ["soft", "stiff"], "cells": [[0, 1], [1, 0]]})
+    c = store.add_design("grid", {"cells": [[1, 0], [0, 1]], "palette": ["soft", "stiff"]})
+    d = store.add(VectorDesign((1.0, 2.0)))
+    assert a == b != c
+    assert d == VectorDesign((1.0, 2.0)).content_hash() == content_hash("vector", [1.0, 2.0])
+    assert store.count_designs() == 3
+    assert store.count_designs("grid") == 2
+    assert store.get_design(a) == ("grid", {"cells": [[0, 1], [1, 0]], "palette": ["soft", "stiff"]})
+
+
+def test_a_design_is_labelled_once_per_solver_configuration(store_dir: Path) -> None:
+    store = Store(store_dir)
+    h = store.add_design("vector", [3.0, 4.0])
+    assert store.put_label(h, KEY, {"norm": 5.0}, wall_time=0.1)
+    assert not store.put_label(h, KEY, {"norm": -1.0})  # first label wins
+    assert store.get_label(h, KEY).metrics == {"norm": 5.0}
+    finer = SolverKey("toy", "1", "exact", {"mesh": 16})
+    other_fidelity = SolverKey("toy", "1", "fast", {"mesh": 8})
+    assert store.put_label(h, finer, {"norm": 5.0})
+    assert store.put_label(h, other_fidelity, {"status_note": "x"})
+    assert store.labelled_hashes(KEY) == {h}
+    assert len(store.labels()) == 3
+    assert store.status().labels_ok == 3
+
+
+def test_failed_labels_keep_their_reason(store_dir: Path) -> None:
+    store = Store(store_dir)
+    h = store.add_design("vector", [1.0])
+    with pytest.raises(StoreError, match="needs a reason"):
+        store.put_label(h, KEY, {}, status="failed")
+    assert store.put_label(h, KEY, {}, status="failed", reason="did not converge in 50 steps")
+    (label,) = store.labels(KEY, status="failed")
+    assert label.reason == "did not converge in 50 steps"
+    with pytest.raises(StoreError, match="unknown design"):
+        store.put_label("0" * 64, KEY, {"x": 1})
+    with pytest.raises(StoreError, match="not JSON"):
+        store.put_label(h, SolverKey("toy", "2", "exact"), {"x": float("nan")})
+
+
+def test_campaigns_models_and_jobs(store_dir: Path, tmp_path: Path) -> None:
+    store = Store(store_dir)
+    cid = store.create_campaign("first", {"space": "vector", "budget": 10})
+    with pytest.raises(StoreError, match="already exists"):
+        store.create_campaign("first", {})
+    hashes = store.add_designs([("vector", [float(i)]) for i in range(3)])
+    store.add_to_campaign(cid, hashes)
+    store.add_to_campaign(cid, hashes[:1])
+    store.set_campaign_state(cid, "running")
+    (campaign,) = store.campaigns()
+    assert campaign["state"] == "running" and campaign["designs"] == 3
+    assert store.campaign_designs(cid) == hashes
+
+    weights = tmp_path / "model.pt"
+    weights.write_bytes(b"\x00weights")
+    mid = store.register_model("cnn", "grid-cnn", weights, {"r2": 0.9}, campaign_id=cid)
+    (model,) = store.models()
+    assert model["id"] == mid and len(model["weights_hash"]) == 64
+
+    job = store.create_job("demo", {"steps": 3})
+    store.start_job(job)
+    store.update_job(job, 1.7, "clamped")
+    assert store.get_job(job).progress == 1.0
+    store.request_cancel(job)
+    assert store.cancel_requested(job)
+    store.finish_job(job, "cancelled")
+    assert store.get_job(job).finished
+
+
+def test_orphaned_running_jobs_are_marked_failed(store_dir: Path) -> None:
+    store = Store(store_dir)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    job = store.create_job("demo", {})
+    store.start_job(job, owner_pid=int(dead.stdout))
+    alive = store.create_job("demo", {})
+    store.start_job(alive)
+    assert store.mark_orphaned_jobs() == 1
+    assert store.get_job(job).status == "failed"
+    assert "interrupted" in store.get_job(job).error
+    assert store.get_job(alive).status == "running"
+
+
+def test_concurrent_writer_processes_lose_nothing(store_dir: Path) -> None:
+    store = Store(store_dir)
+    start_at = time.time() + 2.0
+    script = Path(__file__).parent / "support_writer.py"
+    # Two writers, 300 designs each, overlapping in 150 designs.
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(store.path), str(first), "300", str(start_at)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for first in (0, 150)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err
+    inserted = [int(out) for out, _ in outputs]
+    assert sum(inserted) == 450  # every design labelled exactly once, whoever got there first
+    status = store.status()
+    assert status.designs == 450 and status.labels_ok == 450
+    assert status.jobs == 60  # 30 per writer, none lost
+    assert all(job.status == "done" for job in store.jobs(limit=100))
+    from support_writer import KEY as WRITER_KEY
+
+    labels = store.labels(WRITER_KEY)
+    assert sorted(label.metrics["double"] for label in labels) == [2 * i for i in range(450)]
+    assert store.integrity_check() == "ok"
+
+
+def test_migration_from_version_1_keeps_data(store_dir: Path) -> None:
+    path = store_dir / "old.sqlite"
+    raw = sqlite3.connect(path, isolation_level=None)
+    MIGRATIONS[1](raw)
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute("INSERT INTO meta VALUES ('application', 'matloop')")
+    raw.execute("INSERT INTO designs VALUES ('h1', 'vector', '[1.0]', 0)")
+    raw.execute("INSERT INTO jobs(id, kind, params, status, created_at) VALUES ('j1', 'demo', '{}', 'done', 0)")
+    raw.close()
+    store = Store(path, create=False)
+    assert store.status().schema_version == SCHEMA_VERSION == 2
+    assert store.get_design("h1") == ("vector", [1.0])
+    job = store.get_job("j1")
+    assert job.result is None and job.owner_pid is None  # columns added by version 2
+
+
+def test_newer_schema_is_refused(store_dir: Path) -> None:
+    store = Store(store_dir)
+    with sqlite3.connect(store.path) as raw:
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer than this matloop"):
+        Store(store_dir)
+
+
+def test_corrupt_and_foreign_files_give_clear_errors(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.sqlite"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a usable matloop store.*not a database"):
+        Store(corrupt)
+    assert corrupt.read_bytes().startswith(b"this is not a database")  # nothing overwritten
+
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as raw:
+        raw.execute("CREATE TABLE customers(id INTEGER)")
+    with pytest.raises(StoreError, match="not a matloop store"):
+        Store(foreign)
+
+
+def test_missing_and_read_only_directories_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        Store(tmp_path / "missing" / "store.sqlite")
+    with pytest.raises(StoreError, match="no store at"):
+        Store(tmp_path, create=False)
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        if os.access(read_only, os.W_OK):
+            # Running as root: permission bits do not stop writes. sysfs refuses new files to
+            # everyone, so it stands in for a read-only directory.
+            read_only = Path("/sys")
+        with pytest.raises(StoreError, match="not writable"):
+            Store(read_only / "store.sqlite")
+    finally:
+        (tmp_path / "ro").chmod(0o755)

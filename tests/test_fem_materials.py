@@ -1,0 +1,57 @@
+"""Materials: Lamé parameters against textbook formulas, AT2 toughness from failure strain."""
+
+import math
+
+import numpy as np
+import pytest
+import skfem.models.elasticity as ske
+
+from fem.materials import Material, critical_stress_at2, default_palette, gc_from_failure_strain, lame, plane_lame
+
+
+def test_lame_textbook_values():
+    # steel: E = 210 GPa, nu = 0.3 -> lambda = 121.15 GPa, mu = 80.77 GPa
+    lam, mu = lame(210.0, 0.3)
+    assert lam == pytest.approx(121.1538, rel=1e-5)
+    assert mu == pytest.approx(80.7692, rel=1e-5)
+    # bulk modulus identity K = lambda + 2 mu / 3 = E / (3 (1 - 2 nu))
+    assert lam + 2 * mu / 3 == pytest.approx(210.0 / (3 * 0.4))
+
+
+def test_plane_stress_lambda_and_uniaxial_modulus():
+    E, nu = 100.0, 0.33
+    lam2, mu = plane_lame(E, nu, "stress")
+    assert lam2 == pytest.approx(E * nu / (1 - nu**2))
+    # plane stress uniaxial: sigma_xx / eps_xx = 4 mu (lam2 + mu) / (lam2 + 2 mu) = E
+    assert 4 * mu * (lam2 + mu) / (lam2 + 2 * mu) == pytest.approx(E)
+    lam3, mu3 = plane_lame(E, nu, "strain")
+    assert (lam3, mu3) == lame(E, nu)
+
+
+def test_matches_skfem_12_plane_stress_without_chaining():
+    # scikit-fem 12 plane_stress returns Lamé parameters directly (DESIGN.md pitfall)
+    lam_sk, mu_sk = ske.plane_stress(100.0, 0.33)
+    assert (lam_sk, mu_sk) == pytest.approx(plane_lame(100.0, 0.33, "stress"))
+
+
+def test_at2_critical_stress_round_trip_and_defaults():
+    ell = 1 / 32
+    gc = gc_from_failure_strain(1000.0, 0.04, ell)
+    assert critical_stress_at2(1000.0, gc, ell) == pytest.approx(40.0)
+    pal = default_palette(ell)
+    for m in pal.values():
+        assert critical_stress_at2(m.E, m.Gc, ell) == pytest.approx(40.0)
+    assert pal["soft"].E == 100 and pal["stiff"].E == 1000
+    # Gc = (16 sigma_c / (3 sqrt 3))^2 ell / E
+    assert pal["soft"].Gc == pytest.approx((16 * 40 / (3 * math.sqrt(3))) ** 2 * ell / 100)
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(E=float("nan")), "Young"), (dict(E=-1.0), "Young"), (dict(nu=0.5), "Poisson"), (dict(Gc=0.0), "toughness"),
+])
+def test_bad_material(kw, match):
+    args = dict(name="x", E=1.0, nu=0.3, Gc=1.0) | kw
+    with pytest.raises(ValueError, match=match):
+        Material(**args)
+    with pytest.raises(ValueError, match="plane"):
+        plane_lame(1.0, 0.3, "shell")

@@ -1,0 +1,109 @@
+"""AppTest unit tests of the pages: store status, the job runner, errors shown as boxes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine.store import Store
+
+APP = str(Path(__file__).parents[1] / "ui" / "app.py")
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Path:
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    monkeypatch.setenv("MATLOOP_EXECUTOR", "local")
+    return store_dir
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=30)
+
+
+def test_home_page_shows_store_status_and_recent_jobs(app_env: Path) -> None:
+    store = Store(app_env)
+    store.add_design("vector", [1.0])
+    job = store.create_job("demo", {"steps": 1})
+    at = new_app().run()
+    assert not at.exception
+    assert at.title[0].value == "matloop"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Designs"] == "1" and metrics["Jobs running"] == "1"
+    assert job[:12] in at.dataframe[0].value["id"].tolist()
+
+
+def test_demo_page_runs_a_job_and_reattaches_from_the_url(app_env: Path) -> None:
+    at = new_app().run()
+    at.switch_page("pages/demo_job.py").run()
+    assert at.title[0].value == "Job runner demo"
+    at.number_input[0].set_value(6)
+    at.number_input[1].set_value(150)
+    at.button[0].click().run()
+    job_id = at.query_params["job"]
+    job_id = job_id[0] if isinstance(job_id, list) else job_id
+    store = Store(app_env)
+    deadline = time.time() + 30
+    while not store.get_job(job_id).finished and time.time() < deadline:
+        time.sleep(0.1)
+    assert store.get_job(job_id).status == "done"
+
+    # A fresh session (a reload) with the job id in the URL finds the finished job.
+    again = new_app()
+    again.query_params["job"] = job_id
+    again.run()
+    again.switch_page("pages/demo_job.py").run()
+    assert not again.exception
+    assert "Job finished" in again.success[0].value
+    assert float(again.metric[0].value) == pytest.approx(0.98, abs=0.05)  # semicircle edge
+
+
+def test_unknown_job_id_in_url_is_a_warning(app_env: Path) -> None:
+    at = new_app()
+    at.query_params["job"] = "f" * 32
+    at.run()
+    at.switch_page("pages/demo_job.py").run()
+    assert not at.exception
+    assert "No job with id" in at.warning[0].value
+
+
+def test_jobs_page_lists_and_cancels(app_env: Path) -> None:
+    store = Store(app_env)
+    running = store.create_job("demo", {})
+    store.start_job(running)
+    at = new_app().run()
+    at.switch_page("pages/jobs.py").run()
+    assert not at.exception
+    assert running in at.dataframe[0].value["id"].tolist()
+    at.button[0].click().run()
+    assert store.get_job(running).cancel_requested
+
+
+@pytest.mark.parametrize(
+    ("store_value", "executor", "message"),
+    [
+        ("/nonexistent/dir/s.sqlite", "local", "does not exist"),
+        ("CORRUPT", "local", "not a usable matloop store"),
+        ("/sys/s.sqlite", "local", "not writable"),
+        ("GOOD", "threads", "unknown executor 'threads'"),
+    ],
+)
+def test_bad_settings_show_an_error_box_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store_value: str, executor: str, message: str
+) -> None:
+    if store_value == "CORRUPT":
+        store_value = str(tmp_path / "corrupt.sqlite")
+        Path(store_value).write_bytes(b"not sqlite" * 50)
+    elif store_value == "GOOD":
+        store_value = str(tmp_path)
+    monkeypatch.setenv("MATLOOP_STORE", store_value)
+    monkeypatch.setenv("MATLOOP_EXECUTOR", executor)
+    for page in (None, "pages/demo_job.py", "pages/jobs.py"):
+        at = new_app().run()
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception
+        assert len(at.error) == 1 and message in at.error[0].value

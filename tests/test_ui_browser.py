@@ -1,0 +1,59 @@
+"""End to end in a real browser: start the demo job, watch it progress, reload, still there."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from browser_support import browser_page, chromium_missing_reason, free_port, running_app, streamlit_command
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_missing_reason() is not None, reason=str(chromium_missing_reason())),
+]
+
+BAR = "[data-testid='stProgress'] [role='progressbar']"
+
+
+def test_demo_job_progress_finish_and_reload(store_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "MATLOOP_STORE": str(store_dir), "MATLOOP_EXECUTOR": "local"}
+    with running_app(streamlit_command(port), port, env), browser_page() as page:
+        page.goto(f"http://localhost:{port}/")
+        page.wait_for_selector("[data-testid='stApp']")
+        page.get_by_text("Campaign store", exact=True).wait_for(timeout=60_000)
+        assert page.title() == "Home · matloop"
+        page.goto(f"http://localhost:{port}/demo_job")
+        page.get_by_text("Start demo job").wait_for(timeout=60_000)
+        steps = page.get_by_label("Matrices")
+        steps.fill("30")
+        steps.press("Tab")
+        page.get_by_label("Matrix order n").fill("600")
+        page.get_by_label("Matrix order n").press("Tab")
+        page.get_by_role("button", name="Start demo job").click()
+
+        seen: list[float] = []
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if page.get_by_text("Job finished").count():
+                break
+            bar = page.locator(BAR)
+            if bar.count():
+                value = bar.first.get_attribute("aria-valuenow")
+                if value is not None and (not seen or float(value) != seen[-1]):
+                    seen.append(float(value))
+            time.sleep(0.1)
+        page.get_by_text("Job finished").wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "finished.png"))
+        moving = [v for v in seen if 0 < v < 100]
+        assert len(moving) >= 2 and moving == sorted(moving), f"progress values seen: {seen}"
+        assert "job=" in page.url
+
+        page.reload()
+        page.wait_for_selector("[data-testid='stApp']")
+        page.get_by_text("Job finished").wait_for(timeout=60_000)
+        assert page.locator(BAR).first.get_attribute("aria-valuenow") == "100"
+        assert page.get_by_text("mean λmax / (2√n)").count() == 1

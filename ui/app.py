@@ -1,0 +1,27 @@
+"""matloop web app: ``streamlit run ui/app.py`` (``make app`` does this with the defaults).
+
+The store and executor come from ``MATLOOP_STORE`` and ``MATLOOP_EXECUTOR``; pages are thin
+and call the public functions of ``designs``, ``fem`` and ``engine``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+_PAGES = Path(__file__).parent / "pages"
+
+navigation = st.navigation(
+    {
+        "matloop": [
+            st.Page(_PAGES / "home.py", title="Home", icon=":material/home:", default=True),
+            st.Page(_PAGES / "jobs.py", title="Jobs", icon=":material/list:"),
+        ],
+        "Tools": [
+            st.Page(_PAGES / "demo_job.py", title="Job runner demo", icon=":material/speed:"),
+        ],
+    }
+)
+st.set_page_config(page_title=f"{navigation.title} · matloop", page_icon=":material/science:", layout="wide")
+navigation.run()

@@ -1,0 +1,85 @@
+"""A live view of one job: progress bar, status, cancel button; polls the store while it runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import streamlit as st
+
+from engine.store import JobRecord, Store
+from ui.jobs import JobManager
+
+__all__ = ["QUERY_KEY", "attached_job_id", "attach_job", "job_panel", "format_duration"]
+
+#: URL query parameter that holds the id of the job a page shows.
+QUERY_KEY = "job"
+_POLL_SECONDS = 0.5
+
+
+def attached_job_id() -> str | None:
+    """Id of the job named in the URL, if any."""
+    value = st.query_params.get(QUERY_KEY)
+    return value or None
+
+
+def attach_job(job_id: str) -> None:
+    """Name ``job_id`` in the URL so a reload or a shared link shows the same job."""
+    st.query_params[QUERY_KEY] = job_id
+
+
+def format_duration(job: JobRecord) -> str:
+    """Run time of a job so far (or in total), e.g. ``"3.2 s"``."""
+    if job.started_at is None:
+        return "not started"
+    end = job.finished_at if job.finished_at is not None else time.time()
+    return f"{end - job.started_at:.1f} s"
+
+
+def job_panel(
+    store: Store,
+    manager: JobManager,
+    job_id: str,
+    show_result: Callable[[JobRecord], None] | None = None,
+) -> None:
+    """Show a job; while it runs the panel refreshes itself every half second.
+
+    Parameters
+    ----------
+    store : Store
+        Store holding the job.
+    manager : JobManager
+        Used for cancellation.
+    job_id : str
+        The job to show.
+    show_result : callable, optional
+        Draws the result of a finished job (called with the job record).
+    """
+    try:
+        job = store.get_job(job_id)
+    except KeyError:
+        st.warning(f"No job with id {job_id} in this store. Start a new one.")
+        return
+    running = not job.finished
+
+    @st.fragment(run_every=_POLL_SECONDS if running else None)
+    def live() -> None:
+        current = store.get_job(job_id)
+        if current.finished and running:
+            st.rerun()  # the whole page redraws once, with the result and without polling
+        st.progress(current.progress, text=f"{current.kind} job — {current.status} — {100 * current.progress:.0f} %")
+        st.caption(f"Job `{current.id}` · {format_duration(current)} · {current.message}")
+        if not current.finished:
+            if st.button("Cancel job", key=f"cancel-{job_id}", disabled=current.cancel_requested):
+                manager.cancel(job_id)
+                st.toast("Cancellation requested")
+
+    live()
+    if job.status == "done":
+        st.success(f"Job finished in {format_duration(job)}.")
+        if show_result is not None:
+            show_result(job)
+    elif job.status == "failed":
+        st.error(f"Job failed: {job.error}")
+    elif job.status == "cancelled":
+        st.warning("Job was cancelled.")

@@ -1,0 +1,60 @@
+"""Home page: what matloop does, the state of the store, recent jobs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from engine.device import describe_device
+from ui.common import open_store, settings
+
+st.title("matloop")
+st.markdown(
+    """
+**Closed-loop materials design.** Finite-element solvers label designs — 2D soft/stiff
+checkerboard composites with an edge crack (phase-field fracture → strength, toughness) and 3D
+spinodoid metamaterials (periodic homogenisation → 6×6 stiffness). Torch surrogates learn the
+labels and rank candidates inside genetic and self-learning search loops; winning designs
+export to STL for 3D printing. Companion analyses characterise particle systems.
+
+Everything here is also available headless from the `matloop` command line
+(`matloop --help`) and from Python. Long work runs as **background jobs**: start one, leave
+the page, come back — its progress is kept in the campaign store.
+"""
+)
+
+store = open_store()
+config = settings()
+status = store.status()
+
+st.subheader("Campaign store")
+cols = st.columns(5)
+cols[0].metric("Designs", status.designs)
+cols[1].metric("Labels", status.labels_ok, help=f"{status.labels_failed} failed labels not counted")
+cols[2].metric("Campaigns", status.campaigns)
+cols[3].metric("Models", status.models)
+cols[4].metric("Jobs running", status.jobs_running)
+st.caption(
+    f"Store `{status.path}` · schema v{status.schema_version} · {status.size_bytes / 1024:.0f} KiB · "
+    f"executor `{config.executor}` · device {describe_device('cpu') if config.device == 'cpu' else config.device}"
+)
+
+st.subheader("Recent jobs")
+jobs = store.jobs(limit=10)
+if not jobs:
+    st.info("No jobs yet. Try the **Job runner demo** page.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "id": [job.id[:12] for job in jobs],
+                "kind": [job.kind for job in jobs],
+                "status": [job.status for job in jobs],
+                "progress": [job.progress for job in jobs],
+                "message": [job.error or job.message for job in jobs],
+                "created": [pd.Timestamp(job.created_at, unit="s") for job in jobs],
+            }
+        ),
+        hide_index=True,
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1)},
+    )

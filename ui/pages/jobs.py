@@ -1,0 +1,39 @@
+"""Jobs page: every recorded job, with cancellation of running ones."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui.common import job_manager, open_store
+from ui.job_panel import format_duration
+
+st.title("Jobs")
+store = open_store()
+manager = job_manager(store)
+limit = st.number_input("Show the most recent", min_value=5, max_value=1000, value=50, step=5)
+jobs = store.jobs(limit=int(limit))
+if not jobs:
+    st.info("No jobs recorded in this store yet.")
+    st.stop()
+
+st.dataframe(
+    pd.DataFrame(
+        {
+            "id": [job.id for job in jobs],
+            "kind": [job.kind for job in jobs],
+            "status": [job.status for job in jobs],
+            "progress": [job.progress for job in jobs],
+            "duration": [format_duration(job) for job in jobs],
+            "message": [job.error or job.message for job in jobs],
+        }
+    ),
+    hide_index=True,
+    column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1)},
+)
+active = [job.id for job in jobs if not job.finished]
+if active:
+    choice = st.selectbox("Running job", active)
+    if st.button("Cancel selected job"):
+        manager.cancel(choice)
+        st.toast(f"Cancellation requested for {choice[:12]}")
