@@ -12,13 +12,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.commands import doctor, jobs, store
+from engine.commands import doctor, jobs, label, store
 from engine.config import ENV_DEVICE, ENV_EXECUTOR, ENV_STORE, settings_from_env
 from engine.parallel import EXECUTOR_HELP
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = (doctor, store, jobs)
+_COMMAND_MODULES = (doctor, store, jobs, label)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("matloop: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -6,12 +6,15 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from engine.demo import demo_job
+from engine.fracture_labels import label_fracture_job
 from engine.jobs import JobFunction
 
 __all__ = ["JOB_KINDS", "job_function"]
 
 #: Read-only registry: job kind → function ``fn(ctx, **params)``.
-JOB_KINDS: Mapping[str, JobFunction] = MappingProxyType({"demo": demo_job})
+JOB_KINDS: Mapping[str, JobFunction] = MappingProxyType(
+    {"demo": demo_job, "label-fracture": label_fracture_job}
+)
 
 
 def job_function(kind: str) -> JobFunction:

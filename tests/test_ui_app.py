@@ -107,3 +107,29 @@ def test_bad_settings_show_an_error_box_not_a_traceback(
             at.switch_page(page).run()
         assert not at.exception
         assert len(at.error) == 1 and message in at.error[0].value
+
+
+def test_label_page_labels_a_random_checkerboard_into_the_store(app_env: Path) -> None:
+    at = new_app().run()
+    at.switch_page("pages/label_design.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Label a design"
+    at.selectbox[0].set_value("fast").run()
+    label_button = next(b for b in at.button if b.label == "Label design")
+    label_button.click().run()
+    job_id = at.query_params["job"]
+    job_id = job_id[0] if isinstance(job_id, list) else job_id
+    store = Store(app_env)
+    deadline = time.time() + 60
+    while not store.get_job(job_id).finished and time.time() < deadline:
+        time.sleep(0.2)
+    job = store.get_job(job_id)
+    assert job.status == "done", job.error
+    at.run()
+    assert not at.exception
+    assert "Job finished" in at.success[0].value
+    assert store.status().labels_ok == 1
+    stiffness = float(at.metric[0].value)
+    assert 100 < stiffness < 1000  # between the soft and stiff moduli (Voigt-Reuss range), MPa
+    assert len(at.get("download_button")) == 3
+

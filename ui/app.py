@@ -18,6 +18,9 @@ navigation = st.navigation(
             st.Page(_PAGES / "home.py", title="Home", icon=":material/home:", default=True),
             st.Page(_PAGES / "jobs.py", title="Jobs", icon=":material/list:"),
         ],
+        "Design": [
+            st.Page(_PAGES / "label_design.py", title="Label a design", icon=":material/grid_on:"),
+        ],
         "Tools": [
             st.Page(_PAGES / "demo_job.py", title="Job runner demo", icon=":material/speed:"),
         ],

@@ -1,0 +1,112 @@
+"""``matloop label``: label designs with the fracture solver through the executor into the store."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+import numpy as np
+
+from designs.checkerboard import Checkerboard
+from designs.hierarchical import Hierarchical
+from designs.registry import read_designs
+from engine.commands.common import ProgressLine, open_store
+from engine.fracture_labels import FRACTURE_SPACES, fracture_key, label_fracture_batch
+from engine.parallel import make_executor
+from fem.fracture import FIDELITIES
+
+__all__ = ["register", "RESULT_COLUMNS"]
+
+#: Metrics printed (and written with --csv) for each design.
+RESULT_COLUMNS = ("stiffness", "strength", "toughness", "energy_release_rate", "wall_time")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "label",
+        help="label checkerboard/hierarchical designs with the fracture solver",
+        description="Label designs from a file (JSON list or JSON lines of {space, genome}) or "
+        "random designs. Designs already labelled under the same solver set-up are skipped.",
+    )
+    parser.add_argument("file", nargs="?", help="designs file; omit with --random")
+    parser.add_argument("--random", type=int, metavar="N", help="label N random designs instead of a file")
+    parser.add_argument("--space", choices=FRACTURE_SPACES, default="checkerboard",
+                        help="design space of --random designs and of bare genomes in FILE")
+    parser.add_argument("--size", type=int, default=8, help="grid size of random designs (coarse grid for hierarchical)")
+    parser.add_argument("--soft-fraction", type=float, default=0.5, help="soft block fraction of random checkerboards")
+    parser.add_argument("--symmetric", action="store_true", help="random checkerboards mirror-symmetric about the crack")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random designs")
+    parser.add_argument("--fidelity", choices=FIDELITIES, default="full",
+                        help="fast: one linear solve; strength: run to the peak; full: run to failure")
+    parser.add_argument("--mode", choices=("I", "II"), default="I", help="tension (I) or shear (II)")
+    parser.add_argument("--plane", choices=("stress", "strain"), default="stress")
+    parser.add_argument("--elements-per-block", type=int, default=8, help="mesh elements per block side")
+    parser.add_argument("--campaign", help="also link the designs to this campaign (created if new)")
+    parser.add_argument("--csv", metavar="OUT", help="write one row of metrics per design to this CSV file")
+    parser.set_defaults(func=run)
+
+
+def _designs(args: argparse.Namespace) -> list:
+    if (args.file is None) == (args.random is None):
+        raise ValueError("give either a designs FILE or --random N (not both)")
+    if args.file is not None:
+        return read_designs(args.file, default_space=args.space)
+    if not 1 <= args.random <= 1_000_000:
+        raise ValueError(f"--random must be in 1..1000000, got {args.random}")
+    rng = np.random.default_rng(args.seed)
+    if args.space == "hierarchical":
+        return [Hierarchical.random(args.size, seed=rng) for _ in range(args.random)]
+    return [
+        Checkerboard.random(args.size, soft_fraction=args.soft_fraction, seed=rng, symmetric=args.symmetric)
+        for _ in range(args.random)
+    ]
+
+
+def _options(args: argparse.Namespace) -> dict:
+    return {"mode": args.mode, "plane": args.plane, "elements_per_block": args.elements_per_block}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Label, print a summary and one line per design; exit 1 if any label failed."""
+    designs = _designs(args)
+    options = _options(args)
+    key = fracture_key(args.fidelity, options)
+    store = open_store(args)
+    line = ProgressLine(f"label {args.fidelity}")
+    with make_executor(args.executor) as executor:
+        report = label_fracture_batch(
+            store, designs, args.fidelity, options, executor,
+            progress=lambda done, total: line(done / total, f"{done}/{total} designs"),
+        )
+    if args.campaign:
+        known = {c["name"]: c["id"] for c in store.campaigns()}
+        campaign = known.get(args.campaign) or store.create_campaign(
+            args.campaign, {"space": args.space, "solver": key.name, "fidelity": key.fidelity, **options}
+        )
+        store.add_to_campaign(campaign, [d.content_hash() for d in designs])
+    print(
+        f"{report.unique} designs: {report.newly_labelled} labelled now "
+        f"({report.labelled_failed} failed), {report.already_labelled} already in the store {store.path}"
+    )
+    rows = []
+    for design in designs:
+        label = store.get_label(design.content_hash(), key)
+        if label is None:
+            continue
+        rows.append([design.content_hash()[:12], label.status,
+                     *(label.metrics.get(c) for c in RESULT_COLUMNS), label.reason or ""])
+    header = ["design", "status", *RESULT_COLUMNS, "reason"]
+    print("  ".join(f"{h:>12}" for h in header[:-1]), header[-1])
+    for row in rows[:50]:
+        cells = [f"{v:12.4g}" if isinstance(v, float) else f"{'-' if v is None else v:>12}" for v in row[:-1]]
+        print("  ".join(cells), row[-1])
+    if len(rows) > 50:
+        print(f"... {len(rows) - 50} more (use --csv)")
+    if args.csv:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        print(f"wrote {args.csv}", file=sys.stderr)
+    return 1 if any(row[1] == "failed" for row in rows) else 0

@@ -1,0 +1,68 @@
+"""`matloop label` and the fracture labelling glue: store keys, files, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from designs.checkerboard import Checkerboard
+from designs.registry import read_designs
+from engine.cli import main
+from engine.fracture_labels import fracture_key
+from engine.store import Store
+
+
+def test_random_designs_are_labelled_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--store", str(tmp_path), "--executor", "local:2", "label", "--random", "4", "--fidelity", "fast"]
+    assert main(args) == 0
+    assert main([*args, "--campaign", "first"]) == 0
+    out = capsys.readouterr().out
+    assert "4 labelled now (0 failed), 0 already" in out
+    assert "0 labelled now (0 failed), 4 already" in out
+    store = Store(tmp_path)
+    key = fracture_key("fast", {"mode": "I", "plane": "stress", "elements_per_block": 8})
+    labels = store.labels(key)
+    assert len(labels) == 4
+    # Any mixture of 100 MPa and 1000 MPa blocks lies between the two moduli (a crack only
+    # softens it further, and by far less than the soft/stiff contrast).
+    assert all(100 < label.metrics["stiffness"] < 1000 for label in labels)
+    assert len(store.campaign_designs(store.campaigns()[0]["id"])) == 4
+
+
+def test_design_files_in_both_formats(tmp_path: Path) -> None:
+    a = Checkerboard.random(4, seed=1)
+    b = Checkerboard.random(4, seed=2)
+    listing = tmp_path / "designs.json"
+    listing.write_text(json.dumps([{"space": "checkerboard", "genome": a.genome()}, {"space": "checkerboard", "genome": b.genome()}]))
+    lines = tmp_path / "designs.jsonl"
+    lines.write_text(a.to_json() + "\n" + b.to_json() + "\n")
+    assert read_designs(listing) == read_designs(lines, default_space="checkerboard") == [a, b]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[{"space": "checkerboard", "genome": {"grid": [[0, 1], [1]]}}]', "design 1: grid is ragged"),
+        ('[{"space": "checkerboard", "genome": {"grid": [[0, 7], [1, 0]]}}]', "unknown block type 7"),
+        ('[{"space": "voronoi", "genome": {}}]', "unknown design space 'voronoi'"),
+        ("{not json", "is not JSON"),
+        ("", "holds no designs"),
+    ],
+)
+def test_bad_design_files_name_the_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    file = tmp_path / "bad.json"
+    file.write_text(content)
+    assert main(["--store", str(tmp_path), "label", str(file), "--fidelity", "fast"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--store", str(tmp_path), "label"]) == 2
+    assert main(["--store", str(tmp_path), "label", "--random", "1", "--elements-per-block", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "give either a designs FILE or --random N" in err and "elements_per_block" in err
