@@ -20,6 +20,7 @@ navigation = st.navigation(
         ],
         "Design": [
             st.Page(_PAGES / "label_design.py", title="Label a design", icon=":material/grid_on:"),
+            st.Page(_PAGES / "spinodoid.py", title="Spinodoids", icon=":material/deployed_code:"),
         ],
         "Tools": [
             st.Page(_PAGES / "demo_job.py", title="Job runner demo", icon=":material/speed:"),

@@ -1,0 +1,120 @@
+"""Spinodoid page: set ρ and the cone angles, preview, homogenise as a job, download an STL."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from designs.spinodal import Spinodoid
+from designs.stl import spinodoid_mesh
+from engine.store import JobRecord
+from ui.common import job_manager, open_store, show_error
+from ui.job_panel import attach_job, attached_job_id, job_panel
+
+st.title("Spinodoid metamaterials")
+st.markdown(
+    "Spinodoids (Kumar et al. 2020) are the solid phase of an anisotropic Gaussian random field: "
+    "waves of wave number β whose directions lie in double cones of half-angle θx, θy, θz around "
+    "the axes (0° closes a cone). Narrow cones give columnar or lamellar structures, 90° cones an "
+    "isotropic one. Homogenisation gives the effective stiffness (base material E = 1, ν = 0.3)."
+)
+store = open_store()
+manager = job_manager(store)
+
+with st.sidebar:
+    st.subheader("Design")
+    rho = st.slider("Solid fraction ρ", 0.30, 0.90, 0.50, 0.01)
+    tx = st.slider("θx (°)", 0, 90, 90, 1)
+    ty = st.slider("θy (°)", 0, 90, 90, 1)
+    tz = st.slider("θz (°)", 0, 90, 90, 1)
+    seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
+    periodic = st.checkbox("Exactly periodic (for tiling and printing)", value=False)
+
+try:
+    design = Spinodoid(rho=rho, theta=(float(tx), float(ty), float(tz)), seed=int(seed), periodic=periodic)
+except ValueError as exc:
+    show_error(f"Invalid spinodoid: {exc}")
+    st.stop()
+
+
+@st.cache_data(show_spinner="Meshing the preview…", max_entries=16)
+def preview_mesh(genome_json: str, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices and faces of a coarse surface for the 3D preview."""
+    mesh = spinodoid_mesh(Spinodoid.from_json(genome_json), resolution, cell_size_mm=1.0)
+    return mesh.vertices, mesh.faces
+
+
+@st.cache_data(show_spinner="Writing the STL…", max_entries=8)
+def stl_bytes(genome_json: str, resolution: int, cell_mm: float, tiles: int) -> bytes:
+    """Binary STL of the design."""
+    design = Spinodoid.from_json(genome_json)
+    return spinodoid_mesh(design, resolution, cell_mm, tiles).to_stl(f"matloop spinodoid rho={design.rho:.3f} mm")
+
+
+left, right = st.columns([3, 2])
+with left:
+    preview_resolution = max(design.min_resolution(), 32)
+    try:
+        vertices, faces = preview_mesh(design.to_json(), preview_resolution)
+    except ValueError as exc:
+        show_error(f"Cannot mesh this design: {exc}")
+        st.stop()
+    figure = go.Figure(go.Mesh3d(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2],
+                                 i=faces[:, 0], j=faces[:, 1], k=faces[:, 2], color="#4a7fb0",
+                                 flatshading=True, lighting={"ambient": 0.45, "diffuse": 0.8}))
+    figure.update_layout(height=480, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title="one cell (unit edge)",
+                         scene={"aspectmode": "data"})
+    st.plotly_chart(figure)
+with right:
+    st.subheader("Homogenise")
+    resolution = st.selectbox("Voxels per side", [24, 32, 48, 64], index=1,
+                              help=f"at least {design.min_resolution()} for β = {design.beta:.1f}")
+    bc = st.radio("Boundary conditions", ["affine", "periodic"], horizontal=True,
+                  help="affine: displacements prescribed on the faces (reproduces the published data); "
+                       "periodic: true effective properties of a periodic structure")
+    if st.button("Compute stiffness", type="primary"):
+        attach_job(manager.submit("homogenize-spinodoid",
+                                  {"genome": design.genome(), "resolution": int(resolution), "bc": bc}))
+    st.subheader("Print")
+    cell_mm = st.number_input("Cell edge (mm)", min_value=1.0, max_value=200.0, value=10.0)
+    tiles = st.number_input("Cells per axis", min_value=1, max_value=4 if periodic else 1, value=1,
+                            help="tiling needs the periodic variant")
+    if st.button("Prepare STL"):
+        try:
+            data = stl_bytes(design.to_json(), max(design.min_resolution(), 48), float(cell_mm), int(tiles))
+        except ValueError as exc:
+            show_error(f"Cannot export: {exc}")
+        else:
+            st.download_button(f"Download STL ({len(data) / 1e6:.1f} MB)", data,
+                               file_name=f"spinodoid-{design.content_hash()[:12]}.stl", mime="model/stl")
+
+
+def show_result(job: JobRecord) -> None:
+    """Stiffness matrix, orthotropic constants and the directional Young's modulus surface."""
+    metrics = job.result["metrics"]
+    if metrics.get("status") != "ok":
+        st.error(f"No stiffness: {metrics.get('reason')}")
+        return
+    names = ["11", "22", "33", "23", "13", "12"]
+    st.markdown("**Effective stiffness C (Voigt notation, units of E)**")
+    st.dataframe(pd.DataFrame(np.round(metrics["C"], 5), index=names, columns=names))
+    constants = {k: metrics[k] for k in ("E1", "E2", "E3", "G23", "G13", "G12", "nu12", "nu13", "nu23")}
+    st.dataframe(pd.DataFrame([constants]).round(4), hide_index=True)
+    st.caption(f"symmetry error {metrics['symmetry_error']:.1e} · solid fraction {metrics['solid_fraction']:.3f} · "
+               f"connected {metrics['connected_fraction']:.3f} · percolates x/y/z {metrics['percolates']}")
+    surface = job.result["surface"]
+    figure = go.Figure(go.Surface(x=surface["x"], y=surface["y"], z=surface["z"], surfacecolor=surface["E"],
+                                  colorscale="Viridis", colorbar={"title": "E(n)"}))
+    figure.update_layout(height=480, title="directional Young's modulus", scene={"aspectmode": "data"})
+    st.plotly_chart(figure)
+    st.download_button("Stiffness (JSON)", json.dumps(metrics, indent=2),
+                       file_name=f"stiffness-{job.result['design_hash'][:12]}.json")
+
+
+job_id = attached_job_id()
+if job_id:
+    job_panel(store, manager, job_id, show_result)
