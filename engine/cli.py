@@ -12,13 +12,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.commands import doctor, jobs, label, spinodoid, store
+from engine.commands import doctor, jobs, label, spinodoid, store, train
 from engine.config import ENV_DEVICE, ENV_EXECUTOR, ENV_STORE, settings_from_env
 from engine.parallel import EXECUTOR_HELP
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = (doctor, store, jobs, label, spinodoid)
+_COMMAND_MODULES = (doctor, store, jobs, label, spinodoid, train)
 
 
 def build_parser() -> argparse.ArgumentParser:

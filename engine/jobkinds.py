@@ -9,12 +9,18 @@ from engine.demo import demo_job
 from engine.fracture_labels import label_fracture_job
 from engine.jobs import JobFunction
 from engine.spinodoid_labels import homogenize_job
+from engine.training import train_grid_job
 
 __all__ = ["JOB_KINDS", "job_function"]
 
 #: Read-only registry: job kind → function ``fn(ctx, **params)``.
 JOB_KINDS: Mapping[str, JobFunction] = MappingProxyType(
-    {"demo": demo_job, "label-fracture": label_fracture_job, "homogenize-spinodoid": homogenize_job}
+    {
+        "demo": demo_job,
+        "label-fracture": label_fracture_job,
+        "homogenize-spinodoid": homogenize_job,
+        "train-grid": train_grid_job,
+    }
 )
 
 

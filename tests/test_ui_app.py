@@ -154,3 +154,21 @@ def test_spinodoid_page_homogenises_and_exports(app_env: Path) -> None:
     next(b for b in at.button if b.label == "Prepare STL").click().run()
     assert not at.exception
     assert any(d.label.startswith("Download STL") for d in at.get("download_button"))
+
+
+def test_train_page_trains_on_stored_labels(app_env: Path) -> None:
+    from test_engine_training import known_truth_store
+
+    known_truth_store(app_env, n=40)
+    at = new_app().run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    at.number_input[0].set_value(5)
+    next(b for b in at.button if b.label == "Train").click().run()
+    store = Store(app_env)
+    job = store.get_job(wait_for_job(at, store, timeout=120))
+    assert job.status == "done", job.error
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2
+    assert at.dataframe[-1].value["id"].tolist() == [job.result["model_id"]]

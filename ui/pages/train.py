@@ -1,0 +1,96 @@
+"""Train a surrogate on stored fracture labels: learning curves, parity plot, held-out metrics."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine.store import JobRecord
+from engine.training import TASKS
+from fem.fracture import FIDELITIES
+from ui.common import job_manager, open_store
+from ui.job_panel import attach_job, attached_job_id, job_panel
+
+st.title("Train a surrogate")
+st.markdown(
+    "Grid surrogates learn a fracture metric from the block layout: a single-layer (linear) "
+    "baseline and a CNN, trained either to regress the metric or to tell good (top half) from "
+    "bad (bottom half) designs. Designs are split by a seeded draw into training and held-out "
+    "sets; the held-out Spearman rank correlation says how well the model ranks new designs."
+)
+store = open_store()
+manager = job_manager(store)
+
+labels = store.labels(status="ok")
+fracture = [label for label in labels if label.solver == "phasefield-at2"]
+if not fracture:
+    st.info("No fracture labels in this store yet: label designs on **Label a design** or with "
+            "`matloop label --random 200 --fidelity fast`.")
+else:
+    counts = pd.DataFrame({"fidelity": [label.fidelity for label in fracture]}).value_counts().rename("labels")
+    st.dataframe(counts.reset_index(), hide_index=True)
+
+with st.form("train"):
+    cols = st.columns(3)
+    fidelity = cols[0].selectbox("Labels of fidelity", FIDELITIES, index=0)
+    target = cols[1].selectbox("Target", ["toughness", "strength", "stiffness", "energy_release_rate"])
+    model = cols[2].selectbox("Model", ["cnn", "linear"])
+    cols = st.columns(4)
+    task = cols[0].selectbox("Task", TASKS)
+    epochs = cols[1].number_input("Most epochs", min_value=1, max_value=5000, value=200)
+    test_fraction = cols[2].number_input("Held-out share", min_value=0.05, max_value=0.9, value=0.2, step=0.05)
+    seed = cols[3].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
+    with st.expander("Solver set-up of the labels"):
+        mode = st.radio("Loading", ["I", "II"], horizontal=True)
+        plane = st.radio("2D model", ["stress", "strain"], horizontal=True)
+        elements = st.number_input("Elements per block side", min_value=1, max_value=32, value=8)
+    if st.form_submit_button("Train", type="primary"):
+        attach_job(manager.submit("train-grid", {
+            "fidelity": fidelity, "target": target, "model": model, "task": task, "max_epochs": int(epochs),
+            "test_fraction": float(test_fraction), "random_state": int(seed),
+            "options": {"mode": mode, "plane": plane, "elements_per_block": int(elements)},
+        }))
+
+
+def show_result(job: JobRecord) -> None:
+    """Held-out metrics, learning curves and the parity (or ranking) plot."""
+    result = job.result
+    metrics = result["metrics"]
+    cols = st.columns(4)
+    cols[0].metric("Spearman (held out)", f"{metrics['spearman_test']:.3f}")
+    if "r2_test" in metrics:
+        cols[1].metric("R² (held out)", f"{metrics['r2_test']:.3f}")
+    else:
+        cols[1].metric("Accuracy (held out)", f"{metrics['accuracy_test']:.3f}")
+    cols[2].metric("Designs", f"{metrics['n_train']} + {metrics['n_test']}")
+    cols[3].metric("Epochs", metrics["epochs"])
+    history = pd.DataFrame(result["history"])
+    curves = go.Figure([go.Scatter(x=history["epoch"], y=history[c], name=c.replace("_", " "))
+                        for c in ("train_loss", "val_loss")])
+    curves.update_layout(xaxis_title="epoch", yaxis_title="loss", yaxis_type="log", height=340, title="learning curves")
+    parity = go.Figure(go.Scatter(x=result["y_test"], y=result["score_test"], mode="markers"))
+    if metrics["task"] == "regression":
+        low, high = min(result["y_test"]), max(result["y_test"])
+        parity.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="y = x"))
+    parity.update_layout(xaxis_title=f"solver {metrics['target']}", height=340, showlegend=False,
+                         yaxis_title="predicted" if metrics["task"] == "regression" else "P(good)",
+                         title="held-out designs")
+    a, b = st.columns(2)
+    a.plotly_chart(curves)
+    b.plotly_chart(parity)
+    st.caption(f"Model {result['model_id']} saved to `{result['path']}`")
+
+
+job_id = attached_job_id()
+if job_id:
+    job_panel(store, manager, job_id, show_result)
+
+st.subheader("Registered models")
+models = store.models()
+if models:
+    st.dataframe(pd.DataFrame([{"id": m["id"], "name": m["name"], "kind": m["kind"],
+                                "spearman": m["metrics"].get("spearman_test"), "path": m["path"]} for m in models]),
+                 hide_index=True)
+else:
+    st.caption("None yet.")
