@@ -31,6 +31,7 @@ def known_truth_store(directory: Path, n: int = 160) -> Store:
     return store
 
 
+@pytest.mark.slow
 def test_cnn_ranks_held_out_designs_of_a_known_target(tmp_path: Path) -> None:
     store = known_truth_store(tmp_path)
     report = train_grid_surrogate(store, fidelity="fast", options=OPTIONS, target="toughness", model="cnn",
