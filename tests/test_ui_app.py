@@ -132,7 +132,7 @@ def test_label_page_labels_a_random_checkerboard_into_the_store(app_env: Path) -
     assert store.status().labels_ok == 1
     stiffness = float(at.metric[0].value)
     assert 100 < stiffness < 1000  # between the soft and stiff moduli (Voigt-Reuss range), MPa
-    assert len(at.get("download_button")) == 3
+    assert len(at.get("download_button")) == 4  # plate STL zip, curve, metrics, design
 
 
 

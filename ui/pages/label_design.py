@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ import streamlit as st
 
 from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
+from designs.stl import plate_stl
 from engine.store import JobRecord
 from fem.fracture import FIDELITIES, PlateSetup
 from ui.common import job_manager, open_store, show_error
@@ -86,6 +89,16 @@ preview.update_layout(height=360, width=380, margin={"l": 10, "r": 10, "t": 30, 
                       xaxis={"range": [0, 1], "constrain": "domain"}, yaxis={"range": [0, 1], "scaleanchor": "x"})
 left, right = st.columns([1, 1])
 left.plotly_chart(preview)
+with left.expander("Printable plate (two-material STL)"):
+    block_mm = st.number_input("Block edge (mm)", min_value=0.5, max_value=50.0, value=5.0)
+    thickness_mm = st.number_input("Thickness (mm)", min_value=0.2, max_value=50.0, value=2.0)
+    bodies = plate_stl(shown.T, float(block_mm), float(thickness_mm))  # rows along x, columns along y
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for value, data in bodies.items():
+            zipped.writestr(f"plate-{design.content_hash()[:12]}-{('soft', 'stiff')[value]}.stl", data)
+    st.download_button("Download STL bodies (zip)", archive.getvalue(),
+                       file_name=f"plate-{design.content_hash()[:12]}.zip", mime="application/zip")
 with right:
     st.subheader("Solver")
     fidelity = st.selectbox("Fidelity", FIDELITIES, index=FIDELITIES.index("strength"),
