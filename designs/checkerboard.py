@@ -177,13 +177,10 @@ class Checkerboard:
         rng = _as_rng(seed)
         nr = (rows + 1) // 2 if symmetric else rows
         cells = nr * columns
-        if symmetric and rows % 2:
-            weights = np.ones((nr, columns))
-            weights[-1] = 0.5  # the middle row counts once
-            n_soft = int(round(soft_fraction * rows * columns))
         flat = np.ones(cells, dtype=int)
         if symmetric and rows % 2:
-            # greedy: pick cells in random order until the mirrored count reaches the target
+            # middle-row cells count once, others twice: greedy fill in random order
+            n_soft = int(round(soft_fraction * rows * columns))
             order = rng.permutation(cells)
             count = 0.0
             for c in order:

@@ -96,7 +96,7 @@ def build_hierarchy(
         A, B=B, symmetry="hermitian",
         smooth=("jacobi", {"omega": 4.0 / 3.0, "weighting": "local"}),
         presmoother=None, postsmoother=None, max_coarse=max_coarse, max_levels=10,
-        keep=False, coarse_solver="pinv",
+        keep=False, coarse_solver="pinv", improve_candidates=None,
     )
     rng = np.random.default_rng(seed)
     levels = []

@@ -80,6 +80,8 @@ class PlateSetup:
         Nominal strain at which a run ends regardless.
     end_fraction : float
         Failure when σ < end_fraction σ_peak after the peak.
+    stagger_tol, stagger_max_iter, max_nonconverged
+        Stagger settings, see :class:`fem.phasefield.SolverOptions`.
     """
 
     crack_length: float = 0.2
@@ -92,6 +94,8 @@ class PlateSetup:
     max_strain: float = 0.5
     end_fraction: float = 0.1
     stagger_tol: float = 1e-3
+    stagger_max_iter: int = 300
+    max_nonconverged: int = 20
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.crack_length) and 0.0 < self.crack_length < 1.0):
@@ -250,6 +254,8 @@ def run(design: Any, fidelity: str = "full", setup: PlateSetup | None = None, **
         end_fraction=setup.end_fraction,
         max_displacement=setup.max_strain,
         stagger_tol=setup.stagger_tol,
+        stagger_max_iter=setup.stagger_max_iter,
+        max_nonconverged=setup.max_nonconverged,
     )
     res = solve_phasefield(pb, opts)
     strain = res.displacement / pb.height
@@ -278,7 +284,10 @@ def run(design: Any, fidelity: str = "full", setup: PlateSetup | None = None, **
     if res.status == "ok" and res.end_criterion not in ("failure", "peak"):
         metrics["reason"] = f"ended at {res.end_criterion} before the end criterion"
     metrics["wall_time"] = time.perf_counter() - t0
-    dam = res.damage[: (nx + 1) * (ny + 1)].reshape(ny + 1, nx + 1)
+    dam = res.damage[: (nx + 1) * (ny + 1)].reshape(ny + 1, nx + 1).copy()
+    # split crack-face nodes: show the larger damage of the two faces
+    tip = grid.crack_tip
+    dam[grid.crack_row, :tip] = np.maximum(dam[grid.crack_row, :tip], res.damage[(nx + 1) * (ny + 1):])
     return FractureResult(metrics, strain, stress, dam, grid.xs, grid.ys, res)
 
 

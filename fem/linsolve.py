@@ -66,7 +66,7 @@ class ReusedFactorSolver:
         Relative residual tolerance of the CG solves.
     """
 
-    def __init__(self, perm: np.ndarray, max_cg: int = 4, rtol: float = 1e-8) -> None:
+    def __init__(self, perm: np.ndarray, max_cg: int = 12, rtol: float = 1e-6) -> None:
         self.perm = perm
         self.max_cg = max_cg
         self.rtol = rtol

@@ -134,7 +134,7 @@ class SolverOptions:
     max_displacement: float = 0.5
     max_steps: int = 2000
     max_nonconverged: int = 20
-    anderson_depth: int = 5
+    anderson_depth: int = 0
 
     def __post_init__(self) -> None:
         if not 0 < self.du_min <= self.du_max:

@@ -7,8 +7,8 @@ Each cell is one-hot encoded into ``n_types`` channels.
 * :class:`GridLinearClassifier` / :class:`GridLinearRegressor` — the single-layer perceptron of
   Gu et al. (2018): one linear layer on the one-hot grid, softmax for good/bad.
 * :class:`GridCNNClassifier` / :class:`GridCNNRegressor` — a small CNN (two 3×3 convolutions,
-  the second with stride 2, then a dense layer); position-aware (no global pooling) because
-  the crack fixes the geometry.
+  the second with stride 2, then a dense layer) plus a linear skip path from the one-hot grid
+  (wide & deep); position-aware (no global pooling) because the crack fixes the geometry.
 
 ``symmetry="mirror_rows"`` augments training with the mirror image about the crack plane
 (row order reversed), which leaves mode-I labels unchanged; ``symmetric_inference=True``
@@ -128,11 +128,12 @@ class _CNNModule(nn.Module):
         h, w = (shape[0] + 1) // 2, (shape[1] + 1) // 2
         self.fc1 = nn.Linear(c2 * h * w, hidden)
         self.fc2 = nn.Linear(hidden, n_out)
+        self.skip = nn.Linear(n_types * shape[0] * shape[1], n_out)  # linear path (wide & deep)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.conv1(x))
-        x = F.relu(self.conv2(x))
-        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+        z = F.relu(self.conv1(x))
+        z = F.relu(self.conv2(z))
+        return self.fc2(F.relu(self.fc1(z.flatten(1)))) + self.skip(x.flatten(1))
 
 
 class _GridBase(TorchSurrogate):

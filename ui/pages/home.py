@@ -26,6 +26,10 @@ the page, come back — its progress is kept in the campaign store.
 store = open_store()
 config = settings()
 status = store.status()
+try:
+    device = describe_device(config.device)
+except ValueError as exc:
+    device = f"invalid MATLOOP_DEVICE ({exc})"
 
 st.subheader("Campaign store")
 cols = st.columns(5)
@@ -36,7 +40,7 @@ cols[3].metric("Models", status.models)
 cols[4].metric("Jobs running", status.jobs_running)
 st.caption(
     f"Store `{status.path}` · schema v{status.schema_version} · {status.size_bytes / 1024:.0f} KiB · "
-    f"executor `{config.executor}` · device {describe_device('cpu') if config.device == 'cpu' else config.device}"
+    f"executor `{config.executor}` · device {device}"
 )
 
 st.subheader("Recent jobs")
