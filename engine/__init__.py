@@ -1,1 +1,1 @@
-"""engine."""
+"""Store, executors, jobs, labelling, surrogates, training and the command line."""

@@ -1,1 +1,1 @@
-"""fem."""
+"""Finite-element solvers (scikit-fem) that label designs: fracture of plates, homogenisation of cells."""

@@ -1,1 +1,1 @@
-"""ui."""
+"""Streamlit app: ``app.py`` (navigation), ``jobs.py`` (background runner), ``pages/``."""
