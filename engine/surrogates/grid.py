@@ -250,7 +250,8 @@ class _GridClassifierMixin(ClassifierMixin):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class of each design."""
-        return self.classes_[np.argmax(self._raw_outputs(X), axis=1)]
+        logits = self._raw_outputs(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def rank_scores(self, X: Any) -> np.ndarray:
         """Ranking score: probability of the largest class (``classes_[-1]``, e.g. good = 1)."""
