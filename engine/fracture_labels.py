@@ -85,7 +85,7 @@ def label_fracture_job(
     store = ctx.store
     design_hash = store.add(design)
     ctx.progress(0.02, f"labelling {space} {design_hash[:12]} at fidelity {fidelity}")
-    result = fracture.run(design, fidelity, **options)
+    result = fracture.run(design, fidelity, progress=lambda f, m: ctx.progress(0.02 + 0.97 * f, m), **options)
     metrics = dict(result.metrics)
     status = metrics.pop("status", "ok")
     reason = metrics.pop("reason", None) or None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from typing import Any, Literal, Mapping
 
 import numpy as np
@@ -198,7 +199,13 @@ def _toughness(strain: np.ndarray, stress: np.ndarray, end_fraction: float) -> t
     return float(np.sum(0.5 * (ss[1:] + ss[:-1]) * np.diff(es))), float(ef), failed
 
 
-def run(design: Any, fidelity: str = "full", setup: PlateSetup | None = None, **options: Any) -> FractureResult:
+def run(
+    design: Any,
+    fidelity: str = "full",
+    setup: PlateSetup | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    **options: Any,
+) -> FractureResult:
     """Label one design and keep curves and fields.
 
     Parameters
@@ -209,6 +216,8 @@ def run(design: Any, fidelity: str = "full", setup: PlateSetup | None = None, **
         One linear solve, AT2 run to the peak, or AT2 run to failure.
     setup : PlateSetup or None
         Plate set-up; ``None`` uses the defaults, updated by ``**options`` (PlateSetup fields).
+    progress : callable, optional
+        ``progress(fraction, message)`` after each load step of a phase-field run.
 
     Returns
     -------
@@ -257,7 +266,7 @@ def run(design: Any, fidelity: str = "full", setup: PlateSetup | None = None, **
         stagger_max_iter=setup.stagger_max_iter,
         max_nonconverged=setup.max_nonconverged,
     )
-    res = solve_phasefield(pb, opts)
+    res = solve_phasefield(pb, opts, progress)
     strain = res.displacement / pb.height
     stress = res.force / pb.width
     ip = int(np.argmax(stress))

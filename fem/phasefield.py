@@ -22,7 +22,9 @@ ends as soon as the force has fallen below ``peak_drop`` times the peak (strengt
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -308,7 +310,19 @@ def _jacobi_cg(A: sp.csr_matrix, b: np.ndarray, x0: np.ndarray, rtol: float = 1e
     return x, maxiter
 
 
-def solve_phasefield(pb: PhaseFieldProblem, opts: SolverOptions = SolverOptions()) -> PhaseFieldResult:
+def _progress_estimate(steps: int, force: float, peak: float, opts: SolverOptions) -> float:
+    """Rough fraction done of a run: 0.4 reached near the peak, the rest as the force drops."""
+    if peak <= 0 or force >= peak:
+        return 0.4 * (1.0 - math.exp(-steps / 30.0))
+    floor = opts.peak_drop if opts.stop == "peak" else opts.end_fraction
+    return min(0.99, 0.4 + 0.6 * (1.0 - force / peak) / (1.0 - floor))
+
+
+def solve_phasefield(
+    pb: PhaseFieldProblem,
+    opts: SolverOptions = SolverOptions(),
+    progress: Callable[[float, str], None] | None = None,
+) -> PhaseFieldResult:
     """Run a displacement-controlled AT2 test of ``pb`` to its end criterion.
 
     Parameters
@@ -317,6 +331,11 @@ def solve_phasefield(pb: PhaseFieldProblem, opts: SolverOptions = SolverOptions(
         Plate, materials and loading.
     opts : SolverOptions
         Step, stagger and end-of-test settings.
+    progress : callable, optional
+        Called after each load step with an estimate of the fraction done (monotone, in
+        [0, 1)) and a message; before the peak the estimate grows with the step count, after
+        it with the drop of the force towards the end criterion. Exceptions it raises (e.g. a
+        cancelled job) propagate.
 
     Returns
     -------
@@ -336,6 +355,7 @@ def solve_phasefield(pb: PhaseFieldProblem, opts: SolverOptions = SolverOptions(
     t, du = 0.0, opts.du_max / 4
     peak = 0.0
     end, status, reason = "max_steps", "ok", ""
+    shown = 0.0
     try:
         for _step in range(opts.max_steps):
             t_new = min(t + du, opts.max_displacement)
@@ -380,6 +400,10 @@ def solve_phasefield(pb: PhaseFieldProblem, opts: SolverOptions = SolverOptions(
             scale = 2.0 if grow < 1e-12 else min(2.0, max(0.25, opts.target_dd / grow))
             du = float(np.clip(du * scale, opts.du_min, opts.du_max))
             past_peak = F < peak
+            if progress is not None:
+                done = _progress_estimate(len(disp) - 1, F, peak, opts)
+                shown = max(shown, done)
+                progress(shown, f"step {len(disp) - 1}: u = {t:.4g}, force {F:.4g} (peak {peak:.4g})")
             if opts.stop == "peak" and past_peak and F < opts.peak_drop * peak:
                 end = "peak"
                 break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,34 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
     assert main(["--store", str(tmp_path), "label", "--random", "1", "--elements-per-block", "0"]) == 2
     err = capsys.readouterr().err
     assert "give either a designs FILE or --random N" in err and "elements_per_block" in err
+
+
+def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_path: Path) -> None:
+    import threading
+
+    from engine.fracture_labels import label_fracture_job
+    from engine.jobs import run_job
+
+    store = Store(tmp_path)
+    design = Checkerboard.random(8, seed=4)
+    params = {"space": "checkerboard", "genome": design.genome(), "fidelity": "strength",
+              "options": {"elements_per_block": 2}}
+    job = store.create_job("label-fracture", params)
+    assert run_job(store, job, label_fracture_job, params) == "done"
+    result = store.get_job(job).result
+    assert result["status"] == "ok" and max(result["stress"]) == pytest.approx(result["metrics"]["strength"])
+    key = fracture_key("strength", {"elements_per_block": 2})
+    assert store.get_label(design.content_hash(), key).metrics["strength"] == result["metrics"]["strength"]
+
+    other = Checkerboard.random(8, seed=5)
+    params = {**params, "genome": other.genome()}
+    job = store.create_job("label-fracture", params)
+    thread = threading.Thread(target=run_job, args=(store, job, label_fracture_job, params))
+    thread.start()
+    deadline = time.time() + 60
+    while store.get_job(job).progress < 0.05 and time.time() < deadline:
+        time.sleep(0.02)
+    store.request_cancel(job)
+    thread.join(120)
+    assert store.get_job(job).status == "cancelled"
+    assert store.get_label(other.content_hash(), key) is None  # nothing half-done is stored

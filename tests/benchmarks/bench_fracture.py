@@ -1,0 +1,92 @@
+"""Benchmark of the fracture labeller: seconds per label at each fidelity, 8×8 and 16×16.
+
+Prints, over seeded random designs (soft fraction 0.2–0.8), the median seconds per label for
+fidelities fast / strength / full, the median number of linear solves per label (displacement
+and damage solves), labels per hour with a local 2-process pool, and as yardstick the time of
+one linear solve (nested-dissection LU factorisation + solve) of the same undamaged mesh,
+measured in the same run. Usage::
+
+    python tests/benchmarks/bench_fracture.py [--designs 3] [--designs16 1] [--skip-full16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from designs.checkerboard import Checkerboard
+from fem.fracture import build_problem, label
+from fem.linsolve import ReusedFactorSolver
+from fem.phasefield import _Assembler
+
+
+def yardstick(design: Checkerboard, repeats: int = 5) -> float:
+    """Median seconds of one linear elastic solve (factorise + solve) of the design's mesh."""
+    pb, _ = build_problem(design)
+    asm = _Assembler(pb)
+    K = asm.stiffness(np.ones((pb.grid.nelem, 4)))
+    Kff, Kfl = asm.reduced(K)
+    b = -(Kfl @ np.full(asm.load_dofs.size, 1e-3))
+    times = []
+    for _ in range(repeats):
+        s = ReusedFactorSolver(asm.perm)
+        t = time.perf_counter()
+        s.solve(Kff, b)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _timed(args):
+    design, fidelity = args
+    t = time.perf_counter()
+    m = label(design, fidelity)
+    return time.perf_counter() - t, m
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--designs", type=int, default=3, help="random 8x8 designs")
+    ap.add_argument("--designs16", type=int, default=1, help="random 16x16 designs")
+    ap.add_argument("--repeats", type=int, default=3, help="repeats of the fast label")
+    ap.add_argument("--skip-full16", action="store_true")
+    args = ap.parse_args()
+    rng = np.random.default_rng(2024)
+    for size, n in ((8, args.designs), (16, args.designs16)):
+        designs = [Checkerboard.random(size, soft_fraction=rng.uniform(0.2, 0.8), seed=rng) for _ in range(n)]
+        y = yardstick(designs[0])
+        pb, _ = build_problem(designs[0])
+        print(f"== {size}x{size}: {pb.grid.nelem} elements, {2 * pb.grid.nnode} DOF; yardstick one linear solve = {y * 1e3:.1f} ms")
+        for fid in ("fast", "strength", "full"):
+            if fid == "full" and size == 16 and args.skip_full16:
+                print(f"  {fid:8s}: skipped")
+                continue
+            reps = args.repeats if fid == "fast" else 1
+            secs, solves, status = [], [], []
+            for d in designs:
+                ts = []
+                for _ in range(reps):
+                    dt, m = _timed((d, fid))
+                    ts.append(dt)
+                secs.append(statistics.median(ts))
+                solves.append(m.get("linear_solves", 0))
+                status.append(m["status"])
+            med = statistics.median(secs)
+            print(
+                f"  {fid:8s}: median {med:8.3f} s/label (min {min(secs):.3f}, max {max(secs):.3f}), "
+                f"median linear solves {statistics.median(solves):.0f}, = {med / y:.0f} yardsticks, status {status}"
+            )
+            if fid == "fast" or size == 8:  # pools of slow 16x16 labels take too long here
+                batch = designs * (4 if fid == "fast" else 1)
+                t = time.perf_counter()
+                with ProcessPoolExecutor(2) as ex:
+                    list(ex.map(_timed, [(d, fid) for d in batch]))
+                wall = time.perf_counter() - t
+                print(f"  {fid:8s}: local 2-process pool {len(batch)} labels in {wall:.2f} s = {3600 * len(batch) / wall:.0f} labels/hour")
+
+
+if __name__ == "__main__":
+    main()
