@@ -11,7 +11,7 @@ from engine.jobs import JobContext
 from engine.store import SolverKey, Store
 from fem import homogenize
 
-__all__ = ["homogenize_key", "homogenize_and_store", "directional_surface", "homogenize_job"]
+__all__ = ["homogenize_key", "homogenize_and_store", "homogenize_job"]
 
 
 def homogenize_key(resolution: int, bc: str) -> SolverKey:
@@ -39,20 +39,6 @@ def homogenize_and_store(store: Store, design: Spinodoid, resolution: int, bc: s
     return metrics, True
 
 
-def directional_surface(C: np.ndarray, n_theta: int = 36, n_phi: int = 72) -> dict[str, list]:
-    """Directional Young's modulus E(n) on a sphere grid, as a surface r = E(n)·n.
-
-    Returns
-    -------
-    dict
-        ``x``, ``y``, ``z`` (surface points, unit of C) and ``E`` (n_theta × n_phi lists).
-    """
-    theta, phi = np.meshgrid(np.linspace(0, np.pi, n_theta), np.linspace(0, 2 * np.pi, n_phi), indexing="ij")
-    n = np.stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], axis=-1)
-    E = homogenize.directional_young(np.asarray(C), n.reshape(-1, 3)).reshape(theta.shape)
-    return {"x": (E * n[..., 0]).tolist(), "y": (E * n[..., 1]).tolist(), "z": (E * n[..., 2]).tolist(), "E": E.tolist()}
-
-
 def homogenize_job(ctx: JobContext, genome: dict[str, Any], resolution: int = 32, bc: str = "affine") -> dict[str, Any]:
     """Background job: homogenise one spinodoid (stored), return metrics and the E(n) surface."""
     design = Spinodoid.from_json(genome)
@@ -61,5 +47,6 @@ def homogenize_job(ctx: JobContext, genome: dict[str, Any], resolution: int = 32
     metrics, computed = homogenize_and_store(ctx.store, design, resolution, bc)
     result: dict[str, Any] = {"design_hash": design.content_hash(), "metrics": metrics, "computed_now": computed}
     if metrics.get("status") == "ok":
-        result["surface"] = directional_surface(np.asarray(metrics["C"]))
+        surface = homogenize.directional_young_surface(np.asarray(metrics["C"]))
+        result["surface"] = {name: values.tolist() for name, values in surface.items()}
     return result

@@ -150,7 +150,7 @@ def block_pcg(
         Solutions (n, m).
     info : SolveInfo
     """
-    A = A.tocsr() if not sp.isspmatrix_csr(A) else A
+    A = A if getattr(A, "format", None) == "csr" else sp.csr_matrix(A)
     b = np.asarray(b, dtype=float)
     x = np.zeros_like(b)
     bn = np.linalg.norm(b, axis=0)

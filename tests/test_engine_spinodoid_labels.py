@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.spinodoid_labels import directional_surface, homogenize_key
+from engine.spinodoid_labels import homogenize_key
 from engine.store import Store
-from fem.homogenize import isotropic_stiffness
 
 
 def test_homogenize_stores_and_reuses_the_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -27,12 +26,6 @@ def test_homogenize_stores_and_reuses_the_label(tmp_path: Path, capsys: pytest.C
     C = np.asarray(metrics["C"])
     # Isotropic cones, ρ = 0.6: the published fit C11 ≈ 1.41 ρ^2.22 = 0.45 (realisations scatter ~10 %).
     assert np.mean(np.diag(C)[:3]) == pytest.approx(1.41 * 0.6**2.22, rel=0.3)
-
-
-def test_directional_surface_of_an_isotropic_solid_is_a_sphere() -> None:
-    surface = directional_surface(isotropic_stiffness(2.5, 0.3), 9, 18)
-    radius = np.sqrt(np.square(surface["x"]) + np.square(surface["y"]) + np.square(surface["z"]))
-    assert np.allclose(radius, 2.5) and np.allclose(surface["E"], 2.5)
 
 
 def test_export_stl_writes_a_binary_stl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

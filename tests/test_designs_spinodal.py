@@ -1,0 +1,155 @@
+"""Spinodoid geometry: validation, solid fraction, periodicity, cones, connectivity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from designs.base import content_hash
+from designs.spinodal import (
+    MIN_LATTICE_DIRECTIONS,
+    Spinodoid,
+    connectivity,
+    lattice_directions,
+)
+
+
+@pytest.mark.parametrize("rho", [0.0, 1.0, -0.1, 1.5, float("nan")])
+def test_rho_outside_open_interval_rejected(rho):
+    with pytest.raises(ValueError, match="rho"):
+        Spinodoid(rho=rho)
+
+
+@pytest.mark.parametrize("theta", [(-1, 30, 30), (91, 0, 0), (30, float("nan"), 0), (30, 30)])
+def test_bad_theta_rejected(theta):
+    with pytest.raises(ValueError, match="theta"):
+        Spinodoid(rho=0.5, theta=theta)
+
+
+def test_all_cones_closed_rejected():
+    with pytest.raises(ValueError, match="all cones are closed"):
+        Spinodoid(rho=0.5, theta=(0, 0, 0))
+
+
+def test_resolution_too_small_for_beta_rejected():
+    s = Spinodoid(rho=0.5)
+    assert s.min_resolution() == 20  # 4 voxels per wavelength 0.2
+    with pytest.raises(ValueError, match="too small for beta"):
+        s.voxels(16)
+
+
+def test_other_bad_parameters_rejected():
+    with pytest.raises(ValueError, match="n_waves"):
+        Spinodoid(rho=0.5, n_waves=0)
+    with pytest.raises(ValueError, match="beta"):
+        Spinodoid(rho=0.5, beta=-1.0)
+    with pytest.raises(ValueError, match="cell"):
+        Spinodoid(rho=0.5, cell=2)  # cell only for periodic
+    with pytest.raises(ValueError, match="unknown"):
+        Spinodoid.from_json('{"rho": 0.5, "colour": 1}')
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_solid_fraction_equals_rho(periodic):
+    r = 24
+    for rho in (0.3, 0.55, 0.9):
+        v = Spinodoid(rho=rho, theta=(40, 20, 0), seed=4, periodic=periodic).voxels(r)
+        assert abs(v.mean() - rho) <= 1.0 / r**3 + 1e-12
+
+
+def test_field_unit_variance_and_reproducible():
+    s = Spinodoid(rho=0.5, seed=7)
+    phi = s.field(24)
+    assert abs(phi.std() - 1.0) < 0.1  # sqrt(2/N) Σ cos: unit variance
+    np.testing.assert_array_equal(phi, s.field(24))
+    assert not np.array_equal(phi, Spinodoid(rho=0.5, seed=8).field(24))
+
+
+def test_periodic_field_is_exactly_periodic():
+    s = Spinodoid(rho=0.5, theta=(15, 0, 0), periodic=True, seed=1)
+    L = s.cell_length
+    x = np.linspace(0, L, 7)
+    a = s.field_at(x, x, x)
+    b = s.field_at(x + L, x - 2 * L, x + 3 * L)
+    np.testing.assert_allclose(a, b, atol=1e-9)
+    # the published variant is not periodic
+    p = Spinodoid(rho=0.5, theta=(15, 0, 0), seed=1)
+    assert np.abs(p.field_at(x, x, x) - p.field_at(x + 1, x, x)).max() > 0.1
+
+
+def test_published_directions_inside_cones():
+    s = Spinodoid(rho=0.5, theta=(15, 0, 40), seed=3)
+    k, gamma = s.waves()
+    n = k / np.linalg.norm(k, axis=1, keepdims=True)
+    np.testing.assert_allclose(np.linalg.norm(k, axis=1), s.beta)
+    in_x = np.abs(n[:, 0]) >= math.cos(math.radians(15)) - 1e-12
+    in_z = np.abs(n[:, 2]) >= math.cos(math.radians(40)) - 1e-12
+    assert np.all(in_x | in_z) and in_x.any() and in_z.any()
+    assert len(gamma) == 1000 and gamma.min() >= 0 and gamma.max() < 2 * np.pi
+
+
+def test_narrow_cone_lattice_degeneration_is_handled():
+    # unit cell at beta = 10 pi: only (5,0,0), (5,±1,0), (5,0,±1) within 15° of x
+    m1 = lattice_directions((15, 0, 0), 10 * np.pi, 1)
+    assert len(m1) == 5
+    s = Spinodoid(rho=0.5, theta=(15, 0, 0), periodic=True)
+    rep = s.lattice_report()
+    assert rep["cell"] == 2 and rep["n_directions"] >= MIN_LATTICE_DIRECTIONS and not rep["degenerate"]
+    forced = Spinodoid(rho=0.5, theta=(15, 0, 0), periodic=True, cell=1).lattice_report()
+    assert forced["degenerate"] and forced["n_directions"] == 5
+    # all periodic wave vectors are lattice vectors with |k| close to beta
+    k, _ = s.waves()
+    m = k * s.cell_length / (2 * np.pi)
+    np.testing.assert_allclose(m, np.rint(m), atol=1e-9)
+    assert np.all(np.abs(np.linalg.norm(k, axis=1) - s.beta) <= np.pi / s.cell_length + 1e-9)
+
+
+def test_single_x_cone_is_layered_normal_to_x():
+    # waves along x only: φ varies fastest along x
+    v = Spinodoid(rho=0.5, theta=(15, 0, 0), seed=2).field(32)
+    gx = np.abs(np.diff(v, axis=0)).mean()
+    gy = np.abs(np.diff(v, axis=1)).mean()
+    gz = np.abs(np.diff(v, axis=2)).mean()
+    assert gx > 2.5 * gy and gx > 2.5 * gz
+
+
+def test_connectivity_bar_and_clusters():
+    a = np.zeros((6, 6, 6), bool)
+    a[:, 2, 2] = True          # bar along x, touches both x faces
+    a[1, 4:6, 4:6] = True      # small separate cluster
+    kept, rep = connectivity(a, periodic=False)
+    assert rep.n_clusters == 2 and kept.sum() == 6
+    assert rep.percolates == (True, False, False)
+    assert rep.solid_fraction == pytest.approx(a.mean())
+    kept, rep = connectivity(a, periodic=True)
+    assert rep.percolates == (True, False, False)
+
+
+def test_periodic_connectivity_joins_across_faces():
+    a = np.zeros((6, 6, 6), bool)
+    a[0:2, 3, 3] = True
+    a[4:6, 3, 3] = True        # joined to the first piece through the x = 0 / x = 6 face
+    _, rep_open = connectivity(a, periodic=False)
+    _, rep_per = connectivity(a, periodic=True)
+    assert rep_open.n_clusters == 2 and rep_per.n_clusters == 1
+    assert rep_per.connected_fraction == pytest.approx(a.mean())
+    assert rep_per.percolates == (False, False, False)   # a closed segment does not wrap
+    a[2:4, 3, 3] = True
+    assert connectivity(a, periodic=True)[1].percolates == (True, False, False)
+
+
+def test_spinodoid_percolates_at_moderate_density():
+    kept, rep = Spinodoid(rho=0.5, seed=0).structure(32)
+    assert all(rep.percolates) and rep.connected_fraction > 0.49
+
+
+def test_genome_json_roundtrip_and_hash():
+    s = Spinodoid(rho=0.42, theta=(15, 0, 60), seed=9, periodic=True, cell=2)
+    t = Spinodoid.from_json(s.to_json())
+    assert t == s and t.content_hash() == s.content_hash()
+    assert s.content_hash() == content_hash("spinodoid", s.genome())
+    assert s.content_hash() != Spinodoid(rho=0.42, theta=(15, 0, 60), seed=10, periodic=True, cell=2).content_hash()
+    import json
+    json.dumps(s.genome())
