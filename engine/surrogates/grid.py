@@ -154,7 +154,8 @@ class _GridBase(TorchSurrogate):
         return _CNNModule(self.n_types_, shape, self._n_out(), tuple(self.channels), int(self.hidden))
 
     def _encode(self, grids: torch.Tensor) -> torch.Tensor:
-        return F.one_hot(grids.long(), self.n_types_).permute(0, 3, 1, 2).to(torch.float32)
+        types = torch.arange(self.n_types_, device=grids.device, dtype=grids.dtype)
+        return (grids[:, None] == types[None, :, None, None]).to(torch.float32)  # one-hot channels
 
     def _logits(self, grids: torch.Tensor) -> torch.Tensor:
         out = self.module_(self._encode(grids))
@@ -337,8 +338,8 @@ class _LinearInit:
 class _CNNInit:
     def __init__(
         self,
-        channels: Sequence[int] = (16, 32),
-        hidden: int = 64,
+        channels: Sequence[int] = (8, 16),
+        hidden: int = 32,
         n_types: int | None = None,
         symmetry: str | None = "mirror_rows",
         symmetric_inference: bool = False,
