@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.store import Store
+from engine.store import JobRecord, Store
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
 
@@ -115,38 +117,35 @@ def test_bad_settings_show_an_error_box_not_a_traceback(
         assert len(at.error) == 1 and message in at.error[0].value
 
 
-def test_label_page_labels_a_random_checkerboard_into_the_store(app_env: Path) -> None:
+def run_page_job(page: str, button: str, configure: Callable[[AppTest], None] | None = None) -> tuple[AppTest, JobRecord]:
+    """Open ``page``, set inputs, press ``button``, wait for the job, redraw; the job must succeed."""
     at = new_app().run()
-    at.switch_page("pages/label_design.py").run()
+    at.switch_page(page).run()
     assert not at.exception
-    assert at.title[0].value == "Label a design"
-    at.selectbox[0].set_value("fast").run()
-    label_button = next(b for b in at.button if b.label == "Label design")
-    label_button.click().run()
-    store = Store(app_env)
-    job = store.get_job(wait_for_job(at, store))
-    assert job.status == "done", job.error
-    at.run()
-    assert not at.exception
-    assert "Job finished" in at.success[0].value
-    assert store.status().labels_ok == 1
-    stiffness = float(at.metric[0].value)
-    assert 100 < stiffness < 1000  # between the soft and stiff moduli (Voigt-Reuss range), MPa
-    assert len(at.get("download_button")) == 4  # plate STL zip, curve, metrics, design
-
-
-
-def test_spinodoid_page_homogenises_and_exports(app_env: Path) -> None:
-    at = new_app().run()
-    at.switch_page("pages/spinodoid.py").run()
-    assert not at.exception
-    at.selectbox[0].set_value(24)
-    next(b for b in at.button if b.label == "Compute stiffness").click().run()
-    store = Store(app_env)
+    if configure is not None:
+        configure(at)
+    next(b for b in at.button if b.label == button).click().run()
+    store = Store(os.environ["MATLOOP_STORE"])
     job = store.get_job(wait_for_job(at, store, timeout=120))
     assert job.status == "done", job.error
     at.run()
     assert not at.exception
+    return at, job
+
+
+def test_label_page_labels_a_random_checkerboard_into_the_store(app_env: Path) -> None:
+    at, job = run_page_job("pages/label_design.py", "Label design",
+                           lambda at: at.selectbox[0].set_value("fast").run())
+    assert at.title[0].value == "Label a design"
+    assert "Job finished" in at.success[0].value
+    assert Store(app_env).status().labels_ok == 1
+    stiffness = float(at.metric[0].value)
+    assert 100 < stiffness < 1000  # between the soft and stiff block moduli, MPa
+    assert len(at.get("download_button")) == 4  # plate STL zip, curve, metrics, design
+
+
+def test_spinodoid_page_homogenises_and_exports(app_env: Path) -> None:
+    at, job = run_page_job("pages/spinodoid.py", "Compute stiffness", lambda at: at.selectbox[0].set_value(24))
     C = job.result["metrics"]["C"]
     # Near-isotropic at ρ = 0.5: C11 ≈ C22 ≈ C33 well below the solid's 1.346 (units of E).
     diagonal = [C[i][i] for i in range(3)]
@@ -160,15 +159,6 @@ def test_train_page_trains_on_stored_labels(app_env: Path) -> None:
     from test_engine_training import known_truth_store
 
     known_truth_store(app_env, n=40)
-    at = new_app().run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception
-    at.number_input[0].set_value(5)
-    next(b for b in at.button if b.label == "Train").click().run()
-    store = Store(app_env)
-    job = store.get_job(wait_for_job(at, store, timeout=120))
-    assert job.status == "done", job.error
-    at.run()
-    assert not at.exception
+    at, job = run_page_job("pages/train.py", "Train", lambda at: at.number_input[0].set_value(5))
     assert len(at.get("plotly_chart")) == 2
     assert at.dataframe[-1].value["id"].tolist() == [job.result["model_id"]]
