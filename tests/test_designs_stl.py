@@ -118,7 +118,7 @@ def test_plate_merges_same_material_neighbours():
     meshes = plate_meshes(np.array([[3, 3], [3, 3]]), block_size_mm=1.0, thickness_mm=1.0)
     m = trimesh.Trimesh(meshes[3].vertices, meshes[3].faces)
     assert m.is_watertight
-    assert m.area == pytest.approx(2 * 4 + 4 * 2)  # a 2×2×1 box, no internal walls
+    assert m.area == pytest.approx(2 * 4 + 4 * 2)  # a 2×2×1 box, no internal faces
 
 
 def test_plate_bad_input():

@@ -45,7 +45,8 @@ def test_duplicate_designs_are_recognised_by_hash(store_dir: Path) -> None:
 def test_a_design_is_labelled_once_per_solver_configuration(store_dir: Path) -> None:
     store = Store(store_dir)
     h = store.add_design("vector", [3.0, 4.0])
-    assert store.put_label(h, KEY, {"norm": 5.0}, wall_time=0.1)
+    first = store.put_label(h, KEY, {"norm": 5.0}, wall_time=0.1)
+    assert first
     assert not store.put_label(h, KEY, {"norm": -1.0})  # first label wins
     assert store.get_label(h, KEY).metrics == {"norm": 5.0}
     finer = SolverKey("toy", "1", "exact", {"mesh": 16})

@@ -10,6 +10,8 @@ fitted non-tensor attributes); :func:`load_surrogate` / ``Class.load`` read it b
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import copy
 import json
 import math
@@ -195,7 +197,7 @@ def load_surrogate(path: str | Path, device: str = "auto") -> Any:
     return kinds[kind]._from_payload(payload, device=device)
 
 
-class TorchSurrogate(BaseEstimator):
+class TorchSurrogate(BaseEstimator, ABC):
     """Base class of torch surrogates with a scikit-learn interface.
 
     Subclasses set ``_param_names`` handled by ``__init__`` and implement
@@ -231,8 +233,9 @@ class TorchSurrogate(BaseEstimator):
     _estimator_type_name = "surrogate"
 
     # ------------------------------------------------------------------ to implement
-    def _build_module(self) -> nn.Module:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _build_module(self) -> nn.Module:
+        """The untrained ``nn.Module`` of this surrogate (called in ``fit``)."""
 
     def _fitted_extras(self) -> dict[str, Any]:
         """JSON-serialisable fitted attributes other than the weights."""

@@ -16,6 +16,8 @@ tandem inverse can differentiate through them.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -141,8 +143,9 @@ class _SpinodoidBase(RegressorMixin, TorchSurrogate):
     def _encode(self, X: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(X, dtype=torch.float32, device=self.device_)
 
-    def _set_scaling(self, module: nn.Module, X: np.ndarray, Y: np.ndarray) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _set_scaling(self, module: nn.Module, X: np.ndarray, Y: np.ndarray) -> None:
+        """Store the input and output scaling of the training data in ``module``."""
 
     def fit(self, X: Any, y: Any, callback: ProgressCallback | None = None) -> "_SpinodoidBase":
         """Train on parameters ``X`` (n, 4) and stiffnesses ``y`` (n, 9).
