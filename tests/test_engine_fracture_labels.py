@@ -98,3 +98,18 @@ def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_pa
     thread.join(120)
     assert store.get_job(job).status == "cancelled"
     assert store.get_label(other.content_hash(), key) is None  # nothing half-done is stored
+
+
+def test_accelerated_labels_agree_in_strength_and_are_stored_apart(tmp_path: Path) -> None:
+    base = ["--store", str(tmp_path), "label", "--random", "2", "--seed", "7", "--fidelity", "strength",
+            "--elements-per-block", "4"]
+    assert main(base) == 0
+    assert main([*base, "--accelerate"]) == 0
+    store = Store(tmp_path)
+    plain = {l.design_hash: l.metrics["strength"] for l in store.labels(fracture_key("strength", {
+        "mode": "I", "plane": "stress", "elements_per_block": 4}))}
+    fast = {l.design_hash: l.metrics["strength"] for l in store.labels(fracture_key("strength", {
+        "mode": "I", "plane": "stress", "elements_per_block": 4, "accelerate": True}))}
+    assert plain.keys() == fast.keys() and len(plain) == 2
+    for design_hash, strength in plain.items():
+        assert fast[design_hash] == pytest.approx(strength, rel=0.03)

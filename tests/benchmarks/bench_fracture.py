@@ -41,21 +41,25 @@ def yardstick(design: Checkerboard, repeats: int = 5) -> float:
 
 
 def _timed(args):
-    design, fidelity = args
+    design, fidelity, *opt = args
     t = time.perf_counter()
-    m = label(design, fidelity)
+    m = label(design, fidelity, **(opt[0] if opt else {}))
     return time.perf_counter() - t, m
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--designs", type=int, default=3, help="random 8x8 designs")
-    ap.add_argument("--designs16", type=int, default=1, help="random 16x16 designs")
+    ap.add_argument("--designs16", type=int, default=1, help="random 16x16 designs (0 = skip 16x16)")
     ap.add_argument("--repeats", type=int, default=3, help="repeats of the fast label")
     ap.add_argument("--skip-full16", action="store_true")
+    ap.add_argument("--accelerate", action="store_true", help="label with PlateSetup(accelerate=True)")
     args = ap.parse_args()
     rng = np.random.default_rng(2024)
+    opt = {"accelerate": True} if args.accelerate else {}
     for size, n in ((8, args.designs), (16, args.designs16)):
+        if n < 1:
+            continue
         designs = [Checkerboard.random(size, soft_fraction=rng.uniform(0.2, 0.8), seed=rng) for _ in range(n)]
         y = yardstick(designs[0])
         pb, _ = build_problem(designs[0])
@@ -69,7 +73,7 @@ def main() -> None:
             for d in designs:
                 ts = []
                 for _ in range(reps):
-                    dt, m = _timed((d, fid))
+                    dt, m = _timed((d, fid, opt))
                     ts.append(dt)
                 secs.append(statistics.median(ts))
                 solves.append(m.get("linear_solves", 0))
@@ -83,7 +87,7 @@ def main() -> None:
                 batch = designs * (4 if fid == "fast" else 1)
                 t = time.perf_counter()
                 with ProcessPoolExecutor(2) as ex:
-                    list(ex.map(_timed, [(d, fid) for d in batch]))
+                    list(ex.map(_timed, [(d, fid, opt) for d in batch]))
                 wall = time.perf_counter() - t
                 print(f"  {fid:8s}: local 2-process pool {len(batch)} labels in {wall:.2f} s = {3600 * len(batch) / wall:.0f} labels/hour")
 
