@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from designs.base import Design, canonical_json, content_hash
-from engine.store_schema import SCHEMA_VERSION, migrate
+from engine.store_schema import migrate
 
 __all__ = [
     "DEFAULT_STORE_FILENAME",

@@ -17,9 +17,9 @@ import math
 
 import numpy as np
 
-from fem.elements import constitutive, elastic_gauss_matrices
+from fem.elements import elastic_gauss_matrices
 from fem.linsolve import nested_dissection
-from fem.mesh_quad import GAUSS_N, QuadGrid, graded_axis
+from fem.mesh_quad import QuadGrid, graded_axis
 
 __all__ = ["tada_edge_crack_factor", "tada_edge_crack_k", "LinearCrackSolution", "solve_linear_crack", "edge_crack_k"]
 

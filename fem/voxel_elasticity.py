@@ -41,7 +41,7 @@ def lame(E: float, nu: float) -> tuple[float, float]:
 @lru_cache(maxsize=16)
 def _element_stiffness_cached(nu: float) -> np.ndarray:
     from skfem import Basis, BilinearForm, ElementHex1, ElementVector, MeshHex, asm
-    from skfem.helpers import ddot, sym_grad, trace, eye
+    from skfem.helpers import ddot, sym_grad, trace
 
     lam, mu = lame(1.0, nu)
 

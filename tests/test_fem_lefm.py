@@ -1,6 +1,5 @@
 """LEFM fast fidelity: J-integral K_I against the Tada handbook edge-crack formula."""
 
-import math
 
 import numpy as np
 import pytest

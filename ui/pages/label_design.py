@@ -59,7 +59,7 @@ if randomise or state_key not in st.session_state or size_changed:
 
 names = BLOCK_NAMES[space]
 st.subheader("Blocks")
-st.caption(f"Top row of the table = top of the plate. Block types: "
+st.caption("Top row of the table = top of the plate. Block types: "
            + ", ".join(f"{i} = {name}" for i, name in enumerate(names)))
 table = pd.DataFrame(np.asarray(st.session_state[state_key])[::-1], columns=[str(c) for c in range(int(columns))])
 edited = st.data_editor(
