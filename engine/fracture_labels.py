@@ -61,9 +61,9 @@ def label_fracture_batch(
     return label_designs(store, designs, key, task, executor, **kwargs)
 
 
-def _subsample(field: np.ndarray) -> np.ndarray:
-    step = max(1, int(np.ceil((max(field.shape) - 1) / (_MAX_FIELD - 1))))
-    return field[::step, ::step]
+def _field_step(field: np.ndarray) -> int:
+    """Node stride that keeps at most ``_MAX_FIELD`` nodes per side."""
+    return max(1, int(np.ceil((max(field.shape) - 1) / (_MAX_FIELD - 1))))
 
 
 def label_fracture_job(
@@ -93,8 +93,8 @@ def label_fracture_job(
         design_hash, key, metrics, status="ok" if status == "ok" else "failed",
         reason=reason if status != "ok" else None, wall_time=metrics.get("wall_time"),
     )
-    damage = _subsample(np.asarray(result.damage))
-    step = (len(result.x) - 1) // max(damage.shape[1] - 1, 1) if damage.shape[1] > 1 else 1
+    step = _field_step(np.asarray(result.damage))
+    damage = np.asarray(result.damage)[::step, ::step]
     return {
         "design_hash": design_hash,
         "status": status,

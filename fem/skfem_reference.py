@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fem.voxel_elasticity import voigt_unit_strain
+
 __all__ = ["assemble_reference", "homogenize_affine_reference"]
 
 
@@ -79,12 +81,7 @@ def homogenize_affine_reference(
     D = basis.nodal_dofs[:, bnodes].ravel()
     U = []
     for I in range(6):
-        eps = np.zeros((3, 3))
-        if I < 3:
-            eps[I, I] = 1.0
-        else:
-            i, j = [(1, 2), (0, 2), (0, 1)][I - 3]
-            eps[i, j] = eps[j, i] = 0.5
+        eps = voigt_unit_strain(I)
         u0 = np.zeros(basis.N)
         disp = eps @ m.p
         for c in range(3):

@@ -92,14 +92,19 @@ def unit_strain_displacements() -> np.ndarray:
     """
     out = np.zeros((6, 8, 3))
     for I in range(6):
-        eps = np.zeros((3, 3))
-        if I < 3:
-            eps[I, I] = 1.0
-        else:
-            i, j = [(1, 2), (0, 2), (0, 1)][I - 3]
-            eps[i, j] = eps[j, i] = 0.5
-        out[I] = LOCAL_OFFSETS @ eps.T
+        out[I] = LOCAL_OFFSETS @ voigt_unit_strain(I).T
     return out.reshape(6, 24)
+
+
+def voigt_unit_strain(index: int) -> np.ndarray:
+    """Strain tensor (3, 3) of Voigt unit strain ``index`` (order 11, 22, 33, 23, 13, 12; γ = 2ε)."""
+    eps = np.zeros((3, 3))
+    if index < 3:
+        eps[index, index] = 1.0
+    else:
+        i, j = [(1, 2), (0, 2), (0, 1)][index - 3]
+        eps[i, j] = eps[j, i] = 0.5
+    return eps
 
 
 def rigid_body_modes(coords: np.ndarray) -> np.ndarray:

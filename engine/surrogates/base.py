@@ -36,6 +36,7 @@ __all__ = [
     "check_targets",
     "load_surrogate",
     "read_payload",
+    "write_payload",
     "resolve_seed",
 ]
 
@@ -162,6 +163,14 @@ def read_payload(path: str | Path) -> dict[str, Any]:
     if payload.get("version") != FORMAT_VERSION:
         raise ValueError(f"{str(path)!r} has surrogate file version {payload.get('version')!r}; this matloop reads {FORMAT_VERSION}")
     return payload
+
+
+def write_payload(payload: dict[str, Any], path: str | Path) -> Path:
+    """Write a model payload (tensors + JSON-safe config) with ``torch.save``; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, path)
+    return path
 
 
 def _all_subclasses(cls: type) -> dict[str, type]:
@@ -439,10 +448,7 @@ class TorchSurrogate(BaseEstimator, ABC):
         Path
             The path written.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self._to_payload(), path)
-        return path
+        return write_payload(self._to_payload(), path)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> "TorchSurrogate":

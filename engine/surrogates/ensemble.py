@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
 
-from engine.surrogates.base import FORMAT, FORMAT_VERSION, ProgressCallback, TorchSurrogate, read_payload, resolve_seed
+from engine.surrogates.base import FORMAT, FORMAT_VERSION, ProgressCallback, TorchSurrogate, read_payload, resolve_seed, write_payload
 
 __all__ = ["SurrogateEnsemble"]
 
@@ -154,10 +153,7 @@ class SurrogateEnsemble(BaseEstimator):
 
     def save(self, path: str | Path) -> Path:
         """Write all members to one file (state dicts + JSON configs via ``torch.save``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self._to_payload(), path)
-        return path
+        return write_payload(self._to_payload(), path)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> "SurrogateEnsemble":
