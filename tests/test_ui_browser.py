@@ -6,9 +6,11 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from browser_support import browser_page, chromium_missing_reason, free_port, running_app, streamlit_command
+from engine.demo import goe_edge_ratio
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,6 +18,24 @@ pytestmark = [
 ]
 
 BAR = "[data-testid='stProgress'] [role='progressbar']"
+MATRIX_ORDER = 600
+TARGET_JOB_SECONDS = 12.0
+
+
+def steps_for_target_duration() -> int:
+    """Matrices for a demo job of about TARGET_JOB_SECONDS on this machine.
+
+    A fixed count finished between two browser polls on a fast CI runner; timing one
+    matrix here scales the job so the bar is seen moving on any machine.
+    """
+    rng = np.random.default_rng(0)
+    goe_edge_ratio(MATRIX_ORDER, rng)  # warm up BLAS
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        goe_edge_ratio(MATRIX_ORDER, rng)
+        timings.append(time.perf_counter() - start)
+    return int(min(10_000, max(30, TARGET_JOB_SECONDS / float(np.median(timings)))))
 
 
 def test_demo_job_progress_finish_and_reload(store_dir: Path, tmp_path: Path) -> None:
@@ -29,9 +49,9 @@ def test_demo_job_progress_finish_and_reload(store_dir: Path, tmp_path: Path) ->
         page.goto(f"http://localhost:{port}/demo_job")
         page.get_by_text("Start demo job").wait_for(timeout=60_000)
         steps = page.get_by_label("Matrices")
-        steps.fill("30")
+        steps.fill(str(steps_for_target_duration()))
         steps.press("Tab")
-        page.get_by_label("Matrix order n").fill("600")
+        page.get_by_label("Matrix order n").fill(str(MATRIX_ORDER))
         page.get_by_label("Matrix order n").press("Tab")
         page.get_by_role("button", name="Start demo job").click()
 
