@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from fem.elements import elastic_gauss_matrices
-from fem.linsolve import nested_dissection
+from fem.linsolve import SPDFactor
 from fem.mesh_quad import QuadGrid, graded_axis
 
 __all__ = ["tada_edge_crack_factor", "tada_edge_crack_k", "LinearCrackSolution", "solve_linear_crack", "edge_crack_k"]
@@ -105,8 +105,6 @@ def solve_linear_crack(
     mode : {"I", "II"}
         Loading mode for ``loading="displacement"``.
     """
-    import scipy.sparse.linalg as sla
-
     if loading not in ("displacement", "traction"):
         raise ValueError(f"loading must be 'displacement' or 'traction', got {loading!r}")
     if mode not in ("I", "II"):
@@ -138,11 +136,7 @@ def solve_linear_crack(
         loaded = 2 * top + 1
     free = np.setdiff1d(np.arange(n), fixed)
     rhs = f[free] - K[free][:, fixed] @ u[fixed]
-    p = nested_dissection(grid.coords[free // 2])
-    lu = sla.splu(K[free][:, free][p][:, p].tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-    sol = np.empty(free.size)
-    sol[p] = lu.solve(rhs[p])
-    u[free] = sol
+    u[free] = SPDFactor(K[free][:, free]).solve(rhs)
     reaction = float((K @ u)[loaded].sum()) if loading == "displacement" else float(value * (grid.xs[-1] - grid.xs[0]))
     return LinearCrackSolution(grid, np.asarray(lam, float), np.asarray(mu, float), u, reaction)
 

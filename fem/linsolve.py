@@ -1,103 +1,111 @@
-"""Sparse SPD solves for structured 2D meshes: nested dissection LU with reuse.
+"""Sparse SPD solves for the 2D plate meshes: LDLᵀ factorisation with reuse.
 
-``splu`` of SuperLU with a geometric nested-dissection ordering (recursive coordinate
-bisection of the node positions) and ``SymmetricMode`` factorises the 2D elasticity matrices
-about 2x faster than SuperLU's default COLAMD. :class:`ReusedFactorSolver` keeps one
-factorisation and uses it as the preconditioner of CG for later, slightly different
-matrices (the degraded stiffness changes little between stagger iterations); it refactorises
-only when CG needs more than ``max_cg`` iterations.
+:class:`SPDFactor` wraps QDLDL (an up-looking LDLᵀ with an AMD ordering, Apache-2.0, via the
+``qdldl`` wheel). On the 8×8-block plate (8.2k unknowns) it factorised about 2x faster and
+solved about 2x faster than SuperLU with a nested-dissection ordering (the fill of L is about
+half of SuperLU's L+U), and a numeric refactorisation with the same pattern skips the ordering.
+:class:`ReusedFactorSolver` keeps one factorisation and uses it as the preconditioner of CG
+for later, slightly different matrices (the degraded stiffness changes little between
+stagger iterations); it refactorises only when CG needs more than ``max_cg`` iterations.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import qdldl
 import scipy.sparse as sp
-import scipy.sparse.linalg as sla
 
-__all__ = ["nested_dissection", "ReusedFactorSolver"]
+__all__ = ["SPDFactor", "ReusedFactorSolver"]
 
 
-def nested_dissection(coords: np.ndarray, leaf: int = 64) -> np.ndarray:
-    """Geometric nested-dissection permutation of points (separators last).
+def _upper_csc(A: sp.spmatrix) -> sp.csc_matrix:
+    """Upper triangle of a symmetric matrix as CSC (row ``j`` of the CSR lower part)."""
+    A = sp.csr_matrix(A)
+    A.sort_indices()
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    keep = A.indices <= rows
+    counts = np.bincount(rows[keep], minlength=A.shape[0])
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    return sp.csc_matrix((A.data[keep], A.indices[keep], indptr), shape=A.shape)
+
+
+class SPDFactor:
+    """LDLᵀ factorisation of a symmetric positive definite sparse matrix.
 
     Parameters
     ----------
-    coords : numpy.ndarray
-        (n, 2) coordinates of the unknowns (mm); unknowns at the same point stay together.
-    leaf : int
-        Sub-domains smaller than this are left in natural order.
+    A : scipy.sparse matrix
+        Symmetric positive definite (only the lower triangle of each row is read).
 
-    Returns
-    -------
-    numpy.ndarray
-        Permutation ``p`` so that ``A[p][:, p]`` has small fill-in.
+    Raises
+    ------
+    ValueError
+        ``A`` is not square or the factorisation broke down (zero pivot: not SPD).
     """
-    out: list[np.ndarray] = []
 
-    def rec(idx: np.ndarray) -> None:
-        if idx.size < leaf:
-            out.append(idx)
-            return
-        pts = coords[idx]
-        ax = int(np.argmax(np.ptp(pts, axis=0)))
-        vals = np.unique(pts[:, ax])
-        if vals.size < 3:
-            out.append(idx)
-            return
-        s = vals[np.argmin(np.abs(vals - np.median(pts[:, ax])))]
-        rec(idx[pts[:, ax] < s])
-        rec(idx[pts[:, ax] > s])
-        out.append(idx[pts[:, ax] == s])
+    def __init__(self, A: sp.spmatrix) -> None:
+        if A.shape[0] != A.shape[1]:
+            raise ValueError(f"matrix must be square, got shape {A.shape}")
+        self._pattern = None
+        self._solver = None
+        self.refactor(A)
 
-    rec(np.arange(coords.shape[0]))
-    return np.concatenate(out)
+    def refactor(self, A: sp.spmatrix) -> None:
+        """Factorise ``A``; a matrix with the same pattern reuses the symbolic analysis."""
+        U = _upper_csc(A)
+        pattern = (U.shape, U.indptr.tobytes(), U.indices.tobytes())
+        try:
+            if self._solver is not None and pattern == self._pattern:
+                self._solver.update(U, upper=True)
+            else:
+                self._solver = qdldl.Solver(U, upper=True)
+                self._pattern = pattern
+        except (ValueError, RuntimeError) as exc:
+            raise ValueError(f"LDL factorisation failed (matrix not SPD?): {exc}") from exc
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        """``A⁻¹ b`` for a vector ``b``."""
+        return self._solver.solve(np.ascontiguousarray(b, dtype=float))
 
 
 class ReusedFactorSolver:
-    """Solve a sequence of nearby SPD systems, reusing one LU factorisation.
+    """Solve a sequence of nearby SPD systems, reusing one factorisation as CG preconditioner.
 
     Parameters
     ----------
-    perm : numpy.ndarray
-        Fill-reducing permutation (see :func:`nested_dissection`).
     max_cg : int
         CG iterations allowed with the old factor before refactorising.
     rtol : float
         Relative residual tolerance of the CG solves.
     """
 
-    def __init__(self, perm: np.ndarray, max_cg: int = 12, rtol: float = 1e-6) -> None:
-        self.perm = perm
+    def __init__(self, max_cg: int = 12, rtol: float = 1e-6) -> None:
         self.max_cg = max_cg
         self.rtol = rtol
-        self.lu = None
+        self.factor: SPDFactor | None = None
         self.factorizations = 0
         self.solves = 0
         self.cg_iterations = 0
 
     def _factor(self, A: sp.csr_matrix) -> None:
-        p = self.perm
-        Ap = A[p][:, p].tocsc()
-        self.lu = sla.splu(Ap, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        if self.factor is None:
+            self.factor = SPDFactor(A)
+        else:
+            self.factor.refactor(A)
         self.factorizations += 1
 
-    def _lu_solve(self, b: np.ndarray) -> np.ndarray:
-        x = np.empty_like(b)
-        x[self.perm] = self.lu.solve(b[self.perm])
-        return x
-
-    def solve(self, A: sp.csr_matrix, b: np.ndarray, x0: np.ndarray | None = None, fresh: bool = False) -> np.ndarray:
+    def solve(self, A: sp.csr_matrix, b: np.ndarray, fresh: bool = False) -> np.ndarray:
         """Solve ``A x = b``; ``fresh=True`` forces a new factorisation."""
         self.solves += 1
-        if self.lu is None or fresh:
+        if self.factor is None or fresh:
             self._factor(A)
-            return self._lu_solve(b)
+            return self.factor.solve(b)
         bn = np.linalg.norm(b)
         if bn == 0.0:
             return np.zeros_like(b)
-        x = self._lu_solve(b) if x0 is None else x0.copy()
+        x = self.factor.solve(b)
         r = b - A @ x
-        z = self._lu_solve(r)
+        z = self.factor.solve(r)
         p = z.copy()
         rz = r @ z
         for _ in range(self.max_cg):
@@ -108,11 +116,11 @@ class ReusedFactorSolver:
             x += alpha * p
             r -= alpha * Ap
             self.cg_iterations += 1
-            z = self._lu_solve(r)
+            z = self.factor.solve(r)
             rz_new = r @ z
             p = z + (rz_new / rz) * p
             rz = rz_new
         if np.linalg.norm(r) <= self.rtol * bn:
             return x
         self._factor(A)
-        return self._lu_solve(b)
+        return self.factor.solve(b)

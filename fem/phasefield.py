@@ -9,19 +9,28 @@ with no tension/compression split (as in the Miehe/phasefieldx reference run). I
 uses the history field ``H = max_t psi`` at the Gauss points (Miehe 2010), so the damage
 equation ``(G_c/ell + 2H) d - G_c ell Δd = 2H`` is linear and SPD; it is solved by
 Jacobi-preconditioned CG warm-started from the last iterate. The displacement equation is
-solved with a nested-dissection LU that is reused as CG preconditioner across iterations.
+solved with an LDLᵀ factorisation that is reused as CG preconditioner across iterations.
 
 Loading: bottom edge fixed; the top edge moves by ``u`` in y (mode I, ``u_x = 0``) or in x
 (mode II, ``u_y = 0``). Each step iterates the stagger until the largest damage change of an
-iteration is below ``stagger_tol``. Step sizes adapt to the damage growth of the last step.
-Optional speed-ups (off by default; ``fem.fracture.PlateSetup(accelerate=True)`` turns them
-on) that leave each converged step unchanged within ``stagger_tol``: the stagger of a step starts from the damage extrapolated linearly from the last two steps, the damage update
-is over-relaxed (``relaxation``), and the displacement CG is warm-started from the last
-iterate (first iteration of a step: the last step's field scaled to the new load).
+iteration is below ``stagger_tol``. Speed-ups that leave each converged step unchanged within
+``stagger_tol``: the stagger of a step starts from the damage extrapolated linearly from the
+last two steps, and the damage update is over-relaxed (``relaxation``, Farrell & Maurini
+2017). Step sizes adapt to the damage growth of the last step, and a step in which the force
+drops by more than ``drop_tol`` times the peak is retried in quarters down to ``du_fine``, so
+sudden drops are located to within ``du_fine`` whatever ``du_max`` is (this sets strength and
+the failure strain of brittle designs; with fixed steps both depended on the step size).
+Measured on random 8×8 designs against plain staggering at ``stagger_tol = 1e-3``: strength
+and toughness within 0.5 %, 2-4x fewer stagger iterations. Warm-starting the displacement CG
+from the last iterate was tried and dropped: with ``rtol`` relative to the load, it accepted
+poorly resolved crack openings and moved toughness by 5-18 %.
 
 End-of-test criterion (``stop="full"``): after the peak, the run ends when the reaction force
 falls below ``end_fraction`` times the peak (failure), or at ``max_strain``. ``stop="peak"``
-ends as soon as the force has fallen below ``peak_drop`` times the peak (strength only).
+ends as soon as the force has fallen below ``peak_drop`` times the peak (strength only). Both
+are also checked within a step of size ``du_fine``: damage only grows during the stagger of a
+step, so the force of the iterates only falls, and the test ends without converging the
+runaway crack of the last step.
 """
 
 from __future__ import annotations
@@ -34,9 +43,10 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from fem.elements import constitutive, damage_matrices, elastic_gauss_matrices
-from fem.linsolve import ReusedFactorSolver, nested_dissection
+from fem.linsolve import ReusedFactorSolver
 from fem.mesh_quad import GAUSS_N, QuadGrid
 
 __all__ = ["PhaseFieldProblem", "SolverOptions", "PhaseFieldResult", "solve_phasefield"]
@@ -125,26 +135,29 @@ class SolverOptions:
         Hard cap on load steps.
     max_nonconverged : int
         A run with more non-converged steps than this is reported as failed.
-    anderson_depth : int
-        History length of the Anderson acceleration of the stagger (0 = plain staggering).
     extrapolate : bool
         Start each step's stagger from the damage extrapolated linearly from the last two
         steps (fewer stagger iterations on smooth damage growth).
     relaxation : float
         Over-relaxation factor ω of the stagger, ``d <- d + ω (G(d) - d)`` clipped to
-        ``[d_old, 1]`` (1 = plain staggering; used when ``anderson_depth == 0``). Convergence is
-        still judged on the plain residual ``max |G(d) - d|``.
-    warm_start : bool
-        Start the displacement CG from the last iterate (first iteration of a step: the last
-        step's field scaled to the new load) instead of a stale-factor solve.
+        ``[d_old, 1]`` (1 = plain staggering). Convergence is still judged on the plain
+        residual ``max |G(d) - d|``.
     refactor_cg : int
         CG iterations with the reused factorisation before refactorising.
+    drop_tol : float
+        A step in which the force falls by more than ``drop_tol`` times the peak is rejected
+        and retried with a quarter of its size, down to ``du_fine``, so that sudden drops
+        (unstable crack growth) are located to within ``du_fine``.
+    du_fine : float or None
+        Finest step of the drop refinement (mm); ``None`` means ``du_max / 32``. Once a step
+        of this size takes the force below the end criterion, the test ends without
+        converging that step (damage only grows within a step, so the force only falls).
     """
 
     du_max: float = 2.5e-3
     du_min: float = 1e-6
     target_dd: float = 0.1
-    stagger_tol: float = 1e-3
+    stagger_tol: float = 3e-3
     stagger_max_iter: int = 300
     stop: Literal["full", "peak"] = "full"
     end_fraction: float = 0.1
@@ -152,11 +165,11 @@ class SolverOptions:
     max_displacement: float = 0.5
     max_steps: int = 2000
     max_nonconverged: int = 20
-    anderson_depth: int = 0
-    extrapolate: bool = False
-    relaxation: float = 1.0
-    warm_start: bool = False
-    refactor_cg: int = 12
+    extrapolate: bool = True
+    relaxation: float = 1.7
+    refactor_cg: int = 8
+    drop_tol: float = 0.1
+    du_fine: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.du_min <= self.du_max:
@@ -167,6 +180,10 @@ class SolverOptions:
             raise ValueError("end_fraction and peak_drop must lie in (0, 1)")
         if self.stagger_tol <= 0 or self.stagger_max_iter < 1:
             raise ValueError("stagger_tol must be > 0 and stagger_max_iter >= 1")
+        if not 0 < self.drop_tol < 1:
+            raise ValueError(f"drop_tol must lie in (0, 1), got {self.drop_tol!r}")
+        if self.du_fine is not None and not 0 < self.du_fine <= self.du_max:
+            raise ValueError("need 0 < du_fine <= du_max")
         if not 0 < self.relaxation < 2:
             raise ValueError(f"relaxation must lie in (0, 2), got {self.relaxation!r}")
 
@@ -188,6 +205,8 @@ class PhaseFieldResult:
         Diagnostics (linear_solves counts displacement and damage solves).
     nonconverged_steps : int
         Steps accepted without stagger convergence.
+    rejected_steps : int
+        Steps retried smaller because the force dropped too much within them.
     end_criterion : str
         ``"failure"``, ``"peak"``, ``"max_displacement"``, ``"max_steps"`` or ``"error"``.
     status, reason : str
@@ -205,6 +224,7 @@ class PhaseFieldResult:
     linear_solves: int
     factorizations: int
     nonconverged_steps: int
+    rejected_steps: int
     end_criterion: str
     status: str
     reason: str
@@ -242,7 +262,6 @@ class _Assembler:
         self.A_ff = A[self.free][:, self.free]
         self.idx_fl = self._submap(A, self.free, self.load_dofs)
         self.A_fl = A[self.free][:, self.load_dofs]
-        self.perm = nested_dissection(g.coords[self.free // 2])
         self.ndof = ndof
 
     @staticmethod
@@ -272,40 +291,6 @@ class _Assembler:
     def fracture_energy(self, d: np.ndarray) -> float:
         de = d[self.pb.grid.conn]
         return 0.5 * float(np.einsum("ei,eij,ej->", de, self.Lgc + self.Mgc, de))
-
-
-class _Anderson:
-    """Anderson acceleration of the fixed point ``d -> G(d)`` (one stagger iteration).
-
-    Keeps the last ``depth`` iterates; the mixed update minimises the linearised residual
-    in the least-squares sense (Walker & Ni 2011). Depth 0 returns ``G(d)`` unchanged.
-    """
-
-    def __init__(self, depth: int) -> None:
-        self.depth = depth
-        self.x: list[np.ndarray] = []
-        self.g: list[np.ndarray] = []
-
-    def step(self, x: np.ndarray, gx: np.ndarray) -> np.ndarray:
-        if self.depth <= 0:
-            return gx
-        self.x.append(x.copy())
-        self.g.append(gx.copy())
-        if len(self.x) > self.depth + 1:
-            self.x.pop(0)
-            self.g.pop(0)
-        if len(self.x) < 2:
-            return gx
-        F = np.array([g - x for x, g in zip(self.x, self.g)])  # (m+1, n)
-        dF = np.diff(F, axis=0).T
-        dG = np.diff(np.array(self.g), axis=0).T
-        gamma, *_ = np.linalg.lstsq(dF, F[-1], rcond=None)
-        out = gx - dG @ gamma
-        if not np.all(np.isfinite(out)):
-            self.x.clear()
-            self.g.clear()
-            return gx
-        return out
 
 
 def _jacobi_cg(A: sp.csr_matrix, b: np.ndarray, x0: np.ndarray, rtol: float = 1e-10, maxiter: int = 2000) -> tuple[np.ndarray, int]:
@@ -363,89 +348,102 @@ def solve_phasefield(
     -------
     PhaseFieldResult
         Always returned; numerical breakdowns give ``status="failed"`` with a reason.
+
+    Notes
+    -----
+    BLAS runs single-threaded here: the vectors are short, and a threaded BLAS made the
+    damage CG 3x slower (up to 100x on a busy machine) than one thread.
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _solve(pb, opts, progress)
+
+
+def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float, str], None] | None) -> PhaseFieldResult:
     t0 = time.perf_counter()
     asm = _Assembler(pb)
     k = pb.residual_stiffness
+    conn = pb.grid.conn
     u = np.zeros(asm.ndof)
     d = np.zeros(pb.grid.nnode)
     H = np.zeros((pb.grid.nelem, 4))
-    lin = ReusedFactorSolver(asm.perm, max_cg=opts.refactor_cg)
+    lin = ReusedFactorSolver(max_cg=opts.refactor_cg)
     disp, force, iters = [0.0], [0.0], []
-    total_iter = dam_solves = nonconv = 0
+    total_iter = dam_solves = nonconv = retries = 0
     ubar_l = np.ones(asm.load_dofs.size)
+    du_fine = opts.du_max / 32 if opts.du_fine is None else opts.du_fine
     t, du = 0.0, opts.du_max / 4
     d_prev, t_prev = d.copy(), 0.0
     peak = 0.0
     end, status, reason = "max_steps", "ok", ""
+    stop_fraction = opts.peak_drop if opts.stop == "peak" else opts.end_fraction
     shown = 0.0
     try:
-        for _step in range(opts.max_steps):
+        while len(iters) < opts.max_steps:
             t_new = min(t + du, opts.max_displacement)
-            d_old, H_old = d.copy(), H.copy()
-            dn, Hn = d.copy(), H.copy()
+            d_old = d
+            dn = d.copy()
             if opts.extrapolate and t > t_prev:
                 # predictor: damage extrapolated linearly from the last step (a start guess only;
                 # the stagger converges to the fixed point of the new step)
                 dn = np.clip(d + (d - d_prev) * ((t_new - t) / (t - t_prev)), d_old, 1.0)
-            converged = False
-            acc = _Anderson(opts.anderson_depth)
+            converged = ended = rejected = False
             for it in range(1, opts.stagger_max_iter + 1):
-                gq = (1.0 - dn[pb.grid.conn] @ GAUSS_N.T) ** 2 + k
-                K = asm.stiffness(gq)
+                K = asm.stiffness((1.0 - dn[conn] @ GAUSS_N.T) ** 2 + k)
                 Kff, Kfl = asm.reduced(K)
-                rhs = -(Kfl @ (t_new * ubar_l))
-                # warm start: last iterate of this step, or the last step's field scaled to t_new
-                x0 = None
-                if opts.warm_start:
-                    x0 = u[asm.free] if it > 1 else (u[asm.free] * (t_new / t) if t > 0 else None)
                 u = t_new * asm.ubar
-                u[asm.free] = lin.solve(Kff, rhs, x0)
-                Hn = np.maximum(H_old, asm.psi(u))
+                u[asm.free] = lin.solve(Kff, -(Kfl @ (t_new * ubar_l)))
+                # reaction of the current iterate; damage only grows within a step, so this
+                # force bounds the converged one from above (up to the relaxation overshoot)
+                F = float((K @ u)[asm.load_dofs].sum())
+                if not np.isfinite(F):
+                    raise FloatingPointError("non-finite reaction force")
+                if peak > 0 and F < force[-1] - opts.drop_tol * peak and t_new - t > du_fine * (1 + 1e-9):
+                    rejected = True  # a sudden drop: resolve it with smaller steps
+                    break
+                if peak > 0 and F < stop_fraction * peak and t_new - t <= du_fine * (1 + 1e-9):
+                    ended = True  # end criterion crossed within a fine step: the test is over
+                    Hn = np.maximum(H, asm.psi(u))
+                    break
+                Hn = np.maximum(H, asm.psi(u))
                 Ad, fd = asm.damage_system(Hn)
                 dnew, _ = _jacobi_cg(Ad, fd, dn)
                 dnew = np.clip(dnew, d_old, 1.0)
-                dd = float(np.max(np.abs(dnew - dn)))
-                if dd < opts.stagger_tol:
-                    dn = dnew
-                elif opts.relaxation != 1.0 and opts.anderson_depth <= 0:
-                    dn = np.clip(dn + opts.relaxation * (dnew - dn), d_old, 1.0)
-                else:
-                    dn = np.clip(acc.step(dn, dnew), d_old, 1.0)
                 dam_solves += 1
+                dd = float(np.max(np.abs(dnew - dn)))
                 if not np.isfinite(dd):
                     raise FloatingPointError("non-finite damage")
                 if dd < opts.stagger_tol:
+                    dn = dnew
                     converged = True
                     break
+                dn = np.clip(dn + opts.relaxation * (dnew - dn), d_old, 1.0) if opts.relaxation != 1.0 else dnew
             total_iter += it
+            if rejected:
+                retries += 1
+                du = max(du_fine, (t_new - t) / 4)
+                continue
             iters.append(it)
-            if not converged:
+            if not (converged or ended):
                 nonconv += 1
-            # reaction with the final damage of the step
-            gq = (1.0 - dn[pb.grid.conn] @ GAUSS_N.T) ** 2 + k
-            K = asm.stiffness(gq)
-            F = float((K @ u)[asm.load_dofs].sum())
-            if not np.isfinite(F):
-                raise FloatingPointError("non-finite reaction force")
+            if converged:
+                # reaction with the final damage of the step
+                K = asm.stiffness((1.0 - dn[conn] @ GAUSS_N.T) ** 2 + k)
+                F = float((K @ u)[asm.load_dofs].sum())
             d_prev, t_prev = d, t
             t, d, H = t_new, dn, Hn
             disp.append(t)
             force.append(F)
             peak = max(peak, F)
             grow = float(np.max(d - d_old))
-            scale = 2.0 if grow < 1e-12 else min(2.0, max(0.25, opts.target_dd / grow))
-            du = float(np.clip(du * scale, opts.du_min, opts.du_max))
+            scale = 4.0 if grow < 1e-12 else min(4.0, max(0.25, opts.target_dd / grow))
+            du = float(np.clip((t - t_prev) * scale, opts.du_min, opts.du_max))
             past_peak = F < peak
             if progress is not None:
                 done = _progress_estimate(len(disp) - 1, F, peak, opts)
                 shown = max(shown, done)
                 progress(shown, f"step {len(disp) - 1}: u = {t:.4g}, force {F:.4g} (peak {peak:.4g})")
-            if opts.stop == "peak" and past_peak and F < opts.peak_drop * peak:
-                end = "peak"
-                break
-            if opts.stop == "full" and past_peak and F < opts.end_fraction * peak:
-                end = "failure"
+            if past_peak and F < stop_fraction * peak:
+                end = "peak" if opts.stop == "peak" else "failure"
                 break
             if t >= opts.max_displacement - 1e-15:
                 end = "max_displacement"
@@ -466,6 +464,7 @@ def solve_phasefield(
         linear_solves=lin.solves + dam_solves,
         factorizations=lin.factorizations,
         nonconverged_steps=nonconv,
+        rejected_steps=retries,
         end_criterion=end,
         status=status,
         reason=reason,

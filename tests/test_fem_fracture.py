@@ -43,9 +43,9 @@ def test_miehe_single_edge_notched_tension():
 
 
 def test_constants_and_label_is_json_and_picklable():
-    assert SOLVER_NAME == "phasefield-at2" and SOLVER_VERSION == "1"
+    assert SOLVER_NAME == "phasefield-at2" and SOLVER_VERSION == "2"
     assert FIDELITIES == ("fast", "strength", "full")
-    assert solver_key("full") == "phasefield-at2/1/full"
+    assert solver_key("full") == "phasefield-at2/2/full"
     pickle.dumps(label)
     c = Checkerboard.random(8, soft_fraction=0.3, seed=0)
     m = label(c, "strength", **CHEAP)
@@ -82,13 +82,20 @@ def test_mode_one_fields_mirror_symmetric():
     r = run(c, "full", max_strain=0.6 * peak, **CHEAP)
     assert r.metrics["status"] == "ok" and r.metrics["end_criterion"] == "max_displacement"
     assert r.damage.max() > 0.3
-    np.testing.assert_allclose(r.damage, r.damage[::-1], atol=1e-4)  # CG rtol 1e-6
+    # CG rtol 1e-6, amplified near the kink bifurcation: measured 1.2e-4 (a mirror-blind bug gives O(0.1))
+    np.testing.assert_allclose(r.damage, r.damage[::-1], atol=5e-4)
 
     # a non-symmetric design and its mirror image have the same curve
     d = Checkerboard.random(8, soft_fraction=0.4, seed=3)
     a, b = run(d, "strength", **CHEAP), run(d.mirrored(), "strength", **CHEAP)
-    # equal up to the stagger tolerance (1e-3 in damage)
-    np.testing.assert_allclose(a.stress, b.stress, rtol=2e-3, atol=1e-6)
+    # equal up to the stagger tolerance (3e-3 in damage); the last point is an unconverged
+    # iterate of the runaway step (the test ends when it crosses 0.85 of the peak)
+    assert a.stress.size == b.stress.size
+    np.testing.assert_allclose(a.stress[:-1], b.stress[:-1], rtol=2e-3, atol=1e-6)
+    assert a.metrics["strength"] == pytest.approx(b.metrics["strength"], rel=2e-3)
+    # damage fields before the peak (the final one is a runaway iterate)
+    below = 0.9 * a.metrics["strain_at_peak"]
+    a, b = run(d, "full", max_strain=below, **CHEAP), run(d.mirrored(), "full", max_strain=below, **CHEAP)
     np.testing.assert_allclose(a.damage, b.damage[::-1], atol=2e-2)
 
 
@@ -175,7 +182,7 @@ def test_physics_soft_at_tip_tougher_and_all_stiff_stiffest():
 def test_mesh_convergence_h_half_to_quarter_ell():
     """ell = block/4 fixed; h = ell/2 (8 el./block) vs ell/4 (16 el./block): < 5 % change.
 
-    Measured here: strength 26.710 vs 26.657 MPa, toughness 0.7506 vs 0.7494 MPa (about 4 min).
+    Measured here: strength 27.157 vs 26.996 MPa, toughness 0.7859 vs 0.7681 MPa (about 40 s).
     """
     d = _stiff_with_soft(NEAR_TIP)
     coarse = label(d, "full", elements_per_block=8)

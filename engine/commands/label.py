@@ -42,9 +42,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mode", choices=("I", "II"), default="I", help="tension (I) or shear (II)")
     parser.add_argument("--plane", choices=("stress", "strain"), default="stress")
     parser.add_argument("--elements-per-block", type=int, default=8, help="mesh elements per block side")
-    parser.add_argument("--accelerate", action="store_true",
-                        help="opt-in fast phase-field mode (~5x faster; strength within ~1.5 %%, toughness of "
-                        "brittle designs can move ~10 %%); labels are stored under their own key")
     parser.add_argument("--campaign", help="also link the designs to this campaign (created if new)")
     parser.add_argument("--csv", metavar="OUT", help="write one row of metrics per design to this CSV file")
     parser.set_defaults(func=run)
@@ -67,10 +64,7 @@ def _designs(args: argparse.Namespace) -> list:
 
 
 def _options(args: argparse.Namespace) -> dict:
-    options = {"mode": args.mode, "plane": args.plane, "elements_per_block": args.elements_per_block}
-    if args.accelerate:
-        options["accelerate"] = True
-    return options
+    return {"mode": args.mode, "plane": args.plane, "elements_per_block": args.elements_per_block}
 
 
 def run(args: argparse.Namespace) -> int:

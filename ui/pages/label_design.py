@@ -106,13 +106,10 @@ with right:
     mode = st.radio("Loading", ["I", "II"], horizontal=True, format_func=lambda m: f"mode {m}")
     plane = st.radio("2D model", ["stress", "strain"], horizontal=True, format_func=lambda p: f"plane {p}")
     elements = st.number_input("Elements per block side", min_value=1, max_value=32, value=8)
-    accelerate = st.checkbox("Accelerated solver", help="about 5x faster; strength within ~1.5 %, toughness of "
-                             "brittle designs can move by ~10 %")
     st.caption(f"Design hash `{design.content_hash()[:16]}`")
     if st.button("Label design", type="primary"):
         params = {"space": space, "genome": design.genome(), "fidelity": fidelity,
-                  "options": {"mode": mode, "plane": plane, "elements_per_block": int(elements),
-                              **({"accelerate": True} if accelerate else {})}}
+                  "options": {"mode": mode, "plane": plane, "elements_per_block": int(elements)}}
         attach_job(manager.submit("label-fracture", params))
 
 
