@@ -204,20 +204,47 @@ class QuadGrid:
         """
         key = ("pattern", vector)
         if key not in self._cache:
-            dofs = self.edofs() if vector else self.conn
-            k = dofs.shape[1]
-            n = self.nnode * (2 if vector else 1)
-            rows = np.repeat(dofs, k, axis=1).ravel()
-            cols = np.tile(dofs, (1, k)).ravel()
-            lin = rows.astype(np.int64) * n + cols
-            uniq, inv = np.unique(lin, return_inverse=True)
-            A = sp.csr_matrix((np.arange(uniq.size, dtype=float), (uniq // n, uniq % n)), shape=(n, n))
-            A.sort_indices()
-            slot = np.empty(uniq.size, dtype=np.int64)
-            slot[A.data.astype(np.int64)] = np.arange(uniq.size)
-            A.data = np.arange(uniq.size, dtype=float)
-            self._cache[key] = (A, slot[inv.ravel()])
+            self._cache[key] = self._vector_pattern() if vector else self._scalar_pattern()
         return self._cache[key]
+
+    def _scalar_pattern(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        k, n = self.conn.shape[1], self.nnode
+        rows = np.repeat(self.conn, k, axis=1).ravel()
+        cols = np.tile(self.conn, (1, k)).ravel()
+        uniq, inv = np.unique(rows.astype(np.int64) * n + cols, return_inverse=True)
+        # uniq is sorted by (row, column): it is the CSR order itself
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(uniq // n, minlength=n))])
+        A = sp.csr_matrix((np.arange(uniq.size, dtype=float), uniq % n, indptr), shape=(n, n))
+        return A, inv.ravel().astype(np.int64)
+
+    def _vector_pattern(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        # expand the node pattern: node pair (i, j) at position s of row i becomes the 2x2 block
+        # (2i+a, 2j+b) at slot indptr[2i+a] + 2 (s - nptr[i]) + b
+        N, npos = self._scalar_pattern()
+        nptr, nind = N.indptr, N.indices
+        deg = np.diff(nptr)
+        n = 2 * self.nnode
+        indptr = np.empty(n + 1, dtype=np.int64)
+        indptr[0] = 0
+        indptr[1::2] = 4 * nptr[:-1] + 2 * deg
+        indptr[2::2] = 4 * nptr[1:]
+        row_node = np.repeat(np.arange(self.nnode), deg)
+        within = np.arange(nind.size) - nptr[row_node]
+        indices = np.empty(4 * nind.size, dtype=np.int32)
+        for a in range(2):
+            for b in range(2):
+                indices[indptr[2 * row_node + a] + 2 * within + b] = 2 * nind + b
+        A = sp.csr_matrix((np.arange(indices.size, dtype=float), indices, indptr), shape=(n, n))
+        # element entry (I, J) of the 8x8 matrix: nodes I//2, J//2 and components I%2, J%2
+        kq = self.conn.shape[1]
+        s_node = npos.reshape(-1, kq, kq)  # node-pair slot per element
+        comp = np.arange(2)
+        s = s_node[:, :, None, :, None]
+        i_node = np.repeat(self.conn[:, :, None], kq, axis=2)[:, :, None, :, None]
+        a = comp[None, None, :, None, None]
+        b = comp[None, None, None, None, :]
+        slot = indptr[2 * i_node + a] + 2 * (s - nptr[i_node]) + b
+        return A, slot.reshape(-1).astype(np.int64)
 
     def assemble(self, Ke: np.ndarray, vector: bool) -> sp.csr_matrix:
         """Assemble element matrices ``Ke`` of shape (nelem, k, k) into a CSR matrix."""
