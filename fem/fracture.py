@@ -282,6 +282,7 @@ def run(
         linear_solves=res.linear_solves,
         factorizations=res.factorizations,
         nonconverged_steps=res.nonconverged_steps,
+        rejected_steps=res.rejected_steps,
         end_criterion=res.end_criterion,
         dissipated_energy=res.dissipated_energy,
     )
