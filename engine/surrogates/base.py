@@ -27,6 +27,7 @@ from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from engine.device import resolve_device
+from engine.surrogates.batching import batched_inference
 
 __all__ = [
     "FORMAT",
@@ -236,7 +237,9 @@ class TorchSurrogate(BaseEstimator, ABC):
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     predict_batch_size : int
-        Batch size of inference (ranking throughput).
+        Batch size of inference (ranking throughput). On the CPU the batches are shared among
+        ``torch.get_num_threads()`` worker threads with one intra-op thread each (see
+        :mod:`engine.surrogates.batching`).
     """
 
     _estimator_type_name = "surrogate"
@@ -375,12 +378,11 @@ class TorchSurrogate(BaseEstimator, ABC):
         """Evaluate the module (or ``fn``) on ``inputs`` in batches; returns float64 numpy."""
         fn = fn or self.module_
         self.module_.eval()
-        bs = int(self.predict_batch_size)
-        outs = []
-        with torch.inference_mode():
-            for s in range(0, inputs.shape[0], bs):
-                outs.append(fn(inputs[s : s + bs].to(self.device_)).detach().to("cpu", torch.float64))
-        return torch.cat(outs).numpy()
+        return batched_inference(fn, inputs, self._predict_batch_size(), self.device_).numpy()
+
+    def _predict_batch_size(self) -> int:
+        """Designs per inference batch (subclasses may derive a default from the input size)."""
+        return int(self.predict_batch_size)
 
     # ------------------------------------------------------------------ fit prologue
     def _start_fit(self) -> None:
