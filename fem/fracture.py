@@ -76,13 +76,17 @@ class PlateSetup:
     materials : mapping of str to Material or None
         Block type name → phase; ``None`` uses :func:`fem.materials.default_palette`.
     du_max_strain : float
-        Largest nominal strain increment per load step.
+        Largest nominal strain increment per load step up to and around the peak (4x on the
+        post-peak tail; drops are refined to 1/32 of it). Doubling it moved the strength of
+        one of three random 8×8 designs by 2 % (damage growth is path dependent).
     max_strain : float
         Nominal strain at which a run ends regardless.
     end_fraction : float
         Failure when σ < end_fraction σ_peak after the peak.
     stagger_tol, stagger_max_iter, max_nonconverged
-        Stagger settings, see :class:`fem.phasefield.SolverOptions`.
+        Stagger settings, see :class:`fem.phasefield.SolverOptions`. ``stagger_tol = 3e-3``
+        gave strength and toughness within 1 % of plain staggering at 1e-3 on the designs
+        measured (see :mod:`fem.phasefield`).
     """
 
     crack_length: float = 0.2
