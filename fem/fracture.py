@@ -76,9 +76,9 @@ class PlateSetup:
     materials : mapping of str to Material or None
         Block type name → phase; ``None`` uses :func:`fem.materials.default_palette`.
     du_max_strain : float
-        Largest nominal strain increment per load step up to and around the peak (4x on the
-        post-peak tail; drops are refined to 1/32 of it). Doubling it moved the strength of
-        one of three random 8×8 designs by 2 % (damage growth is path dependent).
+        Largest nominal strain increment per load step; where damage grows, steps follow the
+        damage-growth target of :class:`fem.phasefield.SolverOptions`, and sudden drops are
+        refined to 1/64 of it.
     max_strain : float
         Nominal strain at which a run ends regardless.
     end_fraction : float
@@ -95,7 +95,7 @@ class PlateSetup:
     elements_per_block: int = 8
     ell_per_block: float = 0.25
     materials: Mapping[str, Material] | None = None
-    du_max_strain: float = 2.5e-3
+    du_max_strain: float = 1e-2
     max_strain: float = 0.5
     end_fraction: float = 0.1
     stagger_tol: float = 3e-3
