@@ -5,6 +5,14 @@ pyamg with the rigid-body modes as near-nullspace; the cycle itself is a V-cycle
 Chebyshev smoothing written with sparse-matrix × multi-vector products, so the six load
 cases of a homogenisation run through every level together (one pass over each matrix per
 smoothing step for all six vectors).
+
+The sparse × multi-vector products run through torch's CSR kernel (:mod:`fem.spmm`), in
+double precision: on the 64³ spinodoid it is 3× faster per product than scipy's
+``csr_matvecs`` on one core (and can use more cores: torch threads). The pre-smoother starts
+from a zero guess and hands its running residual to the restriction, so a V-cycle costs
+``2 degree + 1`` products per level instead of ``2 degree + 3``. Single precision was tried
+and dropped: the float32 V-cycle cost 22 CG iterations instead of 18 at 64³ for a 20 %
+cheaper cycle.
 """
 
 from __future__ import annotations
@@ -13,64 +21,76 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyamg
-import scipy.linalg as sla
 import scipy.sparse as sp
+import torch
+
+from fem.spmm import SparseOperator
 
 __all__ = ["AMGHierarchy", "SolveInfo", "build_hierarchy", "block_pcg"]
 
 
 @dataclass
 class _Level:
-    A: sp.csr_matrix
-    dinv: np.ndarray
+    A: SparseOperator
+    dinv: torch.Tensor
     lmax: float
-    P: sp.csr_matrix | None = None
-    R: sp.csr_matrix | None = None
+    P: SparseOperator | None = None
+    R: SparseOperator | None = None
 
 
 @dataclass
 class AMGHierarchy:
-    """Levels of a smoothed-aggregation hierarchy plus a dense coarse factorisation."""
+    """Levels of a smoothed-aggregation hierarchy plus the coarse Cholesky factor (lower)."""
 
     levels: list[_Level]
-    coarse: tuple
+    coarse: torch.Tensor
     degree: int
 
-    def _smooth(self, lvl: _Level, x: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Chebyshev smoothing of D⁻¹A on [λmax/30, 1.1 λmax], ``degree`` steps."""
+    def _smooth(self, lvl: _Level, x: torch.Tensor | None, b: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Chebyshev smoothing of D⁻¹A on [λmax/30, 1.1 λmax], ``degree`` steps.
+
+        ``x=None`` means a zero initial guess (saves one product). Returns the new iterate
+        and its residual b − A x (kept up to date by the recurrence, no extra product).
+        """
         hi, lo = 1.1 * lvl.lmax, lvl.lmax / 30.0
         theta, delta = 0.5 * (hi + lo), 0.5 * (hi - lo)
         sigma = theta / delta
         rho = 1.0 / sigma
-        r = b - lvl.A @ x
-        d = lvl.dinv[:, None] * r / theta
-        for _ in range(self.degree):
-            x = x + d
-            r = r - lvl.A @ d
-            rho_new = 1.0 / (2.0 * sigma - rho)
-            d = rho_new * rho * d + (2.0 * rho_new / delta) * (lvl.dinv[:, None] * r)
-            rho = rho_new
-        return x
+        r = b.clone() if x is None else lvl.A.residual(b, x)
+        d = lvl.dinv * r
+        d.mul_(1.0 / theta)
+        for i in range(self.degree):
+            x = d.clone() if x is None else x.add_(d)
+            r.sub_(lvl.A.tmatmul(d))
+            if i + 1 < self.degree:
+                rho_new = 1.0 / (2.0 * sigma - rho)
+                d.mul_(rho_new * rho).addcmul_(lvl.dinv, r, value=2.0 * rho_new / delta)
+                rho = rho_new
+        return x, r
 
-    def vcycle(self, b: np.ndarray, k: int = 0) -> np.ndarray:
-        """Apply one V-cycle (zero initial guess) to the block of vectors ``b`` (n, m)."""
+    def _vcycle(self, b: torch.Tensor, k: int) -> torch.Tensor:
         if k == len(self.levels) - 1:
-            return sla.cho_solve(self.coarse, b)
+            return torch.cholesky_solve(b, self.coarse)
         lvl = self.levels[k]
-        x = self._smooth(lvl, np.zeros_like(b), b)
-        rc = lvl.R @ (b - lvl.A @ x)
-        x = x + lvl.P @ self.vcycle(rc, k + 1)
-        return self._smooth(lvl, x, b)
+        x, r = self._smooth(lvl, None, b)
+        x = x + lvl.P.tmatmul(self._vcycle(lvl.R.tmatmul(r), k + 1))
+        return self._smooth(lvl, x, b)[0]
+
+    def vcycle(self, b: np.ndarray) -> np.ndarray:
+        """Apply one V-cycle (zero initial guess) to the block of vectors ``b`` (n, m)."""
+        b = np.ascontiguousarray(b, dtype=np.float64)
+        return self._vcycle(torch.from_numpy(b), 0).numpy()
 
 
-def _lmax(A: sp.csr_matrix, dinv: np.ndarray, rng: np.random.Generator, iters: int = 12) -> float:
+def _lmax(A: SparseOperator, dinv: torch.Tensor, rng: np.random.Generator, iters: int = 12) -> float:
     """Power-iteration estimate of the largest eigenvalue of D⁻¹A."""
-    v = rng.standard_normal(A.shape[0])
+    v = torch.from_numpy(rng.standard_normal((A.shape[0], 1)))
     lam = 1.0
     for _ in range(iters):
-        w = dinv * (A @ v)
-        lam = float(np.linalg.norm(w) / np.linalg.norm(v))
-        v = w / np.linalg.norm(w)
+        w = dinv * A.tmatmul(v)
+        lam = float(torch.linalg.vector_norm(w) / torch.linalg.vector_norm(v))
+        v = w / torch.linalg.vector_norm(w)
     return lam
 
 
@@ -100,20 +120,28 @@ def build_hierarchy(
     )
     rng = np.random.default_rng(seed)
     levels = []
-    for i, l in enumerate(ml.levels):
-        Ai = l.A.tocsr()
-        d = Ai.diagonal()
-        dinv = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
-        lvl = _Level(A=Ai, dinv=dinv, lmax=_lmax(Ai, dinv, rng) if i < len(ml.levels) - 1 else 1.0)
-        if i < len(ml.levels) - 1:
-            lvl.P = l.P.tocsr()
-            lvl.R = l.R.tocsr() if l.R is not None else lvl.P.T.tocsr()
+    nlev = len(ml.levels)
+    for i in range(nlev):
+        l = ml.levels[i]
+        if i == nlev - 1:
+            Ac = l.A.toarray()
+            break
+        Ai = SparseOperator(l.A)
+        d = l.A.diagonal()
+        dinv = torch.from_numpy(np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)[:, None])
+        lvl = _Level(A=Ai, dinv=dinv, lmax=_lmax(Ai, dinv, rng))
+        lvl.P = SparseOperator(l.P)
+        lvl.R = SparseOperator(l.R if l.R is not None else l.P.T)
         levels.append(lvl)
-    Ac = levels[-1].A.toarray()
+        l.A = l.P = l.R = None  # the operators now own the only copies (CSR)
+    del ml
     Ac = 0.5 * (Ac + Ac.T)
     # tiny shift keeps the factorisation alive if the coarsest operator is singular
     shift = 1e-12 * np.abs(np.diag(Ac)).max()
-    coarse = sla.cho_factor(Ac + shift * np.eye(len(Ac)))
+    # torch's factorisation follows torch's thread setting (OpenBLAS threads spin on a busy machine)
+    coarse = torch.linalg.cholesky(torch.from_numpy(Ac + shift * np.eye(len(Ac))))
+    # the coarsest level keeps its operator: it is the whole problem when A is small
+    levels.append(_Level(A=SparseOperator(sp.csr_matrix(Ac)), dinv=torch.zeros((len(Ac), 1)), lmax=1.0))
     return AMGHierarchy(levels=levels, coarse=coarse, degree=degree)
 
 
@@ -127,14 +155,15 @@ class SolveInfo:
 
 
 def block_pcg(
-    A: sp.spmatrix, b: np.ndarray, M: AMGHierarchy, rtol: float = 1e-8, maxiter: int = 500
+    A: sp.spmatrix | SparseOperator, b: np.ndarray, M: AMGHierarchy, rtol: float = 1e-8,
+    maxiter: int = 500,
 ) -> tuple[np.ndarray, SolveInfo]:
     """Preconditioned CG run independently on each column of ``b`` (n, m), vectorised.
 
     Parameters
     ----------
-    A : scipy.sparse matrix
-        SPD matrix (n, n).
+    A : scipy.sparse matrix or SparseOperator
+        SPD matrix (n, n), e.g. ``M.levels[0].A``.
     b : numpy.ndarray
         Right-hand sides (n, m).
     M : AMGHierarchy
@@ -150,7 +179,7 @@ def block_pcg(
         Solutions (n, m).
     info : SolveInfo
     """
-    A = A if getattr(A, "format", None) == "csr" else sp.csr_matrix(A)
+    A = A if isinstance(A, SparseOperator) else SparseOperator(A)
     b = np.asarray(b, dtype=float)
     x = np.zeros_like(b)
     bn = np.linalg.norm(b, axis=0)
@@ -160,8 +189,9 @@ def block_pcg(
     if not active.any():
         return x, SolveInfo(0, tuple(0.0 for _ in bn), True)
     z = M.vcycle(r)
-    p = z.copy()
+    p = z
     rz = np.einsum("ij,ij->j", r, z)
+    tmp = np.empty_like(b)  # in-place updates: no n × m temporaries per iteration
     it = 0
     res = np.linalg.norm(r, axis=0) / bn_safe
     while it < maxiter:
@@ -169,8 +199,9 @@ def block_pcg(
         q = A @ p
         pq = np.einsum("ij,ij->j", p, q)
         alpha = np.where(active & (pq > 0), rz / np.where(pq > 0, pq, 1.0), 0.0)
-        x += alpha * p
-        r -= alpha * q
+        x += np.multiply(p, alpha, out=tmp)
+        r -= np.multiply(q, alpha, out=tmp)
+        del q
         res = np.linalg.norm(r, axis=0) / bn_safe
         active = active & (res > rtol)
         if not active.any():
@@ -178,7 +209,9 @@ def block_pcg(
         z = M.vcycle(r)
         rz_new = np.einsum("ij,ij->j", r, z)
         beta = np.where(active, rz_new / np.where(rz != 0, rz, 1.0), 0.0)
-        p = z + beta * p
+        p *= beta
+        p += z
+        del z
         rz = rz_new
     conv = bool(np.all(res <= rtol))
     return x, SolveInfo(it, tuple(float(v) for v in res), conv)

@@ -213,7 +213,12 @@ def assemble(
     idx[free] = np.arange(nfree)
     coords = np.argwhere(free).astype(float)
 
-    rows, cols, data = [], [], []
+    if nfree == 0:
+        raise ValueError("the structure has no free nodes (no solid voxel inside the cell)")
+    # pass 1: which (node, neighbour offset) couplings exist; offsets in increasing flat order,
+    # so within a row the blocks come out column-sorted (up to periodic wrap, sorted below)
+    found = []
+    counts = np.zeros(nfree, dtype=np.int64)
     for o in np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)]):
         pairs = [(a, b) for a in range(8) for b in range(8)
                  if np.array_equal(LOCAL_OFFSETS[b] - LOCAL_OFFSETS[a], o)]
@@ -229,27 +234,30 @@ def assemble(
             for a, _ in pairs:
                 wsum += S[nu][a]
         mask = (wsum > 0) & (idx >= 0) & (col_idx >= 0)
-        if not mask.any():
-            continue
-        blk = np.zeros((int(mask.sum()), 3, 3))
-        for nu in S:
-            Ke = kes[nu]
-            for a, b in pairs:
-                blk += S[nu][a][mask][:, None, None] * Ke[3 * a: 3 * a + 3, 3 * b: 3 * b + 3]
-        rows.append(idx[mask])
-        cols.append(col_idx[mask])
-        data.append(blk)
-    if nfree == 0:
-        raise ValueError("the structure has no free nodes (no solid voxel inside the cell)")
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    order = np.lexsort((c, r))
+        if mask.any():
+            counts[idx[mask]] += 1
+            found.append((pairs, mask, col_idx[mask].astype(np.int32)))
     indptr = np.zeros(nfree + 1, dtype=np.int64)
-    np.cumsum(np.bincount(r, minlength=nfree), out=indptr[1:])
-    dat = np.concatenate(data)[order]
-    del data
-    K = sp.bsr_matrix((dat, c[order].astype(np.int32), indptr.astype(np.int32)),
+    np.cumsum(counts, out=indptr[1:])
+    # pass 2: blocks Σ_a w_a Ke[a, b] (one small matrix product per offset) into their slots
+    dat = np.empty((int(indptr[-1]), 3, 3))
+    ind = np.empty(int(indptr[-1]), dtype=np.int32)
+    fill = indptr[:-1].copy()
+    for pairs, mask, cols in found:
+        rows = idx[mask]
+        blk = np.zeros((len(rows), 9))
+        for nu in S:
+            w = np.stack([S[nu][a][mask] for a, _ in pairs], axis=1)
+            kb = np.stack([kes[nu][3 * a: 3 * a + 3, 3 * b: 3 * b + 3].ravel() for a, b in pairs])
+            blk += w @ kb
+        pos = fill[rows]
+        dat[pos] = blk.reshape(-1, 3, 3)
+        ind[pos] = cols
+        fill[rows] += 1
+    del found
+    K = sp.bsr_matrix((dat, ind, indptr.astype(np.int32)),
                       shape=(3 * nfree, 3 * nfree), blocksize=(3, 3))
+    K.sort_indices()  # no-op unless periodic wrap-around reordered a row
 
     G = np.zeros((nfree, 3, 6))
     for nu in S:

@@ -190,20 +190,33 @@ def test_label_is_json_serialisable_and_picklable():
         label(s, resolution=10)
 
 
-def _kumar_rows():
+def _kumar_rows(per_group: int = 6, seed: int = 0):
+    """The stratified pick of tests/benchmarks/compare_kumar2020.py: ``per_group`` rows per cone
+    combination, evenly spread over the density range."""
     with open(DATA, newline="") as fh:
         rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+    rng = np.random.default_rng(seed)
     picked = []
     for open_ in [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (1, 0, 1), (0, 1, 1), (1, 1, 1)]:
         grp = [r for r in rows if tuple(int(r[k] > 0) for k in ("thetaX", "thetaY", "thetaZ")) == open_]
-        picked.append(min(grp, key=lambda r: abs(r["volFrac"] - 0.6)))
+        grp.sort(key=lambda r: r["volFrac"])
+        edges = np.linspace(0, len(grp), per_group + 1).astype(int)
+        picked += [grp[int(rng.integers(a, b))] for a, b in zip(edges[:-1], edges[1:])]
     return picked
 
 
 @pytest.mark.slow
-def test_published_kumar_subset_affine():
-    """7 rows (one per cone combination, ρ ≈ 0.6), published geometry, affine BC, 32³."""
-    errs, agree = [], []
+def test_published_kumar_rows_affine():
+    """42 published rows (6 per cone combination over the density range), affine BC, 32³, seed 0.
+
+    The softest axis must agree on every row whose published softest axis is resolved: max/min
+    of C11..C33 > 1.1 and the second-softest axis more than 10 % stiffer than the softest (29
+    rows). The other 8 of the 37 rows with max/min > 1.1 have the two softest published axes
+    within 1.2–8.4 %, less than the scatter of one realisation (CV 5–10 % per modulus): there
+    seed 0 alone matches 3 of 8 and the mean of 4 seeds 6 of 8 (35/37 overall, both BCs; see
+    tests/benchmarks/compare_kumar2020.py). They only count towards the overall tally.
+    """
+    errs, resolved, tally = [], [], []
     for r in _kumar_rows():
         s = Spinodoid(rho=r["volFrac"], theta=(r["thetaX"], r["thetaY"], r["thetaZ"]), seed=0)
         h = homogenize(s.voxels(32), bc="affine")
@@ -212,9 +225,14 @@ def test_published_kumar_subset_affine():
         pub = np.array([r["stiffness0"], r["stiffness7"], r["stiffness14"]])
         errs.extend(np.abs(ours - pub) / pub)
         if pub.max() / pub.min() > 1.1:
-            agree.append(np.argmin(ours) == np.argmin(pub))
-    assert np.median(errs) <= 0.10
-    assert all(agree) and len(agree) >= 3
+            same = int(np.argmin(ours)) == int(np.argmin(pub))
+            tally.append(same)
+            first, second = np.sort(pub)[:2]
+            if second / first > 1.1:
+                resolved.append((same, r["volFrac"], r["thetaX"], r["thetaY"], r["thetaZ"]))
+    assert np.median(errs) <= 0.07  # measured 0.045
+    assert len(resolved) == 29 and all(ok for ok, *_ in resolved), [r for r in resolved if not r[0]]
+    assert len(tally) == 37 and sum(tally) >= 31  # measured 32 (misses: margins 1.2–7 %)
 
 
 @pytest.mark.slow
@@ -237,3 +255,13 @@ def test_directional_surface_of_transversely_soft_C():
     ex = directional_young(C, np.array([1.0, 0, 0]))
     assert surf["E"].min() == pytest.approx(ex, rel=1e-2)  # softest direction is x
     assert ex == pytest.approx(orthotropic_constants(C)["E1"])
+
+
+@pytest.mark.parametrize("bc", ["affine", "periodic"])
+def test_default_tolerance_matches_tight_solve(bc):
+    """Default rtol (1e-3) against rtol = 1e-10: the energy form keeps C within 1e-5."""
+    v = Spinodoid(rho=0.5, seed=4).voxels(20)
+    loose, tight = homogenize(v, bc=bc), homogenize(v, bc=bc, rtol=1e-10)
+    assert loose.iterations < tight.iterations
+    assert np.abs(loose.C - tight.C).max() <= 1e-5 * np.abs(tight.C).max()
+    assert loose.symmetry_error < 1e-12

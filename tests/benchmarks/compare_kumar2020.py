@@ -3,11 +3,13 @@
 Draws parameter sets from tests/data/spinodoids/kumar2020_data.csv stratified over the seven
 cone combinations (one, two, three open cones) and the density range, builds the published
 geometry (free wave directions, β = 10π, N = 1000, E = 1, ν = 0.3) and prints, per row, the
-published and our C11, C22, C33 under affine and periodic boundary conditions, then the
-median relative errors, the softest-axis agreement (rows whose published max/min of
-C11..C33 exceeds 1.1) and the scatter between realisations (seeds) at fixed parameters.
+published and our C11, C22, C33 under affine and periodic boundary conditions — ours the
+mean over several realisations (seeds) of the geometry, since one realisation scatters by
+several per cent (CV column) — then the median relative errors, the softest-axis agreement
+(rows whose published max/min of C11..C33 exceeds 1.1) for the seed mean and for seed 0
+alone, and the misses with the published margin between the two softest axes.
 
-Usage: python tests/benchmarks/compare_kumar2020.py [--per-group 6] [--resolution 32]
+Usage: python tests/benchmarks/compare_kumar2020.py [--per-group 6] [--resolution 32] [--seeds 4]
 """
 
 from __future__ import annotations
@@ -55,52 +57,89 @@ def ours(row: dict[str, float], resolution: int, bc: str, seed: int = 0) -> np.n
     return np.diag(h.C)[:3].copy() if h.status == "ok" else None
 
 
+def ensemble(row: dict[str, float], resolution: int, bc: str, seeds: int) -> np.ndarray:
+    """(C11, C22, C33) of realisations (seeds) 0..seeds-1, shape (k, 3); failed ones dropped."""
+    cs = [ours(row, resolution, bc, seed=s) for s in range(seeds)]
+    return np.array([c for c in cs if c is not None]).reshape(-1, 3)
+
+
+def published(row: dict[str, float]) -> np.ndarray:
+    """Published (C11, C22, C33) of a row."""
+    return np.array([row["stiffness0"], row["stiffness7"], row["stiffness14"]])
+
+
+def anisotropic(pub: np.ndarray, threshold: float = 1.1) -> bool:
+    """Rows where the softest-axis comparison is made: published max/min of C11..C33 > 1.1."""
+    return bool(pub.max() / pub.min() > threshold)
+
+
+def margin(c: np.ndarray) -> float:
+    """Second-smallest / smallest of (C11, C22, C33): how clearly one axis is the softest."""
+    s = np.sort(c)
+    return float(s[1] / s[0])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-group", type=int, default=6)
     ap.add_argument("--resolution", type=int, default=32)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--scatter-seeds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the row selection")
+    ap.add_argument("--seeds", type=int, default=4,
+                    help="realisations (geometry seeds 0..k-1) averaged per row")
+    ap.add_argument("--bcs", nargs="+", default=["affine", "periodic"])
     args = ap.parse_args()
     rows = pick(load_rows(), args.per_group, args.seed)
     print(f"Kumar 2020 comparison: {len(rows)} rows, resolution {args.resolution}^3, "
-          "published geometry (beta = 10 pi, N = 1000), E = 1, nu = 0.3")
-    hdr = (f"{'rho':>5} {'thx':>5} {'thy':>5} {'thz':>5} | {'pub C11':>7} {'C22':>6} {'C33':>6} | "
-           f"{'aff C11':>7} {'C22':>6} {'C33':>6} | {'per C11':>7} {'C22':>6} {'C33':>6} | soft pub/aff/per")
-    print(hdr)
-    err = {"affine": [], "periodic": []}
-    soft = {"affine": [], "periodic": []}
+          f"published geometry (beta = 10 pi, N = 1000), E = 1, nu = 0.3, "
+          f"mean of {args.seeds} realisations (seeds) per row")
+    hdr = f"{'rho':>5} {'thx':>5} {'thy':>5} {'thz':>5} | {'pub C11':>7} {'C22':>6} {'C33':>6} {'marg':>5} |"
+    for bc in args.bcs:
+        hdr += f" {bc[:3] + ' C11':>7} {'C22':>6} {'C33':>6} {'CV':>5} |"
+    print(hdr + " soft pub/" + "/".join(bc[:3] for bc in args.bcs) + " (seed-0 only)")
+    err = {bc: [] for bc in args.bcs}
+    soft = {bc: [] for bc in args.bcs}
+    soft0 = {bc: [] for bc in args.bcs}
+    cvs = {bc: [] for bc in args.bcs}
+    misses = {bc: [] for bc in args.bcs}
     t0 = time.perf_counter()
     for r in rows:
-        pub = np.array([r["stiffness0"], r["stiffness7"], r["stiffness14"]])
-        res = {bc: ours(r, args.resolution, bc) for bc in ("affine", "periodic")}
+        pub = published(r)
         line = (f"{r['volFrac']:5.3f} {r['thetaX']:5.1f} {r['thetaY']:5.1f} {r['thetaZ']:5.1f} | "
-                f"{pub[0]:7.4f} {pub[1]:6.4f} {pub[2]:6.4f} |")
-        marks = [str("xyz"[int(np.argmin(pub))])]
-        for bc in ("affine", "periodic"):
-            c = res[bc]
-            if c is None:
-                line += f" {'failed':>7} {'':>6} {'':>6} |"
+                f"{pub[0]:7.4f} {pub[1]:6.4f} {pub[2]:6.4f} {margin(pub):5.3f} |")
+        marks, marks0 = ["xyz"[int(np.argmin(pub))]], []
+        for bc in args.bcs:
+            cs = ensemble(r, args.resolution, bc, args.seeds)
+            if len(cs) == 0:
+                line += f" {'failed':>7} {'':>6} {'':>6} {'':>5} |"
                 marks.append("-")
+                marks0.append("-")
                 continue
-            line += f" {c[0]:7.4f} {c[1]:6.4f} {c[2]:6.4f} |"
+            c = cs.mean(axis=0)
+            cv = float((cs.std(axis=0, ddof=1) / c).max()) if len(cs) > 1 else float("nan")
+            line += f" {c[0]:7.4f} {c[1]:6.4f} {c[2]:6.4f} {cv:5.3f} |"
             err[bc].extend(np.abs(c - pub) / pub)
+            cvs[bc].append(cv)
             marks.append("xyz"[int(np.argmin(c))])
-            if pub.max() / pub.min() > 1.1:
-                soft[bc].append(int(np.argmin(c)) == int(np.argmin(pub)))
-        print(line + " " + "/".join(marks), flush=True)
-    for bc in ("affine", "periodic"):
+            marks0.append("xyz"[int(np.argmin(cs[0]))])
+            if anisotropic(pub):
+                ok = int(np.argmin(c)) == int(np.argmin(pub))
+                soft[bc].append(ok)
+                soft0[bc].append(int(np.argmin(cs[0])) == int(np.argmin(pub)))
+                if not ok:
+                    misses[bc].append((r, margin(pub), cv))
+        print(line + " " + "/".join(marks) + " (" + "/".join(marks0) + ")", flush=True)
+    for bc in args.bcs:
         e = np.array(err[bc])
         print(f"{bc:8s}: median rel. error C11..C33 = {np.median(e):.3f} (n = {len(e)}), "
               f"mean = {e.mean():.3f}, 90th pct = {np.percentile(e, 90):.3f}; softest axis agrees "
-              f"{sum(soft[bc])}/{len(soft[bc])} anisotropic rows")
-    # realisation scatter at fixed parameters
-    print(f"seed scatter ({args.scatter_seeds} seeds, affine, coefficient of variation of C11, C22, C33):")
-    for rho, th in ((0.5, (90.0, 90.0, 90.0)), (0.5, (30.0, 0.0, 0.0)), (0.7, (20.0, 40.0, 0.0))):
-        cs = np.array([ours({"volFrac": rho, "thetaX": th[0], "thetaY": th[1], "thetaZ": th[2]},
-                            args.resolution, "affine", seed=s) for s in range(args.scatter_seeds)])
-        cv = cs.std(axis=0, ddof=1) / cs.mean(axis=0)
-        print(f"  rho={rho} theta={th}: mean {np.round(cs.mean(axis=0), 4)}, CV {np.round(cv, 3)}")
+              f"{sum(soft[bc])}/{len(soft[bc])} anisotropic rows (max/min > 1.1) with the "
+              f"{args.seeds}-seed mean, {sum(soft0[bc])}/{len(soft0[bc])} with seed 0 alone; "
+              f"realisation scatter (max CV of C11..C33 per row): median {np.nanmedian(cvs[bc]):.3f}, "
+              f"max {np.nanmax(cvs[bc]):.3f}")
+        for r, m, cv in misses[bc]:
+            print(f"    miss: rho={r['volFrac']:.3f} theta=({r['thetaX']:.1f}, {r['thetaY']:.1f}, "
+                  f"{r['thetaZ']:.1f}): published softest-axis margin {m:.3f} (2nd smallest / smallest), "
+                  f"our scatter CV {cv:.3f}")
     print(f"total {time.perf_counter() - t0:.0f} s")
 
 
