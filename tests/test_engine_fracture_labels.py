@@ -86,8 +86,10 @@ def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_pa
     key = fracture_key("strength", {"elements_per_block": 2})
     assert store.get_label(design.content_hash(), key).metrics["strength"] == result["metrics"]["strength"]
 
+    # a run long enough (seconds) to be cancelled mid-way on a fast machine
     other = Checkerboard.random(8, seed=5)
-    params = {**params, "genome": other.genome()}
+    params = {"space": "checkerboard", "genome": other.genome(), "fidelity": "full", "options": {}}
+    key = fracture_key("full", {})
     job = store.create_job("label-fracture", params)
     thread = threading.Thread(target=run_job, args=(store, job, label_fracture_job, params))
     thread.start()
