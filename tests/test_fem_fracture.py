@@ -182,7 +182,7 @@ def test_physics_soft_at_tip_tougher_and_all_stiff_stiffest():
 def test_mesh_convergence_h_half_to_quarter_ell():
     """ell = block/4 fixed; h = ell/2 (8 el./block) vs ell/4 (16 el./block): < 5 % change.
 
-    Measured here: strength 27.152 vs 26.987 MPa, toughness 0.7827 vs 0.7674 MPa (about 25 s).
+    Measured here: strength 27.152 vs 26.984 MPa, toughness 0.7828 vs 0.7672 MPa (about 20 s).
     """
     d = _stiff_with_soft(NEAR_TIP)
     coarse = label(d, "full", elements_per_block=8)
