@@ -386,6 +386,7 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
     asm = _Assembler(pb)
     k = pb.residual_stiffness
     conn = pb.grid.conn
+    u = np.zeros(asm.ndof)
     d = np.zeros(pb.grid.nnode)
     H = np.zeros((pb.grid.nelem, 4))
     lin = ReusedFactorSolver(max_cg=opts.refactor_cg)
