@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-__all__ = ["Design", "canonical_json", "content_hash"]
+__all__ = ["Design", "GenomeIdentity", "canonical_json", "content_hash"]
 
 
 def canonical_json(payload: Any) -> str:
@@ -51,6 +51,23 @@ def content_hash(space: str, genome: Any) -> str:
         64 hexadecimal characters.
     """
     return hashlib.sha256(canonical_json({"space": space, "genome": genome}).encode()).hexdigest()
+
+
+class GenomeIdentity:
+    """Mixin: content hash and JSON text of a design from its ``space`` and ``genome()``."""
+
+    space: ClassVar[str]
+
+    def genome(self) -> Any:
+        raise NotImplementedError
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical ``(space, genome)`` encoding."""
+        return content_hash(self.space, self.genome())
+
+    def to_json(self) -> str:
+        """JSON text of the genome (sorted keys)."""
+        return json.dumps(self.genome(), sort_keys=True)
 
 
 @runtime_checkable

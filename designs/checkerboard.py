@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from designs.base import content_hash
+from designs.base import GenomeIdentity
 
 __all__ = ["Checkerboard", "DEFAULT_PALETTE"]
 
@@ -26,7 +26,7 @@ def _as_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 
 @dataclass(frozen=True)
-class Checkerboard:
+class Checkerboard(GenomeIdentity):
     """An n×m block composite.
 
     Parameters
@@ -81,14 +81,6 @@ class Checkerboard:
     def genome(self) -> dict[str, Any]:
         """Canonical JSON genome ``{"grid": [[...]], "palette": [...]}``."""
         return {"grid": [list(r) for r in self.grid], "palette": list(self.palette)}
-
-    def content_hash(self) -> str:
-        """SHA-256 of the canonical ``(space, genome)`` encoding."""
-        return content_hash(self.space, self.genome())
-
-    def to_json(self) -> str:
-        """JSON text of the genome."""
-        return json.dumps(self.genome())
 
     @classmethod
     def from_json(cls, text: str | dict) -> "Checkerboard":

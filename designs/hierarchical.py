@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from designs.base import content_hash
+from designs.base import GenomeIdentity
 from designs.checkerboard import DEFAULT_PALETTE, Checkerboard
 
 __all__ = ["Hierarchical", "BUILDING_BLOCKS", "sub_pattern"]
@@ -52,7 +52,7 @@ def sub_pattern(block: int | str, sub: int = 2) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Hierarchical:
+class Hierarchical(GenomeIdentity):
     """Coarse grid of building blocks (indices into :data:`BUILDING_BLOCKS`).
 
     Parameters
@@ -94,14 +94,6 @@ class Hierarchical:
     def genome(self) -> dict[str, Any]:
         """Canonical JSON genome ``{"grid": [[...]], "sub": s}``."""
         return {"grid": [list(r) for r in self.grid], "sub": self.sub}
-
-    def content_hash(self) -> str:
-        """SHA-256 of the canonical ``(space, genome)`` encoding."""
-        return content_hash(self.space, self.genome())
-
-    def to_json(self) -> str:
-        """JSON text of the genome."""
-        return json.dumps(self.genome())
 
     @classmethod
     def from_json(cls, text: str | dict) -> "Hierarchical":

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import ndimage
 
-from designs.base import content_hash as _content_hash
+from designs.base import GenomeIdentity
 
 __all__ = [
     "MIN_LATTICE_DIRECTIONS",
@@ -221,7 +221,7 @@ def connectivity(
 
 
 @dataclass(frozen=True)
-class Spinodoid:
+class Spinodoid(GenomeIdentity):
     """Spinodoid design (anisotropic GRF, Kumar et al. 2020).
 
     Parameters
@@ -289,14 +289,6 @@ class Spinodoid:
             "periodic": self.periodic,
             "cell": self.cell,
         }
-
-    def content_hash(self) -> str:
-        """SHA-256 of the canonical ``(space, genome)`` encoding."""
-        return _content_hash(self.space, self.genome())
-
-    def to_json(self) -> str:
-        """JSON string of the genome."""
-        return json.dumps(self.genome(), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | dict[str, Any]) -> "Spinodoid":

@@ -286,6 +286,14 @@ class _Assembler:
             Ke[rows] = gq[rows] @ self.Kq_t[t]
         return self.pb.grid.assemble(Ke.reshape(-1, 8, 8), True)
 
+    def degraded_stiffness(self, d: np.ndarray) -> sp.csr_matrix:
+        """Stiffness with ``g(d) = (1 - d)**2 + k`` at the Gauss points for nodal damage ``d``."""
+        return self.stiffness((1.0 - d[self.pb.grid.conn] @ GAUSS_N.T) ** 2 + self.pb.residual_stiffness)
+
+    def reaction(self, K: sp.csr_matrix, u: np.ndarray) -> float:
+        """Total reaction on the loaded DOFs (N/mm per unit thickness)."""
+        return float((K @ u)[self.load_dofs].sum())
+
     def reduced(self, K: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         Kff = sp.csr_matrix((K.data[self.idx_ff], self.A_ff.indices, self.A_ff.indptr), shape=self.A_ff.shape)
         Kfl = sp.csr_matrix((K.data[self.idx_fl], self.A_fl.indices, self.A_fl.indptr), shape=self.A_fl.shape)
@@ -384,8 +392,6 @@ def solve_phasefield(
 def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float, str], None] | None) -> PhaseFieldResult:
     t0 = time.perf_counter()
     asm = _Assembler(pb)
-    k = pb.residual_stiffness
-    conn = pb.grid.conn
     u = np.zeros(asm.ndof)
     d = np.zeros(pb.grid.nnode)
     H = np.zeros((pb.grid.nelem, 4))
@@ -406,6 +412,7 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
             t_new = min(t + du, opts.max_displacement)
             # while a drop is bracketed, a smaller fall already marks it (cheaper rejections)
             drop = opts.drop_tol if t_drop is None else 0.25 * opts.drop_tol
+            fine = t_new - t <= du_fine * (1 + 1e-9)
             d_old = d
             dn = d.copy()
             if opts.extrapolate and t > t_prev:
@@ -414,7 +421,7 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
                 dn = np.clip(d + (d - d_prev) * ((t_new - t) / (t - t_prev)), d_old, 1.0)
             converged = ended = rejected = False
             for it in range(1, opts.stagger_max_iter + 1):
-                K = asm.stiffness((1.0 - dn[conn] @ GAUSS_N.T) ** 2 + k)
+                K = asm.degraded_stiffness(dn)
                 Kff, Kfl = asm.reduced(K)
                 # CG starts from the last iterate of this step (the old factor's solve at its start)
                 x0 = u[asm.free] if it > 1 else None
@@ -422,17 +429,16 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
                 u[asm.free] = lin.solve(Kff, -(Kfl @ (t_new * ubar_l)), x0)
                 # reaction of the current iterate; damage only grows within a step, so this
                 # force bounds the converged one from above (up to the relaxation overshoot)
-                F = float((K @ u)[asm.load_dofs].sum())
+                F = asm.reaction(K, u)
                 if not np.isfinite(F):
                     raise FloatingPointError("non-finite reaction force")
-                if peak > 0 and F < force[-1] - drop * peak and t_new - t > du_fine * (1 + 1e-9):
+                if peak > 0 and F < force[-1] - drop * peak and not fine:
                     rejected = True  # a sudden drop: resolve it with smaller steps
                     break
-                if peak > 0 and F < stop_fraction * peak and t_new - t <= du_fine * (1 + 1e-9):
-                    ended = True  # end criterion crossed within a fine step: the test is over
-                    Hn = np.maximum(H, asm.psi(u))
-                    break
                 Hn = np.maximum(H, asm.psi(u))
+                if peak > 0 and F < stop_fraction * peak and fine:
+                    ended = True  # end criterion crossed within a fine step: the test is over
+                    break
                 Ad, fd = asm.damage_system(Hn)
                 dnew, _ = _jacobi_cg(Ad, fd, dn)
                 dnew = np.clip(dnew, d_old, 1.0)
@@ -457,8 +463,7 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
                 nonconv += 1
             if converged:
                 # reaction with the final damage of the step
-                K = asm.stiffness((1.0 - dn[conn] @ GAUSS_N.T) ** 2 + k)
-                F = float((K @ u)[asm.load_dofs].sum())
+                F = asm.reaction(asm.degraded_stiffness(dn), u)
             d_prev, t_prev = d, t
             t, d, H = t_new, dn, Hn
             disp.append(t)
