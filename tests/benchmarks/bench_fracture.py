@@ -6,7 +6,7 @@ and damage solves), labels per hour with a local 2-process pool, and as yardstic
 one linear solve (nested-dissection LU factorisation + solve) of the same undamaged mesh,
 measured in the same run. Usage::
 
-    python tests/benchmarks/bench_fracture.py [--designs 3] [--designs16 1] [--skip-full16]
+    python tests/benchmarks/bench_fracture.py [--designs 3] [--designs16 3] [--skip-full16]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _timed(args):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--designs", type=int, default=3, help="random 8x8 designs")
-    ap.add_argument("--designs16", type=int, default=1, help="random 16x16 designs (0 = skip 16x16)")
+    ap.add_argument("--designs16", type=int, default=3, help="random 16x16 designs (0 = skip 16x16)")
     ap.add_argument("--repeats", type=int, default=3, help="repeats of the fast label")
     ap.add_argument("--skip-full16", action="store_true")
     args = ap.parse_args()
