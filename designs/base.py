@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 __all__ = ["Design", "GenomeIdentity", "canonical_json", "content_hash"]
@@ -53,13 +54,14 @@ def content_hash(space: str, genome: Any) -> str:
     return hashlib.sha256(canonical_json({"space": space, "genome": genome}).encode()).hexdigest()
 
 
-class GenomeIdentity:
+class GenomeIdentity(ABC):
     """Mixin: content hash and JSON text of a design from its ``space`` and ``genome()``."""
 
     space: ClassVar[str]
 
+    @abstractmethod
     def genome(self) -> Any:
-        raise NotImplementedError
+        """JSON-serialisable parameters that define the design."""
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical ``(space, genome)`` encoding."""
