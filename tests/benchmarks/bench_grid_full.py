@@ -115,5 +115,6 @@ def main() -> None:
     wins5 = sum(c > l for c, l in zip(rho["CNN x5"], rho["linear x5"]))
     print(f"CNN ranks better than linear in {wins}/{args.folds} folds (ensembles: {wins5}/{args.folds})")
 
+
 if __name__ == "__main__":
     main()
