@@ -10,7 +10,14 @@ import numpy as np
 
 from fem.mesh_quad import GAUSS_N, QuadGrid
 
-__all__ = ["constitutive", "elastic_gauss_matrices", "damage_matrices", "strain_energy_density"]
+__all__ = [
+    "constitutive",
+    "damage_matrices",
+    "elastic_gauss_matrices",
+    "elastic_type_matrices",
+    "element_types",
+    "strain_energy_density",
+]
 
 
 def constitutive(lam: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -24,8 +31,22 @@ def constitutive(lam: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return D
 
 
-def elastic_gauss_matrices(grid: QuadGrid, lam: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Undegraded elastic stiffness per Gauss point, ``w |J| B^T D B``.
+def element_types(grid: QuadGrid, lam: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct element types (size and Lamé parameters) of a mesh.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``first``: index of one element of each type, shape (ntypes,); ``inv``: type of each
+        element, shape (nelem,).
+    """
+    key = np.round(np.stack([grid.dx, grid.dy, lam, mu], axis=1), 14)
+    _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    return first, inv.ravel()
+
+
+def elastic_type_matrices(grid: QuadGrid, lam: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Undegraded elastic stiffness per Gauss point, ``w |J| B^T D B``, once per element type.
 
     Parameters
     ----------
@@ -36,18 +57,21 @@ def elastic_gauss_matrices(grid: QuadGrid, lam: np.ndarray, mu: np.ndarray) -> n
 
     Returns
     -------
-    numpy.ndarray
-        Shape (nelem, 4, 8, 8) (N/mm per unit thickness); summing over axis 1 gives ``Ke``.
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Matrices of shape (ntypes, 4, 8, 8) (N/mm per unit thickness; summing over axis 1
+        gives ``Ke``), and ``first``, ``inv`` of :func:`element_types`.
     """
-    key = np.stack([grid.dx, grid.dy, lam, mu], axis=1)
-    uniq, inv = np.unique(np.round(key, 14), axis=0, return_inverse=True)
-    inv = inv.ravel()
-    first = np.zeros(uniq.shape[0], dtype=np.int64)
-    first[inv[::-1]] = np.arange(inv.size)[::-1]
+    first, inv = element_types(grid, lam, mu)
     B = grid.bmatrix()[first]  # (nt, 4, 3, 8)
     D = constitutive(lam[first], mu[first])  # (nt, 3, 3)
     w = grid.detj()[first]
     Kq = np.einsum("tqai,tab,tqbj->tqij", B, D, B) * w[:, None, None, None]
+    return Kq, first, inv
+
+
+def elastic_gauss_matrices(grid: QuadGrid, lam: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """:func:`elastic_type_matrices` gathered per element, shape (nelem, 4, 8, 8)."""
+    Kq, _, inv = elastic_type_matrices(grid, lam, mu)
     return Kq[inv]
 
 

@@ -208,18 +208,21 @@ class QuadGrid:
         return self._cache[key]
 
     def _scalar_pattern(self) -> tuple[sp.csr_matrix, np.ndarray]:
-        k, n = self.conn.shape[1], self.nnode
-        rows = np.repeat(self.conn, k, axis=1).ravel()
-        cols = np.tile(self.conn, (1, k)).ravel()
-        uniq, inv = np.unique(rows.astype(np.int64) * n + cols, return_inverse=True)
-        # uniq is sorted by (row, column): it is the CSR order itself
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(uniq // n, minlength=n))])
-        A = sp.csr_matrix((np.arange(uniq.size, dtype=float), uniq % n, indptr), shape=(n, n))
-        return A, inv.ravel().astype(np.int64)
+        n, (ne, k) = self.nnode, self.conn.shape
+        # node pairs that share an element: the pattern of (incidence)ᵀ (incidence)
+        inc = sp.csr_matrix((np.ones(self.conn.size), self.conn.ravel(), np.arange(0, self.conn.size + 1, k)), shape=(ne, n))
+        P = (inc.T @ inc).tocsr()
+        P.sort_indices()
+        # CSR order is (row, column) order: an entry's slot is its rank among the sorted keys
+        keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(P.indptr)) * n + P.indices
+        conn = self.conn.astype(np.int64)
+        pos = np.searchsorted(keys, (conn[:, :, None] * n + conn[:, None, :]).ravel())
+        A = sp.csr_matrix((np.arange(P.nnz, dtype=float), P.indices, P.indptr), shape=(n, n))
+        return A, pos
 
     def _vector_pattern(self) -> tuple[sp.csr_matrix, np.ndarray]:
         # expand the node pattern: node pair (i, j) at position s of row i becomes the 2x2 block
-        # (2i+a, 2j+b) at slot indptr[2i+a] + 2 (s - nptr[i]) + b
+        # (2i+a, 2j+b) at slot indptr[2i] + 2 a deg(i) + 2 (s - nptr[i]) + b
         N, npos = self._scalar_pattern()
         nptr, nind = N.indptr, N.indices
         deg = np.diff(nptr)
@@ -235,15 +238,13 @@ class QuadGrid:
             for b in range(2):
                 indices[indptr[2 * row_node + a] + 2 * within + b] = 2 * nind + b
         A = sp.csr_matrix((np.arange(indices.size, dtype=float), indices, indptr), shape=(n, n))
-        # element entry (I, J) of the 8x8 matrix: nodes I//2, J//2 and components I%2, J%2
+        # element entry (I, J) of the 8x8 matrix: nodes I//2, J//2 and components a = I%2, b = J%2
         kq = self.conn.shape[1]
         s_node = npos.reshape(-1, kq, kq)  # node-pair slot per element
-        comp = np.arange(2)
-        s = s_node[:, :, None, :, None]
-        i_node = np.repeat(self.conn[:, :, None], kq, axis=2)[:, :, None, :, None]
-        a = comp[None, None, :, None, None]
-        b = comp[None, None, None, None, :]
-        slot = indptr[2 * i_node + a] + 2 * (s - nptr[i_node]) + b
+        i_node = np.broadcast_to(self.conn[:, :, None], s_node.shape)
+        first = 4 * nptr[i_node] + 2 * (s_node - nptr[i_node])  # slot of (2i, 2j)
+        row_step = 2 * deg[i_node]  # from row 2i to row 2i+1
+        slot = first[:, :, None, :, None] + np.arange(2)[:, None, None] * row_step[:, :, None, :, None] + np.arange(2)
         return A, slot.reshape(-1).astype(np.int64)
 
     def assemble(self, Ke: np.ndarray, vector: bool) -> sp.csr_matrix:

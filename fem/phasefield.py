@@ -46,7 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from fem.elements import damage_matrices, elastic_gauss_matrices
+from fem.elements import damage_matrices, elastic_type_matrices
 from fem.linsolve import ReusedFactorSolver
 from fem.mesh_quad import GAUSS_N, QuadGrid
 
@@ -245,10 +245,9 @@ class _Assembler:
         self.pb = pb
         # elements of one type (size and material) share their Gauss-point matrices: the
         # per-iteration products run as one small GEMM per type instead of per-element einsums
-        key = np.round(np.stack([g.dx, g.dy, pb.lam, pb.mu], axis=1), 14)
-        _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        self.groups = [np.flatnonzero(inv.ravel() == t) for t in range(first.size)]
-        self.Kq_t = elastic_gauss_matrices(g, pb.lam, pb.mu)[first].reshape(first.size, 4, 64)
+        Kq, first, inv = elastic_type_matrices(g, pb.lam, pb.mu)
+        self.groups = [np.flatnonzero(inv == t) for t in range(first.size)]
+        self.Kq_t = Kq.reshape(first.size, 4, 64)
         self.B_t = g.bmatrix()[first].reshape(first.size, 12, 8)
         self.lam = pb.lam[:, None]
         self.mu = pb.mu[:, None]
