@@ -19,3 +19,11 @@ def store_dir(tmp_path: Path) -> Path:
     path = tmp_path / "project"
     path.mkdir()
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread() -> None:
+    """Torch on one thread for the whole run: robust on a shared 2-core machine."""
+    import torch
+
+    torch.set_num_threads(1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,9 +22,7 @@ from engine.surrogates import (
     load_kumar2020,
     load_surrogate,
 )
-
-torch.set_num_threads(1)  # 1 thread: robust on a shared 2-core machine
-DATA = Path(__file__).parent / "data" / "spinodoids" / "kumar2020_data.csv"
+from support_data import KUMAR2020_CSV
 
 
 def _synthetic_grids(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +36,7 @@ def _synthetic_grids(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def spinodoid_small() -> tuple[np.ndarray, np.ndarray]:
-    X, Y = load_kumar2020(DATA)
+    X, Y = load_kumar2020(KUMAR2020_CSV)
     idx = np.random.default_rng(0).permutation(len(X))[:1500]
     return X[idx], Y[idx]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from scipy.stats import spearmanr
 
 from designs.checkerboard import Checkerboard
@@ -26,7 +25,6 @@ from engine.surrogates import (
 from fem import fracture
 from fem.materials import default_palette
 
-torch.set_num_threads(1)  # 1 thread: robust on a shared 2-core machine
 EPB = 4  # elements per block of the fast labels
 N_DESIGNS, N_TRAIN = 400, 300
 

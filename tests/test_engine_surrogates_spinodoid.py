@@ -9,11 +9,9 @@ of 1e-4, batch 64, 15 epochs) to fit the 2-core budget; the full recipe runs in
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from engine.surrogates import (
     STIFFNESS_COMPONENTS,
@@ -25,16 +23,15 @@ from engine.surrogates import (
     snap_angles,
     train_test_split_indices,
 )
+from support_data import KUMAR2020_CSV
 
-torch.set_num_threads(1)  # 1 thread: robust on a shared 2-core machine
-DATA = Path(__file__).parent / "data" / "spinodoids" / "kumar2020_data.csv"
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def split():
-    X, Y = load_kumar2020(DATA)
+    X, Y = load_kumar2020(KUMAR2020_CSV)
     tr, te = train_test_split_indices(len(X), test_fraction=0.1, seed=0)
     return X[tr], Y[tr], X[te], Y[te]
 
@@ -48,7 +45,7 @@ def nets(split):
 
 
 def test_data_set_as_published():
-    X, Y = load_kumar2020(DATA)
+    X, Y = load_kumar2020(KUMAR2020_CSV)
     assert X.shape == (21300, 4) and Y.shape == (21300, 9)
     assert 0.29 < X[:, 0].min() and X[:, 0].max() < 0.91
     theta = X[:, 1:]

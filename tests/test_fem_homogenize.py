@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,8 +22,7 @@ from fem.homogenize import (
 )
 from fem.skfem_reference import homogenize_affine_reference
 from fem.voxel_elasticity import element_stiffness, unit_strain_displacements
-
-DATA = Path(__file__).parent / "data" / "spinodoids" / "kumar2020_data.csv"
+from support_data import KUMAR2020_CSV
 
 
 def test_element_matrix_rigid_modes_and_uniform_strain():
@@ -193,7 +191,7 @@ def test_label_is_json_serialisable_and_picklable():
 def _kumar_rows(per_group: int = 6, seed: int = 0):
     """The stratified pick of tests/benchmarks/compare_kumar2020.py: ``per_group`` rows per cone
     combination, evenly spread over the density range."""
-    with open(DATA, newline="") as fh:
+    with open(KUMAR2020_CSV, newline="") as fh:
         rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(fh)]
     rng = np.random.default_rng(seed)
     picked = []
