@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from engine.surrogates import GridCNNClassifier, GridCNNRegressor, check_grids
-from engine.surrogates.batching import batched_inference, single_intra_op_thread
+from engine.surrogates.batching import batched_inference
 from engine.surrogates.grid import CELLS_PER_BATCH
+from fem.spmm import torch_threads
 
 
 def _one_hot(grids: np.ndarray, n_types: int) -> torch.Tensor:
@@ -62,7 +63,7 @@ def test_thread_setting_restored_and_no_autograd():
         out = batched_inference(lin, torch.randn(50, 4), batch_size=8)
         assert not out.requires_grad
         assert torch.get_num_threads() == 2
-        with single_intra_op_thread():
+        with torch_threads(1):
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 2
     finally:

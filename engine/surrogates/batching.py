@@ -15,31 +15,14 @@ Every batch is computed exactly as in a sequential loop, and results keep the in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import torch
 
-__all__ = ["batched_inference", "single_intra_op_thread"]
+from fem.spmm import torch_threads
 
-
-@contextmanager
-def single_intra_op_thread() -> Iterator[None]:
-    """Run the block with one torch intra-op thread, restoring the previous setting afterwards.
-
-    torch's thread count is process-wide: a concurrent caller in another thread sees one thread
-    while the block runs.
-    """
-    old = torch.get_num_threads()
-    if old == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
+__all__ = ["batched_inference"]
 
 
 def _run(fn: Callable[[torch.Tensor], torch.Tensor], batches: list[torch.Tensor], device: torch.device) -> list[torch.Tensor]:
@@ -84,7 +67,7 @@ def batched_inference(
     if device.type != "cpu" or n_workers <= 1:
         return torch.cat(_run(fn, batches, device))
     chunks = [batches[i::n_workers] for i in range(n_workers)]  # round robin: equal work per worker
-    with single_intra_op_thread(), ThreadPoolExecutor(n_workers, thread_name_prefix="matloop-infer") as pool:
+    with torch_threads(1), ThreadPoolExecutor(n_workers, thread_name_prefix="matloop-infer") as pool:
         parts = list(pool.map(lambda chunk: _run(fn, chunk, device), chunks))
     ordered = [parts[i % n_workers][i // n_workers] for i in range(len(batches))]
     return torch.cat(ordered)
