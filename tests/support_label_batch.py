@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 import sys
 
-from engine.labelling import label_designs
-from engine.parallel import make_executor
+from engine.evaluators.labelling import label_designs
+from engine.runtime.executors import make_executor
 from engine.store import SolverKey, Store
 from support_tasks import VectorDesign, counting_solver
 

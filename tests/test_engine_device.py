@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.device import cuda_available, describe_device, resolve_device
+from engine.runtime.device import cuda_available, describe_device, resolve_device
 
 
 def test_auto_picks_cuda_only_when_present() -> None:

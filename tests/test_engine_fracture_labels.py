@@ -11,7 +11,7 @@ import pytest
 from designs.checkerboard import Checkerboard
 from designs.registry import read_designs
 from engine.cli import main
-from engine.fracture_labels import fracture_key
+from engine.evaluators.fracture import fracture_key
 from engine.store import Store
 
 
@@ -72,8 +72,8 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
 def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_path: Path) -> None:
     import threading
 
-    from engine.fracture_labels import label_fracture_job
-    from engine.jobs import run_job
+    from engine.evaluators.fracture import label_fracture_job
+    from engine.runtime.jobs import run_job
 
     store = Store(tmp_path)
     design = Checkerboard.random(8, seed=4)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.demo import demo_job
-from engine.jobkinds import JOB_KINDS, job_function
-from engine.jobs import JobContext, run_job
+from engine.runtime.demo import demo_job
+from engine.runtime.jobkinds import JOB_KINDS, job_function
+from engine.runtime.jobs import JobContext, run_job
 from engine.store import Store
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.labelling import call_solver, label_designs
+from engine.evaluators.labelling import call_solver, label_designs
 from engine.store import Store
 from support_label_batch import KEY, batch
 from support_tasks import VectorDesign, count_calls, counting_solver

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.demo import demo_task, goe_edge_ratio
-from engine.labelling import label_designs
-from engine.parallel import DaskExecutor, ExecutorSpec, make_executor, parse_executor_spec
+from engine.runtime.demo import demo_task, goe_edge_ratio
+from engine.evaluators.labelling import label_designs
+from engine.runtime.executors import DaskExecutor, ExecutorSpec, make_executor, parse_executor_spec
 from engine.store import SolverKey, Store
 from support_label_batch import batch
 from support_tasks import counting_solver

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.spinodoid_labels import homogenize_key
+from engine.evaluators.spinodoid import homogenize_key
 from engine.store import Store
 
 

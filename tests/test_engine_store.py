@@ -13,7 +13,7 @@ import pytest
 
 from designs.base import content_hash
 from engine.store import SolverKey, Store, StoreError, resolve_store_path
-from engine.store_schema import MIGRATIONS, SCHEMA_VERSION
+from engine.store.schema import MIGRATIONS, SCHEMA_VERSION
 from support_tasks import VectorDesign
 
 KEY = SolverKey("toy", "1", "exact", {"mesh": 8})

@@ -8,7 +8,7 @@ import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 
-from engine.device import cuda_available
+from engine.runtime.device import cuda_available
 from engine.surrogates import (
     GridCNNClassifier,
     GridCNNRegressor,

@@ -10,10 +10,10 @@ from scipy.stats import spearmanr
 
 from designs.checkerboard import Checkerboard
 from engine.cli import main
-from engine.fracture_labels import fracture_key
+from engine.evaluators.fracture import fracture_key
 from engine.store import Store
 from engine.surrogates.base import load_surrogate
-from engine.training import grid_dataset, train_grid_surrogate
+from engine.surrogates.training import grid_dataset, train_grid_surrogate
 
 OPTIONS = {"mode": "I", "plane": "stress", "elements_per_block": 8}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from browser_support import browser_page, chromium_missing_reason, free_port, running_app, streamlit_command
-from engine.demo import goe_edge_ratio
+from engine.runtime.demo import goe_edge_ratio
 
 pytestmark = [
     pytest.mark.browser,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.config import Settings, settings_from_env
-from engine.parallel import parse_executor_spec
+from engine.runtime.config import Settings, settings_from_env
+from engine.runtime.executors import parse_executor_spec
 from engine.store import Store
 from ui.jobs import JobManager, get_job_manager
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from engine.jobkinds import job_function
-from engine.jobs import run_job
+from engine.runtime.jobkinds import job_function
+from engine.runtime.jobs import run_job
 from engine.store import Store
 
 __all__ = ["JobManager", "get_job_manager"]

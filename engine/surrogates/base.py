@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
-from engine.device import resolve_device
+from engine.runtime.device import resolve_device
 from engine.surrogates.batching import batched_inference
 
 __all__ = [

@@ -36,8 +36,8 @@ from scipy.stats import spearmanr
 from sklearn.base import clone
 
 from designs.checkerboard import Checkerboard
-from engine.fracture_labels import fracture_key, label_fracture_batch
-from engine.parallel import make_executor
+from engine.evaluators.fracture import fracture_key, label_fracture_batch
+from engine.runtime.executors import make_executor
 from engine.store import Store
 from engine.surrogates import (
     GridCNNClassifier,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.device import cuda_available
+from engine.runtime.device import cuda_available
 from engine.surrogates import (
     GridCNNClassifier,
     GridLinearClassifier,

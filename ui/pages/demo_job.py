@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from engine.demo import DEMO_DEFAULTS
+from engine.runtime.demo import DEMO_DEFAULTS
 from engine.store import JobRecord
 from ui.common import job_manager, open_store
 from ui.job_panel import attach_job, attached_job_id, job_panel

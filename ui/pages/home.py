@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from engine.device import describe_device
+from engine.runtime.device import describe_device
 from ui.common import open_store, settings
 
 st.title("matloop")

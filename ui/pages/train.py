@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine.store import JobRecord
-from engine.training import TASKS
+from engine.surrogates.training import TASKS
 from fem.fracture import FIDELITIES
 from ui.common import job_manager, open_store
 from ui.job_panel import attach_job, attached_job_id, job_panel

@@ -24,7 +24,7 @@ class Settings:
     store : str
         Project directory or ``.sqlite`` file.
     executor : str
-        Executor spec, see :data:`engine.parallel.EXECUTOR_HELP`.
+        Executor spec, see :data:`engine.runtime.executors.EXECUTOR_HELP`.
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda[:N]"``.
     store_is_default : bool

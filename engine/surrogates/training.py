@@ -20,8 +20,8 @@ from scipy.stats import spearmanr
 from sklearn.metrics import r2_score
 
 from designs.registry import design_from_record
-from engine.fracture_labels import FRACTURE_SPACES, fracture_key
-from engine.jobs import JobContext
+from engine.evaluators.fracture import FRACTURE_SPACES, fracture_key
+from engine.runtime.jobs import JobContext
 from engine.store import SolverKey, Store
 from engine.surrogates.grid import (
     GridCNNClassifier,
@@ -119,7 +119,7 @@ def train_grid_surrogate(
     store : Store
         Store holding the labels; the model file goes to ``<store dir>/models/``.
     fidelity, options
-        Fracture solver set-up whose labels to use (see :func:`engine.fracture_labels.fracture_key`).
+        Fracture solver set-up whose labels to use (see :func:`engine.evaluators.fracture.fracture_key`).
     target : str
         Metric to learn, e.g. ``"toughness"`` (MPa), ``"strength"`` (MPa), ``"stiffness"`` (MPa).
     model : {"cnn", "linear"}

@@ -6,9 +6,9 @@ import argparse
 import json
 import time
 
-from engine.commands.common import ProgressLine, open_store
-from engine.jobkinds import JOB_KINDS, job_function
-from engine.jobs import JobContext, run_job
+from engine.cli.common import ProgressLine, open_store
+from engine.runtime.jobkinds import JOB_KINDS, job_function
+from engine.runtime.jobs import JobContext, run_job
 from engine.store import JobRecord
 
 __all__ = ["register", "parse_params", "format_job_row"]

@@ -8,8 +8,8 @@ import os
 import platform
 import sys
 
-from engine.commands.common import open_store
-from engine.parallel import parse_executor_spec
+from engine.cli.common import open_store
+from engine.runtime.executors import parse_executor_spec
 
 __all__ = ["register", "run", "PACKAGES"]
 
@@ -35,7 +35,7 @@ def _version(name: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the report; exits 2 with one error line if store, executor or device is unusable."""
-    from engine.device import describe_device  # imports torch: only when the report is asked for
+    from engine.runtime.device import describe_device  # imports torch: only when the report is asked for
 
     executor = parse_executor_spec(args.executor)
     device = describe_device(args.device)

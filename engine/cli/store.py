@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.commands.common import open_store
+from engine.cli.common import open_store
 from engine.store import Store
 
 __all__ = ["register"]

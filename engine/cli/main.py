@@ -1,6 +1,6 @@
 """The ``matloop`` command line: headless use on workstations and clusters.
 
-Every sub-command lives in a module of :mod:`engine.commands` that adds its parser with a
+Every sub-command lives in a module of :mod:`engine.cli` that adds its parser with a
 ``register(subparsers)`` function and sets ``func(args) -> int``. Errors a user can fix
 (``ValueError``, including :class:`engine.store.StoreError`) are printed as one line,
 ``matloop: error: ...``, with exit status 2; never a traceback.
@@ -12,9 +12,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.commands import doctor, jobs, label, spinodoid, store, train
-from engine.config import ENV_DEVICE, ENV_EXECUTOR, ENV_STORE, settings_from_env
-from engine.parallel import EXECUTOR_HELP
+from engine.cli import doctor, jobs, label, spinodoid, store, train
+from engine.runtime.config import ENV_DEVICE, ENV_EXECUTOR, ENV_STORE, settings_from_env
+from engine.runtime.executors import EXECUTOR_HELP
 
 __all__ = ["build_parser", "main"]
 
@@ -70,6 +70,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

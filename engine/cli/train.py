@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from engine.commands.common import ProgressLine, open_store
-from engine.training import TASKS, train_grid_surrogate
+from engine.cli.common import ProgressLine, open_store
+from engine.surrogates.training import TASKS, train_grid_surrogate
 from fem.fracture import FIDELITIES
 
 __all__ = ["register"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.jobs import JobContext
+from engine.runtime.jobs import JobContext
 
 __all__ = ["DEMO_DEFAULTS", "demo_job", "demo_task", "goe_edge_ratio"]
 

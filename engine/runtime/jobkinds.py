@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from engine.demo import demo_job
-from engine.fracture_labels import label_fracture_job
-from engine.jobs import JobFunction
-from engine.spinodoid_labels import homogenize_job
-from engine.training import train_grid_job
+from engine.runtime.demo import demo_job
+from engine.evaluators.fracture import label_fracture_job
+from engine.runtime.jobs import JobFunction
+from engine.evaluators.spinodoid import homogenize_job
+from engine.surrogates.training import train_grid_job
 
 __all__ = ["JOB_KINDS", "job_function"]
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from designs.base import Design
 from designs.registry import design_from_record
-from engine.jobs import JobContext
-from engine.labelling import BatchReport, label_designs
+from engine.runtime.jobs import JobContext
+from engine.evaluators.labelling import BatchReport, label_designs
 from engine.store import SolverKey, Store
 from fem import fracture
 

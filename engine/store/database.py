@@ -21,123 +21,23 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from designs.base import Design, canonical_json, content_hash
-from engine.store_schema import migrate
+from engine.store.records import FINISHED_JOB_STATES, JobRecord, LabelRecord, SolverKey, StoreStatus
+from engine.store.schema import migrate
 
-__all__ = [
-    "DEFAULT_STORE_FILENAME",
-    "JOB_STATES",
-    "FINISHED_JOB_STATES",
-    "StoreError",
-    "SolverKey",
-    "LabelRecord",
-    "JobRecord",
-    "StoreStatus",
-    "Store",
-    "resolve_store_path",
-]
+__all__ = ["DEFAULT_STORE_FILENAME", "StoreError", "Store", "resolve_store_path"]
 
 #: File name of the store inside a project directory.
 DEFAULT_STORE_FILENAME = "matloop.sqlite"
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
-#: Every state a job can be in.
-JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
-#: States a job does not leave.
-FINISHED_JOB_STATES = ("done", "failed", "cancelled")
 _BUSY_TIMEOUT_MS = 30_000
 
 
 class StoreError(ValueError):
     """The store cannot be opened or used; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class SolverKey:
-    """Identity of a labelling solver configuration.
-
-    Two labels with equal keys are interchangeable, so a design is labelled at most once per key.
-
-    Attributes
-    ----------
-    name : str
-        Solver name, e.g. ``"phasefield-at2"``.
-    version : str
-        Solver version; bump it when results change.
-    fidelity : str
-        Fidelity level, e.g. ``"fast"``, ``"strength"``, ``"full"``.
-    config : Mapping
-        JSON-serialisable solver settings that change the result (materials, mesh, ...).
-    """
-
-    name: str
-    version: str
-    fidelity: str
-    config: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def config_hash(self) -> str:
-        """SHA-256 hex digest of the canonical JSON of ``config``."""
-        return hashlib.sha256(canonical_json(dict(self.config)).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class LabelRecord:
-    """A stored label. ``metrics`` holds the solver's JSON output; ``wall_time`` is in seconds."""
-
-    design_hash: str
-    solver: str
-    solver_version: str
-    fidelity: str
-    config_hash: str
-    status: str
-    reason: str | None
-    metrics: dict[str, Any]
-    wall_time: float | None
-    created_at: float
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """A background job as stored. Times are UNIX seconds; ``progress`` is in [0, 1]."""
-
-    id: str
-    kind: str
-    params: dict[str, Any]
-    status: str
-    progress: float
-    message: str
-    cancel_requested: bool
-    error: str | None
-    result: Any
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    owner_pid: int | None
-
-    @property
-    def finished(self) -> bool:
-        """True once the job is done, failed or cancelled."""
-        return self.status in FINISHED_JOB_STATES
-
-
-@dataclass(frozen=True)
-class StoreStatus:
-    """Counts and facts shown by ``matloop doctor`` and the home page."""
-
-    path: Path
-    schema_version: int
-    size_bytes: int
-    designs: int
-    labels_ok: int
-    labels_failed: int
-    campaigns: int
-    models: int
-    jobs: int
-    jobs_running: int
 
 
 def resolve_store_path(path: str | os.PathLike[str]) -> Path:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from designs.spinodal import Spinodoid
-from engine.commands.common import open_store
-from engine.spinodoid_labels import homogenize_and_store
+from engine.cli.common import open_store
+from engine.evaluators.spinodoid import homogenize_and_store
 
 __all__ = ["register", "design_from_args"]
 

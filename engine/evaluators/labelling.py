@@ -82,7 +82,7 @@ def label_designs(
     task : LabelTask
         Top-level picklable solver function.
     executor : concurrent.futures.Executor
-        Where the solver calls run (see :func:`engine.parallel.make_executor`).
+        Where the solver calls run (see :func:`engine.runtime.executors.make_executor`).
     progress : callable, optional
         Called as ``progress(done, total)`` after each stored label.
     should_stop : callable, optional

@@ -11,9 +11,9 @@ import numpy as np
 from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
 from designs.registry import read_designs
-from engine.commands.common import ProgressLine, open_store
-from engine.fracture_labels import FRACTURE_SPACES, fracture_key, label_fracture_batch
-from engine.parallel import make_executor
+from engine.cli.common import ProgressLine, open_store
+from engine.evaluators.fracture import FRACTURE_SPACES, fracture_key, label_fracture_batch
+from engine.runtime.executors import make_executor
 from fem.fracture import FIDELITIES
 
 __all__ = ["register", "RESULT_COLUMNS"]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from designs.spinodal import Spinodoid
-from engine.jobs import JobContext
+from engine.runtime.jobs import JobContext
 from engine.store import SolverKey, Store
 from fem import homogenize
 
