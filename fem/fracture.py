@@ -14,7 +14,8 @@ Metrics (nominal stress ``σ = F / width`` in MPa, nominal strain ``ε = u / hei
 
 - ``stiffness``: initial secant modulus ``σ/ε`` at the first load step (MPa);
 - ``strength``: peak nominal stress (MPa) and ``strain_at_peak``;
-- ``toughness``: area under σ–ε up to failure (MJ/m³ = MPa), where **failure** is the first
+- ``toughness``: work of fracture per unit volume, the area under σ–ε up to failure
+  (MJ/m³ = MPa; what Gu et al. 2018 and the reviewed papers call toughness), where **failure** is the first
   point after the peak at which σ falls below ``end_fraction`` (default 10 %) of the peak
   (linearly interpolated); the run ends there (end-of-test criterion) or at ``max_strain``;
 - ``dissipated_energy``: phase-field fracture energy at the end (mJ per mm thickness).
@@ -321,8 +322,8 @@ def _run_fast(cb, grid, block, lam, mu, table, setup, base, t0) -> FractureResul
             status="ok",
             reason="",
             stiffness=float(stiffness),
-            energy_release_rate=float(g_unit),
-            k_tip=float(math.sqrt(max(g_unit, 0.0) * Ep)),
+            energy_release_rate_per_stress_squared=float(g_unit),
+            stress_intensity_per_stress=float(math.sqrt(max(g_unit, 0.0) * Ep)),
             strength=None,
             toughness=None,
             linear_solves=1,
@@ -351,9 +352,11 @@ def label(design: Any, fidelity: str = "full", **options: Any) -> dict:
     dict
         JSON-serialisable metrics: ``solver``, ``solver_version``, ``fidelity``,
         ``design_hash``, ``status`` ("ok"/"failed"), ``reason``, ``stiffness`` (MPa),
-        ``strength`` (MPa), ``strain_at_peak``, ``toughness`` (MPa), ``failure_strain``,
-        ``dissipated_energy`` (mJ/mm), ``energy_release_rate`` / ``k_tip`` (fast only, per
-        1 MPa nominal stress), diagnostics and ``wall_time`` (s). Unavailable numbers are ``None``.
+        ``strength`` (MPa), ``strain_at_peak``, ``toughness`` (work of fracture per unit
+        volume, MJ/m³), ``failure_strain``, ``dissipated_energy`` (mJ/mm),
+        ``energy_release_rate_per_stress_squared`` (G / σ², mm/MPa) and
+        ``stress_intensity_per_stress`` (K / σ, √mm) (both fast only), diagnostics and
+        ``wall_time`` (s). Unavailable numbers are ``None``.
         An unexpected solver breakdown gives ``status="failed"`` rather than an exception.
     """
     try:

@@ -31,6 +31,8 @@ from fem.spmm import torch_threads
 from fem.voxel_elasticity import assemble, rigid_body_modes
 
 __all__ = [
+    "BASE_MATERIAL",
+    "ORTHOTROPIC_CONSTANTS",
     "SOLVER_NAME",
     "SOLVER_VERSION",
     "Homogenized",
@@ -47,6 +49,10 @@ SOLVER_NAME = "matloop-voxel-amg"
 SOLVER_VERSION = "1.2"
 
 _BCS = ("periodic", "affine")
+#: (E, ν) of the solid of :func:`label`: stiffnesses come out in units of its Young's modulus.
+BASE_MATERIAL = (1.0, 0.3)
+#: Names of the nine orthotropic engineering constants, in the order :func:`orthotropic_constants` gives.
+ORTHOTROPIC_CONSTANTS = ("E1", "E2", "E3", "G23", "G13", "G12", "nu12", "nu13", "nu23")
 
 
 def isotropic_stiffness(E: float, nu: float) -> np.ndarray:
@@ -86,12 +92,9 @@ def orthotropic_constants(C: np.ndarray) -> dict[str, float]:
     if C.shape != (6, 6) or not np.all(np.isfinite(C)):
         raise ValueError(f"C must be a finite 6x6 matrix, got shape {C.shape}")
     S = np.linalg.inv(0.5 * (C + C.T))
-    return {
-        "E1": float(1 / S[0, 0]), "E2": float(1 / S[1, 1]), "E3": float(1 / S[2, 2]),
-        "G23": float(1 / S[3, 3]), "G13": float(1 / S[4, 4]), "G12": float(1 / S[5, 5]),
-        "nu12": float(-S[0, 1] / S[0, 0]), "nu13": float(-S[0, 2] / S[0, 0]),
-        "nu23": float(-S[1, 2] / S[1, 1]),
-    }
+    values = (1 / S[0, 0], 1 / S[1, 1], 1 / S[2, 2], 1 / S[3, 3], 1 / S[4, 4], 1 / S[5, 5],
+              -S[0, 1] / S[0, 0], -S[0, 2] / S[0, 0], -S[1, 2] / S[1, 1])
+    return {name: float(value) for name, value in zip(ORTHOTROPIC_CONSTANTS, values)}
 
 
 def directional_young(C: np.ndarray, directions: np.ndarray) -> np.ndarray:
@@ -239,7 +242,7 @@ def homogenize(
     bc : {"periodic", "affine"}
         Boundary condition (see module docstring).
     materials : list of (float, float), optional
-        (E, ν) per material; default [(1.0, 0.3)]. C has the unit of E.
+        (E, ν) per material; default ``[BASE_MATERIAL]`` = [(1.0, 0.3)]. C has the unit of E.
     rtol : float
         Relative residual of the block CG. C is evaluated in the energy form (error quadratic
         in the solve error); measured against rtol = 1e-9 on ρ = 0.5 spinodoids, rtol = 1e-3
@@ -264,7 +267,7 @@ def homogenize(
     """
     from designs.spinodal import connectivity
 
-    materials = [(1.0, 0.3)] if materials is None else [(float(E), float(n)) for E, n in materials]
+    materials = [BASE_MATERIAL] if materials is None else [(float(E), float(n)) for E, n in materials]
     phase = _check_inputs(phase, materials, bc)
     t0 = time.perf_counter()
     solid = phase > 0
@@ -319,7 +322,7 @@ def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, An
     Parameters
     ----------
     design : designs.spinodal.Spinodoid
-        The design (E = 1, ν = 0.3 base material; stiffness normalised by E).
+        The design, made of :data:`BASE_MATERIAL` (stiffness in units of its E).
     resolution : int
         Voxels per cell side.
     bc : {"affine", "periodic"}
@@ -349,7 +352,7 @@ def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, An
     except (MemoryError, np.linalg.LinAlgError, RuntimeError) as exc:  # solver trouble
         out.update(status="failed", reason=f"{type(exc).__name__}: {exc}", C=None,
                    symmetry_error=None, solid_fraction=float(vox.mean()))
-        out.update({k: None for k in ("E1", "E2", "E3", "G23", "G13", "G12", "nu12", "nu13", "nu23")})
+        out.update(dict.fromkeys(ORTHOTROPIC_CONSTANTS))
         return out
     ok = h.status == "ok"
     out.update(
@@ -360,6 +363,6 @@ def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, An
         percolates=list(h.percolates), iterations=h.iterations,
         seconds={k: round(v, 4) for k, v in h.seconds.items()},
     )
-    consts = h.constants if ok else {k: None for k in ("E1", "E2", "E3", "G23", "G13", "G12", "nu12", "nu13", "nu23")}
+    consts = h.constants if ok else dict.fromkeys(ORTHOTROPIC_CONSTANTS)
     out.update(consts)
     return out

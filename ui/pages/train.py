@@ -34,7 +34,7 @@ else:
 with st.form("train"):
     cols = st.columns(3)
     fidelity = cols[0].selectbox("Labels of fidelity", FIDELITIES, index=0)
-    target = cols[1].selectbox("Target", ["toughness", "strength", "stiffness", "energy_release_rate"])
+    target = cols[1].selectbox("Target", ["toughness", "strength", "stiffness", "energy_release_rate_per_stress_squared"])
     model = cols[2].selectbox("Model", ["cnn", "linear"])
     cols = st.columns(4)
     task = cols[0].selectbox("Task", TASKS)
