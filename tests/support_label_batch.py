@@ -5,13 +5,12 @@ Usage: python support_label_batch.py STORE COUNTER_FILE N DELAY EXECUTOR
 
 from __future__ import annotations
 
-import functools
 import sys
 
 from engine.evaluators.labelling import label_designs
 from engine.runtime.executors import make_executor
 from engine.store import SolverKey, Store
-from support_tasks import VectorDesign, counting_solver
+from support_tasks import CountingEvaluator, VectorDesign
 
 KEY = SolverKey("counting", "1", "exact")
 
@@ -24,9 +23,8 @@ def batch(n: int) -> list[VectorDesign]:
 def main() -> None:
     path, counter, n, delay, spec = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
     store = Store(path, create=False)
-    task = functools.partial(counting_solver, counter, delay)
     with make_executor(spec) as executor:
-        report = label_designs(store, batch(n), KEY, task, executor)
+        report = label_designs(store, batch(n), CountingEvaluator(counter, delay), executor)
     print(report.newly_labelled, report.already_labelled)
 
 

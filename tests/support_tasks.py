@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from designs.base import content_hash
+from engine.evaluators.protocol import Evaluator, ProgressCallback
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,23 @@ def count_calls(counter_path: str) -> int:
         return 0
     with open(counter_path) as handle:
         return sum(1 for _ in handle)
+
+
+@dataclass(frozen=True)
+class CountingEvaluator(Evaluator):
+    """Evaluator around :func:`counting_solver`; its key is ``SolverKey("counting", "1", "exact")``."""
+
+    counter_path: str
+    delay: float = 0.0
+
+    name: ClassVar[str] = "counting"
+    version: ClassVar[str] = "1"
+    fidelity: ClassVar[str] = "exact"
+    spaces: ClassVar[tuple[str, ...]] = ("vector",)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+    def _solve(self, design: VectorDesign, progress: ProgressCallback | None) -> tuple[Mapping[str, Any], None]:
+        return counting_solver(self.counter_path, self.delay, design), None

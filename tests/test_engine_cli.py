@@ -11,6 +11,7 @@ import pytest
 
 from engine.cli import main
 from engine.store import Store
+from engine.store.schema import SCHEMA_VERSION
 
 MATLOOP = [sys.executable, "-m", "engine.cli"]
 
@@ -32,7 +33,7 @@ def test_doctor_creates_the_default_store_and_reports(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "runs" / "matloop.sqlite").is_file()
     for needle in ("torch", "scikit-fem", "device     cpu" if "cuda" not in result.stdout else "cuda",
-                   "executor   local", "schema v2", "integrity  ok"):
+                   "executor   local", f"schema v{SCHEMA_VERSION}", "integrity  ok"):
         assert needle in result.stdout
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import subprocess
@@ -13,17 +12,22 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.evaluators.labelling import call_solver, label_designs
+from engine.evaluators.labelling import label_designs
 from engine.store import Store
 from support_label_batch import KEY, batch
-from support_tasks import VectorDesign, count_calls, counting_solver
+from support_tasks import CountingEvaluator, VectorDesign, count_calls
 
 
-def test_call_solver_turns_exceptions_into_failed_labels() -> None:
-    def broken(design: VectorDesign) -> dict:
+class BrokenEvaluator(CountingEvaluator):
+    """A solver that breaks down on every design."""
+
+    def _solve(self, design: VectorDesign, progress: object) -> tuple[dict, None]:
         raise FloatingPointError("singular stiffness matrix")
 
-    status, reason, metrics, _ = call_solver(broken, VectorDesign((1.0,)))
+
+def test_evaluators_turn_exceptions_into_failed_labels() -> None:
+    evaluation = BrokenEvaluator("unused")(VectorDesign((1.0,)))
+    status, reason, metrics = evaluation.status, evaluation.reason, evaluation.metrics
     assert (status, metrics) == ("failed", {})
     assert reason == "FloatingPointError: singular stiffness matrix"
 
@@ -31,11 +35,11 @@ def test_call_solver_turns_exceptions_into_failed_labels() -> None:
 def test_batch_labels_each_unique_design_once_and_goes_on_after_failures(store_dir: Path, tmp_path: Path) -> None:
     store = Store(store_dir)
     counter = str(tmp_path / "calls.txt")
-    task = functools.partial(counting_solver, counter, 0.0)
+    evaluator = CountingEvaluator(counter, 0.0)
     designs = batch(20) + batch(5)  # the last five are duplicates
     with ThreadPoolExecutor(2) as executor:
-        report = label_designs(store, designs, KEY, task, executor)
-        again = label_designs(store, designs, KEY, task, executor)
+        report = label_designs(store, designs, evaluator, executor)
+        again = label_designs(store, designs, evaluator, executor)
     assert (report.requested, report.unique, report.newly_labelled) == (25, 20, 20)
     assert report.labelled_failed == 3  # designs 3, 10, 17
     assert (again.newly_labelled, again.already_labelled) == (0, 20)

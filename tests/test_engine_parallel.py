@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import socket
 from concurrent.futures import Executor
 from pathlib import Path
@@ -15,7 +14,7 @@ from engine.evaluators.labelling import label_designs
 from engine.runtime.executors import DaskExecutor, ExecutorSpec, make_executor, parse_executor_spec
 from engine.store import SolverKey, Store
 from support_label_batch import batch
-from support_tasks import counting_solver
+from support_tasks import CountingEvaluator
 
 SEEDS = list(range(12))
 
@@ -69,9 +68,10 @@ def test_labelling_through_dask_stores_the_same_labels(tmp_path: Path) -> None:
         directory = tmp_path / spec.replace(":", "-")
         directory.mkdir()
         store = Store(directory)
-        task = functools.partial(counting_solver, str(tmp_path / f"{spec}.calls"), 0.0)
+        evaluator = CountingEvaluator(str(tmp_path / f"{spec}.calls"), 0.0)
+        assert evaluator.key() == key
         with make_executor(spec) as executor:
-            report = label_designs(store, batch(15), key, task, executor)
+            report = label_designs(store, batch(15), evaluator, executor)
         assert report.newly_labelled == 15
         results[spec] = {(l.design_hash, l.status, repr(l.metrics)) for l in store.labels(key)}
     assert results["local:2"] == results["dask-local:2"]

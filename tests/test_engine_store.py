@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,8 +13,13 @@ from pathlib import Path
 import pytest
 
 from designs.base import content_hash
+from engine.evaluators.fracture import FractureEvaluator, fracture_key
+from engine.evaluators.spinodoid import homogenize_key
 from engine.store import SolverKey, Store, StoreError, resolve_store_path
+from engine.store.migration_v3 import PHASEFIELD_V2_SETTINGS
 from engine.store.schema import MIGRATIONS, SCHEMA_VERSION
+from fem import fracture
+from support_data import DATA_DIR
 from support_tasks import VectorDesign
 
 KEY = SolverKey("toy", "1", "exact", {"mesh": 8})
@@ -151,7 +157,7 @@ def test_migration_from_version_1_keeps_data(store_dir: Path) -> None:
     raw.execute("INSERT INTO jobs(id, kind, params, status, created_at) VALUES ('j1', 'demo', '{}', 'done', 0)")
     raw.close()
     store = Store(path, create=False)
-    assert store.status().schema_version == SCHEMA_VERSION == 2
+    assert store.status().schema_version == SCHEMA_VERSION == 3
     assert store.get_design("h1") == ("vector", [1.0])
     job = store.get_job("j1")
     assert job.result is None and job.owner_pid is None  # columns added by version 2
@@ -196,3 +202,67 @@ def test_missing_and_read_only_directories_give_clear_errors(tmp_path: Path) -> 
             Store(read_only / "store.sqlite")
     finally:
         (tmp_path / "ro").chmod(0o755)
+
+
+#: A store written by the release before schema 3 (see tests/data/stores/PROVENANCE.md): three
+#: designs labelled fast through the API with ``{}`` and again through the CLI with its explicit
+#: defaults (two keys for one physics), two mode-II fast labels, one strength label on a coarse
+#: mesh, one homogenisation label and one finished job.
+PREVIOUS_RELEASE_STORE = DATA_DIR / "stores" / "matloop-v2.sqlite"
+
+
+def _raw_labels(path: Path, table: str = "labels") -> list[dict]:
+    with sqlite3.connect(path) as raw:
+        raw.row_factory = sqlite3.Row
+        return [dict(row) for row in raw.execute(f"SELECT * FROM {table} ORDER BY id")]
+
+
+def test_store_of_the_previous_release_migrates_and_its_labels_are_found_by_the_new_keys(tmp_path: Path) -> None:
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from designs.registry import design_from_record
+    from engine.evaluators.fracture import label_fracture_batch
+
+    path = tmp_path / "matloop.sqlite"
+    shutil.copy(PREVIOUS_RELEASE_STORE, path)
+    before = _raw_labels(path)
+    assert len(before) == 10 and {row["config"] for row in before if row["fidelity"] == "fast"} == {
+        "{}", '{"elements_per_block":8,"mode":"I","plane":"stress"}',
+        '{"elements_per_block":8,"mode":"II","plane":"stress"}'}
+
+    store = Store(tmp_path, create=False)
+    assert store.status().schema_version == SCHEMA_VERSION
+    fast = store.labels(fracture_key("fast", {}))
+    assert len(fast) == 3 and store.labels(fracture_key("fast", {"mode": "I", "plane": "stress"})) == fast
+    assert len(store.labels(fracture_key("fast", {"mode": "II"}))) == 2
+    assert len(store.labels(fracture_key("strength", {"elements_per_block": 2}))) == 1
+    assert len(store.labels(homogenize_key(24, "affine"))) == 1
+
+    # nothing lost, nothing recomputed: every old row is a label or a superseded duplicate, with
+    # its numbers, id and time; the duplicates point at the older label of the same design
+    after = {row["id"]: row for row in _raw_labels(path)}
+    superseded = _raw_labels(path, "labels_superseded")
+    assert sorted([*after, *(row["id"] for row in superseded)]) == [row["id"] for row in before]
+    renames = {"energy_release_rate": "energy_release_rate_per_stress_squared", "k_tip": "stress_intensity_per_stress"}
+    for old in before:
+        if old["id"] in after:
+            new = after[old["id"]]
+            assert new["created_at"] == old["created_at"] and new["wall_time"] == old["wall_time"]
+            assert json.loads(new["metrics"]) == {renames.get(k, k): v for k, v in json.loads(old["metrics"]).items()}
+    for dup in superseded:
+        kept = after[dup["superseded_by"]]
+        assert kept["design_hash"] == dup["design_hash"] and kept["id"] < dup["id"]
+        assert dup["config"] == '{"elements_per_block":8,"mode":"I","plane":"stress"}'  # archived as stored
+
+    # labelling the same designs again through the API computes nothing
+    designs = [design_from_record(*store.get_design(label.design_hash)) for label in fast]
+    with ThreadPoolExecutor(1) as executor:
+        report = label_fracture_batch(store, designs, "fast", {"plane": "stress"}, executor)
+    assert (report.already_labelled, report.newly_labelled) == (3, 0)
+    assert store.integrity_check() == "ok"
+
+
+@pytest.mark.skipif(fracture.SOLVER_VERSION != "2", reason="the frozen settings describe solver version 2 only")
+def test_frozen_version_2_settings_are_what_the_evaluator_resolves() -> None:
+    assert FractureEvaluator("full").settings == PHASEFIELD_V2_SETTINGS

@@ -7,7 +7,8 @@ import streamlit as st
 from engine.runtime.config import Settings, settings_from_env
 from engine.runtime.executors import parse_executor_spec
 from engine.store import Store
-from ui.jobs import JobManager, get_job_manager
+from engine.runtime.job_pool import JobPool
+from ui.jobs import get_job_manager
 
 __all__ = ["settings", "open_store", "job_manager", "show_error"]
 
@@ -38,6 +39,6 @@ def open_store() -> Store:
         raise  # unreachable: st.stop() ends the script run
 
 
-def job_manager(store: Store) -> JobManager:
-    """The app-wide job manager of ``store``."""
+def job_manager(store: Store) -> JobPool:
+    """The app-wide job pool of ``store``."""
     return get_job_manager(str(store.path))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from engine.store import JobRecord, Store
-from ui.jobs import JobManager
+from engine.runtime.job_pool import JobPool
 
 __all__ = ["QUERY_KEY", "attached_job_id", "attach_job", "job_panel", "format_duration"]
 
@@ -38,7 +38,7 @@ def format_duration(job: JobRecord) -> str:
 
 def job_panel(
     store: Store,
-    manager: JobManager,
+    manager: JobPool,
     job_id: str,
     show_result: Callable[[JobRecord], None] | None = None,
 ) -> None:
@@ -48,7 +48,7 @@ def job_panel(
     ----------
     store : Store
         Store holding the job.
-    manager : JobManager
+    manager : JobPool
         Used for cancellation.
     job_id : str
         The job to show.

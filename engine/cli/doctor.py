@@ -36,6 +36,7 @@ def _version(name: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Print the report; exits 2 with one error line if store, executor or device is unusable."""
     from engine.runtime.device import describe_device  # imports torch: only when the report is asked for
+    from engine.runtime.threads import describe_threads
 
     executor = parse_executor_spec(args.executor)
     device = describe_device(args.device)
@@ -46,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:<14} {_version(name)}")
     print(f"cpu cores  {os.cpu_count()}")
     print(f"device     {device}")
+    print(f"threads    {describe_threads()}")
+    print(f"jobs       one worker process per job, at most {os.cpu_count()} at once (the app)")
     print(f"executor   {executor}")
     print(f"store      {status.path} (schema v{status.schema_version}, {status.size_bytes / 1024:.0f} KiB)")
     print(

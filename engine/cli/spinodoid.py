@@ -10,7 +10,8 @@ import numpy as np
 
 from designs.spinodal import Spinodoid
 from engine.cli.common import open_store
-from engine.evaluators.spinodoid import homogenize_and_store
+from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, homogenize_and_store
+from fem.homogenize import ORTHOTROPIC_CONSTANTS
 
 __all__ = ["register", "design_from_args"]
 
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     hom = actions.add_parser("homogenize", help="effective 6×6 stiffness (E = 1, ν = 0.3), stored")
     _design_arguments(hom)
     hom.add_argument("--resolution", type=int, default=32, help="voxels per cell side")
-    hom.add_argument("--bc", choices=("affine", "periodic"), default="affine", help="boundary conditions")
+    hom.add_argument("--bc", choices=BOUNDARY_CONDITIONS, default="affine", help="boundary conditions")
     hom.add_argument("--json", action="store_true", help="print the metrics as JSON")
     hom.set_defaults(func=_homogenize)
     stl = actions.add_parser("export-stl", help="binary STL in millimetres, capped and watertight")
@@ -52,21 +53,22 @@ def design_from_args(args: argparse.Namespace) -> Spinodoid:
 def _homogenize(args: argparse.Namespace) -> int:
     design = design_from_args(args)
     store = open_store(args)
-    metrics, computed = homogenize_and_store(store, design, args.resolution, args.bc)
+    evaluation, computed = homogenize_and_store(store, design, args.resolution, args.bc)
+    metrics = evaluation.metrics
     if args.json:
-        print(json.dumps(metrics, indent=2))
-        return 0 if metrics["status"] == "ok" else 1
+        print(json.dumps({"status": evaluation.status, "reason": evaluation.reason or "", **metrics}, indent=2))
+        return 0 if evaluation.ok else 1
     print(f"spinodoid {design.content_hash()[:12]}  ρ = {design.rho:.3f}  θ = {design.theta}  "
           f"{args.resolution}³ voxels, {args.bc} BC ({'computed' if computed else 'from the store'})")
-    print(f"solid fraction {metrics['solid_fraction']:.4f}, connected {metrics.get('connected_fraction', 0):.4f}, "
+    print(f"solid fraction {metrics.get('solid_fraction', 0):.4f}, connected {metrics.get('connected_fraction', 0):.4f}, "
           f"percolates x/y/z {metrics.get('percolates')}")
-    if metrics["status"] != "ok":
-        print(f"matloop: homogenisation failed: {metrics['reason']}")
+    if not evaluation.ok:
+        print(f"matloop: homogenisation failed: {evaluation.reason}")
         return 1
-    print("C (Voigt, units of E):")
+    print("C (Voigt, units of the solid's E):")
     for row in metrics["C"]:
         print("  " + "  ".join(f"{v:9.5f}" for v in row))
-    print("  ".join(f"{k} {metrics[k]:.4f}" for k in ("E1", "E2", "E3", "G23", "G13", "G12", "nu12", "nu13", "nu23")))
+    print("  ".join(f"{k} {metrics[k]:.4f}" for k in ORTHOTROPIC_CONSTANTS))
     print(f"symmetry error {metrics['symmetry_error']:.2e}")
     return 0
 

@@ -1,69 +1,177 @@
-"""Fracture labelling of checkerboard and hierarchical plates into the store.
+"""Fracture evaluator: checkerboard and hierarchical plates labelled by :mod:`fem.fracture`.
 
-Glue between :mod:`fem.fracture` and the store: the solver key of a set-up, the picklable
-task, batch labelling through an executor, and a background job that labels one design and
-returns curves and fields for the app.
+:class:`FractureEvaluator` holds a fidelity and a :class:`fem.fracture.PlateSetup`; its store
+key is built from every field of the set-up with the defaults filled in, so options given as
+``{}``, as the command line's explicit defaults or as a ``PlateSetup`` give one key. Also here:
+batch labelling through an executor and the app's job that labels one design and returns its
+curve and damage field.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 import numpy as np
 
 from designs.base import Design
 from designs.registry import design_from_record
+from engine.evaluators.labelling import BatchReport, label_designs, record_evaluation
+from engine.evaluators.protocol import Evaluator, Metric, ProgressCallback
 from engine.runtime.jobs import JobContext
-from engine.evaluators.labelling import BatchReport, label_designs
 from engine.store import SolverKey, Store
 from fem import fracture
+from fem.materials import (
+    DEFAULT_NU,
+    DEFAULT_SOFT_E,
+    DEFAULT_SOFT_FAILURE_STRAIN,
+    DEFAULT_STIFF_E,
+    DEFAULT_STIFF_FAILURE_STRAIN,
+    Material,
+)
 
-__all__ = ["FRACTURE_SPACES", "fracture_key", "label_fracture_batch", "label_fracture_job"]
+__all__ = [
+    "FRACTURE_METRICS",
+    "FRACTURE_SPACES",
+    "FractureEvaluator",
+    "fracture_key",
+    "label_fracture_batch",
+    "label_fracture_job",
+]
 
 #: Design spaces the fracture solver labels.
 FRACTURE_SPACES = ("checkerboard", "hierarchical")
 #: Largest damage field a job returns to the app (nodes per side); finer fields are subsampled.
 _MAX_FIELD = 129
 
+_COUNT = "count of the run (diagnostic)"
+#: Every number a fracture label holds, with its unit (σ, ε: nominal stress and strain of the plate).
+FRACTURE_METRICS: tuple[Metric, ...] = (
+    Metric("toughness", "MJ/m³", "work of fracture per unit volume: area under the σ–ε curve up to "
+           "failure (what Gu et al. 2018 and the reviewed papers call toughness)", True),
+    Metric("strength", "MPa", "peak nominal stress", True),
+    Metric("stiffness", "MPa", "initial secant modulus σ/ε of the cracked plate", True),
+    Metric("strain_at_peak", "1", "nominal strain at the peak stress"),
+    Metric("failure_strain", "1", "nominal strain at failure (σ below the end fraction of the peak)"),
+    Metric("dissipated_energy", "mJ/mm", "phase-field fracture energy at the end, per mm of thickness"),
+    Metric("energy_release_rate_per_stress_squared", "mm/MPa",
+           "G/σ² of the initial crack (J-integral, linear elastic): G at stress σ is this times σ²", False),
+    Metric("stress_intensity_per_stress", "√mm",
+           "K/σ of the initial crack, √(G E′)/σ with E′ of the block at the tip", False),
+    Metric("ell", "mm", "phase-field length scale"),
+    Metric("crack_length", "mm", "initial crack length as meshed"),
+    Metric("elements", "1", "mesh elements"),
+    Metric("dofs", "1", "displacement unknowns"),
+    Metric("steps", "1", f"load steps, {_COUNT}"),
+    Metric("stagger_iterations", "1", f"stagger iterations, {_COUNT}"),
+    Metric("linear_solves", "1", f"linear solves, {_COUNT}"),
+    Metric("factorizations", "1", f"matrix factorisations, {_COUNT}"),
+    Metric("nonconverged_steps", "1", f"steps accepted without stagger convergence, {_COUNT}"),
+    Metric("rejected_steps", "1", f"steps retried smaller at a sudden drop, {_COUNT}"),
+    Metric("wall_time", "s", "solver wall time", timing=True),
+)
 
-def fracture_key(fidelity: str, options: Mapping[str, Any]) -> SolverKey:
-    """Store key of the fracture solver at ``fidelity`` with set-up ``options``.
+#: ``PlateSetup`` fields that hold whole numbers (normalised so that 8 and 8.0 give one key).
+_INTEGER_FIELDS = ("elements_per_block", "stagger_max_iter", "max_nonconverged")
+
+
+def _materials_settings(materials: Mapping[str, Material] | None) -> dict[str, dict[str, float]]:
+    """The phases of a set-up as JSON: the default palette by its failure strains, others by G_c."""
+    if materials is None:
+        return {
+            "soft": {"E": DEFAULT_SOFT_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_SOFT_FAILURE_STRAIN},
+            "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN},
+        }
+    return {name: {"E": float(m.E), "nu": float(m.nu), "Gc": float(m.Gc)} for name, m in sorted(materials.items())}
+
+
+@dataclass(frozen=True)
+class FractureEvaluator(Evaluator):
+    """Labels plates by fracture of the edge-cracked plate of :mod:`fem.fracture`.
 
     Parameters
     ----------
     fidelity : {"fast", "strength", "full"}
-    options : mapping
-        :class:`fem.fracture.PlateSetup` fields that differ from the defaults.
+        One linear solve (LEFM), phase-field run to the peak, or to failure.
+    setup : fem.fracture.PlateSetup
+        Geometry, loading, mesh, materials and solver settings.
+
+    Raises
+    ------
+    ValueError
+        Unknown fidelity.
     """
-    if fidelity not in fracture.FIDELITIES:
-        raise ValueError(f"unknown fidelity {fidelity!r}; allowed: {', '.join(fracture.FIDELITIES)}")
-    fracture.PlateSetup(**options)  # validates names and values
-    return SolverKey(fracture.SOLVER_NAME, fracture.SOLVER_VERSION, fidelity, dict(options))
+
+    fidelity: str = "full"
+    setup: fracture.PlateSetup = field(default_factory=fracture.PlateSetup)
+
+    name: ClassVar[str] = fracture.SOLVER_NAME
+    version: ClassVar[str] = fracture.SOLVER_VERSION
+    spaces: ClassVar[tuple[str, ...]] = FRACTURE_SPACES
+    METRICS: ClassVar[tuple[Metric, ...]] = FRACTURE_METRICS
+
+    def __post_init__(self) -> None:
+        if self.fidelity not in fracture.FIDELITIES:
+            raise ValueError(f"unknown fidelity {self.fidelity!r}; allowed: {', '.join(fracture.FIDELITIES)}")
+
+    @classmethod
+    def from_options(cls, fidelity: str, options: Mapping[str, Any] | None = None) -> "FractureEvaluator":
+        """Evaluator from a fidelity and ``PlateSetup`` fields that differ from the defaults.
+
+        Raises
+        ------
+        ValueError
+            Unknown option names (the message lists the allowed ones) or invalid values.
+        """
+        options = dict(options or {})
+        allowed = [f.name for f in fields(fracture.PlateSetup)]
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            raise ValueError(f"unknown fracture option(s) {unknown}; allowed: {', '.join(allowed)}")
+        return cls(fidelity, fracture.PlateSetup(**options))
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Every ``PlateSetup`` field (numbers normalised), materials spelled out."""
+        values: dict[str, Any] = {}
+        for f in fields(fracture.PlateSetup):
+            value = getattr(self.setup, f.name)
+            if f.name == "materials":
+                value = _materials_settings(value)
+            elif f.name in _INTEGER_FIELDS:
+                value = int(value)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = float(value)
+            values[f.name] = value
+        return values
+
+    def _solve(self, design: Design, progress: ProgressCallback | None) -> tuple[Mapping[str, Any], Any]:
+        result = fracture.run(design, self.fidelity, setup=self.setup, progress=progress)
+        return result.metrics, result
+
+
+def fracture_key(fidelity: str, options: Mapping[str, Any] | None = None) -> SolverKey:
+    """Store key of the fracture solver at ``fidelity`` with ``PlateSetup`` fields ``options``."""
+    return FractureEvaluator.from_options(fidelity, options).key()
 
 
 def label_fracture_batch(
     store: Store,
     designs: Sequence[Design],
     fidelity: str,
-    options: Mapping[str, Any],
+    options: Mapping[str, Any] | None,
     executor: Executor,
     **kwargs: Any,
 ) -> BatchReport:
     """Label the designs still missing under this fracture set-up (see :func:`label_designs`)."""
-    bad = sorted({d.space for d in designs} - set(FRACTURE_SPACES))
-    if bad:
-        raise ValueError(f"the fracture solver labels {', '.join(FRACTURE_SPACES)} designs, not {', '.join(bad)}")
-    key = fracture_key(fidelity, options)
-    task = functools.partial(fracture.label, fidelity=fidelity, **dict(options))
-    return label_designs(store, designs, key, task, executor, **kwargs)
+    return label_designs(store, designs, FractureEvaluator.from_options(fidelity, options), executor, **kwargs)
 
 
-def _field_step(field: np.ndarray) -> int:
+def _field_step(damage: np.ndarray) -> int:
     """Node stride that keeps at most ``_MAX_FIELD`` nodes per side."""
-    return max(1, int(np.ceil((max(field.shape) - 1) / (_MAX_FIELD - 1))))
+    return max(1, int(np.ceil((max(damage.shape) - 1) / (_MAX_FIELD - 1))))
 
 
 def label_fracture_job(
@@ -74,36 +182,27 @@ def label_fracture_job(
     Returns
     -------
     dict
-        ``metrics`` (see :func:`fem.fracture.label`), ``design_hash``, ``strain`` and
-        ``stress`` (MPa) lists, ``damage`` (node grid, row 0 at the bottom, at most 129 per
-        side), ``x`` and ``y`` (mm) of the damage grid, and ``stored`` (False when the store
-        already had this label).
+        ``design_hash``, ``status``, ``reason``, ``metrics`` (see :data:`FRACTURE_METRICS`),
+        ``strain`` and ``stress`` (MPa) lists, ``damage`` (node grid, row 0 at the bottom, at
+        most 129 per side), ``x`` and ``y`` (mm) of the damage grid, and ``stored`` (False
+        when the store already had this label).
     """
-    options = dict(options or {})
+    evaluator = FractureEvaluator.from_options(fidelity, options)
     design = design_from_record(space, genome)
-    key = fracture_key(fidelity, options)
-    store = ctx.store
-    design_hash = store.add(design)
+    design_hash = ctx.store.add(design)
     ctx.progress(0.02, f"labelling {space} {design_hash[:12]} at fidelity {fidelity}")
-    result = fracture.run(design, fidelity, progress=lambda f, m: ctx.progress(0.02 + 0.97 * f, m), **options)
-    metrics = dict(result.metrics)
-    status = metrics.pop("status", "ok")
-    reason = metrics.pop("reason", None) or None
-    stored = store.put_label(
-        design_hash, key, metrics, status="ok" if status == "ok" else "failed",
-        reason=reason if status != "ok" else None, wall_time=metrics.get("wall_time"),
-    )
-    step = _field_step(np.asarray(result.damage))
-    damage = np.asarray(result.damage)[::step, ::step]
-    return {
-        "design_hash": design_hash,
-        "status": status,
-        "reason": reason,
-        "metrics": metrics,
-        "strain": np.asarray(result.strain, dtype=float).tolist(),
-        "stress": np.asarray(result.stress, dtype=float).tolist(),
-        "damage": np.round(damage, 4).tolist(),
-        "x": np.asarray(result.x, dtype=float)[::step].tolist(),
-        "y": np.asarray(result.y, dtype=float)[::step].tolist(),
-        "stored": stored,
-    }
+    evaluation, result = evaluator.run(design, progress=lambda f, m: ctx.progress(0.02 + 0.97 * f, m))
+    stored = record_evaluation(ctx.store, design_hash, evaluator.key(), evaluation)
+    out: dict[str, Any] = {"design_hash": design_hash, "status": evaluation.status, "reason": evaluation.reason,
+                           "metrics": evaluation.metrics, "stored": stored,
+                           "strain": [], "stress": [], "damage": [], "x": [], "y": []}
+    if result is not None:
+        step = _field_step(np.asarray(result.damage))
+        out.update(
+            strain=np.asarray(result.strain, dtype=float).tolist(),
+            stress=np.asarray(result.stress, dtype=float).tolist(),
+            damage=np.round(np.asarray(result.damage)[::step, ::step], 4).tolist(),
+            x=np.asarray(result.x, dtype=float)[::step].tolist(),
+            y=np.asarray(result.y, dtype=float)[::step].tolist(),
+        )
+    return out

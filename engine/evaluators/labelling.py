@@ -6,20 +6,15 @@ finished, and running the batch again labels only the designs still missing.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
-from typing import Any
 
 from designs.base import Design
-from engine.store import SolverKey, Store
+from engine.evaluators.protocol import Evaluation, Evaluator
+from engine.store import LabelRecord, SolverKey, Store
 
-__all__ = ["LabelTask", "BatchReport", "call_solver", "label_designs"]
-
-#: A solver entry point: top-level and picklable, takes a design, returns a metrics mapping.
-#: It may put ``status="failed"`` and a ``reason`` into the mapping, or raise.
-LabelTask = Callable[[Design], Mapping[str, Any]]
+__all__ = ["BatchReport", "evaluation_from_label", "label_designs", "record_evaluation"]
 
 
 @dataclass(frozen=True)
@@ -39,37 +34,33 @@ class BatchReport:
         return self.labelled_ok + self.labelled_failed
 
 
-def call_solver(task: LabelTask, design: Design) -> tuple[str, str | None, dict[str, Any], float]:
-    """Run ``task`` on one design in a worker; never raises.
+def record_evaluation(store: Store, design_hash: str, key: SolverKey, evaluation: Evaluation) -> bool:
+    """Store ``evaluation`` as the label of a stored design under ``key``.
 
     Returns
     -------
-    tuple
-        ``(status, reason, metrics, wall_time)`` with ``wall_time`` in seconds.
+    bool
+        True if stored, False if the design already had a label under ``key`` (the first wins).
     """
-    start = time.perf_counter()
-    try:
-        metrics = dict(task(design))
-    except Exception as exc:  # noqa: BLE001 - a failing design must not stop the batch
-        return "failed", f"{type(exc).__name__}: {exc}", {}, time.perf_counter() - start
-    status = str(metrics.pop("status", "ok"))
-    reason = metrics.pop("reason", None)
-    if status != "ok":
-        status, reason = "failed", reason or "solver reported failure without a reason"
-    return status, reason, metrics, time.perf_counter() - start
+    return store.put_label(design_hash, key, evaluation.metrics, status=evaluation.status,
+                           reason=evaluation.reason, wall_time=evaluation.wall_time)
+
+
+def evaluation_from_label(label: LabelRecord) -> Evaluation:
+    """The :class:`Evaluation` a stored label holds."""
+    return Evaluation(label.status, label.reason, dict(label.metrics), label.wall_time or 0.0)
 
 
 def label_designs(
     store: Store,
     designs: Sequence[Design],
-    key: SolverKey,
-    task: LabelTask,
+    evaluator: Evaluator,
     executor: Executor,
     *,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> BatchReport:
-    """Label the designs not yet labelled under ``key``.
+    """Label the designs not yet labelled under ``evaluator.key()``.
 
     Parameters
     ----------
@@ -77,10 +68,8 @@ def label_designs(
         Campaign store; designs are added to it first.
     designs : sequence of Design
         Designs to label; duplicates (same content hash) are labelled once.
-    key : SolverKey
-        Solver identity under which labels are stored.
-    task : LabelTask
-        Top-level picklable solver function.
+    evaluator : Evaluator
+        Picklable labeller; labels are stored under ``evaluator.key()``.
     executor : concurrent.futures.Executor
         Where the solver calls run (see :func:`engine.runtime.executors.make_executor`).
     progress : callable, optional
@@ -92,21 +81,24 @@ def label_designs(
     -------
     BatchReport
     """
+    for design in designs:
+        evaluator.check_design(design)
+    key = evaluator.key()
     hashes = store.add_designs(designs)
     unique = dict(zip(hashes, designs))
     done_before = store.labelled_hashes(key)
     missing = [(h, d) for h, d in unique.items() if h not in done_before]
     futures: dict[Future, str] = {
-        executor.submit(call_solver, task, design): design_hash for design_hash, design in missing
+        executor.submit(evaluator, design): design_hash for design_hash, design in missing
     }
     ok = failed = 0
     cancelled = False
     try:
         for count, future in enumerate(as_completed(futures), start=1):
-            status, reason, metrics, wall = future.result()
-            if store.put_label(futures[future], key, metrics, status=status, reason=reason, wall_time=wall):
-                ok += status == "ok"
-                failed += status == "failed"
+            evaluation = future.result()
+            if record_evaluation(store, futures[future], key, evaluation):
+                ok += evaluation.ok
+                failed += not evaluation.ok
             if progress is not None:
                 progress(count, len(futures))
             if should_stop is not None and should_stop():

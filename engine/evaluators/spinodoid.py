@@ -1,52 +1,133 @@
-"""Homogenisation labels of spinodoids in the store, and the app's homogenisation job."""
+"""Homogenisation evaluator: the effective 6×6 stiffness of spinodoids, by :mod:`fem.homogenize`.
+
+Stiffnesses are in units of the Young's modulus of the solid (:data:`fem.homogenize.BASE_MATERIAL`);
+the store key holds the resolution, the boundary condition and that base material.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
+from designs.base import Design
 from designs.spinodal import Spinodoid
+from engine.evaluators.labelling import evaluation_from_label, record_evaluation
+from engine.evaluators.protocol import Evaluation, Evaluator, Metric, ProgressCallback
 from engine.runtime.jobs import JobContext
 from engine.store import SolverKey, Store
 from fem import homogenize
 
-__all__ = ["homogenize_key", "homogenize_and_store", "homogenize_job"]
+__all__ = ["BOUNDARY_CONDITIONS", "HOMOGENIZATION_METRICS", "HomogenizationEvaluator", "homogenize_and_store",
+           "homogenize_job", "homogenize_key"]
+
+#: Boundary conditions of the homogenisation (see :mod:`fem.homogenize`).
+BOUNDARY_CONDITIONS = ("affine", "periodic")
+_UNIT = "E_s"  # Young's modulus of the solid
+_MODULI = {"E": "Young's modulus along", "G": "shear modulus in the plane"}
+
+
+def _constant_metric(name: str) -> Metric:
+    if name.startswith("nu"):
+        return Metric(name, "1", f"Poisson's ratio ν{name[2:]}: strain along {name[3]} per strain along {name[2]}")
+    return Metric(name, _UNIT, f"{_MODULI[name[0]]} {name[1:]}", True)
+
+
+#: Every number a homogenisation label holds, with its unit.
+HOMOGENIZATION_METRICS: tuple[Metric, ...] = (
+    Metric("C", _UNIT, "effective 6×6 stiffness, Voigt order 11, 22, 33, 23, 13, 12 (engineering shears)"),
+    *(_constant_metric(name) for name in homogenize.ORTHOTROPIC_CONSTANTS),
+    Metric("symmetry_error", "1", "max |C − Cᵀ| / max |C|"),
+    Metric("solid_fraction", "1", "solid voxels / all voxels"),
+    Metric("connected_fraction", "1", "voxels of the kept cluster / all voxels"),
+    Metric("iterations", "1", "block-CG iterations (diagnostic)"),
+    Metric("resolution", "1", "voxels per cell side"),
+    Metric("seconds", "s", "wall time of the stages", timing=True),
+)
+
+
+@dataclass(frozen=True)
+class HomogenizationEvaluator(Evaluator):
+    """Labels spinodoids by voxel homogenisation.
+
+    Parameters
+    ----------
+    resolution : int
+        Voxels per cell side, 8..256.
+    bc : {"affine", "periodic"}
+        Boundary condition.
+
+    Raises
+    ------
+    ValueError
+        Resolution or boundary condition out of range.
+    """
+
+    resolution: int = 32
+    bc: str = "affine"
+
+    name: ClassVar[str] = homogenize.SOLVER_NAME
+    version: ClassVar[str] = homogenize.SOLVER_VERSION
+    spaces: ClassVar[tuple[str, ...]] = (Spinodoid.space,)
+    METRICS: ClassVar[tuple[Metric, ...]] = HOMOGENIZATION_METRICS
+
+    def __post_init__(self) -> None:
+        if self.bc not in BOUNDARY_CONDITIONS:
+            raise ValueError(f"bc must be 'affine' or 'periodic', got {self.bc!r}")
+        if isinstance(self.resolution, bool) or int(self.resolution) != self.resolution or not 8 <= int(self.resolution) <= 256:
+            raise ValueError(f"resolution must be an integer in 8..256 voxels per side, got {self.resolution!r}")
+        object.__setattr__(self, "resolution", int(self.resolution))
+
+    @property
+    def fidelity(self) -> str:
+        return f"voxel-{self.resolution}"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Boundary condition, resolution and the solid's E and ν."""
+        E, nu = homogenize.BASE_MATERIAL
+        return {"bc": self.bc, "resolution": self.resolution, "E": float(E), "nu": float(nu)}
+
+    def _solve(self, design: Design, progress: ProgressCallback | None) -> tuple[Mapping[str, Any], None]:
+        return homogenize.label(design, resolution=self.resolution, bc=self.bc), None
 
 
 def homogenize_key(resolution: int, bc: str) -> SolverKey:
     """Store key of the voxel homogenisation at ``resolution`` voxels per side under ``bc``."""
-    if bc not in ("affine", "periodic"):
-        raise ValueError(f"bc must be 'affine' or 'periodic', got {bc!r}")
-    if int(resolution) != resolution or not 8 <= int(resolution) <= 256:
-        raise ValueError(f"resolution must be an integer in 8..256 voxels per side, got {resolution!r}")
-    return SolverKey(homogenize.SOLVER_NAME, homogenize.SOLVER_VERSION, f"voxel-{int(resolution)}",
-                     {"bc": bc, "resolution": int(resolution), "E": 1.0, "nu": 0.3})
+    return HomogenizationEvaluator(resolution, bc).key()
 
 
-def homogenize_and_store(store: Store, design: Spinodoid, resolution: int, bc: str) -> tuple[dict[str, Any], bool]:
-    """Label ``design`` unless the store has the label; returns ``(metrics, computed_now)``."""
-    key = homogenize_key(resolution, bc)
+def homogenize_and_store(store: Store, design: Spinodoid, resolution: int, bc: str) -> tuple[Evaluation, bool]:
+    """Label ``design`` unless the store has the label; returns ``(evaluation, computed_now)``."""
+    evaluator = HomogenizationEvaluator(resolution, bc)
+    key = evaluator.key()
     design_hash = store.add(design)
     stored = store.get_label(design_hash, key)
     if stored is not None:
-        return {**stored.metrics, "status": stored.status, "reason": stored.reason or ""}, False
-    metrics = homogenize.label(design, resolution=int(resolution), bc=bc)
-    values = {k: v for k, v in metrics.items() if k not in ("status", "reason")}
-    failed = metrics["status"] != "ok"
-    store.put_label(design_hash, key, values, status="failed" if failed else "ok",
-                    reason=metrics.get("reason") if failed else None, wall_time=sum((metrics.get("seconds") or {}).values()))
-    return metrics, True
+        return evaluation_from_label(stored), False
+    evaluation = evaluator(design)
+    record_evaluation(store, design_hash, key, evaluation)
+    return evaluation, True
 
 
 def homogenize_job(ctx: JobContext, genome: dict[str, Any], resolution: int = 32, bc: str = "affine") -> dict[str, Any]:
-    """Background job: homogenise one spinodoid (stored), return metrics and the E(n) surface."""
+    """Background job: homogenise one spinodoid (stored), return metrics and the E(n) surface.
+
+    Returns
+    -------
+    dict
+        ``design_hash``, ``status``, ``reason``, ``metrics`` (see :data:`HOMOGENIZATION_METRICS`),
+        ``computed_now`` and, when ok, ``surface`` (directional Young's modulus, units of E_s).
+    """
     design = Spinodoid.from_json(genome)
-    homogenize_key(resolution, bc)
+    HomogenizationEvaluator(resolution, bc)  # validates before the progress report
     ctx.progress(0.05, f"homogenising at {resolution}³ voxels, {bc} boundary conditions")
-    metrics, computed = homogenize_and_store(ctx.store, design, resolution, bc)
-    result: dict[str, Any] = {"design_hash": design.content_hash(), "metrics": metrics, "computed_now": computed}
-    if metrics.get("status") == "ok":
-        surface = homogenize.directional_young_surface(np.asarray(metrics["C"]))
+    evaluation, computed = homogenize_and_store(ctx.store, design, resolution, bc)
+    result: dict[str, Any] = {"design_hash": design.content_hash(), "status": evaluation.status,
+                              "reason": evaluation.reason, "metrics": evaluation.metrics, "computed_now": computed}
+    if evaluation.ok:
+        surface = homogenize.directional_young_surface(np.asarray(evaluation.metrics["C"]))
         result["surface"] = {name: values.tolist() for name, values in surface.items()}
     return result

@@ -1,32 +1,35 @@
-"""The kinds of background job the app and the command line can start, by name."""
+"""The kinds of background job the app and the command line can start, by name.
+
+The table names each job function by module and attribute; it is imported only when a job of
+that kind runs (in the worker process that runs it), so this module imports nothing of the
+evaluators or surrogates and the runtime stays below them.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from engine.runtime.demo import demo_job
-from engine.evaluators.fracture import label_fracture_job
 from engine.runtime.jobs import JobFunction
-from engine.evaluators.spinodoid import homogenize_job
-from engine.surrogates.training import train_grid_job
 
 __all__ = ["JOB_KINDS", "job_function"]
 
-#: Read-only registry: job kind → function ``fn(ctx, **params)``.
-JOB_KINDS: Mapping[str, JobFunction] = MappingProxyType(
+#: Read-only registry: job kind → ``"module:function"`` of ``fn(ctx, **params)``.
+JOB_KINDS: Mapping[str, str] = MappingProxyType(
     {
-        "demo": demo_job,
-        "label-fracture": label_fracture_job,
-        "homogenize-spinodoid": homogenize_job,
-        "train-grid": train_grid_job,
+        "demo": "engine.runtime.demo:demo_job",
+        "label-fracture": "engine.evaluators.fracture:label_fracture_job",
+        "homogenize-spinodoid": "engine.evaluators.spinodoid:homogenize_job",
+        "train-grid": "engine.surrogates.training:train_grid_job",
     }
 )
 
 
 def job_function(kind: str) -> JobFunction:
-    """Look up the function of a job kind; ``ValueError`` naming the known kinds otherwise."""
+    """Look up (and import) the function of a job kind; ``ValueError`` naming the known kinds otherwise."""
     try:
-        return JOB_KINDS[kind]
+        module, name = JOB_KINDS[kind].split(":")
     except KeyError:
         raise ValueError(f"unknown job kind {kind!r}; known kinds: {', '.join(sorted(JOB_KINDS))}") from None
+    return getattr(importlib.import_module(module), name)

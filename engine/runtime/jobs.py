@@ -3,7 +3,8 @@
 A job function has the signature ``fn(ctx: JobContext, **params) -> JSON result``. It reports
 progress through ``ctx.progress``, which raises :class:`JobCancelled` once a cancel was
 requested, so cancellation needs no extra code in the function. :func:`run_job` runs a job to
-its end wherever it is called: a thread of the web app, or the command line.
+its end wherever it is called: a worker process of the app (:mod:`engine.runtime.job_pool`),
+the command line, or a test.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def run_job(store: Store, job_id: str, function: JobFunction, params: Mapping[st
     str
         Final status: ``"done"``, ``"failed"`` or ``"cancelled"``.
     """
+    if store.cancel_requested(job_id):  # cancelled while it waited in the queue
+        store.finish_job(job_id, "cancelled", message="cancelled before it started")
+        return "cancelled"
     store.start_job(job_id)
     context = JobContext(store, job_id)
     try:

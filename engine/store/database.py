@@ -452,13 +452,17 @@ class Store:
             started_at=row["started_at"], finished_at=row["finished_at"], owner_pid=row["owner_pid"],
         )
 
-    def create_job(self, kind: str, params: Mapping[str, Any]) -> str:
-        """Record a queued job; returns its id (32 hex characters)."""
+    def create_job(self, kind: str, params: Mapping[str, Any], owner_pid: int | None = None) -> str:
+        """Record a queued job; returns its id (32 hex characters).
+
+        ``owner_pid`` is the process that will start it (a job manager): if that process
+        exits before the job starts, :meth:`mark_orphaned_jobs` fails the job.
+        """
         job_id = uuid.uuid4().hex
         with self._transaction() as c:
             c.execute(
-                "INSERT INTO jobs(id, kind, params, status, created_at) VALUES (?,?,?,'queued',?)",
-                (job_id, kind, canonical_json(dict(params)), time.time()),
+                "INSERT INTO jobs(id, kind, params, status, created_at, owner_pid) VALUES (?,?,?,'queued',?,?)",
+                (job_id, kind, canonical_json(dict(params)), time.time(), owner_pid),
             )
         return job_id
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from engine.store.migration_v3 import migrate_to_v3
+
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate"]
 
 _V1 = """
@@ -97,8 +99,9 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
-#: Migration steps, keyed by the version they produce.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(_V1), 2: _script(_V2)}
+#: Migration steps, keyed by the version they produce. Version 3 (:mod:`.migration_v3`): fracture
+#: labels keyed by fully resolved settings, renamed fast-fidelity metrics.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(_V1), 2: _script(_V2), 3: migrate_to_v3}
 
 #: Version written by this matloop.
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -14,6 +14,7 @@ import streamlit as st
 from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
 from designs.stl import plate_stl
+from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord
 from fem.fracture import FIDELITIES, PlateSetup
 from ui.common import job_manager, open_store, show_error
@@ -24,9 +25,10 @@ st.markdown(
     "A soft/stiff block plate with an edge crack (length 0.2 of the width, from the left edge "
     "at mid-height) is pulled at the top (mode I) or sheared (mode II) until it breaks. "
     "The phase-field (AT2) solver gives the nominal stress–strain curve, strength (peak stress) "
-    "and toughness (area under the curve to failure); the *fast* fidelity is one linear solve "
-    "(stiffness and energy release rate at the crack tip). Soft E = 100 MPa, stiff E = 1000 MPa, "
-    "ν = 0.33, both fail at 40 MPa."
+    "and toughness (the work of fracture per unit volume: the area under the curve up to failure, "
+    "MJ/m³); the *fast* fidelity is one linear solve (stiffness, and the energy release rate of the "
+    "initial crack per unit stress squared). Soft E = 100 MPa, stiff E = 1000 MPa, ν = 0.33, both "
+    "fail at 40 MPa."
 )
 store = open_store()
 manager = job_manager(store)
@@ -120,10 +122,10 @@ def show_result(job: JobRecord) -> None:
     if result["status"] != "ok":
         st.error(f"The solver did not finish: {result['reason']}")
     cols = st.columns(4)
-    for col, (name, unit) in zip(cols, [("stiffness", "MPa"), ("strength", "MPa"),
-                                        ("toughness", "MJ/m³"), ("wall_time", "s")]):
+    for col, name in zip(cols, ("stiffness", "strength", "toughness", "wall_time")):
+        metric = FractureEvaluator().metric(name)
         value = metrics.get(name)
-        col.metric(f"{name} ({unit})", "–" if value is None else f"{value:.4g}")
+        col.metric(metric.label, "–" if value is None else f"{value:.4g}", help=metric.description)
     curve = go.Figure(go.Scatter(x=result["strain"], y=result["stress"], mode="lines+markers"))
     curve.update_layout(xaxis_title="nominal strain", yaxis_title="nominal stress (MPa)", height=360,
                         title="stress–strain curve")

@@ -11,7 +11,9 @@ import streamlit as st
 
 from designs.spinodal import Spinodoid
 from designs.stl import spinodoid_mesh
+from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS
 from engine.store import JobRecord
+from fem.homogenize import ORTHOTROPIC_CONSTANTS
 from ui.common import job_manager, open_store, show_error
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
@@ -73,7 +75,7 @@ with right:
     st.subheader("Homogenise")
     resolution = st.selectbox("Voxels per side", [24, 32, 48, 64], index=1,
                               help=f"at least {design.min_resolution()} for β = {design.beta:.1f}")
-    bc = st.radio("Boundary conditions", ["affine", "periodic"], horizontal=True,
+    bc = st.radio("Boundary conditions", BOUNDARY_CONDITIONS, horizontal=True,
                   help="affine: displacements prescribed on the faces (reproduces the published data); "
                        "periodic: true effective properties of a periodic structure")
     if st.button("Compute stiffness", type="primary"):
@@ -96,14 +98,15 @@ with right:
 def show_result(job: JobRecord) -> None:
     """Stiffness matrix, orthotropic constants and the directional Young's modulus surface."""
     metrics = job.result["metrics"]
-    if metrics.get("status") != "ok":
-        st.error(f"No stiffness: {metrics.get('reason')}")
+    if job.result["status"] != "ok":
+        st.error(f"No stiffness: {job.result['reason']}")
         return
     names = ["11", "22", "33", "23", "13", "12"]
     st.markdown("**Effective stiffness C (Voigt notation, units of E)**")
     st.dataframe(pd.DataFrame(np.round(metrics["C"], 5), index=names, columns=names))
-    constants = {k: metrics[k] for k in ("E1", "E2", "E3", "G23", "G13", "G12", "nu12", "nu13", "nu23")}
+    constants = {k: metrics[k] for k in ORTHOTROPIC_CONSTANTS}
     st.dataframe(pd.DataFrame([constants]).round(4), hide_index=True)
+    st.caption("E and G in units of the solid's Young's modulus; ν_ij: strain along j per strain along i.")
     st.caption(f"symmetry error {metrics['symmetry_error']:.1e} · solid fraction {metrics['solid_fraction']:.3f} · "
                f"connected {metrics['connected_fraction']:.3f} · percolates x/y/z {metrics['percolates']}")
     surface = job.result["surface"]

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator
 from engine.store import JobRecord
 from engine.surrogates.training import TASKS
 from fem.fracture import FIDELITIES
@@ -21,9 +22,11 @@ st.markdown(
 )
 store = open_store()
 manager = job_manager(store)
+#: Metrics a surrogate can learn: the objectives of the fracture metric table.
+TARGETS = {metric.name: metric for metric in FRACTURE_METRICS if metric.larger_is_better is not None}
 
 labels = store.labels(status="ok")
-fracture = [label for label in labels if label.solver == "phasefield-at2"]
+fracture = [label for label in labels if label.solver == FractureEvaluator.name]
 if not fracture:
     st.info("No fracture labels in this store yet: label designs on **Label a design** or with "
             "`matloop label --random 200 --fidelity fast`.")
@@ -34,7 +37,8 @@ else:
 with st.form("train"):
     cols = st.columns(3)
     fidelity = cols[0].selectbox("Labels of fidelity", FIDELITIES, index=0)
-    target = cols[1].selectbox("Target", ["toughness", "strength", "stiffness", "energy_release_rate_per_stress_squared"])
+    target = cols[1].selectbox("Target", TARGETS, format_func=lambda name: TARGETS[name].label,
+                               help="toughness: work of fracture per unit volume (area under the σ–ε curve)")
     model = cols[2].selectbox("Model", ["cnn", "linear"])
     cols = st.columns(4)
     task = cols[0].selectbox("Task", TASKS)
@@ -73,7 +77,8 @@ def show_result(job: JobRecord) -> None:
     if metrics["task"] == "regression":
         low, high = min(result["y_test"]), max(result["y_test"])
         parity.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="y = x"))
-    parity.update_layout(xaxis_title=f"solver {metrics['target']}", height=340, showlegend=False,
+    target_label = TARGETS[metrics["target"]].label if metrics["target"] in TARGETS else metrics["target"]
+    parity.update_layout(xaxis_title=f"solver {target_label}", height=340, showlegend=False,
                          yaxis_title="predicted" if metrics["task"] == "regression" else "P(good)",
                          title="held-out designs")
     a, b = st.columns(2)

@@ -1,0 +1,193 @@
+"""The evaluator protocol: everything that labels a design follows it.
+
+An evaluator is a frozen, picklable object holding a solver configuration. It says
+
+- who it is: ``name`` and ``version`` of the solver, and the ``fidelity``;
+- its fully resolved ``settings``: every setting that changes a label, defaults filled in,
+  so that the same physics always gives the same store key (:meth:`Evaluator.key`);
+- what it measures: a table of :class:`Metric` (name, unit, meaning, whether larger is better);
+- and it labels: ``evaluator(design)`` returns an :class:`Evaluation` (status, reason,
+  metrics, wall time) and never raises for a design the solver could not handle.
+
+The split of a solver's raw output into status, reason and metrics is written once, here
+(:func:`evaluation_from_output`).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from designs.base import Design
+from engine.runtime.jobs import JobCancelled
+from engine.store.records import SolverKey
+
+__all__ = ["Metric", "Evaluation", "Evaluator", "ProgressCallback", "evaluation_from_output"]
+
+#: ``progress(fraction, message)``; it may raise :class:`engine.runtime.jobs.JobCancelled`.
+ProgressCallback = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One entry of an evaluator's metric table.
+
+    Attributes
+    ----------
+    name : str
+        Key of the value in :attr:`Evaluation.metrics`.
+    unit : str
+        Unit of the value (``"1"`` for dimensionless numbers).
+    description : str
+        What the number is, in the field's words.
+    larger_is_better : bool or None
+        Direction as an objective; ``None`` for numbers that are not objectives (diagnostics).
+    timing : bool
+        True for wall-clock figures, which differ between runs of the same label.
+    """
+
+    name: str
+    unit: str
+    description: str
+    larger_is_better: bool | None = None
+    timing: bool = False
+
+    @property
+    def label(self) -> str:
+        """Display label with the unit, e.g. ``"toughness (MJ/m³)"``."""
+        return self.name if self.unit == "1" else f"{self.name} ({self.unit})"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of labelling one design.
+
+    Attributes
+    ----------
+    status : {"ok", "failed"}
+        Whether the solver produced a label.
+    reason : str or None
+        Why it failed (None when ok).
+    metrics : dict
+        JSON-serialisable numbers, named as in the evaluator's metric table (diagnostics too).
+    wall_time : float
+        Seconds spent on the design.
+    """
+
+    status: str
+    reason: str | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    wall_time: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.status not in ("ok", "failed"):
+            raise ValueError(f"evaluation status must be 'ok' or 'failed', got {self.status!r}")
+        if self.status == "failed" and not self.reason:
+            raise ValueError("a failed evaluation needs a reason")
+
+    @property
+    def ok(self) -> bool:
+        """True when the label is usable."""
+        return self.status == "ok"
+
+
+def evaluation_from_output(output: Mapping[str, Any], wall_time: float) -> Evaluation:
+    """Split a solver's raw output into status, reason and metrics.
+
+    Parameters
+    ----------
+    output : mapping
+        Solver output; may hold ``status`` (``"ok"`` unless said otherwise) and ``reason``.
+    wall_time : float
+        Seconds.
+
+    Returns
+    -------
+    Evaluation
+        Any status other than ``"ok"`` becomes ``"failed"``; a failure without a reason gets one.
+    """
+    metrics = dict(output)
+    status = str(metrics.pop("status", "ok"))
+    reason = metrics.pop("reason", None) or None
+    if status != "ok":
+        return Evaluation("failed", reason or "solver reported failure without a reason", metrics, wall_time)
+    return Evaluation("ok", None, metrics, wall_time)
+
+
+class Evaluator(ABC):
+    """Base of the evaluators (see the module docstring).
+
+    Subclasses are frozen dataclasses (picklable, hashable) and define ``name``, ``version``,
+    ``fidelity``, ``spaces``, ``METRICS``, :attr:`settings` and :meth:`_solve`.
+    """
+
+    #: Metric table: every number the evaluator reports, with its unit.
+    METRICS: ClassVar[tuple[Metric, ...]] = ()
+    #: Design spaces this evaluator labels.
+    spaces: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """Solver name, e.g. ``"phasefield-at2"``."""
+
+    @property
+    @abstractmethod
+    def version(self) -> str:
+        """Solver version; bumped whenever a label would change."""
+
+    @property
+    @abstractmethod
+    def fidelity(self) -> str:
+        """Fidelity level, e.g. ``"fast"`` or ``"voxel-32"``."""
+
+    @property
+    @abstractmethod
+    def settings(self) -> dict[str, Any]:
+        """Every setting that changes a label, defaults filled in (JSON-serialisable)."""
+
+    @abstractmethod
+    def _solve(self, design: Design, progress: ProgressCallback | None) -> tuple[Mapping[str, Any], Any]:
+        """Raw solver output (with ``status``/``reason`` when it failed) and artefacts for display."""
+
+    def key(self) -> SolverKey:
+        """Store key of this configuration: equal physics, equal key."""
+        return SolverKey(self.name, self.version, self.fidelity, self.settings)
+
+    def metric(self, name: str) -> Metric:
+        """The table entry of metric ``name``; ``ValueError`` listing the known ones otherwise."""
+        for metric in self.METRICS:
+            if metric.name == name:
+                return metric
+        raise ValueError(f"{self.name} reports no metric {name!r}; known: {', '.join(m.name for m in self.METRICS)}")
+
+    def check_design(self, design: Design) -> None:
+        """``ValueError`` unless ``design`` belongs to a space this evaluator labels."""
+        if getattr(design, "space", None) not in self.spaces:
+            raise ValueError(
+                f"{self.name} labels {', '.join(self.spaces)} designs, not {getattr(design, 'space', type(design).__name__)}"
+            )
+
+    def run(self, design: Design, progress: ProgressCallback | None = None) -> tuple[Evaluation, Any]:
+        """Label ``design``; returns the evaluation and the solver's artefacts (curves, fields).
+
+        A solver error of any kind gives a failed evaluation with the reason; only a
+        cancellation (:class:`~engine.runtime.jobs.JobCancelled` raised by ``progress``) and a
+        design of the wrong space propagate.
+        """
+        self.check_design(design)
+        start = time.perf_counter()
+        try:
+            output, artefacts = self._solve(design, progress)
+        except JobCancelled:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failing design must not stop a batch
+            return Evaluation("failed", f"{type(exc).__name__}: {exc}", {}, time.perf_counter() - start), None
+        return evaluation_from_output(output, time.perf_counter() - start), artefacts
+
+    def __call__(self, design: Design) -> Evaluation:
+        """Label ``design`` (picklable entry point for executors)."""
+        return self.run(design)[0]

@@ -1,0 +1,129 @@
+"""Evaluators: one key per physics, a metric table that covers what solvers report, one status split."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from designs.checkerboard import Checkerboard
+from designs.spinodal import Spinodoid
+from engine.cli import main
+from engine.evaluators.fracture import FractureEvaluator, fracture_key, label_fracture_batch
+from engine.evaluators.protocol import Evaluation, evaluation_from_output
+from engine.evaluators.spinodoid import HomogenizationEvaluator, homogenize_key
+from engine.store import Store
+from fem import fracture, homogenize
+from support_tasks import VectorDesign
+
+#: The options ``matloop label`` passes when nothing is chosen.
+CLI_DEFAULTS = {"mode": "I", "plane": "stress", "elements_per_block": 8}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, CLI_DEFAULTS, {"elements_per_block": 8.0}, {"crack_length": 0.2, "max_nonconverged": 20.0},
+     {"stagger_tol": 0.003, "du_max_strain": 0.01}],
+)
+def test_the_same_physics_has_one_key_however_it_is_spelled(options: dict) -> None:
+    assert fracture_key("full", options) == fracture_key("full", {}) == FractureEvaluator("full").key()
+
+
+@pytest.mark.parametrize("options", [{"mode": "II"}, {"plane": "strain"}, {"elements_per_block": 4},
+                                     {"ell_per_block": 0.125}, {"end_fraction": 0.05}])
+def test_other_physics_has_another_key(options: dict) -> None:
+    assert fracture_key("full", options) != fracture_key("full", {})
+    assert fracture_key("fast", {}) != fracture_key("full", {})
+
+
+def test_the_key_spells_out_every_setting_and_the_materials() -> None:
+    settings = FractureEvaluator("fast").settings
+    assert set(settings) == set(fracture.PlateSetup.__dataclass_fields__)
+    # the default palette: 100 / 1000 MPa, both failing at 40 MPa in uniaxial tension
+    assert {name: m["E"] * m["failure_strain"] for name, m in settings["materials"].items()} == pytest.approx(
+        {"soft": 40.0, "stiff": 40.0})
+
+
+def test_unknown_options_and_fidelities_name_what_is_allowed() -> None:
+    with pytest.raises(ValueError, match=r"unknown fracture option\(s\) \['mesh'\]; allowed: crack_length, mode"):
+        fracture_key("full", {"mesh": 3})
+    with pytest.raises(ValueError, match="unknown fidelity 'exact'; allowed: fast, strength, full"):
+        fracture_key("exact", {})
+    with pytest.raises(ValueError, match="bc must be 'affine' or 'periodic'"):
+        homogenize_key(32, "free")
+    with pytest.raises(ValueError, match="resolution must be an integer in 8..256"):
+        homogenize_key(32.5, "affine")
+
+
+def test_homogenisation_key_takes_the_solid_from_the_solver() -> None:
+    E, nu = homogenize.BASE_MATERIAL
+    settings = HomogenizationEvaluator(24, "periodic").settings
+    assert (settings["E"], settings["nu"], settings["bc"], settings["resolution"]) == (E, nu, "periodic", 24)
+    assert homogenize_key(24.0, "periodic") == homogenize_key(24, "periodic")
+
+
+def test_evaluators_pickle_with_their_key() -> None:
+    for evaluator in (FractureEvaluator.from_options("strength", {"mode": "II"}), HomogenizationEvaluator(16)):
+        again = pickle.loads(pickle.dumps(evaluator))
+        assert again == evaluator and again.key() == evaluator.key()
+
+
+def test_status_split() -> None:
+    assert evaluation_from_output({"x": 1.0}, 0.5) == Evaluation("ok", None, {"x": 1.0}, 0.5)
+    failed = evaluation_from_output({"status": "failed", "reason": "diverged", "x": 2.0}, 1.0)
+    assert (failed.status, failed.reason, failed.metrics) == ("failed", "diverged", {"x": 2.0})
+    assert evaluation_from_output({"status": "nan"}, 0.0).reason == "solver reported failure without a reason"
+    with pytest.raises(ValueError, match="needs a reason"):
+        Evaluation("failed", None)
+
+
+def test_wrong_design_space_is_refused() -> None:
+    with pytest.raises(ValueError, match="phasefield-at2 labels checkerboard, hierarchical designs, not vector"):
+        FractureEvaluator("fast")(VectorDesign((1.0,)))
+
+
+def _numbers(metrics: dict) -> set[str]:
+    return {k for k, v in metrics.items() if isinstance(v, (int, float, list)) and not isinstance(v, bool)}
+
+
+def test_metric_table_names_every_number_a_fracture_label_holds() -> None:
+    design = Checkerboard.random(4, seed=3)
+    names = {m.name for m in FractureEvaluator.METRICS}
+    for fidelity in ("fast", "strength"):
+        evaluation = FractureEvaluator.from_options(fidelity, {"elements_per_block": 2})(design)
+        assert evaluation.ok, evaluation.reason
+        assert _numbers(evaluation.metrics) <= names, _numbers(evaluation.metrics) - names
+    toughness = FractureEvaluator("full").metric("toughness")
+    assert (toughness.unit, toughness.larger_is_better) == ("MJ/m³", True)
+    assert "work of fracture per unit volume" in toughness.description
+    assert FractureEvaluator("fast").metric("energy_release_rate_per_stress_squared").unit == "mm/MPa"
+    with pytest.raises(ValueError, match="reports no metric 'energy_release_rate'"):
+        FractureEvaluator("fast").metric("energy_release_rate")
+
+
+def test_metric_table_names_every_number_a_homogenisation_label_holds() -> None:
+    evaluation = HomogenizationEvaluator(16, "affine")(Spinodoid(rho=0.6, beta=4 * np.pi, seed=1))
+    assert evaluation.ok, evaluation.reason
+    names = {m.name for m in HomogenizationEvaluator.METRICS}
+    assert _numbers(evaluation.metrics) - {"percolates"} <= names, _numbers(evaluation.metrics) - names
+
+
+def test_a_design_labelled_through_the_api_and_the_cli_is_labelled_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """API with ``{}`` options, then the CLI with its explicit defaults: the second finds every label."""
+    store = Store(tmp_path)
+    rng = np.random.default_rng(11)
+    designs = [Checkerboard.random(8, soft_fraction=0.5, seed=rng) for _ in range(3)]
+    with ThreadPoolExecutor(1) as executor:
+        report = label_fracture_batch(store, designs, "fast", {}, executor)
+    assert report.newly_labelled == 3
+    assert main(["--store", str(tmp_path), "--executor", "local:1", "label", "--random", "3", "--seed", "11",
+                 "--fidelity", "fast"]) == 0
+    assert "0 labelled now (0 failed), 3 already in the store" in capsys.readouterr().out
+    assert len(store.labels()) == 3
+    assert {label.design_hash for label in store.labels(fracture_key("fast", CLI_DEFAULTS))} == {
+        d.content_hash() for d in designs}
