@@ -33,7 +33,8 @@ def test_doctor_creates_the_default_store_and_reports(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "runs" / "matloop.sqlite").is_file()
     for needle in ("torch", "scikit-fem", "device     cpu" if "cuda" not in result.stdout else "cuda",
-                   "executor   local", f"schema v{SCHEMA_VERSION}", "integrity  ok"):
+                   "executor   local", f"schema v{SCHEMA_VERSION}", "integrity  ok",
+                   "threads    torch", "intra-op"):
         assert needle in result.stdout
 
 

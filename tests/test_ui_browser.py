@@ -76,4 +76,5 @@ def test_demo_job_progress_finish_and_reload(store_dir: Path, tmp_path: Path) ->
         page.wait_for_selector("[data-testid='stApp']")
         page.get_by_text("Job finished").wait_for(timeout=60_000)
         assert page.locator(BAR).first.get_attribute("aria-valuenow") == "100"
+        page.get_by_text("mean λmax / (2√n)").wait_for(timeout=30_000)  # drawn after the success box
         assert page.get_by_text("mean λmax / (2√n)").count() == 1

@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"executor   {executor}")
     print(f"store      {status.path} (schema v{status.schema_version}, {status.size_bytes / 1024:.0f} KiB)")
     print(
-        f"           designs {status.designs}, labels {status.labels_ok} ok / {status.labels_failed} failed, "
+        f"           designs {status.designs}, labels {status.labels_ok} ok / {status.labels_failed} failed "
+        f"({status.labels_superseded} superseded duplicates kept), "
         f"campaigns {status.campaigns}, models {status.models}, jobs {status.jobs} "
         f"({status.jobs_running} running)"
     )

@@ -27,7 +27,7 @@ def _init(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     status = open_store(args, create=False).status()
     for name in ("path", "schema_version", "size_bytes", "designs", "labels_ok", "labels_failed",
-                 "campaigns", "models", "jobs", "jobs_running"):
+                 "labels_superseded", "campaigns", "models", "jobs", "jobs_running"):
         print(f"{name:<15} {getattr(status, name)}")
     return 0
 

@@ -220,6 +220,7 @@ class Store:
                 designs=one("SELECT COUNT(*) FROM designs"),
                 labels_ok=one("SELECT COUNT(*) FROM labels WHERE status='ok'"),
                 labels_failed=one("SELECT COUNT(*) FROM labels WHERE status='failed'"),
+                labels_superseded=one("SELECT COUNT(*) FROM labels_superseded"),
                 campaigns=one("SELECT COUNT(*) FROM campaigns"),
                 models=one("SELECT COUNT(*) FROM models"),
                 jobs=one("SELECT COUNT(*) FROM jobs"),

@@ -101,6 +101,7 @@ class StoreStatus:
     designs: int
     labels_ok: int
     labels_failed: int
+    labels_superseded: int
     campaigns: int
     models: int
     jobs: int
