@@ -6,6 +6,9 @@ and the energy release rate per unit nominal stress g = J / σ² (mm/MPa). From 
 derives the LEFM toughness at crack initiation: σ_c² = G_c,tip / g, toughness = σ_c² / (2 S)
 (MPa), with G_c,tip the smaller fracture energy of the two blocks that touch the crack tip
 (mirror-symmetric by construction). Designs whose J is not positive count as failed labels.
+
+Figures quoted as "measured" next to thresholds come from ``pytest -s`` on the 2-core test machine
+(torch 2.13.0+cpu, CPU, the seeds in the tests).
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ def test_cnn_ranks_solver_toughness_better_than_linear(labelled):
         rho_clf[cls.__name__] = spearmanr(model.rank_scores(grids[te]), y[te])[0]
     print(f"\nheld-out {N_DESIGNS - N_TRAIN} designs, Spearman vs solver toughness (regressors): {rho}")
     print(f"good/bad accuracy: {acc}; Spearman of P(good): {rho_clf}")
+    # measured: Spearman CNN 0.897, linear 0.678; accuracy CNN 0.85, linear 0.77
     assert rho["GridCNNRegressor"] >= 0.8
     assert rho["GridCNNRegressor"] > rho["GridLinearRegressor"]
     assert acc["GridCNNClassifier"] > 0.7 and acc["GridLinearClassifier"] > 0.6
@@ -97,6 +101,8 @@ def test_cnn_learns_nonlinear_synthetic_target_linear_cannot():
     lin = GridLinearRegressor(random_state=0, device="cpu", symmetry=None).fit(grids[tr], y[tr])
     cnn = GridCNNRegressor(random_state=0, device="cpu", symmetry=None).fit(grids[tr], y[tr])
     r2_lin, r2_cnn = lin.score(grids[te], y[te]), cnn.score(grids[te], y[te])
+    print(f"\nheld-out R² of the interaction target: linear {r2_lin:.4f}, CNN {r2_cnn:.4f}")
+    # measured: R² CNN 0.9930, linear 0.6588
     assert r2_cnn > 0.95 and r2_cnn > r2_lin + 0.05, (r2_lin, r2_cnn)
 
 
@@ -118,6 +124,8 @@ def test_hierarchical_palette_of_three_types():
     grids = rng.integers(0, 3, (300, 4, 4))
     y = (grids == 2).sum(axis=(1, 2)).astype(float)
     model = GridCNNRegressor(n_types=3, random_state=0, device="cpu").fit(grids, y)
+    print(f"\nthree block types, training-set R² {model.score(grids, y):.4f}")
+    # measured: training-set R² 0.9999 (the target is linear in the one-hot grid)
     assert model.n_types_ == 3 and model.score(grids, y) > 0.9
     with pytest.raises(ValueError, match="allowed 0..2"):
         model.predict(np.full((1, 4, 4), 3))

@@ -12,7 +12,7 @@ from designs.checkerboard import Checkerboard
 from engine.cli import main
 from engine.evaluators.fracture import fracture_key
 from engine.store import Store
-from engine.surrogates.base import load_surrogate
+from engine.surrogates.registry import load_surrogate
 from engine.surrogates.training import grid_dataset, train_grid_surrogate
 
 OPTIONS = {"mode": "I", "plane": "stress", "elements_per_block": 8}

@@ -4,8 +4,10 @@ Every surrogate subclasses :class:`TorchSurrogate`. Settings go in the construct
 ``nn.Module`` is built in ``fit`` (stored as ``module_``), training uses early stopping on a
 seeded validation split and records ``history_`` (one dict per epoch). ``save(path)`` writes one
 file with :func:`torch.save`: the state dict plus a JSON configuration (constructor settings and
-fitted non-tensor attributes); :func:`load_surrogate` / ``Class.load`` read it back with
-``torch.load(..., weights_only=True)`` so nothing is ever unpickled.
+fitted non-tensor attributes); ``Class.load`` and
+:func:`engine.surrogates.registry.load_surrogate` read it back with
+``torch.load(..., weights_only=True)`` so nothing is ever unpickled. This module knows no model
+class: the registry maps a file's kind to its class.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from engine.runtime.device import resolve_device
@@ -35,7 +37,6 @@ __all__ = [
     "TorchSurrogate",
     "check_matrix",
     "check_targets",
-    "load_surrogate",
     "read_payload",
     "write_payload",
     "resolve_seed",
@@ -174,44 +175,13 @@ def write_payload(payload: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
-def _all_subclasses(cls: type) -> dict[str, type]:
-    found: dict[str, type] = {}
-    for sub in cls.__subclasses__():
-        found[sub.__name__] = sub
-        found.update(_all_subclasses(sub))
-    return found
-
-
-def load_surrogate(path: str | Path, device: str = "auto") -> Any:
-    """Load any saved surrogate (single model or ensemble), dispatching on the stored kind.
-
-    Parameters
-    ----------
-    path : str or Path
-        File written by ``save``.
-    device : str
-        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; weights are mapped there.
-
-    Returns
-    -------
-    TorchSurrogate or SurrogateEnsemble
-    """
-    payload = read_payload(path)
-    from engine.surrogates.ensemble import SurrogateEnsemble
-
-    kinds = _all_subclasses(TorchSurrogate)
-    kinds[SurrogateEnsemble.__name__] = SurrogateEnsemble
-    kind = payload.get("kind")
-    if kind not in kinds:
-        raise ValueError(f"{str(path)!r} holds an unknown surrogate kind {kind!r}; known: {sorted(kinds)}")
-    return kinds[kind]._from_payload(payload, device=device)
-
-
 class TorchSurrogate(BaseEstimator, ABC):
     """Base class of torch surrogates with a scikit-learn interface.
 
-    Subclasses set ``_param_names`` handled by ``__init__`` and implement
-    ``_build_module``, ``_fitted_extras`` / ``_restore_extras`` and the data encoding.
+    Subclasses write out their ``__init__`` (explicit keyword parameters, stored unchanged with
+    :meth:`_store_params`) and implement ``_build_module``, ``_fitted_extras`` /
+    ``_restore_extras`` and the data encoding. ``fit`` validates parameters into locals or
+    learned attributes and never rewrites them (``get_params()`` is the same before and after).
 
     Common constructor parameters (all subclasses)
     ----------------------------------------------
@@ -257,11 +227,20 @@ class TorchSurrogate(BaseEstimator, ABC):
         """Inverse of :meth:`_fitted_extras`."""
 
     # ------------------------------------------------------------------ helpers
+    def _store_params(self, values: dict[str, Any]) -> None:
+        """Store the constructor arguments unchanged; call as ``self._store_params(locals())``.
+
+        Sets exactly the parameters of ``__init__``'s signature (scikit-learn's
+        ``_get_param_names``), so that ``get_params`` and ``clone`` see what the caller passed.
+        """
+        for name in self._get_param_names():
+            setattr(self, name, values[name])
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "module_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) or load a saved model first"
-            )
+        """Raise :class:`~sklearn.exceptions.NotFittedError` unless ``module_`` exists."""
+        check_is_fitted(
+            self, "module_", msg="This %(name)s instance is not fitted yet; call fit(X, y) or load a saved model first"
+        )
 
     def _common_checks(self) -> None:
         if not (0.0 <= float(self.validation_fraction) < 0.5):

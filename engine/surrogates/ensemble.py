@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_classifier
-from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.validation import check_is_fitted
 
 from engine.surrogates.base import FORMAT, FORMAT_VERSION, ProgressCallback, TorchSurrogate, read_payload, resolve_seed, write_payload
+from engine.surrogates.registry import from_payload
 
 __all__ = ["SurrogateEnsemble"]
 
@@ -42,8 +43,8 @@ class SurrogateEnsemble(BaseEstimator):
         self.random_state = random_state
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "members_"):
-            raise NotFittedError("This SurrogateEnsemble is not fitted yet; call fit(X, y) or load a saved ensemble first")
+        """Raise :class:`~sklearn.exceptions.NotFittedError` unless ``members_`` exists."""
+        check_is_fitted(self, "members_", msg="This %(name)s is not fitted yet; call fit(X, y) or load a saved ensemble first")
 
     def fit(self, X: Any, y: Any, callback: ProgressCallback | None = None) -> "SurrogateEnsemble":
         """Fit ``n_members`` clones with seeds drawn from ``random_state``.
@@ -132,17 +133,17 @@ class SurrogateEnsemble(BaseEstimator):
     def _from_payload(cls, payload: dict[str, Any], device: str = "auto") -> "SurrogateEnsemble":
         if payload.get("kind") != cls.__name__:
             raise ValueError(f"the file holds a {payload.get('kind')!r} model, not a SurrogateEnsemble")
-        from engine.surrogates.base import _all_subclasses
-
-        kinds = _all_subclasses(TorchSurrogate)
         try:
             config = json.loads(payload["config"])
             member_payloads = list(payload["members"])
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"malformed ensemble file: {exc}") from None
-        if not member_payloads or any(p.get("kind") not in kinds for p in member_payloads):
-            raise ValueError("malformed ensemble file: members missing or of unknown kind")
-        members = [kinds[p["kind"]]._from_payload(p, device=device) for p in member_payloads]
+        if not member_payloads:
+            raise ValueError("malformed ensemble file: no members")
+        try:
+            members = [from_payload(p, device=device, base=TorchSurrogate) for p in member_payloads]
+        except ValueError as exc:
+            raise ValueError(f"malformed ensemble file: a member cannot be read: {exc}") from None
         template = clone(members[0])
         ens = cls(template, n_members=int(config["n_members"]), bootstrap=bool(config["bootstrap"]), random_state=config["random_state_"])
         ens.random_state_ = int(config["random_state_"])

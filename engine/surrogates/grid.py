@@ -178,7 +178,7 @@ class _GridBase(TorchSurrogate):
         shape = tuple(self.grid_shape_)
         if self._architecture == "linear":
             return _LinearModule(self.n_types_, shape, self._n_out())
-        return _CNNModule(self.n_types_, shape, self._n_out(), tuple(self.channels), int(self.hidden))
+        return _CNNModule(self.n_types_, shape, self._n_out(), self._channels(), int(self.hidden))
 
     def _encode(self, grids: torch.Tensor) -> torch.Tensor:
         types = torch.arange(self.n_types_, device=grids.device, dtype=grids.dtype)
@@ -190,13 +190,18 @@ class _GridBase(TorchSurrogate):
             out = 0.5 * (out + self.module_(self._encode(grids.flip(-2))))
         return out
 
+    def _channels(self) -> tuple[int, int]:
+        """The two convolution widths of ``channels``, validated (the parameter is left as given)."""
+        channels = as_tuple_of_ints(self.channels, "channels")
+        if len(channels) != 2:
+            raise ValueError(f"channels must give two convolution widths; got {self.channels!r}")
+        return channels[0], channels[1]
+
     def _check_params(self) -> None:
         if self.symmetry not in SYMMETRIES:
             raise ValueError(f"symmetry must be one of {SYMMETRIES}; got {self.symmetry!r}")
         if self._architecture == "cnn":
-            self.channels = as_tuple_of_ints(self.channels, "channels")
-            if len(self.channels) != 2:
-                raise ValueError(f"channels must give two convolution widths; got {self.channels}")
+            self._channels()
             as_tuple_of_ints(self.hidden, "hidden")
 
     def _augment(self, xb: torch.Tensor, yb: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -324,23 +329,44 @@ class _GridRegressorMixin(RegressorMixin):
         return out if out.ndim == 1 else out[:, 0]
 
 
-_COMMON_DOC = """
-    n_types : int or None
-        Number of block types (palette size); ``None`` infers max index + 1 (at least 2).
-    symmetry : {None, "mirror_rows"}
-        Training augmentation by the mirror image about the crack plane.
-    symmetric_inference : bool
-        Average predictions over the design and its mirror image (exact invariance, 2× cost).
-    predict_batch_size : int or None
-        Designs per inference batch; ``None`` gives about :data:`CELLS_PER_BATCH` grid cells on
-        the CPU and :data:`GPU_BATCH` designs on a GPU.
-    lr, batch_size, max_epochs, patience, validation_fraction, lr_schedule, weight_decay,
-    random_state, device
-        See :class:`~engine.surrogates.base.TorchSurrogate`.
-"""
+class GridLinearClassifier(_GridClassifierMixin, _GridBase):
+    """Single-layer softmax perceptron on one-hot grids: the good/bad baseline of Gu et al. (2018).
 
+    One linear layer maps the one-hot grid (``n_types`` channels per cell) to one logit per
+    class; training minimises the cross-entropy. ``rank_scores`` is P(``classes_[-1]``).
 
-class _LinearInit:
+    Parameters
+    ----------
+    n_types : int or None, default=None
+        Number of block types (palette size); ``None`` takes the largest index in ``X`` + 1
+        (at least 2).
+    symmetry : {None, "mirror_rows"}, default="mirror_rows"
+        Train also on mirror images about the crack plane (rows reversed; labels unchanged).
+    symmetric_inference : bool, default=False
+        Average the class logits of a design and of its mirror image (exactly mirror-invariant
+        probabilities, twice the inference cost).
+    lr, batch_size, max_epochs, patience, validation_fraction, lr_schedule, weight_decay, random_state, device
+        Training settings, see :class:`~engine.surrogates.base.TorchSurrogate`.
+    predict_batch_size : int or None, default=None
+        Designs per inference batch; ``None`` gives about :data:`CELLS_PER_BATCH` grid cells per
+        batch on the CPU and :data:`GPU_BATCH` designs on a GPU.
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        Class labels seen in ``fit``, sorted (e.g. 0 = bad, 1 = good).
+    n_types_ : int
+        Number of one-hot channels.
+    grid_shape_ : (int, int)
+        Rows and columns of the training grids; predictions need the same shape.
+    module_ : torch.nn.Module
+        The trained linear layer.
+    history_ : list of dict
+        One record per epoch (``epoch``, ``train_loss``, ``val_loss``, ``lr``, ``time_s``).
+    """
+
+    _architecture = "linear"
+
     def __init__(
         self,
         n_types: int | None = None,
@@ -357,22 +383,109 @@ class _LinearInit:
         device: str = "auto",
         predict_batch_size: int | None = None,
     ) -> None:
-        self.n_types = n_types
-        self.symmetry = symmetry
-        self.symmetric_inference = symmetric_inference
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.lr_schedule = lr_schedule
-        self.weight_decay = weight_decay
-        self.random_state = random_state
-        self.device = device
-        self.predict_batch_size = predict_batch_size
+        self._store_params(locals())
 
 
-class _CNNInit:
+class GridLinearRegressor(_GridRegressorMixin, _GridBase):
+    """Linear regression on one-hot grids (baseline), trained with Adam(W) on standardised targets.
+
+    One linear layer maps the one-hot grid to the ``k`` targets, each standardised to zero mean
+    and unit variance for training; predictions come back in the units of ``y`` (e.g. MPa).
+
+    Parameters
+    ----------
+    n_types : int or None, default=None
+        Palette size (number of block types); ``None`` infers it from ``X`` as the largest
+        block index + 1, at least 2.
+    symmetry : {None, "mirror_rows"}, default="mirror_rows"
+        Training augmentation by the mirror image about the crack plane (mode-I targets do not
+        change under it).
+    symmetric_inference : bool, default=False
+        Predict the mean of the design's and its mirror image's outputs (exact invariance, 2×
+        the cost).
+    lr, batch_size, max_epochs, patience, validation_fraction, lr_schedule, weight_decay, random_state, device
+        See :class:`~engine.surrogates.base.TorchSurrogate`.
+    predict_batch_size : int or None, default=None
+        Inference batch size in designs. By default about :data:`CELLS_PER_BATCH` grid cells on
+        the CPU, :data:`GPU_BATCH` designs on a GPU.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets ``k``.
+    y_mean_, y_std_ : ndarray, shape (k,)
+        Standardisation of the targets (units of ``y``).
+    n_types_, grid_shape_ : int, (int, int)
+        One-hot channels; rows and columns of the grids (fixed after ``fit``).
+    module_, history_
+        Trained linear layer; per-epoch training record.
+    """
+
+    _architecture = "linear"
+
+    def __init__(
+        self,
+        n_types: int | None = None,
+        symmetry: str | None = "mirror_rows",
+        symmetric_inference: bool = False,
+        lr: float = 1e-2,
+        batch_size: int = 64,
+        max_epochs: int = 200,
+        patience: int | None = 20,
+        validation_fraction: float = 0.15,
+        lr_schedule: str = "constant",
+        weight_decay: float = 1e-3,
+        random_state: int | np.random.Generator | None = None,
+        device: str = "auto",
+        predict_batch_size: int | None = None,
+    ) -> None:
+        self._store_params(locals())
+
+
+class GridCNNClassifier(_GridClassifierMixin, _GridBase):
+    """CNN good/bad classifier on one-hot grids, with a linear skip path (wide & deep).
+
+    Two 3×3 convolutions (the second with stride 2), a dense layer of ``hidden`` units and a
+    linear layer on the one-hot grid are summed into the class logits. There is no global
+    pooling: the crack fixes the geometry, so where a block sits matters.
+
+    Parameters
+    ----------
+    channels : (int, int), default=(8, 16)
+        Output channels of the first and of the second (stride 2) 3×3 convolution.
+    hidden : int, default=32
+        Units of the dense layer after the convolutions.
+    n_types : int or None, default=None
+        One-hot channels per cell; ``None``: one more than the largest block index seen in
+        ``fit`` (never fewer than 2).
+    symmetry : {None, "mirror_rows"}, default="mirror_rows"
+        With ``"mirror_rows"`` training mirrors each design of a minibatch about the crack plane
+        with probability 1/2.
+    symmetric_inference : bool, default=False
+        Classify from the mean logits of the design and its mirror image.
+    lr, batch_size, max_epochs, patience, validation_fraction, lr_schedule, weight_decay, random_state, device
+        Optimiser, early stopping, seed and device; see
+        :class:`~engine.surrogates.base.TorchSurrogate`.
+    predict_batch_size : int or None, default=None
+        Designs per forward pass when ranking; ``None`` sizes CPU batches to
+        :data:`CELLS_PER_BATCH` cells and GPU batches to :data:`GPU_BATCH` designs.
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        Sorted class labels; ``rank_scores`` is the probability of the last one.
+    n_types_ : int
+        One-hot channels used.
+    grid_shape_ : (int, int)
+        Grid rows and columns seen in ``fit``.
+    module_ : torch.nn.Module
+        The trained network (convolutions, dense layer, skip path).
+    history_ : list of dict
+        Training record, one dict per epoch.
+    """
+
+    _architecture = "cnn"
+
     def __init__(
         self,
         channels: Sequence[int] = (8, 16),
@@ -391,46 +504,65 @@ class _CNNInit:
         device: str = "auto",
         predict_batch_size: int | None = None,
     ) -> None:
-        self.channels = channels
-        self.hidden = hidden
-        self.n_types = n_types
-        self.symmetry = symmetry
-        self.symmetric_inference = symmetric_inference
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.lr_schedule = lr_schedule
-        self.weight_decay = weight_decay
-        self.random_state = random_state
-        self.device = device
-        self.predict_batch_size = predict_batch_size
+        self._store_params(locals())
 
 
-class GridLinearClassifier(_GridClassifierMixin, _LinearInit, _GridBase):
-    __doc__ = "Single-layer softmax perceptron on one-hot grids (good/bad baseline of Gu et al.).\n\n    Parameters\n    ----------" + _COMMON_DOC
-    _architecture = "linear"
+class GridCNNRegressor(_GridRegressorMixin, _GridBase):
+    """CNN regressor on one-hot grids (e.g. strength and toughness in MPa), wide & deep.
 
+    Same network as :class:`GridCNNClassifier` with ``k`` linear outputs, trained by mean squared
+    error on standardised targets; predictions are in the units of ``y``.
 
-class GridLinearRegressor(_GridRegressorMixin, _LinearInit, _GridBase):
-    __doc__ = "Linear regression on one-hot grids (baseline), trained with Adam on standardised targets.\n\n    Parameters\n    ----------" + _COMMON_DOC
-    _architecture = "linear"
+    Parameters
+    ----------
+    channels : (int, int), default=(8, 16)
+        Widths of the two 3×3 convolutions (the second has stride 2).
+    hidden : int, default=32
+        Width of the dense layer.
+    n_types : int or None, default=None
+        Number of block types; inferred from the training grids when ``None`` (largest index
+        + 1, at least 2). Hierarchical designs use 3 or more.
+    symmetry : {None, "mirror_rows"}, default="mirror_rows"
+        Mirror augmentation about the crack plane during training; use ``None`` for targets
+        that are not mirror-symmetric.
+    symmetric_inference : bool, default=False
+        Return the average of the predictions for the design and for its mirror image.
+    lr, batch_size, max_epochs, patience, validation_fraction, lr_schedule, weight_decay, random_state, device
+        Training settings of :class:`~engine.surrogates.base.TorchSurrogate`.
+    predict_batch_size : int or None, default=None
+        Inference batch; ``None`` picks :data:`CELLS_PER_BATCH` grid cells' worth of designs on
+        the CPU and :data:`GPU_BATCH` designs on a GPU.
 
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets; ``predict`` returns shape (n,) when ``y`` was 1D, else (n, k).
+    y_mean_, y_std_ : ndarray, shape (k,)
+        Mean and standard deviation of the training targets (units of ``y``).
+    n_types_, grid_shape_ : int, (int, int)
+        One-hot channels and the grid shape that predictions require.
+    module_, history_
+        Trained network and its per-epoch training record.
+    """
 
-class GridCNNClassifier(_GridClassifierMixin, _CNNInit, _GridBase):
-    __doc__ = (
-        "CNN good/bad classifier on one-hot grids.\n\n    Parameters\n    ----------\n"
-        "    channels : (int, int)\n        Widths of the two 3×3 convolutions.\n    hidden : int\n        Width of the dense layer."
-        + _COMMON_DOC
-    )
     _architecture = "cnn"
 
-
-class GridCNNRegressor(_GridRegressorMixin, _CNNInit, _GridBase):
-    __doc__ = (
-        "CNN regressor (e.g. strength, toughness in MPa) on one-hot grids.\n\n    Parameters\n    ----------\n"
-        "    channels : (int, int)\n        Widths of the two 3×3 convolutions.\n    hidden : int\n        Width of the dense layer."
-        + _COMMON_DOC
-    )
-    _architecture = "cnn"
+    def __init__(
+        self,
+        channels: Sequence[int] = (8, 16),
+        hidden: int = 32,
+        n_types: int | None = None,
+        symmetry: str | None = "mirror_rows",
+        symmetric_inference: bool = False,
+        lr: float = 2e-3,
+        batch_size: int = 32,
+        max_epochs: int = 300,
+        patience: int | None = 40,
+        validation_fraction: float = 0.15,
+        lr_schedule: str = "plateau",
+        weight_decay: float = 1e-3,
+        random_state: int | np.random.Generator | None = None,
+        device: str = "auto",
+        predict_batch_size: int | None = None,
+    ) -> None:
+        self._store_params(locals())

@@ -25,6 +25,7 @@ from torch import nn
 
 from engine.surrogates.base import ProgressCallback, TorchSurrogate, as_tuple_of_ints, check_matrix
 from engine.surrogates.data import THETA_MAX, THETA_MIN_OPEN, snap_angles
+from engine.surrogates.registry import from_payload
 from engine.surrogates.spinodoid import _SpinodoidBase
 
 __all__ = ["InverseCandidate", "TandemInverse", "CONE_PATTERNS"]
@@ -122,25 +123,11 @@ class TandemInverse(TorchSurrogate):
         device: str = "auto",
         predict_batch_size: int = 65536,
     ) -> None:
-        self.forward_model = forward_model
-        self.hidden = hidden
-        self.rho_range = rho_range
-        self.refine_steps = refine_steps
-        self.refine_lr = refine_lr
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.lr_schedule = lr_schedule
-        self.weight_decay = weight_decay
-        self.random_state = random_state
-        self.device = device
-        self.predict_batch_size = predict_batch_size
+        self._store_params(locals())
 
     # ------------------------------------------------------------------ helpers
     def _build_module(self) -> nn.Module:
-        return _InverseModule(tuple(self.hidden), tuple(self.rho_range))
+        return _InverseModule(as_tuple_of_ints(self.hidden, "hidden"), tuple(self.rho_range))
 
     def _check_targets(self, Y: Any) -> np.ndarray:
         arr = check_matrix(Y, 9, "target stiffness (C11, C12, C13, C22, C23, C33, C44, C55, C66)")
@@ -178,7 +165,7 @@ class TandemInverse(TorchSurrogate):
         if not isinstance(self.forward_model, _SpinodoidBase):
             raise ValueError("forward_model must be a fitted SpinodoidPublishedNet or SpinodoidEquivariantNet")
         self.forward_model._check_fitted()
-        self.hidden = as_tuple_of_ints(self.hidden, "hidden")
+        as_tuple_of_ints(self.hidden, "hidden")  # validated here, used by _build_module
         lo, hi = (float(v) for v in self.rho_range)
         if not (0.0 <= lo < hi <= 1.0):
             raise ValueError(f"rho_range must satisfy 0 <= lo < hi <= 1; got {self.rho_range}")
@@ -372,14 +359,14 @@ class TandemInverse(TorchSurrogate):
 
     @classmethod
     def _from_payload(cls, payload: dict[str, Any], device: str = "auto") -> "TandemInverse":
-        from engine.surrogates.base import _all_subclasses
-
         est = super()._from_payload(payload, device=device)  # checks the kind first
         fwd_payload = payload.get("forward")
-        kinds = _all_subclasses(_SpinodoidBase)
-        if not isinstance(fwd_payload, dict) or fwd_payload.get("kind") not in kinds:
+        if not isinstance(fwd_payload, dict):
             raise ValueError("malformed TandemInverse file: the forward model is missing")
-        forward = kinds[fwd_payload["kind"]]._from_payload(fwd_payload, device=device)
+        try:
+            forward = from_payload(fwd_payload, device=device, base=_SpinodoidBase)
+        except ValueError as exc:
+            raise ValueError(f"malformed TandemInverse file: the forward model cannot be read: {exc}") from None
         est.forward_ = forward
         est.forward_model = forward
         est._freeze_forward()

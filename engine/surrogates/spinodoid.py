@@ -164,7 +164,7 @@ class _SpinodoidBase(RegressorMixin, TorchSurrogate):
         self
         """
         self._start_fit()
-        self.hidden = as_tuple_of_ints(self.hidden, "hidden")
+        as_tuple_of_ints(self.hidden, "hidden")  # validated here, used by _build_module
         X = check_spinodoid_params(X)
         Y = check_stiffness(y)
         if Y.shape[0] != X.shape[0]:
@@ -229,20 +229,10 @@ class SpinodoidPublishedNet(_SpinodoidBase):
         device: str = "auto",
         predict_batch_size: int = 65536,
     ) -> None:
-        self.hidden = hidden
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.lr_schedule = lr_schedule
-        self.weight_decay = weight_decay
-        self.random_state = random_state
-        self.device = device
-        self.predict_batch_size = predict_batch_size
+        self._store_params(locals())
 
     def _build_module(self) -> nn.Module:
-        return _PublishedModule(tuple(self.hidden))
+        return _PublishedModule(as_tuple_of_ints(self.hidden, "hidden"))
 
     def _set_scaling(self, module: nn.Module, X: np.ndarray, Y: np.ndarray) -> None:
         lo, hi = X.min(axis=0), X.max(axis=0)
@@ -277,20 +267,10 @@ class SpinodoidEquivariantNet(_SpinodoidBase):
         device: str = "auto",
         predict_batch_size: int = 65536,
     ) -> None:
-        self.hidden = hidden
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.lr_schedule = lr_schedule
-        self.weight_decay = weight_decay
-        self.random_state = random_state
-        self.device = device
-        self.predict_batch_size = predict_batch_size
+        self._store_params(locals())
 
     def _build_module(self) -> nn.Module:
-        return _EquivariantModule(tuple(self.hidden))
+        return _EquivariantModule(as_tuple_of_ints(self.hidden, "hidden"))
 
     def _set_scaling(self, module: nn.Module, X: np.ndarray, Y: np.ndarray) -> None:
         lo, hi = float(X[:, 0].min()), float(X[:, 0].max())
