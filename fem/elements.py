@@ -16,7 +16,6 @@ __all__ = [
     "elastic_gauss_matrices",
     "elastic_type_matrices",
     "element_types",
-    "strain_energy_density",
 ]
 
 
@@ -89,19 +88,3 @@ def damage_matrices(grid: QuadGrid) -> tuple[np.ndarray, np.ndarray]:
     L = (np.einsum("eqi,eqj->eij", gx, gx) + np.einsum("eqi,eqj->eij", gy, gy)) * J[:, None, None]
     Mq = np.einsum("qi,qj->qij", GAUSS_N, GAUSS_N)[None] * J[:, None, None, None]
     return L, Mq
-
-
-def strain_energy_density(B: np.ndarray, D: np.ndarray, ue: np.ndarray) -> np.ndarray:
-    """``psi = 0.5 eps : D : eps`` at Gauss points (MPa = mJ/mm³).
-
-    Parameters
-    ----------
-    B : numpy.ndarray
-        (nelem, 4, 3, 8) strain–displacement matrices.
-    D : numpy.ndarray
-        (nelem, 3, 3) constitutive matrices.
-    ue : numpy.ndarray
-        (nelem, 8) element displacements (mm).
-    """
-    eps = np.einsum("eqaj,ej->eqa", B, ue)
-    return 0.5 * np.einsum("eqa,eab,eqb->eq", eps, D, eps)

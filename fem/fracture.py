@@ -49,8 +49,6 @@ __all__ = [
     "build_problem",
     "run",
     "label",
-    "solver_key",
-    "miehe_sent",
 ]
 
 SOLVER_NAME = "phasefield-at2"
@@ -371,39 +369,3 @@ def label(design: Any, fidelity: str = "full", **options: Any) -> dict:
             "status": "failed",
             "reason": f"{type(exc).__name__}: {exc}",
         }
-
-
-def solver_key(fidelity: str, **options: Any) -> str:
-    """Stable key naming solver, version, fidelity and non-default options (for the store)."""
-    if fidelity not in FIDELITIES:
-        raise ValueError(f"unknown fidelity {fidelity!r}; allowed {list(FIDELITIES)}")
-    extra = ",".join(f"{k}={options[k]!r}" for k in sorted(options))
-    return f"{SOLVER_NAME}/{SOLVER_VERSION}/{fidelity}" + (f"[{extra}]" if extra else "")
-
-
-def miehe_sent(h_over_ell: float = 0.5, max_displacement: float = 7e-3) -> tuple[PhaseFieldProblem, SolverOptions]:
-    """Miehe et al. (2010) single-edge-notched tension test, as in the phasefieldx reference.
-
-    1 × 1 mm plate, slit from the left edge to the centre at mid-height, plane strain,
-    E = 210 kN/mm², ν = 0.3, G_c = 2.7e-3 kN/mm, ℓ = 0.015 mm, AT2 without split. The mesh is
-    graded to ``h = h_over_ell * ℓ`` in the band the crack runs through (x ≥ 0.47 mm,
-    |y - 0.5| ≤ 3ℓ). Forces come out in kN/mm of thickness (kN for the 1 mm thick plate).
-
-    Returns
-    -------
-    (PhaseFieldProblem, SolverOptions)
-        Problem and options (steps of at most 1e-4 mm, run to 2 % of the peak).
-    """
-    from fem.materials import plane_lame
-    from fem.mesh_quad import graded_axis
-
-    ell = 0.015
-    h = h_over_ell * ell
-    xs = graded_axis(1.0, h, 0.05, (0.5 - 2 * ell, 1.0), (0.5,))
-    ys = graded_axis(1.0, h, 0.05, (0.5 - 3 * ell, 0.5 + 3 * ell), (0.5,))
-    grid = QuadGrid(xs, ys, int(np.argmin(np.abs(ys - 0.5))), int(np.argmin(np.abs(xs - 0.5))))
-    lam, mu = plane_lame(210.0, 0.3, "strain")
-    ne = grid.nelem
-    pb = PhaseFieldProblem(grid, np.full(ne, lam), np.full(ne, mu), np.full(ne, 2.7e-3), ell, "I")
-    opts = SolverOptions(du_max=1e-4, du_min=1e-6, max_displacement=max_displacement, end_fraction=0.02)
-    return pb, opts

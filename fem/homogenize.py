@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from fem.amg import block_pcg, build_hierarchy
+from fem.materials import isotropic_stiffness
 from fem.spmm import torch_threads
 from fem.voxel_elasticity import assemble, rigid_body_modes
 
@@ -53,17 +54,6 @@ _BCS = ("periodic", "affine")
 BASE_MATERIAL = (1.0, 0.3)
 #: Names of the nine orthotropic engineering constants, in the order :func:`orthotropic_constants` gives.
 ORTHOTROPIC_CONSTANTS = ("E1", "E2", "E3", "G23", "G13", "G12", "nu12", "nu13", "nu23")
-
-
-def isotropic_stiffness(E: float, nu: float) -> np.ndarray:
-    """Exact isotropic 6×6 Voigt stiffness (same unit as E)."""
-    lam = E * nu / ((1 + nu) * (1 - 2 * nu))
-    mu = E / (2 * (1 + nu))
-    C = np.zeros((6, 6))
-    C[:3, :3] = lam
-    C[np.arange(3), np.arange(3)] = lam + 2 * mu
-    C[np.arange(3, 6), np.arange(3, 6)] = mu
-    return C
 
 
 def symmetry_error(C: np.ndarray) -> float:

@@ -7,6 +7,8 @@ half of SuperLU's L+U), and a numeric refactorisation with the same pattern skip
 :class:`ReusedFactorSolver` keeps one factorisation and uses it as the preconditioner of CG
 for later, slightly different matrices (the degraded stiffness changes little between
 stagger iterations); it refactorises only when CG needs more than ``max_cg`` iterations.
+:func:`jacobi_cg` solves the phase-field damage equation, whose matrix is diagonally dominant
+enough for Jacobi-preconditioned CG warm-started from the last damage iterate.
 
 CG stops on an energy-norm estimate: with the factor ``M`` close to ``A``, ``rᵀM⁻¹r`` estimates
 ``‖x - x*‖²_A`` and ``xᵀb`` estimates ``‖x*‖²_A``. A residual test ``‖r‖ ≤ rtol ‖b‖`` was not
@@ -21,7 +23,7 @@ import numpy as np
 import qdldl
 import scipy.sparse as sp
 
-__all__ = ["SPDFactor", "ReusedFactorSolver"]
+__all__ = ["SPDFactor", "ReusedFactorSolver", "jacobi_cg"]
 
 
 def _upper_csc(A: sp.spmatrix) -> sp.csc_matrix:
@@ -146,3 +148,49 @@ class ReusedFactorSolver:
             return x
         self._factor(A)
         return self.factor.solve(b)
+
+
+def jacobi_cg(
+    A: sp.csr_matrix, b: np.ndarray, x0: np.ndarray, rtol: float = 1e-10, maxiter: int = 2000
+) -> tuple[np.ndarray, int]:
+    """Jacobi-preconditioned conjugate gradients for an SPD system ``A x = b``.
+
+    Parameters
+    ----------
+    A : scipy.sparse.csr_matrix
+        SPD matrix with a positive diagonal.
+    b : numpy.ndarray
+        Right-hand side; ``b = 0`` returns zeros at once.
+    x0 : numpy.ndarray
+        Start (copied, not changed).
+    rtol : float
+        Stop when ``‖b - A x‖ ≤ rtol ‖b‖`` (Euclidean norms, units of ``b``).
+    maxiter : int
+        Largest number of iterations.
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        ``x`` and the iterations used (``maxiter`` when the tolerance was not reached).
+    """
+    dinv = 1.0 / A.diagonal()
+    x = x0.copy()
+    r = b - A @ x
+    bn = np.linalg.norm(b)
+    if bn == 0:
+        return np.zeros_like(b), 0
+    z = dinv * r
+    p = z.copy()
+    rz = r @ z
+    for it in range(maxiter):
+        if np.linalg.norm(r) <= rtol * bn:
+            return x, it
+        Ap = A @ p
+        a = rz / (p @ Ap)
+        x += a * p
+        r -= a * Ap
+        z = dinv * r
+        rzn = r @ z
+        p = z + (rzn / rz) * p
+        rz = rzn
+    return x, maxiter

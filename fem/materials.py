@@ -1,4 +1,7 @@
-"""Material phases for the 2D fracture solvers, with explicit Lamé parameters.
+"""Isotropic elasticity (Lamé parameters, Voigt stiffness) and the phases of the fracture solvers.
+
+This is the one home of the isotropic-elasticity formulas: the 2D fracture solvers, the 3D
+voxel homogenisation and the scikit-fem reference all take λ and μ from :func:`lame`.
 
 Units are consistent but free: the checkerboard defaults use MPa for moduli and stresses,
 mm for lengths and N/mm (= kJ/m²) for the fracture toughness ``G_c``; the Miehe benchmark
@@ -18,10 +21,13 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 __all__ = [
     "Material",
     "lame",
     "plane_lame",
+    "isotropic_stiffness",
     "gc_from_failure_strain",
     "critical_stress_at2",
     "default_palette",
@@ -69,6 +75,31 @@ def lame(E: float, nu: float) -> tuple[float, float]:
     if not math.isfinite(nu) or not -1.0 < nu < 0.5:
         raise ValueError(f"Poisson's ratio nu must lie in (-1, 0.5), got {nu!r}")
     return E * nu / ((1.0 + nu) * (1.0 - 2.0 * nu)), E / (2.0 * (1.0 + nu))
+
+
+def isotropic_stiffness(E: float, nu: float) -> np.ndarray:
+    """Isotropic 6×6 Voigt stiffness from Young's modulus and Poisson's ratio.
+
+    Parameters
+    ----------
+    E : float
+        Young's modulus (any stress unit), finite and > 0.
+    nu : float
+        Poisson's ratio, in (-1, 0.5).
+
+    Returns
+    -------
+    numpy.ndarray
+        (6, 6) stiffness in the unit of ``E``, Voigt order 11, 22, 33, 23, 13, 12 with
+        engineering shear strains: ``C_ij = lambda + 2 mu delta_ij`` for i, j < 3 and
+        ``C_44 = C_55 = C_66 = mu`` (:func:`lame`), zero elsewhere.
+    """
+    lam, mu = lame(E, nu)
+    C = np.zeros((6, 6))
+    C[:3, :3] = lam
+    C[np.arange(3), np.arange(3)] = lam + 2 * mu
+    C[np.arange(3, 6), np.arange(3, 6)] = mu
+    return C
 
 
 def plane_lame(E: float, nu: float, plane: Literal["stress", "strain"] = "stress") -> tuple[float, float]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["QuadGrid", "graded_axis", "GAUSS_N", "GAUSS_W"]
+__all__ = ["QuadGrid", "graded_axis", "GAUSS_N"]
 
 _G = 1.0 / np.sqrt(3.0)
 _XI = np.array([-1.0, 1.0, 1.0, -1.0])
@@ -27,8 +27,6 @@ _QXI = np.array([-_G, _G, _G, -_G])
 _QETA = np.array([-_G, -_G, _G, _G])
 #: Shape function values at the 4 Gauss points, shape (4 points, 4 nodes).
 GAUSS_N = 0.25 * (1 + _QXI[:, None] * _XI[None]) * (1 + _QETA[:, None] * _ETA[None])
-#: Gauss weights on the reference square [-1, 1]^2.
-GAUSS_W = np.ones(4)
 # d N / d xi and d N / d eta at the Gauss points; physical gradients are 2/dx, 2/dy times these
 _DNX = 0.25 * _XI[None] * (1 + _QETA[:, None] * _ETA[None])
 _DNY = 0.25 * _ETA[None] * (1 + _QXI[:, None] * _XI[None])
@@ -151,18 +149,6 @@ class QuadGrid:
     def centres(self) -> np.ndarray:
         """Element centres, shape (nelem, 2) (mm)."""
         return np.stack([self.xs[self.ix] + self.dx / 2, self.ys[self.iy] + self.dy / 2], axis=1)
-
-    def gauss_points(self) -> np.ndarray:
-        """Gauss point coordinates, shape (nelem, 4, 2) (mm)."""
-        c = self.centres()
-        return np.stack(
-            [c[:, None, 0] + _QXI[None] * self.dx[:, None] / 2, c[:, None, 1] + _QETA[None] * self.dy[:, None] / 2],
-            axis=-1,
-        )
-
-    def nodes_where(self, mask_fn) -> np.ndarray:
-        """Indices of nodes whose coordinates satisfy ``mask_fn(x, y)``."""
-        return np.flatnonzero(mask_fn(self.coords[:, 0], self.coords[:, 1]))
 
     def detj(self) -> np.ndarray:
         """Jacobian determinant per element, ``dx dy / 4`` (mm²)."""

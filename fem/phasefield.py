@@ -32,23 +32,31 @@ ends as soon as the force has fallen below ``peak_drop`` times the peak (strengt
 are also checked within a step of size ``du_fine``: damage only grows during the stagger of a
 step, so the force of the iterates only falls, and the test ends without converging the
 runaway crack of the last step.
+
+Code: :func:`solve_phasefield` runs the load loop, which wires together three parts, each in a
+module of its own: the load stepper (:class:`fem.phasefield_steps.LoadStepper`: step sizes,
+drop bracketing and bisection, fine steps), the stagger of one step
+(:func:`fem.phasefield_stagger.stagger`) and the end criteria
+(:class:`fem.phasefield_end.EndCriteria`: end of the test, status and reason). The operators of
+the plate are in :mod:`fem.phasefield_assembly`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from fem.elements import damage_matrices, elastic_type_matrices
 from fem.linsolve import ReusedFactorSolver
-from fem.mesh_quad import GAUSS_N, QuadGrid
+from fem.mesh_quad import QuadGrid
+from fem.phasefield_assembly import PhaseFieldAssembler
+from fem.phasefield_end import EndCriteria
+from fem.phasefield_stagger import predict_damage, stagger
+from fem.phasefield_steps import LoadStepper
 
 __all__ = ["PhaseFieldProblem", "SolverOptions", "PhaseFieldResult", "solve_phasefield"]
 
@@ -237,124 +245,6 @@ class PhaseFieldResult:
     step_iterations: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
 
-class _Assembler:
-    """Precomputed matrices and maps of one problem."""
-
-    def __init__(self, pb: PhaseFieldProblem) -> None:
-        g = pb.grid
-        self.pb = pb
-        # elements of one type (size and material) share their Gauss-point matrices: the
-        # per-iteration products run as one small GEMM per type instead of per-element einsums
-        Kq, first, inv = elastic_type_matrices(g, pb.lam, pb.mu)
-        self.groups = [np.flatnonzero(inv == t) for t in range(first.size)]
-        self.Kq_t = Kq.reshape(first.size, 4, 64)
-        self.B_t = g.bmatrix()[first].reshape(first.size, 12, 8)
-        self.lam = pb.lam[:, None]
-        self.mu = pb.mu[:, None]
-        self.edofs = g.edofs()
-        L, Mq = damage_matrices(g)
-        # H-independent part of the damage matrix, G_c/ell M + G_c ell L, per element
-        self.Kd0 = (pb.gc * pb.ell)[:, None, None] * L + (pb.gc / pb.ell)[:, None, None] * Mq.sum(1)
-        self.Mq_t = Mq[first].reshape(first.size, 4, 16)
-        self.NJ_t = (GAUSS_N[None] * g.detj()[first, None, None])  # (types, q, i)
-        y = g.coords[:, 1]
-        bottom = np.flatnonzero(np.isclose(y, g.ys[0]))
-        top = np.flatnonzero(np.isclose(y, g.ys[-1]))
-        ndof = 2 * g.nnode
-        load_comp = 1 if pb.mode == "I" else 0
-        self.load_dofs = 2 * top + load_comp
-        fixed = np.concatenate([2 * bottom, 2 * bottom + 1, 2 * top, 2 * top + 1])
-        self.free = np.setdiff1d(np.arange(ndof), fixed)
-        self.ubar = np.zeros(ndof)
-        self.ubar[self.load_dofs] = 1.0
-        A, _ = g.pattern(True)
-        self.idx_ff = self._submap(A, self.free, self.free)
-        self.A_ff = A[self.free][:, self.free]
-        self.idx_fl = self._submap(A, self.free, self.load_dofs)
-        self.A_fl = A[self.free][:, self.load_dofs]
-        self.ndof = ndof
-
-    @staticmethod
-    def _submap(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        return A[rows][:, cols].data.astype(np.int64)
-
-    def stiffness(self, gq: np.ndarray) -> sp.csr_matrix:
-        """Degraded stiffness for Gauss-point degradation ``gq`` of shape (nelem, 4)."""
-        Ke = np.empty((gq.shape[0], 64))
-        for t, rows in enumerate(self.groups):
-            Ke[rows] = gq[rows] @ self.Kq_t[t]
-        return self.pb.grid.assemble(Ke.reshape(-1, 8, 8), True)
-
-    def degraded_stiffness(self, d: np.ndarray) -> sp.csr_matrix:
-        """Stiffness with ``g(d) = (1 - d)**2 + k`` at the Gauss points for nodal damage ``d``."""
-        return self.stiffness((1.0 - d[self.pb.grid.conn] @ GAUSS_N.T) ** 2 + self.pb.residual_stiffness)
-
-    def reaction(self, K: sp.csr_matrix, u: np.ndarray) -> float:
-        """Total reaction on the loaded DOFs (N/mm per unit thickness)."""
-        return float((K @ u)[self.load_dofs].sum())
-
-    def reduced(self, K: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        Kff = sp.csr_matrix((K.data[self.idx_ff], self.A_ff.indices, self.A_ff.indptr), shape=self.A_ff.shape)
-        Kfl = sp.csr_matrix((K.data[self.idx_fl], self.A_fl.indices, self.A_fl.indptr), shape=self.A_fl.shape)
-        return Kff, Kfl
-
-    def psi(self, u: np.ndarray) -> np.ndarray:
-        """Undegraded strain energy density at the Gauss points (MPa), shape (nelem, 4)."""
-        ue = u[self.edofs]
-        eps = np.empty((ue.shape[0], 12))
-        for t, rows in enumerate(self.groups):
-            eps[rows] = ue[rows] @ self.B_t[t].T
-        exx, eyy, gxy = eps[:, 0::3], eps[:, 1::3], eps[:, 2::3]
-        return 0.5 * (self.lam * (exx + eyy) ** 2 + 2.0 * self.mu * (exx**2 + eyy**2) + self.mu * gxy**2)
-
-    def damage_system(self, H: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Matrix and right-hand side of the damage equation for history ``H`` (nelem, 4)."""
-        Ke = self.Kd0.reshape(-1, 16).copy()
-        f = np.empty((H.shape[0], 4))
-        for t, rows in enumerate(self.groups):
-            Ke[rows] += 2.0 * (H[rows] @ self.Mq_t[t])
-            f[rows] = 2.0 * (H[rows] @ self.NJ_t[t])
-        Ke = Ke.reshape(-1, 4, 4)
-        g = self.pb.grid
-        return g.assemble(Ke, False), g.assemble_vector(f, False)
-
-    def fracture_energy(self, d: np.ndarray) -> float:
-        de = d[self.pb.grid.conn]
-        return 0.5 * float(np.einsum("ei,eij,ej->", de, self.Kd0, de))
-
-
-def _jacobi_cg(A: sp.csr_matrix, b: np.ndarray, x0: np.ndarray, rtol: float = 1e-10, maxiter: int = 2000) -> tuple[np.ndarray, int]:
-    dinv = 1.0 / A.diagonal()
-    x = x0.copy()
-    r = b - A @ x
-    bn = np.linalg.norm(b)
-    if bn == 0:
-        return np.zeros_like(b), 0
-    z = dinv * r
-    p = z.copy()
-    rz = r @ z
-    for it in range(maxiter):
-        if np.linalg.norm(r) <= rtol * bn:
-            return x, it
-        Ap = A @ p
-        a = rz / (p @ Ap)
-        x += a * p
-        r -= a * Ap
-        z = dinv * r
-        rzn = r @ z
-        p = z + (rzn / rz) * p
-        rz = rzn
-    return x, maxiter
-
-
-def _progress_estimate(steps: int, force: float, peak: float, opts: SolverOptions) -> float:
-    """Rough fraction done of a run: 0.4 reached near the peak, the rest as the force drops."""
-    if peak <= 0 or force >= peak:
-        return 0.4 * (1.0 - math.exp(-steps / 30.0))
-    floor = opts.peak_drop if opts.stop == "peak" else opts.end_fraction
-    return min(0.99, 0.4 + 0.6 * (1.0 - force / peak) / (1.0 - floor))
-
-
 def solve_phasefield(
     pb: PhaseFieldProblem,
     opts: SolverOptions = SolverOptions(),
@@ -389,109 +279,49 @@ def solve_phasefield(
 
 
 def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float, str], None] | None) -> PhaseFieldResult:
+    """The load loop: stepper, stagger and end criteria wired together (see the module notes)."""
     t0 = time.perf_counter()
-    asm = _Assembler(pb)
-    u = np.zeros(asm.ndof)
-    d = np.zeros(pb.grid.nnode)
-    H = np.zeros((pb.grid.nelem, 4))
+    asm = PhaseFieldAssembler(pb)
     lin = ReusedFactorSolver(max_cg=opts.refactor_cg)
+    stepper = LoadStepper.from_options(opts)
+    ends = EndCriteria.from_options(opts)
+    d = d_prev = np.zeros(pb.grid.nnode)
+    H = np.zeros((pb.grid.nelem, 4))
     disp, force, iters = [0.0], [0.0], []
-    total_iter = dam_solves = nonconv = retries = 0
-    ubar_l = np.ones(asm.load_dofs.size)
-    du_fine = opts.du_max / 64 if opts.du_fine is None else opts.du_fine
-    t, du = 0.0, opts.du_max / 4
-    t_drop: float | None = None  # load of the last rejected step: a drop lies before it
-    d_prev, t_prev = d.copy(), 0.0
-    peak = 0.0
-    end, status, reason = "max_steps", "ok", ""
-    stop_fraction = opts.peak_drop if opts.stop == "peak" else opts.end_fraction
-    shown = 0.0
+    total_iter = dam_solves = nonconv = 0
+    peak = shown = 0.0
+    end = "max_steps"
     try:
         while len(iters) < opts.max_steps:
-            t_new = min(t + du, opts.max_displacement)
-            # while a drop is bracketed, a smaller fall already marks it (cheaper rejections)
-            drop = opts.drop_tol if t_drop is None else 0.25 * opts.drop_tol
-            fine = t_new - t <= du_fine * (1 + 1e-9)
-            d_old = d
-            dn = d.copy()
-            if opts.extrapolate and t > t_prev:
-                # predictor: damage extrapolated linearly from the last step (a start guess only;
-                # the stagger converges to the fixed point of the new step)
-                dn = np.clip(d + (d - d_prev) * ((t_new - t) / (t - t_prev)), d_old, 1.0)
-            converged = ended = rejected = False
-            for it in range(1, opts.stagger_max_iter + 1):
-                K = asm.degraded_stiffness(dn)
-                Kff, Kfl = asm.reduced(K)
-                # CG starts from the last iterate of this step (the old factor's solve at its start)
-                x0 = u[asm.free] if it > 1 else None
-                u = t_new * asm.ubar
-                u[asm.free] = lin.solve(Kff, -(Kfl @ (t_new * ubar_l)), x0)
-                # reaction of the current iterate; damage only grows within a step, so this
-                # force bounds the converged one from above (up to the relaxation overshoot)
-                F = asm.reaction(K, u)
-                if not np.isfinite(F):
-                    raise FloatingPointError("non-finite reaction force")
-                if peak > 0 and F < force[-1] - drop * peak and not fine:
-                    rejected = True  # a sudden drop: resolve it with smaller steps
-                    break
-                Hn = np.maximum(H, asm.psi(u))
-                if peak > 0 and F < stop_fraction * peak and fine:
-                    ended = True  # end criterion crossed within a fine step: the test is over
-                    break
-                Ad, fd = asm.damage_system(Hn)
-                dnew, _ = _jacobi_cg(Ad, fd, dn)
-                dnew = np.clip(dnew, d_old, 1.0)
-                dam_solves += 1
-                dd = float(np.max(np.abs(dnew - dn)))
-                if not np.isfinite(dd):
-                    raise FloatingPointError("non-finite damage")
-                if dd < opts.stagger_tol:
-                    dn = dnew
-                    converged = True
-                    break
-                dn = np.clip(dn + opts.relaxation * (dnew - dn), d_old, 1.0) if opts.relaxation != 1.0 else dnew
-            total_iter += it
-            if rejected:
-                # bisect the bracket (t, t_drop] until it is one fine step wide
-                retries += 1
-                t_drop = t_new
-                du = max(du_fine, (t_new - t) / 2)
+            t_new = stepper.next_load()
+            fine = stepper.is_fine(t_new)
+            # a coarse step whose force falls too far is rejected; a fine one may end the test
+            reject_below = force[-1] - stepper.drop_limit() * peak if peak > 0 and not fine else None
+            end_below = ends.fraction * peak if peak > 0 and fine else None
+            start = predict_damage(d, d_prev, stepper.t_prev, stepper.t, t_new) if opts.extrapolate else d.copy()
+            s = stagger(asm, lin, t_new, d, H, start, tol=opts.stagger_tol, max_iter=opts.stagger_max_iter,
+                        relaxation=opts.relaxation, reject_below=reject_below, end_below=end_below)
+            total_iter += s.iterations
+            dam_solves += s.damage_solves
+            if s.outcome == "rejected":
+                stepper.reject(t_new)  # a sudden drop: resolve it with smaller steps
                 continue
-            iters.append(it)
-            if not (converged or ended):
+            iters.append(s.iterations)
+            if s.outcome == "not_converged":
                 nonconv += 1
-            if converged:
-                # reaction with the final damage of the step
-                F = asm.reaction(asm.degraded_stiffness(dn), u)
-            d_prev, t_prev = d, t
-            t, d, H = t_new, dn, Hn
-            disp.append(t)
-            force.append(F)
-            peak = max(peak, F)
-            grow = float(np.max(d - d_old))
-            scale = 4.0 if grow < 1e-12 else min(4.0, max(0.25, opts.target_dd / grow))
-            du = float(np.clip((t - t_prev) * scale, opts.du_min, opts.du_max))
-            if t_drop is not None:
-                gap = t_drop - t
-                if gap <= 1e-15 * max(1.0, t):
-                    t_drop = None  # the fine step that holds the drop is done
-                else:
-                    du = gap if gap <= du_fine * (1 + 1e-9) else min(du, gap / 2)
-            past_peak = F < peak
+            stepper.accept(t_new, float(np.max(s.damage - d)))
+            d_prev, d, H = d, s.damage, s.history
+            disp.append(t_new)
+            force.append(s.force)
+            peak = max(peak, s.force)
             if progress is not None:
-                done = _progress_estimate(len(disp) - 1, F, peak, opts)
-                shown = max(shown, done)
-                progress(shown, f"step {len(disp) - 1}: u = {t:.4g}, force {F:.4g} (peak {peak:.4g})")
-            if past_peak and F < stop_fraction * peak:
-                end = "peak" if opts.stop == "peak" else "failure"
+                shown = max(shown, ends.progress(len(disp) - 1, s.force, peak))
+                progress(shown, f"step {len(disp) - 1}: u = {t_new:.4g}, force {s.force:.4g} (peak {peak:.4g})")
+            reached = ends.after_step(s.force, peak, t_new)
+            if reached is not None:
+                end = reached
                 break
-            if t >= opts.max_displacement - 1e-15:
-                end = "max_displacement"
-                break
-        if nonconv > opts.max_nonconverged:
-            status, reason = "failed", f"stagger did not converge in {nonconv} steps (limit {opts.max_nonconverged})"
-        elif end == "max_steps":
-            status, reason = "failed", f"end criterion not reached in {opts.max_steps} steps"
+        status, reason = ends.verdict(end, nonconv)
     except (FloatingPointError, RuntimeError, ValueError, np.linalg.LinAlgError) as exc:
         status, reason, end = "failed", f"{type(exc).__name__}: {exc}", "error"
     return PhaseFieldResult(
@@ -504,7 +334,7 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
         linear_solves=lin.solves + dam_solves,
         factorizations=lin.factorizations,
         nonconverged_steps=nonconv,
-        rejected_steps=retries,
+        rejected_steps=stepper.rejected,
         end_criterion=end,
         status=status,
         reason=reason,

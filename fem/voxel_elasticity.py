@@ -18,24 +18,19 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
+from fem.materials import lame
+
 __all__ = [
     "LOCAL_OFFSETS",
     "VoxelSystem",
     "assemble",
     "element_stiffness",
-    "lame",
     "unit_strain_displacements",
+    "voigt_unit_strain",
     "rigid_body_modes",
 ]
 
 LOCAL_OFFSETS = np.array([[a, b, c] for c in (0, 1) for b in (0, 1) for a in (0, 1)])
-
-
-def lame(E: float, nu: float) -> tuple[float, float]:
-    """3D Lamé parameters (λ, μ) from Young's modulus E (any unit) and Poisson ratio ν."""
-    if not (E > 0 and -1.0 < nu < 0.5):
-        raise ValueError(f"need E > 0 and -1 < nu < 0.5, got E={E!r}, nu={nu!r}")
-    return E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu))
 
 
 @lru_cache(maxsize=16)

@@ -19,7 +19,7 @@ from fem.homogenize import (
     orthotropic_constants,
     symmetry_error,
 )
-from fem.skfem_reference import homogenize_affine_reference
+from fem.reference import homogenize_affine_reference
 from fem.voxel_elasticity import element_stiffness, unit_strain_displacements
 from benchmarks.compare_kumar2020 import anisotropic, load_rows, margin, pick, published
 

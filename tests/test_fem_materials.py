@@ -2,10 +2,19 @@
 
 import math
 
+import numpy as np
 import pytest
 import skfem.models.elasticity as ske
 
-from fem.materials import Material, critical_stress_at2, default_palette, gc_from_failure_strain, lame, plane_lame
+from fem.materials import (
+    Material,
+    critical_stress_at2,
+    default_palette,
+    gc_from_failure_strain,
+    isotropic_stiffness,
+    lame,
+    plane_lame,
+)
 
 
 def test_lame_textbook_values():
@@ -15,6 +24,19 @@ def test_lame_textbook_values():
     assert mu == pytest.approx(80.7692, rel=1e-5)
     # bulk modulus identity K = lambda + 2 mu / 3 = E / (3 (1 - 2 nu))
     assert lam + 2 * mu / 3 == pytest.approx(210.0 / (3 * 0.4))
+
+
+def test_isotropic_voigt_stiffness_inverts_to_the_textbook_compliance():
+    # S = C^-1 of an isotropic solid: S11 = 1/E, S12 = -nu/E, S44 = 1/G = 2 (1 + nu)/E
+    E, nu = 210.0, 0.3
+    S = np.linalg.inv(isotropic_stiffness(E, nu))
+    expected = np.zeros((6, 6))
+    expected[:3, :3] = -nu / E
+    expected[range(3), range(3)] = 1 / E
+    expected[range(3, 6), range(3, 6)] = 2 * (1 + nu) / E
+    np.testing.assert_allclose(S, expected, atol=1e-15)
+    with pytest.raises(ValueError, match="Poisson"):
+        isotropic_stiffness(1.0, 0.5)
 
 
 def test_plane_stress_lambda_and_uniaxial_modulus():

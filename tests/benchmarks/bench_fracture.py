@@ -21,13 +21,13 @@ import numpy as np
 from designs.checkerboard import Checkerboard
 from fem.fracture import build_problem, label
 from fem.linsolve import ReusedFactorSolver
-from fem.phasefield import _Assembler
+from fem.phasefield_assembly import PhaseFieldAssembler
 
 
 def yardstick(design: Checkerboard, repeats: int = 5) -> float:
     """Median seconds of one linear elastic solve (LDLᵀ factorise + solve) of the design's mesh."""
     pb, _ = build_problem(design)
-    asm = _Assembler(pb)
+    asm = PhaseFieldAssembler(pb)
     K = asm.stiffness(np.ones((pb.grid.nelem, 4)))
     Kff, Kfl = asm.reduced(K)
     b = -(Kfl @ np.full(asm.load_dofs.size, 1e-3))

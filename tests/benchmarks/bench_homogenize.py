@@ -41,12 +41,12 @@ if what == "ours":
     out.update(stages=h.seconds, iterations=h.iterations, C11=float(h.C[0, 0]), ndof=h.n_dofs,
                status=h.status)
 elif what == "skfem_full":
-    from fem.skfem_reference import homogenize_affine_reference
+    from fem.reference import homogenize_affine_reference
     kept, _ = connectivity(v, periodic=False)
     t = time.perf_counter(); C = homogenize_affine_reference(kept.astype(int))
     out["seconds"] = time.perf_counter() - t; out["C11"] = float(C[0, 0])
 elif what == "skfem_assembly":
-    from fem.skfem_reference import assemble_reference
+    from fem.reference import assemble_reference
     kept, _ = connectivity(v, periodic=False)
     t = time.perf_counter(); assemble_reference(kept.astype(int), [(1.0, 0.3)])
     out["seconds"] = time.perf_counter() - t

@@ -1,0 +1,130 @@
+"""Operators of one phase-field plate: degraded stiffness, reaction, strain energy, damage system.
+
+Elements of one type (size and material) share their Gauss-point matrices
+(:func:`fem.elements.elastic_type_matrices`), so every per-iteration product runs as one small
+GEMM per type instead of per-element einsums, and the results are scattered into the cached
+CSR patterns of :class:`fem.mesh_quad.QuadGrid`. Units: mm, MPa, N/mm per unit thickness.
+
+Boundary conditions (see :mod:`fem.phasefield`): bottom edge fixed, top edge moved by the load
+``t`` in y (mode I) or x (mode II) with the other component held at 0; the damage has natural
+boundary conditions everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from fem.elements import damage_matrices, elastic_type_matrices
+from fem.mesh_quad import GAUSS_N
+
+if TYPE_CHECKING:
+    from fem.phasefield import PhaseFieldProblem
+
+__all__ = ["PhaseFieldAssembler"]
+
+
+class PhaseFieldAssembler:
+    """Precomputed matrices and DOF maps of one :class:`fem.phasefield.PhaseFieldProblem`.
+
+    Parameters
+    ----------
+    pb : PhaseFieldProblem
+        Plate, per-element materials and loading mode.
+
+    Attributes
+    ----------
+    free : numpy.ndarray
+        Displacement DOFs without a Dirichlet condition.
+    load_dofs : numpy.ndarray
+        Top-edge DOFs moved by the load (y for mode I, x for mode II).
+    ubar : numpy.ndarray
+        Displacement of a unit load: 1 on ``load_dofs``, 0 elsewhere (mm per mm).
+    ndof : int
+        Displacement DOFs (2 per node).
+    """
+
+    def __init__(self, pb: PhaseFieldProblem) -> None:
+        g = pb.grid
+        self.pb = pb
+        Kq, first, inv = elastic_type_matrices(g, pb.lam, pb.mu)
+        self.groups = [np.flatnonzero(inv == t) for t in range(first.size)]
+        self.Kq_t = Kq.reshape(first.size, 4, 64)
+        self.B_t = g.bmatrix()[first].reshape(first.size, 12, 8)
+        self.lam = pb.lam[:, None]
+        self.mu = pb.mu[:, None]
+        self.edofs = g.edofs()
+        L, Mq = damage_matrices(g)
+        # H-independent part of the damage matrix, G_c/ell M + G_c ell L, per element
+        self.Kd0 = (pb.gc * pb.ell)[:, None, None] * L + (pb.gc / pb.ell)[:, None, None] * Mq.sum(1)
+        self.Mq_t = Mq[first].reshape(first.size, 4, 16)
+        self.NJ_t = (GAUSS_N[None] * g.detj()[first, None, None])  # (types, q, i)
+        y = g.coords[:, 1]
+        bottom = np.flatnonzero(np.isclose(y, g.ys[0]))
+        top = np.flatnonzero(np.isclose(y, g.ys[-1]))
+        ndof = 2 * g.nnode
+        load_comp = 1 if pb.mode == "I" else 0
+        self.load_dofs = 2 * top + load_comp
+        fixed = np.concatenate([2 * bottom, 2 * bottom + 1, 2 * top, 2 * top + 1])
+        self.free = np.setdiff1d(np.arange(ndof), fixed)
+        self.ubar = np.zeros(ndof)
+        self.ubar[self.load_dofs] = 1.0
+        A, _ = g.pattern(True)
+        self.idx_ff = self._submap(A, self.free, self.free)
+        self.A_ff = A[self.free][:, self.free]
+        self.idx_fl = self._submap(A, self.free, self.load_dofs)
+        self.A_fl = A[self.free][:, self.load_dofs]
+        self.ndof = ndof
+
+    @staticmethod
+    def _submap(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Positions in ``A.data`` of the entries of the block ``A[rows][:, cols]``."""
+        return A[rows][:, cols].data.astype(np.int64)
+
+    def stiffness(self, gq: np.ndarray) -> sp.csr_matrix:
+        """Stiffness (N/mm) for Gauss-point degradation ``gq`` of shape (nelem, 4)."""
+        Ke = np.empty((gq.shape[0], 64))
+        for t, rows in enumerate(self.groups):
+            Ke[rows] = gq[rows] @ self.Kq_t[t]
+        return self.pb.grid.assemble(Ke.reshape(-1, 8, 8), True)
+
+    def degraded_stiffness(self, d: np.ndarray) -> sp.csr_matrix:
+        """Stiffness with ``g(d) = (1 - d)**2 + k`` at the Gauss points for nodal damage ``d``."""
+        return self.stiffness((1.0 - d[self.pb.grid.conn] @ GAUSS_N.T) ** 2 + self.pb.residual_stiffness)
+
+    def reaction(self, K: sp.csr_matrix, u: np.ndarray) -> float:
+        """Total reaction on the loaded DOFs (N/mm per unit thickness) of displacement ``u`` (mm)."""
+        return float((K @ u)[self.load_dofs].sum())
+
+    def reduced(self, K: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Blocks ``K_ff`` (free × free) and ``K_fl`` (free × loaded) of a stiffness ``K``."""
+        Kff = sp.csr_matrix((K.data[self.idx_ff], self.A_ff.indices, self.A_ff.indptr), shape=self.A_ff.shape)
+        Kfl = sp.csr_matrix((K.data[self.idx_fl], self.A_fl.indices, self.A_fl.indptr), shape=self.A_fl.shape)
+        return Kff, Kfl
+
+    def psi(self, u: np.ndarray) -> np.ndarray:
+        """Undegraded strain energy density at the Gauss points (MPa), shape (nelem, 4)."""
+        ue = u[self.edofs]
+        eps = np.empty((ue.shape[0], 12))
+        for t, rows in enumerate(self.groups):
+            eps[rows] = ue[rows] @ self.B_t[t].T
+        exx, eyy, gxy = eps[:, 0::3], eps[:, 1::3], eps[:, 2::3]
+        return 0.5 * (self.lam * (exx + eyy) ** 2 + 2.0 * self.mu * (exx**2 + eyy**2) + self.mu * gxy**2)
+
+    def damage_system(self, H: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Matrix and right-hand side of the damage equation for history ``H`` (MPa, (nelem, 4))."""
+        Ke = self.Kd0.reshape(-1, 16).copy()
+        f = np.empty((H.shape[0], 4))
+        for t, rows in enumerate(self.groups):
+            Ke[rows] += 2.0 * (H[rows] @ self.Mq_t[t])
+            f[rows] = 2.0 * (H[rows] @ self.NJ_t[t])
+        Ke = Ke.reshape(-1, 4, 4)
+        g = self.pb.grid
+        return g.assemble(Ke, False), g.assemble_vector(f, False)
+
+    def fracture_energy(self, d: np.ndarray) -> float:
+        """``int G_c/(2 ell)(d² + ell²|grad d|²) dA`` of nodal damage ``d`` (N·mm/mm)."""
+        de = d[self.pb.grid.conn]
+        return 0.5 * float(np.einsum("ei,eij,ej->", de, self.Kd0, de))

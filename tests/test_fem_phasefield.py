@@ -1,0 +1,172 @@
+"""Parts of the phase-field solver against closed-form answers.
+
+The stagger on a homogeneous bar (ν = 0, so the uniaxial state is exact on the Q1 mesh) against
+the AT2 solution of a homogeneous bar, the load stepper on force laws with a drop at a known
+load, the end criteria on hand-made force histories, and the damage CG against a direct solve.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
+
+from fem.linsolve import ReusedFactorSolver, jacobi_cg
+from fem.mesh_quad import QuadGrid
+from fem.phasefield import PhaseFieldProblem, SolverOptions
+from fem.phasefield_assembly import PhaseFieldAssembler
+from fem.phasefield_end import EndCriteria
+from fem.phasefield_stagger import predict_damage, stagger
+from fem.phasefield_steps import LoadStepper
+
+E, GC, ELL, K_RES = 100.0, 1.0, 0.1, 1e-6  # MPa, N/mm, mm, residual stiffness
+WIDTH, HEIGHT = 2.0, 3.0  # mm
+
+
+def _bar() -> PhaseFieldAssembler:
+    """Uncracked 2 × 3 mm plate, ν = 0 (λ = 0, μ = E/2), on a graded mesh, pulled in y."""
+    grid = QuadGrid(np.array([0.0, 0.3, 0.9, 1.2, 2.0]), np.array([0.0, 0.5, 1.1, 2.0, 2.4, 3.0]))
+    ne = grid.nelem
+    return PhaseFieldAssembler(PhaseFieldProblem(grid, np.zeros(ne), np.full(ne, E / 2), np.full(ne, GC), ELL, "I", K_RES))
+
+
+def _start(asm: PhaseFieldAssembler) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(asm.pb.grid.nnode), np.zeros((asm.pb.grid.nelem, 4))
+
+
+def test_stagger_first_solve_is_the_linear_elastic_bar():
+    asm = _bar()
+    d0, H0 = _start(asm)
+    t = 1e-3
+    s = stagger(asm, ReusedFactorSolver(), t, d0, H0, d0, tol=1e-12, max_iter=1)
+    assert s.outcome == "not_converged" and s.iterations == 1 and s.damage_solves == 1
+    # undamaged bar, uniaxial strain t/H: F = (1 + k) E (t/H) W
+    assert s.force == pytest.approx((1 + K_RES) * E * t / HEIGHT * WIDTH, rel=1e-12)
+    # the displacement is exactly linear, u_y = t y / H, u_x = 0
+    y = asm.pb.grid.coords[:, 1]
+    np.testing.assert_allclose(s.displacement[1::2], t * y / HEIGHT, atol=1e-15)
+    np.testing.assert_allclose(s.displacement[0::2], 0.0, atol=1e-15)
+    # a force threshold above the elastic force rejects the step before the history moves
+    r = stagger(asm, ReusedFactorSolver(), t, d0, H0, d0, tol=1e-12, max_iter=5, reject_below=1.01 * s.force)
+    assert r.outcome == "rejected" and r.iterations == 1 and r.damage_solves == 0 and not r.history.any()
+    assert r.force == pytest.approx(s.force, rel=1e-12)
+
+
+@pytest.mark.parametrize("relaxation", [1.0, 1.7])
+def test_stagger_converges_to_the_homogeneous_at2_bar(relaxation):
+    """AT2 bar at strain ε: H = ψ = E ε²/2, d = 2H / (G_c/ℓ + 2H), σ = ((1 - d)² + k) E ε."""
+    asm = _bar()
+    d0, H0 = _start(asm)
+    eps = 0.2
+    s = stagger(asm, ReusedFactorSolver(), eps * HEIGHT, d0, H0, d0, tol=1e-8, max_iter=200, relaxation=relaxation)
+    assert s.outcome == "converged"
+    H = E * eps**2 / 2
+    d = 2 * H / (GC / ELL + 2 * H)
+    np.testing.assert_allclose(s.history, H, rtol=1e-12)
+    np.testing.assert_allclose(s.damage, d, rtol=1e-9)
+    assert s.force == pytest.approx(((1 - d) ** 2 + K_RES) * E * eps * WIDTH, rel=1e-9)
+    if relaxation == 1.0:
+        assert s.iterations == 2  # H does not depend on d here: the first damage solve is the fixed point
+
+
+def test_predicted_damage_is_exact_for_damage_linear_in_load():
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0, 0.2, 50), rng.uniform(0, 1.0, 50)
+    d_at = lambda t: a + b * t  # noqa: E731
+    np.testing.assert_allclose(predict_damage(d_at(0.2), d_at(0.1), 0.1, 0.2, 0.45), d_at(0.45), rtol=1e-12)
+    # clipped to [d, 1]; no slope (t == t_prev) gives the last damage
+    assert predict_damage(np.array([0.9]), np.array([0.0]), 0.0, 1.0, 2.0)[0] == 1.0
+    np.testing.assert_array_equal(predict_damage(d_at(0.2), d_at(0.1), 0.2, 0.2, 0.3), d_at(0.2))
+
+
+def _drive(stepper: LoadStepper, force_at, growth: float = 0.0, steps: int = 200) -> tuple[list[float], list[float]]:
+    """Accepted loads and forces of a test whose force is ``force_at(t)`` (the solver's drop rule)."""
+    loads, forces, peak = [0.0], [0.0], 0.0
+    while len(loads) <= steps and loads[-1] < stepper.max_displacement:
+        t = stepper.next_load()
+        F = force_at(t)
+        if peak > 0 and not stepper.is_fine(t) and F < forces[-1] - stepper.drop_limit() * peak:
+            stepper.reject(t)
+            continue
+        stepper.accept(t, growth)
+        loads.append(t)
+        forces.append(F)
+        peak = max(peak, F)
+    return loads, forces
+
+
+def test_step_sizes_follow_the_damage_growth():
+    # no growth: x4 per step from du_max/4 up to du_max
+    loads, _ = _drive(LoadStepper(1.0, 1e-3, 1 / 64, 0.05, 0.1, 3.0), lambda t: t)
+    np.testing.assert_allclose(np.diff(loads), [0.25, 1.0, 1.0, 0.75])
+    # growth twice the target: each step half the last, down to du_min
+    loads, _ = _drive(LoadStepper(1.0, 0.02, 1 / 64, 0.05, 0.1, 3.0), lambda t: t, growth=0.1, steps=6)
+    np.testing.assert_allclose(np.diff(loads), [0.25, 0.125, 0.0625, 0.03125, 0.02, 0.02])
+    # the finest step defaults to du_max / 64
+    assert LoadStepper.from_options(SolverOptions(du_max=0.64)).du_fine == 0.01
+
+
+@pytest.mark.parametrize("du_max", [1e-2, 3e-2, 1e-1])
+@pytest.mark.parametrize("t_c", [0.0371, 0.0612, 0.0871])
+def test_stepper_bisects_a_sudden_drop_to_the_fine_step(du_max, t_c):
+    """Force t (N/mm per mm) up to t_c, then 5 % of the peak: the drop is located within du_fine."""
+    du_fine = 1e-2 / 64
+    stepper = LoadStepper(du_max, du_max * 1e-3, du_fine, 0.05, 0.1, 0.2)
+    loads, forces = _drive(stepper, lambda t: t if t <= t_c else 0.05 * t_c)
+    k = int(np.searchsorted(loads, t_c, side="right"))  # first accepted load past the drop
+    assert loads[k - 1] <= t_c < loads[k]
+    assert loads[k] - loads[k - 1] <= du_fine * (1 + 1e-9)
+    assert forces[k] < 0.1 * max(forces)
+    # each rejection halves the bracket, which starts at most du_max wide
+    assert 1 <= stepper.rejected <= math.ceil(math.log2(du_max / du_fine)) + 1
+    assert stepper.t_drop is None  # the bracket is closed once the fine step across it is done
+
+
+FORCES = [0.0, 10.0, 20.0, 30.0, 25.0, 12.0, 3.1, 2.9, 1.0]  # N/mm, peak 30 at step 3
+
+
+def _first_end(ends: EndCriteria, forces, loads) -> tuple[int, str] | None:
+    peak = 0.0
+    for i, (F, t) in enumerate(zip(forces, loads)):
+        peak = max(peak, F)
+        reached = ends.after_step(F, peak, t)
+        if reached is not None:
+            return i, reached
+    return None
+
+
+def test_end_criteria_on_hand_made_histories():
+    loads = np.arange(len(FORCES)) * 0.01
+    # failure: first force below 10 % of the peak
+    assert _first_end(EndCriteria.from_options(SolverOptions(end_fraction=0.1)), FORCES, loads) == (7, "failure")
+    # strength only: first force below 85 % of the peak (25 < 25.5)
+    assert _first_end(EndCriteria.from_options(SolverOptions(stop="peak", peak_drop=0.85)), FORCES, loads) == (4, "peak")
+    # a rising curve ends at the displacement limit (within round-off of it)
+    assert _first_end(EndCriteria.from_options(SolverOptions(max_displacement=0.05)), np.arange(9.0), loads) == (5, "max_displacement")
+    assert _first_end(EndCriteria.from_options(SolverOptions(max_displacement=0.1)), np.arange(9.0), loads) is None
+
+
+def test_end_verdicts_and_progress():
+    ends = EndCriteria.from_options(SolverOptions(max_steps=50, max_nonconverged=2))
+    assert ends.verdict("failure", 2) == ("ok", "")
+    assert ends.verdict("max_displacement", 0) == ("ok", "")
+    assert ends.verdict("failure", 3) == ("failed", "stagger did not converge in 3 steps (limit 2)")
+    assert ends.verdict("max_steps", 0) == ("failed", "end criterion not reached in 50 steps")
+    # before the peak: 0.4 (1 - exp(-n/30)); after: 0.4 + 0.6 x share of the fall to the end force
+    assert ends.progress(30, 5.0, 5.0) == pytest.approx(0.4 * (1 - math.exp(-1)))
+    assert ends.progress(10, 30.0 - 0.5 * 27.0, 30.0) == pytest.approx(0.7)
+    assert ends.progress(10, 3.0, 30.0) == 0.99
+    assert EndCriteria.from_options(SolverOptions(stop="peak")).progress(10, 30.0 - 0.5 * 4.5, 30.0) == pytest.approx(0.7)
+
+
+def test_damage_cg_matches_a_direct_solve():
+    n = 200
+    L = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
+    A = (L + sp.diags(np.random.default_rng(1).uniform(0.1, 2.0, n))).tocsr()
+    b = np.random.default_rng(2).normal(size=n)
+    x, it = jacobi_cg(A, b, np.zeros(n), rtol=1e-12)
+    assert 0 < it < 2000
+    np.testing.assert_allclose(x, spsolve(A.tocsc(), b), rtol=1e-9, atol=1e-11)
+    x0, it0 = jacobi_cg(A, np.zeros(n), np.ones(n))
+    assert it0 == 0 and not x0.any()
