@@ -26,12 +26,27 @@ def test_products_match_scipy(fmt):
 
 
 def test_torch_threads_restores_setting():
-    before = torch.get_num_threads()
-    with torch_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-    with torch_threads(None):
+    """Starts from 3 threads, not the suite's 1, so that both the setting and the restoring show."""
+    outer = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        before = torch.get_num_threads()
+        assert before == 3
+        with torch_threads(1):
+            assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == before
-    with pytest.raises(ValueError, match="threads"):
-        with torch_threads(0):
-            pass
+        with torch_threads(2):
+            with torch_threads(1):
+                assert torch.get_num_threads() == 1
+            assert torch.get_num_threads() == 2
+        assert torch.get_num_threads() == before
+        with pytest.raises(RuntimeError), torch_threads(1):
+            raise RuntimeError("solver failed")
+        assert torch.get_num_threads() == before  # restored on errors too
+        with torch_threads(None):
+            assert torch.get_num_threads() == before
+        with pytest.raises(ValueError, match="threads"):
+            with torch_threads(0):
+                pass
+    finally:
+        torch.set_num_threads(outer)
