@@ -13,32 +13,32 @@ from pathlib import Path
 import torch
 from threadpoolctl import threadpool_info
 
-__all__ = ["ThreadPool", "ThreadSettings", "thread_settings", "describe_threads"]
-
-
-@dataclass(frozen=True)
-class ThreadPool:
-    """One native thread pool found in this process (threadpoolctl's view)."""
-
-    api: str
-    library: str
-    threads: int
+__all__ = ["ThreadSettings", "thread_settings", "describe_threads"]
 
 
 @dataclass(frozen=True)
 class ThreadSettings:
-    """Thread counts of this process."""
+    """Thread counts of this process.
+
+    Attributes
+    ----------
+    torch_intra_op, torch_inter_op : int
+        torch's thread counts.
+    pools : tuple of (str, str, int)
+        Native thread pools (threadpoolctl's view): API (e.g. ``openblas``, ``openmp``),
+        library file name, threads.
+    """
 
     torch_intra_op: int
     torch_inter_op: int
-    pools: tuple[ThreadPool, ...]
+    pools: tuple[tuple[str, str, int], ...]
 
 
 def thread_settings() -> ThreadSettings:
     """Read torch's thread counts and the BLAS/OpenMP pools loaded into this process."""
     pools = tuple(
-        ThreadPool(info.get("internal_api", info.get("user_api", "?")), Path(info.get("filepath", "?")).name,
-                   int(info.get("num_threads", 0)))
+        (info.get("internal_api", info.get("user_api", "?")), Path(info.get("filepath", "?")).name,
+         int(info.get("num_threads", 0)))
         for info in threadpool_info()
     )
     return ThreadSettings(torch.get_num_threads(), torch.get_num_interop_threads(), pools)
@@ -47,5 +47,5 @@ def thread_settings() -> ThreadSettings:
 def describe_threads(settings: ThreadSettings | None = None) -> str:
     """One line: torch threads, then each native pool as ``api (library) threads``."""
     settings = settings or thread_settings()
-    pools = ", ".join(f"{p.api} ({p.library}) {p.threads}" for p in settings.pools) or "none loaded"
+    pools = ", ".join(f"{api} ({library}) {threads}" for api, library, threads in settings.pools) or "none loaded"
     return f"torch {settings.torch_intra_op} intra-op / {settings.torch_inter_op} inter-op; native pools: {pools}"

@@ -45,24 +45,12 @@ PHASEFIELD_V2_SETTINGS: dict[str, Any] = {
 #: Old metric name → new metric name.
 METRIC_RENAMES = {"energy_release_rate": "energy_release_rate_per_stress_squared", "k_tip": "stress_intensity_per_stress"}
 
-_SCHEMA = """
-CREATE TABLE labels_superseded (
-    id             INTEGER PRIMARY KEY,
-    design_hash    TEXT NOT NULL REFERENCES designs(hash),
-    solver         TEXT NOT NULL,
-    solver_version TEXT NOT NULL,
-    fidelity       TEXT NOT NULL,
-    config_hash    TEXT NOT NULL,
-    config         TEXT NOT NULL,
-    status         TEXT NOT NULL,
-    reason         TEXT,
-    metrics        TEXT NOT NULL,
-    wall_time      REAL,
-    created_at     REAL NOT NULL,
-    superseded_by  INTEGER NOT NULL REFERENCES labels(id),
-    superseded_at  REAL NOT NULL
+#: The archive has the columns of ``labels`` (without its constraints) and says what superseded a row.
+_SCHEMA = (
+    "CREATE TABLE labels_superseded AS SELECT * FROM labels WHERE 0",
+    "ALTER TABLE labels_superseded ADD COLUMN superseded_by INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE labels_superseded ADD COLUMN superseded_at REAL NOT NULL DEFAULT 0",
 )
-"""
 _COLUMNS = "id, design_hash, solver, solver_version, fidelity, config_hash, config, status, reason, metrics, wall_time, created_at"
 
 
@@ -81,7 +69,8 @@ def _renamed(metrics: dict[str, Any]) -> dict[str, Any]:
 
 def migrate_to_v3(connection: sqlite3.Connection) -> None:
     """Apply version 3 inside the caller's transaction (see the module docstring)."""
-    connection.execute(_SCHEMA)
+    for statement in _SCHEMA:
+        connection.execute(statement)
     rows = connection.execute(
         f"SELECT {_COLUMNS} FROM labels WHERE solver = 'phasefield-at2' AND solver_version = '2' ORDER BY id"
     ).fetchall()
