@@ -50,7 +50,7 @@ def test_home_page_shows_store_status_and_recent_jobs(app_env: Path) -> None:
 
 def test_demo_page_runs_a_job_and_reattaches_from_the_url(app_env: Path) -> None:
     at = new_app().run()
-    at.switch_page("pages/demo_job.py").run()
+    at.switch_page("views/demo_job.py").run()
     assert at.title[0].value == "Job runner demo"
     at.number_input[0].set_value(6)
     at.number_input[1].set_value(150)
@@ -63,7 +63,7 @@ def test_demo_page_runs_a_job_and_reattaches_from_the_url(app_env: Path) -> None
     again = new_app()
     again.query_params["job"] = job_id
     again.run()
-    again.switch_page("pages/demo_job.py").run()
+    again.switch_page("views/demo_job.py").run()
     assert not again.exception
     assert "Job finished" in again.success[0].value
     assert float(again.metric[0].value) == pytest.approx(0.98, abs=0.05)  # semicircle edge
@@ -73,7 +73,7 @@ def test_unknown_job_id_in_url_is_a_warning(app_env: Path) -> None:
     at = new_app()
     at.query_params["job"] = "f" * 32
     at.run()
-    at.switch_page("pages/demo_job.py").run()
+    at.switch_page("views/demo_job.py").run()
     assert not at.exception
     assert "No job with id" in at.warning[0].value
 
@@ -83,7 +83,7 @@ def test_jobs_page_lists_and_cancels(app_env: Path) -> None:
     running = store.create_job("demo", {})
     store.start_job(running)
     at = new_app().run()
-    at.switch_page("pages/jobs.py").run()
+    at.switch_page("views/jobs.py").run()
     assert not at.exception
     assert running in at.dataframe[0].value["id"].tolist()
     at.button[0].click().run()
@@ -109,7 +109,7 @@ def test_bad_settings_show_an_error_box_not_a_traceback(
         store_value = str(tmp_path)
     monkeypatch.setenv("MATLOOP_STORE", store_value)
     monkeypatch.setenv("MATLOOP_EXECUTOR", executor)
-    for page in (None, "pages/demo_job.py", "pages/jobs.py"):
+    for page in (None, "views/demo_job.py", "views/jobs.py"):
         at = new_app().run()
         if page:
             at.switch_page(page).run()
@@ -134,7 +134,7 @@ def run_page_job(page: str, button: str, configure: Callable[[AppTest], None] | 
 
 
 def test_label_page_labels_a_random_checkerboard_into_the_store(app_env: Path) -> None:
-    at, job = run_page_job("pages/label_design.py", "Label design",
+    at, job = run_page_job("views/label_design.py", "Label design",
                            lambda at: at.selectbox[0].set_value("fast").run())
     assert at.title[0].value == "Label a design"
     assert "Job finished" in at.success[0].value
@@ -145,7 +145,7 @@ def test_label_page_labels_a_random_checkerboard_into_the_store(app_env: Path) -
 
 
 def test_spinodoid_page_homogenises_and_exports(app_env: Path) -> None:
-    at, job = run_page_job("pages/spinodoid.py", "Compute stiffness", lambda at: at.selectbox[0].set_value(24))
+    at, job = run_page_job("views/spinodoid.py", "Compute stiffness", lambda at: at.selectbox[0].set_value(24))
     C = job.result["metrics"]["C"]
     # Near-isotropic at ρ = 0.5: C11 ≈ C22 ≈ C33 well below the solid's 1.346 (units of E).
     diagonal = [C[i][i] for i in range(3)]
@@ -159,6 +159,6 @@ def test_train_page_trains_on_stored_labels(app_env: Path) -> None:
     from test_engine_training import known_truth_store
 
     known_truth_store(app_env, n=40)
-    at, job = run_page_job("pages/train.py", "Train", lambda at: at.number_input[0].set_value(5))
+    at, job = run_page_job("views/train.py", "Train", lambda at: at.number_input[0].set_value(5))
     assert len(at.get("plotly_chart")) == 2
     assert at.dataframe[-1].value["id"].tolist() == [job.result["model_id"]]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-_PAGES = Path(__file__).parent / "pages"
+# Not "pages/": Streamlit lists a folder of that name by itself, beside st.navigation, on deep links.
+_PAGES = Path(__file__).parent / "views"
 
 navigation = st.navigation(
     {
