@@ -27,6 +27,7 @@ once σ < 0.85 σ_peak), ``"full"`` (AT2 run to failure).
 from __future__ import annotations
 
 import math
+import operator
 import time
 from dataclasses import dataclass, field, replace
 from collections.abc import Callable
@@ -47,6 +48,7 @@ __all__ = [
     "PlateSetup",
     "FractureResult",
     "build_problem",
+    "check_design",
     "run",
     "label",
 ]
@@ -102,20 +104,45 @@ class PlateSetup:
     max_nonconverged: int = 20
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.crack_length) and 0.0 < self.crack_length < 1.0):
-            raise ValueError(f"crack_length must lie in (0, 1) mm (plate width 1 mm), got {self.crack_length!r}")
         if self.mode not in ("I", "II"):
             raise ValueError(f"mode must be 'I' or 'II', got {self.mode!r}")
         if self.plane not in ("stress", "strain"):
             raise ValueError(f"plane must be 'stress' or 'strain', got {self.plane!r}")
-        if int(self.elements_per_block) != self.elements_per_block or self.elements_per_block < 1:
-            raise ValueError(f"elements_per_block must be an integer >= 1, got {self.elements_per_block!r}")
-        if not (math.isfinite(self.ell_per_block) and self.ell_per_block > 0):
-            raise ValueError(f"ell_per_block must be > 0, got {self.ell_per_block!r}")
-        if not 0 < self.end_fraction < 1:
-            raise ValueError(f"end_fraction must lie in (0, 1), got {self.end_fraction!r}")
-        if not (self.du_max_strain > 0 and self.max_strain > 0):
-            raise ValueError("du_max_strain and max_strain must be > 0")
+        for name, low, high in (("crack_length", 0.0, 1.0), ("end_fraction", 0.0, 1.0)):
+            _set(self, name, _real(name, getattr(self, name), low, high))
+        for name in ("ell_per_block", "du_max_strain", "max_strain", "stagger_tol"):
+            _set(self, name, _real(name, getattr(self, name), 0.0, math.inf))
+        for name, low in (("elements_per_block", 1), ("stagger_max_iter", 1), ("max_nonconverged", 0)):
+            _set(self, name, _whole(name, getattr(self, name), low))
+        if self.materials is not None and not all(isinstance(m, Material) for m in self.materials.values()):
+            raise ValueError("materials must map block type names to fem.materials.Material phases")
+
+
+def _set(setup: PlateSetup, name: str, value: Any) -> None:
+    object.__setattr__(setup, name, value)
+
+
+def _real(name: str, value: Any, low: float, high: float) -> float:
+    """``value`` as a float in the open interval (low, high); ``ValueError`` otherwise."""
+    try:
+        number = float(value) if not isinstance(value, (bool, str)) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and low < number < high):
+        allowed = f"> {low:g}" if math.isinf(high) else f"in ({low:g}, {high:g})"
+        raise ValueError(f"{name} must be a finite number {allowed}, got {value!r}")
+    return number
+
+
+def _whole(name: str, value: Any, low: int) -> int:
+    """``value`` as an int >= low (8 and 8.0 are accepted, 8.5, True and "8" are not)."""
+    try:
+        whole = operator.index(value) if not isinstance(value, bool) else None
+    except TypeError:
+        whole = int(value) if isinstance(value, float) and value.is_integer() else None
+    if whole is None or whole < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(whole)
 
 
 def _as_checkerboard(design: Any) -> Checkerboard:
@@ -126,7 +153,8 @@ def _as_checkerboard(design: Any) -> Checkerboard:
     raise ValueError(f"design must be a Checkerboard or Hierarchical, got {type(design).__name__}")
 
 
-def _mesh(cb: Checkerboard, setup: PlateSetup) -> tuple[QuadGrid, np.ndarray, float, float]:
+def _mesh_size(cb: Checkerboard, setup: PlateSetup) -> tuple[int, int, int]:
+    """Elements ``(ny, nx)`` of the mesh and the crack-tip column; ``ValueError`` if they do not fit."""
     rows, cols = cb.shape
     epb = int(setup.elements_per_block)
     ny, nx = rows * epb, cols * epb
@@ -135,6 +163,28 @@ def _mesh(cb: Checkerboard, setup: PlateSetup) -> tuple[QuadGrid, np.ndarray, fl
     tip = int(round(setup.crack_length * nx))
     if not 1 <= tip <= nx - 1:
         raise ValueError(f"crack_length {setup.crack_length} does not fit the {nx}-element wide mesh")
+    known = sorted(default_palette(1.0) if setup.materials is None else setup.materials)
+    missing = sorted(set(cb.palette) - set(known))
+    if missing:
+        raise ValueError(f"unknown block type(s) {missing}; materials are defined for {known}")
+    return ny, nx, tip
+
+
+def check_design(design: Any, setup: PlateSetup | None = None) -> None:
+    """Check, without solving, that ``design`` can be meshed and labelled under ``setup``.
+
+    Raises
+    ------
+    ValueError
+        The design is not a plate, its mesh cannot carry the crack, or a block type has no material.
+    """
+    _mesh_size(_as_checkerboard(design), PlateSetup() if setup is None else setup)
+
+
+def _mesh(cb: Checkerboard, setup: PlateSetup) -> tuple[QuadGrid, np.ndarray, float, float]:
+    rows, cols = cb.shape
+    epb = int(setup.elements_per_block)
+    ny, nx, tip = _mesh_size(cb, setup)
     grid = QuadGrid(np.linspace(0.0, 1.0, nx + 1), np.linspace(0.0, 1.0, ny + 1), ny // 2, tip)
     block = cb.as_array()[grid.iy // epb, grid.ix // epb]
     ell = setup.ell_per_block / max(rows, cols)
@@ -143,9 +193,6 @@ def _mesh(cb: Checkerboard, setup: PlateSetup) -> tuple[QuadGrid, np.ndarray, fl
 
 def _element_materials(cb: Checkerboard, block: np.ndarray, setup: PlateSetup, ell: float):
     mats = dict(default_palette(ell)) if setup.materials is None else dict(setup.materials)
-    missing = [p for p in cb.palette if p not in mats]
-    if missing:
-        raise ValueError(f"unknown block type(s) {missing}; materials defined for {sorted(mats)}")
     table = [mats[p] for p in cb.palette]
     lm = np.array([m.lame(setup.plane) for m in table])
     gc = np.array([m.Gc for m in table])
@@ -251,7 +298,6 @@ def run(
         "design_hash": cb.content_hash(),
         "mode": setup.mode,
         "plane": setup.plane,
-        "ell": ell,
         "crack_length": a,
         "elements": int(grid.nelem),
         "dofs": int(2 * grid.nnode),
@@ -275,6 +321,7 @@ def run(
     ip = int(np.argmax(stress))
     metrics = dict(base)
     metrics.update(
+        ell=ell,
         status=res.status,
         reason=res.reason,
         stiffness=float(stress[1] / strain[1]) if strain.size > 1 else None,

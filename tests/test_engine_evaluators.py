@@ -40,11 +40,54 @@ def test_other_physics_has_another_key(options: dict) -> None:
 
 
 def test_the_key_spells_out_every_setting_and_the_materials() -> None:
-    settings = FractureEvaluator("fast").settings
+    settings = FractureEvaluator("full").settings
     assert set(settings) == set(fracture.PlateSetup.__dataclass_fields__)
     # the default palette: 100 / 1000 MPa, both failing at 40 MPa in uniaxial tension
     assert {name: m["E"] * m["failure_strain"] for name, m in settings["materials"].items()} == pytest.approx(
         {"soft": 40.0, "stiff": 40.0})
+    # the linear (fast) solve sees only geometry, loading and the elastic constants
+    fast = FractureEvaluator("fast").settings
+    assert set(fast) == {"crack_length", "mode", "plane", "elements_per_block", "materials"}
+    assert fast["materials"] == {"soft": {"E": 100.0, "nu": 0.33}, "stiff": {"E": 1000.0, "nu": 0.33}}
+
+
+@pytest.mark.parametrize(
+    ("fidelity", "options"),
+    [("fast", {"end_fraction": 0.3}), ("fast", {"max_strain": 0.2, "du_max_strain": 0.05}),
+     ("fast", {"stagger_tol": 1e-2, "stagger_max_iter": 50, "max_nonconverged": 3}), ("fast", {"ell_per_block": 0.5}),
+     ("strength", {"end_fraction": 0.3})],
+)
+def test_settings_a_fidelity_does_not_use_do_not_split_its_labels(fidelity: str, options: dict) -> None:
+    assert fracture_key(fidelity, options) == fracture_key(fidelity, {})
+    assert fracture_key("full", options) != fracture_key("full", {})
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"stagger_max_iter": "300"}, "stagger_max_iter must be an integer >= 1, got '300'"),
+     ({"stagger_max_iter": 300.5}, "stagger_max_iter must be an integer >= 1"),
+     ({"ell_per_block": True}, "ell_per_block must be a finite number > 0, got True"),
+     ({"max_strain": float("inf")}, "max_strain must be a finite number > 0"),
+     ({"stagger_tol": -1}, "stagger_tol must be a finite number > 0"),
+     ({"crack_length": 1.0}, r"crack_length must be a finite number in \(0, 1\)"),
+     ({"mode": "i"}, "mode must be 'I' or 'II'")],
+)
+def test_values_the_solver_cannot_take_are_refused_before_any_key_is_made(options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        fracture_key("full", options)
+
+
+def test_numpy_scalars_give_the_key_of_the_plain_numbers() -> None:
+    options = {"ell_per_block": np.float32(0.25), "elements_per_block": np.int64(8), "max_strain": np.int64(1)}
+    assert fracture_key("full", options) == fracture_key("full", {"max_strain": 1.0})
+
+
+def test_designs_the_mesh_cannot_carry_are_refused_before_any_solve(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    odd = Checkerboard(((0, 1, 0), (1, 0, 1), (0, 1, 1)))  # 3 rows × 1 element: the crack needs an even count
+    with ThreadPoolExecutor(1) as executor, pytest.raises(ValueError, match="rows \\* elements_per_block must be even"):
+        label_fracture_batch(store, [Checkerboard.random(4, seed=0), odd], "fast", {"elements_per_block": 1}, executor)
+    assert store.labels() == []
 
 
 def test_unknown_options_and_fidelities_name_what_is_allowed() -> None:
@@ -73,11 +116,19 @@ def test_evaluators_pickle_with_their_key() -> None:
 
 def test_status_split() -> None:
     assert evaluation_from_output({"x": 1.0}, 0.5) == Evaluation("ok", None, {"x": 1.0}, 0.5)
+    caveat = evaluation_from_output({"reason": "ended at max_displacement before the end criterion"}, 0.1)
+    assert (caveat.status, caveat.reason) == ("ok", "ended at max_displacement before the end criterion")
+    nan = evaluation_from_output({"x": float("nan"), "C": [[1.0, float("inf")]], "y": 2.0}, 0.1)
+    assert (nan.status, nan.reason, nan.metrics) == ("failed", "the solver returned non-finite C, x",
+                                                     {"x": None, "C": None, "y": 2.0})
     failed = evaluation_from_output({"status": "failed", "reason": "diverged", "x": 2.0}, 1.0)
     assert (failed.status, failed.reason, failed.metrics) == ("failed", "diverged", {"x": 2.0})
     assert evaluation_from_output({"status": "nan"}, 0.0).reason == "solver reported failure without a reason"
     with pytest.raises(ValueError, match="needs a reason"):
         Evaluation("failed", None)
+    for bad in ({"metrics": None}, {"wall_time": -1.0}, {"reason": 3}):
+        with pytest.raises(ValueError):
+            Evaluation(**{"status": "ok", "reason": None, "metrics": {}, "wall_time": 0.0, **bad})
 
 
 def test_wrong_design_space_is_refused() -> None:

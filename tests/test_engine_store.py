@@ -16,7 +16,7 @@ from designs.base import content_hash
 from engine.evaluators.fracture import FractureEvaluator, fracture_key
 from engine.evaluators.spinodoid import homogenize_key
 from engine.store import SolverKey, Store, StoreError, resolve_store_path
-from engine.store.migration_v3 import PHASEFIELD_V2_SETTINGS
+from engine.store.migration_v3 import PHASEFIELD_V2_SETTINGS, resolve_phasefield_v2
 from engine.store.schema import MIGRATIONS, SCHEMA_VERSION
 from fem import fracture
 from support_data import DATA_DIR
@@ -264,5 +264,88 @@ def test_store_of_the_previous_release_migrates_and_its_labels_are_found_by_the_
 
 
 @pytest.mark.skipif(fracture.SOLVER_VERSION != "2", reason="the frozen settings describe solver version 2 only")
-def test_frozen_version_2_settings_are_what_the_evaluator_resolves() -> None:
+@pytest.mark.parametrize("options", [{}, {"mode": "II", "elements_per_block": 4.0}, {"end_fraction": 0.2}])
+@pytest.mark.parametrize("fidelity", fracture.FIDELITIES)
+def test_frozen_version_2_settings_are_what_the_evaluator_resolves(fidelity: str, options: dict) -> None:
     assert FractureEvaluator("full").settings == PHASEFIELD_V2_SETTINGS
+    assert resolve_phasefield_v2(options, fidelity) == FractureEvaluator.from_options(fidelity, options).settings
+
+
+def _old_store(path: Path, labels: list[tuple[str, str, str, str]], models: list[tuple[str, str]] = ()) -> None:
+    """A schema-2 store holding fast fracture labels ``(design, config, config_hash or '', metrics)``."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    for version in (1, 2):
+        MIGRATIONS[version](raw)
+    raw.execute("PRAGMA user_version = 2")
+    raw.execute("INSERT INTO meta VALUES ('application', 'matloop')")
+    for design in sorted({row[0] for row in labels}):
+        raw.execute("INSERT INTO designs VALUES (?, 'checkerboard', '{}', 0)", (design,))
+    for number, (design, config, config_hash, metrics) in enumerate(labels):
+        raw.execute(
+            "INSERT INTO labels(design_hash, solver, solver_version, fidelity, config_hash, config, status, "
+            "metrics, created_at) VALUES (?, 'phasefield-at2', '2', 'fast', ?, ?, 'ok', ?, ?)",
+            (design, config_hash or SolverKey("x", "1", "x", _json_or_raw(config)).config_hash, config, metrics, number),
+        )
+    for name, metrics in models:
+        raw.execute("INSERT INTO models(name, kind, path, weights_hash, metrics, created_at) VALUES (?, 'k', 'p', 'h', ?, 0)",
+                    (name, metrics))
+    raw.close()
+
+
+def _json_or_raw(text: str) -> object:
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def test_migration_leaves_rows_it_cannot_read_alone_and_loses_nothing(tmp_path: Path) -> None:
+    import json
+
+    mode_two = SolverKey("x", "1", "x", {"mode": "II"}).config_hash
+    _old_store(tmp_path / "old.sqlite", [
+        ("a", "{}", "", '{"stiffness": 1.0, "energy_release_rate": 2.0}'),
+        ("a", '{"end_fraction": 0.3}', "", '{"stiffness": 1.0}'),  # cannot change a fast label: a duplicate
+        ("b", '{"elements_per_block": null}', "", '{"stiffness": 3.0}'),  # unreadable options
+        ("c", "null", "", '{"stiffness": 4.0}'),
+        ("d", '{"mode": "II"}', "", "[]"),  # unreadable metrics, readable key
+        ("e", "{}", mode_two, '{"stiffness": 5.0}'),  # schema 1 kept only the hash: options unknown
+        ("f", "{}", "", '{"energy_release_rate": 6.0, "energy_release_rate_per_stress_squared": 7.0}'),
+    ], [("linear regression energy_release_rate", '{"target": "energy_release_rate"}'), ("odd", "[]")])
+    before = _raw_labels(tmp_path / "old.sqlite")
+    store = Store(tmp_path / "old.sqlite", create=False)
+    after = {row["design_hash"]: row for row in _raw_labels(store.path)}
+    old = {row["id"]: row for row in before}
+    for design in ("b", "c", "e"):  # left exactly as they were
+        assert after[design] == next(row for row in before if row["design_hash"] == design)
+    default, mode_ii = fracture_key("fast", {}), fracture_key("fast", {"mode": "II"})
+    assert [label.design_hash for label in store.labels(default)] == ["a", "f"]
+    assert store.get_label("a", default).metrics == {"stiffness": 1.0, "energy_release_rate_per_stress_squared": 2.0}
+    assert store.get_label("f", default).metrics == {"energy_release_rate": 6.0, "energy_release_rate_per_stress_squared": 7.0}
+    assert after["d"]["config_hash"] == mode_ii.config_hash and after["d"]["metrics"] == "[]"
+    (duplicate,) = _raw_labels(store.path, "labels_superseded")
+    assert old[duplicate["id"]]["config"] == '{"end_fraction": 0.3}' and duplicate["superseded_by"] == after["a"]["id"]
+    names = {m["name"]: m["metrics"] for m in store.models()}
+    assert names["linear regression energy_release_rate_per_stress_squared"] == {
+        "target": "energy_release_rate_per_stress_squared"}
+    assert json.dumps(names["odd"]) == "[]"
+
+
+def test_a_store_a_migration_cannot_read_is_refused_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.store import migration_v3
+
+    _old_store(tmp_path / "old.sqlite", [("a", "{}", "", '{"stiffness": 1.0}')])
+    before = _raw_labels(tmp_path / "old.sqlite")
+
+    def broken(config: object, fidelity: str) -> dict:
+        raise TypeError("unexpected data")
+
+    monkeypatch.setattr(migration_v3, "resolve_phasefield_v2", broken)
+    with pytest.raises(StoreError, match="cannot bring store .* up to date .*TypeError: unexpected data.* unchanged"):
+        Store(tmp_path / "old.sqlite", create=False)
+    assert _raw_labels(tmp_path / "old.sqlite") == before
+    with sqlite3.connect(tmp_path / "old.sqlite") as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 2

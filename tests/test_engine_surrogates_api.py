@@ -383,6 +383,36 @@ def test_unknown_kind_in_a_file_is_a_clear_error(tmp_path, fitted, ensembles):
         load_surrogate(write_payload(inv, tmp_path / "inv-bad.pt"))
 
 
+def _damaged(payload: dict, how: str) -> dict:
+    import copy
+    import json
+
+    payload = copy.deepcopy(payload)
+    config = json.loads(payload["config"])
+    if how == "kind-list":
+        payload["kind"] = ["x"]
+    elif how == "kind-of-another-model":
+        payload["kind"] = "SpinodoidPublishedNet"
+    elif how == "extra-parameter":
+        config["params"]["colour"] = "red"
+    elif how == "missing-extras":
+        del config["extras"]["random_state_"]
+    elif how == "weights-not-a-dict":
+        payload["state_dict"] = [1, 2]
+    payload["config"] = json.dumps(config)
+    return payload
+
+
+@pytest.mark.parametrize("how", ["kind-list", "kind-of-another-model", "extra-parameter", "missing-extras",
+                                 "weights-not-a-dict"])
+def test_damaged_files_are_value_errors(tmp_path, fitted, how):
+    path = write_payload(_damaged(read_payload(fitted["cnn_reg"].save(tmp_path / "m.pt")), how), tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="malformed surrogate file|unknown surrogate kind|holds a"):
+        load_surrogate(path)
+    with pytest.raises(ValueError):
+        GridCNNRegressor.load(path)
+
+
 # ---------------------------------------------------------------- scikit-learn parameter rules
 
 _LIST_PARAMS = {

@@ -141,7 +141,7 @@ def test_label_page_labels_a_random_checkerboard_into_the_store(app_env: Path) -
     assert Store(app_env).status().labels_ok == 1
     stiffness = float(at.metric[0].value)
     assert 100 < stiffness < 1000  # between the soft and stiff block moduli, MPa
-    assert len(at.get("download_button")) == 4  # plate STL zip, curve, metrics, design
+    assert len(at.get("download_button")) == 5  # plate 3MF and STL zip, curve, metrics, design
 
 
 def test_spinodoid_page_homogenises_and_exports(app_env: Path) -> None:

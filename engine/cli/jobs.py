@@ -53,6 +53,8 @@ def format_job_row(job: JobRecord) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise ValueError(f"--limit must be at least 1, got {args.limit}")
     store = open_store(args, create=False)
     store.mark_orphaned_jobs()
     jobs = store.jobs(limit=args.limit)

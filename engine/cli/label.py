@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -54,6 +56,8 @@ def _designs(args: argparse.Namespace) -> list:
         return read_designs(args.file, default_space=args.space)
     if not 1 <= args.random <= 1_000_000:
         raise ValueError(f"--random must be in 1..1000000, got {args.random}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
     rng = np.random.default_rng(args.seed)
     if args.space == "hierarchical":
         return [Hierarchical.random(args.size, seed=rng) for _ in range(args.random)]
@@ -67,11 +71,22 @@ def _options(args: argparse.Namespace) -> dict:
     return {"mode": args.mode, "plane": args.plane, "elements_per_block": args.elements_per_block}
 
 
+def _check_writable(path: str) -> None:
+    """``ValueError`` unless a CSV file can be written at ``path`` (checked before any labelling)."""
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"--csv {path} is a directory; give a file name such as {target / 'labels.csv'}")
+    if not target.parent.is_dir() or not os.access(target.parent, os.W_OK):
+        raise ValueError(f"--csv {path}: cannot write into {target.parent.absolute()} (missing or not writable)")
+
+
 def run(args: argparse.Namespace) -> int:
     """Label, print a summary and one line per design; exit 1 if any label failed."""
     designs = _designs(args)
     options = _options(args)
     key = fracture_key(args.fidelity, options)
+    if args.csv:
+        _check_writable(args.csv)
     store = open_store(args)
     line = ProgressLine(f"label {args.fidelity}")
     with make_executor(args.executor) as executor:
@@ -104,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if len(rows) > 50:
         print(f"... {len(rows) - 50} more (use --csv)")
     if args.csv:
-        with open(args.csv, "w", newline="") as handle:
+        with open(args.csv, "w", newline="") as handle:  # checked above: a failure now is the disk's
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)

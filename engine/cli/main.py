@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from engine.cli import doctor, jobs, label, spinodoid, store, train
 from engine.runtime.config import ENV_DEVICE, ENV_EXECUTOR, ENV_STORE, settings_from_env
@@ -21,10 +22,18 @@ __all__ = ["build_parser", "main"]
 _COMMAND_MODULES = (doctor, store, jobs, label, spinodoid, train)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument mistakes as one line, ``matloop: error: ...``, exit status 2, like every other mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        where = self.prog.removeprefix("matloop").strip()
+        self.exit(2, f"matloop: error: {where + ': ' if where else ''}{message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with the defaults taken from the environment."""
     settings = settings_from_env()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="matloop",
         description="Closed-loop materials design: label designs with finite elements, train "
         "surrogates, search, export. Settings come from options or the environment.",

@@ -36,6 +36,7 @@ __all__ = [
     "FRACTURE_METRICS",
     "FRACTURE_SPACES",
     "FractureEvaluator",
+    "UNUSED_SETTINGS",
     "fracture_key",
     "label_fracture_batch",
     "label_fracture_job",
@@ -70,21 +71,34 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
     Metric("factorizations", "1", f"matrix factorisations, {_COUNT}"),
     Metric("nonconverged_steps", "1", f"steps accepted without stagger convergence, {_COUNT}"),
     Metric("rejected_steps", "1", f"steps retried smaller at a sudden drop, {_COUNT}"),
+    Metric("broke", "1", "true when the run reached its end criterion (failure, or the peak for strength)"),
+    Metric("end_criterion", "1", "how the run ended: failure, peak, max_displacement, max_steps or error"),
     Metric("wall_time", "s", "solver wall time", timing=True),
 )
 
-#: ``PlateSetup`` fields that hold whole numbers (normalised so that 8 and 8.0 give one key).
-_INTEGER_FIELDS = ("elements_per_block", "stagger_max_iter", "max_nonconverged")
+#: ``PlateSetup`` fields that cannot change a label at a fidelity, so they stay out of its key:
+#: the fast (linear) solve uses neither fracture toughness nor load steps, a strength run stops
+#: at the peak whatever the end-of-test fraction.
+UNUSED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "fast": ("ell_per_block", "du_max_strain", "max_strain", "end_fraction", "stagger_tol", "stagger_max_iter",
+             "max_nonconverged"),
+    "strength": ("end_fraction",),
+    "full": (),
+}
 
 
-def _materials_settings(materials: Mapping[str, Material] | None) -> dict[str, dict[str, float]]:
-    """The phases of a set-up as JSON: the default palette by its failure strains, others by G_c."""
+def _materials_settings(materials: Mapping[str, Material] | None, elastic_only: bool) -> dict[str, dict[str, float]]:
+    """The phases as JSON: the default palette by its failure strains, others by G_c (fast: E, ν only)."""
     if materials is None:
-        return {
+        phases = {
             "soft": {"E": DEFAULT_SOFT_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_SOFT_FAILURE_STRAIN},
             "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN},
         }
-    return {name: {"E": float(m.E), "nu": float(m.nu), "Gc": float(m.Gc)} for name, m in sorted(materials.items())}
+    else:
+        phases = {name: {"E": float(m.E), "nu": float(m.nu), "Gc": float(m.Gc)} for name, m in sorted(materials.items())}
+    if elastic_only:
+        return {name: {"E": p["E"], "nu": p["nu"]} for name, p in phases.items()}
+    return phases
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,8 @@ class FractureEvaluator(Evaluator):
     def __post_init__(self) -> None:
         if self.fidelity not in fracture.FIDELITIES:
             raise ValueError(f"unknown fidelity {self.fidelity!r}; allowed: {', '.join(fracture.FIDELITIES)}")
+        if not isinstance(self.setup, fracture.PlateSetup):
+            raise ValueError(f"setup must be a fem.fracture.PlateSetup, got {type(self.setup).__name__}")
 
     @classmethod
     def from_options(cls, fidelity: str, options: Mapping[str, Any] | None = None) -> "FractureEvaluator":
@@ -134,18 +150,16 @@ class FractureEvaluator(Evaluator):
 
     @property
     def settings(self) -> dict[str, Any]:
-        """Every ``PlateSetup`` field (numbers normalised), materials spelled out."""
-        values: dict[str, Any] = {}
-        for f in fields(fracture.PlateSetup):
-            value = getattr(self.setup, f.name)
-            if f.name == "materials":
-                value = _materials_settings(value)
-            elif f.name in _INTEGER_FIELDS:
-                value = int(value)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = float(value)
-            values[f.name] = value
+        """The ``PlateSetup`` fields this fidelity uses (normalised by ``PlateSetup``), materials spelled out."""
+        unused = UNUSED_SETTINGS[self.fidelity]
+        values = {f.name: getattr(self.setup, f.name) for f in fields(fracture.PlateSetup) if f.name not in unused}
+        values["materials"] = _materials_settings(self.setup.materials, elastic_only=self.fidelity == "fast")
         return values
+
+    def check_design(self, design: Design) -> None:
+        """``ValueError`` unless ``design`` is a plate this set-up can mesh (checked before any solve)."""
+        super().check_design(design)
+        fracture.check_design(design, self.setup)
 
     def _solve(self, design: Design, progress: ProgressCallback | None) -> tuple[Mapping[str, Any], Any]:
         result = fracture.run(design, self.fidelity, setup=self.setup, progress=progress)

@@ -15,6 +15,7 @@ The split of a solver's raw output into status, reason and metrics is written on
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -70,7 +71,8 @@ class Evaluation:
     status : {"ok", "failed"}
         Whether the solver produced a label.
     reason : str or None
-        Why it failed (None when ok).
+        Why it failed; on an ok label, a caveat the solver attached (e.g. a run that ended at
+        its strain limit before the end criterion), else None.
     metrics : dict
         JSON-serialisable numbers, named as in the evaluator's metric table (diagnostics too).
     wall_time : float
@@ -85,8 +87,14 @@ class Evaluation:
     def __post_init__(self) -> None:
         if self.status not in ("ok", "failed"):
             raise ValueError(f"evaluation status must be 'ok' or 'failed', got {self.status!r}")
+        if self.reason is not None and not isinstance(self.reason, str):
+            raise ValueError(f"an evaluation's reason must be a string or None, got {type(self.reason).__name__}")
         if self.status == "failed" and not self.reason:
             raise ValueError("a failed evaluation needs a reason")
+        if not isinstance(self.metrics, dict):
+            raise ValueError(f"an evaluation's metrics must be a dict, got {type(self.metrics).__name__}")
+        if not (isinstance(self.wall_time, (int, float)) and math.isfinite(self.wall_time) and self.wall_time >= 0):
+            raise ValueError(f"wall_time must be a finite number of seconds >= 0, got {self.wall_time!r}")
 
     @property
     def ok(self) -> bool:
@@ -107,20 +115,39 @@ def evaluation_from_output(output: Mapping[str, Any], wall_time: float) -> Evalu
     Returns
     -------
     Evaluation
-        Any status other than ``"ok"`` becomes ``"failed"``; a failure without a reason gets one.
+        Any status other than ``"ok"`` becomes ``"failed"``; a failure without a reason gets
+        one; an ok output holding a number that is not finite (NaN, ±inf) fails, naming it
+        (the number is stored as None: stores keep JSON, which has no NaN).
     """
     metrics = dict(output)
     status = str(metrics.pop("status", "ok"))
     reason = metrics.pop("reason", None) or None
+    reason = None if reason is None else str(reason)
+    bad = sorted(name for name, value in metrics.items() if not _finite(value))
+    if bad:
+        metrics.update(dict.fromkeys(bad))
+        if status == "ok":
+            status, reason = "failed", f"the solver returned non-finite {', '.join(bad)}"
     if status != "ok":
         return Evaluation("failed", reason or "solver reported failure without a reason", metrics, wall_time)
-    return Evaluation("ok", None, metrics, wall_time)
+    return Evaluation("ok", reason, metrics, wall_time)
+
+
+def _finite(value: Any) -> bool:
+    """False for a float that is NaN or infinite, also inside lists and dicts."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return True
 
 
 class Evaluator(ABC):
     """Base of the evaluators (see the module docstring).
 
-    Subclasses are frozen dataclasses (picklable, hashable) and define ``name``, ``version``,
+    Subclasses are frozen dataclasses (picklable) and define ``name``, ``version``,
     ``fidelity``, ``spaces``, ``METRICS``, :attr:`settings` and :meth:`_solve`.
     """
 

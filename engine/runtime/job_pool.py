@@ -47,7 +47,7 @@ class JobPool:
     """
 
     def __init__(self, store_path: str | os.PathLike[str], max_workers: int | None = None) -> None:
-        self.max_workers = int(max_workers or os.cpu_count() or 1)
+        self.max_workers = int(os.cpu_count() or 1) if max_workers is None else int(max_workers)
         if self.max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
         self.store = Store(store_path, create=False)

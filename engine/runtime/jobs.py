@@ -78,20 +78,20 @@ def run_job(store: Store, job_id: str, function: JobFunction, params: Mapping[st
     Returns
     -------
     str
-        Final status: ``"done"``, ``"failed"`` or ``"cancelled"``.
+        The job's recorded status afterwards: ``"done"``, ``"failed"`` or ``"cancelled"`` (or
+        ``"running"`` when the job was no longer queued and runs elsewhere). A job whose end was
+        recorded by someone else meanwhile keeps that end.
     """
     if store.cancel_requested(job_id):  # cancelled while it waited in the queue
         store.finish_job(job_id, "cancelled", message="cancelled before it started")
-        return "cancelled"
-    store.start_job(job_id)
-    context = JobContext(store, job_id)
-    try:
-        result = function(context, **params)
-    except JobCancelled:
-        store.finish_job(job_id, "cancelled", message="cancelled by the user")
-        return "cancelled"
-    except Exception as exc:  # noqa: BLE001 - the job's failure is recorded, not raised
-        store.finish_job(job_id, "failed", error=f"{type(exc).__name__}: {exc}", message="failed")
-        return "failed"
-    store.finish_job(job_id, "done", result=result, message="finished")
-    return "done"
+    elif store.start_job(job_id):  # False: no longer queued, someone else ended or started it
+        context = JobContext(store, job_id)
+        try:
+            result = function(context, **params)
+        except JobCancelled:
+            store.finish_job(job_id, "cancelled", message="cancelled by the user")
+        except Exception as exc:  # noqa: BLE001 - the job's failure is recorded, not raised
+            store.finish_job(job_id, "failed", error=f"{type(exc).__name__}: {exc}", message="failed")
+        else:
+            store.finish_job(job_id, "done", result=result, message="finished")
+    return store.get_job(job_id).status

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 import tempfile
 import time
@@ -177,6 +178,11 @@ class Store:
             raise StoreError(
                 f"{self._path} is not a usable matloop store (SQLite: {exc}); "
                 "the file is corrupt or of another kind: move it away or choose another path"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - a migration step met data it cannot read
+            raise StoreError(
+                f"cannot bring store {self._path} up to date ({type(exc).__name__}: {exc}); "
+                "the file is unchanged (the migration runs in one transaction)"
             ) from None
 
     @contextmanager
@@ -451,6 +457,7 @@ class Store:
             cancel_requested=bool(row["cancel_requested"]), error=row["error"],
             result=_loads(row["result"]), created_at=row["created_at"],
             started_at=row["started_at"], finished_at=row["finished_at"], owner_pid=row["owner_pid"],
+            owner_host=row["owner_host"],
         )
 
     def create_job(self, kind: str, params: Mapping[str, Any], owner_pid: int | None = None) -> str:
@@ -458,12 +465,22 @@ class Store:
 
         ``owner_pid`` is the process that will start it (a job manager): if that process
         exits before the job starts, :meth:`mark_orphaned_jobs` fails the job.
+
+        Raises
+        ------
+        StoreError
+            Parameters that are not JSON (objects, NaN, infinity).
         """
+        try:
+            encoded = canonical_json(dict(params))
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"job parameters must be JSON (numbers, strings, lists, objects; no NaN): {exc}") from None
         job_id = uuid.uuid4().hex
         with self._transaction() as c:
             c.execute(
-                "INSERT INTO jobs(id, kind, params, status, created_at, owner_pid) VALUES (?,?,?,'queued',?,?)",
-                (job_id, kind, canonical_json(dict(params)), time.time(), owner_pid),
+                "INSERT INTO jobs(id, kind, params, status, created_at, owner_pid, owner_host) "
+                "VALUES (?,?,?,'queued',?,?,?)",
+                (job_id, kind, encoded, time.time(), owner_pid, None if owner_pid is None else _process_namespace()),
             )
         return job_id
 
@@ -481,22 +498,33 @@ class Store:
             rows = c.execute("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
         return [self._job(row) for row in rows]
 
-    def _update_job(self, job_id: str, sql: str, args: tuple[Any, ...]) -> None:
+    def _update_job(self, job_id: str, sql: str, args: tuple[Any, ...], states: tuple[str, ...] | None = None) -> bool:
+        """Update a job if it is in one of ``states`` (any state: None); ``KeyError`` if there is no such job."""
+        where, extra = ("", ()) if states is None else (f" AND status IN ({','.join('?' * len(states))})", states)
         with self._transaction() as c:
-            if c.execute(f"UPDATE jobs SET {sql} WHERE id=?", (*args, job_id)).rowcount == 0:
+            if c.execute(f"UPDATE jobs SET {sql} WHERE id=?{where}", (*args, job_id, *extra)).rowcount:
+                return True
+            if c.execute("SELECT 1 FROM jobs WHERE id=?", (job_id,)).fetchone() is None:
                 raise KeyError(f"no job with id {job_id}")
+            return False
 
-    def start_job(self, job_id: str, owner_pid: int | None = None) -> None:
-        """Mark a job running, owned by process ``owner_pid`` (default: this process)."""
-        self._update_job(
-            job_id, "status='running', started_at=?, owner_pid=?",
-            (time.time(), os.getpid() if owner_pid is None else owner_pid),
+    def start_job(self, job_id: str, owner_pid: int | None = None) -> bool:
+        """Mark a queued job running, owned by process ``owner_pid`` (default: this process).
+
+        Returns
+        -------
+        bool
+            False when the job is no longer queued (e.g. cancelled or failed meanwhile): do not run it.
+        """
+        return self._update_job(
+            job_id, "status='running', started_at=?, owner_pid=?, owner_host=?",
+            (time.time(), os.getpid() if owner_pid is None else owner_pid, _process_namespace()), ("queued",),
         )
 
     def update_job(self, job_id: str, progress: float, message: str = "") -> None:
-        """Record progress in [0, 1] and a short message."""
+        """Record progress in [0, 1] and a short message (only while the job runs)."""
         progress = min(max(float(progress), 0.0), 1.0)
-        self._update_job(job_id, "progress=?, message=?", (progress, message))
+        self._update_job(job_id, "progress=?, message=?", (progress, message), ("running",))
 
     def request_cancel(self, job_id: str) -> None:
         """Ask a job to stop; it does so at its next progress check."""
@@ -508,34 +536,53 @@ class Store:
 
     def finish_job(
         self, job_id: str, status: str, *, result: Any = None, error: str | None = None, message: str = ""
-    ) -> None:
-        """Record the end of a job: ``done`` (with a JSON result), ``failed`` or ``cancelled``."""
+    ) -> bool:
+        """Record the end of a job: ``done`` (with a JSON result), ``failed`` or ``cancelled``.
+
+        Returns
+        -------
+        bool
+            False when the job had ended already: the first end recorded stays.
+        """
         if status not in FINISHED_JOB_STATES:
             raise StoreError(f"a finished job's status must be one of {FINISHED_JOB_STATES}, got {status!r}")
         progress_sql = ", progress=1" if status == "done" else ""
-        self._update_job(
+        return self._update_job(
             job_id,
             f"status=?, result=?, error=?, message=?, finished_at=?{progress_sql}",
             (status, None if result is None else canonical_json(result), error, message, time.time()),
+            ("queued", "running"),
         )
 
     def mark_orphaned_jobs(self) -> int:
         """Fail running or queued jobs whose owning process is gone (e.g. a killed app).
+
+        Only jobs owned on this host, in this process namespace, are judged: elsewhere (another
+        machine, a container sharing the store) their process ids mean nothing here.
 
         Returns
         -------
         int
             Number of jobs marked failed.
         """
+        here = _process_namespace()
         orphaned = []
         for job in self.jobs(limit=1000):
-            if job.finished or job.owner_pid is None:
+            if job.finished or job.owner_pid is None or job.owner_host not in (None, here):
                 continue
             if not _process_alive(job.owner_pid):
                 orphaned.append(job.id)
-        for job_id in orphaned:
-            self.finish_job(job_id, "failed", error="interrupted: the process running it exited")
-        return len(orphaned)
+        return sum(self.finish_job(job_id, "failed", error="interrupted: the process running it exited")
+                   for job_id in orphaned)
+
+
+def _process_namespace() -> str:
+    """Host name and PID namespace of this process: where its process ids mean something."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # e.g. "pid:[4026531836]"
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()} {namespace}".strip()
 
 
 def _process_alive(pid: int) -> bool:

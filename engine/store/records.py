@@ -69,7 +69,11 @@ class LabelRecord:
 
 @dataclass(frozen=True)
 class JobRecord:
-    """A background job as stored. Times are UNIX seconds; ``progress`` is in [0, 1]."""
+    """A background job as stored. Times are UNIX seconds; ``progress`` is in [0, 1].
+
+    ``owner_pid`` and ``owner_host`` (host name and PID namespace) name the process that runs
+    the job, or that will start it while it is queued.
+    """
 
     id: str
     kind: str
@@ -84,6 +88,7 @@ class JobRecord:
     started_at: float | None
     finished_at: float | None
     owner_pid: int | None
+    owner_host: str | None = None
 
     @property
     def finished(self) -> bool:

@@ -18,7 +18,8 @@ import copy
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "TorchSurrogate",
     "check_matrix",
     "check_targets",
+    "malformed_file",
     "read_payload",
     "write_payload",
     "resolve_seed",
@@ -142,6 +144,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.random.Generator):
         return None
     return value
+
+
+@contextmanager
+def malformed_file(path: str | Path) -> Iterator[None]:
+    """Turn the errors of rebuilding a model from a damaged payload into ``ValueError``."""
+    try:
+        yield
+    except (TypeError, KeyError, AttributeError, IndexError, RuntimeError) as exc:
+        raise ValueError(f"{str(path)!r} is a malformed surrogate file ({type(exc).__name__}: {exc})") from None
 
 
 def read_payload(path: str | Path) -> dict[str, Any]:
@@ -440,7 +451,8 @@ class TorchSurrogate(BaseEstimator, ABC):
         ValueError
             If the file is not a matloop surrogate or holds a model of another kind.
         """
-        return cls._from_payload(read_payload(path), device=device)
+        with malformed_file(path):
+            return cls._from_payload(read_payload(path), device=device)
 
 
 def as_tuple_of_ints(values: Sequence[int] | int, name: str) -> tuple[int, ...]:

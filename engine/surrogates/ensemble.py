@@ -15,7 +15,16 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from engine.surrogates.base import FORMAT, FORMAT_VERSION, ProgressCallback, TorchSurrogate, read_payload, resolve_seed, write_payload
+from engine.surrogates.base import (
+    FORMAT,
+    FORMAT_VERSION,
+    ProgressCallback,
+    TorchSurrogate,
+    malformed_file,
+    read_payload,
+    resolve_seed,
+    write_payload,
+)
 from engine.surrogates.registry import from_payload
 
 __all__ = ["SurrogateEnsemble"]
@@ -159,4 +168,5 @@ class SurrogateEnsemble(BaseEstimator):
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> "SurrogateEnsemble":
         """Load an ensemble saved by :meth:`save` (``weights_only=True``)."""
-        return cls._from_payload(read_payload(path), device=device)
+        with malformed_file(path):
+            return cls._from_payload(read_payload(path), device=device)

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from engine.surrogates.base import read_payload
+from engine.surrogates.base import malformed_file, read_payload
 
 __all__ = ["SURROGATE_KINDS", "from_payload", "load_surrogate", "surrogate_class"]
 
@@ -107,6 +107,7 @@ def load_surrogate(path: str | Path, device: str = "auto") -> Any:
     """
     payload = read_payload(path)
     kind = payload.get("kind")
-    if kind not in SURROGATE_KINDS:
+    if not isinstance(kind, str) or kind not in SURROGATE_KINDS:
         raise ValueError(f"{str(path)!r} holds an unknown surrogate kind {kind!r}; known kinds: {', '.join(SURROGATE_KINDS)}")
-    return from_payload(payload, device=device)
+    with malformed_file(path):
+        return from_payload(payload, device=device)

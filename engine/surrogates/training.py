@@ -20,9 +20,10 @@ from scipy.stats import spearmanr
 from sklearn.metrics import r2_score
 
 from designs.registry import design_from_record
-from engine.evaluators.fracture import FRACTURE_SPACES, fracture_key
+from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator
 from engine.runtime.jobs import JobContext
 from engine.store import SolverKey, Store
+from engine.store.migration_v3 import METRIC_RENAMES
 from engine.surrogates.grid import (
     GridCNNClassifier,
     GridCNNRegressor,
@@ -98,6 +99,13 @@ def grid_dataset(store: Store, key: SolverKey, target: str) -> GridDataset:
     return GridDataset(np.stack(grids), np.asarray(targets), tuple(hashes))
 
 
+def _check_target(evaluator: FractureEvaluator, target: str) -> None:
+    """``ValueError`` unless ``target`` is a metric of the evaluator (naming renamed metrics)."""
+    if target in METRIC_RENAMES:
+        raise ValueError(f"the metric {target!r} is now called {METRIC_RENAMES[target]!r}")
+    evaluator.metric(target)
+
+
 def train_grid_surrogate(
     store: Store,
     *,
@@ -135,7 +143,9 @@ def train_grid_surrogate(
         raise ValueError(f"unknown model/task {model!r}/{task!r}; models: cnn, linear; tasks: {', '.join(TASKS)}")
     if not 0 < test_fraction <= 0.9:
         raise ValueError(f"test_fraction must lie in (0, 0.9], got {test_fraction}")
-    key = fracture_key(fidelity, options)
+    evaluator = FractureEvaluator.from_options(fidelity, options)
+    _check_target(evaluator, target)
+    key = evaluator.key()
     data = grid_dataset(store, key, target)
     n = len(data.targets)
     n_test = int(round(test_fraction * n))
@@ -160,7 +170,9 @@ def train_grid_surrogate(
     directory.mkdir(exist_ok=True)
     path = estimator.save(directory / f"{model}-{task}-{target}-{time.strftime('%Y%m%d-%H%M%S')}-{random_state}.pt")
     model_id = store.register_model(f"{model} {task} {target}", type(estimator).__name__, path,
-                                    {**metrics, "solver_key": {"fidelity": fidelity, **dict(options)}})
+                                    {**metrics, "solver_key": {"name": key.name, "version": key.version,
+                                                                "fidelity": key.fidelity, "config_hash": key.config_hash,
+                                                                "settings": dict(key.config)}})
     return TrainingReport(model_id, Path(path), metrics, list(estimator.history_), data.targets[test], score)
 
 
