@@ -5,7 +5,9 @@
   the padding gap are projected onto the box faces, which caps the outer faces exactly.
   Tiling uses the periodic field itself, so a tiled part has no seams or internal faces.
 * :func:`plate_meshes` / :func:`plate_stl`: a 2D grid of block types (e.g. a checkerboard)
-  extruded to a chosen thickness, one body per material.
+  extruded to a chosen thickness, one closed body per material (vertices duplicated where
+  blocks of one material touch only at a corner; see :func:`plate_meshes`). The two-material
+  3MF file is written by :mod:`designs.threemf`.
 
 File layout (binary STL): 80-byte header, uint32 triangle count, then per triangle 12
 float32 (normal, three vertices) and a uint16 attribute: size = 84 + 50 · triangles.
@@ -14,6 +16,7 @@ float32 (normal, three vertices) and a uint16 attribute: size = 84 + 50 · trian
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +25,7 @@ from designs.spinodal import Spinodoid
 
 __all__ = [
     "TriMesh",
+    "check_plate_blocks",
     "plate_meshes",
     "plate_stl",
     "spinodoid_mesh",
@@ -153,6 +157,82 @@ _QUAD = {  # outward faces of a unit cube, as corner offsets (counter-clockwise 
     (0, -1): [(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)],
     (0, 1): [(0, 1, 0), (0, 1, 1), (1, 1, 1), (1, 1, 0)],
 }
+_BOTTOM = [(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0)]   # z = 0, normal −z
+_TOP = [(0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)]      # z = 1, normal +z
+
+
+def _positive_mm(name: str, value: object) -> float:
+    """``value`` as a float number of millimetres; ValueError unless finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number of millimetres, got {value!r}")
+    return float(value)
+
+
+def check_plate_blocks(blocks: object) -> np.ndarray:
+    """Validate a grid of block types and return it as an integer array.
+
+    Parameters
+    ----------
+    blocks : array_like
+        (n, m) block types: non-negative integers (indices into a palette such as
+        ``("soft", "stiff")``), n, m ≥ 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, m) int64 copy.
+
+    Raises
+    ------
+    ValueError
+        If the grid is not 2D, is empty, holds non-integers (floats, NaN, booleans) or
+        negative values.
+    """
+    b = np.asarray(blocks)
+    if b.ndim != 2 or b.size == 0:
+        raise ValueError(f"blocks must be a non-empty 2D array of block types, got shape {b.shape}")
+    if not np.issubdtype(b.dtype, np.integer):
+        raise ValueError(f"blocks must hold integer block types (0, 1, ...), got dtype {b.dtype}")
+    if b.min() < 0:
+        raise ValueError(f"block types must be integers >= 0, got {int(b.min())}")
+    return b.astype(np.int64)
+
+
+def _pinched_corners(mask: np.ndarray) -> np.ndarray:
+    """(n+1, m+1) bool: grid corners where blocks of ``mask`` meet only diagonally.
+
+    Corner (I, J) is surrounded by blocks (I−1, J−1), (I−1, J), (I, J−1) and (I, J); it is
+    pinched when exactly one diagonal pair of them belongs to the material.
+    """
+    p = np.pad(mask, 1, constant_values=False)
+    a, b = p[:-1, :-1], p[1:, 1:]        # blocks (I−1, J−1) and (I, J)
+    c, d = p[:-1, 1:], p[1:, :-1]        # blocks (I−1, J) and (I, J−1)
+    return (a & b & ~c & ~d) | (c & d & ~a & ~b)
+
+
+def _material_mesh(mask: np.ndarray, scale: np.ndarray) -> TriMesh:
+    """Closed, index-manifold surface of the blocks in ``mask`` (see :func:`plate_meshes`)."""
+    n, m = mask.shape
+    pad = np.pad(mask, 1, constant_values=False)
+    exposed = [(mask, _BOTTOM), (mask, _TOP)] + [   # (blocks showing this face, its corners)
+        (mask & ~pad[1 + di: 1 + di + n, 1 + dj: 1 + dj + m], c) for (di, dj), c in _QUAD.items()]
+    block, off = [], []                  # per quad corner: block (i, j) and offset (di, dj, dk)
+    for keep, corners in exposed:
+        ij = np.argwhere(keep)
+        block.append(np.repeat(ij[:, None, :], 4, axis=1))
+        off.append(np.broadcast_to(np.array(corners), (len(ij), 4, 3)))
+    block, off = np.concatenate(block), np.concatenate(off)
+    corner = block + off[..., :2]        # grid corner (I, J) of each quad vertex
+    # at a pinched corner the two diagonal blocks get their own copy of the vertex: tag = di
+    # is 1 for blocks (I−1, ·) and 0 for blocks (I, ·), which separates both diagonal pairs
+    tag = np.where(_pinched_corners(mask)[corner[..., 0], corner[..., 1]], off[..., 0], 0)
+    key = ((corner[..., 0] * (m + 1) + corner[..., 1]) * 2 + off[..., 2]) * 2 + tag
+    uniq, inv = np.unique(key.ravel(), return_inverse=True)
+    inv = inv.reshape(-1, 4)
+    grid = np.stack([uniq // 4 // (m + 1), uniq // 4 % (m + 1), uniq // 2 % 2], axis=1)
+    faces = np.concatenate([inv[:, [0, 1, 2]], inv[:, [0, 2, 3]]])
+    return TriMesh(vertices=grid * scale, faces=faces.astype(np.int64))
 
 
 def plate_meshes(
@@ -163,8 +243,8 @@ def plate_meshes(
     Parameters
     ----------
     blocks : numpy.ndarray
-        (n, m) integer block types (row i along x, column j along y); each distinct value is
-        one material.
+        (n, m) non-negative integer block types (row i along x, column j along y); each
+        distinct value is one material.
     block_size_mm : float
         Edge of a square block in mm.
     thickness_mm : float
@@ -173,48 +253,42 @@ def plate_meshes(
     Returns
     -------
     dict of int to TriMesh
-        Material value → body. Only faces between different materials or on the plate edge
-        are emitted, so same-material neighbours merge. Blocks of one material that touch only
-        at a corner share that vertical edge (fine for slicers, but such a body is not a
-        2-manifold there).
+        Material value → body, in mm, spanning [0, n·size] × [0, m·size] × [0, thickness].
+        Only faces between different materials or on the plate edge are emitted, so
+        same-material neighbours merge; the volume of a body is its number of blocks ×
+        size² × thickness, and the bodies tile the plate without overlap.
+
+    Notes
+    -----
+    Every body is a closed, consistently oriented 2-manifold in the sense of the 3MF core
+    specification (§4.1: every edge, its endpoints taken as *vertex indices*, is shared by
+    exactly two triangles). Blocks of one material that touch only at a corner (every interior
+    corner of a checkerboard) would otherwise share that vertical edge among four faces. There
+    the two diagonal blocks get their own copies of the edge's two vertices, and nowhere else
+    (3MF: "SHOULD NOT include duplicate vertices unless coalescing duplicates would create
+    non-manifold edges"). We keep one body per material rather than one body per 4-connected
+    component because (a) a multi-material slicer assigns a filament per part, so two parts
+    ("soft", "stiff") are what the user expects to handle, not dozens of islands, and (b)
+    splitting into components does not help a component that touches *itself* at a corner (a
+    ring around a pinch), which vertex duplication handles too. Geometrically the copies
+    coincide: the surface touches itself along that edge, as the printed part does.
     """
-    b = np.asarray(blocks)
-    if b.ndim != 2 or b.size == 0:
-        raise ValueError(f"blocks must be a non-empty 2D array of block types, got shape {b.shape}")
-    if not np.issubdtype(b.dtype, np.integer):
-        raise ValueError(f"blocks must hold integer block types, got dtype {b.dtype}")
-    for name, v in (("block_size_mm", block_size_mm), ("thickness_mm", thickness_mm)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a positive number of millimetres, got {v!r}")
-    n, m = b.shape
-    out: dict[int, TriMesh] = {}
-    for mat in np.unique(b).tolist():
-        quads: list[np.ndarray] = []
-        mask = b == mat
-        ii, jj = np.nonzero(mask)
-        base = np.stack([ii, jj, np.zeros_like(ii)], axis=1)
-        # bottom (z = 0, normal −z) and top (z = 1, normal +z)
-        bot = np.array([(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0)])
-        top = np.array([(0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)])
-        quads += [base[:, None, :] + bot[None], base[:, None, :] + top[None]]
-        pad = np.pad(mask, 1, constant_values=False)
-        for (di, dj), corners in _QUAD.items():
-            nb = pad[1 + di: 1 + di + n, 1 + dj: 1 + dj + m]
-            si, sj = np.nonzero(mask & ~nb)
-            sb = np.stack([si, sj, np.zeros_like(si)], axis=1)
-            quads.append(sb[:, None, :] + np.array(corners)[None])
-        q = np.concatenate(quads).reshape(-1, 3)
-        uniq, inv = np.unique(q, axis=0, return_inverse=True)
-        inv = inv.reshape(-1, 4)
-        faces = np.concatenate([inv[:, [0, 1, 2]], inv[:, [0, 2, 3]]])
-        verts = uniq.astype(float) * np.array([block_size_mm, block_size_mm, thickness_mm])
-        out[int(mat)] = TriMesh(vertices=verts, faces=faces)
-    return out
+    b = check_plate_blocks(blocks)
+    scale = np.array([_positive_mm("block_size_mm", block_size_mm)] * 2
+                     + [_positive_mm("thickness_mm", thickness_mm)])
+    return {int(mat): _material_mesh(b == mat, scale) for mat in np.unique(b)}
 
 
 def plate_stl(
     blocks: np.ndarray, block_size_mm: float = 5.0, thickness_mm: float = 2.0
 ) -> dict[int, bytes]:
-    """Binary STL (mm) per material of :func:`plate_meshes`."""
+    """Binary STL (mm) per material of :func:`plate_meshes`.
+
+    STL stores loose triangles without vertex indices, so a reader rebuilds the topology by
+    welding equal coordinates. Where blocks of one material touch only at a corner the welded
+    edge has four faces again: trimesh and slicers then call the body non-manifold (slicers
+    repair or slice it anyway; the geometry is exact). :func:`designs.threemf.plate_3mf`
+    writes both materials into one 3MF file whose indexed meshes keep the bodies 2-manifold.
+    """
     return {k: v.to_stl(f"matloop plate material {k} mm")
             for k, v in plate_meshes(blocks, block_size_mm, thickness_mm).items()}

@@ -1,16 +1,25 @@
-"""STL export: binary layout, trimesh validation, volume = ρ, seamless tiling, plates."""
+"""STL and 3MF export: binary layout, trimesh validation, volume = ρ, seamless tiling, plates.
+
+The plate bodies are judged by trimesh (watertight, winding, volume, Euler number) and by
+scipy.ndimage (4-connected components of a material, 8-connected holes), not by our own code.
+"""
 
 from __future__ import annotations
 
 import io
+import math
 import struct
+import zipfile
 
 import numpy as np
 import pytest
 import trimesh
+from lxml import etree
+from scipy import ndimage
 
 from designs.spinodal import Spinodoid
 from designs.stl import plate_meshes, plate_stl, spinodoid_mesh, spinodoid_stl, write_binary_stl
+from designs.threemf import plate_3mf
 
 CELL = 10.0  # mm
 
@@ -105,7 +114,7 @@ def test_plate_bodies_volumes_and_sizes():
         assert len(data) == 84 + 50 * n_tri
         m = _load(data)
         assert m.volume == pytest.approx((blocks == mat).sum() * size**2 * thick)
-    # a body without corner-only contacts is a closed 2-manifold
+    # STL welds equal coordinates: a body without corner-only contacts stays a closed 2-manifold
     m2 = _load(stls[2])
     assert m2.is_watertight and m2.is_winding_consistent
     np.testing.assert_allclose(m2.bounds, [[0, 15, 0], [15, 20, 2]])  # rows along x
@@ -121,10 +130,156 @@ def test_plate_merges_same_material_neighbours():
     assert m.area == pytest.approx(2 * 4 + 4 * 2)  # a 2×2×1 box, no internal faces
 
 
+def _random_plates(count: int = 200, seed: int = 20240611) -> list[tuple[np.ndarray, float, float]]:
+    """Seeded 8×8 soft (0) / stiff (1) plates with soft fractions from 0 to 1, plus special
+    grids (perfect checkerboards, all-soft, all-stiff, non-square); block edge and thickness in mm."""
+    rng = np.random.default_rng(seed)
+    grids = [(rng.random((8, 8)) >= rng.uniform(0, 1)).astype(int) for _ in range(count)]
+    checker = np.indices((8, 8)).sum(axis=0) % 2
+    grids += [checker, 1 - checker, np.zeros((8, 8), int), np.ones((8, 8), int),
+              np.indices((2, 8)).sum(axis=0) % 2, np.indices((5, 3)).sum(axis=0) % 2,
+              rng.integers(0, 2, (2, 8)), rng.integers(0, 2, (5, 3)), rng.integers(0, 2, (1, 7)),
+              np.array([[1]])]
+    return [(g, float(rng.uniform(0.5, 20)), float(rng.uniform(0.2, 10))) for g in grids]
+
+
+PLATES = _random_plates()
+
+
+def _expected_euler(mask: np.ndarray) -> int:
+    """Euler number of the surface of the extruded blocks: 2 (components − holes), with the
+    blocks 4-connected and the holes 8-connected (the digital-topology pair), via scipy."""
+    components = ndimage.label(mask)[1]
+    outside = np.pad(~mask, 1, constant_values=True)
+    holes = ndimage.label(outside, structure=np.ones((3, 3)))[1] - 1
+    return 2 * (components - holes)
+
+
+def _check_body(body: trimesh.Trimesh, mask: np.ndarray, size: float, thick: float) -> None:
+    """Closed, outward, exact volume, right topology, right place (top faces over its blocks)."""
+    assert body.is_watertight and body.is_winding_consistent
+    assert math.isclose(body.volume, mask.sum() * size**2 * thick, rel_tol=1e-9)
+    assert body.euler_number == _expected_euler(mask)
+    assert len(body.split(only_watertight=True)) == ndimage.label(mask)[1]
+    top = body.face_normals[:, 2] > 0.5
+    assert np.allclose(body.triangles_center[top, 2], thick)
+    ij = np.floor(body.triangles_center[top, :2] / size).astype(int)
+    covered = np.zeros_like(mask)
+    covered[ij[:, 0], ij[:, 1]] = True
+    np.testing.assert_array_equal(covered, mask)
+    assert math.isclose(body.area_faces[top].sum(), mask.sum() * size**2, rel_tol=1e-9)
+
+
+def _four_face_edges(mesh: trimesh.Trimesh) -> int:
+    """Edges shared by more than two faces once equal coordinates are welded (as an STL reader does)."""
+    welded = trimesh.Trimesh(mesh.vertices, mesh.faces)  # process=True merges equal vertices
+    _, counts = np.unique(welded.edges_sorted, axis=0, return_counts=True)
+    assert set(counts.tolist()) <= {2, 4}
+    return int((counts == 4).sum())
+
+
+def test_every_plate_body_is_a_closed_2_manifold_of_the_right_volume():
+    for blocks, size, thick in PLATES:
+        bodies = plate_meshes(blocks, block_size_mm=size, thickness_mm=thick)
+        assert sorted(bodies) == np.unique(blocks).tolist()
+        total, corners = 0.0, []
+        for mat, tm in bodies.items():
+            body = trimesh.Trimesh(tm.vertices, tm.faces, process=False)  # our vertex indices, as 3MF keeps them
+            _check_body(body, blocks == mat, size, thick)
+            assert math.isclose(tm.volume, body.volume, rel_tol=1e-12)
+            # vertices are duplicated only along corner-contact edges: 2 per such edge
+            assert len(body.vertices) - len(np.unique(body.vertices, axis=0)) == 2 * _four_face_edges(body)
+            total += body.volume
+            corners.append(body.bounds)
+        # bodies tile the plate: together they span it, their volumes add up to the plate's,
+        # so none overlap
+        corners = np.array(corners)
+        np.testing.assert_allclose([corners[:, 0].min(axis=0), corners[:, 1].max(axis=0)],
+                                   [[0, 0, 0], [blocks.shape[0] * size, blocks.shape[1] * size, thick]])
+        assert math.isclose(total, blocks.size * size**2 * thick, rel_tol=1e-9)
+
+
+def test_checkerboard_corner_contacts_are_split():
+    """The issue's case: 49 interior corners of an 8×8 checkerboard, each a four-face edge when
+    the STL is welded; our indexed bodies are closed, 32 separate cubes per material."""
+    checker = np.indices((8, 8)).sum(axis=0) % 2
+    for mat, tm in plate_meshes(checker, 5.0, 2.0).items():
+        body = trimesh.Trimesh(tm.vertices, tm.faces, process=False)
+        assert body.is_watertight and len(body.split(only_watertight=True)) == 32
+        assert _four_face_edges(body) == 49
+        assert not _load(plate_stl(checker, 5.0, 2.0)[mat]).is_watertight  # STL cannot say it
+
+
+def test_a_body_touching_itself_at_a_corner_is_one_closed_ring():
+    """Soft ring whose inner blocks meet diagonally at a stiff pinch: one soft body of genus 1
+    (the two stiff blocks form one hole), two separate stiff cubes."""
+    blocks = np.zeros((4, 4), int)
+    blocks[1, 2] = blocks[2, 1] = 1
+    bodies = plate_meshes(blocks, 1.0, 1.0)
+    soft = trimesh.Trimesh(bodies[0].vertices, bodies[0].faces, process=False)
+    stiff = trimesh.Trimesh(bodies[1].vertices, bodies[1].faces, process=False)
+    assert soft.is_watertight and soft.body_count == 1 and soft.euler_number == 0
+    assert stiff.is_watertight and stiff.body_count == 2 and stiff.euler_number == 4
+    assert soft.volume == pytest.approx(14.0) and stiff.volume == pytest.approx(2.0)
+
+
+def test_plate_3mf_round_trips_through_trimesh():
+    for blocks, size, thick in PLATES:
+        data = plate_3mf(blocks, size, thick, palette=("soft", "stiff"))
+        # process=False: 3MF defines a mesh's edges by vertex index, so keep them as written
+        scene = trimesh.load(io.BytesIO(data), file_type="3mf", process=False)
+        present = {("soft", "stiff")[v] for v in np.unique(blocks)}
+        assert set(scene.geometry) == present and set(scene.graph.nodes_geometry) == present
+        assert scene.units.startswith("millimeter")
+        for name, body in scene.geometry.items():
+            _check_body(body, blocks == ("soft", "stiff").index(name), size, thick)
+        welded = trimesh.load(io.BytesIO(data), file_type="3mf")  # trimesh's default: welded
+        for name, body in welded.geometry.items():
+            assert math.isclose(body.volume, (blocks == ("soft", "stiff").index(name)).sum() * size**2 * thick,
+                                rel_tol=1e-9)
+
+
+def test_plate_3mf_package_names_each_material():
+    data = plate_3mf(np.indices((3, 4)).sum(axis=0) % 2, 4.0, 1.5)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert {"[Content_Types].xml", "_rels/.rels", "3D/3dmodel.model"} <= set(package.namelist())
+        model = etree.fromstring(package.read("3D/3dmodel.model"))
+    core = "{http://schemas.microsoft.com/3dmanufacturing/core/2015/02}"
+    assert model.tag == f"{core}model" and model.get("unit") == "millimeter"
+    objects = model.findall(f"{core}resources/{core}object")
+    assert [(o.get("name"), o.get("type")) for o in objects] == [("soft", "model"), ("stiff", "model")]
+    items = model.findall(f"{core}build/{core}item")
+    assert sorted(i.get("partnumber") for i in items) == ["soft", "stiff"]
+
+
 def test_plate_bad_input():
+    good = np.zeros((2, 2), int)
     with pytest.raises(ValueError, match="2D"):
         plate_meshes(np.zeros((2, 2, 2), int))
+    with pytest.raises(ValueError, match="2D"):
+        plate_meshes(np.zeros(4, int))
+    with pytest.raises(ValueError, match="non-empty"):
+        plate_meshes(np.zeros((0, 3), int))
     with pytest.raises(ValueError, match="integer"):
         plate_meshes(np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="thickness_mm"):
-        plate_meshes(np.zeros((2, 2), int), thickness_mm=-1)
+    with pytest.raises(ValueError, match="integer"):
+        plate_meshes(np.array([[0, np.nan], [1, 0]]))
+    with pytest.raises(ValueError, match="integer"):
+        plate_meshes(np.ones((2, 2), bool))
+    with pytest.raises(ValueError, match=">= 0"):
+        plate_meshes(np.array([[0, -1], [1, 0]]))
+    for bad in (-1, 0, 0.0, float("nan"), float("inf"), True, "5"):
+        with pytest.raises(ValueError, match="thickness_mm must be a positive finite number"):
+            plate_meshes(good, thickness_mm=bad)
+        with pytest.raises(ValueError, match="block_size_mm must be a positive finite number"):
+            plate_stl(good, block_size_mm=bad)
+        with pytest.raises(ValueError, match="block_size_mm"):
+            plate_3mf(good, block_size_mm=bad)
+    with pytest.raises(ValueError, match="block type 2 has no name"):
+        plate_3mf(np.array([[0, 2]]))
+    with pytest.raises(ValueError, match="palette"):
+        plate_3mf(good, palette=("soft", "soft"))
+    with pytest.raises(ValueError, match="palette"):
+        plate_3mf(good, palette=())
+    with pytest.raises(ValueError, match="integer"):
+        plate_3mf(np.full((2, 2), np.nan))

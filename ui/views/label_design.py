@@ -14,6 +14,7 @@ import streamlit as st
 from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
 from designs.stl import plate_stl
+from designs.threemf import plate_3mf
 from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord
 from fem.fracture import FIDELITIES, PlateSetup
@@ -91,16 +92,22 @@ preview.update_layout(height=360, width=380, margin={"l": 10, "r": 10, "t": 30, 
                       xaxis={"range": [0, 1], "constrain": "domain"}, yaxis={"range": [0, 1], "scaleanchor": "x"})
 left, right = st.columns([1, 1])
 left.plotly_chart(preview)
-with left.expander("Printable plate (two-material STL)"):
+with left.expander("Printable plate (two-material 3MF / STL)"):
     block_mm = st.number_input("Block edge (mm)", min_value=0.5, max_value=50.0, value=5.0)
     thickness_mm = st.number_input("Thickness (mm)", min_value=0.2, max_value=50.0, value=2.0)
-    bodies = plate_stl(shown.T, float(block_mm), float(thickness_mm))  # rows along x, columns along y
+    plate_name = f"plate-{design.content_hash()[:12]}"
+    # rows along x, columns along y; one closed body per material, named "soft" / "stiff"
+    st.download_button("Download 3MF (one file, soft + stiff bodies)",
+                       plate_3mf(shown.T, float(block_mm), float(thickness_mm), palette=("soft", "stiff")),
+                       file_name=f"{plate_name}.3mf", mime="model/3mf")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-        for value, data in bodies.items():
-            zipped.writestr(f"plate-{design.content_hash()[:12]}-{('soft', 'stiff')[value]}.stl", data)
+        for value, data in plate_stl(shown.T, float(block_mm), float(thickness_mm)).items():
+            zipped.writestr(f"{plate_name}-{('soft', 'stiff')[value]}.stl", data)
     st.download_button("Download STL bodies (zip)", archive.getvalue(),
-                       file_name=f"plate-{design.content_hash()[:12]}.zip", mime="application/zip")
+                       file_name=f"{plate_name}.zip", mime="application/zip")
+    st.caption("Prefer the 3MF for a multi-material printer: STL has no shared vertices, so blocks "
+               "of one material that touch only at a corner look non-manifold to a slicer.")
 with right:
     st.subheader("Solver")
     fidelity = st.selectbox("Fidelity", FIDELITIES, index=FIDELITIES.index("strength"),
