@@ -24,6 +24,7 @@ import numpy as np
 from designs.spinodal import Spinodoid
 
 __all__ = [
+    "STL_PINCH_MM",
     "TriMesh",
     "check_plate_blocks",
     "plate_meshes",
@@ -199,6 +200,12 @@ def check_plate_blocks(blocks: object) -> np.ndarray:
     return b.astype(np.int64)
 
 
+#: How far (mm) :func:`plate_stl` moves the copies of a corner where blocks of one material
+#: meet only diagonally into their own blocks: 1 µm, far below a printer's resolution, far above
+#: the float32 spacing of STL coordinates (1.2e-4 mm at 1.6 m) and readers' welding tolerances.
+STL_PINCH_MM = 1e-3
+
+
 def _pinched_corners(mask: np.ndarray) -> np.ndarray:
     """(n+1, m+1) bool: grid corners where blocks of ``mask`` meet only diagonally.
 
@@ -211,7 +218,7 @@ def _pinched_corners(mask: np.ndarray) -> np.ndarray:
     return (a & b & ~c & ~d) | (c & d & ~a & ~b)
 
 
-def _material_mesh(mask: np.ndarray, scale: np.ndarray) -> TriMesh:
+def _material_mesh(mask: np.ndarray, scale: np.ndarray, pinch_mm: float = 0.0) -> TriMesh:
     """Closed, index-manifold surface of the blocks in ``mask`` (see :func:`plate_meshes`)."""
     n, m = mask.shape
     pad = np.pad(mask, 1, constant_values=False)
@@ -232,11 +239,18 @@ def _material_mesh(mask: np.ndarray, scale: np.ndarray) -> TriMesh:
     inv = inv.reshape(-1, 4)
     grid = np.stack([uniq // 4 // (m + 1), uniq // 4 % (m + 1), uniq // 2 % 2], axis=1)
     faces = np.concatenate([inv[:, [0, 1, 2]], inv[:, [0, 2, 3]]])
-    return TriMesh(vertices=grid * scale, faces=faces.astype(np.int64))
+    vertices = grid * scale
+    if pinch_mm > 0:  # move each copy at a pinched corner into its own block (see plate_stl)
+        I, J = grid[:, 0], grid[:, 1]
+        main_diagonal = pad[I, J]        # block (I−1, J−1) belongs to the material
+        dx = np.where(uniq % 2 == 1, -pinch_mm, pinch_mm) * _pinched_corners(mask)[I, J]
+        vertices[:, 0] += dx
+        vertices[:, 1] += np.where(main_diagonal, dx, -dx)
+    return TriMesh(vertices=vertices, faces=faces.astype(np.int64))
 
 
 def plate_meshes(
-    blocks: np.ndarray, block_size_mm: float = 5.0, thickness_mm: float = 2.0
+    blocks: np.ndarray, block_size_mm: float = 5.0, thickness_mm: float = 2.0, pinch_mm: float = 0.0
 ) -> dict[int, TriMesh]:
     """Extrude a 2D grid of block types into one closed body per material.
 
@@ -249,6 +263,12 @@ def plate_meshes(
         Edge of a square block in mm.
     thickness_mm : float
         Plate thickness (z) in mm.
+    pinch_mm : float
+        Distance (mm) by which the two copies of a corner where blocks of one material meet only
+        diagonally are moved into their own blocks; 0 keeps the exact geometry (the bodies are
+        then 2-manifold by vertex index, as 3MF defines it), a positive value also keeps them
+        closed where a reader welds equal coordinates (STL). Each moved copy takes
+        ``pinch_mm × block_size_mm × thickness_mm`` off its block's volume.
 
     Returns
     -------
@@ -271,12 +291,15 @@ def plate_meshes(
     ("soft", "stiff") are what the user expects to handle, not dozens of islands, and (b)
     splitting into components does not help a component that touches *itself* at a corner (a
     ring around a pinch), which vertex duplication handles too. Geometrically the copies
-    coincide: the surface touches itself along that edge, as the printed part does.
+    coincide (with ``pinch_mm = 0``): the surface touches itself along that edge, as the
+    printed part does.
     """
     b = check_plate_blocks(blocks)
     scale = np.array([_positive_mm("block_size_mm", block_size_mm)] * 2
                      + [_positive_mm("thickness_mm", thickness_mm)])
-    return {int(mat): _material_mesh(b == mat, scale) for mat in np.unique(b)}
+    if not (isinstance(pinch_mm, numbers.Real) and 0 <= pinch_mm < 0.01 * scale[0]):
+        raise ValueError(f"pinch_mm must be a number in [0, block_size_mm / 100), got {pinch_mm!r}")
+    return {int(mat): _material_mesh(b == mat, scale, float(pinch_mm)) for mat in np.unique(b)}
 
 
 def plate_stl(
@@ -285,10 +308,11 @@ def plate_stl(
     """Binary STL (mm) per material of :func:`plate_meshes`.
 
     STL stores loose triangles without vertex indices, so a reader rebuilds the topology by
-    welding equal coordinates. Where blocks of one material touch only at a corner the welded
-    edge has four faces again: trimesh and slicers then call the body non-manifold (slicers
-    repair or slice it anyway; the geometry is exact). :func:`designs.threemf.plate_3mf`
-    writes both materials into one 3MF file whose indexed meshes keep the bodies 2-manifold.
+    welding equal coordinates. The two copies of a corner where blocks of one material meet only
+    diagonally are therefore moved :data:`STL_PINCH_MM` (1 µm) into their blocks, so that the
+    welded bodies are closed 2-manifolds (each such corner takes 1 µm × block edge × thickness
+    off the volume of each of its two blocks). :func:`designs.threemf.plate_3mf` writes the
+    exact geometry of both materials into one 3MF file, which multi-material printers take.
     """
     return {k: v.to_stl(f"matloop plate material {k} mm")
-            for k, v in plate_meshes(blocks, block_size_mm, thickness_mm).items()}
+            for k, v in plate_meshes(blocks, block_size_mm, thickness_mm, STL_PINCH_MM).items()}

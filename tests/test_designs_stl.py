@@ -18,7 +18,7 @@ from lxml import etree
 from scipy import ndimage
 
 from designs.spinodal import Spinodoid
-from designs.stl import plate_meshes, plate_stl, spinodoid_mesh, spinodoid_stl, write_binary_stl
+from designs.stl import STL_PINCH_MM, plate_meshes, plate_stl, spinodoid_mesh, spinodoid_stl, write_binary_stl
 from designs.threemf import plate_3mf
 
 CELL = 10.0  # mm
@@ -113,14 +113,16 @@ def test_plate_bodies_volumes_and_sizes():
         n_tri = struct.unpack("<I", data[80:84])[0]
         assert len(data) == 84 + 50 * n_tri
         m = _load(data)
-        assert m.volume == pytest.approx((blocks == mat).sum() * size**2 * thick)
+        # the blocks' volume, less the 1 µm notches at corners where blocks of one material meet
+        assert m.volume == pytest.approx(_block_area(blocks == mat, size, STL_PINCH_MM) * thick)
     # STL welds equal coordinates: a body without corner-only contacts stays a closed 2-manifold
     m2 = _load(stls[2])
     assert m2.is_watertight and m2.is_winding_consistent
     np.testing.assert_allclose(m2.bounds, [[0, 15, 0], [15, 20, 2]])  # rows along x
     # the bodies tile the plate without overlap
     total = sum(_load(d).volume for d in stls.values())
-    assert total == pytest.approx(blocks.size * size**2 * thick)
+    assert total == pytest.approx(sum(_block_area(blocks == m, size, STL_PINCH_MM) for m in stls) * thick)
+    assert total == pytest.approx(blocks.size * size**2 * thick, rel=1e-3)
 
 
 def test_plate_merges_same_material_neighbours():
@@ -155,10 +157,25 @@ def _expected_euler(mask: np.ndarray) -> int:
     return 2 * (components - holes)
 
 
+def _pinches(mask: np.ndarray) -> int:
+    """Corners where blocks of ``mask`` meet only diagonally, counted by brute force."""
+    p = np.pad(mask, 1)
+    return sum(
+        int((p[i, j] and p[i + 1, j + 1] and not p[i, j + 1] and not p[i + 1, j])
+            or (p[i, j + 1] and p[i + 1, j] and not p[i, j] and not p[i + 1, j + 1]))
+        for i in range(p.shape[0] - 1) for j in range(p.shape[1] - 1)
+    )
+
+
+def _block_area(mask: np.ndarray, size: float, pinch: float = 0.0) -> float:
+    """Top area of the blocks when each of the two copies at a pinch is moved ``pinch`` into its block."""
+    return mask.sum() * size**2 - 2 * _pinches(mask) * pinch * size
+
+
 def _check_body(body: trimesh.Trimesh, mask: np.ndarray, size: float, thick: float) -> None:
     """Closed, outward, exact volume, right topology, right place (top faces over its blocks)."""
     assert body.is_watertight and body.is_winding_consistent
-    assert math.isclose(body.volume, mask.sum() * size**2 * thick, rel_tol=1e-9)
+    assert math.isclose(body.volume, _block_area(mask, size) * thick, rel_tol=1e-9)
     assert body.euler_number == _expected_euler(mask)
     assert len(body.split(only_watertight=True)) == ndimage.label(mask)[1]
     top = body.face_normals[:, 2] > 0.5
@@ -167,7 +184,7 @@ def _check_body(body: trimesh.Trimesh, mask: np.ndarray, size: float, thick: flo
     covered = np.zeros_like(mask)
     covered[ij[:, 0], ij[:, 1]] = True
     np.testing.assert_array_equal(covered, mask)
-    assert math.isclose(body.area_faces[top].sum(), mask.sum() * size**2, rel_tol=1e-9)
+    assert math.isclose(body.area_faces[top].sum(), _block_area(mask, size), rel_tol=1e-9)
 
 
 def _four_face_edges(mesh: trimesh.Trimesh) -> int:
@@ -189,6 +206,7 @@ def test_every_plate_body_is_a_closed_2_manifold_of_the_right_volume():
             assert math.isclose(tm.volume, body.volume, rel_tol=1e-12)
             # vertices are duplicated only along corner-contact edges: 2 per such edge
             assert len(body.vertices) - len(np.unique(body.vertices, axis=0)) == 2 * _four_face_edges(body)
+            assert _four_face_edges(body) == _pinches(blocks == mat)
             total += body.volume
             corners.append(body.bounds)
         # bodies tile the plate: together they span it, their volumes add up to the plate's,
@@ -199,15 +217,30 @@ def test_every_plate_body_is_a_closed_2_manifold_of_the_right_volume():
         assert math.isclose(total, blocks.size * size**2 * thick, rel_tol=1e-9)
 
 
+def test_every_plate_stl_welds_into_closed_bodies():
+    """STL readers weld equal coordinates: the 1 µm moved pinch copies keep every body closed,
+    with the volume its blocks have less the notches (float32 coordinates in the file)."""
+    for blocks, size, thick in PLATES:
+        for mat, data in plate_stl(blocks, block_size_mm=size, thickness_mm=thick).items():
+            welded = _load(data)
+            assert welded.is_watertight and welded.is_winding_consistent
+            assert _four_face_edges(welded) == 0
+            assert len(welded.split(only_watertight=True)) == ndimage.label(blocks == mat)[1]
+            expected = _block_area(blocks == mat, size, STL_PINCH_MM) * thick
+            assert math.isclose(welded.volume, expected, rel_tol=1e-5)
+
+
 def test_checkerboard_corner_contacts_are_split():
-    """The issue's case: 49 interior corners of an 8×8 checkerboard, each a four-face edge when
-    the STL is welded; our indexed bodies are closed, 32 separate cubes per material."""
+    """The issue's case: 49 interior corners of an 8×8 checkerboard, each an edge of four faces
+    before; now closed bodies, 32 separate cubes per material, in memory and as STL files."""
     checker = np.indices((8, 8)).sum(axis=0) % 2
+    assert _pinches(checker == 0) == _pinches(checker == 1) == 49
     for mat, tm in plate_meshes(checker, 5.0, 2.0).items():
         body = trimesh.Trimesh(tm.vertices, tm.faces, process=False)
         assert body.is_watertight and len(body.split(only_watertight=True)) == 32
-        assert _four_face_edges(body) == 49
-        assert not _load(plate_stl(checker, 5.0, 2.0)[mat]).is_watertight  # STL cannot say it
+        assert _four_face_edges(body) == 49  # index-manifold only: the copies coincide
+        stl = _load(plate_stl(checker, 5.0, 2.0)[mat])
+        assert stl.is_watertight and len(stl.split(only_watertight=True)) == 32
 
 
 def test_a_body_touching_itself_at_a_corner_is_one_closed_ring():
