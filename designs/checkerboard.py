@@ -88,7 +88,7 @@ class Checkerboard(GenomeIdentity):
         data = json.loads(text) if isinstance(text, str) else text
         if not isinstance(data, dict) or "grid" not in data:
             raise ValueError("checkerboard JSON must be an object with a 'grid' key")
-        return cls(data["grid"], tuple(data.get("palette", DEFAULT_PALETTE)))
+        return cls(data["grid"], data.get("palette", DEFAULT_PALETTE))  # checked as given: "soft" is no palette
 
     # -- views ----------------------------------------------------------------------------
     @property

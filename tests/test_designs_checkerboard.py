@@ -75,6 +75,8 @@ def test_bad_grids_raise(grid, match):
 def test_bad_palette_and_sampling():
     with pytest.raises(ValueError, match="palette"):
         Checkerboard(((0, 1), (1, 0)), ("soft", "soft"))
+    with pytest.raises(ValueError, match="palette must be a non-empty sequence"):  # not ('s', 'o', 'f', 't')
+        Checkerboard.from_json({"grid": [[0, 1], [1, 0]], "palette": "soft"})
     with pytest.raises(ValueError, match="soft_fraction"):
         Checkerboard.random(8, soft_fraction=1.5)
     with pytest.raises(ValueError, match="soft_fraction"):
