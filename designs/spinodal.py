@@ -5,10 +5,12 @@ Kumar, Tan, Zheng & Kochmann, "Inverse-designed spinodoid metamaterials", npj Co
 
     φ(x) = sqrt(2/N) Σ_i cos(β n_i·x + γ_i),   i = 1..N,
 
-with unit wave directions n_i drawn uniformly on the sphere but kept only inside the double
-cones of half-angle θx, θy, θz around the coordinate axes (θ = 0 closes a cone), random phases
-γ_i, and solid where φ exceeds the level that makes the solid fraction equal ρ. Lengths are in
-units of the published unit cell (β = 10π → wavelength 0.2 cell).
+with unit wave directions n_i uniform on the union of the double cones of half-angle θx, θy, θz
+around the coordinate axes (θ = 0 closes a cone), random phases γ_i, and solid where φ exceeds
+the level that makes the solid fraction equal ρ. Lengths are in units of the published unit
+cell (β = 10π → wavelength 0.2 cell). The paper draws directions on the whole sphere and keeps
+those inside the cones, which takes ~1/(1 − cos θ) draws per direction (θ = 0.01°: 6.6e7);
+:func:`cone_directions` samples the caps directly instead (same distribution, constant time).
 
 Two variants:
 
@@ -19,11 +21,19 @@ Two variants:
   within 15° of an axis and narrow cones degenerate into laminates; ``cell=None`` therefore
   picks the smallest L in 1..4 that offers at least :data:`MIN_LATTICE_DIRECTIONS` distinct
   directions (±k counted once) and :meth:`Spinodoid.lattice_report` states what was found.
-  If even L = 4 is not enough the design is still built and the report says it is degenerate.
+  If even L = 4 is not enough, the smallest L in 1..4 with the most directions is used, the
+  design is still built and the report says it is degenerate (θ = 0.01°: one direction, a
+  laminate, on the unit cell).
+
+Which solid counts (:func:`connectivity`): the mechanics keeps every face-connected cluster that
+can carry load and drops only floating islands — published variant (affine boundary
+conditions): every cluster touching a face of the cell; periodic variant: every cluster that
+percolates (joins its own periodic image).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -37,10 +47,15 @@ from designs.base import GenomeIdentity
 __all__ = [
     "MIN_LATTICE_DIRECTIONS",
     "MIN_VOXELS_PER_WAVELENGTH",
+    "TIE_TOLERANCE",
+    "Clusters",
     "Connectivity",
     "Spinodoid",
+    "cone_directions",
     "connectivity",
+    "find_clusters",
     "lattice_directions",
+    "threshold_level",
 ]
 
 #: Minimum number of distinct lattice directions (±k counted once) for a periodic cell.
@@ -71,6 +86,71 @@ def _in_cones(n: np.ndarray, theta_deg: tuple[float, float, float]) -> np.ndarra
         if th > 0.0:
             ok |= np.abs(n[:, ax]) >= math.cos(math.radians(th)) - 1e-12
     return ok
+
+
+def cone_directions(
+    theta: tuple[float, float, float], n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
+    """Unit vectors uniform on the union of the open double cones, drawn inside the caps.
+
+    Each open axis a has a double cap |n_a| ≥ cos θ_a of area 4π (1 − cos θ_a). A proposal
+    picks a cap with probability ∝ 1 − cos θ_a, then a point uniform on it (cosine of the polar
+    angle uniform in [cos θ_a, 1], azimuth uniform in [0, 2π), random sign for the double
+    cone). Where m caps overlap the proposal density is m times the density elsewhere, so a
+    proposal is kept with probability 1/m: the result is uniform on the union (the
+    distribution of the published rejection sampler on the whole sphere), and since m ≤ 3 at
+    least a third of the proposals are kept, whatever the angles.
+
+    Parameters
+    ----------
+    theta : tuple of float
+        Cone half-angles (θx, θy, θz) in degrees; 0 closes a cone, at least one must be open.
+    n : int
+        Number of directions.
+    rng : numpy.random.Generator
+        Random source (consumed in batches, so the output depends only on its state and n).
+
+    Returns
+    -------
+    directions : numpy.ndarray
+        (n, 3) unit vectors.
+    proposals : int
+        Proposals up to the n-th kept one (n ≤ proposals; exactly n for one open cone, about
+        3 n for three 90° cones, which each cover the sphere).
+    """
+    th = _check_theta(theta)
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ValueError(f"n (number of directions) must be a positive integer, got {n!r}")
+    n = int(n)
+    axes = [ax for ax in range(3) if th[ax] > 0.0]
+    cos_t = np.array([math.cos(math.radians(th[ax])) for ax in axes])
+    # 1 - cos θ loses all digits at θ ~ 1e-8 rad; 2 sin²(θ/2) does not
+    area = np.array([2.0 * math.sin(math.radians(th[ax]) / 2.0) ** 2 for ax in axes])
+    prob = area / area.sum()
+    out: list[np.ndarray] = []
+    got = proposals = 0
+    while got < n:
+        m = max(16, int(1.1 * (n - got) * len(axes)))
+        cap = rng.choice(len(axes), size=m, p=prob)
+        # cos of the polar angle uniform in [cos θ, 1]: 1 - u (1 - cos θ), with 1 - cos θ = area
+        c = 1.0 - rng.uniform(0.0, 1.0, size=m) * area[cap]
+        s = np.sqrt(np.clip((1.0 - c) * (1.0 + c), 0.0, None))
+        phi = rng.uniform(0.0, 2.0 * np.pi, size=m)
+        sign = np.where(rng.uniform(size=m) < 0.5, -1.0, 1.0)
+        local = np.stack([sign * c, s * np.cos(phi), s * np.sin(phi)], axis=1)
+        v = np.empty_like(local)
+        pole = np.array(axes)[cap]
+        for k in range(3):  # rotate the cap's pole (local x) onto its axis, cyclically
+            v[:, k] = local[np.arange(m), (k - pole) % 3]
+        inside = np.zeros(m, dtype=int)
+        for j, ax in enumerate(axes):
+            inside += (np.abs(v[:, ax]) >= cos_t[j]) | (cap == j)
+        kept = np.flatnonzero(rng.uniform(size=m) * inside < 1.0)[: n - got]
+        # proposals up to the last one needed (the rest of the batch is discarded)
+        proposals += int(kept[-1]) + 1 if got + len(kept) == n else m
+        out.append(v[kept])
+        got += len(kept)
+    return np.concatenate(out), proposals
 
 
 def lattice_directions(
@@ -107,6 +187,146 @@ def lattice_directions(
 
 
 @dataclass(frozen=True)
+class Clusters:
+    """Connected solid clusters of a voxel array and how each one meets the cell.
+
+    Attributes
+    ----------
+    labels : numpy.ndarray
+        (nx, ny, nz) int: 0 = void, 1..n = cluster.
+    faces : numpy.ndarray
+        (n, 6) bool: cluster i has a voxel in the layer x = 0, x = end, y = 0, y = end,
+        z = 0, z = end (in that order).
+    wraps : tuple of numpy.ndarray
+        Periodic clustering only (empty tuple otherwise): per cluster, the integer lattice
+        vectors T (k, 3), in periods, such that the cluster joins its own image shifted by T
+        (the lattice they span is what the cluster spans of the infinite tiling; none = a
+        finite island).
+    periodic : bool
+        Whether the clustering wraps around the cell faces.
+    """
+
+    labels: np.ndarray
+    faces: np.ndarray
+    wraps: tuple[np.ndarray, ...]
+    periodic: bool
+
+    @property
+    def n(self) -> int:
+        """Number of clusters."""
+        return len(self.faces)
+
+    def spans(self, i: int) -> tuple[bool, bool, bool]:
+        """Whether cluster ``i`` (0-based) connects the cell along x, y, z.
+
+        Non-periodic: it touches both opposite faces. Periodic: one of its wrap vectors has a
+        non-zero component along the axis (it reaches its image one or more periods away).
+        """
+        if self.periodic:
+            w = self.wraps[i]
+            return tuple(bool(np.any(w[:, ax] != 0)) for ax in range(3))  # type: ignore[return-value]
+        f = self.faces[i]
+        return (bool(f[0] and f[1]), bool(f[2] and f[3]), bool(f[4] and f[5]))
+
+    def wrap_rank(self, i: int) -> int:
+        """Dimension (0..3) of the lattice of periodic images cluster ``i`` joins (periodic only)."""
+        w = self.wraps[i]
+        return int(np.linalg.matrix_rank(w)) if len(w) else 0
+
+    def load_bearing(self, i: int) -> bool:
+        """Whether cluster ``i`` can carry load: it touches a face (non-periodic: held by the
+        affine boundary) or percolates (periodic); otherwise it is a floating island."""
+        return bool(self.faces[i].any()) if not self.periodic else self.wrap_rank(i) > 0
+
+
+def _half_offsets(corners: bool) -> np.ndarray:
+    """Neighbour offsets, one of each ± pair: 3 (shared faces) or 13 (faces, edges, corners)."""
+    if not corners:
+        return np.eye(3, dtype=int)
+    return np.array([o for o in itertools.product((-1, 0, 1), repeat=3) if o > (0, 0, 0)])
+
+
+def _find(parent: list[int], pot: list[np.ndarray], a: int) -> tuple[int, np.ndarray]:
+    """Root of ``a`` and the offset of a's frame from the root's (path-compressed)."""
+    path = []
+    while parent[a] != a:
+        path.append(a)
+        a = parent[a]
+    root, acc = a, np.zeros(3, dtype=np.int64)
+    for b in reversed(path):       # from the root down: accumulate offsets
+        acc = acc + pot[b]
+        pot[b] = acc.copy()
+        parent[b] = root
+    return root, (pot[path[0]] if path else acc)
+
+
+def find_clusters(solid: np.ndarray, periodic: bool, corners: bool = False) -> Clusters:
+    """Label connected solid clusters; with periodic wrap-around, also their wrap vectors.
+
+    Parameters
+    ----------
+    solid : numpy.ndarray
+        Boolean (nx, ny, nz) voxel array, True = solid.
+    periodic : bool
+        Treat the array as one period of a periodic structure: voxels on opposite faces are
+        neighbours. Each piece of the non-periodic labelling gets an integer lattice offset
+        (union–find with offsets over the face-crossing contacts); a contact that closes a
+        loop with a non-zero net offset T means the cluster joins its image shifted by T.
+    corners : bool
+        False: voxels sharing a face are connected (the clusters that carry load as solids);
+        True: also voxels sharing only an edge or a corner (they share finite-element nodes).
+
+    Returns
+    -------
+    Clusters
+    """
+    solid = np.asarray(solid, dtype=bool)
+    if solid.ndim != 3:
+        raise ValueError(f"solid must be a 3D boolean array, got shape {solid.shape}")
+    structure = ndimage.generate_binary_structure(3, 3 if corners else 1)
+    lab, n = ndimage.label(solid, structure=structure)
+    wraps: tuple[np.ndarray, ...] = ()
+    if periodic and n:
+        parent = list(range(n + 1))
+        pot = [np.zeros(3, dtype=np.int64) for _ in range(n + 1)]
+        cycles: list[tuple[int, np.ndarray]] = []
+        shape = np.array(lab.shape)
+        idx = np.indices(lab.shape)
+        for o in _half_offsets(corners):
+            nb = np.roll(lab, shift=tuple(int(-t) for t in o), axis=(0, 1, 2))   # label at p + o
+            w = np.stack([np.where(idx[ax] + o[ax] >= shape[ax], 1, np.where(idx[ax] + o[ax] < 0, -1, 0))
+                          for ax in range(3)], axis=-1)
+            mask = (lab > 0) & (nb > 0) & np.any(w != 0, axis=-1)
+            if not mask.any():
+                continue
+            rows = np.unique(np.column_stack([lab[mask], nb[mask], w[mask]]), axis=0)
+            for u, v, *wv in rows.tolist():
+                # the piece v reached from u across the boundary is v's image shifted by wv
+                ru, pu = _find(parent, pot, u)
+                rv, pv = _find(parent, pot, v)
+                t = pu + np.array(wv) - pv
+                if ru == rv:
+                    if np.any(t != 0):
+                        cycles.append((ru, t))
+                else:
+                    parent[rv], pot[rv] = ru, t
+        roots = np.array([_find(parent, pot, i)[0] for i in range(n + 1)])
+        uniq, new = np.unique(roots, return_inverse=True)   # root 0 (void) maps to 0
+        lab = new.reshape(-1)[lab]
+        n = len(uniq) - 1
+        per: list[list[np.ndarray]] = [[] for _ in range(n)]
+        for r, t in cycles:
+            per[int(new[r]) - 1].append(t)
+        wraps = tuple(np.array(c, dtype=np.int64).reshape(-1, 3) for c in per)
+    faces = np.zeros((n, 6), dtype=bool)
+    for ax in range(3):
+        for side, i in enumerate((0, -1)):
+            f = np.unique(np.take(lab, i, axis=ax))
+            faces[f[f > 0] - 1, 2 * ax + side] = True
+    return Clusters(labels=lab, faces=faces, wraps=wraps, periodic=periodic)
+
+
+@dataclass(frozen=True)
 class Connectivity:
     """Connectivity report of a voxel structure.
 
@@ -115,13 +335,17 @@ class Connectivity:
     solid_fraction : float
         Solid voxels / all voxels (dimensionless).
     connected_fraction : float
-        Voxels of the kept (largest face-connected) cluster / all voxels.
+        Voxels of the kept (load-bearing) clusters / all voxels.
     n_clusters : int
         Number of face-connected solid clusters.
     percolates : tuple of bool
-        Whether the kept cluster spans the cell along x, y, z (periodic: wraps around).
+        Whether one kept cluster connects the cell along x, y, z: touches both opposite faces
+        (non-periodic) or joins its periodic image along that axis (periodic). Along an axis
+        where none does the structure has no load path: zero stiffness along it.
     periodic : bool
         Whether connectivity was taken with periodic wrap-around.
+    n_kept : int
+        Number of kept (load-bearing) clusters.
     """
 
     solid_fraction: float
@@ -129,6 +353,12 @@ class Connectivity:
     n_clusters: int
     percolates: tuple[bool, bool, bool]
     periodic: bool
+    n_kept: int = 0
+
+    @property
+    def missing_axes(self) -> tuple[str, ...]:
+        """Axes ("x", "y", "z") along which no kept cluster connects the cell."""
+        return tuple(a for a, p in zip("xyz", self.percolates) if not p)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dictionary of the report."""
@@ -136,88 +366,95 @@ class Connectivity:
             "solid_fraction": self.solid_fraction,
             "connected_fraction": self.connected_fraction,
             "n_clusters": self.n_clusters,
+            "n_kept": self.n_kept,
             "percolates": list(self.percolates),
             "periodic": self.periodic,
         }
 
 
-def _periodic_label(solid: np.ndarray) -> tuple[np.ndarray, int]:
-    """Face-connected labels with periodic wrap-around in all three axes."""
-    lab, n = ndimage.label(solid)
-    if n == 0:
-        return lab, 0
-    parent = np.arange(n + 1)
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for ax in range(3):
-        a = np.take(lab, 0, axis=ax).ravel()
-        b = np.take(lab, -1, axis=ax).ravel()
-        both = (a > 0) & (b > 0)
-        for u, v in set(zip(a[both].tolist(), b[both].tolist())):
-            ru, rv = find(u), find(v)
-            if ru != rv:
-                parent[max(ru, rv)] = min(ru, rv)
-    roots = np.array([find(i) for i in range(n + 1)])
-    uniq, new = np.unique(roots, return_inverse=True)
-    return new.reshape(-1)[lab], len(uniq) - 1
-
-
 def connectivity(
     solid: np.ndarray, periodic: bool
 ) -> tuple[np.ndarray, Connectivity]:
-    """Keep the largest face-connected solid cluster and report percolation.
+    """Keep every load-bearing solid cluster, drop floating islands, report percolation.
 
     Parameters
     ----------
     solid : numpy.ndarray
         Boolean (nx, ny, nz) voxel array, True = solid.
     periodic : bool
-        Treat the array as one period of a periodic structure (wrap-around connectivity;
-        percolation = the cluster connects a voxel to its own image one period away).
-        Otherwise percolation along an axis = the cluster touches both opposite faces.
+        True: one period of a periodic structure; a cluster is kept if it percolates (joins
+        its own periodic image along some lattice vector), since a finite island of a
+        periodic structure carries no load. False: a cluster is kept if it touches a face of
+        the cell, since affine (kinematic) boundary conditions hold every such cluster.
 
     Returns
     -------
     kept : numpy.ndarray
-        Boolean array of the largest cluster.
+        Boolean array of the kept clusters (face-connected voxels).
     report : Connectivity
-        Fractions, cluster count and percolation flags.
+        Fractions, cluster counts and percolation flags of the kept clusters.
     """
+    cl = find_clusters(solid, periodic)
     solid = np.asarray(solid, dtype=bool)
-    if solid.ndim != 3:
-        raise ValueError(f"solid must be a 3D boolean array, got shape {solid.shape}")
-    lab, n = _periodic_label(solid) if periodic else ndimage.label(solid)
-    if n == 0:
-        kept = np.zeros_like(solid)
-        rep = Connectivity(0.0, 0.0, 0, (False, False, False), periodic)
-        return kept, rep
-    counts = np.bincount(lab.ravel())
-    counts[0] = 0
-    big = int(np.argmax(counts))
-    kept = lab == big
-    perc = []
-    for ax in range(3):
-        if periodic:
-            tiled = np.concatenate([kept, kept], axis=ax)
-            tl, _ = _periodic_label(tiled)
-            first = np.take(tl, np.arange(kept.shape[ax]), axis=ax)
-            second = np.take(tl, np.arange(kept.shape[ax], 2 * kept.shape[ax]), axis=ax)
-            perc.append(bool(np.any((first > 0) & (first == second))))
-        else:
-            perc.append(bool(np.take(kept, 0, axis=ax).any() and np.take(kept, -1, axis=ax).any()))
+    keep = np.zeros(cl.n + 1, dtype=bool)
+    perc = [False, False, False]
+    for i in range(cl.n):
+        if cl.load_bearing(i):
+            keep[i + 1] = True
+            perc = [p or s for p, s in zip(perc, cl.spans(i))]
+    kept = keep[cl.labels]
     rep = Connectivity(
         solid_fraction=float(solid.mean()),
         connected_fraction=float(kept.mean()),
-        n_clusters=int(n),
+        n_clusters=cl.n,
         percolates=tuple(perc),  # type: ignore[arg-type]
         periodic=periodic,
+        n_kept=int(keep.sum()),
     )
     return kept, rep
+
+
+#: Field values closer than this (φ has unit variance) count as equal at the cut: rounding in
+#: the Fourier sum (~1e-15) must not split voxels whose φ is equal by symmetry.
+TIE_TOLERANCE = 1e-9
+
+
+def threshold_level(field: np.ndarray, rho: float) -> float:
+    """Level t whose solid set {φ > t} has the fraction closest to ``rho``, ties kept whole.
+
+    Parameters
+    ----------
+    field : numpy.ndarray
+        Field values φ (any shape; unit variance expected).
+    rho : float
+        Target solid fraction in (0, 1).
+
+    Returns
+    -------
+    float
+        t midway between two consecutive distinct values of φ (values within
+        :data:`TIE_TOLERANCE` are one value), chosen so that the count of φ > t is nearest to
+        ρ · size. With distinct values at the cut the count is round(ρ · size) (error ≤ half a
+        voxel); with a group of g equal values at the cut the error is at most g/2 voxels,
+        since a level set takes the whole group or none of it.
+    """
+    phi = np.asarray(field, dtype=float).ravel()
+    n = phi.size
+    k = min(max(int(round(rho * n)), 0), n)
+    if k == 0:
+        return float(phi.max()) + 1.0
+    if k == n:
+        return float(phi.min()) - 1.0
+    vk = float(np.partition(phi, n - k)[n - k])       # the k-th largest value
+    above = phi > vk + TIE_TOLERANCE
+    below = phi < vk - TIE_TOLERANCE
+    group = ~above & ~below
+    n_above, n_with = int(above.sum()), n - int(below.sum())
+    if abs(n_above - rho * n) <= abs(n_with - rho * n):   # leave the tied group void
+        top = float(phi[group].max())
+        return 0.5 * (top + float(phi[above].min())) if n_above else top + 1.0
+    bottom = float(phi[group].min())                        # make the tied group solid
+    return 0.5 * (bottom + float(phi[below].max())) if below.any() else bottom - 1.0
 
 
 @dataclass(frozen=True)
@@ -312,10 +549,11 @@ class Spinodoid(GenomeIdentity):
             return 1
         if self.cell is not None:
             return self.cell
-        for L in range(1, _MAX_AUTO_CELL + 1):
-            if len(lattice_directions(self.theta, self.beta, L)) >= MIN_LATTICE_DIRECTIONS:
+        counts = [len(lattice_directions(self.theta, self.beta, L)) for L in range(1, _MAX_AUTO_CELL + 1)]
+        for L, count in enumerate(counts, start=1):
+            if count >= MIN_LATTICE_DIRECTIONS:
                 return L
-        return _MAX_AUTO_CELL
+        return int(np.argmax(counts)) + 1   # degenerate: the smallest cell with the most directions
 
     def lattice_report(self) -> dict[str, Any]:
         """Periodic variant: cell side, number of lattice directions and degeneracy flag.
@@ -351,15 +589,7 @@ class Spinodoid(GenomeIdentity):
             pick = rng.integers(0, len(m), size=n)
             k = 2.0 * np.pi * m[pick].astype(float) / L
         else:
-            dirs: list[np.ndarray] = []
-            got = 0
-            while got < n:
-                v = rng.normal(size=(max(4 * n, 4096), 3))
-                v /= np.linalg.norm(v, axis=1, keepdims=True)
-                v = v[_in_cones(v, self.theta)]
-                dirs.append(v)
-                got += len(v)
-            k = self.beta * np.concatenate(dirs)[:n]
+            k = self.beta * cone_directions(self.theta, n, rng)[0]
         gamma = rng.uniform(0.0, 2.0 * np.pi, size=n)
         return k, gamma
 
@@ -411,17 +641,32 @@ class Spinodoid(GenomeIdentity):
         return self.field_at(c, c, c)
 
     def level(self, field: np.ndarray) -> float:
-        """Threshold of ``field`` that makes the solid fraction (φ > level) equal ρ."""
-        return float(np.quantile(np.asarray(field).ravel(), 1.0 - self.rho))
+        """Threshold of ``field`` whose solid set (φ > level) comes closest to the fraction ρ.
+
+        See :func:`threshold_level`: never splits voxels of equal φ, so the solid set is always a
+        true level set; the fraction is ρ to half a voxel unless φ repeats at the cut.
+        """
+        return threshold_level(field, self.rho)
 
     def voxels(self, resolution: int) -> np.ndarray:
-        """Boolean r³ voxel array (True = solid) with solid fraction ρ (to 1/r³)."""
+        """Boolean r³ voxel array (True = solid), the level set closest to the fraction ρ.
+
+        Solid voxels = round(ρ r³) (|fraction − ρ| ≤ 1/(2 r³)) whenever the voxels at the cut
+        have distinct φ — every published-variant and non-degenerate periodic field measured.
+        A degenerate periodic field (few lattice directions, :meth:`lattice_report`) repeats
+        φ over whole planes or lines of voxels; the fraction is then the nearest one a level
+        set can reach, within half the tied group: θ = (0.01°, 0, 0) is a single wave, a
+        laminate whose φ repeats on 5 layers at 20³ and 40³, so ρ = 0.3 gives 0.25 there (1
+        and 2 layers short; 0.292 at 24³, 0.3125 at 32³). Splitting tied voxels instead would
+        let rounding noise in the Fourier sum pick which voxels of a layer are solid.
+        """
         phi = self.field(resolution)
         return phi > self.level(phi)
 
     def structure(self, resolution: int) -> tuple[np.ndarray, Connectivity]:
-        """Voxels of the largest connected cluster and the connectivity report.
+        """Voxels of the load-bearing clusters and the connectivity report (:func:`connectivity`).
 
-        Connectivity is periodic for the periodic variant, face-to-face otherwise.
+        Connectivity is periodic for the periodic variant (percolating clusters kept),
+        face-to-face otherwise (clusters touching a face kept).
         """
         return connectivity(self.voxels(resolution), periodic=self.periodic)

@@ -4,6 +4,9 @@
   phase field sampled on the grid nodes, padded with void so the surface closes; vertices in
   the padding gap are projected onto the box faces, which caps the outer faces exactly.
   Tiling uses the periodic field itself, so a tiled part has no seams or internal faces.
+  Floating islands are left out, as the mechanics leaves them out
+  (:func:`designs.spinodal.connectivity` on the node samples); what remains may still be
+  several separate bodies (a stack of plates): :func:`body_volumes` lists them.
 * :func:`plate_meshes` / :func:`plate_stl`: a 2D grid of block types (e.g. a checkerboard)
   extruded to a chosen thickness, one closed body per material (vertices duplicated where
   blocks of one material touch only at a corner; see :func:`plate_meshes`). The two-material
@@ -21,11 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from designs.spinodal import Spinodoid
+from designs.spinodal import Spinodoid, connectivity
 
 __all__ = [
     "STL_PINCH_MM",
     "TriMesh",
+    "body_volumes",
     "check_plate_blocks",
     "plate_meshes",
     "plate_stl",
@@ -111,7 +115,11 @@ def spinodoid_mesh(
     Returns
     -------
     TriMesh
-        Watertight mesh with the outer faces capped.
+        Watertight mesh with the outer faces capped, of the load-bearing solid only: node
+        clusters touching a face of the cell (published variant) or percolating (periodic
+        variant, clustered on one period and tiled); floating islands are dropped. Pieces that
+        the cell faces cut off the rest remain and are separate bodies of the printed part:
+        :func:`body_volumes` lists them. Bodies smaller than one sample voxel are dropped too.
     """
     from skimage.measure import marching_cubes
 
@@ -129,19 +137,78 @@ def spinodoid_mesh(
     level = design.level(phi_c)
     r = int(resolution)
     nodes = np.arange(r * tiles + 1) * (L / r)
-    phi = design.field_at(nodes, nodes, nodes)
+    phi = _drop_floating(design.field_at(nodes, nodes, nodes), level, r, design.periodic)
     # a very low void value puts the cap crossing within ~1e-4 voxel outside the box faces
     pad = np.full(tuple(s + 2 for s in phi.shape), level - 1e4 * (1.0 + np.abs(phi).max()))
     pad[1:-1, 1:-1, 1:-1] = phi
     h = cell_size_mm / r
     verts, faces, _, _ = marching_cubes(pad, level=level, spacing=(h, h, h), allow_degenerate=False)
-    verts -= h                                 # padding offset
+    verts = verts.astype(np.float64) - h       # padding offset (float64: volumes to 1e-12)
     # marching_cubes orients faces toward increasing values (into the solid) → flip
     faces = faces[:, ::-1]
     mesh = TriMesh(vertices=verts, faces=faces.astype(np.int64))
     if mesh.volume < 0:
         mesh = TriMesh(vertices=verts, faces=faces[:, ::-1].astype(np.int64))
+    # bodies smaller than one sample voxel are artefacts of the sampling (a corner of the
+    # field just above the level where a face cuts it), not features a printer could make
+    shell, volume = _shells(mesh)
+    speck = (volume > 0) & (volume < h**3)
+    if speck.any():
+        mesh = TriMesh(vertices=mesh.vertices, faces=mesh.faces[~speck[shell]])
     return mesh
+
+
+def _drop_floating(phi: np.ndarray, level: float, r: int, periodic: bool) -> np.ndarray:
+    """Node field with the solid nodes of floating islands pushed below ``level``.
+
+    Periodic: the clusters of one period (r nodes per side, wrapping) decide, tiled to the
+    whole grid (node i is node i mod r of the period). Otherwise: the clusters touching a face.
+    """
+    solid = phi > level
+    if periodic:
+        kept, _ = connectivity(solid[:r, :r, :r], periodic=True)
+        i = np.arange(phi.shape[0]) % r
+        kept = kept[np.ix_(i, i, i)]
+    else:
+        kept, _ = connectivity(solid, periodic=False)
+    out = phi.copy()
+    out[solid & ~kept] = min(float(phi.min()), level) - 1.0
+    return out
+
+
+def body_volumes(mesh: TriMesh) -> np.ndarray:
+    """Volume of each separate body of a closed mesh, largest first (mm³ for our meshes).
+
+    A shell is a group of triangles joined through shared edges — what
+    ``trimesh.Trimesh.split(only_watertight=False)`` returns — and its volume follows from the
+    divergence theorem. Shells of positive volume are bodies; a shell of negative volume is the
+    wall of a sealed cavity inside a body and is not counted. A part with more than one body
+    falls apart when printed.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    _, volume = _shells(mesh)
+    return np.sort(volume[volume > 0])[::-1]
+
+
+def _shells(mesh: TriMesh) -> tuple[np.ndarray, np.ndarray]:
+    """Shell index of each triangle and the signed volume of each shell (divergence theorem)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    f = np.asarray(mesh.faces)
+    if len(f) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    edges = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    _, edge_id = np.unique(edges, axis=0, return_inverse=True)
+    tri = np.tile(np.arange(len(f)), 3)
+    # triangle × edge incidence; triangles sharing an edge are connected
+    inc = coo_matrix((np.ones(len(tri)), (tri, edge_id.ravel())), shape=(len(f), int(edge_id.max()) + 1)).tocsr()
+    n, shell = connected_components(inc @ inc.T, directed=False)
+    v = np.asarray(mesh.vertices, dtype=np.float64)[f]
+    signed = np.einsum("ij,ij->i", v[:, 0], np.cross(v[:, 1], v[:, 2])) / 6.0
+    return shell, np.bincount(shell, weights=signed, minlength=n)
 
 
 def spinodoid_stl(

@@ -9,10 +9,24 @@ assembly, :mod:`fem.voxel_elasticity`), six unit macroscopic strains in Voigt or
 * ``"affine"``: kinematic uniform displacements u = ε̄ x on all outer-face nodes — an upper
   estimate; this is what reproduces the published Kumar et al. (2020) data.
 
-Void voxels carry no stiffness and are removed (nodes touched only by void are dropped). Only
-the largest face-connected solid cluster is kept. The six load cases are solved together by
-block CG preconditioned with one smoothed-aggregation AMG hierarchy (rigid-body modes).
-The effective stiffness is the energy C_IJ = (u0_I + w_I)ᵀ K (u0_J + w_J) / V = (Σ_e u0_Iᵀ K_e
+Void voxels carry no stiffness and are removed (nodes touched only by void are dropped). Every
+face-connected solid cluster that carries load is kept and only floating islands are dropped
+(:func:`designs.spinodal.connectivity`): under affine conditions every cluster touching a face
+of the cell (the boundary holds it: a stack of separate plates is as stiff as the sum of its
+plates), under periodic ones every cluster that percolates (two interlocked networks that do
+not touch give twice the stiffness of one). A structure that no kept cluster connects along an
+axis has no load path and zero stiffness along it: that is a failed result naming the axes,
+not a small number (under affine conditions :func:`homogenize` can still solve the boundary
+value problem as posed, ``require_percolation=False``, as the published data of Kumar et al.
+2020 do for such structures).
+
+The elements are trilinear hexahedra, fully integrated for ν ≤ 0.4 (what reproduces the
+published data) or, for nearly incompressible solids up to ν = 0.499, with the locking-free B̄
+(mean-dilatation) volumetric energy (:mod:`fem.voxel_elasticity`). The six load cases are
+solved together by block CG preconditioned with one smoothed-aggregation AMG hierarchy
+(rigid-body modes); under periodic conditions one node of each separate body is fixed, and a
+fibre that joins its images along one direction only gets a spring against turning about it
+(both only remove zero-energy modes). The effective stiffness is the energy C_IJ = (u0_I + w_I)ᵀ K (u0_J + w_J) / V = (Σ_e u0_Iᵀ K_e
 u0_J + g_I · w_J + w_I · g_J + w_Iᵀ K w_J) / V, in the unit of the Young's moduli given: exactly
 symmetric, with an error quadratic in the residual of the iterative solve.
 """
@@ -29,7 +43,7 @@ import numpy as np
 from fem.amg import block_pcg, build_hierarchy
 from fem.materials import isotropic_stiffness
 from fem.spmm import torch_threads
-from fem.voxel_elasticity import assemble, rigid_body_modes
+from fem.voxel_elasticity import ELEMENTS, assemble, check_element, rigid_body_modes
 
 __all__ = [
     "BASE_MATERIAL",
@@ -47,7 +61,7 @@ __all__ = [
 ]
 
 SOLVER_NAME = "matloop-voxel-amg"
-SOLVER_VERSION = "1.2"
+SOLVER_VERSION = "2.0"
 
 _BCS = ("periodic", "affine")
 #: (E, ν) of the solid of :func:`label`: stiffnesses come out in units of its Young's modulus.
@@ -157,9 +171,10 @@ class Homogenized:
     solid_fraction : float
         Solid voxels / all voxels of the input.
     connected_fraction : float
-        Voxels of the kept cluster / all voxels.
+        Voxels of the kept (load-bearing) clusters / all voxels.
     percolates : tuple of bool
-        Percolation of the kept cluster along x, y, z.
+        Whether a kept cluster connects the cell along x, y, z (see
+        :class:`designs.spinodal.Connectivity`).
     iterations : int
         Block-CG iterations.
     residual : float
@@ -168,6 +183,8 @@ class Homogenized:
         Wall time of the stages (s).
     n_dofs : int
         Unknowns solved for.
+    kept_clusters : int
+        Load-bearing clusters kept (floating islands dropped).
     """
 
     C: np.ndarray
@@ -181,6 +198,7 @@ class Homogenized:
     residual: float = float("nan")
     seconds: dict[str, float] = field(default_factory=dict)
     n_dofs: int = 0
+    kept_clusters: int = 0
 
     @property
     def symmetry_error(self) -> float:
@@ -193,7 +211,7 @@ class Homogenized:
         return orthotropic_constants(self.C)
 
 
-def _check_inputs(phase: np.ndarray, materials: list[tuple[float, float]], bc: str) -> np.ndarray:
+def _check_inputs(phase: np.ndarray, materials: list[tuple[float, float]], bc: str, element: str) -> np.ndarray:
     if bc not in _BCS:
         raise ValueError(f"bc must be one of {_BCS}, got {bc!r}")
     phase = np.asarray(phase)
@@ -206,12 +224,45 @@ def _check_inputs(phase: np.ndarray, materials: list[tuple[float, float]], bc: s
     if len(materials) == 0:
         raise ValueError("materials must list at least one (E, nu) pair")
     for E, nu in materials:
-        if not (math.isfinite(E) and E > 0 and math.isfinite(nu) and -1 < nu < 0.5):
-            raise ValueError(f"each material needs finite E > 0 and -1 < nu < 0.5, got ({E!r}, {nu!r})")
+        if not (math.isfinite(E) and E > 0):
+            raise ValueError(f"each material needs a finite Young's modulus E > 0, got ({E!r}, {nu!r})")
+        check_element(element, nu)
     if phase.min() < 0 or phase.max() > len(materials):
         raise ValueError(
             f"phase values must lie in 0..{len(materials)} (0 = void), got {phase.min()}..{phase.max()}")
     return phase
+
+
+def _failure_reason(missing: tuple[str, ...]) -> str:
+    """The reason of a structure without a load path along ``missing`` axes."""
+    which = "that axis" if len(missing) == 1 else "those axes"
+    return f"does not percolate along {', '.join(missing)}: no load path, zero stiffness along {which}"
+
+
+def _periodic_anchors(kept: np.ndarray) -> tuple[np.ndarray, list[tuple[tuple[int, int, int], np.ndarray]]]:
+    """Nodes to fix and springs that remove the zero-energy modes of a periodic structure.
+
+    Each separate body (voxels sharing a node belong to one body) can translate freely: one of
+    its nodes is fixed. A body that joins its periodic images along one lattice direction d
+    only (a fibre) can also turn about d: a spring at a second node of the same voxel, normal to
+    d and to the edge between the two nodes, stops it. Fixing a zero-energy mode does not change
+    the energy minimum, so C is unchanged.
+    """
+    from designs.spinodal import find_clusters
+
+    bodies = find_clusters(kept, periodic=True, corners=True)
+    values, first = np.unique(bodies.labels.ravel(), return_index=True)
+    first_voxel = dict(zip(values.tolist(), first.tolist()))
+    pinned, springs = [], []
+    for i in range(bodies.n):
+        p = np.array(np.unravel_index(first_voxel[i + 1], kept.shape))
+        pinned.append(p)
+        if bodies.wrap_rank(i) == 1:
+            d = bodies.wraps[i][0] / np.linalg.norm(bodies.wraps[i][0])
+            b = int(np.argmin(np.abs(d)))
+            edge = np.eye(3, dtype=int)[b]
+            springs.append((tuple(int(t) for t in p + edge), np.cross(d, edge)))
+    return np.array(pinned).reshape(-1, 3), springs
 
 
 def homogenize(
@@ -219,7 +270,8 @@ def homogenize(
     bc: str = "periodic",
     materials: list[tuple[float, float]] | None = None,
     rtol: float = 1e-3,
-    keep_largest: bool = True,
+    require_percolation: bool = True,
+    element: str = "full",
     threads: int | None = 1,
 ) -> Homogenized:
     """Effective 6×6 stiffness of a voxel structure.
@@ -233,6 +285,8 @@ def homogenize(
         Boundary condition (see module docstring).
     materials : list of (float, float), optional
         (E, ν) per material; default ``[BASE_MATERIAL]`` = [(1.0, 0.3)]. C has the unit of E.
+        ν must lie in (−1, 0.4] for ``element="full"`` and in (−1, 0.499] for ``"bbar"``
+        (:data:`fem.voxel_elasticity.NU_MAX`); outside, ``ValueError`` names the range.
     rtol : float
         Relative residual of the block CG. C is evaluated in the energy form (error quadratic
         in the solve error); measured against rtol = 1e-9 on ρ = 0.5 spinodoids, rtol = 1e-3
@@ -240,12 +294,16 @@ def homogenize(
         1.1e-6 at 32³ — far below the discretisation error (C11 moves 5 % from 32³ to 64³) —
         in 15 and 19 CG iterations at 64³ instead of 18 and 25 at rtol = 1e-4. Use 1e-8 or
         less for exact-solution checks.
-    keep_largest : bool
-        Keep only the largest face-connected solid cluster (periodic connectivity for
-        ``bc="periodic"``). The structure must percolate in x, y and z under periodic
-        conditions; otherwise the result is ``status="failed"`` (its stiffness is not
-        silently zero). Under affine conditions a non-percolating cluster is held by the
-        boundary: the stiffness is computed and ``percolates`` reports the axes missed.
+    require_percolation : bool
+        True (default): a structure that no kept cluster connects along some axis gets
+        ``status="failed"`` with the reason naming the axes (no load path, zero stiffness
+        along them). False, affine conditions only: solve anyway; the stiffness along such an
+        axis then comes from the boundary holding the separate clusters (the published
+        convention of Kumar et al. 2020 for stacks of separate plates). Periodic conditions
+        always require percolation along x, y and z (the problem is singular otherwise).
+    element : {"full", "bbar"}
+        Hexahedron formulation (:mod:`fem.voxel_elasticity`): "full" (default; locks as
+        ν → 1/2, hence ν ≤ 0.4) or the locking-free mean-dilatation "bbar" (ν ≤ 0.499).
     threads : int or None
         torch intra-op threads for the hierarchy set-up and the solve (restored afterwards);
         ``None`` keeps torch's setting. One thread is the robust default on shared machines
@@ -258,33 +316,30 @@ def homogenize(
     from designs.spinodal import connectivity
 
     materials = [BASE_MATERIAL] if materials is None else [(float(E), float(n)) for E, n in materials]
-    phase = _check_inputs(phase, materials, bc)
+    if element not in ELEMENTS:
+        raise ValueError(f"element must be one of {ELEMENTS}, got {element!r}")
+    phase = _check_inputs(phase, materials, bc, element)
+    periodic = bc == "periodic"
     t0 = time.perf_counter()
-    solid = phase > 0
-    if keep_largest:
-        kept, rep = connectivity(solid, periodic=(bc == "periodic"))
-        phase = np.where(kept, phase, 0)
-        sf, cf, perc = rep.solid_fraction, rep.connected_fraction, rep.percolates
-    else:
-        sf = cf = float(solid.mean())
-        perc = (True, True, True)
+    kept, rep = connectivity(phase > 0, periodic=periodic)
+    phase = np.where(kept, phase, 0)
+    sf, cf, perc = rep.solid_fraction, rep.connected_fraction, rep.percolates
     nan = np.full((6, 6), np.nan)
+
+    def failed(reason: str) -> Homogenized:
+        return Homogenized(nan, bc, "failed", reason, sf, cf, perc, kept_clusters=rep.n_kept)
+
+    if sf == 0.0:
+        return failed("no solid voxel")
     if cf == 0.0:
-        return Homogenized(nan, bc, "failed", "no solid voxel", sf, cf, perc)
-    if bc == "periodic" and not all(perc):
-        missing = "".join(a for a, p in zip("xyz", perc) if not p)
-        return Homogenized(nan, bc, "failed",
-                           f"solid does not percolate along {missing}: periodic stiffness is singular "
-                           "(zero along that axis)", sf, cf, perc)
-    if bc == "affine" and keep_largest:
-        k = phase > 0
-        on_face = any(np.take(k, i, axis=ax).any() for ax in range(3) for i in (0, -1))
-        if not on_face:
-            return Homogenized(nan, bc, "failed",
-                               "the solid cluster touches no face of the cell: it floats, "
-                               "affine stiffness is undefined", sf, cf, perc)
+        where = ("no solid cluster percolates" if periodic else
+                 "the solid touches no face of the cell")
+        return failed(f"{where}: every cluster is a floating island; {_failure_reason(('x', 'y', 'z'))}")
+    if rep.missing_axes and (periodic or require_percolation):
+        return failed(_failure_reason(rep.missing_axes))
+    pinned, springs = _periodic_anchors(kept) if periodic else (None, None)
     t1 = time.perf_counter()
-    system = assemble(phase, materials, bc)
+    system = assemble(phase, materials, bc, element, pinned, springs)
     t2 = time.perf_counter()
     with torch_threads(threads):
         M = build_hierarchy(system.K, rigid_body_modes(system.coords))
@@ -300,10 +355,10 @@ def homogenize(
     t4 = time.perf_counter()
     secs = {"connectivity": t1 - t0, "assembly": t2 - t1, "amg_setup": t3 - t2, "solve": t4 - t3}
     res = max(info.residuals)
+    status, reason = "ok", ""
     if not info.converged or not np.all(np.isfinite(C)):
-        return Homogenized(C, bc, "failed", f"block CG did not converge (residual {res:.2e})",
-                           sf, cf, perc, info.iterations, res, secs, ndof)
-    return Homogenized(C, bc, "ok", "", sf, cf, perc, info.iterations, res, secs, ndof)
+        status, reason = "failed", f"block CG did not converge (residual {res:.2e})"
+    return Homogenized(C, bc, status, reason, sf, cf, perc, info.iterations, res, secs, ndof, rep.n_kept)
 
 
 def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, Any]:
@@ -323,7 +378,9 @@ def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, An
     dict
         ``status`` ("ok"/"failed"), ``reason``, ``C`` (6×6 list or None), the nine
         orthotropic constants (``E1`` … ``nu23``, None when failed), ``symmetry_error``,
-        ``solid_fraction``, ``connected_fraction``, ``percolates`` ([x, y, z]), ``bc``,
+        ``solid_fraction``, ``connected_fraction``, ``kept_clusters``, ``percolates``
+        ([x, y, z]; a structure that does not percolate along an axis has no load path
+        and is labelled failed with the axes named, see :func:`homogenize`), ``bc``,
         ``resolution``, ``iterations``, ``seconds``, ``solver``, ``solver_version``.
         Invalid input (bad resolution, bc) raises ``ValueError``; solver trouble gives
         ``status="failed"`` with the reason.
@@ -350,7 +407,7 @@ def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, An
         C=h.C.tolist() if ok else None,
         symmetry_error=h.symmetry_error if ok else None,
         solid_fraction=h.solid_fraction, connected_fraction=h.connected_fraction,
-        percolates=list(h.percolates), iterations=h.iterations,
+        kept_clusters=h.kept_clusters, percolates=list(h.percolates), iterations=h.iterations,
         seconds={k: round(v, 4) for k, v in h.seconds.items()},
     )
     consts = h.constants if ok else dict.fromkeys(ORTHOTROPIC_CONSTANTS)

@@ -118,12 +118,17 @@ def test_single_x_cone_is_layered_normal_to_x():
 def test_connectivity_bar_and_clusters():
     a = np.zeros((6, 6, 6), bool)
     a[:, 2, 2] = True          # bar along x, touches both x faces
-    a[1, 4:6, 4:6] = True      # small separate cluster
+    a[1, 4:6, 4:6] = True      # separate cluster on the y = end and z = end faces
+    a[3:5, 4, 3] = True        # floating island inside the cell
     kept, rep = connectivity(a, periodic=False)
-    assert rep.n_clusters == 2 and kept.sum() == 6
+    # affine conditions hold every cluster that touches a face: bar and face cluster kept
+    assert rep.n_clusters == 3 and rep.n_kept == 2 and kept.sum() == 10
+    assert not kept[3:5, 4, 3].any()
     assert rep.percolates == (True, False, False)
     assert rep.solid_fraction == pytest.approx(a.mean())
     kept, rep = connectivity(a, periodic=True)
+    # periodic: only the bar joins its own image; the face cluster is an island too
+    assert rep.n_kept == 1 and kept.sum() == 6
     assert rep.percolates == (True, False, False)
 
 
@@ -134,10 +139,11 @@ def test_periodic_connectivity_joins_across_faces():
     _, rep_open = connectivity(a, periodic=False)
     _, rep_per = connectivity(a, periodic=True)
     assert rep_open.n_clusters == 2 and rep_per.n_clusters == 1
-    assert rep_per.connected_fraction == pytest.approx(a.mean())
     assert rep_per.percolates == (False, False, False)   # a closed segment does not wrap
+    assert rep_per.connected_fraction == 0.0 and rep_per.n_kept == 0   # a floating island
     a[2:4, 3, 3] = True
-    assert connectivity(a, periodic=True)[1].percolates == (True, False, False)
+    kept, rep = connectivity(a, periodic=True)
+    assert rep.percolates == (True, False, False) and rep.connected_fraction == pytest.approx(a.mean())
 
 
 def test_spinodoid_percolates_at_moderate_density():

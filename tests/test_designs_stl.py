@@ -19,6 +19,7 @@ from scipy import ndimage
 
 from designs.spinodal import Spinodoid
 from designs.stl import STL_PINCH_MM, plate_meshes, plate_stl, spinodoid_mesh, spinodoid_stl, write_binary_stl
+from designs.stl import body_volumes
 from designs.threemf import plate_3mf
 
 CELL = 10.0  # mm
@@ -95,6 +96,42 @@ def test_stl_bad_input():
         spinodoid_mesh(Spinodoid(rho=0.5, periodic=True), resolution=24, tiles=0)
     with pytest.raises(ValueError, match="too small"):
         spinodoid_mesh(s, resolution=8)
+
+
+def _bodies(mesh) -> list[trimesh.Trimesh]:
+    """trimesh's split of a spinodoid mesh into shells, keeping bodies (positive volume)."""
+    shells = trimesh.Trimesh(mesh.vertices, mesh.faces, process=True).split(only_watertight=False)
+    return [b for b in shells if b.volume > 0]
+
+
+@pytest.mark.parametrize(("design", "tiles"), [(Spinodoid(rho=0.1, seed=0), 1),
+                                               (Spinodoid(rho=0.2, periodic=True, seed=2), 2)])
+def test_spinodoid_stl_drops_floating_islands_and_counts_its_bodies(design, tiles):
+    """Every body of the file reaches the box faces (what the mechanics keeps); the count and
+    volumes of the bodies agree with trimesh's split."""
+    r = 48 if not design.periodic else 40
+    mesh = spinodoid_mesh(design, resolution=r, cell_size_mm=CELL, tiles=tiles)
+    side = CELL * tiles
+    bodies = _bodies(mesh)
+    vols = body_volumes(mesh)
+    assert len(vols) == len(bodies) > 1                 # both fall apart: ρ = 0.1 and 0.2
+    np.testing.assert_allclose(vols, sorted((b.volume for b in bodies), reverse=True), rtol=1e-9)
+    assert vols.sum() == pytest.approx(mesh.volume, rel=1e-9)
+    for b in bodies:                                   # no floating island in the file
+        assert b.bounds.min() < 1e-3 or b.bounds.max() > side - 1e-3
+    # ... while the field itself has floating islands (node clusters touching no face)
+    nodes = np.arange(r * tiles + 1) * (design.cell_length / r)
+    solid = design.field_at(nodes, nodes, nodes) > design.level(design.field(r))
+    lab, n = ndimage.label(solid)
+    on_face = set()
+    for ax in range(3):
+        on_face |= set(np.unique(np.take(lab, 0, axis=ax))) | set(np.unique(np.take(lab, -1, axis=ax)))
+    assert n - len(on_face - {0}) > 0
+
+
+def test_connected_spinodoid_is_one_body():
+    mesh = spinodoid_mesh(Spinodoid(rho=0.6, seed=2), resolution=40, cell_size_mm=CELL)
+    assert len(body_volumes(mesh)) == len(_bodies(mesh)) == 1
 
 
 def test_write_binary_stl_single_triangle():

@@ -97,8 +97,11 @@ def test_unknown_options_and_fidelities_name_what_is_allowed() -> None:
         fracture_key("exact", {})
     with pytest.raises(ValueError, match="bc must be 'affine' or 'periodic'"):
         homogenize_key(32, "free")
-    with pytest.raises(ValueError, match="resolution must be an integer in 8..256"):
-        homogenize_key(32.5, "affine")
+    for resolution in (32.5, None, float("nan"), float("inf"), [20], True, 4, 300):
+        with pytest.raises(ValueError, match="resolution must be an integer in 8..256"):
+            homogenize_key(resolution, "affine")
+    with pytest.raises(ValueError, match="resolution 16 is too coarse for this spinodoid .* use at least 20"):
+        HomogenizationEvaluator(16).check_design(Spinodoid(rho=0.5, seed=0))
 
 
 def test_homogenisation_key_takes_the_solid_from_the_solver() -> None:

@@ -38,6 +38,36 @@ def test_export_stl_writes_a_binary_stl(tmp_path: Path, capsys: pytest.CaptureFi
     assert "watertight True" in capsys.readouterr().out
 
 
+def test_export_stl_reports_bodies_and_warns_when_the_part_falls_apart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import trimesh
+
+    out = tmp_path / "plates.stl"
+    # a published one-cone row (rho = 0.312, theta = (16.7, 0, 0)), seed 1: separate plates
+    assert main(["spinodoid", "export-stl", "--rho", "0.312", "--theta", "16.7", "0", "0", "--seed", "1",
+                 "--resolution", "48", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    shells = trimesh.load(out, file_type="stl").split(only_watertight=False)
+    bodies = sum(b.volume > 0 for b in shells)
+    assert bodies > 1 and f"{bodies} bodies" in captured.out
+    (warning,) = captured.err.strip().splitlines()
+    assert warning.startswith(f"matloop: warning: the part falls apart into {bodies} separate bodies")
+    # a connected part: one body, no warning
+    assert main(["spinodoid", "export-stl", "--rho", "0.6", "--seed", "2", "--resolution", "40",
+                 "--out", str(tmp_path / "one.stl")]) == 0
+    captured = capsys.readouterr()
+    assert "1 body" in captured.out and captured.err == ""
+
+
+def test_sparse_design_is_stored_as_failed_with_the_axes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--store", str(tmp_path), "spinodoid", "homogenize", "--rho", "0.1", "--resolution", "24"]) == 1
+    out = capsys.readouterr().out
+    assert ("matloop: homogenisation failed: does not percolate along x, y, z: no load path, "
+            "zero stiffness along those axes") in out
+    (label,) = Store(tmp_path).labels(homogenize_key(24, "affine"), status="failed")
+    assert label.metrics["percolates"] == [False, False, False]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from designs.spinodal import Spinodoid
 from engine.cli.common import open_store
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, homogenize_and_store
-from fem.homogenize import ORTHOTROPIC_CONSTANTS
+from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
 
 __all__ = ["register", "design_from_args"]
 
@@ -29,7 +30,8 @@ def _design_arguments(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("spinodoid", help="homogenise spinodoids or export them as STL")
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
-    hom = actions.add_parser("homogenize", help="effective 6×6 stiffness (E = 1, ν = 0.3), stored")
+    E, nu = BASE_MATERIAL
+    hom = actions.add_parser("homogenize", help=f"effective 6×6 stiffness (solid E = {E:g}, ν = {nu:g}), stored")
     _design_arguments(hom)
     hom.add_argument("--resolution", type=int, default=32, help="voxels per cell side")
     hom.add_argument("--bc", choices=BOUNDARY_CONDITIONS, default="affine", help="boundary conditions")
@@ -60,8 +62,9 @@ def _homogenize(args: argparse.Namespace) -> int:
         return 0 if evaluation.ok else 1
     print(f"spinodoid {design.content_hash()[:12]}  ρ = {design.rho:.3f}  θ = {design.theta}  "
           f"{args.resolution}³ voxels, {args.bc} BC ({'computed' if computed else 'from the store'})")
-    print(f"solid fraction {metrics.get('solid_fraction', 0):.4f}, connected {metrics.get('connected_fraction', 0):.4f}, "
-          f"percolates x/y/z {metrics.get('percolates')}")
+    if "connected_fraction" in metrics:  # absent when the solver broke down before the clusters
+        print(f"solid fraction {metrics['solid_fraction']:.4f}, load-bearing {metrics['connected_fraction']:.4f} "
+              f"in {metrics.get('kept_clusters')} cluster(s), percolates x/y/z {metrics.get('percolates')}")
     if not evaluation.ok:
         print(f"matloop: homogenisation failed: {evaluation.reason}")
         return 1
@@ -76,7 +79,7 @@ def _homogenize(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import trimesh
 
-    from designs.stl import spinodoid_mesh
+    from designs.stl import body_volumes, spinodoid_mesh
 
     design = design_from_args(args)
     mesh = spinodoid_mesh(design, args.resolution, args.cell_mm, args.tiles)
@@ -88,7 +91,12 @@ def _export(args: argparse.Namespace) -> int:
         raise ValueError(f"cannot write {out}: {exc.strerror}") from None
     check = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, process=True)
     side = args.cell_mm * args.tiles
+    bodies = body_volumes(mesh)
     print(f"wrote {out}: {len(mesh.faces)} triangles, {len(data)} bytes, "
-          f"{side:g} mm cube, watertight {check.is_watertight}, volume {check.volume:.1f} mm³ "
-          f"({check.volume / side**3:.3f} of the box; ρ = {design.rho:.3f})")
+          f"{side:g} mm cube, watertight {check.is_watertight}, {len(bodies)} bod{'y' if len(bodies) == 1 else 'ies'}, "
+          f"volume {check.volume:.1f} mm³ ({check.volume / side**3:.3f} of the box; ρ = {design.rho:.3f})")
+    if len(bodies) > 1:
+        print(f"matloop: warning: the part falls apart into {len(bodies)} separate bodies (the largest holds "
+              f"{100 * bodies[0] / bodies.sum():.1f} % of the volume)",
+              file=sys.stderr)
     return 0

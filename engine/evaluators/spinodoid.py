@@ -7,6 +7,8 @@ the store key holds the resolution, the boundary condition and that base materia
 from __future__ import annotations
 
 from collections.abc import Mapping
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -41,7 +43,9 @@ HOMOGENIZATION_METRICS: tuple[Metric, ...] = (
     *(_constant_metric(name) for name in homogenize.ORTHOTROPIC_CONSTANTS),
     Metric("symmetry_error", "1", "max |C − Cᵀ| / max |C|"),
     Metric("solid_fraction", "1", "solid voxels / all voxels"),
-    Metric("connected_fraction", "1", "voxels of the kept cluster / all voxels"),
+    Metric("connected_fraction", "1", "voxels of the load-bearing clusters / all voxels"),
+    Metric("kept_clusters", "1", "load-bearing clusters (touching a face under affine, percolating under "
+                                 "periodic conditions); floating islands are dropped"),
     Metric("iterations", "1", "block-CG iterations (diagnostic)"),
     Metric("resolution", "1", "voxels per cell side"),
     Metric("seconds", "s", "wall time of the stages", timing=True),
@@ -76,9 +80,18 @@ class HomogenizationEvaluator(Evaluator):
     def __post_init__(self) -> None:
         if self.bc not in BOUNDARY_CONDITIONS:
             raise ValueError(f"bc must be 'affine' or 'periodic', got {self.bc!r}")
-        if isinstance(self.resolution, bool) or int(self.resolution) != self.resolution or not 8 <= int(self.resolution) <= 256:
-            raise ValueError(f"resolution must be an integer in 8..256 voxels per side, got {self.resolution!r}")
-        object.__setattr__(self, "resolution", int(self.resolution))
+        r = self.resolution
+        if not (isinstance(r, numbers.Real) and not isinstance(r, bool) and math.isfinite(r)
+                and float(r).is_integer() and 8 <= r <= 256):
+            raise ValueError(f"resolution must be an integer in 8..256 voxels per side, got {r!r}")
+        object.__setattr__(self, "resolution", int(r))
+
+    def check_design(self, design: Design) -> None:
+        """``ValueError`` unless ``design`` is a spinodoid this resolution samples finely enough."""
+        super().check_design(design)
+        if self.resolution < design.min_resolution():
+            raise ValueError(f"resolution {self.resolution} is too coarse for this spinodoid (β = {design.beta:.4g}): "
+                             f"use at least {design.min_resolution()} voxels per side")
 
     @property
     def fidelity(self) -> str:
@@ -122,8 +135,9 @@ def homogenize_job(ctx: JobContext, genome: dict[str, Any], resolution: int = 32
         ``computed_now`` and, when ok, ``surface`` (directional Young's modulus, units of E_s).
     """
     design = Spinodoid.from_json(genome)
-    HomogenizationEvaluator(resolution, bc)  # validates before the progress report
-    ctx.progress(0.05, f"homogenising at {resolution}³ voxels, {bc} boundary conditions")
+    evaluator = HomogenizationEvaluator(resolution, bc)
+    evaluator.check_design(design)  # before the progress report: bad input fails the job at once
+    ctx.progress(0.05, f"homogenising at {evaluator.resolution}³ voxels, {bc} boundary conditions")
     evaluation, computed = homogenize_and_store(ctx.store, design, resolution, bc)
     result: dict[str, Any] = {"design_hash": design.content_hash(), "status": evaluation.status,
                               "reason": evaluation.reason, "metrics": evaluation.metrics, "computed_now": computed}

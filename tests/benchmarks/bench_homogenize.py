@@ -7,12 +7,23 @@ solver runs on one thread by default), the peak resident memory of the process t
 (each case runs in a fresh subprocess), the CG iterations and C11 (mesh-refinement trend),
 and whether the 64³ target (full C in ≤ 20 s wall, < 2 GB) is met. Grids below 32³
 (baseline only) use β = 2π n / 6.4 so that they resolve the wavelength like 32³ does at
-β = 10π. Baseline in the same run: plain scikit-fem
-(generic assembly with quadrature per element, then its default direct solver SuperLU via
-``skfem.solve``) — the full C where it fits (≤ 16³ by default) and the generic assembly alone
-at 32³; the ratio ours/baseline is printed for the same problem.
+β = 10π. Baseline in the same run: plain scikit-fem (generic assembly with quadrature per
+element, then its default direct solver SuperLU via ``skfem.solve``) — the full C where it
+fits (≤ 16³ by default) and the generic assembly alone at 32³; the ratio ours/baseline is
+printed for the same problem.
+
+Two more sections, chosen with ``--sections``:
+
+* ``cones``: time to build the voxels (32³) of published spinodoids with one narrow cone,
+  θ = 0.3°, 0.1°, 0.01° (median of 3), the proposals per direction of the cap sampler, and the
+  draws the paper's whole-sphere rejection sampler would need (N / (1 − cos θ)).
+* ``locking``: C11 at 20³ and 32³ of a ρ = 0.5 spinodoid (affine) for ν = 0.3, 0.4, 0.45,
+  0.49, 0.499 with the B̄ and the fully integrated hexahedron (beyond its accepted ν ≤ 0.4
+  too, by lifting the limit in this process only, to show why it is there), and the CG
+  iterations.
 
 Usage: python tests/benchmarks/bench_homogenize.py [--sizes 32 48 64] [--repeats 3 3 2] [--threads 1]
+       [--sections timing cones locking]
 """
 
 from __future__ import annotations
@@ -67,6 +78,39 @@ def run(n: int, bc: str, what: str, threads: int = 1) -> dict:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def cones() -> None:
+    """Build time of narrow-cone spinodoids (cap sampler) against the whole-sphere estimate."""
+    from designs.spinodal import Spinodoid, cone_directions
+
+    print(f"{'theta':>8} {'build 32^3 s':>13} {'proposals/direction':>20} {'whole-sphere draws':>19}")
+    for th in (0.3, 0.1, 0.01):
+        ts = []
+        for _ in range(3):
+            t = time.perf_counter()
+            Spinodoid(rho=0.5, theta=(th, 0.0, 0.0), seed=0).voxels(32)
+            ts.append(time.perf_counter() - t)
+        _, proposals = cone_directions((th, 0.0, 0.0), 1000, np.random.default_rng(0))
+        whole = 1000 / (1 - np.cos(np.radians(th)))
+        print(f"{th:7.2f}° {np.median(ts):13.2f} {proposals / 1000:20.2f} {whole:19.3g}", flush=True)
+
+
+def locking() -> None:
+    """C11 from 20³ to 32³ against ν for the B̄ and the fully integrated hexahedron."""
+    from designs.spinodal import Spinodoid
+    from fem import voxel_elasticity
+    from fem.homogenize import homogenize
+
+    s = Spinodoid(rho=0.5, seed=1)
+    vox = {r: s.voxels(r) for r in (20, 32)}
+    voxel_elasticity.NU_MAX["full"] = voxel_elasticity.NU_MAX["bbar"]   # this process only
+    for element in ("bbar", "full"):
+        for nu in (0.3, 0.4, 0.45, 0.49, 0.499):
+            hs = {r: homogenize(v, bc="affine", materials=[(1.0, nu)], element=element) for r, v in vox.items()}
+            a, b = hs[20].C[0, 0], hs[32].C[0, 0]
+            print(f"{element:4s} nu {nu:5.3f}: C11 20^3 {a:.4f} -> 32^3 {b:.4f} ({100 * (b - a) / a:+.1f} %), "
+                  f"CG iterations {hs[20].iterations}, {hs[32].iterations}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[32, 48, 64])
@@ -75,7 +119,14 @@ def main() -> None:
     ap.add_argument("--baseline-full", type=int, nargs="*", default=[12, 16, 20])
     ap.add_argument("--baseline-assembly", type=int, nargs="*", default=[32])
     ap.add_argument("--threads", type=int, default=1, help="torch threads of our solver")
+    ap.add_argument("--sections", nargs="+", choices=["timing", "cones", "locking"], default=["timing"])
     args = ap.parse_args()
+    if "cones" in args.sections:
+        cones()
+    if "locking" in args.sections:
+        locking()
+    if "timing" not in args.sections:
+        return
     print(f"cores visible: {os.cpu_count()}, load average at start: {os.getloadavg()}, "
           f"solver threads: {args.threads}")
     print(f"{'case':28s} {'median s':>9s} {'min s':>7s} {'cpu s':>6s} {'peak MB':>8s} {'iters':>5s} {'C11':>8s}  stages (median run)")

@@ -10,10 +10,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from designs.spinodal import Spinodoid
-from designs.stl import spinodoid_mesh
+from designs.stl import body_volumes, spinodoid_mesh
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS
 from engine.store import JobRecord
-from fem.homogenize import ORTHOTROPIC_CONSTANTS
+from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
 from ui.common import job_manager, open_store, show_error
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
@@ -22,7 +22,8 @@ st.markdown(
     "Spinodoids (Kumar et al. 2020) are the solid phase of an anisotropic Gaussian random field: "
     "waves of wave number β whose directions lie in double cones of half-angle θx, θy, θz around "
     "the axes (0° closes a cone). Narrow cones give columnar or lamellar structures, 90° cones an "
-    "isotropic one. Homogenisation gives the effective stiffness (base material E = 1, ν = 0.3)."
+    "isotropic one. Homogenisation gives the effective stiffness (solid E = "
+    f"{BASE_MATERIAL[0]:g}, ν = {BASE_MATERIAL[1]:g}; stiffness in units of that E)."
 )
 store = open_store()
 manager = job_manager(store)
@@ -51,10 +52,11 @@ def preview_mesh(genome_json: str, resolution: int) -> tuple[np.ndarray, np.ndar
 
 
 @st.cache_data(show_spinner="Writing the STL…", max_entries=8)
-def stl_bytes(genome_json: str, resolution: int, cell_mm: float, tiles: int) -> bytes:
-    """Binary STL of the design."""
+def stl_bytes(genome_json: str, resolution: int, cell_mm: float, tiles: int) -> tuple[bytes, list[float]]:
+    """Binary STL of the design and the volumes (mm³) of its separate bodies, largest first."""
     design = Spinodoid.from_json(genome_json)
-    return spinodoid_mesh(design, resolution, cell_mm, tiles).to_stl(f"matloop spinodoid rho={design.rho:.3f} mm")
+    mesh = spinodoid_mesh(design, resolution, cell_mm, tiles)
+    return mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} mm"), body_volumes(mesh).tolist()
 
 
 left, right = st.columns([3, 2])
@@ -87,10 +89,14 @@ with right:
                             help="tiling needs the periodic variant")
     if st.button("Prepare STL"):
         try:
-            data = stl_bytes(design.to_json(), max(design.min_resolution(), 48), float(cell_mm), int(tiles))
+            data, bodies = stl_bytes(design.to_json(), max(design.min_resolution(), 48), float(cell_mm), int(tiles))
         except ValueError as exc:
             show_error(f"Cannot export: {exc}")
         else:
+            if len(bodies) > 1:
+                st.warning(f"This part falls apart into {len(bodies)} separate bodies (the largest holds "
+                           f"{100 * bodies[0] / sum(bodies):.1f} % of the volume): it will not print as one piece. "
+                           "Floating islands are already left out; raise ρ or widen the cones for a connected part.")
             st.download_button(f"Download STL ({len(data) / 1e6:.1f} MB)", data,
                                file_name=f"spinodoid-{design.content_hash()[:12]}.stl", mime="model/stl")
 
@@ -108,7 +114,8 @@ def show_result(job: JobRecord) -> None:
     st.dataframe(pd.DataFrame([constants]).round(4), hide_index=True)
     st.caption("E and G in units of the solid's Young's modulus; ν_ij: strain along j per strain along i.")
     st.caption(f"symmetry error {metrics['symmetry_error']:.1e} · solid fraction {metrics['solid_fraction']:.3f} · "
-               f"connected {metrics['connected_fraction']:.3f} · percolates x/y/z {metrics['percolates']}")
+               f"load-bearing {metrics['connected_fraction']:.3f} in {metrics.get('kept_clusters')} cluster(s) · "
+               f"percolates x/y/z {metrics['percolates']}")
     surface = job.result["surface"]
     figure = go.Figure(go.Surface(x=surface["x"], y=surface["y"], z=surface["z"], surfacecolor=surface["E"],
                                   colorscale="Viridis", colorbar={"title": "E(n)"}))
