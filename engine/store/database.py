@@ -20,7 +20,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -418,6 +418,42 @@ class Store:
                 (campaign_id,),
             )
             return [row[0] for row in rows]
+
+    def campaign(self, name: str) -> dict[str, Any]:
+        """The campaign named ``name`` (as in :meth:`campaigns`); ``StoreError`` naming the known ones."""
+        found = [c for c in self.campaigns() if c["name"] == name]
+        if not found:
+            known = ", ".join(c["name"] for c in self.campaigns()) or "none yet"
+            raise StoreError(f"no campaign named {name!r} in this store; campaigns: {known}")
+        return found[0]
+
+    def add_candidates(self, campaign_id: int, batch: int, told: int, design_hashes: Sequence[str]) -> list[int]:
+        """Record stored designs as the next batch of a campaign's candidates; returns their sequence numbers.
+
+        ``told`` is the number of batches the campaign's strategy had been told when it proposed these.
+        """
+        now = time.time()
+        with self._transaction() as c:
+            first = c.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM campaign_candidates WHERE campaign_id=?",
+                              (campaign_id,)).fetchone()[0]
+            seqs = list(range(first, first + len(design_hashes)))
+            c.executemany(
+                "INSERT INTO campaign_candidates(campaign_id, seq, batch, told, design_hash, created_at) "
+                "VALUES (?,?,?,?,?,?)",
+                [(campaign_id, seq, batch, told, h, now) for seq, h in zip(seqs, design_hashes)],
+            )
+            c.executemany(
+                "INSERT OR IGNORE INTO campaign_designs(campaign_id, design_hash, added_at) VALUES (?,?,?)",
+                [(campaign_id, h, now) for h in design_hashes],
+            )
+        return seqs
+
+    def candidates(self, campaign_id: int) -> list[tuple[int, int, int, str]]:
+        """``(seq, batch, told, design_hash)`` of every candidate of a campaign, in proposal order."""
+        with self._read() as c:
+            rows = c.execute("SELECT seq, batch, told, design_hash FROM campaign_candidates WHERE campaign_id=? "
+                             "ORDER BY seq", (campaign_id,)).fetchall()
+        return [(int(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
 
     # ------------------------------------------------------------------ models
     def register_model(

@@ -90,6 +90,23 @@ CREATE INDEX jobs_created ON jobs(created_at);
 """
 
 
+# Version 4: the candidates a campaign proposed, in order and by batch, and how many batches
+# had been told to the strategy when each batch was asked (so that a restarted campaign can
+# replay its strategy exactly); their labels are found by the campaign's evaluator key, so a
+# candidate is pending until its design has that label.
+_V4 = """
+CREATE TABLE campaign_candidates (
+    campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+    seq         INTEGER NOT NULL,
+    batch       INTEGER NOT NULL,
+    told        INTEGER NOT NULL,
+    design_hash TEXT NOT NULL REFERENCES designs(hash),
+    created_at  REAL NOT NULL,
+    PRIMARY KEY (campaign_id, seq)
+);
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(connection: sqlite3.Connection) -> None:
         for statement in sql.split(";"):
@@ -101,7 +118,9 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 
 #: Migration steps, keyed by the version they produce. Version 3 (:mod:`.migration_v3`): fracture
 #: labels keyed by fully resolved settings, renamed fast-fidelity metrics.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(_V1), 2: _script(_V2), 3: migrate_to_v3}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _script(_V1), 2: _script(_V2), 3: migrate_to_v3, 4: _script(_V4),
+}
 
 #: Version written by this matloop.
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -1,0 +1,301 @@
+"""The closed loop: a strategy proposes, an evaluator labels through an executor, the store keeps all.
+
+A :class:`Campaign` lives in the store: its configuration in ``campaigns``, every candidate it
+proposed in ``campaign_candidates`` (sequence number, batch, and how many batches its strategy
+had been told when it proposed them), every label in ``labels`` under the evaluator's key. A
+candidate is pending until its design has that label. Nothing else is state: opening a
+campaign rebuilds its strategy by replaying the stored history (asks and tells in their
+original order; the strategy is deterministic), so a campaign killed at any moment resumes
+where it stopped, repeats no stored label, and ends where an uninterrupted run ends.
+
+``ask(n)`` proposes candidates (marked pending); ``tell(results)`` records evaluations of
+candidates in any order, failures included; a batch reaches the strategy once all of its
+candidates are labelled, batches in order. :meth:`Campaign.run` loops ask → label → tell until
+the budget of solver calls is spent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from designs.base import Design
+from engine.campaigns.config import Built, CampaignConfig
+from engine.evaluators.labelling import evaluation_from_label, label_designs, record_evaluation
+from engine.evaluators.protocol import Evaluation
+from engine.search.protocol import pareto_fitness
+from engine.store import Store, StoreError
+
+__all__ = ["CAMPAIGN_STATES", "Campaign", "Candidate", "Result"]
+
+#: States a campaign record can be in.
+CAMPAIGN_STATES = ("created", "running", "paused", "finished")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposed design.
+
+    Attributes
+    ----------
+    id : int
+        Sequence number in the campaign (0, 1, ... in proposal order).
+    batch : int
+        Batch it was proposed in.
+    design : Design
+    """
+
+    id: int
+    batch: int
+    design: Design
+
+
+@dataclass(frozen=True)
+class Result:
+    """A labelled candidate: its evaluation and objective values (to maximise; NaN if failed)."""
+
+    candidate: Candidate
+    evaluation: Evaluation
+    values: np.ndarray
+
+
+class Campaign:
+    """A design campaign recorded in a store (use :meth:`create` or :meth:`open`)."""
+
+    def __init__(self, store: Store, record: Mapping[str, Any]) -> None:
+        self.store = store
+        self.id = int(record["id"])
+        self.name = str(record["name"])
+        self.config = CampaignConfig.from_json(record["config"])
+        self._parts: Built = self.config.build()
+        self.key = self._parts.evaluator.key()
+        self._candidates: list[Candidate] = []
+        self._told = 0  # batches told to the strategy
+        self._replay()
+
+    # ------------------------------------------------------------------ life cycle
+    @classmethod
+    def create(cls, store: Store, name: str, config: CampaignConfig | Mapping[str, Any]) -> "Campaign":
+        """Check ``config`` (every mistake before any work) and record a new campaign."""
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ValueError(f"a campaign needs a name of 1..100 characters, got {name!r}")
+        config = config if isinstance(config, CampaignConfig) else CampaignConfig.from_json(config)
+        config.build()
+        store.create_campaign(name.strip(), config.to_json())
+        return cls.open(store, name.strip())
+
+    @classmethod
+    def open(cls, store: Store, name: str) -> "Campaign":
+        """The campaign ``name``, its strategy replayed to where it stopped."""
+        return cls(store, store.campaign(name))
+
+    @property
+    def objective(self):  # noqa: ANN201 - engine.campaigns.objectives.Objective
+        """The campaign's objective."""
+        return self._parts.objective
+
+    @property
+    def evaluator(self):  # noqa: ANN201 - engine.evaluators.protocol.Evaluator
+        """The campaign's evaluator."""
+        return self._parts.evaluator
+
+    @property
+    def state(self) -> str:
+        """``created``, ``running``, ``paused`` or ``finished`` (as recorded)."""
+        return str(self.store.campaign(self.name)["state"])
+
+    def _set_state(self, state: str) -> None:
+        self.store.set_campaign_state(self.id, state)
+
+    # ------------------------------------------------------------------ replay
+    def _replay(self) -> None:
+        """Rebuild the strategy from the stored history (asks and tells in their original order)."""
+        rows = self.store.candidates(self.id)
+        batches: dict[int, list[tuple[int, int, str]]] = {}
+        for seq, batch, told, design_hash in rows:
+            batches.setdefault(batch, []).append((seq, told, design_hash))
+        for batch in sorted(batches):
+            members = batches[batch]
+            self._advance(until=members[0][1])
+            designs = self._parts.strategy.ask(len(members))
+            hashes = [d.content_hash() for d in designs]
+            if hashes != [h for _, _, h in members]:
+                raise StoreError(
+                    f"campaign {self.name!r}: replaying its strategy proposes other designs than it stored in batch "
+                    f"{batch} (was the code or the environment changed?); it cannot resume — start a new campaign")
+            self._candidates += [Candidate(seq, batch, design) for (seq, _, _), design in zip(members, designs)]
+        self._advance()
+
+    def _labels(self) -> dict[str, Evaluation]:
+        hashes = {c.design.content_hash() for c in self._candidates}
+        return {label.design_hash: evaluation_from_label(label) for label in self.store.labels(self.key)
+                if label.design_hash in hashes}
+
+    def _advance(self, until: int | None = None) -> None:
+        """Tell the strategy every complete batch in order (up to ``until`` batches in total)."""
+        labels = None
+        batches = sorted({c.batch for c in self._candidates})
+        while self._told < len(batches) and (until is None or self._told < until):
+            members = [c for c in self._candidates if c.batch == batches[self._told]]
+            labels = self._labels() if labels is None else labels
+            if any(c.design.content_hash() not in labels for c in members):
+                if until is not None:
+                    raise StoreError(f"campaign {self.name!r}: batch {batches[self._told]} was told before the next "
+                                     "was asked, but its labels are missing from the store; it cannot resume")
+                return
+            values = np.array([self._values(labels[c.design.content_hash()]) for c in members])
+            self._parts.strategy.tell([c.design for c in members], values)
+            self._told += 1
+
+    def _values(self, evaluation: Evaluation) -> np.ndarray:
+        return self.objective.values(evaluation, self.evaluator)
+
+    # ------------------------------------------------------------------ ask / tell
+    @property
+    def spent(self) -> int:
+        """Solver calls used: candidates proposed so far."""
+        return len(self._candidates)
+
+    @property
+    def remaining(self) -> int:
+        """Solver calls left in the budget."""
+        return max(self.config.budget - self.spent, 0)
+
+    def ask(self, n: int | None = None) -> list[Candidate]:
+        """Propose ``n`` candidates (default: a batch, within the budget) and record them as pending.
+
+        Raises
+        ------
+        ValueError
+            ``n`` < 1 or beyond the remaining budget.
+        """
+        n = min(self.config.batch_size, self.remaining) if n is None else n
+        if isinstance(n, bool) or int(n) != n or not 1 <= int(n) <= self.remaining:
+            raise ValueError(f"ask for 1..{self.remaining} candidates (the rest of the budget), got {n!r}")
+        designs = self._parts.strategy.ask(int(n))
+        hashes = self.store.add_designs(designs)
+        batch = 1 + max((c.batch for c in self._candidates), default=-1)
+        seqs = self.store.add_candidates(self.id, batch, self._told, hashes)
+        new = [Candidate(seq, batch, design) for seq, design in zip(seqs, designs)]
+        self._candidates += new
+        if self.state == "created":
+            self._set_state("running")
+        return new
+
+    def pending(self) -> list[Candidate]:
+        """Candidates whose designs have no label under the campaign's evaluator yet."""
+        labels = self._labels()
+        return [c for c in self._candidates if c.design.content_hash() not in labels]
+
+    def tell(self, results: Mapping[int, Evaluation]) -> None:
+        """Record evaluations of candidates (by id, any order, failures included).
+
+        Raises
+        ------
+        ValueError
+            An id that is not a candidate of this campaign.
+        """
+        by_id = {c.id: c for c in self._candidates}
+        unknown = sorted(set(results) - set(by_id))
+        if unknown:
+            raise ValueError(f"not candidates of campaign {self.name!r}: {unknown}")
+        for cid, evaluation in results.items():
+            record_evaluation(self.store, by_id[cid].design.content_hash(), self.key, evaluation)
+        self._advance()
+
+    # ------------------------------------------------------------------ the loop
+    def run(
+        self,
+        executor: Executor,
+        *,
+        progress: Callable[[float, str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> str:
+        """Ask, label (through ``executor``, skipping stored labels) and tell until the budget is spent.
+
+        Returns
+        -------
+        str
+            ``"finished"`` or ``"paused"`` (``should_stop`` said so; resume with :meth:`open` + :meth:`run`).
+        """
+        self._set_state("running")
+        try:
+            while True:
+                pending = self.pending()
+                if not pending:
+                    if self.remaining == 0:
+                        self._set_state("finished")
+                        return "finished"
+                    pending = self.ask()
+                done_before = self.spent - len(pending)
+
+                def on_label(done: int, total: int, base: int = done_before) -> None:
+                    if progress is not None:
+                        progress((base + done) / self.config.budget, self._progress_message(base + done))
+
+                report = label_designs(self.store, [c.design for c in pending], self.evaluator, executor,
+                                       progress=on_label, should_stop=should_stop)
+                self._advance()
+                if report.cancelled or (should_stop is not None and should_stop()):
+                    self._set_state("paused")
+                    return "paused"
+        except BaseException:  # interrupted (Ctrl-C, a cancelled job): stored labels stay, resume later
+            self._set_state("paused")
+            raise
+
+    def _progress_message(self, labelled: int) -> str:
+        best = self.best(1)
+        text = f"{labelled}/{self.config.budget} solver calls"
+        if best and self.objective.n_values == 1:
+            text += f", best {self.objective.describe().split(' ', 1)[1]}: {best[0].values[0]:.4g}"
+        return text
+
+    # ------------------------------------------------------------------ results
+    def results(self) -> list[Result]:
+        """Every labelled candidate, in proposal order."""
+        labels = self._labels()
+        return [Result(c, labels[h], self._values(labels[h])) for c in self._candidates
+                if (h := c.design.content_hash()) in labels]
+
+    def best(self, k: int = 5) -> list[Result]:
+        """The ``k`` best labelled candidates (Pareto objectives: by non-domination rank, then crowding)."""
+        results = [r for r in self.results() if np.isfinite(r.values).all()]
+        if not results:
+            return []
+        fitness = pareto_fitness(np.array([r.values for r in results]))
+        order = np.argsort(-fitness, kind="stable")
+        return [results[i] for i in order[:k]]
+
+    def pareto_front(self) -> list[Result]:
+        """Labelled candidates no other candidate beats in every objective value."""
+        results = [r for r in self.results() if np.isfinite(r.values).all()]
+        if not results:
+            return []
+        fitness = pareto_fitness(np.array([r.values for r in results]))
+        return [r for r, f in zip(results, fitness) if f >= 0.0]  # non-domination rank 0
+
+    def best_so_far(self) -> np.ndarray:
+        """Best value (first objective value, to maximise) after each solver call, NaN before the first success."""
+        by_seq = {r.candidate.id: r.values[0] for r in self.results()}
+        trace = np.array([by_seq.get(c.id, np.nan) for c in self._candidates])
+        return np.fmax.accumulate(np.where(np.isnan(trace), -np.inf, trace)) if trace.size else trace
+
+    def status(self) -> dict[str, Any]:
+        """JSON summary: name, state, budget, spent, pending, failed, objective, best value."""
+        results = self.results()
+        best = self.best(1)
+        return {
+            "name": self.name, "state": self.state, "strategy": self.config.strategy, "space": self.config.space,
+            "objective": self.objective.describe(), "budget": self.config.budget, "spent": self.spent,
+            "labelled": len(results), "pending": self.spent - len(results),
+            "failed": sum(not r.evaluation.ok for r in results),
+            "best": None if not best else [float(v) for v in best[0].values],
+            "best_design": None if not best else best[0].candidate.design.content_hash(),
+            "updated": time.time(),
+        }
+

@@ -1,0 +1,145 @@
+"""A campaign's configuration: what is searched, how, against which labels, for how long.
+
+Everything is checked when the configuration is built (:meth:`CampaignConfig.build`), before
+any design is proposed or labelled: an unknown strategy, a budget ≤ 0, a batch larger than the
+budget, an objective the evaluator cannot give, a target stiffness that is not positive
+definite — each is one ``ValueError`` naming what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.campaigns.objectives import Objective
+from engine.evaluators.fracture import FractureEvaluator
+from engine.evaluators.protocol import Evaluator
+from engine.evaluators.spinodoid import HomogenizationEvaluator
+from engine.search.protocol import Strategy
+from engine.search.registry import make_strategy
+from engine.search.spaces import SearchSpace, space_from_config
+
+__all__ = ["CampaignConfig", "Built", "EVALUATOR_KINDS"]
+
+#: Evaluator kinds a campaign can label with, and the design spaces each one labels.
+EVALUATOR_KINDS = {"fracture": ("checkerboard", "hierarchical"), "homogenization": ("spinodoid",)}
+_DEFAULT_EVALUATOR = {"checkerboard": {"kind": "fracture", "fidelity": "full"},
+                      "hierarchical": {"kind": "fracture", "fidelity": "full"},
+                      "spinodoid": {"kind": "homogenization", "resolution": 32, "bc": "affine"}}
+
+
+def _whole(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Built:
+    """The working parts of a configuration."""
+
+    space: SearchSpace
+    evaluator: Evaluator
+    objective: Objective
+    strategy: Strategy
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """What a campaign does.
+
+    Parameters
+    ----------
+    space : {"checkerboard", "hierarchical", "spinodoid"}
+        Design space; ``space_settings`` refine it (grid size, ρ range, ...; see
+        :mod:`engine.search.spaces`).
+    strategy : str
+        Search strategy (see :data:`engine.search.registry.STRATEGIES`); ``strategy_settings``
+        are its keyword arguments.
+    objective : mapping
+        See :class:`engine.campaigns.objectives.Objective` (e.g. ``{"kind": "metric",
+        "metrics": ["toughness"]}``).
+    budget : int
+        Solver calls: designs labelled by the campaign (a design whose label the store already
+        had counts too, so that budgets compare).
+    batch_size : int
+        Designs proposed and labelled together (≤ budget).
+    seed : int
+        Seed of the strategy.
+    evaluator : mapping
+        ``{"kind": "fracture", "fidelity": ..., "options": {...}}`` or ``{"kind":
+        "homogenization", "resolution": ..., "bc": ...}``; default by space (fracture, full
+        fidelity; homogenisation 32³ affine).
+    """
+
+    space: str
+    strategy: str
+    objective: Mapping[str, Any]
+    budget: int
+    batch_size: int
+    seed: int = 0
+    space_settings: Mapping[str, Any] = field(default_factory=dict)
+    strategy_settings: Mapping[str, Any] = field(default_factory=dict)
+    evaluator: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "budget", _whole("budget", self.budget, 1))
+        object.__setattr__(self, "batch_size", _whole("batch_size", self.batch_size, 1))
+        object.__setattr__(self, "seed", _whole("seed", self.seed, 0))
+        if self.batch_size > self.budget:
+            raise ValueError(f"batch_size {self.batch_size} is larger than the budget {self.budget}")
+        if self.evaluator is None:
+            if self.space not in _DEFAULT_EVALUATOR:
+                raise ValueError(f"unknown design space {self.space!r}; allowed: {', '.join(_DEFAULT_EVALUATOR)}")
+            object.__setattr__(self, "evaluator", dict(_DEFAULT_EVALUATOR[self.space]))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (stored with the campaign)."""
+        return {"space": self.space, "strategy": self.strategy, "objective": dict(self.objective),
+                "budget": self.budget, "batch_size": self.batch_size, "seed": self.seed,
+                "space_settings": dict(self.space_settings), "strategy_settings": dict(self.strategy_settings),
+                "evaluator": dict(self.evaluator or {})}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> "CampaignConfig":
+        """Configuration from its JSON form; unknown keys are ``ValueError``."""
+        data = json.loads(data) if isinstance(data, str) else dict(data)
+        allowed = list(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise ValueError(f"unknown campaign setting(s) {unknown}; allowed: {', '.join(allowed)}")
+        missing = sorted({"space", "strategy", "objective", "budget", "batch_size"} - set(data))
+        if missing:
+            raise ValueError(f"a campaign needs {', '.join(missing)}")
+        return cls(**data)
+
+    def make_evaluator(self) -> Evaluator:
+        """The evaluator of the configuration (validated)."""
+        spec = dict(self.evaluator or {})
+        kind = spec.pop("kind", None)
+        if kind not in EVALUATOR_KINDS:
+            raise ValueError(f"unknown evaluator kind {kind!r}; allowed: {', '.join(EVALUATOR_KINDS)}")
+        if self.space not in EVALUATOR_KINDS[kind]:
+            raise ValueError(f"the {kind} evaluator labels {', '.join(EVALUATOR_KINDS[kind])} designs, not {self.space}")
+        if kind == "fracture":
+            unknown = sorted(set(spec) - {"fidelity", "options"})
+            if unknown:
+                raise ValueError(f"unknown fracture evaluator setting(s) {unknown}; allowed: fidelity, options")
+            return FractureEvaluator.from_options(spec.get("fidelity", "full"), spec.get("options"))
+        unknown = sorted(set(spec) - {"resolution", "bc"})
+        if unknown:
+            raise ValueError(f"unknown homogenization evaluator setting(s) {unknown}; allowed: resolution, bc")
+        return HomogenizationEvaluator(spec.get("resolution", 32), spec.get("bc", "affine"))
+
+    def build(self) -> Built:
+        """Space, evaluator, objective and a fresh strategy; every check runs here."""
+        space = space_from_config(self.space, self.space_settings)
+        evaluator = self.make_evaluator()
+        objective = Objective.from_config(self.objective)
+        if objective.kind == "target_stiffness" and self.space != "spinodoid":
+            raise ValueError("a target stiffness is a spinodoid objective; this campaign searches " + self.space)
+        objective.check(evaluator)
+        strategy = make_strategy(self.strategy, space, self.seed, self.strategy_settings, objective)
+        return Built(space, evaluator, objective, strategy)

@@ -1,0 +1,155 @@
+"""What a campaign optimises, computed from an evaluation: values to maximise.
+
+Kinds:
+
+- ``metric``: one metric of the evaluator's table (e.g. toughness), its sign set by whether
+  larger is better;
+- ``weighted``: a weighted sum of metrics (each signed the same way), in the metrics' units;
+- ``pareto``: two metrics, optimised together: the campaign reports their Pareto front;
+- ``target_stiffness``: a target orthotropic stiffness ``(C11, C12, C13, C22, C23, C33, C44,
+  C55, C66)`` in units of the solid's Young's modulus; the value is minus the largest relative
+  error of C11, C22, C33 (Kumar et al. 2020 judge inverse designs on the normal stiffnesses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.evaluators.protocol import Evaluation, Evaluator
+
+__all__ = ["OBJECTIVE_KINDS", "Objective", "stiffness_matrix"]
+
+OBJECTIVE_KINDS = ("metric", "weighted", "pareto", "target_stiffness")
+_NORMAL = (0, 3, 5)  # C11, C22, C33 in the 9-vector
+
+
+def stiffness_matrix(components: Sequence[float]) -> np.ndarray:
+    """6×6 Voigt stiffness of the orthotropic 9-vector (C11, C12, C13, C22, C23, C33, C44, C55, C66)."""
+    c11, c12, c13, c22, c23, c33, c44, c55, c66 = (float(v) for v in components)
+    C = np.zeros((6, 6))
+    C[:3, :3] = [[c11, c12, c13], [c12, c22, c23], [c13, c23, c33]]
+    C[3, 3], C[4, 4], C[5, 5] = c44, c55, c66
+    return C
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A campaign objective (see the module docstring).
+
+    Parameters
+    ----------
+    kind : {"metric", "weighted", "pareto", "target_stiffness"}
+    metrics : tuple of str
+        Metric names (one for ``metric``, several for ``weighted``, two for ``pareto``).
+    weights : tuple of float
+        ``weighted`` only, one per metric (> 0).
+    target : tuple of float
+        ``target_stiffness`` only: the 9 orthotropic components.
+
+    Raises
+    ------
+    ValueError
+        Unknown kind, wrong number of metrics or weights, a target that is not 9 finite numbers
+        forming a positive definite stiffness.
+    """
+
+    kind: str = "metric"
+    metrics: tuple[str, ...] = ("toughness",)
+    weights: tuple[float, ...] = ()
+    target: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in OBJECTIVE_KINDS:
+            raise ValueError(f"unknown objective kind {self.kind!r}; allowed: {', '.join(OBJECTIVE_KINDS)}")
+        metrics = tuple(str(m) for m in ((self.metrics,) if isinstance(self.metrics, str) else self.metrics))
+        weights = tuple(float(w) for w in self.weights)
+        target = tuple(float(v) for v in self.target)
+        need = {"metric": (1, 1), "weighted": (1, 16), "pareto": (2, 2), "target_stiffness": (0, 0)}[self.kind]
+        if not need[0] <= len(metrics) <= need[1] and self.kind != "target_stiffness":
+            raise ValueError(f"a {self.kind} objective needs {need[0]}{'' if need[0] == need[1] else '+'} "
+                             f"metric(s), got {list(metrics)}")
+        if self.kind == "weighted" and (len(weights) != len(metrics) or not all(w > 0 and np.isfinite(w) for w in weights)):
+            raise ValueError(f"a weighted objective needs one positive weight per metric, got {list(weights)}")
+        if self.kind == "target_stiffness":
+            metrics = ("C",)
+            if len(target) != 9 or not np.isfinite(target).all():
+                raise ValueError("a target stiffness needs the 9 components C11, C12, C13, C22, C23, C33, C44, C55, "
+                                 f"C66 (units of the solid's E), got {list(target)}")
+            smallest = float(np.linalg.eigvalsh(stiffness_matrix(target)).min())
+            if smallest <= 0:
+                raise ValueError(f"the target stiffness is not positive definite (smallest eigenvalue {smallest:.3g}); "
+                                 "no material has it")
+        object.__setattr__(self, "metrics", metrics)
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "target", target)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "Objective":
+        """Objective from its JSON form (``kind``, ``metrics``, ``weights``, ``target``)."""
+        unknown = sorted(set(config) - {"kind", "metrics", "weights", "target"})
+        if unknown:
+            raise ValueError(f"unknown objective setting(s) {unknown}; allowed: kind, metrics, weights, target")
+        return cls(**dict(config))
+
+    def to_config(self) -> dict[str, Any]:
+        """JSON form."""
+        out: dict[str, Any] = {"kind": self.kind, "metrics": list(self.metrics)}
+        if self.weights:
+            out["weights"] = list(self.weights)
+        if self.target:
+            out["target"] = list(self.target)
+        return out
+
+    @property
+    def n_values(self) -> int:
+        """Number of values per design (2 for a Pareto objective, else 1)."""
+        return 2 if self.kind == "pareto" else 1
+
+    def check(self, evaluator: Evaluator) -> None:
+        """``ValueError`` unless ``evaluator`` reports what this objective needs."""
+        for name in self.metrics:
+            metric = evaluator.metric(name)  # ValueError naming the known metrics
+            if self.kind != "target_stiffness" and metric.larger_is_better is None:
+                objectives = [m.name for m in evaluator.METRICS if m.larger_is_better is not None]
+                raise ValueError(f"{name} is not an objective of {evaluator.name}; objectives: {', '.join(objectives)}")
+
+    def signs(self, evaluator: Evaluator) -> np.ndarray:
+        """+1 for metrics where larger is better, −1 otherwise."""
+        return np.array([1.0 if evaluator.metric(m).larger_is_better else -1.0 for m in self.metrics])
+
+    def values(self, evaluation: Evaluation, evaluator: Evaluator) -> np.ndarray:
+        """Values to maximise, shape (n_values,); NaN when the label failed or lacks a number."""
+        nan = np.full(self.n_values, np.nan)
+        if not evaluation.ok:
+            return nan
+        if self.kind == "target_stiffness":
+            C = evaluation.metrics.get("C")
+            if C is None:
+                return nan
+            return np.array([-float(np.max(self.relative_errors(np.asarray(C, dtype=float))))])
+        raw = np.array([evaluation.metrics.get(m) if isinstance(evaluation.metrics.get(m), (int, float)) else np.nan
+                        for m in self.metrics], dtype=float)
+        signed = raw * self.signs(evaluator)
+        if self.kind == "weighted":
+            return np.array([float(np.dot(self.weights, signed))])
+        return signed
+
+    def relative_errors(self, C: np.ndarray) -> np.ndarray:
+        """|C_ii − T_ii| / T_ii for i = 1, 2, 3 of a 6×6 stiffness (target_stiffness only)."""
+        target = np.asarray(self.target)[list(_NORMAL)]
+        return np.abs(np.diag(C)[:3] - target) / target
+
+    def describe(self) -> str:
+        """One line for reports, e.g. ``maximise toughness``."""
+        if self.kind == "metric":
+            return f"optimise {self.metrics[0]}"
+        if self.kind == "weighted":
+            return "optimise " + " + ".join(f"{w:g}·{m}" for w, m in zip(self.weights, self.metrics))
+        if self.kind == "pareto":
+            return f"Pareto front of {self.metrics[0]} and {self.metrics[1]}"
+        c = self.target
+        return f"match C11, C22, C33 = {c[0]:.4g}, {c[3]:.4g}, {c[5]:.4g} (largest relative error)"

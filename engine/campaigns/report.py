@@ -1,0 +1,122 @@
+"""What a campaign found: the best designs as a table, best-so-far curves, exports for printing.
+
+Used by ``matloop campaign report|export`` and the Campaigns page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.campaigns.campaign import Campaign, Result
+
+__all__ = ["EXPORT_FORMATS", "best_rows", "export_best", "plot_best_so_far"]
+
+#: File formats of :func:`export_best`.
+EXPORT_FORMATS = ("json", "csv", "stl", "3mf")
+
+
+def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
+    """The ``k`` best labelled designs as table rows (rank, candidate id, design, objective values, metrics).
+
+    The metrics shown are the evaluator's objectives (units in the column names).
+    """
+    objectives = [m for m in campaign.evaluator.METRICS if m.larger_is_better is not None]
+    rows = []
+    for rank, result in enumerate(campaign.best(k), start=1):
+        row: dict[str, Any] = {"rank": rank, "candidate": result.candidate.id, "batch": result.candidate.batch,
+                               "design": result.candidate.design.content_hash()[:12]}
+        names = campaign.objective.metrics if campaign.objective.kind != "target_stiffness" else ("error",)
+        for name, value in zip(names if campaign.objective.n_values > 1 else ("objective",), result.values):
+            row[name if campaign.objective.n_values > 1 else "objective"] = float(value)
+        for metric in objectives:
+            value = result.evaluation.metrics.get(metric.name)
+            if isinstance(value, (int, float)):
+                row[metric.label] = float(value)
+        if campaign.objective.kind == "target_stiffness":
+            errors = campaign.objective.relative_errors(np.asarray(result.evaluation.metrics["C"]))
+            row.update({f"error C{i}{i}": float(e) for i, e in zip((1, 2, 3), errors)})
+        rows.append(row)
+    return rows
+
+
+def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = None) -> bytes:
+    """PNG of the best value against solver calls, one line per campaign; written to ``path`` if given."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
+    for campaign in campaigns:
+        trace = campaign.best_so_far()
+        calls = np.arange(1, trace.size + 1)
+        finite = np.isfinite(trace)
+        ax.step(calls[finite], trace[finite], where="post", label=f"{campaign.name} ({campaign.config.strategy})")
+    objective = campaigns[0].objective if campaigns else None
+    ax.set_xlabel("solver calls")
+    ax.set_ylabel("best " + (objective.describe().split(" ", 1)[1] if objective else "value"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    data = buffer.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+def _design_files(result: Result, fmt: str) -> dict[str, bytes]:
+    from designs.stl import plate_stl, spinodoid_stl
+    from designs.threemf import plate_3mf
+
+    design = result.candidate.design
+    stem = f"design-{result.candidate.id}-{design.content_hash()[:12]}"
+    if design.space == "spinodoid":
+        if fmt == "3mf":
+            raise ValueError("3MF export is for two-material plates; export spinodoids as stl")
+        return {f"{stem}.stl": spinodoid_stl(design)}
+    grid = (design if design.space == "checkerboard" else design.expand()).as_array().T  # rows along x
+    if fmt == "3mf":
+        return {f"{stem}.3mf": plate_3mf(grid)}
+    return {f"{stem}-{('soft', 'stiff')[k]}.stl": data for k, data in plate_stl(grid).items()}
+
+
+def export_best(campaign: Campaign, fmt: str = "json", k: int = 10) -> bytes:
+    """The ``k`` best designs as JSON lines, CSV, or a zip of STL / 3MF files (mm).
+
+    Raises
+    ------
+    ValueError
+        Unknown format, or a format the design space has no use for.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; allowed: {', '.join(EXPORT_FORMATS)}")
+    best = campaign.best(k)
+    if fmt == "json":
+        lines = [json.dumps({"space": r.candidate.design.space, "genome": r.candidate.design.genome(),
+                             "values": [float(v) for v in r.values], "metrics": r.evaluation.metrics})
+                 for r in best]
+        return ("\n".join(lines) + "\n").encode()
+    if fmt == "csv":
+        rows = best_rows(campaign, k)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["rank"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue().encode()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for result in best:
+            for name, data in _design_files(result, fmt).items():
+                zipped.writestr(name, data)
+    return archive.getvalue()

@@ -1,0 +1,184 @@
+"""``matloop campaign new|run|resume|status|report|export``: closed-loop design campaigns."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.campaigns.campaign import Campaign
+from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, plot_best_so_far
+from engine.cli.common import ProgressLine, open_store
+from engine.cli.jobs import parse_params
+from engine.runtime.executors import make_executor
+from engine.search.registry import STRATEGIES
+
+__all__ = ["register", "config_from_args"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("campaign", help="closed-loop design campaigns: propose, label, learn, repeat")
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    new = actions.add_parser("new", help="configure a campaign (checked before any work) and record it",
+                             description="From --config FILE (JSON, see engine.campaigns.config.CampaignConfig) "
+                             "and/or the options below (options win).")
+    new.add_argument("name")
+    new.add_argument("--config", metavar="FILE", help="JSON configuration")
+    new.add_argument("--space", choices=("checkerboard", "hierarchical", "spinodoid"))
+    new.add_argument("--size", type=int, nargs="+", metavar="N", help="grid rows [columns] (coarse grid for hierarchical)")
+    new.add_argument("--strategy", choices=sorted(STRATEGIES))
+    new.add_argument("--objective", nargs="+", metavar="METRIC",
+                     help="metric to optimise (e.g. toughness); two metrics: their Pareto front")
+    new.add_argument("--target", type=float, nargs=9, metavar="C",
+                     help="target stiffness C11 C12 C13 C22 C23 C33 C44 C55 C66 (spinodoids, units of the solid's E)")
+    new.add_argument("--budget", type=int, help="solver calls")
+    new.add_argument("--batch-size", type=int, help="designs labelled together")
+    new.add_argument("--seed", type=int)
+    new.add_argument("--fidelity", choices=("fast", "strength", "full"), help="fracture labels (grid spaces)")
+    new.add_argument("--mode", choices=("I", "II"), help="fracture loading (grid spaces)")
+    new.add_argument("--resolution", type=int, help="homogenisation voxels per side (spinodoids)")
+    new.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE", help="strategy setting (JSON value)")
+    new.set_defaults(func=_new)
+    for verb, text in (("run", "run a campaign until its budget is spent (Ctrl-C pauses it)"),
+                       ("resume", "continue a paused or interrupted campaign")):
+        action = actions.add_parser(verb, help=text)
+        action.add_argument("name")
+        action.set_defaults(func=_run)
+    status = actions.add_parser("status", help="all campaigns, or one in full")
+    status.add_argument("name", nargs="?")
+    status.set_defaults(func=_status)
+    report = actions.add_parser("report", help="the best designs and the best-so-far curve")
+    report.add_argument("name", nargs="+", help="campaign(s); several share the plot")
+    report.add_argument("--top", type=int, default=10)
+    report.add_argument("--plot", metavar="PNG", help="write the best-so-far plot")
+    report.set_defaults(func=_report)
+    export = actions.add_parser("export", help="the best designs as JSON lines, CSV, or STL / 3MF files (zip)")
+    export.add_argument("name")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
+    export.add_argument("--top", type=int, default=10)
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.set_defaults(func=_export)
+
+
+def config_from_args(args: argparse.Namespace) -> dict:
+    """The campaign configuration given by ``--config`` and the options."""
+    config: dict = {}
+    if args.config:
+        try:
+            config = json.loads(Path(args.config).read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"cannot read the campaign configuration {args.config}: {exc}") from None
+        if not isinstance(config, dict):
+            raise ValueError(f"{args.config} must hold a JSON object")
+    for name in ("space", "strategy", "budget", "batch_size", "seed"):
+        if getattr(args, name) is not None:
+            config[name] = getattr(args, name)
+    if args.size:
+        if len(args.size) > 2:
+            raise ValueError(f"--size takes rows and optionally columns, got {args.size}")
+        config.setdefault("space_settings", {}).update(rows=args.size[0], columns=args.size[-1])
+    if args.objective and args.target:
+        raise ValueError("give either --objective or --target, not both")
+    if args.objective:
+        kind = "pareto" if len(args.objective) == 2 else "metric"
+        config["objective"] = {"kind": kind, "metrics": args.objective}
+    if args.target:
+        config["objective"] = {"kind": "target_stiffness", "target": args.target}
+    if args.fidelity or args.mode:
+        evaluator = config.setdefault("evaluator", {"kind": "fracture", "fidelity": "full"})
+        evaluator["fidelity"] = args.fidelity or evaluator.get("fidelity", "full")
+        if args.mode:
+            evaluator.setdefault("options", {})["mode"] = args.mode
+    if args.resolution:
+        config.setdefault("evaluator", {"kind": "homogenization"})["resolution"] = args.resolution
+    if args.setting:
+        config.setdefault("strategy_settings", {}).update(parse_params(args.setting))
+    return config
+
+
+def _new(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    campaign = Campaign.create(store, args.name, config_from_args(args))
+    status = campaign.status()
+    print(f"campaign {campaign.name}: {status['strategy']} over {status['space']} designs, {status['objective']}, "
+          f"budget {status['budget']} solver calls in batches of {campaign.config.batch_size}; "
+          f"run it with 'matloop campaign run {campaign.name}'")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    store = open_store(args, create=False)
+    campaign = Campaign.open(store, args.name)
+    line = ProgressLine(f"campaign {campaign.name}")
+    try:
+        with make_executor(args.executor) as executor:
+            state = campaign.run(executor, progress=line)
+    except KeyboardInterrupt:
+        print(f"\npaused campaign {campaign.name} after {campaign.spent} solver calls; "
+              f"'matloop campaign resume {campaign.name}' continues", file=sys.stderr)
+        return 130
+    _print_status(campaign.status())
+    return 0 if state == "finished" else 1
+
+
+def _print_status(status: dict) -> None:
+    for key in ("name", "state", "strategy", "space", "objective", "budget", "spent", "labelled", "pending", "failed",
+                "best", "best_design"):
+        print(f"{key:<12} {status[key]}")
+
+
+def _status(args: argparse.Namespace) -> int:
+    store = open_store(args, create=False)
+    if args.name:
+        _print_status(Campaign.open(store, args.name).status())
+        return 0
+    records = store.campaigns()
+    if not records:
+        print("no campaigns yet; 'matloop campaign new --help' makes one")
+        return 0
+    print(f"{'name':<20} {'state':<9} {'strategy':<14} {'space':<13} {'designs':>7}  budget")
+    for record in records:
+        config = record["config"]
+        print(f"{record['name'][:20]:<20} {record['state']:<9} {str(config.get('strategy'))[:14]:<14} "
+              f"{str(config.get('space'))[:13]:<13} {record['designs']:>7}  {config.get('budget')}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise ValueError(f"--top must be at least 1, got {args.top}")
+    store = open_store(args, create=False)
+    campaigns = [Campaign.open(store, name) for name in args.name]
+    for campaign in campaigns:
+        print(f"== {campaign.name}: {campaign.objective.describe()}, {campaign.spent}/{campaign.config.budget} "
+              f"solver calls, state {campaign.state}")
+        rows = best_rows(campaign, args.top)
+        if not rows:
+            print("no labelled designs yet")
+            continue
+        print("  ".join(f"{k:>14}" for k in rows[0]))
+        for row in rows:
+            print("  ".join(f"{v:14.4g}" if isinstance(v, float) else f"{v!s:>14}" for v in row.values()))
+    if args.plot:
+        try:
+            plot_best_so_far(campaigns, args.plot)
+        except OSError as exc:
+            raise ValueError(f"cannot write {args.plot}: {exc.strerror}") from None
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise ValueError(f"--top must be at least 1, got {args.top}")
+    store = open_store(args, create=False)
+    campaign = Campaign.open(store, args.name)
+    data = export_best(campaign, args.format, args.top)
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        raise ValueError(f"cannot write {args.out}: {exc.strerror}") from None
+    print(f"wrote {args.out}: the {min(args.top, len(campaign.best(args.top)))} best designs as {args.format} "
+          f"({len(data)} bytes)")
+    return 0

@@ -1,0 +1,198 @@
+"""Campaigns: checked configurations, ask/tell in any order, budgets, kill and resume, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.campaigns.campaign import Campaign
+from engine.campaigns.objectives import Objective, stiffness_matrix
+from engine.evaluators.protocol import Evaluation
+from engine.runtime.executors import make_executor
+from engine.search.protocol import pareto_fitness
+from engine.store import Store, StoreError
+
+FAST = {"space": "checkerboard", "strategy": "random", "objective": {"kind": "metric", "metrics": ["stiffness"]},
+        "budget": 9, "batch_size": 4, "seed": 5, "evaluator": {"kind": "fracture", "fidelity": "fast"}}
+
+
+def _history(campaign: Campaign) -> list[tuple[int, int, str, str, list[float]]]:
+    return [(r.candidate.id, r.candidate.batch, r.candidate.design.content_hash(), r.evaluation.status,
+             [float(v) for v in r.values]) for r in campaign.results()]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"strategy": "annealing"}, "unknown strategy 'annealing'; allowed: random"),
+     ({"budget": 0}, "budget must be an integer >= 1"),
+     ({"batch_size": 10}, "batch_size 10 is larger than the budget 9"),
+     ({"objective": {"kind": "metric", "metrics": ["E1"]}}, "phasefield-at2 reports no metric 'E1'"),
+     ({"objective": {"kind": "metric", "metrics": ["elements"]}}, "elements is not an objective"),
+     ({"space": "spinodoid", "evaluator": None, "objective": {"kind": "target_stiffness", "target": [1, 2, 0, 1, 0, 1,
+                                                                                                 1, 1, 1]}},
+      "not positive definite"),
+     ({"objective": {"kind": "target_stiffness", "target": [1, 0, 0, 1, 0, 1, 1, 1, 1]}},
+      "a target stiffness is a spinodoid objective"),
+     ({"evaluator": {"kind": "homogenization"}}, "the homogenization evaluator labels spinodoid designs"),
+     ({"strategy_settings": {"population": 3}}, "unknown setting(s) ['population'] of the random strategy"),
+     ({"space_settings": {"rows": 1}}, "rows must be an integer in 2..64"),
+     ({"colour": "red"}, "unknown campaign setting(s) ['colour']")],
+)
+def test_bad_configurations_fail_before_any_work(tmp_path: Path, change: dict, message: str) -> None:
+    store = Store(tmp_path)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        Campaign.create(store, "bad", {**FAST, **change})
+    assert store.campaigns() == [] and store.status().designs == 0
+
+
+def test_ask_and_tell_in_any_order_with_failures(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    campaign = Campaign.create(store, "manual", FAST)
+    first = campaign.ask(3)
+    assert [c.id for c in first] == [0, 1, 2] and {c.batch for c in first} == {0}
+    evaluations = {c.id: campaign.evaluator(c.design) for c in first}
+    campaign.tell({2: evaluations[2], 0: Evaluation("failed", "the solver gave up")})
+    assert [c.id for c in campaign.pending()] == [1] and campaign._told == 0  # the batch is not complete
+    campaign.tell({1: evaluations[1]})
+    assert campaign.pending() == [] and campaign._told == 1
+    statuses = {r.candidate.id: (r.evaluation.status, np.isnan(r.values).all()) for r in campaign.results()}
+    assert statuses == {0: ("failed", True), 1: ("ok", False), 2: ("ok", False)}
+    assert campaign.best(5)[0].values[0] == max(evaluations[i].metrics["stiffness"] for i in (1, 2))
+    with pytest.raises(ValueError, match="not candidates of campaign 'manual': \\[7\\]"):
+        campaign.tell({7: evaluations[1]})
+    with pytest.raises(ValueError, match="ask for 1..6 candidates"):
+        campaign.ask(7)
+
+
+def test_run_spends_the_budget_in_batches_and_reopens_where_it_ended(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    campaign = Campaign.create(store, "loop", FAST)
+    with ThreadPoolExecutor(2) as executor:
+        assert campaign.run(executor) == "finished"
+    history = _history(campaign)
+    assert [h[1] for h in history] == [0, 0, 0, 0, 1, 1, 1, 1, 2]  # batches of 4 within a budget of 9
+    assert campaign.status()["state"] == "finished" and store.status().labels_ok == 9
+    again = Campaign.open(store, "loop")
+    assert _history(again) == history and again.remaining == 0
+    trace = again.best_so_far()
+    assert trace[-1] == max(h[4][0] for h in history) and np.all(np.diff(trace) >= 0)
+
+
+def test_a_changed_history_is_refused_not_resumed(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = Store(tmp_path)
+    campaign = Campaign.create(store, "tampered", FAST)
+    campaign.ask(2)
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("UPDATE campaign_candidates SET design_hash = (SELECT design_hash FROM campaign_candidates "
+                    "WHERE seq = 1) WHERE seq = 0")
+    with pytest.raises(StoreError, match="replaying its strategy proposes other designs"):
+        Campaign.open(store, "tampered")
+
+
+def test_a_failing_solver_is_recorded_and_the_campaign_goes_on(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    hopeless = {"fidelity": "strength", "options": {"stagger_max_iter": 1, "max_nonconverged": 0}}
+    config = {**FAST, "budget": 3, "batch_size": 3, "objective": {"kind": "metric", "metrics": ["strength"]},
+              "space_settings": {"rows": 2, "columns": 2}, "evaluator": {"kind": "fracture", **hopeless}}
+    campaign = Campaign.create(store, "failing", config)
+    with ThreadPoolExecutor(2) as executor:
+        assert campaign.run(executor) == "finished"
+    status = campaign.status()
+    assert (status["failed"], status["labelled"], status["best"]) == (3, 3, None)
+    assert all("stagger did not converge" in r.evaluation.reason for r in campaign.results())
+
+
+def test_objectives_against_hand_values() -> None:
+    from engine.evaluators.fracture import FractureEvaluator
+
+    evaluator = FractureEvaluator("fast")
+    ok = Evaluation("ok", None, {"stiffness": 300.0, "energy_release_rate_per_stress_squared": 0.002})
+    assert Objective("metric", ("energy_release_rate_per_stress_squared",)).values(ok, evaluator) == [-0.002]
+    weighted = Objective("weighted", ("stiffness", "energy_release_rate_per_stress_squared"), (1.0, 1000.0))
+    assert weighted.values(ok, evaluator) == pytest.approx([300.0 - 2.0])
+    target = Objective("target_stiffness", target=(0.5, 0.1, 0.1, 0.4, 0.1, 0.2, 0.1, 0.1, 0.1))
+    C = stiffness_matrix((0.55, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1, 0.1, 0.1))
+    np.testing.assert_allclose(target.relative_errors(C), [0.1, 0.0, 0.5])
+    assert target.values(Evaluation("ok", None, {"C": C.tolist()}), evaluator) == pytest.approx([-0.5])
+
+
+def test_pareto_fitness_ranks_fronts_like_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.random((60, 2))
+    values[5] = np.nan
+    fitness = pareto_fitness(values)
+    assert fitness[5] == -np.inf
+    ok = np.flatnonzero(np.isfinite(values).all(axis=1))
+    dominated = [any((values[j] >= values[i]).all() and (values[j] > values[i]).any() for j in ok) for i in ok]
+    np.testing.assert_array_equal(fitness[ok] >= 0, ~np.array(dominated))  # rank 0 = the front
+    assert np.all((fitness[ok] >= 0) == (np.floor(fitness[ok]) == 0)) and fitness[ok].max() < 1
+
+
+SCRIPT = """
+import sys
+from engine.campaigns.campaign import Campaign
+from engine.runtime.executors import make_executor
+from engine.store import Store
+store = Store(sys.argv[1], create=False)
+with make_executor(sys.argv[3]) as executor:
+    print(Campaign.open(store, sys.argv[2]).run(executor))
+"""
+
+SLOW = {**FAST, "budget": 8, "batch_size": 4, "objective": {"kind": "metric", "metrics": ["strength"]},
+        "evaluator": {"kind": "fracture", "fidelity": "strength"}}
+
+
+def _run_in_process(store_dir: Path, name: str, executor: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(store_dir), name, executor],
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_killed_mid_batch_the_campaign_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
+    (tmp_path / "whole").mkdir()
+    whole = Store(tmp_path / "whole")
+    Campaign.create(whole, "c", SLOW)
+    assert _run_in_process(tmp_path / "whole", "c", "local:2").communicate(timeout=600)[0].strip() == "finished"
+
+    (tmp_path / "killed").mkdir()
+    store = Store(tmp_path / "killed")
+    Campaign.create(store, "c", SLOW)
+    process = _run_in_process(tmp_path / "killed", "c", "local:2")
+    deadline = time.time() + 300
+    while store.status().labels_ok < 5 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # mid second batch: its labels partly stored
+    process.wait()
+    labelled = store.status().labels_ok
+    assert 5 <= labelled < 8, "the kill must land inside the second batch"
+    stamps = {label.design_hash: label.created_at for label in store.labels()}
+    assert _run_in_process(tmp_path / "killed", "c", "local:2").communicate(timeout=600)[0].strip() == "finished"
+    assert {h: stamps[h] for h in stamps} == {label.design_hash: label.created_at for label in store.labels()
+                                              if label.design_hash in stamps}  # nothing labelled twice
+    assert store.status().labels_ok == 8
+    assert _history(Campaign.open(store, "c")) == _history(Campaign.open(whole, "c"))
+
+
+@pytest.mark.slow
+def test_the_same_campaign_on_a_dask_cluster_gives_the_same_result(tmp_path: Path) -> None:
+    results = []
+    for spec in ("local:2", "dask-local:2"):
+        directory = tmp_path / spec.replace(":", "-")
+        directory.mkdir()
+        store = Store(directory)
+        campaign = Campaign.create(store, "c", {**FAST, "budget": 8})
+        with make_executor(spec) as executor:
+            campaign.run(executor)
+        results.append(json.dumps(_history(campaign)))
+    assert results[0] == results[1]
