@@ -1,4 +1,4 @@
-"""Campaigns as background jobs (the app's job pool, ``matloop jobs run campaign name=...``)."""
+"""Campaigns as background jobs (the app's job pool, ``matloop jobs run run-campaign name=...``)."""
 
 from __future__ import annotations
 

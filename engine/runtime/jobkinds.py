@@ -22,7 +22,7 @@ JOB_KINDS: Mapping[str, str] = MappingProxyType(
         "label-fracture": "engine.evaluators.fracture:label_fracture_job",
         "homogenize-spinodoid": "engine.evaluators.spinodoid:homogenize_job",
         "train-grid": "engine.surrogates.training:train_grid_job",
-        "campaign": "engine.campaigns.jobs:campaign_job",
+        "run-campaign": "engine.campaigns.jobs:campaign_job",
     }
 )
 
