@@ -23,6 +23,7 @@ navigation = st.navigation(
             st.Page(_PAGES / "label_design.py", title="Label a design", icon=":material/grid_on:"),
             st.Page(_PAGES / "spinodoid.py", title="Spinodoids", icon=":material/deployed_code:"),
             st.Page(_PAGES / "train.py", title="Train a surrogate", icon=":material/model_training:"),
+            st.Page(_PAGES / "campaigns.py", title="Campaigns", icon=":material/autorenew:"),
         ],
         "Tools": [
             st.Page(_PAGES / "demo_job.py", title="Job runner demo", icon=":material/speed:"),

@@ -280,10 +280,21 @@ class Campaign:
         return [r for r, f in zip(results, fitness) if f >= 0.0]  # non-domination rank 0
 
     def best_so_far(self) -> np.ndarray:
-        """Best value (first objective value, to maximise) after each solver call, NaN before the first success."""
+        """Best first objective value (to maximise) after each candidate in proposal order.
+
+        NaN before the first successful label and at candidates still pending; a failed label
+        keeps the best so far.
+        """
         by_seq = {r.candidate.id: r.values[0] for r in self.results()}
-        trace = np.array([by_seq.get(c.id, np.nan) for c in self._candidates])
-        return np.fmax.accumulate(np.where(np.isnan(trace), -np.inf, trace)) if trace.size else trace
+        best, trace = -np.inf, []
+        for candidate in self._candidates:
+            if candidate.id not in by_seq:
+                trace.append(np.nan)
+                continue
+            if np.isfinite(by_seq[candidate.id]):
+                best = max(best, float(by_seq[candidate.id]))
+            trace.append(best if np.isfinite(best) else np.nan)
+        return np.array(trace)
 
     def status(self) -> dict[str, Any]:
         """JSON summary: name, state, budget, spent, pending, failed, objective, best value."""

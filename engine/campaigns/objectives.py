@@ -143,6 +143,20 @@ class Objective:
         target = np.asarray(self.target)[list(_NORMAL)]
         return np.abs(np.diag(C)[:3] - target) / target
 
+    def display(self, value: float, evaluator: Evaluator) -> float:
+        """A first objective value as people read it: the metric itself, or the error (0.1 = 10 %)."""
+        if self.kind == "target_stiffness":
+            return -value
+        return value if self.kind == "weighted" else value * float(self.signs(evaluator)[0])
+
+    def axis_label(self, evaluator: Evaluator) -> str:
+        """Label with unit for :meth:`display` values, e.g. ``toughness (MJ/m³)``."""
+        if self.kind == "target_stiffness":
+            return "largest relative error of C11, C22, C33"
+        if self.kind == "weighted":
+            return "weighted objective"
+        return evaluator.metric(self.metrics[0]).label
+
     def describe(self) -> str:
         """One line for reports, e.g. ``maximise toughness``."""
         if self.kind == "metric":

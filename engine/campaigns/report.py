@@ -59,10 +59,11 @@ def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = No
         trace = campaign.best_so_far()
         calls = np.arange(1, trace.size + 1)
         finite = np.isfinite(trace)
-        ax.step(calls[finite], trace[finite], where="post", label=f"{campaign.name} ({campaign.config.strategy})")
-    objective = campaigns[0].objective if campaigns else None
+        shown = [campaign.objective.display(v, campaign.evaluator) for v in trace[finite]]
+        ax.step(calls[finite], shown, where="post", label=f"{campaign.name} ({campaign.config.strategy})")
+    if campaigns:
+        ax.set_ylabel("best " + campaigns[0].objective.axis_label(campaigns[0].evaluator))
     ax.set_xlabel("solver calls")
-    ax.set_ylabel("best " + (objective.describe().split(" ", 1)[1] if objective else "value"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -1,0 +1,178 @@
+"""AppTest tests of the Campaigns page: checked configuration, a small campaign run as a job, URLs."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine.campaigns.campaign import Campaign
+from engine.search.registry import STRATEGIES, strategy_class
+from engine.store import Store
+
+APP = str(Path(__file__).parents[1] / "ui" / "app.py")
+PAGE = "views/campaigns.py"
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Path:
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    monkeypatch.setenv("MATLOOP_EXECUTOR", "local:2")
+    return store_dir
+
+
+def campaigns_page(campaign: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if campaign is not None:
+        at.query_params["campaign"] = campaign
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def configure(at: AppTest, **numbers: int) -> AppTest:
+    """A small checkerboard campaign: random search, fast labels (one linear solve each)."""
+    at.sidebar.selectbox(key="fidelity").set_value("fast")
+    at.sidebar.selectbox(key="metric").set_value("stiffness")
+    at.sidebar.number_input(key="rows").set_value(4)
+    at.sidebar.number_input(key="columns").set_value(4)
+    for key, value in numbers.items():
+        at.sidebar.number_input(key=key).set_value(value)
+    return at
+
+
+def start(at: AppTest) -> AppTest:
+    next(b for b in at.sidebar.button if b.label == "Start campaign").click().run()
+    assert not at.exception
+    return at
+
+
+def test_page_is_listed_and_empty_store_says_how_to_start(app_env: Path) -> None:
+    at = campaigns_page()
+    assert at.title[0].value == "Design campaigns"
+    assert "No campaigns in this store yet" in at.info[0].value
+    assert "random" in at.sidebar.selectbox(key="strategy").options  # and whatever else the registry holds
+
+
+def bad_batch(at: AppTest) -> None:
+    configure(at, budget=6, batch=7)
+
+
+def blank_name(at: AppTest) -> None:
+    configure(at).sidebar.text_input(key="name").set_value("  ")
+
+
+def target_stiffness(text: str):  # noqa: ANN201 - a configure step
+    def step(at: AppTest) -> None:
+        at.sidebar.selectbox(key="space").set_value("spinodoid").run()
+        at.sidebar.radio(key="objective-kind").set_value("target_stiffness").run()
+        at.sidebar.text_input(key="target").set_value(text)
+
+    return step
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [(bad_batch, "batch_size 7 is larger than the budget 6"),
+     (blank_name, "a campaign needs a name of 1..100 characters"),
+     (target_stiffness("1 2 0 1 0 1 1 1 1"), "the target stiffness is not positive definite"),
+     (target_stiffness("0.3 0.1 stiff"), "the target stiffness must be 9 numbers")],
+)
+def test_bad_configuration_is_an_error_box_and_nothing_is_stored(app_env: Path, step, message: str) -> None:  # noqa: ANN001
+    at = campaigns_page()
+    step(at)
+    start(at)
+    assert len(at.error) == 1 and "Cannot start this campaign" in at.error[0].value
+    assert message in at.error[0].value
+    store = Store(app_env)
+    assert store.campaigns() == [] and store.status().designs == 0 and store.jobs() == []
+    assert "campaign" not in at.query_params
+
+
+def wait_for_campaign_job(store: Store, name: str, timeout: float = 120.0) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        jobs = [j for j in store.jobs() if j.kind == "run-campaign" and j.params["name"] == name]
+        if jobs and jobs[0].finished:
+            return jobs[0].status
+        time.sleep(0.2)
+    raise TimeoutError(f"campaign {name} still running after {timeout} s")
+
+
+def test_small_campaign_starts_finishes_and_shows_best_designs(app_env: Path) -> None:
+    at = configure(campaigns_page(), budget=6, batch=3)
+    at.sidebar.text_input(key="name").set_value("small")
+    start(at)
+    assert at.query_params["campaign"] in ("small", ["small"])
+    assert at.query_params["job"]
+    store = Store(app_env)
+    assert wait_for_campaign_job(store, "small") == "done"
+
+    at.run()  # the page as a reload sees it
+    assert not at.exception
+    campaign = Campaign.open(store, "small")
+    assert campaign.state == "finished" and campaign.spent == 6
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["State"] == "finished" and metrics["Solver calls"] == "6 / 6"
+    assert metrics["Failed labels"] == "0"
+    value, unit = metrics["Best stiffness"].split()
+    best = float(value)
+    assert unit == "MPa"
+    # a cracked plate of 100 and 1000 MPa blocks is softer than the stiff phase, stiffer than nothing
+    assert 0 < best < 1000
+    assert best == pytest.approx(campaign.best(1)[0].evaluation.metrics["stiffness"], rel=1e-3)
+    assert "Campaign finished" in at.success[0].value
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # best so far, the best plates
+    table = at.dataframe[0].value
+    assert table["rank"].tolist()[:3] == [1, 2, 3]
+    assert np.all(np.diff(table["stiffness (MPa)"].to_numpy()) <= 0)  # best first
+    labels = [d.label for d in at.get("download_button")]
+    assert labels == ["Best designs (JSON lines)", "Best designs (CSV)", "Best-so-far plot (PNG)",
+                      "Printable STL (zip)", "Printable 3MF (zip)"]
+
+    # a fresh session with the campaign in the URL finds it
+    again = campaigns_page("small")
+    assert {m.label: m.value for m in again.metric}["State"] == "finished"
+
+
+def test_unknown_campaign_in_the_url_is_a_warning(app_env: Path) -> None:
+    at = campaigns_page("no-such-campaign")
+    assert not at.error
+    assert "No campaign named 'no-such-campaign'" in at.warning[0].value
+
+
+def test_every_registered_strategy_gets_a_settings_form(app_env: Path) -> None:
+    """Strategies come from the registry; their settings are drawn from the constructor, whatever they are."""
+    at = campaigns_page()
+    for name in STRATEGIES:
+        at.sidebar.selectbox(key="strategy").set_value(name).run()
+        assert not at.exception, name
+        assert at.sidebar.selectbox(key="strategy").value == name
+        try:
+            cls = strategy_class(name)
+        except (ImportError, AttributeError, SyntaxError):  # a strategy module still being written
+            assert "cannot be loaded" in at.sidebar.error[0].value
+            continue
+        assert not at.sidebar.error, name
+        widgets = [*at.sidebar.selectbox, *at.sidebar.number_input, *at.sidebar.text_input, *at.sidebar.checkbox]
+        keys = {w.key for w in widgets}
+        settings = [p for p in inspect.signature(cls.__init__).parameters
+                    if p not in ("self", "space", "seed", "objective")]
+        assert {f"setting-{name}-{p}" for p in settings} <= keys, name
+
+
+@pytest.mark.skipif("genetic" not in STRATEGIES, reason="no genetic strategy registered")
+def test_a_bad_strategy_setting_is_an_error_box(app_env: Path) -> None:
+    at = campaigns_page()
+    at.sidebar.selectbox(key="strategy").set_value("genetic").run()
+    configure(at)
+    at.sidebar.number_input(key="setting-genetic-population").set_value(2)
+    start(at)
+    assert "Cannot start this campaign" in at.error[0].value and "population" in at.error[0].value
+    assert Store(app_env).campaigns() == []
