@@ -7,8 +7,17 @@
 with ``q = 1`` on a square of half-width ``R/2`` around the tip falling linearly to 0 at
 half-width ``R`` (crack faces are traction-free, so no face term). In a homogeneous plate
 ``K_I = sqrt(J E')`` with ``E' = E`` (plane stress) or ``E/(1-nu²)`` (plane strain). In a
-composite the domain is kept small (default 4 tip elements) and ``E'`` is that of the tip block;
-interfaces inside the domain make it an approximation, good enough for pre-training labels.
+composite the domain is kept small (default 4 tip elements); interfaces across the crack line
+inside the domain make it an approximation, good enough for pre-training labels.
+
+A tip on a straight interface between two phases (the crack plane between two block rows) is an
+interface crack: with Dundurs' ``β`` and the oscillation index ``ε = ln((1-β)/(1+β)) / (2π)``,
+``G = (1 - β²) |K|² / E*``, ``1/E* = (1/E₁' + 1/E₂')/2`` (Hutchinson & Suo, "Mixed mode cracking
+in layered materials", Adv. Appl. Mech. 29, 63–191 (1992), Sec. 2; Rice, J. Appl.
+Mech. 55, 98–103 (1988)), so
+``|K| = sqrt(G E*) cosh(π ε)`` since ``cosh²(π ε) = 1/(1 - β²)``
+(:func:`interface_stress_intensity`). It is symmetric in the two phases, so a design and its
+mirror image about the crack plane get the same ``|K|``; with one phase it is ``sqrt(G E')``.
 """
 
 from __future__ import annotations
@@ -19,9 +28,20 @@ import numpy as np
 
 from fem.elements import elastic_type_matrices
 from fem.linsolve import SPDFactor
+from fem.materials import Material
 from fem.mesh_quad import QuadGrid, graded_axis
 
-__all__ = ["tada_edge_crack_factor", "tada_edge_crack_k", "LinearCrackSolution", "solve_linear_crack", "edge_crack_k"]
+__all__ = [
+    "tada_edge_crack_factor",
+    "tada_edge_crack_k",
+    "dundurs_beta",
+    "interface_modulus",
+    "interface_stress_intensity",
+    "LinearCrackSolution",
+    "solve_linear_crack",
+    "edge_crack_k",
+    "interface_crack_k",
+]
 
 
 def tada_edge_crack_factor(a_over_w: float) -> float:
@@ -38,6 +58,57 @@ def tada_edge_crack_factor(a_over_w: float) -> float:
 def tada_edge_crack_k(sigma: float, a: float, width: float) -> float:
     """Handbook ``K_I = sigma sqrt(pi a) F(a/W)`` (MPa·sqrt(mm) for MPa and mm)."""
     return sigma * math.sqrt(math.pi * a) * tada_edge_crack_factor(a / width)
+
+
+def _kolosov(nu: float, plane: str) -> float:
+    """Kolosov constant ``κ = 3 - 4ν`` (plane strain) or ``(3 - ν)/(1 + ν)`` (plane stress)."""
+    if plane == "strain":
+        return 3.0 - 4.0 * nu
+    if plane == "stress":
+        return (3.0 - nu) / (1.0 + nu)
+    raise ValueError(f"plane must be 'stress' or 'strain', got {plane!r}")
+
+
+def dundurs_beta(upper: Material, lower: Material, plane: str = "stress") -> float:
+    """Dundurs' second parameter ``β`` of the bimaterial ``upper`` (1) / ``lower`` (2).
+
+    ``β = [μ₁(κ₂ - 1) - μ₂(κ₁ - 1)] / [μ₁(κ₂ + 1) + μ₂(κ₁ + 1)]`` with shear moduli ``μ`` and
+    Kolosov constants ``κ`` (Dundurs, J. Appl. Mech. 36, 650 (1969); Hutchinson & Suo 1992). Dimensionless,
+    ``|β| < 1/2`` for positive Poisson ratios; swapping the phases changes its sign.
+    """
+    mu1, mu2 = upper.E / (2.0 * (1.0 + upper.nu)), lower.E / (2.0 * (1.0 + lower.nu))
+    k1, k2 = _kolosov(upper.nu, plane), _kolosov(lower.nu, plane)
+    return (mu1 * (k2 - 1.0) - mu2 * (k1 - 1.0)) / (mu1 * (k2 + 1.0) + mu2 * (k1 + 1.0))
+
+
+def interface_modulus(upper: Material, lower: Material, plane: str = "stress") -> float:
+    """``E* = 2 E₁' E₂' / (E₁' + E₂')`` (MPa), the harmonic mean of the plane moduli."""
+    a, b = upper.plane_modulus(plane), lower.plane_modulus(plane)  # type: ignore[arg-type]
+    return a if a == b else 2.0 * a * b / (a + b)
+
+
+def interface_stress_intensity(G: float, upper: Material, lower: Material, plane: str = "stress") -> float:
+    """``|K| = sqrt(G E*) cosh(π ε)`` of a crack tip on the interface of two phases.
+
+    Parameters
+    ----------
+    G : float
+        Energy release rate (N/mm, or N/mm per MPa² for ``G/σ²``), ``>= 0``.
+    upper, lower : Material
+        Phases above and below the crack plane ahead of the tip (the same phase: a tip inside
+        one phase, ``|K| = sqrt(G E')``).
+    plane : {"stress", "strain"}
+        2D constitutive assumption of ``E'`` and ``κ``.
+
+    Returns
+    -------
+    float
+        ``|K| = sqrt(K₁² + K₂²)`` (MPa·√mm, or √mm for ``G/σ²``), from
+        ``G = (1 - β²) |K|² / E*`` (Hutchinson & Suo 1992); ``cosh(π ε) = 1/sqrt(1 - β²)`` is
+        evaluated in the second form, which is exactly symmetric in the two phases.
+    """
+    beta = dundurs_beta(upper, lower, plane)
+    return math.sqrt(max(G, 0.0) * interface_modulus(upper, lower, plane) / (1.0 - beta * beta))
 
 
 class LinearCrackSolution:
@@ -85,7 +156,14 @@ class LinearCrackSolution:
 
 
 def solve_linear_crack(
-    grid: QuadGrid, lam: np.ndarray, mu: np.ndarray, loading: str = "displacement", value: float = 1.0, mode: str = "I"
+    grid: QuadGrid,
+    lam: np.ndarray,
+    mu: np.ndarray,
+    loading: str = "displacement",
+    value: float = 1.0,
+    mode: str = "I",
+    side_rollers: bool = False,
+    left_symmetry: bool = False,
 ) -> LinearCrackSolution:
     """One linear elastic solve of a cracked plate.
 
@@ -104,6 +182,13 @@ def solve_linear_crack(
         Displacement (mm) or traction (MPa).
     mode : {"I", "II"}
         Loading mode for ``loading="displacement"``.
+    side_rollers : bool
+        ``loading="displacement"``: also hold the left and right edges at ``u_y = 0`` (the
+        mode-II set-up of :mod:`fem.fracture`, as in Miehe's shear test).
+    left_symmetry : bool
+        ``loading="traction"``: the left edge is a symmetry plane (``u_x = 0``, the crack a
+        centre crack of twice the length; ``u_y`` held at the top-left node only) instead of the
+        three point supports.
     """
     if loading not in ("displacement", "traction"):
         raise ValueError(f"loading must be 'displacement' or 'traction', got {loading!r}")
@@ -119,7 +204,10 @@ def solve_linear_crack(
     f = np.zeros(n)
     if loading == "displacement":
         comp = 1 if mode == "I" else 0
-        fixed = np.concatenate([2 * bottom, 2 * bottom + 1, 2 * top, 2 * top + 1])
+        fixed = [2 * bottom, 2 * bottom + 1, 2 * top, 2 * top + 1]
+        if side_rollers:
+            fixed.append(2 * np.flatnonzero(np.isclose(x, grid.xs[0]) | np.isclose(x, grid.xs[-1])) + 1)
+        fixed = np.unique(np.concatenate(fixed))
         u[2 * top + comp] = value
         loaded = 2 * top + comp
     else:
@@ -131,9 +219,13 @@ def solve_linear_crack(
             w[:-1] += np.diff(xs) / 2
             w[1:] += np.diff(xs) / 2
             f[2 * nodes[order] + 1] += sign * value * w
-        br = bottom[np.argmax(x[bottom])]
-        tr = top[np.argmax(x[top])]
-        fixed = np.array([2 * br, 2 * br + 1, 2 * tr])
+        if left_symmetry:
+            left = np.flatnonzero(np.isclose(x, grid.xs[0]))
+            fixed = np.append(2 * left, 2 * left[np.argmax(y[left])] + 1)
+        else:
+            br = bottom[np.argmax(x[bottom])]
+            tr = top[np.argmax(x[top])]
+            fixed = np.array([2 * br, 2 * br + 1, 2 * tr])
         loaded = 2 * top + 1
     free = np.setdiff1d(np.arange(n), fixed)
     rhs = f[free] - K[free][:, fixed] @ u[fixed]
@@ -150,8 +242,6 @@ def edge_crack_k(
     The strip is ``2 * half_height`` tall with free, uniformly loaded ends; the mesh is graded to
     ``h_tip`` (mm) around the tip. Returns ``sqrt(J E')`` (MPa·sqrt(mm)).
     """
-    from fem.materials import Material
-
     if not 0 < a_over_w < 1:
         raise ValueError(f"a/W must lie in (0, 1), got {a_over_w!r}")
     mat = Material("plate", E, nu, 1.0)
@@ -165,3 +255,33 @@ def edge_crack_k(
     sol = solve_linear_crack(g, lam, mus, loading="traction", value=sigma)
     J = sol.j_integral(radius=0.05)
     return math.sqrt(max(J, 0.0) * mat.plane_modulus(plane))  # type: ignore[arg-type]
+
+
+def interface_crack_k(
+    upper: Material, lower: Material, plane: str = "stress", sigma: float = 1.0, h_tip: float = 0.02,
+    size: float = 20.0,
+) -> float:
+    """``|K|`` of a centre crack (length 2 mm) on the straight interface of two phases, remote tension.
+
+    Half model by symmetry: ``x`` in ``[0, size]`` with the crack from the symmetry plane to
+    ``a = 1`` mm on the interface at mid-height of a ``2 size`` tall plate, ``upper`` above and
+    ``lower`` below, uniform traction ``sigma`` (MPa) on the top and bottom edges; mesh graded to
+    ``h_tip`` (mm) at the tip. ``J`` (domain radius 0.25 mm) is turned into ``|K|`` by
+    :func:`interface_stress_intensity`. Rice (1988) gives ``|K| = sigma sqrt(π a (1 + 4 ε²))``
+    for the infinite bimaterial when the phases' lateral strains match far away
+    (``ν/E`` equal in plane stress); otherwise the finite plate adds its own interface stresses.
+
+    Returns
+    -------
+    float
+        ``|K|`` (MPa·√mm).
+    """
+    a, half = 1.0, float(size)
+    xs = graded_axis(half, h_tip, 2.0, (a - 0.3, a + 0.3), (a,))
+    ys = graded_axis(2 * half, h_tip, 2.0, (half - 0.3, half + 0.3), (half,))
+    g = QuadGrid(xs, ys, int(np.argmin(np.abs(ys - half))), int(np.argmin(np.abs(xs - a))))
+    above = g.centres()[:, 1] > half
+    (lam1, mu1), (lam2, mu2) = upper.lame(plane), lower.lame(plane)  # type: ignore[arg-type]
+    sol = solve_linear_crack(g, np.where(above, lam1, lam2), np.where(above, mu1, mu2), loading="traction",
+                             value=sigma, left_symmetry=True)
+    return interface_stress_intensity(sol.j_integral(radius=0.25), upper, lower, plane)

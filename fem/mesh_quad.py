@@ -13,12 +13,13 @@ Lengths are in the units of the coordinates (mm).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["QuadGrid", "graded_axis", "GAUSS_N"]
+__all__ = ["QuadGrid", "block_axis", "graded_axis", "GAUSS_N"]
 
 _G = 1.0 / np.sqrt(3.0)
 _XI = np.array([-1.0, 1.0, 1.0, -1.0])
@@ -72,6 +73,45 @@ def graded_axis(
     xs = np.array(sorted(pts))
     keep = np.concatenate([[True], np.diff(xs) > 1e-9])
     return xs[keep]
+
+
+def block_axis(blocks: int, h: float, cut: float, length: float = 1.0) -> np.ndarray:
+    """Node coordinates on ``[0, length]`` through ``blocks`` equal blocks, elements at most ``h``.
+
+    The block edges and ``cut`` (e.g. a crack tip) are nodes, and each interval between two of
+    them is divided into the fewest equal elements no longer than ``h``; so the mesh depends on
+    the blocks only through their edges, and a grid whose edges lie on the ``h`` lattice gets
+    the same mesh as any coarser one. A ``cut`` closer than ``h/4`` to a block edge is moved onto
+    it (no sliver elements).
+
+    Parameters
+    ----------
+    blocks : int
+        Number of equal blocks along the axis (>= 1).
+    h : float
+        Largest element size (mm), ``0 < h``.
+    cut : float
+        Coordinate that must be a node (mm), in ``(0, length)``.
+    length : float
+        Axis length (mm).
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing node coordinates from 0 to ``length``.
+    """
+    if blocks < 1 or not 0 < h or not 0 < cut < length:
+        raise ValueError("block_axis needs blocks >= 1, h > 0 and 0 < cut < length")
+    edges = length * np.arange(blocks + 1) / blocks
+    near = int(np.argmin(np.abs(edges - cut)))
+    cuts = edges if abs(edges[near] - cut) < 0.25 * h else np.sort(np.append(edges, cut))
+    pieces = [np.array([0.0])]
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        n = max(1, math.ceil((b - a) / h - 1e-9))
+        pieces.append(a + (b - a) * np.arange(1, n + 1) / n)
+    xs = np.concatenate(pieces)
+    xs[-1] = length
+    return xs
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,15 +5,18 @@ Energy (per unit thickness)::
     E(u, d) = int g(d) psi(eps(u)) + G_c / (2 ell) (d**2 + ell**2 |grad d|**2) dA,
     g(d) = (1 - d)**2 + k,
 
-with no tension/compression split (as in the Miehe/phasefieldx reference run). Irreversibility
-uses the history field ``H = max_t psi`` at the Gauss points (Miehe 2010), so the damage
-equation ``(G_c/ell + 2H) d - G_c ell Δd = 2H`` is linear and SPD; it is solved by
-Jacobi-preconditioned CG warm-started from the last iterate. The displacement equation is
+and the damage driven by the whole of ``psi`` (``split="none"``, as in the Miehe/phasefieldx
+tension run) or by its tensile part in the hybrid formulation of Ambati et al. 2015
+(``"spectral"``, ``"voldev"``; :mod:`fem.phasefield_split`), which keeps the displacement
+problem linear. Irreversibility uses the history field ``H = max_t psi⁺`` at the Gauss points
+(Miehe 2010), so the damage equation ``(G_c/ell + 2H) d - G_c ell Δd = 2H`` is linear and SPD;
+it is solved by Jacobi-preconditioned CG warm-started from the last iterate. The displacement equation is
 solved with an LDLᵀ factorisation that is reused as CG preconditioner across iterations.
 
 Loading: bottom edge fixed; the top edge moves by ``u`` in y (mode I, ``u_x = 0``) or in x
-(mode II, ``u_y = 0``). Each step iterates the stagger until the largest damage change of an
-iteration is below ``stagger_tol``. Speed-ups that leave each converged step unchanged within
+(mode II, ``u_y = 0``); optionally the left and right edges are held at ``u_y = 0``
+(``side_rollers``, Miehe's shear test). Each step iterates the stagger until the largest damage
+change of an iteration is below ``stagger_tol``. Speed-ups that leave each converged step unchanged within
 ``stagger_tol``: the stagger of a step starts from the damage extrapolated linearly from the
 last two steps, and the damage update is over-relaxed (``relaxation``, Farrell & Maurini
 2017). Step sizes adapt to the damage growth of the last step, and a step in which the force
@@ -55,6 +58,7 @@ from fem.linsolve import ReusedFactorSolver
 from fem.mesh_quad import QuadGrid
 from fem.phasefield_assembly import PhaseFieldAssembler
 from fem.phasefield_end import EndCriteria
+from fem.phasefield_split import Split, check_split
 from fem.phasefield_stagger import predict_damage, stagger
 from fem.phasefield_steps import LoadStepper
 
@@ -79,6 +83,10 @@ class PhaseFieldProblem:
         Top edge pulled (I) or sheared (II).
     residual_stiffness : float
         ``k`` in ``g(d) = (1-d)**2 + k``.
+    split : {"none", "spectral", "voldev"}
+        Energy split that drives the damage (hybrid formulation, :mod:`fem.phasefield_split`).
+    side_rollers : bool
+        Also hold the left and right edges at ``u_y = 0`` (the Miehe shear test).
     """
 
     grid: QuadGrid
@@ -88,6 +96,8 @@ class PhaseFieldProblem:
     ell: float
     mode: Literal["I", "II"] = "I"
     residual_stiffness: float = 1e-6
+    split: Split = "none"
+    side_rollers: bool = False
 
     def __post_init__(self) -> None:
         ne = self.grid.nelem
@@ -104,6 +114,7 @@ class PhaseFieldProblem:
             raise ValueError(f"length scale ell must be > 0, got {self.ell!r}")
         if self.mode not in ("I", "II"):
             raise ValueError(f"mode must be 'I' or 'II', got {self.mode!r}")
+        check_split(self.split)
 
     @property
     def width(self) -> float:

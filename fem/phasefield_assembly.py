@@ -7,7 +7,8 @@ CSR patterns of :class:`fem.mesh_quad.QuadGrid`. Units: mm, MPa, N/mm per unit t
 
 Boundary conditions (see :mod:`fem.phasefield`): bottom edge fixed, top edge moved by the load
 ``t`` in y (mode I) or x (mode II) with the other component held at 0; the damage has natural
-boundary conditions everywhere.
+boundary conditions everywhere. With ``side_rollers`` the left and right edges are also held at
+``u_y = 0`` (the Miehe shear test, and the mode-II plates of :mod:`fem.fracture`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import scipy.sparse as sp
 
 from fem.elements import damage_matrices, elastic_type_matrices
 from fem.mesh_quad import GAUSS_N
+from fem.phasefield_split import split_energy
 
 if TYPE_CHECKING:
     from fem.phasefield import PhaseFieldProblem
@@ -67,7 +69,11 @@ class PhaseFieldAssembler:
         ndof = 2 * g.nnode
         load_comp = 1 if pb.mode == "I" else 0
         self.load_dofs = 2 * top + load_comp
-        fixed = np.concatenate([2 * bottom, 2 * bottom + 1, 2 * top, 2 * top + 1])
+        fixed = [2 * bottom, 2 * bottom + 1, 2 * top, 2 * top + 1]
+        if pb.side_rollers:
+            x = g.coords[:, 0]
+            fixed += [2 * np.flatnonzero(np.isclose(x, g.xs[0]) | np.isclose(x, g.xs[-1])) + 1]
+        fixed = np.unique(np.concatenate(fixed))
         self.free = np.setdiff1d(np.arange(ndof), fixed)
         self.ubar = np.zeros(ndof)
         self.ubar[self.load_dofs] = 1.0
@@ -104,14 +110,38 @@ class PhaseFieldAssembler:
         Kfl = sp.csr_matrix((K.data[self.idx_fl], self.A_fl.indices, self.A_fl.indptr), shape=self.A_fl.shape)
         return Kff, Kfl
 
-    def psi(self, u: np.ndarray) -> np.ndarray:
-        """Undegraded strain energy density at the Gauss points (MPa), shape (nelem, 4)."""
+    def strains(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(ε_xx, ε_yy, γ_xy)`` at the Gauss points of displacement ``u`` (mm), each (nelem, 4)."""
         ue = u[self.edofs]
         eps = np.empty((ue.shape[0], 12))
         for t, rows in enumerate(self.groups):
             eps[rows] = ue[rows] @ self.B_t[t].T
-        exx, eyy, gxy = eps[:, 0::3], eps[:, 1::3], eps[:, 2::3]
-        return 0.5 * (self.lam * (exx + eyy) ** 2 + 2.0 * self.mu * (exx**2 + eyy**2) + self.mu * gxy**2)
+        return eps[:, 0::3], eps[:, 1::3], eps[:, 2::3]
+
+    def psi(self, u: np.ndarray) -> np.ndarray:
+        """Undegraded strain energy density at the Gauss points (MPa), shape (nelem, 4)."""
+        return split_energy(*self.strains(u), self.lam, self.mu, "none")[0]
+
+    def driving_energy(self, u: np.ndarray, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Energy density that drives the damage at the Gauss points (MPa), shape (nelem, 4).
+
+        Parameters
+        ----------
+        u : numpy.ndarray
+            Nodal displacement (mm).
+        allowed : numpy.ndarray of bool or None
+            Gauss points where damage may be driven; ``None`` takes those where ``ψ⁺ >= ψ⁻``
+            (the constraint of the hybrid formulation, :mod:`fem.phasefield_split`).
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray)
+            ``ψ⁺`` of the problem's split where allowed and 0 elsewhere, and ``allowed``.
+        """
+        pos, neg = split_energy(*self.strains(u), self.lam, self.mu, self.pb.split)
+        if allowed is None:
+            allowed = pos >= neg
+        return np.where(allowed, pos, 0.0), allowed
 
     def damage_system(self, H: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
         """Matrix and right-hand side of the damage equation for history ``H`` (MPa, (nelem, 4))."""

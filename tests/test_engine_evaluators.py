@@ -20,20 +20,21 @@ from fem import fracture, homogenize
 from support_tasks import VectorDesign
 
 #: The options ``matloop label`` passes when nothing is chosen.
-CLI_DEFAULTS = {"mode": "I", "plane": "stress", "elements_per_block": 8}
+CLI_DEFAULTS = {"mode": "I", "plane": "stress"}
 
 
 @pytest.mark.parametrize(
     "options",
-    [{}, CLI_DEFAULTS, {"elements_per_block": 8.0}, {"crack_length": 0.2, "max_nonconverged": 20.0},
-     {"stagger_tol": 0.003, "du_max_strain": 0.01}],
+    [{}, CLI_DEFAULTS, {"element_size": 1 / 64}, {"ell": 0.03125}, {"ell": 1 / 32, "element_size": 0.015625},
+     {"split": "none"}, {"crack_length": 0.2, "max_nonconverged": 20.0}, {"stagger_tol": 0.003, "du_max_strain": 0.01}],
 )
 def test_the_same_physics_has_one_key_however_it_is_spelled(options: dict) -> None:
     assert fracture_key("full", options) == fracture_key("full", {}) == FractureEvaluator("full").key()
 
 
-@pytest.mark.parametrize("options", [{"mode": "II"}, {"plane": "strain"}, {"elements_per_block": 4},
-                                     {"ell_per_block": 0.125}, {"end_fraction": 0.05}])
+@pytest.mark.parametrize("options", [{"mode": "II"}, {"plane": "strain"}, {"element_size": 1 / 128},
+                                     {"elements_per_block": 8}, {"ell": 1 / 64}, {"split": "spectral"},
+                                     {"end_fraction": 0.05}])
 def test_other_physics_has_another_key(options: dict) -> None:
     assert fracture_key("full", options) != fracture_key("full", {})
     assert fracture_key("fast", {}) != fracture_key("full", {})
@@ -41,21 +42,26 @@ def test_other_physics_has_another_key(options: dict) -> None:
 
 def test_the_key_spells_out_every_setting_and_the_materials() -> None:
     settings = FractureEvaluator("full").settings
-    assert set(settings) == set(fracture.PlateSetup.__dataclass_fields__)
+    # every field but the unused way of setting the mesh, defaults resolved
+    assert set(settings) == set(fracture.PlateSetup.__dataclass_fields__) - {"elements_per_block"}
+    assert (settings["ell"], settings["element_size"], settings["split"]) == (1 / 32, 1 / 64, "none")
+    assert FractureEvaluator.from_options("full", {"mode": "II"}).settings["split"] == "spectral"
+    per_block = FractureEvaluator.from_options("full", {"elements_per_block": 8}).settings
+    assert per_block["elements_per_block"] == 8 and "element_size" not in per_block
     # the default palette: 100 / 1000 MPa, both failing at 40 MPa in uniaxial tension
     assert {name: m["E"] * m["failure_strain"] for name, m in settings["materials"].items()} == pytest.approx(
         {"soft": 40.0, "stiff": 40.0})
     # the linear (fast) solve sees only geometry, loading and the elastic constants
     fast = FractureEvaluator("fast").settings
-    assert set(fast) == {"crack_length", "mode", "plane", "elements_per_block", "materials"}
+    assert set(fast) == {"crack_length", "mode", "plane", "element_size", "materials"}
     assert fast["materials"] == {"soft": {"E": 100.0, "nu": 0.33}, "stiff": {"E": 1000.0, "nu": 0.33}}
 
 
 @pytest.mark.parametrize(
     ("fidelity", "options"),
     [("fast", {"end_fraction": 0.3}), ("fast", {"max_strain": 0.2, "du_max_strain": 0.05}),
-     ("fast", {"stagger_tol": 1e-2, "stagger_max_iter": 50, "max_nonconverged": 3}), ("fast", {"ell_per_block": 0.5}),
-     ("strength", {"end_fraction": 0.3})],
+     ("fast", {"stagger_tol": 1e-2, "stagger_max_iter": 50, "max_nonconverged": 3}),
+     ("fast", {"ell": 0.05, "element_size": 1 / 64}), ("fast", {"split": "voldev"}), ("strength", {"end_fraction": 0.3})],
 )
 def test_settings_a_fidelity_does_not_use_do_not_split_its_labels(fidelity: str, options: dict) -> None:
     assert fracture_key(fidelity, options) == fracture_key(fidelity, {})
@@ -66,7 +72,10 @@ def test_settings_a_fidelity_does_not_use_do_not_split_its_labels(fidelity: str,
     ("options", "message"),
     [({"stagger_max_iter": "300"}, "stagger_max_iter must be an integer >= 1, got '300'"),
      ({"stagger_max_iter": 300.5}, "stagger_max_iter must be an integer >= 1"),
-     ({"ell_per_block": True}, "ell_per_block must be a finite number > 0, got True"),
+     ({"ell": True}, r"ell must be a finite number in \(0, 1\), got True"),
+     ({"element_size": 0.02}, "element_size 0.02 mm does not resolve the phase-field length ell = 0.03125 mm"),
+     ({"element_size": 0.01, "elements_per_block": 8}, "give element_size or elements_per_block, not both"),
+     ({"split": "Spectral"}, "split must be one of none, spectral, voldev"),
      ({"max_strain": float("inf")}, "max_strain must be a finite number > 0"),
      ({"stagger_tol": -1}, "stagger_tol must be a finite number > 0"),
      ({"crack_length": 1.0}, r"crack_length must be a finite number in \(0, 1\)"),
@@ -78,15 +87,17 @@ def test_values_the_solver_cannot_take_are_refused_before_any_key_is_made(option
 
 
 def test_numpy_scalars_give_the_key_of_the_plain_numbers() -> None:
-    options = {"ell_per_block": np.float32(0.25), "elements_per_block": np.int64(8), "max_strain": np.int64(1)}
+    options = {"ell": np.float64(1 / 32), "element_size": np.float32(1 / 64), "max_strain": np.int64(1)}
     assert fracture_key("full", options) == fracture_key("full", {"max_strain": 1.0})
+    assert fracture_key("full", {"elements_per_block": np.int64(8)}) == fracture_key("full", {"elements_per_block": 8})
 
 
 def test_designs_the_mesh_cannot_carry_are_refused_before_any_solve(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    odd = Checkerboard(((0, 1, 0), (1, 0, 1), (0, 1, 1)))  # 3 rows × 1 element: the crack needs an even count
-    with ThreadPoolExecutor(1) as executor, pytest.raises(ValueError, match="rows \\* elements_per_block must be even"):
-        label_fracture_batch(store, [Checkerboard.random(4, seed=0), odd], "fast", {"elements_per_block": 1}, executor)
+    coarse = Checkerboard(((0, 1, 0), (1, 0, 1), (0, 1, 1)))  # 8 elements per 1/3 mm block: h = 1/24 mm > ℓ/2
+    with ThreadPoolExecutor(1) as executor, pytest.raises(
+            ValueError, match=r"elements_per_block = 8 on a 3×3 grid gives elements of 0.0416667 × 0.0416667 mm"):
+        label_fracture_batch(store, [Checkerboard.random(16, seed=0), coarse], "fast", {"elements_per_block": 8}, executor)
     assert store.labels() == []
 
 
@@ -147,7 +158,7 @@ def test_metric_table_names_every_number_a_fracture_label_holds() -> None:
     design = Checkerboard.random(4, seed=3)
     names = {m.name for m in FractureEvaluator.METRICS}
     for fidelity in ("fast", "strength"):
-        evaluation = FractureEvaluator.from_options(fidelity, {"elements_per_block": 2})(design)
+        evaluation = FractureEvaluator.from_options(fidelity, {"ell": 1 / 8})(design)
         assert evaluation.ok, evaluation.reason
         assert _numbers(evaluation.metrics) <= names, _numbers(evaluation.metrics) - names
     toughness = FractureEvaluator("full").metric("toughness")

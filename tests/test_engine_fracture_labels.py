@@ -23,7 +23,7 @@ def test_random_designs_are_labelled_once(tmp_path: Path, capsys: pytest.Capture
     assert "4 labelled now (0 failed), 0 already" in out
     assert "0 labelled now (0 failed), 4 already" in out
     store = Store(tmp_path)
-    key = fracture_key("fast", {"mode": "I", "plane": "stress", "elements_per_block": 8})
+    key = fracture_key("fast", {"mode": "I", "plane": "stress"})
     labels = store.labels(key)
     assert len(labels) == 4
     # Any mixture of 100 MPa and 1000 MPa blocks lies between the two moduli (a crack only
@@ -69,6 +69,30 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
     assert "give either a designs FILE or --random N" in err and "elements_per_block" in err
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--element-size", "0.02"], "element_size 0.02 mm does not resolve the phase-field length ell = 0.03125 mm: "
+                                 "at most ell/2 = 0.015625 mm is allowed"),
+    (["--elements-per-block", "4"], "elements_per_block = 4 on a 8×8 grid gives elements of 0.03125 × 0.03125 mm, "
+                                    "and at most ell/2 = 0.015625 mm is allowed in each direction"),
+    (["--ell", "0.01", "--element-size", "0.015625"], "does not resolve the phase-field length ell = 0.01 mm"),
+    (["--element-size", "0.01", "--elements-per-block", "8"], "not allowed with argument"),
+    (["--split", "miehe"], "invalid choice: 'miehe'"),
+])
+def test_meshes_that_do_not_resolve_ell_are_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    """Before any labelling: one line ``matloop: error: ...``, exit status 2, nothing stored."""
+    args = ["--store", str(tmp_path), "label", "--random", "2", "--fidelity", "fast", *flags]
+    try:
+        status = main(args)
+    except SystemExit as exc:  # argparse mistakes (exclusive flags, choices) exit from the parser
+        status = exc.code
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("matloop: error: ") and message in err[0], err
+    assert Store(tmp_path).labels() == []
+
+
 def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_path: Path) -> None:
     import threading
 
@@ -78,12 +102,12 @@ def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_pa
     store = Store(tmp_path)
     design = Checkerboard.random(8, seed=4)
     params = {"space": "checkerboard", "genome": design.genome(), "fidelity": "strength",
-              "options": {"elements_per_block": 2}}
+              "options": {"ell": 1 / 8}}
     job = store.create_job("label-fracture", params)
     assert run_job(store, job, label_fracture_job, params) == "done"
     result = store.get_job(job).result
     assert result["status"] == "ok" and max(result["stress"]) == pytest.approx(result["metrics"]["strength"])
-    key = fracture_key("strength", {"elements_per_block": 2})
+    key = fracture_key("strength", {"ell": 0.125})
     assert store.get_label(design.content_hash(), key).metrics["strength"] == result["metrics"]["strength"]
 
     # a run long enough (seconds) to be cancelled mid-way on a fast machine
@@ -105,13 +129,13 @@ def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_pa
 def test_labels_under_other_options_are_stored_apart(tmp_path: Path) -> None:
     """Plane-strain labels get their own key; they are stiffer (C_strain - C_stress is PSD)."""
     base = ["--store", str(tmp_path), "label", "--random", "2", "--seed", "7", "--fidelity", "fast",
-            "--elements-per-block", "4"]
+            "--ell", "0.0625"]
     assert main(base) == 0
     assert main([*base, "--plane", "strain"]) == 0
     store = Store(tmp_path)
     stiffness = {
         plane: {l.design_hash: l.metrics["stiffness"] for l in store.labels(fracture_key("fast", {
-            "mode": "I", "plane": plane, "elements_per_block": 4}))}
+            "mode": "I", "plane": plane, "ell": 0.0625}))}
         for plane in ("stress", "strain")
     }
     assert stiffness["stress"].keys() == stiffness["strain"].keys() and len(stiffness["stress"]) == 2

@@ -15,7 +15,7 @@ from engine.store import Store
 from engine.surrogates.registry import load_surrogate
 from engine.surrogates.training import grid_dataset, train_grid_surrogate
 
-OPTIONS = {"mode": "I", "plane": "stress", "elements_per_block": 8}
+OPTIONS = {"mode": "I", "plane": "stress"}
 
 
 def known_truth_store(directory: Path, n: int = 160) -> Store:

@@ -17,6 +17,7 @@ from fem.mesh_quad import QuadGrid
 from fem.phasefield import PhaseFieldProblem, SolverOptions
 from fem.phasefield_assembly import PhaseFieldAssembler
 from fem.phasefield_end import EndCriteria
+from fem.phasefield_split import SPLITS, check_split, split_energy
 from fem.phasefield_stagger import predict_damage, stagger
 from fem.phasefield_steps import LoadStepper
 
@@ -24,11 +25,12 @@ E, GC, ELL, K_RES = 100.0, 1.0, 0.1, 1e-6  # MPa, N/mm, mm, residual stiffness
 WIDTH, HEIGHT = 2.0, 3.0  # mm
 
 
-def _bar() -> PhaseFieldAssembler:
+def _bar(split: str = "none") -> PhaseFieldAssembler:
     """Uncracked 2 × 3 mm plate, ν = 0 (λ = 0, μ = E/2), on a graded mesh, pulled in y."""
     grid = QuadGrid(np.array([0.0, 0.3, 0.9, 1.2, 2.0]), np.array([0.0, 0.5, 1.1, 2.0, 2.4, 3.0]))
     ne = grid.nelem
-    return PhaseFieldAssembler(PhaseFieldProblem(grid, np.zeros(ne), np.full(ne, E / 2), np.full(ne, GC), ELL, "I", K_RES))
+    return PhaseFieldAssembler(PhaseFieldProblem(grid, np.zeros(ne), np.full(ne, E / 2), np.full(ne, GC), ELL, "I", K_RES,
+                                                 split=split))
 
 
 def _start(asm: PhaseFieldAssembler) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +70,68 @@ def test_stagger_converges_to_the_homogeneous_at2_bar(relaxation):
     assert s.force == pytest.approx(((1 - d) ** 2 + K_RES) * E * eps * WIDTH, rel=1e-9)
     if relaxation == 1.0:
         assert s.iterations == 2  # H does not depend on d here: the first damage solve is the fixed point
+
+
+@pytest.mark.parametrize(("split", "eps", "drive"), [
+    ("spectral", 0.2, 0.5), ("spectral", -0.2, 0.0), ("voldev", 0.2, 0.5), ("none", -0.2, 0.5)])
+def test_split_bar_in_tension_and_compression(split, eps, drive):
+    """Bar at strain ε (ν = 0): the driving energy is ``drive`` E ε² and d = 2H / (G_c/ℓ + 2H).
+
+    Spectral: ψ⁺ = E ε²/2 in tension, 0 in compression (no damage, the elastic force); vol–dev
+    (2D, K = λ + μ = E/2) in tension: ψ⁺ = ψ; no split: ψ in compression too.
+    """
+    asm = _bar(split)
+    d0, H0 = _start(asm)
+    s = stagger(asm, ReusedFactorSolver(), eps * HEIGHT, d0, H0, d0, tol=1e-8, max_iter=200)
+    assert s.outcome == "converged"
+    H = drive * E * eps**2
+    d = 2 * H / (GC / ELL + 2 * H)
+    np.testing.assert_allclose(s.history, H, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(s.damage, d, rtol=1e-9, atol=1e-15)
+    assert s.force == pytest.approx(((1 - d) ** 2 + K_RES) * E * eps * WIDTH, rel=1e-9)
+
+
+def test_split_energies_against_an_eigen_decomposition():
+    """ψ± from numpy's eigenvalues of the strain tensor (spectral) and from ε_dev (vol–dev)."""
+    rng = np.random.default_rng(3)
+    exx, eyy, gxy = rng.normal(size=(3, 500))
+    lam, mu = rng.uniform(0.1, 2.0, size=(2, 500))
+    eig = np.linalg.eigvalsh(np.stack([np.stack([exx, gxy / 2], -1), np.stack([gxy / 2, eyy], -1)], -2))
+    tr = exx + eyy
+    psi = 0.5 * lam * tr**2 + mu * (eig**2).sum(-1)
+    pos, neg = split_energy(exx, eyy, gxy, lam, mu, "spectral")
+    np.testing.assert_allclose(pos, 0.5 * lam * np.maximum(tr, 0) ** 2 + mu * (np.maximum(eig, 0) ** 2).sum(-1), rtol=1e-12)
+    np.testing.assert_allclose(pos + neg, psi, rtol=1e-12)
+    dev = eig - tr[:, None] / 2
+    pos, neg = split_energy(exx, eyy, gxy, lam, mu, "voldev")
+    np.testing.assert_allclose(pos, 0.5 * (lam + mu) * np.maximum(tr, 0) ** 2 + mu * (dev**2).sum(-1), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pos + neg, psi, rtol=1e-12)
+    pos, neg = split_energy(exx, eyy, gxy, lam, mu, "none")
+    np.testing.assert_allclose(pos, psi, rtol=1e-12)
+    assert not neg.any()
+    assert SPLITS == ("none", "spectral", "voldev") and check_split("voldev") == "voldev"
+    with pytest.raises(ValueError, match="split must be one of none, spectral, voldev; got 'miehe'"):
+        check_split("miehe")
+
+
+def test_compression_dominated_points_do_not_drive_damage():
+    """Hybrid constraint: simple shear γ plus a little volumetric strain ±δ (spectral split).
+
+    ψ⁺ - ψ⁻ = λ tr ε |tr ε| / 2 + 2 μ tr ε r with r the strain circle radius: its sign is that of
+    tr ε, so slight compression drives nothing and slight tension drives ψ⁺.
+    """
+    asm = _bar("spectral")
+    x, y = asm.pb.grid.coords.T
+    for delta, drives in ((-1e-3, False), (1e-3, True)):
+        u = np.zeros(asm.ndof)
+        u[0::2] = 0.1 * y + delta * x  # γ = 0.1, ε_xx = δ
+        pos, neg = split_energy(*asm.strains(u), asm.lam, asm.mu, "spectral")
+        assert np.all((pos > neg) == drives)
+        drive, allowed = asm.driving_energy(u)
+        assert np.all(allowed == drives)
+        np.testing.assert_allclose(drive, pos if drives else 0.0, rtol=1e-12)
+        # a set of allowed points given (the stagger holds the one of its first solve) is used as is
+        np.testing.assert_allclose(asm.driving_energy(u, ~allowed)[0], 0.0 if drives else pos, rtol=1e-12)
 
 
 def test_predicted_damage_is_exact_for_damage_linear_in_load():

@@ -16,9 +16,10 @@ from designs.registry import read_designs
 from engine.cli.common import ProgressLine, open_store
 from engine.evaluators.fracture import FRACTURE_SPACES, fracture_key, label_fracture_batch
 from engine.runtime.executors import make_executor
-from fem.fracture import FIDELITIES
+from fem.fracture import DEFAULT_ELL, FIDELITIES
+from fem.phasefield_split import SPLITS
 
-__all__ = ["register", "RESULT_COLUMNS"]
+__all__ = ["register", "RESULT_COLUMNS", "add_setup_arguments", "setup_options"]
 
 #: Metrics printed (and written with --csv) for each design.
 RESULT_COLUMNS = ("stiffness", "strength", "toughness", "energy_release_rate_per_stress_squared", "wall_time")
@@ -41,12 +42,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random designs")
     parser.add_argument("--fidelity", choices=FIDELITIES, default="full",
                         help="fast: one linear solve; strength: run to the peak; full: run to failure")
-    parser.add_argument("--mode", choices=("I", "II"), default="I", help="tension (I) or shear (II)")
-    parser.add_argument("--plane", choices=("stress", "strain"), default="stress")
-    parser.add_argument("--elements-per-block", type=int, default=8, help="mesh elements per block side")
+    add_setup_arguments(parser)
     parser.add_argument("--campaign", help="also link the designs to this campaign (created if new)")
     parser.add_argument("--csv", metavar="OUT", help="write one row of metrics per design to this CSV file")
     parser.set_defaults(func=run)
+
+
+def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
+    """The fracture solver set-up flags (loading, 2D model, length scale, mesh, energy split)."""
+    parser.add_argument("--mode", choices=("I", "II"), default="I", help="tension (I) or shear (II)")
+    parser.add_argument("--plane", choices=("stress", "strain"), default="stress")
+    parser.add_argument("--ell", type=float, metavar="MM",
+                        help=f"phase-field length scale in mm, the same on every grid (default {DEFAULT_ELL:g})")
+    mesh = parser.add_mutually_exclusive_group()
+    mesh.add_argument("--element-size", type=float, metavar="MM",
+                      help="largest element edge in mm, at most ell/2 (default ell/2)")
+    mesh.add_argument("--elements-per-block", type=int, metavar="N",
+                      help="instead of --element-size: elements per block side (the element then has to be "
+                      "at most ell/2 along both axes of the design's blocks)")
+    parser.add_argument("--split", choices=SPLITS,
+                        help="energy split that drives the damage (default: none in mode I, spectral in mode II)")
+
+
+def setup_options(args: argparse.Namespace) -> dict:
+    """``PlateSetup`` fields from the flags of :func:`add_setup_arguments` (unset ones left out)."""
+    options = {"mode": args.mode, "plane": args.plane}
+    for name in ("ell", "element_size", "elements_per_block", "split"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    return options
 
 
 def _designs(args: argparse.Namespace) -> list:
@@ -67,10 +91,6 @@ def _designs(args: argparse.Namespace) -> list:
     ]
 
 
-def _options(args: argparse.Namespace) -> dict:
-    return {"mode": args.mode, "plane": args.plane, "elements_per_block": args.elements_per_block}
-
-
 def _check_writable(path: str) -> None:
     """``ValueError`` unless a CSV file can be written at ``path`` (checked before any labelling)."""
     target = Path(path)
@@ -83,7 +103,7 @@ def _check_writable(path: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Label, print a summary and one line per design; exit 1 if any label failed."""
     designs = _designs(args)
-    options = _options(args)
+    options = setup_options(args)
     key = fracture_key(args.fidelity, options)
     if args.csv:
         _check_writable(args.csv)

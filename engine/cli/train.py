@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from engine.cli.common import ProgressLine, open_store
+from engine.cli.label import add_setup_arguments, setup_options
 from engine.surrogates.training import TASKS, train_grid_surrogate
 from fem.fracture import FIDELITIES
 
@@ -21,9 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", choices=("cnn", "linear"), default="cnn")
     parser.add_argument("--task", choices=TASKS, default="regression")
     parser.add_argument("--fidelity", choices=FIDELITIES, default="full", help="fidelity of the labels to use")
-    parser.add_argument("--mode", choices=("I", "II"), default="I")
-    parser.add_argument("--plane", choices=("stress", "strain"), default="stress")
-    parser.add_argument("--elements-per-block", type=int, default=8)
+    add_setup_arguments(parser)
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of designs held out")
     parser.add_argument("--epochs", type=int, default=300, help="most training epochs (early stopping)")
     parser.add_argument("--seed", type=int, default=0)
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     line = ProgressLine(f"train {args.model}")
     report = train_grid_surrogate(
         store, fidelity=args.fidelity,
-        options={"mode": args.mode, "plane": args.plane, "elements_per_block": args.elements_per_block},
+        options=setup_options(args),
         target=args.target, model=args.model, task=args.task, test_fraction=args.test_fraction,
         max_epochs=args.epochs, random_state=args.seed, device=args.device,
         callback=lambda r: line(r["epoch"] / args.epochs, f"epoch {int(r['epoch'])} val {r['val_loss']:.4g}"),

@@ -1,8 +1,9 @@
 """Fracture evaluator: checkerboard and hierarchical plates labelled by :mod:`fem.fracture`.
 
 :class:`FractureEvaluator` holds a fidelity and a :class:`fem.fracture.PlateSetup`; its store
-key is built from every field of the set-up with the defaults filled in, so options given as
-``{}``, as the command line's explicit defaults or as a ``PlateSetup`` give one key. Also here:
+key is built from every field of the set-up the fidelity uses, with the defaults filled in
+(``element_size = ell/2``, the split of the mode), so options given as ``{}``, as the command
+line's explicit defaults or as a ``PlateSetup`` give one key. Also here:
 batch labelling through an executor and the app's job that labels one design and returns its
 curve and damage field.
 """
@@ -60,8 +61,10 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
     Metric("energy_release_rate_per_stress_squared", "mm/MPa",
            "G/σ² of the initial crack (J-integral, linear elastic): G at stress σ is this times σ²", False),
     Metric("stress_intensity_per_stress", "√mm",
-           "K/σ of the initial crack, √(G E′)/σ with E′ of the block at the tip", False),
+           "|K|/σ of the initial crack: √(G E′)/σ inside one phase, √(G E*) cosh(πε)/σ on the interface of "
+           "two (Hutchinson & Suo 1992); none where more than two phases meet at the tip", False),
     Metric("ell", "mm", "phase-field length scale"),
+    Metric("element_size", "mm", "longest element edge of the mesh"),
     Metric("crack_length", "mm", "initial crack length as meshed"),
     Metric("elements", "1", "mesh elements"),
     Metric("dofs", "1", "displacement unknowns"),
@@ -77,10 +80,12 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
 )
 
 #: ``PlateSetup`` fields that cannot change a label at a fidelity, so they stay out of its key:
-#: the fast (linear) solve uses neither fracture toughness nor load steps, a strength run stops
-#: at the peak whatever the end-of-test fraction.
+#: the fast (linear) solve uses neither the phase field (length, energy split, toughness) nor
+#: load steps, a strength run stops at the peak whatever the end-of-test fraction. (Of the two
+#: ways to set the mesh, ``element_size`` and ``elements_per_block``, the one not given is left
+#: out too.)
 UNUSED_SETTINGS: dict[str, tuple[str, ...]] = {
-    "fast": ("ell_per_block", "du_max_strain", "max_strain", "end_fraction", "stagger_tol", "stagger_max_iter",
+    "fast": ("ell", "split", "du_max_strain", "max_strain", "end_fraction", "stagger_tol", "stagger_max_iter",
              "max_nonconverged"),
     "strength": ("end_fraction",),
     "full": (),
@@ -151,7 +156,8 @@ class FractureEvaluator(Evaluator):
     @property
     def settings(self) -> dict[str, Any]:
         """The ``PlateSetup`` fields this fidelity uses (normalised by ``PlateSetup``), materials spelled out."""
-        unused = UNUSED_SETTINGS[self.fidelity]
+        unused = UNUSED_SETTINGS[self.fidelity] + (
+            ("element_size",) if self.setup.elements_per_block is not None else ("elements_per_block",))
         values = {f.name: getattr(self.setup, f.name) for f in fields(fracture.PlateSetup) if f.name not in unused}
         values["materials"] = _materials_settings(self.setup.materials, elastic_only=self.fidelity == "fast")
         return values

@@ -3,8 +3,9 @@
 Prints, over seeded random designs (soft fraction 0.2–0.8), the median seconds per label for
 fidelities fast / strength / full, the median number of linear solves per label (displacement
 and damage solves), labels per hour with a local 2-process pool, and as yardstick the time of
-one linear solve (nested-dissection LU factorisation + solve) of the same undamaged mesh,
-measured in the same run. Usage::
+one linear solve (LDLᵀ factorisation + solve) of the same undamaged mesh, measured in the same
+run. For 8×8 designs it also times full labels in mode II (shear, spectral split, side rollers)
+next to mode I on the same designs, each the median of ``--repeats-full`` runs. Usage::
 
     python tests/benchmarks/bench_fracture.py [--designs 3] [--designs16 3] [--skip-full16]
 """
@@ -41,10 +42,23 @@ def yardstick(design: Checkerboard, repeats: int = 5) -> float:
 
 
 def _timed(args):
-    design, fidelity = args
+    design, fidelity, *mode = args
     t = time.perf_counter()
-    m = label(design, fidelity)
+    m = label(design, fidelity, mode=mode[0] if mode else "I")
     return time.perf_counter() - t, m
+
+
+def modes(designs: list[Checkerboard], repeats: int) -> None:
+    """Full labels in mode I and mode II of the same designs: median seconds over repeats, per design."""
+    for mode in ("I", "II"):
+        secs, steps, ends = [], [], []
+        for d in designs:
+            runs = [_timed((d, "full", mode)) for _ in range(repeats)]
+            secs.append(statistics.median(dt for dt, _ in runs))
+            steps.append(runs[-1][1].get("steps", 0))
+            ends.append(runs[-1][1].get("end_criterion"))
+        print(f"  full mode {mode:2s}: median {statistics.median(secs):8.3f} s/label (per design {', '.join(f'{x:.2f}' for x in secs)}), "
+              f"median steps {statistics.median(steps):.0f}, ends {ends}")
 
 
 def main() -> None:
@@ -52,6 +66,7 @@ def main() -> None:
     ap.add_argument("--designs", type=int, default=3, help="random 8x8 designs")
     ap.add_argument("--designs16", type=int, default=3, help="random 16x16 designs (0 = skip 16x16)")
     ap.add_argument("--repeats", type=int, default=3, help="repeats of the fast label")
+    ap.add_argument("--repeats-full", type=int, default=3, help="repeats of each mode I / mode II full label")
     ap.add_argument("--skip-full16", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(2024)
@@ -88,6 +103,8 @@ def main() -> None:
                     list(ex.map(_timed, [(d, fid) for d in batch]))
                 wall = time.perf_counter() - t
                 print(f"  {fid:8s}: local 2-process pool {len(batch)} labels in {wall:.2f} s = {3600 * len(batch) / wall:.0f} labels/hour")
+        if size == 8:
+            modes(designs, args.repeats_full)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from designs.stl import plate_stl
 from designs.threemf import plate_3mf
 from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord
-from fem.fracture import FIDELITIES, PlateSetup
+from fem.fracture import DEFAULT_ELL, FIDELITIES, PlateSetup
+from fem.phasefield_split import SPLITS
 from ui.common import job_manager, open_store, show_error
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
@@ -114,12 +115,31 @@ with right:
                             help="fast: one linear solve; strength: to the peak; full: to failure")
     mode = st.radio("Loading", ["I", "II"], horizontal=True, format_func=lambda m: f"mode {m}")
     plane = st.radio("2D model", ["stress", "strain"], horizontal=True, format_func=lambda p: f"plane {p}")
-    elements = st.number_input("Elements per block side", min_value=1, max_value=32, value=8)
+    ell = st.number_input("Phase-field length ℓ (mm)", min_value=0.0, value=DEFAULT_ELL, step=1 / 256, format="%.5f",
+                          help="a physical length: the same on every grid drawn on the 1 mm plate")
+    mesh = st.radio("Mesh", ["element size", "elements per block"], horizontal=True,
+                    help="elements may be at most ℓ/2 in either direction")
+    if mesh == "element size":
+        size = st.number_input("Element size (mm)", min_value=0.0, value=None, step=1 / 512, format="%.5f",
+                               placeholder="ℓ/2", help="largest element edge; empty: ℓ/2")
+        mesh_option = {} if size is None else {"element_size": float(size)}
+    else:
+        mesh_option = {"elements_per_block": int(st.number_input("Elements per block side", min_value=1,
+                                                                 max_value=256, value=8))}
+    split = st.selectbox("Energy split", ["default", *SPLITS],
+                         help="what drives the damage; default: none in mode I, spectral in mode II")
     st.caption(f"Design hash `{design.content_hash()[:16]}`")
     if st.button("Label design", type="primary"):
-        params = {"space": space, "genome": design.genome(), "fidelity": fidelity,
-                  "options": {"mode": mode, "plane": plane, "elements_per_block": int(elements)}}
-        attach_job(manager.submit("label-fracture", params))
+        options = {"mode": mode, "plane": plane, "ell": float(ell), **mesh_option}
+        if split != "default":
+            options["split"] = split
+        try:
+            FractureEvaluator.from_options(fidelity, options).check_design(design)
+        except ValueError as exc:
+            show_error(f"This solver set-up cannot label the design: {exc}")
+        else:
+            params = {"space": space, "genome": design.genome(), "fidelity": fidelity, "options": options}
+            attach_job(manager.submit("label-fracture", params))
 
 
 def show_result(job: JobRecord) -> None:

@@ -9,8 +9,9 @@ import streamlit as st
 from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator
 from engine.store import JobRecord
 from engine.surrogates.training import TASKS
-from fem.fracture import FIDELITIES
-from ui.common import job_manager, open_store
+from fem.fracture import DEFAULT_ELL, FIDELITIES
+from fem.phasefield_split import SPLITS
+from ui.common import job_manager, open_store, show_error
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Train a surrogate")
@@ -46,15 +47,28 @@ with st.form("train"):
     test_fraction = cols[2].number_input("Held-out share", min_value=0.05, max_value=0.9, value=0.2, step=0.05)
     seed = cols[3].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
     with st.expander("Solver set-up of the labels"):
-        mode = st.radio("Loading", ["I", "II"], horizontal=True)
-        plane = st.radio("2D model", ["stress", "strain"], horizontal=True)
-        elements = st.number_input("Elements per block side", min_value=1, max_value=32, value=8)
+        cols = st.columns(3)
+        mode = cols[0].radio("Loading", ["I", "II"], horizontal=True)
+        plane = cols[1].radio("2D model", ["stress", "strain"], horizontal=True)
+        split = cols[2].selectbox("Energy split", ["default", *SPLITS], help="default: none in mode I, spectral in II")
+        cols = st.columns(3)
+        ell = cols[0].number_input("ℓ (mm)", min_value=0.0, value=DEFAULT_ELL, step=1 / 256, format="%.5f")
+        size = cols[1].number_input("Element size (mm)", min_value=0.0, value=None, format="%.5f", placeholder="ℓ/2")
+        elements = cols[2].number_input("or elements per block", min_value=1, value=None, placeholder="–")
     if st.form_submit_button("Train", type="primary"):
-        attach_job(manager.submit("train-grid", {
-            "fidelity": fidelity, "target": target, "model": model, "task": task, "max_epochs": int(epochs),
-            "test_fraction": float(test_fraction), "random_state": int(seed),
-            "options": {"mode": mode, "plane": plane, "elements_per_block": int(elements)},
-        }))
+        setup = {"mode": mode, "plane": plane, "ell": float(ell), "split": None if split == "default" else split,
+                 "element_size": None if size is None else float(size),
+                 "elements_per_block": None if elements is None else int(elements)}
+        options = {name: value for name, value in setup.items() if value is not None}
+        try:
+            FractureEvaluator.from_options(fidelity, options)
+        except ValueError as exc:
+            show_error(f"Invalid solver set-up: {exc}")
+        else:
+            attach_job(manager.submit("train-grid", {
+                "fidelity": fidelity, "target": target, "model": model, "task": task, "max_epochs": int(epochs),
+                "test_fraction": float(test_fraction), "random_state": int(seed), "options": options,
+            }))
 
 
 def show_result(job: JobRecord) -> None:
