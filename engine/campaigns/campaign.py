@@ -296,6 +296,32 @@ class Campaign:
             trace.append(best if np.isfinite(best) else np.nan)
         return np.array(trace)
 
+    def surrogate_accuracy(self) -> list[dict[str, float]]:
+        """How well the strategy's surrogate predicted each batch before learning its labels.
+
+        Returns
+        -------
+        list of dict
+            Per batch with at least three predicted and labelled designs: ``solver calls``
+            (after the batch), ``Spearman`` (rank correlation of prediction and first objective
+            value) and ``R²`` (of the prediction). Empty for strategies without a surrogate.
+        """
+        from scipy.stats import spearmanr
+
+        predicted = self._parts.strategy.predictions
+        values = {r.candidate.id: r.values[0] for r in self.results() if np.isfinite(r.values[0])}
+        rows = []
+        for batch in sorted({c.batch for c in self._candidates}):
+            pairs = [(predicted[c.design.content_hash()], values[c.id]) for c in self._candidates
+                     if c.batch == batch and c.id in values and c.design.content_hash() in predicted]
+            if len(pairs) < 3:
+                continue
+            p, v = np.array(pairs).T
+            calls = 1 + max(c.id for c in self._candidates if c.batch == batch)
+            r2 = 1.0 - float(np.sum((v - p) ** 2) / np.sum((v - v.mean()) ** 2)) if np.ptp(v) > 0 else float("nan")
+            rows.append({"solver calls": float(calls), "Spearman": float(spearmanr(p, v).statistic), "R²": r2})
+        return rows
+
     def status(self) -> dict[str, Any]:
         """JSON summary: name, state, budget, spent, pending, failed, objective, best value."""
         results = self.results()

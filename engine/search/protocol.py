@@ -46,6 +46,10 @@ class Strategy(ABC):
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self.seen: set[str] = set()
+        #: Surrogate predictions (first objective value) of the designs proposed, by content hash;
+        #: strategies with a surrogate record them in ``ask`` so that campaigns can report how
+        #: well the surrogate ranked designs before it learnt their labels.
+        self.predictions: dict[str, float] = {}
 
     @abstractmethod
     def ask(self, n: int) -> list[Design]:
