@@ -1,0 +1,45 @@
+"""Crystal order of particle environments (issue 14, first part: systems and descriptors).
+
+Modules, one job each:
+
+* :mod:`.systems` — :class:`ParticleSystem` (positions, freud box, labels);
+* :mod:`.readers` — XYZ and CSV-with-box files;
+* :mod:`.lattices` — seeded sc, bcc, fcc, hcp, diamond and 2D hexagonal crystals with
+  Lindemann noise; :mod:`.liquids` — relaxed random packings; :mod:`.mixtures` — crystal slab
+  in liquid, fcc/hcp stackings, with true labels;
+* :mod:`.neighbors` — neighbour definitions (count, Voronoi, SANN) and float64 geometry;
+* descriptors: :mod:`.steinhardt` (q_l, ŵ_l, Lechner–Dellago, Minkowski),
+  :mod:`.symmetry_functions` (Behler–Parrinello G2, G4), :mod:`.shells` (shell counts).
+
+Nothing here imports :mod:`designs` or :mod:`fem`.
+"""
+
+from .lattices import LATTICES, lattice, lattice_sites
+from .liquids import liquid
+from .mixtures import fcc_hcp, slab_in_liquid, stacking
+from .neighbors import neighbor_list
+from .readers import read_csv, read_xyz
+from .shells import mean_nn_distance, shell_counts
+from .steinhardt import minkowski, steinhardt
+from .symmetry_functions import g2, g4
+from .systems import ParticleSystem
+
+__all__ = [
+    "LATTICES",
+    "ParticleSystem",
+    "fcc_hcp",
+    "g2",
+    "g4",
+    "lattice",
+    "lattice_sites",
+    "liquid",
+    "mean_nn_distance",
+    "minkowski",
+    "neighbor_list",
+    "read_csv",
+    "read_xyz",
+    "shell_counts",
+    "slab_in_liquid",
+    "stacking",
+    "steinhardt",
+]

@@ -1,0 +1,187 @@
+"""Systems with two structures and their true per-particle labels.
+
+* :func:`slab_in_liquid` — a crystal slab (normal to z) surrounded by liquid at the crystal's
+  density. The crystal particles are kept fixed while liquid particles, placed at random in the
+  rest of the box, have their overlaps removed (:func:`.liquids.remove_overlaps`) — the same
+  recipe as :func:`.liquids.liquid`.
+* :func:`stacking` — close-packed hexagonal layers stacked along z in a given sequence of
+  A, B, C positions; ``"ABC"`` repeats give fcc (along [111]), ``"AB"`` repeats give hcp, and
+  :func:`fcc_hcp` joins an fcc block and an hcp block coherently in one periodic box. A layer
+  whose two neighbouring layers sit on the same position (…ABA…) has hcp surroundings, one
+  between two different positions (…ABC…) fcc surroundings, so the true label of every
+  particle follows from the sequence (first neighbour shell), also at the two interfaces.
+"""
+
+from __future__ import annotations
+
+import math
+
+import freud
+import numpy as np
+
+from .lattices import lattice, thermal_noise
+from .liquids import remove_overlaps, sphere_diameter
+from .systems import ParticleSystem
+
+__all__ = ["slab_in_liquid", "stacking", "stacking_labels", "fcc_hcp"]
+
+
+def slab_in_liquid(
+    kind: str = "fcc",
+    n: int = 6,
+    *,
+    slab_fraction: float = 0.5,
+    nn_distance: float = 1.0,
+    lindemann: float = 0.0,
+    packing_fraction: float | None = None,
+    seed: int | np.random.Generator | None = None,
+) -> ParticleSystem:
+    """A crystal slab ``|z| < slab_fraction · Lz / 2`` in liquid of the same density.
+
+    Parameters
+    ----------
+    kind : str
+        3D lattice of the slab (see :data:`.lattices.LATTICES`).
+    n : int
+        Unit cells per axis of the crystal that fills the box before it is cut.
+    slab_fraction : float, default 0.5
+        Fraction of the box height taken by the crystal, in (0, 1).
+    nn_distance, lindemann : float
+        As in :func:`.lattices.lattice`.
+    packing_fraction : float, optional
+        Soft-sphere packing fraction of the liquid (default 0.45).
+    seed : int or numpy.random.Generator or None
+        Randomness (noise of the crystal, start of the liquid).
+
+    Returns
+    -------
+    ParticleSystem
+        The crystal's box and particle count; ``labels`` are ``kind`` in the slab and
+        ``"liquid"`` outside (crystal particles first).
+    """
+    if not 0 < slab_fraction < 1:
+        raise ValueError(f"slab_fraction must lie in (0, 1), got {slab_fraction!r}")
+    rng = np.random.default_rng(seed)
+    crystal = lattice(kind, n, nn_distance=nn_distance, lindemann=lindemann, seed=rng)
+    if crystal.dim != 3:
+        raise ValueError(f"slab_in_liquid needs a 3D lattice, got {kind!r}")
+    lengths = np.asarray(crystal.box.L, dtype=float)
+    half = slab_fraction * lengths[2] / 2
+    slab = crystal.positions[np.abs(crystal.positions[:, 2]) < half]
+    n_liquid = crystal.n_particles - len(slab)
+    start = rng.uniform(-0.5, 0.5, size=(n_liquid, 3)) * lengths
+    # liquid starts in the liquid region: z in [half, Lz - half) measured from the slab centre
+    start[:, 2] = half + rng.uniform(0.0, 1.0, n_liquid) * (lengths[2] - 2 * half)
+    pos = np.vstack([slab, start])
+    mobile = np.r_[np.zeros(len(slab), bool), np.ones(n_liquid, bool)]
+    sigma = sphere_diameter(crystal.density, 3, packing_fraction)
+    pos = remove_overlaps(pos, lengths, sigma, mobile=mobile)
+    labels = np.r_[np.full(len(slab), kind), np.full(n_liquid, "liquid")]
+    return ParticleSystem(pos, crystal.box, labels=labels)
+
+
+def stacking_labels(sequence: str) -> list[str]:
+    """True structure of each layer of a periodic close-packed stacking sequence.
+
+    Parameters
+    ----------
+    sequence : str
+        Layer positions, e.g. ``"ABCABCABAB"``; it repeats periodically.
+
+    Returns
+    -------
+    list of str
+        ``"hcp"`` where the layers below and above sit on the same position, else ``"fcc"``.
+    """
+    k = len(sequence)
+    return ["hcp" if sequence[i - 1] == sequence[(i + 1) % k] else "fcc" for i in range(k)]
+
+
+def stacking(
+    sequence: str,
+    n: int = 6,
+    *,
+    nn_distance: float = 1.0,
+    lindemann: float = 0.0,
+    seed: int | np.random.Generator | None = None,
+) -> ParticleSystem:
+    """Close-packed layers in the given A/B/C sequence, periodic along all three axes.
+
+    Parameters
+    ----------
+    sequence : str
+        Letters A, B, C; neighbours (cyclically) must differ, and the length is the number of
+        layers, spaced ``nn_distance · √(2/3)`` apart.
+    n : int
+        In-plane orthorhombic cells (``a × √3 a``, two particles each) per axis.
+    nn_distance, lindemann, seed
+        As in :func:`.lattices.lattice`.
+
+    Returns
+    -------
+    ParticleSystem
+        ``2 n² · len(sequence)`` particles, layer by layer, labelled by
+        :func:`stacking_labels`.
+    """
+    seq = sequence.upper()
+    if len(seq) < 2 or set(seq) - set("ABC"):
+        raise ValueError(f"sequence must be at least 2 letters from A, B, C, got {sequence!r}")
+    if any(seq[i] == seq[(i + 1) % len(seq)] for i in range(len(seq))):
+        raise ValueError(
+            f"neighbouring layers of sequence {sequence!r} (cyclically, last to first) must sit "
+            "on different positions"
+        )
+    if int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    a = nn_distance
+    shift = {"A": np.zeros(2), "B": np.array([a / 2, a * math.sqrt(3) / 6]),
+             "C": np.array([a, a * math.sqrt(3) / 3])}
+    grid = np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), -1).reshape(-1, 2)
+    cell = np.array([a, a * math.sqrt(3)])
+    plane = ((grid[:, None, :] + np.array([[0.0, 0.0], [0.5, 0.5]])) * cell).reshape(-1, 2)
+    dz = a * math.sqrt(2.0 / 3.0)
+    lengths = np.array([n * cell[0], n * cell[1], len(seq) * dz])
+    layers = [np.column_stack([plane + shift[s], np.full(len(plane), k * dz)])
+              for k, s in enumerate(seq)]
+    sites = np.vstack(layers) - lengths / 2
+    labels = np.repeat(stacking_labels(seq), len(plane))
+    noise = thermal_noise(len(sites), 3, lindemann, nn_distance, seed)
+    return ParticleSystem(sites + noise, freud.box.Box(*lengths), labels=labels)
+
+
+def fcc_hcp(
+    n: int = 6,
+    *,
+    fcc_layers: int = 12,
+    hcp_layers: int = 12,
+    nn_distance: float = 1.0,
+    lindemann: float = 0.0,
+    seed: int | np.random.Generator | None = None,
+) -> ParticleSystem:
+    """An fcc block (ABC…) and an hcp block (AB…) joined coherently along z.
+
+    Parameters
+    ----------
+    n : int
+        In-plane cells per axis (see :func:`stacking`).
+    fcc_layers : int, default 12
+        Layers of the fcc block, a multiple of 3.
+    hcp_layers : int, default 12
+        Layers of the hcp block, an even number ≥ 2.
+    nn_distance, lindemann, seed
+        As in :func:`.lattices.lattice`.
+
+    Returns
+    -------
+    ParticleSystem
+        Labels from :func:`stacking_labels`: the two layers on either side of each interface
+        take the structure their neighbours give them (with 12 + 12 layers: 12 fcc and 12 hcp,
+        the first A layer of the fcc block being hcp).
+    """
+    if fcc_layers < 3 or fcc_layers % 3:
+        raise ValueError(f"fcc_layers must be a positive multiple of 3, got {fcc_layers!r}")
+    if hcp_layers < 2 or hcp_layers % 2:
+        raise ValueError(f"hcp_layers must be an even number >= 2, got {hcp_layers!r}")
+    sequence = "ABC" * (fcc_layers // 3) + "AB" * (hcp_layers // 2)
+    # "ABC...ABC" + "AB...AB" ends on B and wraps to A: valid and periodic.
+    return stacking(sequence, n, nn_distance=nn_distance, lindemann=lindemann, seed=seed)

@@ -1,0 +1,207 @@
+"""Particle systems: generators (counts, density, distances, Lindemann ratio, labels), readers
+and the messages for bad input.
+
+Outside references: textbook atoms per cell, densities and nearest-neighbour distances;
+SciPy KD-tree distances; the published Steinhardt q6 of fcc and hcp, which checks the true
+labels of the fcc/hcp stacking layer by layer.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import freud
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+
+from engine.analysis.ordering import (
+    ParticleSystem, fcc_hcp, lattice, lattice_sites, liquid, read_csv, read_xyz, slab_in_liquid,
+    steinhardt,
+)
+from engine.analysis.ordering.liquids import sphere_diameter
+from engine.analysis.ordering.mixtures import stacking_labels
+from engine.analysis.ordering.systems import minimum_image
+
+# lattice → (atoms per conventional cell, density at unit nearest-neighbour distance, dim)
+TEXTBOOK = {
+    "sc": (1, 1.0, 3),
+    "bcc": (2, 2 / (2 / math.sqrt(3)) ** 3, 3),
+    "fcc": (4, math.sqrt(2), 3),
+    "hcp": (4, math.sqrt(2), 3),
+    "diamond": (8, 8 / (4 / math.sqrt(3)) ** 3, 3),
+    "hexagonal": (2, 2 / math.sqrt(3), 2),
+}
+COORDINATION = {"sc": 6, "bcc": 8, "fcc": 12, "hcp": 12, "diamond": 4, "hexagonal": 6}
+
+
+def _distances(system: ParticleSystem, k: int) -> np.ndarray:
+    lengths = np.asarray(system.box.L, dtype=float)[: system.dim]
+    pos = np.mod(system.positions + lengths / 2, lengths)
+    pos[pos >= lengths] = 0.0
+    return cKDTree(pos, boxsize=lengths).query(pos, k + 1)[0][:, 1:]
+
+
+@pytest.mark.parametrize("kind", list(TEXTBOOK))
+def test_perfect_lattices_have_textbook_counts_density_and_shells(kind: str) -> None:
+    per_cell, density, dim = TEXTBOOK[kind]
+    nn = 1.3
+    system = lattice(kind, 3, nn_distance=nn)
+    assert system.dim == dim
+    assert system.n_particles == per_cell * 3 ** dim
+    assert system.density == pytest.approx(density / nn ** dim, rel=1e-6)  # freud boxes are float32
+    z = COORDINATION[kind]
+    d = _distances(system, z + 1)
+    np.testing.assert_allclose(d[:, :z], nn, rtol=1e-6)
+    assert (d[:, z] > nn * 1.1).all()  # a gap before the next shell
+    assert set(system.labels) == {kind}
+
+
+@pytest.mark.parametrize("kind", ["fcc", "bcc", "hexagonal"])
+@pytest.mark.parametrize("ratio", [0.05, 0.1])
+def test_lindemann_ratio_is_measured_back(kind: str, ratio: float) -> None:
+    n = 8 if kind != "hexagonal" else 30
+    sites, box = lattice_sites(kind, n, nn_distance=1.2)
+    system = lattice(kind, n, nn_distance=1.2, lindemann=ratio, seed=17)
+    u = minimum_image(system.positions - sites, box)
+    measured = math.sqrt(np.mean(np.sum(u ** 2, axis=1))) / 1.2
+    # rms of ~2000 vectors: relative standard error ~ 1/sqrt(2 N) ≈ 1.6 %
+    assert measured == pytest.approx(ratio, rel=0.05)
+    assert np.abs(u.mean(axis=0)).max() < 0.1 * ratio  # isotropic, unbiased
+
+
+def test_generators_are_seeded() -> None:
+    a = lattice("fcc", 3, lindemann=0.1, seed=4).positions
+    assert np.array_equal(a, lattice("fcc", 3, lindemann=0.1, seed=4).positions)
+    assert not np.array_equal(a, lattice("fcc", 3, lindemann=0.1, seed=5).positions)
+    assert np.array_equal(liquid(300, 1.0, seed=2).positions, liquid(300, 1.0, seed=2).positions)
+
+
+@pytest.mark.parametrize("dim", [3, 2])
+def test_liquid_has_the_density_no_overlaps_and_no_order(dim: int) -> None:
+    density = math.sqrt(2) if dim == 3 else 2 / math.sqrt(3)
+    system = liquid(800, density, dim=dim, seed=3)
+    assert system.n_particles == 800
+    assert system.density == pytest.approx(density, rel=1e-6)
+    sigma = sphere_diameter(density, dim)
+    assert _distances(system, 1).min() >= sigma * (1 - 1e-3)
+    assert set(system.labels) == {"liquid"}
+    if dim == 3:
+        q6 = steinhardt(system, 6)[:, 0]
+        assert q6.mean() < 0.36  # perfect fcc 0.575, hcp 0.485, bcc 0.51
+
+
+def test_crystal_slab_in_liquid_has_true_labels() -> None:
+    system = slab_in_liquid("fcc", 6, lindemann=0.03, seed=1)
+    crystal = lattice("fcc", 6)
+    assert system.n_particles == crystal.n_particles
+    assert system.density == pytest.approx(crystal.density)
+    lz = float(system.box.Lz)
+    is_fcc = system.labels == "fcc"
+    assert set(system.labels) == {"fcc", "liquid"}
+    assert (np.abs(system.positions[is_fcc, 2]) < lz / 4 + 0.2).all()
+    # the labels agree with the local order: q6 of crystal and liquid barely overlap
+    q6 = steinhardt(system, 6)[:, 0]
+    assert np.median(q6[is_fcc]) > 0.5 and np.median(q6[~is_fcc]) < 0.36
+
+
+def test_fcc_hcp_stacking_labels_match_the_published_q6_layer_by_layer() -> None:
+    system = fcc_hcp(4, fcc_layers=6, hcp_layers=6)
+    assert system.n_particles == 2 * 4 * 4 * 12
+    assert system.density == pytest.approx(math.sqrt(2), rel=1e-6)
+    q6 = steinhardt(system, 6)[:, 0]
+    np.testing.assert_allclose(q6[system.labels == "fcc"], 0.57452, atol=1e-4)
+    np.testing.assert_allclose(q6[system.labels == "hcp"], 0.48476, atol=1e-4)
+    assert stacking_labels("ABCABCABABAB").count("hcp") == 6  # first A layer sits between B's
+
+
+# --- readers --------------------------------------------------------------------------------
+
+def test_xyz_round_trip(tmp_path: Path) -> None:
+    system = lattice("bcc", 2, lindemann=0.05, seed=2)
+    lengths = np.asarray(system.box.L, dtype=float)
+    corner = system.positions + lengths / 2
+    lines = [str(system.n_particles),
+             f'Lattice="{lengths[0]} 0 0 0 {lengths[1]} 0 0 0 {lengths[2]}" pbc="T T T"']
+    lines += [f"Ar {x:.12f} {y:.12f} {z:.12f} 7" for x, y, z in corner]
+    path = tmp_path / "bcc.xyz"
+    path.write_text("\n".join(lines) + "\n")
+    read = read_xyz(path)
+    np.testing.assert_allclose(minimum_image(read.positions - system.positions, read.box), 0,
+                               atol=1e-9)
+    assert set(read.species) == {"Ar"}
+    np.testing.assert_allclose(steinhardt(read, 6, neighbors=8), steinhardt(system, 6, neighbors=8),
+                               atol=1e-5)
+
+
+def test_csv_round_trip_2d_with_labels(tmp_path: Path) -> None:
+    system = lattice("hexagonal", 4, lindemann=0.02, seed=6)
+    text = f"# box: {system.box.Lx} {system.box.Ly}\n# periodic: T T\nx,y,label\n"
+    text += "".join(f"{float(x)!r},{float(y)!r},hex\n" for x, y in system.positions)
+    path = tmp_path / "hex.csv"
+    path.write_text(text)
+    read = read_csv(path)
+    assert read.dim == 2 and read.n_particles == system.n_particles
+    np.testing.assert_allclose(read.positions, system.positions, atol=1e-12)
+    assert set(read.labels) == {"hex"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "empty file; an XYZ file starts with the particle count"),
+    ("two\n\nA 0 0 0\n", r"line 1: expected the particle count \(an integer\), got 'two'"),
+    ('3\nLattice="5 0 0 0 5 0 0 0 5"\nA 0 0 0\nA 1 1 1\n', "declares 3 particles but only 2"),
+    ('1\nLattice="5 0 0 0 5 0 0 0 5"\nA 0 zero 0\n', "line 3: coordinates x y z must be numbers"),
+    ('1\nLattice="5 0 0 0 5 0 0 0 5"\nA 0 0\n', "line 3: expected 'species x y z'"),
+    ("1\nplain comment\nA 0 0 0\n", "no box; give line 2 an extended-XYZ Lattice"),
+    ('1\nLattice="5 1 0 0 5 0 0 0 5"\nA 0 0 0\n', "LAMMPS form"),
+    ('2\nLattice="5 0 0 0 5 0 0 0 5"\nA 0 0 0\nA nan 1 1\n',
+     r"1 particle\(s\) have NaN or infinite coordinates \(first at index 1\)"),
+    ('2\nLattice="5 0 0 0 5 0 0 0 5" pbc="T T F"\nA 1 1 1\nA 1 1 7\n',
+     r"outside the non-periodic box \(first: index 1, z = 4.5\).*\[-2.5, 2.5\]"),
+])
+def test_bad_xyz_files_get_clear_messages(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.xyz"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_xyz(path)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("x,y,z\n0,0,0\n", r"no box; add a header line '# box: Lx Ly Lz'"),
+    ("# box: 5 -5 5\nx,y,z\n0,0,0\n", "box must be 'Lx Ly' .* with lengths > 0"),
+    ("# box: 5 5 5\nx,y\n0,0\n", r"missing column\(s\) z; a 3D box needs x, y, z"),
+    ("# box: 5 5 5\nx,y,z\n0,0,abc\n", "line 3: coordinates must be numbers"),
+    ("# box: 5 5 5\nx,y,z\n0,0\n", "line 3: 2 fields but the header has 3"),
+    ("# box: 5 5 5\n# periodic: T T maybe\nx,y,z\n0,0,0\n", "periodic flags must be 3 values"),
+    ("# box: 5 5 5\n# periodic: T T F\nx,y,z\n0,0,2.6\n", "outside the non-periodic box"),
+    ("# box: 5 5 5\nx,y,z\n", "no particle rows"),
+])
+def test_bad_csv_files_get_clear_messages(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_csv(path)
+
+
+def test_particle_system_validates_its_arrays() -> None:
+    box = freud.box.Box.cube(4.0)
+    with pytest.raises(ValueError, match=r"positions must have shape \(N, 3\) for a 3D box"):
+        ParticleSystem(np.zeros((5, 2)), box)
+    with pytest.raises(ValueError, match=r"labels must have one entry per particle, shape \(5,\)"):
+        ParticleSystem(np.zeros((5, 3)), box, labels=["fcc"] * 4)
+    with pytest.raises(ValueError, match="unknown lattice 'bct'; allowed: sc, bcc, fcc"):
+        lattice("bct", 3)
+    with pytest.raises(ValueError, match="lindemann must be a finite number >= 0"):
+        lattice("fcc", 3, lindemann=-0.1)
+    with pytest.raises(ValueError, match="neighbouring layers .* must sit on different positions"):
+        from engine.analysis.ordering import stacking
+
+        stacking("ABCA")
+
+
+def test_periodic_positions_are_wrapped_and_read_only() -> None:
+    system = ParticleSystem(np.array([[2.5, -2.6, 0.0]]), freud.box.Box.cube(4.0))
+    np.testing.assert_allclose(system.positions, [[-1.5, 1.4, 0.0]])
+    with pytest.raises(ValueError):
+        system.positions[0, 0] = 1.0
