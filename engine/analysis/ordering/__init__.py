@@ -1,4 +1,4 @@
-"""Crystal order of particle environments (issue 14, first part: systems and descriptors).
+"""Crystal order of particle environments (issue 14, first part: systems, descriptors, MLP).
 
 Modules, one job each:
 
@@ -9,11 +9,15 @@ Modules, one job each:
   in liquid, fcc/hcp stackings, with true labels;
 * :mod:`.neighbors` — neighbour definitions (count, Voronoi, SANN) and float64 geometry;
 * descriptors: :mod:`.steinhardt` (q_l, ŵ_l, Lechner–Dellago, Minkowski),
-  :mod:`.symmetry_functions` (Behler–Parrinello G2, G4), :mod:`.shells` (shell counts).
+  :mod:`.symmetry_functions` (Behler–Parrinello G2, G4), :mod:`.shells` (shell counts);
+* learning: :mod:`.features` (the bond-order feature vector), :mod:`.supervised` (MLP with
+  confidence and "other", q6-threshold baseline, synthetic training set; import it from
+  its module, so that reading and describing systems does not load scikit-learn).
 
 Nothing here imports :mod:`designs` or :mod:`fem`.
 """
 
+from .features import FEATURE_NAMES, bond_order_features
 from .lattices import LATTICES, lattice, lattice_sites
 from .liquids import liquid
 from .mixtures import fcc_hcp, slab_in_liquid, stacking
@@ -25,7 +29,9 @@ from .symmetry_functions import g2, g4
 from .systems import ParticleSystem
 
 __all__ = [
+    "FEATURE_NAMES",
     "LATTICES",
+    "bond_order_features",
     "ParticleSystem",
     "fcc_hcp",
     "g2",
