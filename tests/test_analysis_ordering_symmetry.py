@@ -160,3 +160,38 @@ def test_relative_shells_do_not_depend_on_the_density() -> None:
 def test_bad_shell_edges_are_refused() -> None:
     with pytest.raises(ValueError, match="edges must be at least two increasing finite numbers"):
         shell_counts(lattice("sc", 3), np.array([1.0, 0.5]))
+
+
+def test_triclinic_box_matches_a_brute_force_over_images() -> None:
+    """Each neighbour's nearest image found by trying all 27 shifts of the box vectors."""
+    box = freud.box.Box(5.0, 5.5, 6.0, 0.3, 0.1, 0.2)
+    matrix = np.asarray(box.to_matrix(), dtype=float)
+    pos = np.random.default_rng(12).uniform(-0.5, 0.5, (45, 3)) @ matrix.T
+    system = ParticleSystem(pos, box)
+    pos = system.positions
+    shifts = np.array([[a, b, c] for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)])
+    images = shifts @ matrix.T
+    rc = 1.6
+    ref2, ref4 = np.zeros((len(pos), len(ETA))), np.zeros((len(pos), len(ETA)))
+    for i in range(len(pos)):
+        near = []
+        for j in range(len(pos)):
+            if j != i:
+                candidates = pos[j] - pos[i] + images
+                d = candidates[np.argmin(np.linalg.norm(candidates, axis=1))]
+                if np.linalg.norm(d) < rc:
+                    near.append(d)
+        for d in near:
+            r = np.linalg.norm(d)
+            ref2[i] += np.exp(-ETA * (r - R_S) ** 2) * _fc(r, rc)
+        for a in range(len(near)):
+            for b in range(a + 1, len(near)):
+                dij, dik = near[a], near[b]
+                rij, rik, rjk = (np.linalg.norm(v) for v in (dij, dik, dik - dij))
+                cos = dij @ dik / (rij * rik)
+                ref4[i] += (2.0 ** (1 - ZETA) * np.clip(1 + LAM * cos, 0, None) ** ZETA
+                            * np.exp(-ETA * (rij ** 2 + rik ** 2 + rjk ** 2))
+                            * _fc(rij, rc) * _fc(rik, rc) * _fc(rjk, rc))
+    assert (ref4 > 0).any()
+    np.testing.assert_allclose(g2(system, ETA, R_S, rc), ref2, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(g4(system, ETA, ZETA, LAM, rc), ref4, rtol=0, atol=1e-10)

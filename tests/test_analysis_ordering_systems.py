@@ -205,3 +205,16 @@ def test_periodic_positions_are_wrapped_and_read_only() -> None:
     np.testing.assert_allclose(system.positions, [[-1.5, 1.4, 0.0]])
     with pytest.raises(ValueError):
         system.positions[0, 0] = 1.0
+
+
+def test_plain_xyz_with_a_given_box_leaves_that_box_alone(tmp_path: Path) -> None:
+    path = tmp_path / "plain.xyz"
+    path.write_text("2\nno lattice here\nA 0.5 0.5 0.5\nB 1.5 0.5 0.5\n")
+    box = freud.box.Box.cube(4.0)
+    box.periodic = [True, True, False]
+    system = read_xyz(path, box=box)
+    np.testing.assert_allclose(system.positions, [[-1.5, -1.5, -1.5], [-0.5, -1.5, -1.5]])
+    assert system.periodic == (True, True, False)
+    box.periodic = [False] * 3  # the system keeps its own copy
+    assert system.periodic == (True, True, False)
+    assert list(system.species) == ["A", "B"]

@@ -11,8 +11,8 @@ Who counts as a neighbour (``neighbors`` argument of the descriptors):
   first two shells there, as the paper shows).
 
 freud works in single precision; :func:`pair_geometry` recomputes separation vectors in double
-precision from the stored positions with the minimum-image convention, for descriptors that
-are compared with an independent implementation to 1e-10.
+precision from the stored positions (for freud's choice of periodic image), for descriptors
+that are compared with an independent implementation to 1e-10.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import freud
 import numpy as np
 
-from .systems import ParticleSystem, minimum_image
+from .systems import ParticleSystem
 
 __all__ = ["NeighborSpec", "neighbor_list", "ball_pairs", "pair_geometry", "SANN_CANDIDATES"]
 
@@ -31,10 +31,15 @@ SANN_CANDIDATES = 40
 
 
 def _max_cutoff(system: ParticleSystem) -> float:
-    """Largest ball radius freud accepts: just under half the shortest periodic box length."""
+    """Largest ball radius freud accepts: half the smallest distance between opposite box faces.
+
+    For an orthorhombic box that is half the shortest box length; a tilted box is thinner
+    (width k = 1 / |row k of the inverse box matrix|).
+    """
     box, _ = system.freud_system()
-    lengths = np.asarray(box.L[: system.dim], dtype=float)
-    return float(lengths.min()) / 2
+    matrix = np.asarray(box.to_matrix(), dtype=float)[: system.dim, : system.dim]
+    widths = 1.0 / np.linalg.norm(np.linalg.inv(matrix), axis=1)
+    return float(widths.min()) / 2
 
 
 def _knn(system: ParticleSystem, k: int) -> freud.locality.NeighborList:
@@ -98,55 +103,68 @@ def neighbor_list(system: ParticleSystem, neighbors: NeighborSpec = 12) -> freud
     )
 
 
-def ball_pairs(system: ParticleSystem, r_max: float) -> tuple[np.ndarray, np.ndarray]:
-    """All ordered pairs (i, j), i ≠ j, closer than ``r_max`` (a superset from freud).
+def ball_pairs(system: ParticleSystem, r_max: float) -> freud.locality.NeighborList:
+    """All ordered pairs (i, j), i ≠ j, closer than ``r_max`` (a small superset, from freud).
 
     Parameters
     ----------
     system : ParticleSystem
         Particles.
     r_max : float
-        Cutoff (length units), below half the shortest periodic box length.
+        Cutoff (length units), below half the shortest periodic box length (box width if tilted).
 
     Returns
     -------
-    i, j : ndarray of int, shape (B,)
+    freud.locality.NeighborList
         Bonds sorted by i; freud's single-precision search uses ``r_max (1 + 1e-5)``, so
-        callers filter by their own double-precision distances.
+        callers filter by their own double-precision distances (:func:`pair_geometry`).
     """
     limit = _max_cutoff(system)
     if not (np.isfinite(r_max) and 0 < r_max < limit):
         raise ValueError(
             f"cutoff {r_max!r} is not allowed: it must be > 0 and below half the shortest "
-            f"periodic box length ({limit:g}); use a larger box or a shorter cutoff"
+            f"periodic box length ({limit:g}; for a tilted box, half its thinnest width); "
+            "use a larger box or a shorter cutoff"
         )
     box, points = system.freud_system()
     query = freud.locality.AABBQuery(box, points)
-    nlist = query.query(
+    return query.query(
         points, {"r_max": min(r_max * (1 + 1e-5), limit * (1 - 1e-7)), "exclude_ii": True}
     ).toNeighborList()
-    return (np.asarray(nlist.query_point_indices, dtype=np.int64),
-            np.asarray(nlist.point_indices, dtype=np.int64))
 
 
 def pair_geometry(
-    system: ParticleSystem, i: np.ndarray, j: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Separation vectors ``r_j − r_i`` (minimum image) and their lengths, float64.
+    system: ParticleSystem, nlist: freud.locality.NeighborList
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bonds of a freud neighbour list with separation vectors in double precision.
+
+    The periodic image of j is the one freud chose (its single-precision vector decides the
+    integer image shift, which is then applied in double precision), so triclinic boxes and
+    neighbours near half the box length are handled exactly as freud found them.
 
     Parameters
     ----------
     system : ParticleSystem
-        Particles.
-    i, j : ndarray of int, shape (B,)
-        Particle and neighbour indices.
+        Particles the list was built on.
+    nlist : freud.locality.NeighborList
+        Bonds (particle i = query point, neighbour j = point).
 
     Returns
     -------
+    i, j : ndarray of int64, shape (B,)
+        Particle and neighbour indices.
     vectors : ndarray, shape (B, d)
-        Minimum-image separations (length units).
+        ``r_j − r_i`` for freud's image of j (length units), float64.
     distances : ndarray, shape (B,)
-        Their Euclidean lengths.
+        Their lengths, float64.
     """
-    vectors = minimum_image(system.positions[j] - system.positions[i], system.box)
-    return vectors, np.linalg.norm(vectors, axis=1)
+    i = np.asarray(nlist.query_point_indices, dtype=np.int64)
+    j = np.asarray(nlist.point_indices, dtype=np.int64)
+    dim = system.dim
+    direct = system.positions[j] - system.positions[i]
+    approx = np.asarray(nlist.vectors, dtype=float)[:, :dim]
+    box, _ = system.freud_system()  # the box freud searched (non-periodic axes enlarged)
+    matrix = np.asarray(box.to_matrix(), dtype=float)[:dim, :dim]
+    shift = np.round(np.linalg.solve(matrix, (approx - direct).T).T)
+    vectors = direct + shift @ matrix.T
+    return i, j, vectors, np.linalg.norm(vectors, axis=1)

@@ -71,7 +71,7 @@ def _center(positions: np.ndarray, box: freud.box.Box, origin: str, where: str) 
 
 def _copy(box: freud.box.Box) -> freud.box.Box:
     copy = freud.box.Box.from_box(box)
-    copy.periodic = box.periodic
+    copy.periodic = [bool(flag) for flag in box.periodic]
     return copy
 
 

@@ -19,9 +19,7 @@ __all__ = ["mean_nn_distance", "shell_counts"]
 
 def mean_nn_distance(system: ParticleSystem) -> float:
     """Mean over particles of the distance to the nearest other particle (length units)."""
-    nlist = neighbor_list(system, 1)
-    _, r = pair_geometry(system, np.asarray(nlist.query_point_indices, dtype=np.int64),
-                         np.asarray(nlist.point_indices, dtype=np.int64))
+    _, _, _, r = pair_geometry(system, neighbor_list(system, 1))
     return float(r.mean())
 
 
@@ -53,8 +51,7 @@ def shell_counts(
         )
     if relative:
         edges = edges * mean_nn_distance(system)
-    i, j = ball_pairs(system, float(edges[-1]))
-    _, r = pair_geometry(system, i, j)
+    i, _, _, r = pair_geometry(system, ball_pairs(system, float(edges[-1])))
     shell = np.searchsorted(edges, r, side="right") - 1
     keep = (shell >= 0) & (shell < edges.size - 1)
     k = edges.size - 1

@@ -13,7 +13,7 @@ pair {j, k} of distinct neighbours of i once (j < k). Behler's Eq. (8) sums over
 pairs j ≠ k and is exactly twice our G4; divide by 2 when comparing with code that follows it.
 θ_jik is the angle at i. The separations r_ij, r_ik are minimum-image vectors from i, and
 ``r_jk = |r_ik − r_ij|`` uses those same images of j and k (for ``R_c`` below a quarter of
-the box this is also the minimum-image j–k distance).
+the box this is also the minimum-image j–k distance). Triclinic boxes are supported.
 
 Units: r, R_s and R_c in the system's length units, η in length⁻², ζ ≥ 1 and λ = ±1
 dimensionless; G2 and G4 are dimensionless. Computed in double precision (:mod:`.neighbors`);
@@ -76,8 +76,7 @@ def _broadcast(**params: np.ndarray | float) -> dict[str, np.ndarray]:
 def _bonds(system: ParticleSystem, r_cut: float) -> tuple[np.ndarray, ...]:
     if not (np.isfinite(r_cut) and r_cut > 0):
         raise ValueError(f"r_cut must be a finite number > 0, got {r_cut!r}")
-    i, j = ball_pairs(system, r_cut)
-    vectors, r = pair_geometry(system, i, j)
+    i, j, vectors, r = pair_geometry(system, ball_pairs(system, r_cut))
     keep = np.flatnonzero(r < r_cut)
     keep = keep[np.argsort(i[keep], kind="stable")]  # bonds grouped by particle i
     return i[keep], j[keep], vectors[keep], r[keep]

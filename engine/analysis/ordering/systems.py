@@ -61,6 +61,9 @@ class ParticleSystem:
     def __post_init__(self) -> None:
         if not isinstance(self.box, freud.box.Box):
             raise ValueError(f"box must be a freud.box.Box, got {type(self.box).__name__}")
+        box = freud.box.Box.from_box(self.box)  # a private copy: freud boxes are mutable
+        box.periodic = [bool(flag) for flag in self.box.periodic]
+        object.__setattr__(self, "box", box)
         pos = np.asarray(self.positions, dtype=float)
         dim = 2 if self.box.is2D else 3
         if pos.ndim != 2 or pos.shape[1] != dim:
@@ -78,7 +81,9 @@ class ParticleSystem:
             )
         periodic = np.asarray(self.box.periodic[:dim], dtype=bool)
         lengths = np.asarray(self.box.L[:dim], dtype=float)
-        outside = (~periodic) & (np.abs(pos) > lengths / 2 * (1 + 1e-9))
+        matrix = np.asarray(self.box.to_matrix(), dtype=float)[:dim, :dim]
+        frac = np.linalg.solve(matrix, pos.T).T  # = pos / L in an orthorhombic box
+        outside = (~periodic) & (np.abs(frac) > 0.5 * (1 + 1e-9))
         if outside.any():
             row, axis = np.argwhere(outside)[0]
             n_out = int(outside.any(axis=1).sum())
@@ -86,7 +91,7 @@ class ParticleSystem:
                 f"{n_out} particle(s) lie outside the non-periodic box (first: index {row}, "
                 f"{'xyz'[axis]} = {pos[row, axis]:g}); along a non-periodic axis coordinates "
                 f"must lie in [-L/2, L/2] = [{-lengths[axis] / 2:g}, {lengths[axis] / 2:g}] "
-                "(the box is centred on the origin)"
+                "(the box is centred on the origin; in a tilted box, along the box vector)"
             )
         if periodic.any():
             pos = minimum_image(pos, self.box)
