@@ -37,6 +37,12 @@ def _history(campaign: Campaign) -> list[tuple[int, int, str, str, list[float]]]
      ({"batch_size": 10}, "batch_size 10 is larger than the budget 9"),
      ({"objective": {"kind": "metric", "metrics": ["E1"]}}, "phasefield-at2 reports no metric 'E1'"),
      ({"objective": {"kind": "metric", "metrics": ["elements"]}}, "elements is not an objective"),
+     ({"objective": {"kind": "metric", "metrics": ["toughness"]}},
+      "toughness is not computed at the fast fidelity of phasefield-at2; objectives at this fidelity: stiffness, "
+      "energy_release_rate_per_stress_squared, stress_intensity_per_stress"),
+     ({"objective": {"kind": "pareto", "metrics": ["strength", "energy_release_rate_per_stress_squared"]},
+       "evaluator": {"kind": "fracture", "fidelity": "full"}},
+      "energy_release_rate_per_stress_squared is not computed at the full fidelity"),
      ({"space": "spinodoid", "evaluator": None, "objective": {"kind": "target_stiffness", "target": [1, 2, 0, 1, 0, 1,
                                                                                                  1, 1, 1]}},
       "not positive definite"),

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from designs.base import content_hash
-from engine.evaluators.fracture import FractureEvaluator, fracture_key
+from engine.evaluators.fracture import fracture_key
 from engine.store import SolverKey, Store, StoreError, resolve_store_path
-from engine.store.migration_v3 import PHASEFIELD_V2_SETTINGS, resolve_phasefield_v2
+from engine.store.migration_v3 import resolve_phasefield_v2
 from engine.store.schema import MIGRATIONS, SCHEMA_VERSION
-from fem import fracture
 from support_data import DATA_DIR
 from support_tasks import VectorDesign
 
@@ -244,8 +243,7 @@ def test_store_of_the_previous_release_migrates_and_its_labels_are_found_by_the_
     # homogenisation keys were already complete: untouched (version 1.2 of that solver)
     assert len(store.labels(SolverKey("matloop-voxel-amg", "1.2", "voxel-24",
                                       {"E": 1.0, "bc": "affine", "nu": 0.3, "resolution": 24}))) == 1
-    if fracture.SOLVER_VERSION == "2":  # while version 2 is current, these are the evaluator's keys
-        assert store.labels(fracture_key("fast", {})) == fast
+    assert not store.labels(fracture_key("fast", {}))  # a later solver version: labelled anew
 
     # nothing lost, nothing recomputed: every old row is a label or a superseded duplicate, with
     # its numbers, id and time; the duplicates point at the older label of the same design
@@ -263,25 +261,14 @@ def test_store_of_the_previous_release_migrates_and_its_labels_are_found_by_the_
         assert kept["design_hash"] == dup["design_hash"] and kept["id"] < dup["id"]
         assert dup["config"] == '{"elements_per_block":8,"mode":"I","plane":"stress"}'  # archived as stored
 
-    # labelling the same designs again through the API computes nothing while solver version 2
-    # is current; once a later version changed the answers, it labels them anew and keeps the old
+    # solver version 3 changed the answers: labelling the same designs again through the API labels
+    # them anew under the new key and keeps the version-2 labels
     designs = [design_from_record(*store.get_design(label.design_hash)) for label in fast]
     with ThreadPoolExecutor(1) as executor:
         report = label_fracture_batch(store, designs, "fast", {"plane": "stress"}, executor)
-    if fracture.SOLVER_VERSION == "2":
-        assert (report.already_labelled, report.newly_labelled) == (3, 0)
-    else:
-        assert (report.already_labelled, report.newly_labelled) == (0, 3)
-        assert store.labels(v2_key("fast", {})) == fast
+    assert (report.already_labelled, report.newly_labelled) == (0, 3)
+    assert store.labels(v2_key("fast", {})) == fast
     assert store.integrity_check() == "ok"
-
-
-@pytest.mark.skipif(fracture.SOLVER_VERSION != "2", reason="the frozen settings describe solver version 2 only")
-@pytest.mark.parametrize("options", [{}, {"mode": "II", "elements_per_block": 4.0}, {"end_fraction": 0.2}])
-@pytest.mark.parametrize("fidelity", fracture.FIDELITIES)
-def test_frozen_version_2_settings_are_what_the_evaluator_resolves(fidelity: str, options: dict) -> None:
-    assert FractureEvaluator("full").settings == PHASEFIELD_V2_SETTINGS
-    assert resolve_phasefield_v2(options, fidelity) == FractureEvaluator.from_options(fidelity, options).settings
 
 
 def _old_store(path: Path, labels: list[tuple[str, str, str, str]], models: list[tuple[str, str]] = ()) -> None:

@@ -96,7 +96,7 @@ def test_campaign_start_watch_reload_stop_resume_finish(store_dir: Path, tmp_pat
         wait_for_chart(page, "best so far")
 
         # Stop: the campaign pauses after the labels in flight.
-        page.get_by_role("button", name="Stop").click()
+        page.get_by_role("button", name="Stop campaign").click()
         wait_for_metric(page, "State", "paused")
         page.get_by_role("button", name="Resume").wait_for(timeout=60_000)
         paused_at = int(SOLVER_CALLS.fullmatch(metric(page, "Solver calls"))[1])

@@ -304,7 +304,8 @@ class Campaign:
         list of dict
             Per batch with at least three predicted and labelled designs: ``solver calls``
             (after the batch), ``Spearman`` (rank correlation of prediction and first objective
-            value) and ``R²`` (of the prediction). Empty for strategies without a surrogate.
+            value) and ``R²`` (of the prediction; NaN where the surrogate predicts ranks or class
+            probabilities rather than values). Empty for strategies without a surrogate.
         """
         from scipy.stats import spearmanr
 
@@ -318,7 +319,9 @@ class Campaign:
                 continue
             p, v = np.array(pairs).T
             calls = 1 + max(c.id for c in self._candidates if c.batch == batch)
-            r2 = 1.0 - float(np.sum((v - p) ** 2) / np.sum((v - v.mean()) ** 2)) if np.ptp(v) > 0 else float("nan")
+            r2 = float("nan")
+            if self._parts.strategy.predictions_are_values and self.objective.n_values == 1 and np.ptp(v) > 0:
+                r2 = 1.0 - float(np.sum((v - p) ** 2) / np.sum((v - v.mean()) ** 2))
             rows.append({"solver calls": float(calls), "Spearman": float(spearmanr(p, v).statistic), "R²": r2})
         return rows
 

@@ -116,6 +116,10 @@ class Objective:
             if self.kind != "target_stiffness" and metric.larger_is_better is None:
                 objectives = [m.name for m in evaluator.METRICS if m.larger_is_better is not None]
                 raise ValueError(f"{name} is not an objective of {evaluator.name}; objectives: {', '.join(objectives)}")
+            if not evaluator.provides(name):
+                computed = [m.name for m in evaluator.METRICS if m.larger_is_better is not None and evaluator.provides(m.name)]
+                raise ValueError(f"{name} is not computed at the {evaluator.fidelity} fidelity of {evaluator.name}; "
+                                 f"objectives at this fidelity: {', '.join(computed)}")
 
     def signs(self, evaluator: Evaluator) -> np.ndarray:
         """+1 for metrics where larger is better, −1 otherwise."""

@@ -35,6 +35,7 @@ from fem.materials import (
 
 __all__ = [
     "FRACTURE_METRICS",
+    "FIDELITY_METRICS",
     "FRACTURE_SPACES",
     "FractureEvaluator",
     "UNUSED_SETTINGS",
@@ -162,6 +163,13 @@ class FractureEvaluator(Evaluator):
         values["materials"] = _materials_settings(self.setup.materials, elastic_only=self.fidelity == "fast")
         return values
 
+    def provides(self, name: str) -> bool:
+        """Whether this fidelity computes metric ``name`` (see :data:`FIDELITY_METRICS`); the
+        metrics of none of them (mesh sizes, counts, timing) are always there."""
+        if any(name in names for names in FIDELITY_METRICS.values()):
+            return name in FIDELITY_METRICS[self.fidelity]
+        return super().provides(name)
+
     def check_design(self, design: Design) -> None:
         """``ValueError`` unless ``design`` is a plate this set-up can mesh (checked before any solve)."""
         super().check_design(design)
@@ -170,6 +178,15 @@ class FractureEvaluator(Evaluator):
     def _solve(self, design: Design, progress: ProgressCallback | None) -> tuple[Mapping[str, Any], Any]:
         result = fracture.run(design, self.fidelity, setup=self.setup, progress=progress)
         return result.metrics, result
+
+
+#: Physical metrics each fidelity computes (the others are ``None`` in its labels): one linear
+#: solve of the initial crack, the phase-field run to the peak, the run to failure.
+FIDELITY_METRICS: dict[str, tuple[str, ...]] = {
+    "fast": ("stiffness", "energy_release_rate_per_stress_squared", "stress_intensity_per_stress"),
+    "strength": ("stiffness", "strength", "strain_at_peak", "dissipated_energy"),
+    "full": ("stiffness", "strength", "strain_at_peak", "dissipated_energy", "toughness", "failure_strain"),
+}
 
 
 def fracture_key(fidelity: str, options: Mapping[str, Any] | None = None) -> SolverKey:

@@ -191,6 +191,10 @@ class Evaluator(ABC):
                 return metric
         raise ValueError(f"{self.name} reports no metric {name!r}; known: {', '.join(m.name for m in self.METRICS)}")
 
+    def provides(self, name: str) -> bool:
+        """Whether labels of this configuration carry a value of metric ``name`` (all do by default)."""
+        return any(metric.name == name for metric in self.METRICS)
+
     def check_design(self, design: Design) -> None:
         """``ValueError`` unless ``design`` belongs to a space this evaluator labels."""
         if getattr(design, "space", None) not in self.spaces:

@@ -40,8 +40,7 @@ class Strategy(ABC):
     spaces: ClassVar[tuple[str, ...]]
 
     def __init__(self, space: SearchSpace, seed: int) -> None:
-        if space.name not in self.spaces:
-            raise ValueError(f"the {self.name} strategy searches {', '.join(self.spaces)} designs, not {space.name}")
+        self.check_space(space)
         self.space = space
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
@@ -50,6 +49,15 @@ class Strategy(ABC):
         #: strategies with a surrogate record them in ``ask`` so that campaigns can report how
         #: well the surrogate ranked designs before it learnt their labels.
         self.predictions: dict[str, float] = {}
+        #: Whether :attr:`predictions` are in the objective's units (``False`` for scores that only
+        #: order designs, such as predicted ranks or class probabilities: no R² then).
+        self.predictions_are_values = True
+
+    @classmethod
+    def check_space(cls, space: SearchSpace) -> None:
+        """``ValueError`` unless the strategy can search ``space`` (by default: its name is in :attr:`spaces`)."""
+        if space.name not in cls.spaces:
+            raise ValueError(f"the {cls.name} strategy searches {', '.join(cls.spaces)} designs, not {space.name}")
 
     @abstractmethod
     def ask(self, n: int) -> list[Design]:

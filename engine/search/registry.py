@@ -19,6 +19,10 @@ __all__ = ["STRATEGIES", "strategy_class", "make_strategy"]
 #: Strategy name → ``"module:Class"``.
 STRATEGIES: Mapping[str, str] = MappingProxyType({
     "random": "engine.search.random_search:RandomSearch",
+    "genetic": "engine.search.genetic:GeneticSearch",
+    "self-learning": "engine.search.self_learning:SelfLearning",
+    "bayesian": "engine.search.bayesian:BayesianOptimization",
+    "inverse": "engine.search.inverse_spinodoid:InverseSpinodoid",
 })
 
 

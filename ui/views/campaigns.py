@@ -395,8 +395,8 @@ def configure() -> None:
                          "bc": b.selectbox("Boundary conditions", BOUNDARY_CONDITIONS, key="bc")}
         else:
             fidelity = st.selectbox("Fidelity", FIDELITIES, index=FIDELITIES.index("strength"), key="fidelity",
-                                   help="fast: one linear solve (stiffness only); strength: to the peak stress "
-                                        "(+ strength); full: to failure (+ toughness)")
+                                   help="fast: one linear solve of the initial crack (stiffness, G/σ², |K|/σ); "
+                                        "strength: to the peak stress (+ strength); full: to failure (+ toughness)")
             mode = st.radio("Loading", ["I", "II"], format_func=lambda m: f"mode {m}", key="mode", horizontal=True)
             evaluator = {"kind": "fracture", "fidelity": fidelity, "options": {"mode": mode}}
         a, b, c = st.columns(3)
@@ -464,7 +464,7 @@ def watch(name: str) -> None:
                          f"{current.config.strategy} over {current.config.space} designs")
         if job is not None:
             st.caption(f"Job `{job.id}` · {job.status} · {job.message}")
-            if st.button("Stop", key="stop", disabled=job.cancel_requested, icon=":material/pause:",
+            if st.button("Stop campaign", key="stop", disabled=job.cancel_requested, icon=":material/pause:",
                          help="pause after the labels in flight; Resume continues where it stopped"):
                 manager.cancel(job.id)
                 st.toast("Stopping after the labels in flight…")
@@ -472,8 +472,8 @@ def watch(name: str) -> None:
                 st.info("Stopping after the labels in flight…")
         if status["labelled"] and status["best"] is None:
             st.warning(f"None of the {status['labelled']} labelled designs has a value of the objective "
-                       f"({status['objective']}); {status['failed']} labels failed. The solver set-up may not compute "
-                       "it (e.g. toughness needs the full fidelity).")
+                       f"({status['objective']}); {status['failed']} labels failed. "
+                       + "; ".join(sorted({r.evaluation.reason for r in current.results() if r.evaluation.reason})[:3]))
         surrogate = surrogate_figure(current)
         charts = [best_so_far_figure(current), pareto_figure(current) if current.objective.n_values == 2 else None,
                   surrogate]

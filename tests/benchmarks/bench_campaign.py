@@ -1,0 +1,253 @@
+"""Closed-loop campaigns against random search on full-fidelity fracture labels of 8×8 plates.
+
+Four campaigns per seed, each with the same budget of solver calls (``--budget``, batches of
+``--batch``), all in one store so that a design two campaigns propose is labelled once:
+
+- ``genetic`` on 8×8 soft/stiff checkerboards (surrogate GA, after Yu, Qin & Buehler 2019) and
+  ``random`` on the same space;
+- ``self-learning`` on 4×4 hierarchical designs (building blocks of 2×2 cells, so 8×8 plates;
+  after Gu, Chen, Richmond & Buehler 2018) and ``random`` on the same space.
+
+Objective: toughness (work of fracture per unit volume, MJ/m³) of the edge-cracked plate (crack
+from the left edge at mid-height, 0.2 of the width), mode I (tension) or mode II (shear, the
+set-up of Yu et al.), full phase-field fidelity. A loop and the random search of its space with
+the same seed share their first batch (the loop's initial training set).
+
+Printed: per seed the final best, the best of the initial training set and the gain over it;
+the median final best; the acceleration factor (solver calls random search needs to reach the
+loop's median final best, divided by the calls the loop needed; random search's calls are
+estimated from all its labels pooled over seeds as 1/p, p the share of random designs at least
+that tough, with a lower bound when none is); each campaign's winner re-labelled by a fresh
+solver run; where the winners put soft blocks at the crack tip; a PNG of the median best-so-far.
+
+Usage::
+
+    python tests/benchmarks/bench_campaign.py --measure             # time of one label per space
+    python tests/benchmarks/bench_campaign.py [--mode I] [--seeds 0 1 2 3 4] [--budget 40]
+        [--batch 8] [--workers 2] [--store DIR] [--plot PATH] [--tag TAG] [--setting STRATEGY.KEY=JSON ...]
+    python tests/benchmarks/bench_campaign.py --fidelity fast ...   # smoke run: minimise G/σ² instead
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from concurrent.futures import Executor
+from pathlib import Path
+
+import numpy as np
+
+from designs.base import Design
+from engine.campaigns.campaign import Campaign
+from engine.evaluators.fracture import FractureEvaluator
+from engine.runtime.executors import make_executor
+from engine.search.spaces import GridSpace, HierarchicalSpace
+from engine.store import Store, StoreError
+
+#: (strategy, space) of the loops, each compared with random search on its own space.
+LOOPS = (("genetic", "checkerboard"), ("self-learning", "hierarchical"))
+SPACES = {"checkerboard": {"rows": 8, "columns": 8}, "hierarchical": {"rows": 4, "columns": 4, "sub": 2}}
+#: Objective metric by fidelity (the fast fidelity, one linear solve, has no toughness: a smoke run
+#: minimises the energy release rate per squared stress instead).
+METRICS = {"full": ("toughness", "MJ/m³"), "fast": ("energy_release_rate_per_stress_squared", "mm/MPa")}
+
+
+def strategy_settings(strategy: str, space: str, mode: str, extra: dict[str, dict]) -> dict:
+    """Settings of a campaign: defaults, mirror augmentation where labels are mirror invariant, overrides."""
+    settings: dict = {}
+    if strategy == "genetic" and space == "checkerboard" and mode == "I":
+        settings["symmetry"] = "mirror_rows"  # mode I: the plate's mirror image about the crack plane has the same label
+    return {**settings, **extra.get(strategy, {})} if strategy != "random" else {}
+
+
+def config(strategy: str, space: str, seed: int, args: argparse.Namespace, extra: dict[str, dict]) -> dict:
+    """The campaign configuration of one strategy on one space with one seed."""
+    return {"space": space, "strategy": strategy, "budget": args.budget, "batch_size": args.batch, "seed": seed,
+            "space_settings": SPACES[space], "objective": {"kind": "metric", "metrics": [METRICS[args.fidelity][0]]},
+            "evaluator": {"kind": "fracture", "fidelity": args.fidelity, "options": {"mode": args.mode}},
+            "strategy_settings": strategy_settings(strategy, space, args.mode, extra)}
+
+
+def measure(args: argparse.Namespace) -> None:
+    """Wall time of one label of two random designs of each space (one core)."""
+    evaluator = FractureEvaluator.from_options(args.fidelity, {"mode": args.mode})
+    metric, unit = METRICS[args.fidelity]
+    rng = np.random.default_rng(0)
+    for space in (GridSpace(8, 8), HierarchicalSpace(4, 4, 2)):
+        for design in space.sample(2, rng):
+            start = time.perf_counter()
+            evaluation = evaluator(design)
+            print(f"{space.name:<13} mode {args.mode}: {time.perf_counter() - start:6.1f} s  {evaluation.status}  "
+                  f"{metric} {evaluation.metrics.get(metric, float('nan')):.4g} {unit}", flush=True)
+
+
+def plate(design: Design) -> np.ndarray:
+    """Soft (0) / stiff (1) cells of the plate, row 0 at the bottom, column 0 at the cracked edge."""
+    return (design if design.space == "checkerboard" else design.expand()).as_array()
+
+
+def tip_soft(design: Design) -> tuple[float, float]:
+    """Soft share of the two cells at the crack tip and of the 2×2 cells just ahead of it.
+
+    The crack runs from the left edge at mid-height to x = 0.2 of the width: on an 8×8 plate its
+    tip lies in column 1 (x in [0.125, 0.25)), between rows 3 and 4 (the crack plane y = 0.5).
+    """
+    cells = plate(design)
+    rows, columns = cells.shape
+    tip_col, mid = int(0.2 * columns), rows // 2
+    at_tip = cells[mid - 1:mid + 1, tip_col]
+    ahead = cells[mid - 1:mid + 1, tip_col + 1:tip_col + 3]
+    return float(np.mean(at_tip == 0)), float(np.mean(ahead == 0))
+
+
+def first_hit(trace: np.ndarray, target: float) -> float:
+    """Solver calls (1-based) until the best so far reaches ``target``; inf if never."""
+    hit = np.flatnonzero(np.nan_to_num(trace, nan=-np.inf) >= target)
+    return float(hit[0] + 1) if hit.size else np.inf
+
+
+def random_calls(campaigns: list[Campaign], target: float) -> tuple[float, str]:
+    """Expected solver calls of random search to reach ``target``: 1/p from its pooled labels (p: share ≥ target)."""
+    values = np.array([r.values[0] for c in campaigns for r in c.results()], dtype=float)
+    values = np.nan_to_num(values, nan=-np.inf)  # a failed label counts as a miss
+    hits = int(np.sum(values >= target))
+    if hits == 0:
+        return float(len(values)), f"> {len(values)} (none of {len(values)} random labels reached it)"
+    return len(values) / hits, f"{len(values) / hits:.0f} ({hits} of {len(values)} random labels reached it)"
+
+
+def reverify(campaigns: list[Campaign], executor: Executor) -> list[tuple[float, float]]:
+    """Each campaign's winner labelled again by a fresh solver run: (stored, fresh) objective metric."""
+    metric = campaigns[0].objective.metrics[0]
+    winners = [c.best(1)[0] for c in campaigns if c.best(1)]
+    futures = [executor.submit(c.evaluator, w.candidate.design) for c, w in zip(campaigns, winners)]
+    return [(float(w.evaluation.metrics[metric]), float(f.result().metrics.get(metric, np.nan)))
+            for w, f in zip(winners, futures)]
+
+
+def gain(final: float, initial: float) -> float:
+    """Relative improvement of an objective value to maximise (works for negated metrics too)."""
+    return (final - initial) / abs(initial)
+
+
+def report_loop(strategy: str, space: str, loops: list[Campaign], randoms: list[Campaign], executor: Executor) -> dict:
+    """Print the table of one loop against random search on its space; returns its summary figures."""
+    metric = loops[0].objective.metrics[0]
+    sign = "" if loops[0].evaluator.metric(metric).larger_is_better else "minus "
+    print(f"\n== {strategy} on {space} vs random search on {space}: {sign}{metric}, budget {loops[0].config.budget} "
+          f"solver calls each ==")
+    print(f"{'seed':>4} {'loop best':>10} {'initial best':>13} {'gain':>7} {'random best':>12} {'loop≥random':>12}"
+          f" {'tip soft':>9} {'ahead soft':>10}")
+    finals, initial = [], []
+    for loop, rand in zip(loops, randoms):
+        strategy_obj = loop._parts.strategy
+        n_initial = sum(h["n"] for h in strategy_obj.history if h["kind"] == "random" and "reason" not in h)
+        trace = loop.best_so_far()
+        finals.append(trace[-1])
+        initial.append(trace[n_initial - 1])
+        tip, ahead = tip_soft(loop.best(1)[0].candidate.design)
+        print(f"{loop.config.seed:>4} {trace[-1]:10.4g} {initial[-1]:13.4g} {gain(trace[-1], initial[-1]):7.1%} "
+              f"{rand.best_so_far()[-1]:12.4g} {str(trace[-1] >= rand.best_so_far()[-1]):>12} {tip:9.0%} {ahead:10.0%}")
+    median_loop = float(np.median(finals))
+    median_random = float(np.median([r.best_so_far()[-1] for r in randoms]))
+    # the lower median: at least half of the seeds reach the median final best, so it is finite
+    loop_calls = float(np.sort([first_hit(c.best_so_far(), median_loop) for c in loops])[(len(loops) - 1) // 2])
+    calls, text = random_calls(randoms, median_loop)
+    random_tip = np.mean([tip_soft(r.candidate.design) for c in randoms for r in c.results()], axis=0)
+    print(f"median final best: loop {median_loop:.4g}, random {median_random:.4g} ({gain(median_loop, median_random):+.1%}); "
+          f"loop over its initial training set: median gain {np.median([gain(f, i) for f, i in zip(finals, initial)]):+.1%} "
+          f"(initial set: {n_initial} random labels)")
+    print(f"solver calls to reach the loop's median final best {median_loop:.4g}: loop {loop_calls:.0f} (median over "
+          f"seeds), random search {text} -> acceleration {'>= ' if text.startswith('>') else ''}{calls / loop_calls:.1f}×")
+    print(f"soft share of random designs: at the tip {random_tip[0]:.0%}, ahead of it {random_tip[1]:.0%}")
+    checks = reverify(loops + randoms, executor)
+    worst = max(abs(fresh / stored - 1) for stored, fresh in checks)
+    print(f"winners re-labelled by a fresh solver run: {len(checks)} designs, largest relative difference {worst:.2e}; "
+          + ", ".join(f"{s:.4g}→{f:.4g}" for s, f in checks[:len(loops)]))
+    return {"median_loop": median_loop, "median_random": median_random, "acceleration": calls / loop_calls}
+
+
+def plot(groups: dict[tuple[str, str], list[Campaign]], path: Path, mode: str) -> None:
+    """Median (line) and range (band) over seeds of the best objective value against solver calls."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.4), dpi=120)
+    for (strategy, space), campaigns in groups.items():
+        traces = np.array([c.best_so_far() for c in campaigns]) * campaigns[0].objective.signs(campaigns[0].evaluator)[0]
+        calls = np.arange(1, traces.shape[1] + 1)
+        line, = ax.step(calls, np.nanmedian(traces, axis=0), where="post", label=f"{strategy} ({space})")
+        ax.fill_between(calls, np.nanmin(traces, axis=0), np.nanmax(traces, axis=0), step="post", alpha=0.15,
+                        color=line.get_color())
+    ax.set_xlabel("solver calls")
+    first = next(iter(groups.values()))[0]
+    ax.set_ylabel("best so far: " + first.objective.axis_label(first.evaluator))
+    ax.set_title(f"mode {mode}, 8×8 plates, median and range over {len(next(iter(groups.values())))} seeds")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mode", choices=("I", "II"), default="I")
+    parser.add_argument("--fidelity", choices=tuple(METRICS), default="full")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--budget", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--store", type=Path, default=None)
+    parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--measure", action="store_true", help="time one label of each space and stop")
+    parser.add_argument("--tag", default="", help="suffix of the loops' campaign names: reruns the loops in the same "
+                        "store (with changed code or settings), reusing every stored label")
+    parser.add_argument("--setting", action="append", default=[], metavar="STRATEGY.KEY=JSON")
+    args = parser.parse_args()
+    if args.measure:
+        measure(args)
+        return
+    extra: dict[str, dict] = {}
+    for item in args.setting:
+        key, value = item.split("=", 1)
+        strategy, name = key.split(".", 1)
+        extra.setdefault(strategy, {})[name] = json.loads(value)
+    directory = args.store or Path(tempfile.mkdtemp(prefix=f"bench-campaign-mode{args.mode}-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    store = Store(directory)
+    print(f"== campaigns, mode {args.mode}, {args.fidelity} fidelity, 8×8 plates: budget {args.budget} solver calls per campaign "
+          f"in batches of {args.batch}, seeds {args.seeds}, {args.workers} workers; store {directory}", flush=True)
+    groups: dict[tuple[str, str], list[Campaign]] = {}
+    start = time.perf_counter()
+    with make_executor(f"local:{args.workers}") as executor:
+        for seed in args.seeds:
+            for strategy, space in [*LOOPS, ("random", "checkerboard"), ("random", "hierarchical")]:
+                name = f"mode{args.mode}-{strategy}-{space}-s{seed}" + (f"-{args.tag}" if args.tag and strategy != "random" else "")
+                try:
+                    campaign = Campaign.open(store, name)
+                except StoreError:  # not there yet: create it
+                    campaign = Campaign.create(store, name, config(strategy, space, seed, args, extra))
+                t0 = time.perf_counter()
+                campaign.run(executor)
+                groups.setdefault((strategy, space), []).append(campaign)
+                print(f"  {name}: best {campaign.best_so_far()[-1]:.4g} ({time.perf_counter() - t0:.0f} s, "
+                      f"{store.status().labels_ok} labels in the store)", flush=True)
+        print(f"\nall campaigns: {time.perf_counter() - start:.0f} s")
+        summary = {}
+        for strategy, space in LOOPS:
+            summary[strategy] = report_loop(strategy, space, groups[(strategy, space)], groups[("random", space)],
+                                            executor)
+    path = args.plot or directory / f"best_so_far_mode{args.mode}.png"
+    plot(groups, path, args.mode)
+    print(f"\nplot: {path}\nstore: {directory}")
+
+
+if __name__ == "__main__":
+    main()
