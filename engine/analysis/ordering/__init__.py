@@ -9,14 +9,20 @@ Modules, one job each:
   in liquid, fcc/hcp stackings, with true labels;
 * :mod:`.neighbors` — neighbour definitions (count, Voronoi, SANN) and float64 geometry;
 * descriptors: :mod:`.steinhardt` (q_l, ŵ_l, Lechner–Dellago, Minkowski),
-  :mod:`.symmetry_functions` (Behler–Parrinello G2, G4), :mod:`.shells` (shell counts);
+  :mod:`.symmetry_functions` (Behler–Parrinello G2, G4), :mod:`.shells` (shell counts),
+  :mod:`.coherence` (ten Wolde–Frenkel bond coherence d̄_l);
 * learning: :mod:`.features` (the bond-order feature vector), :mod:`.supervised` (MLP with
   confidence and "other", q6-threshold baseline, synthetic training set; import it from
-  its module, so that reading and describing systems does not load scikit-learn).
+  its module, so that reading and describing systems does not load scikit-learn);
+* unsupervised (import from their modules too, they load scikit-learn or torch):
+  :mod:`.mixture_model` (Gaussian mixture, K by BIC), :mod:`.density_clusters` (DBSCAN with
+  archetypes), :mod:`.autoencoder` (autoencoder + Gaussian mixture on the code),
+  :mod:`.diffusion_map` (Coifman–Lafon diffusion maps).
 
 Nothing here imports :mod:`designs` or :mod:`fem`.
 """
 
+from .coherence import bond_coherence
 from .features import FEATURE_NAMES, bond_order_features
 from .lattices import LATTICES, lattice, lattice_sites
 from .liquids import liquid
@@ -31,6 +37,7 @@ from .systems import ParticleSystem
 __all__ = [
     "FEATURE_NAMES",
     "LATTICES",
+    "bond_coherence",
     "bond_order_features",
     "ParticleSystem",
     "fcc_hcp",
