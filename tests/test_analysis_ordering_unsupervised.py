@@ -14,18 +14,31 @@ Descriptors, and why (measured while building this; ARI of a 2-component Gaussia
   Lechner–Dellago average). The averaged q̄_l mix in the second shell, so the fcc layer next
   to each interface looks hcp-like while its true (first-shell) label is fcc: ARI 0.69 with
   q̄_l against 1.00 with q_l.
-* slab — bond coherence d̄_l (:mod:`engine.analysis.ordering.coherence`). The slab's surface
-  layers are crystal with a third of their 12 nearest neighbours in the liquid, so every q_l and
-  q̄_l (12, 16 or SANN neighbours) puts them between crystal and liquid, and a two-component
-  mixture splits bulk crystal from surface + liquid: ARI 0.25–0.56. d̄_6 keeps the surface
-  crystal-like (0.69 against 0.14 in the liquid, 0.99 in the bulk). GMM and DBSCAN use d̄_6;
-  the autoencoder, which needs a vector to compress, d̄_l for l = 1…8.
+* slab — bond coherence d̄_l over each particle's 8 most coherent of 12 bonds
+  (:mod:`engine.analysis.ordering.coherence`). The slab's surface layers are crystal with a
+  third of their 12 nearest neighbours in the liquid, so every q_l and q̄_l (12, 16 or SANN
+  neighbours) puts them between crystal and liquid, and a two-component mixture splits bulk
+  crystal from surface + liquid: ARI 0.25–0.56. The plain mean coherence d̄_6 over all 12 bonds
+  (0.99 bulk, 0.69 surface, 0.14 liquid) still leaves the surface a population of its own:
+  DBSCAN then finds three clusters on 2 of 5 seeds (ARI 0.77) and the autoencoder's mixture
+  splits the crystal on 2 of 5 (ARI 0.54). Over the strongest 8 bonds (ten Wolde's idea: a
+  crystal particle keeps its coherent bonds, whatever else it touches) the surface joins the
+  crystal (0.99, 0.89, 0.29). GMM and DBSCAN use that d̄_6 alone; the autoencoder, which needs
+  a vector to compress, d̄_l for l = 1…8 (on the 8 columns a full-covariance mixture fits a
+  needle-thin component to the bulk crystal, whose columns all sit at 1, and splits bulk from
+  surface: ARI 0.56; the autoencoder's code does not have that degeneracy).
+
+Each case runs on two seeds here. Over system seeds 0–4 (measured while building this, same
+recipes) the ARI were: slab GMM 0.981–0.996, DBSCAN 0.962–0.974, autoencoder 0.975–0.990;
+fcc/hcp GMM 1.000, DBSCAN 0.994–1.000, autoencoder 0.998–1.000.
 
 DBSCAN's noise (−1) counts as a class of its own in the adjusted Rand index. Run with ``-s``
 to see the measured values.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -35,7 +48,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import adjusted_rand_score
 
 from engine.analysis.ordering import (
-    bond_order_features, fcc_hcp, lattice, liquid, slab_in_liquid, steinhardt,
+    ParticleSystem, bond_order_features, fcc_hcp, lattice, liquid, slab_in_liquid, steinhardt,
 )
 from engine.analysis.ordering.autoencoder import DescriptorAutoencoder
 from engine.analysis.ordering.coherence import bond_coherence
@@ -46,40 +59,44 @@ from engine.analysis.ordering.mixture_model import DescriptorGMM
 ARI_BAR = 0.9
 
 
-@pytest.fixture(scope="module")
-def slab():
-    system = slab_in_liquid("fcc", 8, slab_fraction=0.55, lindemann=0.05, seed=0)
-    return system, bond_coherence(system, range(1, 9))
+SEEDS = (0, 1)
 
 
-@pytest.fixture(scope="module")
-def fcc_hcp_mix():
-    system = fcc_hcp(6, lindemann=0.05, seed=0)
+@functools.cache
+def _system(name: str, seed: int) -> tuple[ParticleSystem, np.ndarray]:
+    """The system and the descriptors all three methods see (module notes)."""
+    if name == "slab":
+        system = slab_in_liquid("fcc", 8, slab_fraction=0.55, lindemann=0.05, seed=seed)
+        return system, bond_coherence(system, range(1, 9), strongest=8)
+    system = fcc_hcp(6, lindemann=0.05, seed=seed)
     return system, steinhardt(system, range(1, 9), neighbors=12)
 
 
-def _labels(method: str, X: np.ndarray, d6: np.ndarray) -> np.ndarray:
+def _labels(method: str, X: np.ndarray, single: np.ndarray) -> np.ndarray:
     if method == "gmm":
-        return DescriptorGMM(2, random_state=0).fit_predict(d6)
+        return DescriptorGMM(2, random_state=0).fit_predict(single)
     if method == "dbscan":
-        return DescriptorDBSCAN(min_samples=100, eps_quantile=0.95).fit_predict(d6)
+        return DescriptorDBSCAN(min_samples=100, eps_quantile=0.95).fit_predict(single)
     return DescriptorAutoencoder(2, n_components=2, random_state=0).fit_predict(X)
 
 
 @pytest.mark.parametrize("method", ["gmm", "dbscan", "autoencoder"])
-@pytest.mark.parametrize("name", ["slab", "fcc_hcp_mix"])
-def test_unsupervised_methods_recover_the_true_labels(request, name: str, method: str) -> None:
-    system, X = request.getfixturevalue(name)
-    # slab: GMM and DBSCAN on d̄_6 (column l = 6); fcc/hcp: every method on q_1..q_8
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", ["slab", "fcc_hcp"])
+def test_unsupervised_methods_recover_the_true_labels(name: str, seed: int, method: str) -> None:
+    system, X = _system(name, seed)
+    # slab: GMM and DBSCAN on d̄_6 alone (column l = 6); fcc/hcp: every method on q_1..q_8
     single = X[:, [5]] if name == "slab" else X
     labels = _labels(method, X, single)
     score = adjusted_rand_score(system.labels, labels)
-    print(f"\n{name} {method}: ARI {score:.3f} ({len(np.unique(labels))} classes, "
+    print(f"\n{name} seed {seed} {method}: ARI {score:.3f} ({len(np.unique(labels))} classes, "
           f"N = {system.n_particles})")
     assert score >= ARI_BAR
 
 
-def _coherence_numpy(positions: np.ndarray, lengths: np.ndarray, l: int, k: int) -> np.ndarray:
+def _coherence_numpy(
+    positions: np.ndarray, lengths: np.ndarray, l: int, k: int, strongest: int | None = None
+) -> np.ndarray:
     """Independent d̄_l: SciPy KD-tree neighbours and SciPy spherical harmonics."""
     tree = cKDTree(positions + lengths / 2, boxsize=lengths)
     _, idx = tree.query(positions + lengths / 2, k=k + 1)
@@ -91,21 +108,28 @@ def _coherence_numpy(positions: np.ndarray, lengths: np.ndarray, l: int, k: int)
     phi = np.arctan2(vec[..., 1], vec[..., 0])
     qlm = np.stack([sph_harm_y(l, m, theta, phi).mean(axis=1) for m in range(-l, l + 1)], 1)
     qhat = qlm / np.linalg.norm(qlm, axis=1, keepdims=True)
-    return np.real(np.einsum("im,ikm->ik", qhat, qhat[idx].conj())).mean(axis=1)
+    bonds = np.sort(np.real(np.einsum("im,ikm->ik", qhat, qhat[idx].conj())), axis=1)
+    return bonds[:, -(strongest or k):].mean(axis=1)
 
 
 def test_bond_coherence_agrees_with_numpy_and_is_one_on_a_perfect_lattice() -> None:
     system = lattice("bcc", 4, lindemann=0.06, seed=4)
     lengths = np.asarray(system.box.L, dtype=float)
     ours = bond_coherence(system, (4, 6), neighbors=8)
+    strong = bond_coherence(system, (4, 6), neighbors=8, strongest=5)
     for col, l in enumerate((4, 6)):
         np.testing.assert_allclose(ours[:, col], _coherence_numpy(system.positions, lengths, l, 8),
                                    atol=2e-5)
+        np.testing.assert_allclose(
+            strong[:, col], _coherence_numpy(system.positions, lengths, l, 8, 5), atol=2e-5)
+    assert np.all(strong >= ours - 1e-12)
     for kind, k in (("fcc", 12), ("bcc", 8), ("sc", 6)):
         np.testing.assert_allclose(bond_coherence(lattice(kind, 3), (4, 6), neighbors=k), 1.0,
                                    atol=1e-5)
     with pytest.raises(ValueError, match="needs l >= 1"):
         bond_coherence(system, (0, 6))
+    with pytest.raises(ValueError, match="strongest must be a positive integer"):
+        bond_coherence(system, 6, strongest=0)
 
 
 def test_gmm_bic_finds_three_separate_structures() -> None:
@@ -121,8 +145,8 @@ def test_gmm_bic_finds_three_separate_structures() -> None:
     assert np.array_equal(model.predict(X), model.labels_)
 
 
-def test_dbscan_archetypes_are_typical_members(fcc_hcp_mix) -> None:
-    system, X = fcc_hcp_mix
+def test_dbscan_archetypes_are_typical_members() -> None:
+    system, X = _system("fcc_hcp", 0)
     model = DescriptorDBSCAN(min_samples=100, eps_quantile=0.95).fit(X)
     assert model.n_clusters_ == 2
     Z = model.scaler_.transform(X)
@@ -141,8 +165,8 @@ def test_dbscan_archetypes_are_typical_members(fcc_hcp_mix) -> None:
     assert model.predict(np.full((1, X.shape[1]), 10.0))[0] == NOISE
 
 
-def test_autoencoder_is_seeded_and_reports_the_inputs_that_drive_its_code(fcc_hcp_mix) -> None:
-    system, X = fcc_hcp_mix
+def test_autoencoder_is_seeded_and_reports_the_inputs_that_drive_its_code() -> None:
+    system, X = _system("fcc_hcp", 0)
     a = DescriptorAutoencoder(2, n_components=2, epochs=20, random_state=3).fit(X)
     b = DescriptorAutoencoder(2, n_components=2, epochs=20, random_state=3).fit(X)
     assert np.array_equal(a.code_, b.code_) and np.array_equal(a.labels_, b.labels_)
