@@ -1,0 +1,185 @@
+"""Classification methods by name: the table the command line and the app look a method up in.
+
+Every method is a function ``run(system, **options) -> ClassificationResult`` named in
+:data:`METHODS` by ``"module:function"``; its module is imported only when the method runs
+(scikit-learn and torch load only then). Adding a method is one line in the table and one
+function (see :mod:`.runners_supervised` and :mod:`.runners_unsupervised`); its keyword
+arguments are its options, checked by :func:`classify`.
+
+The per-particle table of a result has a fixed set of columns (trackpy style):
+
+============= ==================================================================
+``label``     class of each particle (str): a structure name or ``"other"`` for
+              supervised methods, ``"cluster 1"``, ``"cluster 2"`` … (most ordered
+              first: decreasing mean q6) or ``"noise"`` for unsupervised ones
+``confidence`` probability of the chosen class in [0, 1]; NaN where a method has
+              none (q6 threshold, DBSCAN)
+``embedding_1``, ``embedding_2``  2D embedding of the descriptors (unsupervised
+              methods only; axes named in :attr:`ClassificationResult.embedding_axes`)
+============= ==================================================================
+
+:func:`particle_table` joins it with positions, true labels (when known) and q4, q6.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .neighbors import NeighborSpec
+from .steinhardt import steinhardt
+from .systems import ParticleSystem
+
+__all__ = [
+    "METHODS", "MethodSpec", "ClassificationResult", "classify", "method_function",
+    "method_options", "class_fractions", "particle_table",
+]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registered method: where its function lives and what it is.
+
+    Parameters
+    ----------
+    target : str
+        ``"module:function"``.
+    kind : {"supervised", "unsupervised"}
+        Supervised methods use a shipped trained model; unsupervised ones learn from the system
+        itself and give an embedding.
+    title : str
+        One line for menus and help.
+    """
+
+    target: str
+    kind: str
+    title: str
+
+
+_SUP = "engine.analysis.ordering.runners_supervised"
+_UNSUP = "engine.analysis.ordering.runners_unsupervised"
+
+#: Method name → :class:`MethodSpec`.
+METHODS: Mapping[str, MethodSpec] = MappingProxyType({
+    "mlp": MethodSpec(f"{_SUP}:run_mlp", "supervised",
+                      "MLP on bond-order features (shipped model): fcc, bcc, hcp, liquid or other"),
+    "q6-threshold": MethodSpec(f"{_SUP}:run_q6_threshold", "supervised",
+                               "baseline: thresholds on q6 (12 neighbours), shipped"),
+    "gmm": MethodSpec(f"{_UNSUP}:run_gmm", "unsupervised",
+                      "Gaussian mixture on standardised descriptors, K by BIC (Spellings & Glotzer)"),
+    "dbscan": MethodSpec(f"{_UNSUP}:run_dbscan", "unsupervised",
+                         "DBSCAN on standardised descriptors, with archetypes (Phillips & Voth)"),
+    "autoencoder": MethodSpec(f"{_UNSUP}:run_autoencoder", "unsupervised",
+                              "autoencoder + Gaussian mixture on its 2D code (Boattini et al.)"),
+    "diffusion-map": MethodSpec(f"{_UNSUP}:run_diffusion_map", "unsupervised",
+                                "diffusion map + Gaussian mixture on 2 coordinates (Coifman & Lafon)"),
+})
+
+
+@dataclass(frozen=True)
+class ClassificationResult:
+    """What a method found for every particle.
+
+    Parameters
+    ----------
+    method : str
+        Name in :data:`METHODS`.
+    table : pandas.DataFrame
+        One row per particle, columns of the module table.
+    descriptor : str
+        What the method looked at, in words (e.g. ``"q_l, l = 1…8, 12 neighbours"``).
+    embedding_axes : tuple of str, optional
+        Names of ``embedding_1`` and ``embedding_2`` (unsupervised methods).
+    details : dict
+        JSON-ready facts of the fit (classes, chosen K, BIC, ε, …).
+    """
+
+    method: str
+    table: pd.DataFrame
+    descriptor: str
+    embedding_axes: tuple[str, str] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Class of each particle, shape (N,), str."""
+        return self.table["label"].to_numpy(dtype=str)
+
+
+def method_function(name: str) -> Any:
+    """The function of method ``name``, imported on first use; ``ValueError`` naming the known ones."""
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; allowed: {', '.join(METHODS)}")
+    module, function = METHODS[name].target.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def method_options(name: str) -> dict[str, Any]:
+    """Options of method ``name`` and their defaults."""
+    parameters = inspect.signature(method_function(name)).parameters
+    return {p: v.default for p, v in parameters.items() if v.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def classify(system: ParticleSystem, method: str = "mlp", **options: Any) -> ClassificationResult:
+    """Classify every particle of ``system`` with a registered method.
+
+    Parameters
+    ----------
+    system : ParticleSystem
+        Particles (the supervised methods need 3D and at least 15 particles).
+    method : str, default "mlp"
+        A name of :data:`METHODS`.
+    **options
+        The method's options (:func:`method_options`); ``None`` values take the default.
+
+    Raises
+    ------
+    ValueError
+        Unknown method or option, or input the method cannot classify (too few particles, a
+        2D system for a 3D model, ...).
+    """
+    if not isinstance(system, ParticleSystem):
+        raise ValueError(f"system must be a ParticleSystem, got {type(system).__name__}")
+    allowed = method_options(method)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} of the {method} method; "
+                         f"allowed: {', '.join(allowed) or 'none'}")
+    given = {k: v for k, v in options.items() if v is not None}
+    return method_function(method)(system, **given)
+
+
+def class_fractions(labels: np.ndarray) -> dict[str, float]:
+    """Fraction of particles in each class, largest first (ties by name)."""
+    names, counts = np.unique(np.asarray(labels, dtype=str), return_counts=True)
+    order = sorted(range(len(names)), key=lambda k: (-counts[k], names[k]))
+    return {str(names[k]): float(counts[k] / counts.sum()) for k in order}
+
+
+def particle_table(
+    system: ParticleSystem, result: ClassificationResult, *, neighbors: NeighborSpec = 12
+) -> pd.DataFrame:
+    """Per-particle results with positions, true labels and q4, q6 (for files and plots).
+
+    Columns: ``particle`` (index), ``x``, ``y`` [, ``z``] (length units of the data),
+    ``true_label`` (when the system has labels), ``species`` (when known), the result's
+    columns, then ``q4``, ``q6`` (Steinhardt, ``neighbors`` nearest, dimensionless).
+    """
+    table = pd.DataFrame(system.positions, columns=["x", "y", "z"][: system.dim])
+    table.insert(0, "particle", np.arange(system.n_particles))
+    if system.labels is not None:
+        table["true_label"] = system.labels
+    if system.species is not None:
+        table["species"] = system.species
+    for column in result.table.columns:
+        table[column] = result.table[column].to_numpy()
+    q = steinhardt(system, (4, 6), neighbors=neighbors)
+    table["q4"], table["q6"] = q[:, 0], q[:, 1]
+    return table

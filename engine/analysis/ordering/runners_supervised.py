@@ -1,0 +1,87 @@
+"""Supervised methods of :mod:`.methods`: the shipped MLP and the q6-threshold baseline.
+
+Both use the models of :mod:`.shipped_models` (trained on 3D fcc, bcc, hcp and liquid, unit
+nearest-neighbour distance; the bond-order features are scale free) on
+:func:`.features.bond_order_features`, whose neighbour counts (12 and 14) the models were
+trained with, so these methods take no neighbour option.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .features import bond_order_features
+from .methods import ClassificationResult
+from .shipped_models import SHIPPED_MODELS, load_shipped_models
+from .systems import ParticleSystem
+
+__all__ = ["run_mlp", "run_q6_threshold"]
+
+_DESCRIPTOR = "bond-order features: q_l, q̄_l (l = 4, 6, 8) with 12 and 14 neighbours, ŵ4, ŵ6"
+
+
+@lru_cache(maxsize=4)
+def _models(path: str) -> tuple:
+    return load_shipped_models(path)
+
+
+def _features(system: ParticleSystem) -> np.ndarray:
+    if system.dim != 3:
+        raise ValueError(
+            "the shipped models are trained on 3D crystals (fcc, bcc, hcp, liquid); this system is "
+            "2D: use an unsupervised method (gmm, dbscan, autoencoder, diffusion-map)"
+        )
+    if system.n_particles < 15:
+        raise ValueError(f"the bond-order features need 14 neighbours per particle, so at least 15 "
+                         f"particles; the system has {system.n_particles}")
+    return bond_order_features(system)
+
+
+def run_mlp(system: ParticleSystem, *, model: str | None = None) -> ClassificationResult:
+    """Shipped :class:`.supervised.BondOrderMLP`: fcc, bcc, hcp, liquid or ``"other"``.
+
+    Parameters
+    ----------
+    system : ParticleSystem
+        3D, at least 15 particles.
+    model : str, optional
+        A model file written by :func:`.shipped_models.save_models`; default the shipped one.
+
+    Returns
+    -------
+    ClassificationResult
+        ``confidence`` is the largest class probability (for ``"other"`` particles, that of the
+        nearest trained class).
+    """
+    mlp, _ = _models(str(Path(model) if model else SHIPPED_MODELS))
+    labels, confidence = mlp.predict_with_confidence(_features(system))
+    table = pd.DataFrame({"label": labels, "confidence": confidence})
+    return ClassificationResult("mlp", table, _DESCRIPTOR,
+                                details={"classes": [str(c) for c in mlp.classes_] + ["other"]})
+
+
+def run_q6_threshold(system: ParticleSystem, *, model: str | None = None) -> ClassificationResult:
+    """Shipped :class:`.supervised.Q6Threshold` baseline: thresholds on q6 (12 neighbours).
+
+    Parameters
+    ----------
+    system : ParticleSystem
+        3D, at least 15 particles.
+    model : str, optional
+        A model file written by :func:`.shipped_models.save_models`; default the shipped one.
+
+    Returns
+    -------
+    ClassificationResult
+        ``confidence`` is NaN (a threshold gives none).
+    """
+    _, baseline = _models(str(Path(model) if model else SHIPPED_MODELS))
+    labels = baseline.predict(_features(system))
+    table = pd.DataFrame({"label": labels.astype(str), "confidence": np.full(len(labels), np.nan)})
+    details = {"classes": [str(c) for c in baseline.classes_],
+               "q6_thresholds": [float(t) for t in baseline.thresholds_]}
+    return ClassificationResult("q6-threshold", table, "q6 with the 12 nearest neighbours", details=details)
