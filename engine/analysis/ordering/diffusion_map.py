@@ -139,6 +139,8 @@ class DiffusionMap:
                              f"got {self.n_coords!r}")
         if not 0 <= self.alpha <= 1:
             raise ValueError(f"alpha must lie in [0, 1], got {self.alpha!r}")
+        if not (np.isfinite(self.t) and self.t >= 0):
+            raise ValueError(f"t must be a finite number >= 0, got {self.t!r}")
         scale = X.std(axis=0)
         Z = (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
         kernel = self._kernel(Z)
