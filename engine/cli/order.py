@@ -1,0 +1,167 @@
+"""``matloop order classify|generate|methods``: crystal order of particle configurations.
+
+``classify`` reads an XYZ or CSV configuration (:mod:`engine.analysis.ordering.readers`), runs a
+method of :data:`engine.analysis.ordering.methods.METHODS`, prints the class fractions (and the
+agreement with the file's own labels, when it has a ``label`` column) and writes one row per
+particle with ``--csv``. ``generate`` writes a seeded test configuration with true labels.
+The analysis modules (freud, scikit-learn, torch) are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["register"]
+
+#: Command-line flag → method option it sets.
+_OPTION_FLAGS = {
+    "neighbors": "--neighbours", "descriptors": "--descriptors", "n_components": "--classes",
+    "seed": "--seed", "model": "--model", "epochs": "--epochs", "min_samples": "--min-samples", "eps": "--eps",
+}
+
+
+def _neighbours(text: str) -> int | str:
+    if text in ("voronoi", "sann"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a neighbour count, 'voronoi' or 'sann', got {text!r}") from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("order", help="classify crystal order of particles (XYZ/CSV), write test configurations")
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    classify = actions.add_parser(
+        "classify", help="classify every particle of a configuration file",
+        description="Reads an XYZ (extended, with Lattice) or CSV (with '# box:' header) file, classifies each "
+        "particle's environment and prints the class fractions. Methods: mlp (shipped model: fcc, bcc, hcp, "
+        "liquid, other), q6-threshold (baseline), gmm, dbscan, autoencoder, diffusion-map (unsupervised; "
+        "'matloop order methods' lists them).",
+    )
+    classify.add_argument("file", help="configuration file (.xyz or .csv)")
+    classify.add_argument("--format", choices=("xyz", "csv"), help="file format (default: from the suffix)")
+    classify.add_argument("--method", default="mlp", help="classification method (default: mlp)")
+    classify.add_argument("--neighbours", "--neighbors", dest="neighbors", type=_neighbours,
+                          help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12)")
+    classify.add_argument("--descriptors", help="descriptors of the unsupervised methods: steinhardt (default), "
+                          "averaged, coherence, coherence-6, bond-order")
+    classify.add_argument("--classes", dest="n_components", type=int,
+                          help="number of classes K of gmm, autoencoder, diffusion-map (default: by BIC, 1-6)")
+    classify.add_argument("--seed", type=int, help="seed of the unsupervised methods (default 0)")
+    classify.add_argument("--epochs", type=int, help="autoencoder training epochs (default 100)")
+    classify.add_argument("--min-samples", dest="min_samples", type=int, help="DBSCAN core-point count (default min(100, N))")
+    classify.add_argument("--eps", type=float, help="DBSCAN radius in standardised descriptor units (default: k-distance quantile)")
+    classify.add_argument("--model", help="model file of mlp or q6-threshold (default: the shipped one)")
+    classify.add_argument("--csv", help="write one row per particle (position, label, confidence, q4, q6, embedding)")
+    classify.set_defaults(func=_classify)
+
+    generate = actions.add_parser(
+        "generate", help="write a seeded test configuration with true labels",
+        description="KIND: lattice, liquid, slab (crystal slab in its liquid) or fcc-hcp (stacked blocks). "
+        "Lengths in units of the nearest-neighbour distance; the file's 'label' column (CSV) holds the truth.",
+    )
+    generate.add_argument("kind", help="lattice, liquid, slab or fcc-hcp")
+    generate.add_argument("--out", required=True, help="file to write (.csv keeps the true labels; .xyz)")
+    generate.add_argument("--structure", help="lattice of a lattice or slab: fcc (default), bcc, hcp, sc, diamond, hexagonal (2D)")
+    generate.add_argument("--cells", type=int, help="unit cells per axis")
+    generate.add_argument("--lindemann", type=float, help="thermal noise: rms displacement / neighbour distance (default 0.05)")
+    generate.add_argument("--particles", type=int, help="particles of a liquid (default 1000)")
+    generate.add_argument("--density", type=float, help="number density of a liquid (default √2, that of fcc)")
+    generate.add_argument("--slab-fraction", dest="slab_fraction", type=float, help="share of the box height that is crystal (default 0.5)")
+    generate.add_argument("--fcc-layers", dest="fcc_layers", type=int, help="close-packed layers of the fcc block (default 12)")
+    generate.add_argument("--hcp-layers", dest="hcp_layers", type=int, help="close-packed layers of the hcp block (default 12)")
+    generate.add_argument("--seed", type=int, help="seed (default 0)")
+    generate.set_defaults(func=_generate)
+
+    methods = actions.add_parser("methods", help="list the classification methods and their options")
+    methods.set_defaults(func=_methods)
+
+
+def _describe(system: Any) -> str:
+    lengths = " × ".join(f"{v:.4g}" for v in system.box.L[: system.dim])
+    axes = "".join(a for a, p in zip("xyz", system.periodic) if p) or "none"
+    return f"{system.n_particles} particles, {system.dim}D box {lengths} (periodic: {axes})"
+
+
+def _classify(args: argparse.Namespace) -> int:
+    from engine.analysis.ordering.configurations import read_configuration
+    from engine.analysis.ordering.methods import METHODS, class_fractions, classify, method_options, particle_table
+
+    if args.method not in METHODS:
+        raise ValueError(f"unknown method {args.method!r}; allowed: {', '.join(METHODS)}")
+    allowed = method_options(args.method)
+    options = {name: getattr(args, name) for name in _OPTION_FLAGS if getattr(args, name) is not None}
+    for name in options:
+        if name not in allowed:
+            flags = ", ".join(_OPTION_FLAGS[o] for o in allowed) or "none"
+            raise ValueError(f"{_OPTION_FLAGS[name]} does not apply to the {args.method} method; its options: {flags}")
+    out = Path(args.csv) if args.csv else None
+    if out is not None and not out.parent.is_dir():
+        raise ValueError(f"cannot write {out}: directory {out.parent} does not exist")
+    system = read_configuration(args.file, args.format)
+    result = classify(system, args.method, **options)
+    print(f"{args.file}: {_describe(system)}")
+    print(f"method {args.method}: {METHODS[args.method].title}")
+    print(f"descriptors: {result.descriptor}")
+    confidence = result.table["confidence"].to_numpy()
+    labels = result.labels
+    print(f"{'class':<12} {'particles':>9} {'fraction':>9}" + ("  mean confidence" if np.isfinite(confidence).any() else ""))
+    for name, fraction in class_fractions(labels).items():
+        members = labels == name
+        line = f"{name:<12} {int(members.sum()):>9} {100 * fraction:>8.1f}%"
+        if np.isfinite(confidence[members]).any():
+            line += f"  {np.nanmean(confidence[members]):.3f}"
+        print(line)
+    if "n_components" in result.details:
+        print(f"K = {result.details['n_components']} classes")
+    if system.labels is not None:
+        if METHODS[args.method].kind == "supervised":
+            print(f"agreement with the file's labels: {100 * np.mean(labels == system.labels):.1f} %")
+        else:
+            from sklearn.metrics import adjusted_rand_score
+
+            print(f"adjusted Rand index against the file's labels: {adjusted_rand_score(system.labels, labels):.3f}")
+    if out is not None:
+        table = particle_table(system, result)
+        try:
+            table.to_csv(out, index=False)
+        except OSError as exc:
+            raise ValueError(f"cannot write {out}: {exc.strerror or exc}") from None
+        print(f"wrote {out}: {len(table)} rows, columns {', '.join(table.columns)}")
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from engine.analysis.ordering.configurations import GENERATORS, generate, write_configuration
+    from engine.analysis.ordering.methods import class_fractions
+
+    if args.kind not in GENERATORS:
+        raise ValueError(f"unknown configuration kind {args.kind!r}; allowed: {', '.join(GENERATORS)}")
+    names = ("structure", "cells", "lindemann", "particles", "density", "slab_fraction", "fcc_layers",
+             "hcp_layers", "seed")
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    wrong = [name for name in given if name not in GENERATORS[args.kind]]
+    if wrong:
+        flags = ", ".join("--" + n.replace("_", "-") for n in GENERATORS[args.kind])
+        raise ValueError(f"--{wrong[0].replace('_', '-')} does not apply to a {args.kind}; its options: {flags}")
+    system = generate(args.kind, **given)
+    path = write_configuration(system, args.out)
+    parts = ", ".join(f"{name} {100 * f:.0f} %" for name, f in class_fractions(system.labels).items())
+    print(f"wrote {path}: {_describe(system)}; true labels {parts}")
+    return 0
+
+
+def _methods(args: argparse.Namespace) -> int:
+    from engine.analysis.ordering.methods import METHODS, method_options
+
+    for name, spec in METHODS.items():
+        flags = ", ".join(_OPTION_FLAGS.get(o, o) for o in method_options(name))
+        print(f"{name:<14} {spec.kind:<13} {spec.title}")
+        print(f"{'':<14} options: {flags or 'none'}")
+    return 0

@@ -1,0 +1,100 @@
+"""``matloop order``: generate a configuration with true labels, classify it, read the results back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from engine.analysis.ordering.configurations import read_configuration
+from engine.cli import main
+
+
+def test_generate_then_classify_with_the_shipped_mlp(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, out = tmp_path / "bcc.csv", tmp_path / "result.csv"
+    assert main(["order", "generate", "lattice", "--structure", "bcc", "--cells", "6", "--lindemann", "0.05",
+                 "--seed", "9", "--out", str(config)]) == 0
+    assert main(["order", "classify", str(config), "--csv", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "432 particles" in printed and "wrote" in printed
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["particle", "x", "y", "z", "true_label", "label", "confidence", "q4", "q6"]
+    assert len(table) == 432 and (table.true_label == "bcc").all()
+    accuracy = float(np.mean(table.label == "bcc"))
+    assert accuracy >= 0.95 and f"agreement with the file's labels: {100 * accuracy:.1f} %" in printed
+    # the file's positions are the configuration's, to the digits written
+    np.testing.assert_allclose(table[["x", "y", "z"]].to_numpy(), read_configuration(config).positions, atol=1e-12)
+    bcc_line = next(line for line in printed.splitlines() if line.startswith("bcc "))
+    assert f"{100 * accuracy:.1f}%" in bcc_line
+
+
+def test_unsupervised_classification_of_an_xyz_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, out = tmp_path / "mix.xyz", tmp_path / "r.csv"
+    assert main(["order", "generate", "fcc-hcp", "--cells", "4", "--out", str(config)]) == 0
+    assert main(["order", "classify", str(config), "--method", "dbscan", "--neighbours", "12", "--csv", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert {"embedding_1", "embedding_2"} <= set(table.columns)
+    truth = read_configuration(tmp_path / "mix.xyz")  # XYZ keeps the structure as species
+    assert adjusted_rand_score(truth.species, table.label) >= 0.9
+    assert "cluster 1" in capsys.readouterr().out
+
+
+def test_methods_are_listed_with_their_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["order", "methods"]) == 0
+    out = capsys.readouterr().out
+    for name in ("mlp", "q6-threshold", "gmm", "dbscan", "autoencoder", "diffusion-map"):
+        assert f"\n{name} " in "\n" + out
+    assert "--classes" in out
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATLOOP_")}
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=180)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["order", "classify", "missing.xyz"], "missing.xyz: no such file"),
+    (["order", "classify", "bad.xyz"], "line 1: expected the particle count (an integer), got 'hello'"),
+    (["order", "classify", "nan.csv"], "1 particle(s) have NaN or infinite coordinates"),
+    (["order", "classify", "few.csv"], "at least 15 particles; the system has 3"),
+    (["order", "classify", "few.csv", "--method", "gmm"], "asked for 12 neighbours per particle but the system has 3"),
+    (["order", "classify", "few.csv", "--method", "mlp", "--neighbours", "8"], "--neighbours does not apply to the mlp"),
+    (["order", "classify", "few.csv", "--method", "ptm"], "unknown method 'ptm'; allowed: mlp, q6-threshold"),
+    (["order", "classify", "few.csv", "--neighbours", "many"], "expected a neighbour count, 'voronoi' or 'sann'"),
+    (["order", "classify", "few.csv", "--csv", "nodir/out.csv"], "directory nodir does not exist"),
+    (["order", "generate", "gas", "--out", "x.csv"], "unknown configuration kind 'gas'"),
+    (["order", "generate", "liquid", "--cells", "3", "--out", "x.csv"], "--cells does not apply to a liquid"),
+    (["order", "generate", "lattice", "--lindemann", "-1", "--out", "x.csv"], "lindemann must lie in [0, 0.5]"),
+    (["order", "generate", "lattice", "--out", "x.pdb"], "unknown configuration format 'pdb'"),
+])
+def test_bad_input_is_one_error_line_without_traceback(tmp_path: Path, args: list[str], message: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bad.xyz").write_text("hello\n\nA 0 0 0\n")
+    (tmp_path / "nan.csv").write_text("# box: 5 5 5\nx,y,z\n0,0,0\nnan,1,1\n")
+    (tmp_path / "few.csv").write_text("# box: 5 5 5\nx,y,z\n0,0,0\n1,1,1\n2,0,1\n")
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse's own errors exit through the parser
+        code = exc.code
+    captured = capsys.readouterr()
+    assert code == 2, captured.out + captured.err
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("matloop: error: ") and message in lines[0], captured.err
+
+
+def test_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bad.xyz").write_text("3\nLattice=\"5 0 0 0 5 0 0 0 5\"\nA 0 0 0\nB 1 x 1\nC 2 2 2\n")
+    result = _run("order", "classify", "bad.xyz", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "matloop: error: bad.xyz, line 4: coordinates x y z must be numbers, got '1 x 1'"]
+    assert "Traceback" not in result.stderr + result.stdout
