@@ -25,6 +25,9 @@ navigation = st.navigation(
             st.Page(_PAGES / "train.py", title="Train a surrogate", icon=":material/model_training:"),
             st.Page(_PAGES / "campaigns.py", title="Campaigns", icon=":material/autorenew:"),
         ],
+        "Characterise": [
+            st.Page(_PAGES / "ordering.py", title="Crystal order", icon=":material/scatter_plot:"),
+        ],
         "Tools": [
             st.Page(_PAGES / "demo_job.py", title="Job runner demo", icon=":material/speed:"),
         ],

@@ -23,6 +23,7 @@ JOB_KINDS: Mapping[str, str] = MappingProxyType(
         "homogenize-spinodoid": "engine.evaluators.spinodoid:homogenize_job",
         "train-grid": "engine.surrogates.training:train_grid_job",
         "run-campaign": "engine.campaigns.jobs:campaign_job",
+        "identify-structures": "engine.analysis.ordering.classify_job:classify_order_job",
     }
 )
 
