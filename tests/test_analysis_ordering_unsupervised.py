@@ -53,6 +53,7 @@ from engine.analysis.ordering import (
 from engine.analysis.ordering.autoencoder import DescriptorAutoencoder
 from engine.analysis.ordering.coherence import bond_coherence
 from engine.analysis.ordering.density_clusters import NOISE, DescriptorDBSCAN
+from engine.analysis.ordering import diffusion_map
 from engine.analysis.ordering.diffusion_map import DiffusionMap
 from engine.analysis.ordering.mixture_model import DescriptorGMM
 
@@ -220,6 +221,15 @@ def test_diffusion_map_density_normalisation_gives_the_laplace_beltrami_modes() 
           f"alpha=0 {np.round(plain, 4)}")
     assert np.all(normalised >= 0.99)
     assert plain[1] < 0.6  # measured 0.34 (0.34–0.41 over seeds 0–2; alpha=1: >= 0.994)
+
+
+def test_dense_eigh_and_arpack_give_the_same_map(monkeypatch) -> None:
+    X = np.random.default_rng(1).normal(size=(300, 3)) * [1.0, 0.5, 0.2]
+    dense = DiffusionMap(3, n_components=1).fit(X)
+    monkeypatch.setattr(diffusion_map, "EIGH_LIMIT", 10)
+    arpack = DiffusionMap(3, n_components=1).fit(X)
+    np.testing.assert_allclose(arpack.eigenvalues_, dense.eigenvalues_, rtol=1e-10)
+    np.testing.assert_allclose(arpack.coordinates_, dense.coordinates_, atol=1e-8)
 
 
 def test_bad_input_is_refused() -> None:
