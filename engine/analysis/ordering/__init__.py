@@ -15,7 +15,8 @@ Modules, one job each:
   confidence and "other", q6-threshold baseline, synthetic training set; import it from
   its module, so that reading and describing systems does not load scikit-learn);
 * unsupervised (import from their modules too, they load scikit-learn or torch):
-  :mod:`.mixture_model` (Gaussian mixture, K by BIC), :mod:`.density_clusters` (DBSCAN with
+  :mod:`.mixture_model` (Gaussian mixture, K by BIC), :mod:`.mixture_net` (a net learns the
+  mixture's classes, Spellings & Glotzer), :mod:`.density_clusters` (DBSCAN with
   archetypes), :mod:`.autoencoder` (autoencoder + Gaussian mixture on the code),
   :mod:`.diffusion_map` (Coifman–Lafon diffusion maps).
 
