@@ -38,10 +38,10 @@ st.title("Crystal order")
 st.markdown(
     "Which particles sit in which ordered structure? The **supervised** methods use models that ship "
     "with matloop, trained on fcc, bcc, hcp and liquid (a particle that fits none is *other*): an MLP "
-    "on bond-order parameters (Steinhardt q_l, Lechner–Dellago q̄_l) and a q6-threshold baseline. "
+    "on bond-order parameters (Steinhardt $q_l$, Lechner–Dellago $\\bar q_l$) and a $q_6$-threshold baseline. "
     "The **unsupervised** methods find the classes in the data itself — Gaussian mixture, DBSCAN, "
     "autoencoder + mixture, diffusion map — and name them *cluster 1, 2, …* from the most ordered "
-    "(highest mean q6) down. Lengths are in the units of the data; generated configurations have a "
+    "(highest mean $q_6$) down. Lengths are in the units of the data; generated configurations have a "
     "nearest-neighbour distance of 1."
 )
 store = open_store()
@@ -71,7 +71,9 @@ with source_column:
                 help="thermal noise: root-mean-square displacement over the nearest-neighbour distance "
                      "(crystals melt near 0.10–0.15)")
         if kind == "slab":
-            options["slab_fraction"] = st.slider("Crystal share of the box height", 0.1, 0.9, 0.5, 0.05)
+            options["slab_fraction"] = st.slider(
+                "Crystal share of the box height", 0.1, 0.9, GENERATORS["slab"]["slab_fraction"], 0.05,
+                help="0.55 puts the cut between (100) layers; at 0.5 it runs through one, which noise splits")
         options["seed"] = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
         source = {"generate": {"kind": kind, **{k: (v if isinstance(v, str) else float(v) if k in (
             "lindemann", "slab_fraction") else int(v)) for k, v in options.items()}}}
@@ -87,14 +89,16 @@ with source_column:
 
 with method_column:
     st.subheader("Method")
-    method = st.selectbox("Method", list(METHODS), format_func=lambda m: f"{m} — {METHODS[m].title}")
+    method = st.selectbox("Method", list(METHODS))
+    st.caption(f"{METHODS[method].kind.capitalize()}: {METHODS[method].title}.")
     method_options: dict = {}
     if METHODS[method].kind == "unsupervised":
         cols = st.columns(2)
         method_options["descriptors"] = cols[0].selectbox(
-            "Descriptors", list(DESCRIPTORS), format_func=lambda d: f"{d}: {DESCRIPTORS[d]}",
-            help="coherence-6 keeps a crystal's surface layers crystal-like (crystal in liquid); "
-                 "steinhardt separates fcc from hcp")
+            "Descriptors", list(DESCRIPTORS),
+            help="; ".join(f"{d}: {text}" for d, text in DESCRIPTORS.items())
+            + ". coherence-6 keeps a crystal's surface layers crystal-like (crystal in liquid); "
+              "steinhardt separates fcc from hcp.")
         method_options["neighbors"] = int(cols[1].number_input("Neighbours", min_value=4, max_value=40, value=12))
         if method != "dbscan":
             classes = cols[0].selectbox("Classes K", ["by BIC", 2, 3, 4, 5, 6],
@@ -168,6 +172,20 @@ def histogram(table: pd.DataFrame, colours: dict[str, str], column: str) -> go.F
     return figure
 
 
+def embedding_figure(table: pd.DataFrame, colours: dict[str, str], axes: list[str]) -> go.Figure:
+    """The 2D embedding by class; a histogram of the first axis when the second is undefined."""
+    if table["embedding_2"].isna().all():  # a one-column descriptor has one principal component
+        figure = histogram(table, colours, "embedding_1")
+        figure.update_layout(title="embedding (one descriptor: one component)", xaxis_title=axes[0], height=360)
+        return figure
+    figure = go.Figure([go.Scattergl(x=table.loc[table.label == n, "embedding_1"],
+                                     y=table.loc[table.label == n, "embedding_2"], mode="markers", name=n,
+                                     marker={"color": c, "size": 4, "opacity": 0.7})
+                        for n, c in colours.items()])
+    figure.update_layout(height=420, xaxis_title=axes[0], yaxis_title=axes[1], title="2D embedding")
+    return figure
+
+
 def show_result(job: JobRecord) -> None:
     """Metrics, 3D view, fractions, histograms, embedding and download of a finished job."""
     result = job.result
@@ -207,18 +225,15 @@ def show_result(job: JobRecord) -> None:
         bars.update_layout(height=260, xaxis_title="share of particles (%)", yaxis={"autorange": "reversed"},
                            margin={"t": 30, "l": 0}, title="class fractions")
         st.plotly_chart(bars)
-        st.dataframe(summary, hide_index=True)
+        st.dataframe(summary, hide_index=True, column_config={
+            "share (%)": st.column_config.NumberColumn(format="%.1f"),
+            "mean confidence": st.column_config.NumberColumn(format="%.3f")})
     a, b = st.columns(2)
     a.plotly_chart(histogram(table, colours, "q4"))
     b.plotly_chart(histogram(table, colours, "q6"))
     axes = result.get("embedding_axes")
     if axes:
-        figure = go.Figure([go.Scattergl(x=table.loc[table.label == n, "embedding_1"],
-                                         y=table.loc[table.label == n, "embedding_2"], mode="markers", name=n,
-                                         marker={"color": c, "size": 4, "opacity": 0.7})
-                            for n, c in colours.items()])
-        figure.update_layout(height=420, xaxis_title=axes[0], yaxis_title=axes[1], title="2D embedding")
-        st.plotly_chart(figure)
+        st.plotly_chart(embedding_figure(table, colours, axes))
     st.download_button("Per-particle results (CSV)", path.read_bytes(), file_name=f"order-{job.id[:12]}.csv",
                        mime="text/csv")
     st.caption("Columns: particle, x, y, z (length units of the data), true_label (if known), label, "

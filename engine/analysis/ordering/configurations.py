@@ -31,7 +31,7 @@ __all__ = ["GENERATORS", "generate", "read_configuration", "write_configuration"
 GENERATORS: Mapping[str, dict[str, Any]] = {
     "lattice": {"structure": "fcc", "cells": 6, "lindemann": 0.05, "seed": 0},
     "liquid": {"particles": 1000, "density": math.sqrt(2.0), "seed": 0},
-    "slab": {"structure": "fcc", "cells": 8, "slab_fraction": 0.5, "lindemann": 0.05, "seed": 0},
+    "slab": {"structure": "fcc", "cells": 8, "slab_fraction": 0.55, "lindemann": 0.05, "seed": 0},
     "fcc-hcp": {"cells": 6, "fcc_layers": 12, "hcp_layers": 12, "lindemann": 0.05, "seed": 0},
 }
 

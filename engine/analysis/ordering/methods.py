@@ -15,7 +15,8 @@ The per-particle table of a result has a fixed set of columns (trackpy style):
 ``confidence`` probability of the chosen class in [0, 1]; NaN where a method has
               none (q6 threshold, DBSCAN)
 ``embedding_1``, ``embedding_2``  2D embedding of the descriptors (unsupervised
-              methods only; axes named in :attr:`ClassificationResult.embedding_axes`)
+              methods only; axes named in :attr:`ClassificationResult.embedding_axes`;
+              ``embedding_2`` is NaN when the descriptor has a single column)
 ============= ==================================================================
 
 :func:`particle_table` joins it with positions, true labels (when known) and q4, q6.

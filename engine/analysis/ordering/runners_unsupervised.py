@@ -15,7 +15,8 @@ Descriptors (option ``descriptors``; ``neighbors`` sets who counts as a neighbou
 Clusters are named ``"cluster 1"``, ``"cluster 2"`` … in order of decreasing mean q6 (12
 neighbours): cluster 1 is the most ordered. DBSCAN's noise is ``"noise"``. The 2D embedding is
 the first two principal components of the standardised descriptors (GMM, DBSCAN), the
-autoencoder's code, or the first two diffusion coordinates.
+autoencoder's code, or the first two diffusion coordinates; with a single descriptor column
+(``"coherence-6"``) the second principal component is NaN.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _pca(X: np.ndarray) -> np.ndarray:
     scale = X.std(axis=0)
     Z = (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
     _, _, vt = np.linalg.svd(Z, full_matrices=False)
-    out = np.zeros((len(Z), 2))
+    out = np.full((len(Z), 2), np.nan)  # one descriptor column: no second component
     k = min(2, vt.shape[0])
     out[:, :k] = Z @ vt[:k].T
     return out
