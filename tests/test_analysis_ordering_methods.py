@@ -32,7 +32,7 @@ def slab() -> ParticleSystem:
 def test_every_registered_method_imports_and_names_its_options() -> None:
     for name, spec in METHODS.items():
         assert callable(method_function(name))
-        assert spec.kind in ("supervised", "unsupervised") and spec.title
+        assert spec.kind in ("supervised", "rule", "unsupervised") and spec.title
         assert isinstance(method_options(name), dict)
     with pytest.raises(ValueError, match="unknown method 'ptm'; allowed: mlp, q6-threshold"):
         classify(lattice("fcc", 3), "ptm")
@@ -61,8 +61,10 @@ def test_shipped_mlp_recognises_unseen_noisy_crystals(kind: str) -> None:
 def test_mlp_beats_the_baseline_on_a_fcc_hcp_mixture(mixture: ParticleSystem) -> None:
     mlp = np.mean(classify(mixture, "mlp").labels == mixture.labels)
     base = np.mean(classify(mixture, "q6-threshold").labels == mixture.labels)
-    print(f"\nfcc/hcp mixture, Lindemann 0.05: MLP {mlp:.3f}, q6 threshold {base:.3f}")
+    cna = np.mean(classify(mixture, "cna").labels == mixture.labels)
+    print(f"\nfcc/hcp mixture, Lindemann 0.05: MLP {mlp:.3f}, q6 threshold {base:.3f}, CNA {cna:.3f}")
     assert mlp > base and mlp >= 0.95
+    assert cna >= 0.95  # the geometric reference agrees with the generator's stacking labels
 
 
 @pytest.mark.parametrize(("method", "options"), [
@@ -70,6 +72,8 @@ def test_mlp_beats_the_baseline_on_a_fcc_hcp_mixture(mixture: ParticleSystem) ->
     ("dbscan", {}),
     ("diffusion-map", {"n_components": 2}),
     ("autoencoder", {"n_components": 2, "epochs": 20}),
+    ("umap", {"n_components": 2}),
+    ("gmm-mlp", {"n_components": 2}),
 ])
 def test_unsupervised_methods_recover_fcc_and_hcp(mixture: ParticleSystem, method: str, options: dict) -> None:
     result = classify(mixture, method, **options)

@@ -127,3 +127,13 @@ def test_too_few_particles_for_the_method_is_a_failed_job_with_the_reason(page: 
     at.run()
     assert store.get_job(job.id).status == "failed"
     assert any("at least 15 particles; the system has 8" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_common_neighbour_analysis_names_structures_too(page: AppTest) -> None:
+    _widget(page.selectbox, "Configuration").set_value("fcc-hcp").run()
+    _widget(page.number_input, "Unit cells per axis").set_value(4)
+    _widget(page.selectbox, "Method").set_value("cna").run()
+    at = _classify(page.run())
+    assert float(_metrics(at)["Agreement with true labels"].rstrip(" %")) >= 95.0
+    assert set(at.dataframe[0].value["class"]) <= {"fcc", "hcp", "bcc", "ico", "other"}
+    assert len(at.get("plotly_chart")) == 4  # no embedding for a rule

@@ -21,6 +21,7 @@ __all__ = ["register"]
 _OPTION_FLAGS = {
     "neighbors": "--neighbours", "descriptors": "--descriptors", "n_components": "--classes",
     "seed": "--seed", "model": "--model", "epochs": "--epochs", "min_samples": "--min-samples", "eps": "--eps",
+    "clusterer": "--clusterer", "cutoff": "--cutoff",
 }
 
 
@@ -41,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "classify", help="classify every particle of a configuration file",
         description="Reads an XYZ (extended, with Lattice) or CSV (with '# box:' header) file, classifies each "
         "particle's environment and prints the class fractions. Methods: mlp (shipped model: fcc, bcc, hcp, "
-        "liquid, other), q6-threshold (baseline), gmm, dbscan, autoencoder, diffusion-map (unsupervised; "
-        "'matloop order methods' lists them).",
+        "liquid, other), q6-threshold (baseline), cna (common-neighbour analysis), gmm, dbscan, autoencoder, "
+        "diffusion-map, umap, gmm-mlp (unsupervised; 'matloop order methods' lists them).",
     )
     classify.add_argument("file", help="configuration file (.xyz or .csv)")
     classify.add_argument("--format", choices=("xyz", "csv"), help="file format (default: from the suffix)")
@@ -57,6 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     classify.add_argument("--epochs", type=int, help="autoencoder training epochs (default 100)")
     classify.add_argument("--min-samples", dest="min_samples", type=int, help="DBSCAN core-point count (default min(100, N))")
     classify.add_argument("--eps", type=float, help="DBSCAN radius in standardised descriptor units (default: k-distance quantile)")
+    classify.add_argument("--clusterer", choices=("gmm", "hdbscan"), help="how umap's map is clustered (default gmm)")
+    classify.add_argument("--cutoff", type=float, help="cna bond cutoff in length units (default: adaptive CNA)")
     classify.add_argument("--model", help="model file of mlp or q6-threshold (default: the shipped one)")
     classify.add_argument("--csv", help="write one row per particle (position, label, confidence, q4, q6, embedding)")
     classify.set_defaults(func=_classify)
@@ -121,7 +124,7 @@ def _classify(args: argparse.Namespace) -> int:
     if "n_components" in result.details:
         print(f"K = {result.details['n_components']} classes")
     if system.labels is not None:
-        if METHODS[args.method].kind == "supervised":
+        if METHODS[args.method].kind != "unsupervised":
             print(f"agreement with the file's labels: {100 * np.mean(labels == system.labels):.1f} %")
         else:
             from sklearn.metrics import adjusted_rand_score

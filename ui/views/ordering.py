@@ -38,9 +38,10 @@ st.title("Crystal order")
 st.markdown(
     "Which particles sit in which ordered structure? The **supervised** methods use models that ship "
     "with matloop, trained on fcc, bcc, hcp and liquid (a particle that fits none is *other*): an MLP "
-    "on bond-order parameters (Steinhardt $q_l$, Lechner–Dellago $\\bar q_l$) and a $q_6$-threshold baseline. "
+    "on bond-order parameters (Steinhardt $q_l$, Lechner–Dellago $\\bar q_l$) and a $q_6$-threshold baseline; "
+    "common-neighbour analysis (**cna**) is the geometric reference. "
     "The **unsupervised** methods find the classes in the data itself — Gaussian mixture, DBSCAN, "
-    "autoencoder + mixture, diffusion map — and name them *cluster 1, 2, …* from the most ordered "
+    "autoencoder + mixture, diffusion map, UMAP, mixture + MLP — and name them *cluster 1, 2, …* from the most ordered "
     "(highest mean $q_6$) down. Lengths are in the units of the data; generated configurations have a "
     "nearest-neighbour distance of 1."
 )
@@ -100,15 +101,21 @@ with method_column:
             + ". coherence-6 keeps a crystal's surface layers crystal-like (crystal in liquid); "
               "steinhardt separates fcc from hcp.")
         method_options["neighbors"] = int(cols[1].number_input("Neighbours", min_value=4, max_value=40, value=12))
-        if method != "dbscan":
+        if method == "umap":
+            method_options["clusterer"] = cols[0].selectbox(
+                "Clustering of the map", ["gmm", "hdbscan"],
+                help="gmm: Gaussian mixture with K below; hdbscan finds K itself and leaves outliers as noise")
+        if method != "dbscan" and method_options.get("clusterer") != "hdbscan":
             classes = cols[0].selectbox("Classes K", ["by BIC", 2, 3, 4, 5, 6],
                                         help="by BIC: the K in 1–6 of lowest Bayesian information criterion")
             method_options["n_components"] = None if classes == "by BIC" else int(classes)
             method_options["seed"] = int(cols[1].number_input("Method seed", min_value=0, max_value=2**31 - 1, value=0))
         if method == "autoencoder":
             method_options["epochs"] = int(st.number_input("Training epochs", min_value=5, max_value=1000, value=100))
-    else:
+    elif METHODS[method].kind == "supervised":
         st.caption("Uses the shipped model (bond-order features with 12 and 14 neighbours; 3D systems).")
+    else:
+        st.caption("Adaptive cutoff per particle, no parameters; 3D systems. The field's conventional reference.")
     start = st.button("Classify", type="primary")
 
 if start:

@@ -110,7 +110,7 @@ def classify_order_job(ctx: Any, source: dict[str, Any], method: str = "mlp",
     dict
         ``path`` (CSV), ``n_particles``, ``dim``, ``box``, ``method``, ``kind`` (supervised or
         unsupervised), ``descriptor``, ``embedding_axes``, ``details``, ``fractions`` and, when
-        the particles have true labels, ``agreement`` (supervised: share equal to the truth) or
+        the particles have true labels, ``agreement`` (structure names: share equal to the truth) or
         ``ari`` (unsupervised: adjusted Rand index).
     """
     if method not in METHODS:
@@ -130,7 +130,7 @@ def classify_order_job(ctx: Any, source: dict[str, Any], method: str = "mlp",
         "details": result.details, "fractions": class_fractions(result.labels),
     }
     if system.labels is not None:
-        if METHODS[method].kind == "supervised":
+        if METHODS[method].kind != "unsupervised":
             summary["agreement"] = float(np.mean(result.labels == system.labels))
         else:
             from sklearn.metrics import adjusted_rand_score

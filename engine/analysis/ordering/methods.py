@@ -10,10 +10,10 @@ The per-particle table of a result has a fixed set of columns (trackpy style):
 
 ============= ==================================================================
 ``label``     class of each particle (str): a structure name or ``"other"`` for
-              supervised methods, ``"cluster 1"``, ``"cluster 2"`` … (most ordered
+              supervised and rule-based methods, ``"cluster 1"``, ``"cluster 2"`` … (most ordered
               first: decreasing mean q6) or ``"noise"`` for unsupervised ones
 ``confidence`` probability of the chosen class in [0, 1]; NaN where a method has
-              none (q6 threshold, DBSCAN)
+              none (q6 threshold, CNA, DBSCAN)
 ``embedding_1``, ``embedding_2``  2D embedding of the descriptors (unsupervised
               methods only; axes named in :attr:`ClassificationResult.embedding_axes`;
               ``embedding_2`` is NaN when the descriptor has a single column)
@@ -52,9 +52,10 @@ class MethodSpec:
     ----------
     target : str
         ``"module:function"``.
-    kind : {"supervised", "unsupervised"}
-        Supervised methods use a shipped trained model; unsupervised ones learn from the system
-        itself and give an embedding.
+    kind : {"supervised", "rule", "unsupervised"}
+        Supervised methods use a shipped trained model; rule-based ones a fixed geometric test
+        (common-neighbour analysis); unsupervised ones learn from the system itself and give an
+        embedding. Supervised and rule-based labels are structure names.
     title : str
         One line for menus and help.
     """
@@ -73,6 +74,8 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType({
                       "MLP on bond-order features (shipped model): fcc, bcc, hcp, liquid or other"),
     "q6-threshold": MethodSpec(f"{_SUP}:run_q6_threshold", "supervised",
                                "baseline: thresholds on q6 (12 neighbours), shipped"),
+    "cna": MethodSpec(f"{_SUP}:run_cna", "rule",
+                      "adaptive common-neighbour analysis (Stukowski): fcc, hcp, bcc, ico or other"),
     "gmm": MethodSpec(f"{_UNSUP}:run_gmm", "unsupervised",
                       "Gaussian mixture on standardised descriptors, K by BIC (Spellings & Glotzer)"),
     "dbscan": MethodSpec(f"{_UNSUP}:run_dbscan", "unsupervised",
@@ -81,6 +84,10 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType({
                               "autoencoder + Gaussian mixture on its 2D code (Boattini et al.)"),
     "diffusion-map": MethodSpec(f"{_UNSUP}:run_diffusion_map", "unsupervised",
                                 "diffusion map + Gaussian mixture on 2 coordinates (Coifman & Lafon)"),
+    "umap": MethodSpec(f"{_UNSUP}:run_umap", "unsupervised",
+                       "PCA, UMAP to 2D, Gaussian mixture or HDBSCAN on the map (Adorf et al.)"),
+    "gmm-mlp": MethodSpec(f"{_UNSUP}:run_gmm_mlp", "unsupervised",
+                          "Gaussian mixture labels learnt by an MLP (Spellings & Glotzer)"),
 })
 
 

@@ -1,4 +1,4 @@
-"""Supervised methods of :mod:`.methods`: the shipped MLP and the q6-threshold baseline.
+"""Methods of :mod:`.methods` that name structures: the shipped MLP, the q6 baseline, CNA.
 
 Both use the models of :mod:`.shipped_models` (trained on 3D fcc, bcc, hcp and liquid, unit
 nearest-neighbour distance; the bond-order features are scale free) on
@@ -19,7 +19,7 @@ from .methods import ClassificationResult
 from .shipped_models import SHIPPED_MODELS, load_shipped_models
 from .systems import ParticleSystem
 
-__all__ = ["run_mlp", "run_q6_threshold"]
+__all__ = ["run_mlp", "run_q6_threshold", "run_cna"]
 
 _DESCRIPTOR = "bond-order features: q_l, q̄_l (l = 4, 6, 8) with 12 and 14 neighbours, ŵ4, ŵ6"
 
@@ -85,3 +85,28 @@ def run_q6_threshold(system: ParticleSystem, *, model: str | None = None) -> Cla
     details = {"classes": [str(c) for c in baseline.classes_],
                "q6_thresholds": [float(t) for t in baseline.thresholds_]}
     return ClassificationResult("q6-threshold", table, "q6 with the 12 nearest neighbours", details=details)
+
+
+def run_cna(system: ParticleSystem, *, cutoff: float | None = None) -> ClassificationResult:
+    """Common-neighbour analysis (:func:`.common_neighbours.common_neighbour_analysis`).
+
+    Parameters
+    ----------
+    system : ParticleSystem
+        3D particles.
+    cutoff : float, optional
+        Bond cutoff (length units) of the conventional CNA; default the adaptive CNA
+        (Stukowski 2012), which needs none.
+
+    Returns
+    -------
+    ClassificationResult
+        Labels ``fcc``, ``hcp``, ``bcc``, ``ico`` or ``other``; ``confidence`` is NaN (a rule).
+    """
+    from .common_neighbours import STRUCTURES, common_neighbour_analysis
+
+    result = common_neighbour_analysis(system, cutoff)
+    labels = np.asarray(result.structures, dtype=str)
+    table = pd.DataFrame({"label": labels, "confidence": np.full(len(labels), np.nan)})
+    what = "common-neighbour signatures, " + ("adaptive cutoff" if cutoff is None else f"cutoff {cutoff:g}")
+    return ClassificationResult("cna", table, what, details={"classes": list(STRUCTURES)})

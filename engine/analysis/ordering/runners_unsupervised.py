@@ -14,8 +14,8 @@ Descriptors (option ``descriptors``; ``neighbors`` sets who counts as a neighbou
 
 Clusters are named ``"cluster 1"``, ``"cluster 2"`` … in order of decreasing mean q6 (12
 neighbours): cluster 1 is the most ordered. DBSCAN's noise is ``"noise"``. The 2D embedding is
-the first two principal components of the standardised descriptors (GMM, DBSCAN), the
-autoencoder's code, or the first two diffusion coordinates; with a single descriptor column
+the first two principal components of the standardised descriptors (GMM, DBSCAN, GMM + MLP),
+the autoencoder's code, the first two diffusion coordinates, or the UMAP map; with a single descriptor column
 (``"coherence-6"``) the second principal component is NaN.
 """
 
@@ -33,7 +33,10 @@ from .neighbors import NeighborSpec
 from .steinhardt import steinhardt
 from .systems import ParticleSystem
 
-__all__ = ["DESCRIPTORS", "descriptors_of", "run_gmm", "run_dbscan", "run_autoencoder", "run_diffusion_map"]
+__all__ = [
+    "DESCRIPTORS", "descriptors_of", "run_gmm", "run_dbscan", "run_autoencoder", "run_diffusion_map",
+    "run_umap", "run_gmm_mlp",
+]
 
 #: Descriptor set name → description.
 DESCRIPTORS: dict[str, str] = {
@@ -162,3 +165,38 @@ def run_diffusion_map(system: ParticleSystem, *, descriptors: str = "steinhardt"
                    model.coordinates_, ("diffusion coordinate 1", "diffusion coordinate 2"), what,
                    {"n_components": model.gmm_.n_components_, "epsilon": model.epsilon_,
                     "eigenvalues": [float(v) for v in model.eigenvalues_]})
+
+
+def run_umap(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbors: NeighborSpec = 12,
+             n_components: int | None = None, clusterer: str = "gmm", seed: int = 0) -> ClassificationResult:
+    """PCA → UMAP → clustering (:class:`.embedding.DescriptorEmbedding`).
+
+    ``clusterer`` ``"gmm"`` (``n_components`` K, default by BIC; ``confidence`` the posterior) or
+    ``"hdbscan"`` (finds K itself; outliers ``"noise"``; ``confidence`` the membership strength).
+    """
+    from .embedding import NOISE, DescriptorEmbedding
+
+    X, what = descriptors_of(system, descriptors, neighbors)
+    model = DescriptorEmbedding(n_components, clusterer=clusterer, random_state=int(seed),
+                                n_neighbors=min(30, system.n_particles - 1)).fit(X)
+    return _result("umap", system, _named(system, model.labels_, NOISE), model.confidence_, model.embedding_,
+                   ("UMAP 1", "UMAP 2"), what, {"n_components": int(model.n_clusters_), "clusterer": clusterer})
+
+
+def run_gmm_mlp(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbors: NeighborSpec = 12,
+                n_components: int | None = None, seed: int = 0) -> ClassificationResult:
+    """Gaussian mixture labels learnt by an MLP (:class:`.mixture_net.MixtureThenNet`).
+
+    The labels are the net's on the same particles (those that fit no learnt class ``"noise"``);
+    ``confidence`` is the net's probability of the chosen component.
+    """
+    from .mixture_net import UNKNOWN, MixtureThenNet
+
+    X, what = descriptors_of(system, descriptors, neighbors)
+    model = MixtureThenNet(n_components, random_state=int(seed)).fit(X)
+    labels = model.predict(X)
+    confidence = model.predict_proba(X).max(axis=1)
+    agreement = float(np.mean(labels == model.labels_))
+    return _result("gmm-mlp", system, _named(system, labels, UNKNOWN), confidence, _pca(X),
+                   ("principal component 1", "principal component 2"), what,
+                   {"n_components": int(model.gmm_.n_components_), "net_agrees_with_mixture": agreement})
