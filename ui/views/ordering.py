@@ -64,7 +64,7 @@ with source_column:
         if kind == "liquid":
             options["particles"] = cols[0].number_input("Particles", min_value=20, max_value=50_000, value=1000)
         else:
-            options["cells"] = cols[1].number_input(
+            options["cells"] = cols[1 if "structure" in options else 0].number_input(
                 "Unit cells per axis", min_value=1, max_value=20, value=GENERATORS[kind]["cells"],
                 help="fcc-hcp: in-plane cells of two particles per layer")
             options["lindemann"] = st.slider(
@@ -107,7 +107,9 @@ with method_column:
                 help="gmm: Gaussian mixture with K below; hdbscan finds K itself and leaves outliers as noise")
         if method != "dbscan" and method_options.get("clusterer") != "hdbscan":
             classes = cols[0].selectbox("Classes K", ["by BIC", 2, 3, 4, 5, 6],
-                                        help="by BIC: the K in 1–6 of lowest Bayesian information criterion")
+                                        help="by BIC: the K in 1–6 of lowest Bayesian information criterion; "
+                                             "with many correlated descriptors BIC often splits one structure "
+                                             "into several components, so give K when you know it")
             method_options["n_components"] = None if classes == "by BIC" else int(classes)
             method_options["seed"] = int(cols[1].number_input("Method seed", min_value=0, max_value=2**31 - 1, value=0))
         if method == "autoencoder":
