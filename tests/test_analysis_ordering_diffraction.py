@@ -38,7 +38,8 @@ def _peaks(image: np.ndarray, k: np.ndarray, k_min: float) -> np.ndarray:
 def test_box_frame_pattern_peaks_at_the_reciprocal_lattice(kind: str) -> None:
     system = lattice(kind, 6)
     settings = DiffractionSettings(pixels=57)  # pixel 0.5 wide in k
-    image = diffraction_images(system, settings, frame="box", length_scale=1.0)[0, 0]  # kz = 0
+    image = diffraction_images(system, settings, frame="box", length_scale=1.0,
+                               particles=np.array([0]))[0, 0]  # channel 0: the kz = 0 slice
     k = k_grid(settings)
     a = math.sqrt(2.0) if kind == "fcc" else 2 / math.sqrt(3.0)
     hk = np.array([(h, l) for h in range(-4, 5) for l in range(-4, 5)])
@@ -123,5 +124,7 @@ def test_bad_input_is_refused() -> None:
         diffraction_images(lattice("fcc", 3))  # region radius beyond half the box
     with pytest.raises(ValueError, match="frame must be 'local' or 'box'"):
         diffraction_images(lattice("fcc", 5), frame="lab")
+    with pytest.raises(ValueError, match=r"particles must be a non-empty 1D array of indices in \[0, 500\)"):
+        diffraction_images(lattice("fcc", 5), particles=np.array([3, 500]))
     with pytest.raises(ValueError, match="length_scale must be a finite number > 0"):
         diffraction_images(lattice("fcc", 5), length_scale=-1.0)

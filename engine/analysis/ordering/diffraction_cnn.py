@@ -5,21 +5,28 @@ After Ziletti, Kumar, Scheffler & Ghiringhelli, Nat. Commun. 9, 2775 (2018), who
 :mod:`.diffraction` (three projection channels, 32 × 32 pixels by default).
 
 * :class:`DiffractionCNN` — three 3 × 3 convolution + ReLU + 2 × 2 max-pool stages (8, 16, 32
-  channels), a 32-unit hidden layer and a softmax over the classes (~20 k weights); seeded,
+  channels), a 32-unit hidden layer and a softmax over the classes (22 580 weights); seeded,
   trained with Adam on the cross entropy. Each prediction has a confidence (the largest class
   probability); a particle is ``"other"`` when its 32 hidden features lie beyond every class's
   ``novelty_quantile`` of training Mahalanobis distances (the test of
   :class:`.supervised.BondOrderMLP`, in the network's feature space).
 * :func:`diffraction_training_set` — images of fcc, bcc, hcp crystals with Lindemann ratios
-  drawn from [0, 0.1] and of relaxed-packing liquids (:func:`.liquids.liquid`, at the fcc and
-  bcc densities), every region in its own uniformly random orientation, so that the network
-  learns every orientation (the images are taken in the box frame, see :mod:`.diffraction`).
-* :func:`load_shipped_cnn` — the network trained once by :func:`train_shipped_cnn` and stored
-  as a torch ``state_dict`` plus plain metadata in ``models/diffraction_cnn.pt`` (loaded with
-  ``torch.load(..., weights_only=True)``: tensors, numbers and strings only, never pickled
-  objects). Regenerate it with::
+  spread over [0, 0.1] and of relaxed-packing liquids (:func:`.liquids.liquid`, at the fcc and
+  bcc densities), every region turned into its own uniformly random orientation before its
+  image is taken (in its local bond frame by default, see :mod:`.diffraction`), so that the
+  invariance to orientation is exercised in training, not assumed.
+* :func:`load_shipped_cnn` — the network trained once by :func:`train_shipped_cnn` with
+  :data:`TRAINING_RECIPE` (1500 images per class, 6000 in all, 12 epochs; ~3 min on 2 CPU
+  cores) and stored as a torch ``state_dict`` plus plain metadata in
+  ``models/diffraction_cnn.pt`` (130 kB; loaded with ``torch.load(..., weights_only=True)``:
+  tensors, numbers and strings only, never pickled objects). Regenerate it with::
 
       python -m engine.analysis.ordering.diffraction_cnn
+
+  Measured on fresh crystals in random orientations (``tests/test_analysis_ordering_
+  diffraction_cnn.py``): fcc/bcc/hcp/liquid 100/100/100/100 % at Lindemann 0.05 and
+  94.2/98.6/97.8/100 % at 0.10 (q6 threshold: 96.0 % and 70.8 % of all particles); sc and
+  diamond, never trained, come out ``"other"``.
 
 Runs on the CPU or, with ``device="auto"``, on CUDA when present (:mod:`engine.runtime.device`).
 scikit-learn API: ``fit(X, y) -> self``; X has shape (N, C, P, P) (images), y (N,) class names.
