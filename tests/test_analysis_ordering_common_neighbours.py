@@ -5,14 +5,13 @@ fcc 12 × 421, hcp 6 × 421 + 6 × 422, bcc 8 × 666 + 6 × 444, the centre of a
 icosahedron 12 × 555. The fcc/hcp stacking carries true per-layer labels from its generator.
 The triplets are also recomputed bond by bond with networkx (common neighbours as a set,
 clusters as connected components of the subgraph) on a noisy configuration where many
-different signatures occur. The real Kob–Andersen glass (``../shared/data/glass``; skipped
-where absent) must come out ≥ 99 % "other". Run with ``-s`` to see the measured fractions.
+different signatures occur. The real Kob–Andersen glass is checked in
+``test_analysis_ordering_glass.py``. Run with ``-s`` to see the measured fractions.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import freud
 import networkx as nx
@@ -166,22 +165,3 @@ def test_bad_input_is_refused() -> None:
         common_neighbour_analysis(ParticleSystem(np.random.default_rng(0).uniform(-4, 4, (8, 3)), box))
     with pytest.raises(ValueError, match=r"vectors must have shape \(N, K, d\)"):
         bond_signatures(np.zeros((4, 3)), 1.0)
-
-
-GLASS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glass" / "ka3d_T0.44_tc07"
-
-
-def _glass() -> ParticleSystem:
-    """First test configuration of the Kob–Andersen glass (N = 4096, L = 15.05658, ρ = 1.2)."""
-    files = sorted((GLASS / "test").glob("*.npz"))
-    if not files:
-        pytest.skip(f"Kob-Andersen configurations not found under {GLASS}")
-    with np.load(files[0]) as data:
-        positions = np.asarray(data["initial_positions"], dtype=float)
-    return ParticleSystem(positions, freud.box.Box.cube(15.05658))
-
-
-def test_kob_andersen_glass_is_not_crystalline() -> None:
-    fractions = common_neighbour_analysis(_glass()).fractions()
-    print(f"\na-CNA on the Kob-Andersen glass: {fractions}")
-    assert fractions["other"] >= 0.99

@@ -7,15 +7,13 @@ particles: the shipped CNN (``models/diffraction_cnn.pt``, trained by
 ``python -m engine.analysis.ordering.diffraction_cnn`` on crystals in random orientations), the
 q6-threshold baseline and the bond-order MLP, both trained on
 :func:`synthetic_training_set` (as in ``test_analysis_ordering_supervised.py``). The real
-Kob–Andersen glass (``../shared/data/glass``; skipped where absent) must come out ≥ 99 %
-non-crystalline. Run with ``-s`` to see the accuracy table.
+Kob–Andersen glass is checked in ``test_analysis_ordering_glass.py``. Run with ``-s`` to see
+the accuracy table.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 
-import freud
 import numpy as np
 import pytest
 
@@ -110,21 +108,3 @@ def test_bad_input_is_refused() -> None:
         cnn.predict(np.zeros((2, 5, 32, 32), np.float32))
     with pytest.raises(ValueError, match=r"y must have shape \(2,\) to match X"):
         DiffractionCNN().fit(np.zeros((2, 3, 16, 16)), ["fcc"])
-
-
-GLASS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "glass" / "ka3d_T0.44_tc07"
-
-
-def test_kob_andersen_glass_is_not_crystalline() -> None:
-    files = sorted((GLASS / "test").glob("*.npz"))
-    if not files:
-        pytest.skip(f"Kob-Andersen configurations not found under {GLASS}")
-    with np.load(files[0]) as data:
-        glass = ParticleSystem(np.asarray(data["initial_positions"], dtype=float),
-                               freud.box.Box.cube(15.05658))  # N = 4096, ρ = 1.2
-    cnn, settings = load_shipped_cnn()
-    labels = cnn.predict(diffraction_images(glass, settings))
-    crystalline = float(np.mean(np.isin(labels, ["fcc", "bcc", "hcp"])))
-    print(f"\nCNN on the Kob-Andersen glass: {1 - crystalline:.4f} non-crystalline "
-          f"(liquid {np.mean(labels == 'liquid'):.4f}, other {np.mean(labels == OTHER):.4f})")
-    assert crystalline <= 0.01
