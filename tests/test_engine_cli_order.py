@@ -45,6 +45,25 @@ def test_unsupervised_classification_of_an_xyz_file(tmp_path: Path, capsys: pyte
     assert "cluster 1" in capsys.readouterr().out
 
 
+def test_a_hoomd_gsd_file_is_classified(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gsd.hoomd
+
+    from engine.analysis.ordering import lattice
+
+    bcc = lattice("bcc", 6, lindemann=0.05, seed=3)
+    frame = gsd.hoomd.Frame()
+    frame.configuration.box = [bcc.box.Lx, bcc.box.Ly, bcc.box.Lz, 0, 0, 0]
+    frame.particles.N = len(bcc.positions)
+    frame.particles.position = bcc.box.wrap(bcc.positions).astype(np.float32)  # HOOMD: centred on the origin
+    frame.particles.types = ["A"]
+    with gsd.hoomd.open(str(tmp_path / "bcc.gsd"), "w") as trajectory:
+        trajectory.append(frame)
+    out = tmp_path / "r.csv"
+    assert main(["order", "classify", str(tmp_path / "bcc.gsd"), "--csv", str(out)]) == 0
+    assert "432 particles" in capsys.readouterr().out
+    assert float(np.mean(pd.read_csv(out).label == "bcc")) >= 0.95
+
+
 def test_methods_are_listed_with_their_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["order", "methods"]) == 0
     out = capsys.readouterr().out

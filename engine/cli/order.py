@@ -45,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "liquid, other), q6-threshold (baseline), cna (common-neighbour analysis), gmm, dbscan, autoencoder, "
         "diffusion-map, umap, gmm-mlp (unsupervised; 'matloop order methods' lists them).",
     )
-    classify.add_argument("file", help="configuration file (.xyz or .csv)")
-    classify.add_argument("--format", choices=("xyz", "csv"), help="file format (default: from the suffix)")
+    classify.add_argument("file", help="configuration file (.xyz, .csv, or .gsd: its first frame)")
+    # configurations.READ_FORMATS, spelled out: building the parser must not import freud
+    classify.add_argument("--format", choices=("xyz", "csv", "gsd"), help="file format (default: from the suffix)")
     classify.add_argument("--method", default="mlp", help="classification method (default: mlp)")
     classify.add_argument("--neighbours", "--neighbors", dest="neighbors", type=_neighbours,
                           help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12)")

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine.analysis.ordering.classify_job import MAX_UPLOAD_BYTES, stage_upload
-from engine.analysis.ordering.configurations import GENERATORS
+from engine.analysis.ordering.configurations import GENERATORS, READ_FORMATS
 from engine.analysis.ordering.lattices import LATTICES
 from engine.analysis.ordering.methods import METHODS
 from engine.analysis.ordering.runners_unsupervised import DESCRIPTORS
@@ -80,11 +80,12 @@ with source_column:
             "lindemann", "slab_fraction") else int(v)) for k, v in options.items()}}}
     else:
         upload = st.file_uploader(
-            "Configuration file (XYZ or CSV)", type=["xyz", "csv"],
+            "Configuration file (XYZ, CSV or GSD)", type=list(READ_FORMATS),
             help="Extended XYZ with Lattice=\"…\" (and pbc=\"T T T\") on line 2, coordinates from the box "
                  "corner; or CSV with a '# box: Lx Ly Lz' line, optional '# periodic: true true false', "
-                 "columns x,y,z (label and species optional), coordinates centred on the box.")
-        st.caption(f"At most {MAX_UPLOAD_BYTES // 2**20} MiB. Files are read as text, never executed.")
+                 "columns x,y,z (label and species optional), coordinates centred on the box; or a HOOMD "
+                 "GSD file (its first frame).")
+        st.caption(f"At most {MAX_UPLOAD_BYTES // 2**20} MiB. Files are parsed as data, never executed or unpickled.")
         if upload is not None:
             source = {"upload": upload}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .configurations import generate, read_configuration
+from .configurations import READ_FORMATS, generate, read_configuration
 from .methods import METHODS, class_fractions, classify, particle_table
 from .systems import ParticleSystem
 
@@ -41,7 +41,7 @@ def stage_upload(store_path: str | Path, filename: str, data: bytes) -> tuple[Pa
     store_path : path-like
         The store's SQLite file.
     filename : str
-        The name the user gave the file; its suffix (``.xyz`` or ``.csv``) picks the reader.
+        The name the user gave the file; its suffix (``.xyz``, ``.csv`` or ``.gsd``) picks the reader.
     data : bytes
         File contents, at most :data:`MAX_UPLOAD_BYTES`.
 
@@ -59,8 +59,9 @@ def stage_upload(store_path: str | Path, filename: str, data: bytes) -> tuple[Pa
         the user called it).
     """
     suffix = Path(filename).suffix.lower().lstrip(".")
-    if suffix not in ("xyz", "csv"):
-        raise ValueError(f"{filename}: unknown configuration format {suffix or '(no suffix)'!r}; allowed: .xyz, .csv")
+    if suffix not in READ_FORMATS:
+        raise ValueError(f"{filename}: unknown configuration format {suffix or '(no suffix)'!r}; allowed: "
+                         + ", ".join(f".{f}" for f in READ_FORMATS))
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValueError(f"{filename} is {len(data) / 2**20:.1f} MiB; at most {MAX_UPLOAD_BYTES // 2**20} MiB allowed")
     directory = results_directory(store_path) / "uploads"

@@ -4,7 +4,7 @@
   ``"lattice"`` (a crystal with Lindemann noise), ``"liquid"`` (relaxed random packing),
   ``"slab"`` (crystal slab in its liquid), ``"fcc-hcp"`` (fcc and hcp blocks stacked along z).
   Lengths in units of the nearest-neighbour distance (1).
-* :func:`read_configuration` — XYZ or CSV by file suffix (:mod:`.readers`).
+* :func:`read_configuration` — XYZ, CSV or GSD by file suffix (:mod:`.readers`, :mod:`.read_gsd`).
 * :func:`write_csv`, :func:`write_xyz` — the formats :mod:`.readers` reads back: CSV with
   ``# box:``/``# periodic:`` header lines and centred coordinates; extended XYZ with ``Lattice``
   and ``pbc`` and corner-origin coordinates. Floats are written with ``repr`` (exact).
@@ -22,6 +22,7 @@ import numpy as np
 from .lattices import LATTICES, lattice
 from .liquids import liquid
 from .mixtures import fcc_hcp, slab_in_liquid
+from .read_gsd import read_gsd
 from .readers import read_csv, read_xyz
 from .systems import ParticleSystem
 
@@ -101,16 +102,24 @@ def generate(kind: str, **options: Any) -> ParticleSystem:
                    lindemann=float(o["lindemann"]), seed=seed)
 
 
-def _format(path: Path, fmt: str | None) -> str:
+#: Formats :func:`read_configuration` reads (file suffixes).
+READ_FORMATS: tuple[str, ...] = ("xyz", "csv", "gsd")
+
+
+#: Formats :func:`write_configuration` writes.
+WRITE_FORMATS: tuple[str, ...] = ("xyz", "csv")
+
+
+def _format(path: Path, fmt: str | None, allowed: tuple[str, ...]) -> str:
     fmt = (fmt or path.suffix.lstrip(".")).lower()
-    if fmt not in ("xyz", "csv"):
-        raise ValueError(f"{path}: unknown configuration format {fmt!r}; allowed: xyz, csv "
+    if fmt not in allowed:
+        raise ValueError(f"{path}: unknown configuration format {fmt!r}; allowed: {', '.join(allowed)} "
                          "(by the file suffix, or give the format)")
     return fmt
 
 
 def read_configuration(path: str | Path, fmt: str | None = None) -> ParticleSystem:
-    """Read an XYZ or CSV configuration (format from the suffix unless ``fmt`` is given).
+    """Read an XYZ, CSV or GSD (first frame) configuration (format from the suffix unless ``fmt`` is given).
 
     Raises
     ------
@@ -118,11 +127,11 @@ def read_configuration(path: str | Path, fmt: str | None = None) -> ParticleSyst
         Missing or unreadable file, unknown format, or anything :mod:`.readers` refuses.
     """
     path = Path(path)
-    kind = _format(path, fmt)
+    kind = _format(path, fmt, READ_FORMATS)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     try:
-        return read_xyz(path) if kind == "xyz" else read_csv(path)
+        return {"xyz": read_xyz, "csv": read_csv, "gsd": read_gsd}[kind](path)
     except OSError as exc:
         raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
@@ -170,7 +179,7 @@ def write_xyz(system: ParticleSystem, path: str | Path) -> Path:
 def write_configuration(system: ParticleSystem, path: str | Path, fmt: str | None = None) -> Path:
     """Write CSV or XYZ by the file suffix (or ``fmt``)."""
     path = Path(path)
-    return write_xyz(system, path) if _format(path, fmt) == "xyz" else write_csv(system, path)
+    return write_xyz(system, path) if _format(path, fmt, WRITE_FORMATS) == "xyz" else write_csv(system, path)
 
 
 def _write(path: Path, text: str) -> None:
