@@ -50,9 +50,11 @@ def test_shipped_mlp_recognises_unseen_noisy_crystals(kind: str) -> None:
     system = lattice(kind, 5 + (kind == "bcc"), lindemann=0.05, seed=4242)
     result = classify(system, "mlp")
     accuracy = float(np.mean(result.labels == kind))
-    print(f"\n{kind} at Lindemann 0.05: MLP {accuracy:.3f}, "
+    cnn = classify(lattice(kind, 7, lindemann=0.05, seed=4242), "diffraction-cnn")  # regions of radius 3
+    print(f"\n{kind} at Lindemann 0.05: MLP {accuracy:.3f}, diffraction CNN {np.mean(cnn.labels == kind):.3f}, "
           f"q6 threshold {np.mean(classify(system, 'q6-threshold').labels == kind):.3f}")
-    assert accuracy >= 0.95
+    assert accuracy >= 0.95 and np.mean(cnn.labels == kind) >= 0.95
+    assert (cnn.table["confidence"] <= 1).all() and np.median(cnn.table["confidence"]) > 0.9
     confidence = result.table["confidence"].to_numpy()
     assert ((confidence >= 0.25) & (confidence <= 1)).all() and np.median(confidence) > 0.9
     assert np.isnan(classify(system, "q6-threshold").table["confidence"]).all()
@@ -109,6 +111,8 @@ def test_gmm_chooses_k_by_lowest_bic_and_reports_probabilities(mixture: Particle
 
 @pytest.mark.parametrize(("system", "method", "message"), [
     (lambda: generate("lattice", structure="hexagonal", cells=8), "mlp", "this system is 2D"),
+    (lambda: generate("lattice", structure="hexagonal", cells=8), "diffraction-cnn", "this system is 2D"),
+    (lambda: lattice("hcp", 4), "diffraction-cnn", "every periodic box length must exceed 6 of them; use a larger system"),
     (lambda: lattice("fcc", 1), "mlp", "at least 15 particles; the system has 4"),
     (lambda: lattice("fcc", 1), "gmm", "asked for 12 neighbours per particle but the system has 4"),
     (lambda: lattice("fcc", 2), "dbscan", "min_samples must be an integer between 1 and N = 32"),

@@ -137,3 +137,12 @@ def test_common_neighbour_analysis_names_structures_too(page: AppTest) -> None:
     assert float(_metrics(at)["Agreement with true labels"].rstrip(" %")) >= 95.0
     assert set(at.dataframe[0].value["class"]) <= {"fcc", "hcp", "bcc", "ico", "other"}
     assert len(at.get("plotly_chart")) == 4  # no embedding for a rule
+
+
+def test_the_diffraction_cnn_classifies_from_the_page(page: AppTest) -> None:
+    _widget(page.selectbox, "Structure").set_value("hcp").run()
+    _widget(page.number_input, "Unit cells per axis").set_value(7)
+    _widget(page.selectbox, "Method").set_value("diffraction-cnn").run()
+    at = _classify(page.run())
+    assert float(_metrics(at)["Agreement with true labels"].rstrip(" %")) >= 95.0
+    assert at.dataframe[0].value["class"].iloc[0] == "hcp"

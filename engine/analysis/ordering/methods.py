@@ -74,6 +74,9 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType({
                       "MLP on bond-order features (shipped model): fcc, bcc, hcp, liquid or other"),
     "q6-threshold": MethodSpec(f"{_SUP}:run_q6_threshold", "supervised",
                                "baseline: thresholds on q6 (12 neighbours), shipped"),
+    "diffraction-cnn": MethodSpec(f"{_SUP}:run_diffraction_cnn", "supervised",
+                                  "CNN on diffraction images (shipped model, Ziletti et al.): fcc, bcc, hcp, "
+                                  "liquid or other"),
     "cna": MethodSpec(f"{_SUP}:run_cna", "rule",
                       "adaptive common-neighbour analysis (Stukowski): fcc, hcp, bcc, ico or other"),
     "gmm": MethodSpec(f"{_UNSUP}:run_gmm", "unsupervised",

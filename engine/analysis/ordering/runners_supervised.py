@@ -110,3 +110,38 @@ def run_cna(system: ParticleSystem, *, cutoff: float | None = None) -> Classific
     table = pd.DataFrame({"label": labels, "confidence": np.full(len(labels), np.nan)})
     what = "common-neighbour signatures, " + ("adaptive cutoff" if cutoff is None else f"cutoff {cutoff:g}")
     return ClassificationResult("cna", table, what, details={"classes": list(STRUCTURES)})
+
+
+def run_diffraction_cnn(system: ParticleSystem) -> ClassificationResult:
+    """Shipped :class:`.diffraction_cnn.DiffractionCNN` on per-particle diffraction images
+    (Ziletti et al. 2018, in the local bond frame of :mod:`.diffraction`): fcc, bcc, hcp, liquid
+    or ``"other"``.
+
+    Parameters
+    ----------
+    system : ParticleSystem
+        3D particles (the region around each particle is imaged).
+
+    Returns
+    -------
+    ClassificationResult
+        ``confidence`` is the largest class probability.
+    """
+    from .diffraction import diffraction_images
+    from .diffraction_cnn import load_shipped_cnn
+
+    if system.dim != 3:
+        raise ValueError(f"the diffraction CNN classifies 3D particles; this system is {system.dim}D")
+    cnn, settings = load_shipped_cnn()
+    try:
+        images = diffraction_images(system, settings)
+    except ValueError as error:
+        if "cutoff" not in str(error):
+            raise
+        raise ValueError(f"the diffraction CNN images the region within {settings.radius:g} nearest-neighbour "
+                         f"distances of each particle: every periodic box length must exceed {2 * settings.radius:g} "
+                         "of them; use a larger system") from None
+    labels, confidence = cnn.predict_with_confidence(images)
+    table = pd.DataFrame({"label": np.asarray(labels, dtype=str), "confidence": confidence})
+    return ClassificationResult("diffraction-cnn", table, "diffraction image of each particle's region",
+                                details={"classes": [str(c) for c in cnn.classes_] + ["other"]})
