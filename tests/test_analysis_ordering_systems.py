@@ -159,6 +159,9 @@ def test_csv_round_trip_2d_with_labels(tmp_path: Path) -> None:
      r"1 particle\(s\) have NaN or infinite coordinates \(first at index 1\)"),
     ('2\nLattice="5 0 0 0 5 0 0 0 5" pbc="T T F"\nA 1 1 1\nA 1 1 7\n',
      r"outside the non-periodic box \(first: index 1, z = 4.5\).*\[-2.5, 2.5\]"),
+    # a count smaller than the rows is not silently truncated (only a next frame may follow)
+    ('2\nLattice="5 0 0 0 5 0 0 0 5"\nA 0 0 0\nA 1 1 1\nA 2 2 2\n', "declares 2 particles but 3 particle lines"),
+    ('1\nLattice="nan 0 0 0 5 0 0 0 5"\nA 0 0 0\n', "Lattice entries must be finite"),
 ])
 def test_bad_xyz_files_get_clear_messages(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.xyz"
@@ -176,6 +179,10 @@ def test_bad_xyz_files_get_clear_messages(tmp_path: Path, text: str, message: st
     ("# box: 5 5 5\n# periodic: T T maybe\nx,y,z\n0,0,0\n", "periodic flags must be 3 values"),
     ("# box: 5 5 5\n# periodic: T T F\nx,y,z\n0,0,2.6\n", "outside the non-periodic box"),
     ("# box: 5 5 5\nx,y,z\n", "no particle rows"),
+    # a NaN or infinite box once hung the classifiers; a 2D box must not silently drop a z column
+    ("# box: nan 5 5\nx,y,z\n0,0,0\n", r"with lengths > 0 \(finite numbers\)"),
+    ("# box: inf inf inf\nx,y,z\n0,0,0\n", r"with lengths > 0 \(finite numbers\)"),
+    ("# box: 5 5\nx,y,z\n0,0,1\n", "2D box .* but the columns include z"),
 ])
 def test_bad_csv_files_get_clear_messages(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.csv"
@@ -186,6 +193,8 @@ def test_bad_csv_files_get_clear_messages(tmp_path: Path, text: str, message: st
 
 def test_particle_system_validates_its_arrays() -> None:
     box = freud.box.Box.cube(4.0)
+    with pytest.raises(ValueError, match="box lengths must be finite numbers > 0"):
+        ParticleSystem(np.zeros((5, 3)), freud.box.Box(math.nan, 4.0, 4.0))
     with pytest.raises(ValueError, match=r"positions must have shape \(N, 3\) for a 3D box"):
         ParticleSystem(np.zeros((5, 2)), box)
     with pytest.raises(ValueError, match=r"labels must have one entry per particle, shape \(5,\)"):

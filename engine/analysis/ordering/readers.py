@@ -96,6 +96,8 @@ def _xyz_box(comment: str, where: str) -> freud.box.Box | None:
             f"{where}: Lattice vectors must be in LAMMPS form (a1 along x, a2 in the xy plane), "
             f"got {match.group(1)!r}; rotate the configuration first"
         )
+    if not np.isfinite(values).all():
+        raise ValueError(f"{where}: Lattice entries must be finite numbers, got {match.group(1)!r}")
     if rows[0, 0] <= 0 or rows[1, 1] <= 0 or rows[2, 2] <= 0:
         raise ValueError(f"{where}: box lengths must be > 0, got Lattice {match.group(1)!r}")
     box = freud.box.Box.from_matrix(rows.T)
@@ -147,6 +149,12 @@ def read_xyz(
     if len(body) < n or any(not line.strip() for line in body):
         found = sum(1 for line in body if line.strip())
         raise ValueError(f"{path}: line 1 declares {n} particles but only {found} particle lines follow")
+    rest = [line for line in lines[2 + n :] if line.strip()]
+    if rest and not re.fullmatch(r"\s*\d+\s*", rest[0]):  # only a next frame (a count line) may follow
+        raise ValueError(
+            f"{path}: line 1 declares {n} particles but {n + len(rest)} particle lines follow; "
+            "the count must equal the particle lines (a next frame would start with its own count)"
+        )
     file_box = _xyz_box(comment, f"{path}, line 2")
     box = file_box or box
     if box is None:
@@ -206,10 +214,11 @@ def read_csv(
         where = f"{path}, line {k + 1}"
         if key.strip().lower() == "box":
             numbers = _floats(value.split(), where, "box lengths")
-            if numbers.size not in (2, 3, 6) or (numbers[: min(3, numbers.size)] <= 0).any():
+            if numbers.size not in (2, 3, 6) or not np.isfinite(numbers).all() \
+                    or not (numbers[: min(3, numbers.size)] > 0).all():
                 raise ValueError(
                     f"{where}: box must be 'Lx Ly' (2D), 'Lx Ly Lz' or 'Lx Ly Lz xy xz yz' with "
-                    f"lengths > 0, got {value.strip()!r}"
+                    f"lengths > 0 (finite numbers), got {value.strip()!r}"
                 )
             if numbers.size == 2:
                 file_box = freud.box.Box(Lx=numbers[0], Ly=numbers[1], is2D=True)
@@ -239,6 +248,11 @@ def read_csv(
             if any(c.strip() for c in row)]
     if not data:
         raise ValueError(f"{path}: no particle rows after the column header")
+    if dim == 2 and "z" in columns:
+        raise ValueError(
+            f"{path}, line {header_at + 1}: the box line gives a 2D box (Lx Ly) but the columns "
+            "include z; give '# box: Lx Ly Lz' for 3D particles, or drop the z column for 2D"
+        )
     index = {c: columns.index(c) for c in columns}
     coords = np.empty((len(data), dim))
     for m, (k, row) in enumerate(data):

@@ -61,6 +61,11 @@ class ParticleSystem:
     def __post_init__(self) -> None:
         if not isinstance(self.box, freud.box.Box):
             raise ValueError(f"box must be a freud.box.Box, got {type(self.box).__name__}")
+        tilts = (self.box.xy,) if self.box.is2D else (self.box.xy, self.box.xz, self.box.yz)
+        lengths = self.box.L[: 2 if self.box.is2D else 3]
+        if not (np.isfinite(lengths).all() and (lengths > 0).all() and np.isfinite(tilts).all()):
+            raise ValueError(f"box lengths must be finite numbers > 0 and tilts finite, got "
+                             f"L = {[float(v) for v in lengths]}, tilts {[float(t) for t in tilts]}")
         box = freud.box.Box.from_box(self.box)  # a private copy: freud boxes are mutable
         box.periodic = [bool(flag) for flag in self.box.periodic]
         object.__setattr__(self, "box", box)
