@@ -45,6 +45,20 @@ def test_unknown_options_are_refused_with_the_allowed_ones() -> None:
         classify(lattice("fcc", 3), "gmm", descriptors="zernike")
 
 
+@pytest.mark.parametrize(("method", "options", "message"), [
+    (["mlp"], {}, r"unknown method \['mlp'\]"),
+    ("autoencoder", {"epochs": 2.5}, "option epochs of the autoencoder method must be an integer, got 2.5"),
+    ("gmm", {"seed": "x"}, "option seed of the gmm method must be an integer, got 'x'"),
+    ("gmm", {"n_components": True}, "option n_components of the gmm method must be an integer"),
+    ("dbscan", {"eps": "0.5"}, "option eps of the dbscan method must be a number, got '0.5'"),
+    ("mlp", {"model": 3}, "option model of the mlp method must be a file path, got 3"),
+])
+def test_options_of_the_wrong_type_are_refused_not_rounded(method, options: dict, message: str) -> None:
+    system = lattice("fcc", 3, lindemann=0.02, seed=1)
+    with pytest.raises(ValueError, match=message):
+        classify(system, method, **options)
+
+
 @pytest.mark.parametrize("kind", ["fcc", "bcc", "hcp"])
 def test_shipped_mlp_recognises_unseen_noisy_crystals(kind: str) -> None:
     system = lattice(kind, 5 + (kind == "bcc"), lindemann=0.05, seed=4242)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Mapping
+from os import PathLike
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -126,7 +127,7 @@ class ClassificationResult:
 
 def method_function(name: str) -> Any:
     """The function of method ``name``, imported on first use; ``ValueError`` naming the known ones."""
-    if name not in METHODS:
+    if not isinstance(name, str) or name not in METHODS:
         raise ValueError(f"unknown method {name!r}; allowed: {', '.join(METHODS)}")
     module, function = METHODS[name].target.split(":")
     return getattr(importlib.import_module(module), function)
@@ -164,7 +165,33 @@ def classify(system: ParticleSystem, method: str = "mlp", **options: Any) -> Cla
         raise ValueError(f"unknown option(s) {', '.join(unknown)} of the {method} method; "
                          f"allowed: {', '.join(allowed) or 'none'}")
     given = {k: v for k, v in options.items() if v is not None}
+    for name, value in given.items():
+        _check_option_type(method, name, value)
     return method_function(method)(system, **given)
+
+
+#: Options that take whole numbers, real numbers, or text (a path for ``model``).
+_INTEGER_OPTIONS = frozenset({"seed", "epochs", "min_samples", "n_components"})
+_REAL_OPTIONS = frozenset({"eps", "cutoff"})
+_TEXT_OPTIONS = frozenset({"descriptors", "clusterer", "model"})
+
+
+def _check_option_type(method: str, name: str, value: Any) -> None:
+    """``ValueError`` when an option has the wrong type (never silently rounded: 2.5 epochs is not 2)."""
+    if name in _INTEGER_OPTIONS:
+        ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        what = "an integer"
+    elif name in _REAL_OPTIONS:
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        what = "a number"
+    elif name in _TEXT_OPTIONS:
+        ok = isinstance(value, str) or (name == "model" and isinstance(value, PathLike))
+        what = "a file path" if name == "model" else "a name"
+    else:
+        return
+    if not ok:
+        raise ValueError(f"option {name} of the {method} method must be {what}, got {value!r} "
+                         f"({type(value).__name__})")
 
 
 def class_fractions(labels: np.ndarray) -> dict[str, float]:
