@@ -183,6 +183,8 @@ def test_bad_xyz_files_get_clear_messages(tmp_path: Path, text: str, message: st
     ("# box: nan 5 5\nx,y,z\n0,0,0\n", r"with lengths > 0 \(finite numbers\)"),
     ("# box: inf inf inf\nx,y,z\n0,0,0\n", r"with lengths > 0 \(finite numbers\)"),
     ("# box: 5 5\nx,y,z\n0,0,1\n", "2D box .* but the columns include z"),
+    # duplicated rows once came out as 100 % 'other' with confidence 1.000, without a word
+    ("# box: 5 5 5\nx,y,z\n0,0,0\n1,1,1\n1,1,1\n", r"1 particle\(s\) sit exactly on another one \(first: particles 1 and 2"),
 ])
 def test_bad_csv_files_get_clear_messages(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.csv"

@@ -77,9 +77,20 @@ def _copy(box: freud.box.Box) -> freud.box.Box:
 
 def _system(path: Path, positions: np.ndarray, box: freud.box.Box, **extra) -> ParticleSystem:
     try:
-        return ParticleSystem(positions, box, **extra)
+        system = ParticleSystem(positions, box, **extra)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
+    # coincident particles (a file written twice, a duplicated row) have no defined bond directions
+    _, first, counts = np.unique(system.positions, axis=0, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        where = first[counts > 1].min()
+        same = np.flatnonzero((system.positions == system.positions[where]).all(axis=1))
+        raise ValueError(
+            f"{path}: {int((counts[counts > 1] - 1).sum())} particle(s) sit exactly on another one (first: "
+            f"particles {same[0]} and {same[1]}, data rows {same[0] + 1} and {same[1] + 1}); every particle "
+            "needs its own position (remove duplicated rows)"
+        )
+    return system
 
 
 def _xyz_box(comment: str, where: str) -> freud.box.Box | None:
