@@ -11,7 +11,12 @@ of ``--repeats`` runs (default 3), in particles per second; the yardstick, measu
 run on the same particles, is freud's own Steinhardt q6 (12 nearest neighbours, neighbour query
 included), and each line gives its time relative to it (``× freud``: how many freud q6 times
 the step takes). Classifiers are timed on precomputed descriptors; their training is not timed
-(the autoencoder trains on 10⁴ particles, 20 epochs; the MLP on a small synthetic set).
+(the autoencoder and the mixture → net train on 10⁴ particles; the MLP on a small synthetic
+set). The diffusion map is timed whole (kernel, eigenpairs, mixture on its coordinates) and
+only up to ``--diffusion-max`` particles: the fcc/hcp descriptors form two tight clusters, the
+sparse 50-neighbour kernel falls apart into components, its leading eigenvalues crowd at 1 and
+ARPACK converges slowly (measured under load: 10,800 particles 48 s for the eigenpairs, 21,168
+particles over 225 s; see :mod:`engine.analysis.ordering.diffusion_map`).
 Asserts nothing.
 """
 
@@ -34,7 +39,9 @@ from engine.analysis.ordering import (
 from engine.analysis.ordering.autoencoder import DescriptorAutoencoder
 from engine.analysis.ordering.coherence import bond_coherence
 from engine.analysis.ordering.density_clusters import DescriptorDBSCAN
+from engine.analysis.ordering.diffusion_map import DiffusionMap
 from engine.analysis.ordering.mixture_model import DescriptorGMM
+from engine.analysis.ordering.mixture_net import MixtureThenNet
 from engine.analysis.ordering.supervised import BondOrderMLP, Q6Threshold, synthetic_training_set
 
 
@@ -54,7 +61,9 @@ def freud_q6(system) -> None:
     freud.order.Steinhardt(6).compute((box, points), neighbors={"num_neighbors": 12})
 
 
-def bench(n_target: int, repeats: int, mlp: BondOrderMLP, q6: Q6Threshold) -> None:
+def bench(
+    n_target: int, repeats: int, mlp: BondOrderMLP, q6: Q6Threshold, diffusion_max: int
+) -> None:
     n_cells = max(2, math.ceil(np.sqrt(n_target / 48)))  # 2 n² particles per layer, 24 layers
     system = fcc_hcp(n_cells, lindemann=0.05, seed=0)
     n = system.n_particles
@@ -72,6 +81,7 @@ def bench(n_target: int, repeats: int, mlp: BondOrderMLP, q6: Q6Threshold) -> No
         "qbar_l (l=4,6,8; 12 nn)": lambda: steinhardt(system, (4, 6, 8), average=True),
         "w_l (l=4,6; 12 nn)": lambda: steinhardt(system, (4, 6), wl=True),
         "bond coherence d_6 (12 nn)": lambda: bond_coherence(system, (6,)),
+        "bond coherence d_6, strongest 8 of 12": lambda: bond_coherence(system, (6,), strongest=8),
         "G2 (4 sets, r_c 1.6)": lambda: g2(system, eta=[1.0, 2.0, 4.0, 8.0], r_s=[0.0, 1.0, 1.0, 1.4],
                                            r_cut=1.6),
         "G4 (4 sets, r_c 1.2)": lambda: g4(system, eta=0.1, zeta=[1.0, 2.0, 4.0, 16.0],
@@ -94,6 +104,13 @@ def bench(n_target: int, repeats: int, mlp: BondOrderMLP, q6: Q6Threshold) -> No
     encoder = DescriptorAutoencoder(2, n_components=2, epochs=20, random_state=0).fit(Q[sub])
     line("autoencoder encode (q_1..8 -> 2)", median_time(lambda: encoder.encode(Q), repeats))
     line("autoencoder encode + GMM labels", median_time(lambda: encoder.predict(Q), repeats))
+    net = MixtureThenNet(2, random_state=0).fit(Q[sub])
+    line("mixture -> net predict (q_1..8)", median_time(lambda: net.predict(Q), repeats))
+    if n <= diffusion_max:
+        line("diffusion map fit (q_1..8, sparse, 50 nn)",
+             median_time(lambda: DiffusionMap(2, n_components=2).fit(Q), repeats))
+    else:
+        print(f"{'diffusion map fit':<44} {'skipped':>14}  (N > --diffusion-max {diffusion_max:,})")
 
 
 def main() -> None:
@@ -101,14 +118,17 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--diffusion-max", type=int, default=20_000,
+                        help="largest N for the diffusion map (module notes)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"freud {freud.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-          f"{os.cpu_count()} CPUs; median of {args.repeats} runs")
+          f"{os.cpu_count()} CPUs; median of {args.repeats} runs; load average before the run "
+          f"{os.getloadavg()[0]:.1f} (other processes share the CPUs)")
     X, y = synthetic_training_set([0.0, 0.05, 0.1], cells=3, liquid_particles=300, seed=0)
     mlp, q6 = BondOrderMLP(random_state=0).fit(X, y), Q6Threshold().fit(X, y)
     for size in args.sizes:
-        bench(size, args.repeats, mlp, q6)
+        bench(size, args.repeats, mlp, q6, args.diffusion_max)
 
 
 if __name__ == "__main__":
