@@ -108,6 +108,18 @@ def test_bad_uploads_get_an_error_box_and_no_job(page: AppTest, store_dir: Path,
     assert "job" not in at.query_params and Store(store_dir).jobs() == []
 
 
+def test_a_refused_upload_no_longer_shows_the_previous_job(page: AppTest, tmp_path: Path) -> None:
+    path = write_configuration(generate("lattice", structure="hcp", cells=4, seed=11), tmp_path / "hcp.csv")
+    _widget(page.radio, "Source").set_value("Upload a file").run()
+    page.file_uploader[0].upload("hcp.csv", path.read_bytes(), "text/csv").run()
+    at = _classify(page)
+    assert "Agreement with true labels" in _metrics(at)
+    at.file_uploader[0].upload("bad.csv", b"# box: nan 5 5\nx,y,z\n0,0,0\n", "text/csv").run()
+    at = _widget(at.button, "Classify").click().run()
+    assert len(at.error) == 1 and "lengths > 0 (finite numbers)" in at.error[0].value, [e.value for e in at.error]
+    assert "job" not in at.query_params and not at.metric  # the hcp result is not shown under the error
+
+
 def test_classify_without_a_file_asks_for_one(page: AppTest, store_dir: Path) -> None:
     _widget(page.radio, "Source").set_value("Upload a file").run()
     at = _widget(page.button, "Classify").click().run()

@@ -23,7 +23,7 @@ from engine.analysis.ordering.methods import METHODS
 from engine.analysis.ordering.runners_unsupervised import DESCRIPTORS
 from engine.store import JobRecord
 from ui.common import job_manager, open_store, show_error
-from ui.job_panel import attach_job, attached_job_id, job_panel
+from ui.job_panel import QUERY_KEY, attach_job, attached_job_id, job_panel
 
 JOB_KIND = "identify-structures"
 #: Most particles drawn in the 3D view (a seeded sample beyond).
@@ -132,6 +132,8 @@ if start:
             except ValueError as exc:
                 show_error(f"Cannot use this file: {exc}")
                 params_source = None
+                # the previous job's result (or failure) below this error would read as this file's
+                st.query_params.pop(QUERY_KEY, None)
             else:
                 params_source = {"file": str(path)}
                 st.caption(f"Read {source['upload'].name}: {system.n_particles} particles, {system.dim}D.")
