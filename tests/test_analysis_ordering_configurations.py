@@ -42,6 +42,7 @@ def test_lindemann_ratio_is_the_rms_displacement_over_the_neighbour_distance() -
     ("lattice", {"structure": "bct"}, "unknown structure 'bct'"),
     ("lattice", {"lindemann": 0.9}, r"lindemann must lie in \[0, 0.5\]"),
     ("lattice", {"cells": 0}, "cells must be a positive integer"),
+    ("liquid", {"particles": 1}, "particles must be an integer >= 2"),  # not the internal name n_particles
     ("lattice", {"cells": 100}, "holds 4000000 particles; at most 200000"),
     ("liquid", {"structure": "fcc"}, r"unknown option\(s\) structure for a liquid"),
     ("slab", {"structure": "hexagonal"}, "a slab needs a 3D structure"),

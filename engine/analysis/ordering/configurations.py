@@ -85,6 +85,8 @@ def generate(kind: str, **options: Any) -> ParticleSystem:
         if name in o and (int(o[name]) != o[name] or o[name] < (0 if name == "seed" else 1)):
             raise ValueError(f"{name} must be a {'non-negative' if name == 'seed' else 'positive'} "
                              f"integer, got {o[name]!r}")
+    if kind == "liquid" and o["particles"] < 2:
+        raise ValueError(f"particles must be an integer >= 2 (a liquid needs neighbours), got {o['particles']!r}")
     if "lindemann" in o and not (math.isfinite(o["lindemann"]) and 0 <= o["lindemann"] <= 0.5):
         raise ValueError(f"lindemann must lie in [0, 0.5] (melting near 0.1-0.15), got {o['lindemann']!r}")
     n = _count(kind, o)
