@@ -88,6 +88,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     (["order", "classify", "few.csv", "--method", "ptm"], "unknown method 'ptm'; allowed: mlp, q6-threshold"),
     (["order", "classify", "few.csv", "--neighbours", "many"], "expected a neighbour count, 'voronoi' or 'sann'"),
     (["order", "classify", "few.csv", "--csv", "nodir/out.csv"], "directory nodir does not exist"),
+    (["order", "classify", "few.csv", "--csv", "."], "cannot write .: it is a directory"),  # before classifying
     (["order", "generate", "gas", "--out", "x.csv"], "unknown configuration kind 'gas'"),
     (["order", "generate", "liquid", "--cells", "3", "--out", "x.csv"], "--cells does not apply to a liquid"),
     (["order", "generate", "lattice", "--lindemann", "-1", "--out", "x.csv"], "lindemann must lie in [0, 0.5]"),

@@ -108,6 +108,8 @@ def _classify(args: argparse.Namespace) -> int:
     out = Path(args.csv) if args.csv else None
     if out is not None and not out.parent.is_dir():
         raise ValueError(f"cannot write {out}: directory {out.parent} does not exist")
+    if out is not None and out.is_dir():  # found before a long classification, not after it
+        raise ValueError(f"cannot write {out}: it is a directory; give a file name such as {out / 'order.csv'}")
     system = read_configuration(args.file, args.format)
     result = classify(system, args.method, **options)
     print(f"{args.file}: {_describe(system)}")
