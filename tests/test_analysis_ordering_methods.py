@@ -129,7 +129,8 @@ def test_gmm_chooses_k_by_lowest_bic_and_reports_probabilities(mixture: Particle
     (lambda: lattice("hcp", 4), "diffraction-cnn", "every periodic box length must exceed 6 of them; use a larger system"),
     (lambda: lattice("fcc", 1), "mlp", "at least 15 particles; the system has 4"),
     (lambda: lattice("fcc", 1), "gmm", "asked for 12 neighbours per particle but the system has 4"),
-    (lambda: lattice("fcc", 2), "dbscan", "min_samples must be an integer between 1 and N = 32"),
+    (lambda: lattice("fcc", 2, lindemann=0.05, seed=0), "dbscan",
+     "min_samples must be an integer between 1 and N = 32"),
 ])
 def test_input_a_method_cannot_classify_is_a_clear_error(system, method: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -147,3 +148,15 @@ def test_particle_table_joins_positions_truth_and_bond_order(slab: ParticleSyste
     fractions = class_fractions(result.labels)
     assert abs(sum(fractions.values()) - 1) < 1e-12
     assert list(fractions.values()) == sorted(fractions.values(), reverse=True)
+
+
+@pytest.mark.parametrize("method", ["gmm", "dbscan", "diffusion-map", "autoencoder", "umap", "gmm-mlp"])
+def test_a_perfect_crystal_is_one_cluster(method: str) -> None:
+    """Every particle of a perfect crystal has the same environment: one cluster, whatever K is asked
+    (standardised rounding noise gave 5–6 clusters before)."""
+    for kind in ("fcc", "hcp"):
+        result = classify(lattice(kind, 4), method)
+        assert set(result.labels) == {"cluster 1"} and result.details["n_components"] == 1
+        assert "same environment" in result.details["note"]
+    noisy = classify(lattice("fcc", 4, lindemann=0.02, seed=5), method)  # thermal noise: a real spread, fitted
+    assert "note" not in noisy.details

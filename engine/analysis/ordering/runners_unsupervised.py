@@ -100,6 +100,29 @@ def _result(method: str, system: ParticleSystem, labels: np.ndarray, confidence:
     return ClassificationResult(method, table, descriptor, axes, details)
 
 
+#: Descriptor spread, relative to the largest mean descriptor, below which every particle has the
+#: same environment (a perfect lattice: only freud's float32 rounding is left, ~1e-7; thermal
+#: noise of Lindemann 0.01 already spreads q_l by ~1e-2).
+SAME_ENVIRONMENT_SPREAD = 1e-5
+
+
+def _one_environment(method: str, system: ParticleSystem, X: np.ndarray, what: str,
+                     axes: tuple[str, str]) -> ClassificationResult | None:
+    """One cluster when all particles share one environment, else None.
+
+    Standardising descriptors whose spread is rounding noise would blow that noise up into
+    clusters (a perfect fcc crystal came out as six); a mixture, a density or an embedding of
+    identical points has nothing to find.
+    """
+    spread = X.std(axis=0)
+    if np.all(spread <= SAME_ENVIRONMENT_SPREAD * (np.abs(X).mean(axis=0).max() + 1e-12)):
+        n = system.n_particles
+        return _result(method, system, np.full(n, "cluster 1"), np.ones(n), np.zeros((n, 2)), axes, what,
+                       {"n_components": 1, "note": "every particle has the same environment (descriptor spread "
+                                                   f"below {SAME_ENVIRONMENT_SPREAD:g} of their size): one cluster"})
+    return None
+
+
 def _bic(gmm: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in gmm.bic_.items()}
 
@@ -114,6 +137,8 @@ def run_gmm(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbor
     from .mixture_model import DescriptorGMM
 
     X, what = descriptors_of(system, descriptors, neighbors)
+    if (same := _one_environment("gmm", system, X, what, ("principal component 1", "principal component 2"))) is not None:
+        return same
     gmm = DescriptorGMM(n_components, random_state=int(seed)).fit(X)
     return _result("gmm", system, _named(system, gmm.labels_), gmm.probabilities_.max(axis=1),
                    _pca(X), ("principal component 1", "principal component 2"), what,
@@ -130,6 +155,8 @@ def run_dbscan(system: ParticleSystem, *, descriptors: str = "steinhardt", neigh
     from .density_clusters import NOISE, DescriptorDBSCAN
 
     X, what = descriptors_of(system, descriptors, neighbors)
+    if (same := _one_environment("dbscan", system, X, what, ("principal component 1", "principal component 2"))) is not None:
+        return same
     k = min(100, system.n_particles) if min_samples is None else min_samples
     model = DescriptorDBSCAN(eps, min_samples=k).fit(X)
     names = _named(system, model.labels_, NOISE)
@@ -148,6 +175,8 @@ def run_autoencoder(system: ParticleSystem, *, descriptors: str = "steinhardt", 
     from .autoencoder import DescriptorAutoencoder
 
     X, what = descriptors_of(system, descriptors, neighbors)
+    if (same := _one_environment("autoencoder", system, X, what, ("code 1", "code 2"))) is not None:
+        return same
     model = DescriptorAutoencoder(2, epochs=int(epochs), n_components=n_components, random_state=int(seed)).fit(X)
     return _result("autoencoder", system, _named(system, model.labels_), model.probabilities_.max(axis=1),
                    model.code_, ("code 1", "code 2"), what,
@@ -160,6 +189,8 @@ def run_diffusion_map(system: ParticleSystem, *, descriptors: str = "steinhardt"
     from .diffusion_map import DiffusionMap
 
     X, what = descriptors_of(system, descriptors, neighbors)
+    if (same := _one_environment("diffusion-map", system, X, what, ("diffusion coordinate 1", "diffusion coordinate 2"))) is not None:
+        return same
     model = DiffusionMap(2, n_components=n_components, random_state=int(seed)).fit(X)
     return _result("diffusion-map", system, _named(system, model.labels_), model.probabilities_.max(axis=1),
                    model.coordinates_, ("diffusion coordinate 1", "diffusion coordinate 2"), what,
@@ -177,6 +208,8 @@ def run_umap(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbo
     from .embedding import NOISE, DescriptorEmbedding
 
     X, what = descriptors_of(system, descriptors, neighbors)
+    if (same := _one_environment("umap", system, X, what, ("UMAP 1", "UMAP 2"))) is not None:
+        return same
     model = DescriptorEmbedding(n_components, clusterer=clusterer, random_state=int(seed),
                                 n_neighbors=min(30, system.n_particles - 1)).fit(X)
     return _result("umap", system, _named(system, model.labels_, NOISE), model.confidence_, model.embedding_,
@@ -193,6 +226,8 @@ def run_gmm_mlp(system: ParticleSystem, *, descriptors: str = "steinhardt", neig
     from .mixture_net import UNKNOWN, MixtureThenNet
 
     X, what = descriptors_of(system, descriptors, neighbors)
+    if (same := _one_environment("gmm-mlp", system, X, what, ("principal component 1", "principal component 2"))) is not None:
+        return same
     model = MixtureThenNet(n_components, random_state=int(seed)).fit(X)
     labels = model.predict(X)
     confidence = model.predict_proba(X).max(axis=1)
