@@ -12,7 +12,8 @@ run on the same particles, is freud's own Steinhardt q6 (12 nearest neighbours, 
 included), and each line gives its time relative to it (``× freud``: how many freud q6 times
 the step takes). Classifiers are timed on precomputed descriptors; their training is not timed
 (the autoencoder and the mixture → net train on 10⁴ particles; the MLP on a small synthetic
-set). The diffusion map is timed whole (kernel, eigenpairs, mixture on its coordinates) and
+set; the diffraction CNN is the shipped one). Diffraction images and the CNN are timed on 10⁴
+of the particles (each image is of one particle's region), scaled to all of them. The diffusion map is timed whole (kernel, eigenpairs, mixture on its coordinates) and
 only up to ``--diffusion-max`` particles: the fcc/hcp descriptors form two tight clusters, the
 sparse 50-neighbour kernel falls apart into components, its leading eigenvalues crowd at 1 and
 ARPACK converges slowly (measured under load: 10,800 particles 48 s for the eigenpairs, 21,168
@@ -38,8 +39,12 @@ from engine.analysis.ordering import (
 )
 from engine.analysis.ordering.autoencoder import DescriptorAutoencoder
 from engine.analysis.ordering.coherence import bond_coherence
+from engine.analysis.ordering.common_neighbours import common_neighbour_analysis
 from engine.analysis.ordering.density_clusters import DescriptorDBSCAN
+from engine.analysis.ordering.diffraction import diffraction_images
+from engine.analysis.ordering.diffraction_cnn import load_shipped_cnn
 from engine.analysis.ordering.diffusion_map import DiffusionMap
+from engine.analysis.ordering.embedding import DescriptorEmbedding
 from engine.analysis.ordering.mixture_model import DescriptorGMM
 from engine.analysis.ordering.mixture_net import MixtureThenNet
 from engine.analysis.ordering.supervised import BondOrderMLP, Q6Threshold, synthetic_training_set
@@ -106,6 +111,15 @@ def bench(
     line("autoencoder encode + GMM labels", median_time(lambda: encoder.predict(Q), repeats))
     net = MixtureThenNet(2, random_state=0).fit(Q[sub])
     line("mixture -> net predict (q_1..8)", median_time(lambda: net.predict(Q), repeats))
+    line("common-neighbour analysis (adaptive)", median_time(lambda: common_neighbour_analysis(system), repeats))
+    cnn, settings = load_shipped_cnn()
+    images = diffraction_images(system, settings, particles=sub)
+    line(f"diffraction images ({len(sub):,} particles)",
+         median_time(lambda: diffraction_images(system, settings, particles=sub), repeats) * n / len(sub))
+    line(f"diffraction CNN predict ({len(sub):,} images)",
+         median_time(lambda: cnn.predict(images), repeats) * n / len(sub))
+    line("UMAP fit + GMM labels (q_1..8, K=2)",
+         median_time(lambda: DescriptorEmbedding(2, random_state=0).fit(Q), repeats))
     if n <= diffusion_max:
         line("diffusion map fit (q_1..8, sparse, 50 nn)",
              median_time(lambda: DiffusionMap(2, n_components=2).fit(Q), repeats))
