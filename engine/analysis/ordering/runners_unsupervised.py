@@ -42,8 +42,8 @@ __all__ = [
 DESCRIPTORS: dict[str, str] = {
     "steinhardt": "q_l, l = 1…8",
     "averaged": "Lechner–Dellago q̄_l, l = 1…8",
-    "coherence": "bond coherence d̄_l, l = 1…8",
-    "coherence-6": "bond coherence d̄_6",
+    "coherence": "bond coherence d̄_l, l = 1…8, of the 2/3 most coherent bonds",
+    "coherence-6": "bond coherence d̄_6 of the 2/3 most coherent bonds",
     "bond-order": "the 14 bond-order features of the MLP",
 }
 _LS = range(1, 9)
@@ -60,7 +60,11 @@ def descriptors_of(system: ParticleSystem, descriptors: str = "steinhardt",
                              f"{system.n_particles}")
         return bond_order_features(system), DESCRIPTORS[descriptors]
     if descriptors.startswith("coherence"):
-        X = bond_coherence(system, (6,) if descriptors == "coherence-6" else _LS, neighbors=neighbors)
+        # the 2/3 most coherent bonds (8 of 12): a crystal particle at a surface keeps its coherent
+        # bonds, so it stays with the crystal (the averaged-over-all recipe split the surface off)
+        strongest = None if isinstance(neighbors, str) else max(1, round(2 * int(neighbors) / 3))
+        X = bond_coherence(system, (6,) if descriptors == "coherence-6" else _LS, neighbors=neighbors,
+                           strongest=strongest)
     else:
         X = steinhardt(system, _LS, neighbors=neighbors, average=descriptors == "averaged")
     if not np.isfinite(X).all():
