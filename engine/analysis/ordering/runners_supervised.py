@@ -33,7 +33,7 @@ def _features(system: ParticleSystem) -> np.ndarray:
     if system.dim != 3:
         raise ValueError(
             "the shipped models are trained on 3D crystals (fcc, bcc, hcp, liquid); this system is "
-            "2D: use an unsupervised method (gmm, dbscan, autoencoder, diffusion-map)"
+            "2D: use an unsupervised method (gmm, dbscan, autoencoder, diffusion-map, umap, gmm-mlp)"
         )
     if system.n_particles < 15:
         raise ValueError(f"the bond-order features need 14 neighbours per particle, so at least 15 "
