@@ -5,8 +5,8 @@ reload or a shared link finds both. While a campaign job runs, the view polls th
 (``st.fragment(run_every=...)``); nothing long runs in the page script. Strategy settings are
 drawn from the signature and numpydoc of whatever strategy class the registry names.
 
-A campaign that offers ``surrogate_accuracy()`` (rows with ``"solver calls"`` and one or more
-scores of the surrogate on the newest labels, before it learnt them) gets that curve drawn.
+Campaigns of surrogate strategies get the curve of ``Campaign.surrogate_accuracy()``: Spearman
+and R² of the surrogate on each batch before it learnt its labels.
 """
 
 from __future__ import annotations
@@ -220,8 +220,7 @@ def spinodoid_preview(results: list, key: str) -> None:
 
 def surrogate_figure(campaign: Campaign) -> go.Figure | None:
     """Accuracy of the strategy's surrogate on the newest labels, where the campaign reports one."""
-    report = getattr(campaign, "surrogate_accuracy", None)
-    rows = report() if callable(report) else None
+    rows = campaign.surrogate_accuracy()
     if not rows:
         return None
     table = pd.DataFrame(rows)
@@ -480,9 +479,11 @@ def watch(name: str) -> None:
         charts = [chart for chart in charts if chart is not None]
         for column, chart in zip(st.columns(len(charts)) if len(charts) > 1 else [st.container()], charts):
             column.plotly_chart(chart)
-        if surrogate is None:
-            st.caption(f"The {current.config.strategy} strategy has no surrogate, so there is no surrogate accuracy "
-                       "to show.")
+        if surrogate is None and current.config.strategy == "random":
+            st.caption("Random search has no surrogate, so there is no surrogate accuracy to show.")
+        elif surrogate is None:
+            st.caption(f"No surrogate accuracy yet: the {current.config.strategy} strategy's surrogate has not "
+                       "ranked a labelled batch of three or more designs (its first batches are drawn at random).")
         results = current.best(SHOWN_DESIGNS)
         if results:
             if current.config.space != "spinodoid":

@@ -38,7 +38,7 @@ st.title("Crystal order")
 st.markdown(
     "Which particles sit in which ordered structure? The **supervised** methods use models that ship "
     "with matloop, trained on fcc, bcc, hcp and liquid (a particle that fits none is *other*): an MLP "
-    "on bond-order parameters (Steinhardt $q_l$, Lechner–Dellago $\\bar q_l$) and a $q_6$-threshold baseline; "
+    "on bond-order parameters (Steinhardt $q_l$, Lechner–Dellago $\\bar q_l$) and a $q_6$-threshold baseline; a CNN on each particle's diffraction image (**diffraction-cnn**); "
     "common-neighbour analysis (**cna**) is the geometric reference. "
     "The **unsupervised** methods find the classes in the data itself — Gaussian mixture, DBSCAN, "
     "autoencoder + mixture, diffusion map, UMAP, mixture + MLP — and name them *cluster 1, 2, …* from the most ordered "
