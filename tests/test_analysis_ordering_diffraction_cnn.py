@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.analysis.ordering import ParticleSystem, lattice, liquid
+from engine.analysis.ordering import lattice, liquid
 from engine.analysis.ordering.diffraction import DiffractionSettings, diffraction_images, random_rotations
 from engine.analysis.ordering.diffraction_cnn import (
     OTHER, SHIPPED_CNN, DiffractionCNN, diffraction_training_set, load_shipped_cnn,
