@@ -13,11 +13,9 @@ included), and each line gives its time relative to it (``× freud``: how many f
 the step takes). Classifiers are timed on precomputed descriptors; their training is not timed
 (the autoencoder and the mixture → net train on 10⁴ particles; the MLP on a small synthetic
 set; the diffraction CNN is the shipped one). Diffraction images and the CNN are timed on 10⁴
-of the particles (each image is of one particle's region), scaled to all of them. The diffusion map is timed whole (kernel, eigenpairs, mixture on its coordinates) and
-only up to ``--diffusion-max`` particles: the fcc/hcp descriptors form two tight clusters, the
-sparse 50-neighbour kernel falls apart into components, its leading eigenvalues crowd at 1 and
-ARPACK converges slowly (measured under load: 10,800 particles 48 s for the eigenpairs, 21,168
-particles over 225 s; see :mod:`engine.analysis.ordering.diffusion_map`).
+of the particles (each image is of one particle's region), scaled to all of them. The
+diffusion map is timed whole (dense kernel and eigenpairs of 4000 landmarks, Nyström extension
+to every particle, mixture on the coordinates; see :mod:`engine.analysis.ordering.diffusion_map`).
 Asserts nothing.
 """
 
@@ -67,8 +65,7 @@ def freud_q6(system) -> None:
 
 
 def bench(
-    n_target: int, repeats: int, mlp: BondOrderMLP, q6: Q6Threshold, diffusion_max: int
-) -> None:
+    n_target: int, repeats: int, mlp: BondOrderMLP, q6: Q6Threshold) -> None:
     n_cells = max(2, math.ceil(np.sqrt(n_target / 48)))  # 2 n² particles per layer, 24 layers
     system = fcc_hcp(n_cells, lindemann=0.05, seed=0)
     n = system.n_particles
@@ -120,11 +117,8 @@ def bench(
          median_time(lambda: cnn.predict(images), repeats) * n / len(sub))
     line("UMAP fit + GMM labels (q_1..8, K=2)",
          median_time(lambda: DescriptorEmbedding(2, random_state=0).fit(Q), repeats))
-    if n <= diffusion_max:
-        line("diffusion map fit (q_1..8, sparse, 50 nn)",
-             median_time(lambda: DiffusionMap(2, n_components=2).fit(Q), repeats))
-    else:
-        print(f"{'diffusion map fit':<44} {'skipped':>14}  (N > --diffusion-max {diffusion_max:,})")
+    line("diffusion map fit (q_1..8, 4000 landmarks)",
+         median_time(lambda: DiffusionMap(2, n_components=2).fit(Q), repeats))
 
 
 def main() -> None:
@@ -132,8 +126,6 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--diffusion-max", type=int, default=20_000,
-                        help="largest N for the diffusion map (module notes)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"freud {freud.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
@@ -142,7 +134,7 @@ def main() -> None:
     X, y = synthetic_training_set([0.0, 0.05, 0.1], cells=3, liquid_particles=300, seed=0)
     mlp, q6 = BondOrderMLP(random_state=0).fit(X, y), Q6Threshold().fit(X, y)
     for size in args.sizes:
-        bench(size, args.repeats, mlp, q6, args.diffusion_max)
+        bench(size, args.repeats, mlp, q6)
 
 
 if __name__ == "__main__":

@@ -23,11 +23,20 @@ here for N = 4000, eigh took 20–40 s and eigsh 1 s, same eigenvalues. The sign
 eigenvector is fixed so that its largest-magnitude entry is positive (eigenvectors have no sign
 of their own).
 
-Limit: when the descriptors form a few tight, well separated clusters, the sparse kernel
-falls apart into disconnected pieces, several eigenvalues sit at or next to 1 and ARPACK
-converges slowly (measured on the q_1…q_8 of an fcc/hcp stacking: 10,800 particles 48 s,
-21,168 particles over 4 min for the eigenpairs). The map is then not needed to find the
-clusters (a mixture or DBSCAN does); for larger systems embed a subsample.
+Landmarks (Nyström extension). Above ``n_landmarks`` particles the map is built on a seeded
+random subset of that many landmarks l_j and extended to every particle x by the Nyström
+formula (Coifman & Lafon 2006b, "Geometric harmonics", ACHA 21, 31, §2.2; Bengio et al.,
+NIPS 16 (2004), Eq. (5)): with the same ε, q and α as on the landmarks,
+``k_j = exp(−|x − l_j|² / ε)``, ``k^(α)_j = k_j / (q(x) q_j)^α``, ``q(x) = Σ_j k_j``, and
+``ψ_k(x) = λ_k⁻¹ Σ_j k^(α)_j ψ_k(l_j) / Σ_j k^(α)_j`` — one step of the Markov chain from x
+into the landmarks, divided by the eigenvalue; at a landmark it returns the landmark's own
+value exactly. Why: when the descriptors form a few tight, well separated clusters, the sparse
+k-nearest-neighbour kernel falls apart into disconnected pieces, several eigenvalues sit at or
+next to 1 and ARPACK converges slowly (measured on the q_1…q_8 of an fcc/hcp stacking: 10,800
+particles 48 s, 21,168 particles over 4 min for the eigenpairs); the dense kernel on 4000
+landmarks stays connected and is solved in seconds, and the extension costs O(N · n_landmarks).
+Landmarks always use the dense kernel (``n_landmarks ≤ dense_limit``);
+``n_landmarks=None`` embeds every particle (dense kernel up to ``dense_limit``, sparse above).
 
 Labels: a :class:`.mixture_model.DescriptorGMM` on the diffusion coordinates (K by BIC unless
 given), so the map classifies like the other unsupervised methods.
@@ -39,7 +48,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
-from scipy.spatial.distance import pdist, squareform
+from scipy.spatial.distance import cdist, pdist, squareform
 from sklearn.neighbors import NearestNeighbors
 
 from .mixture_model import DescriptorGMM, check_descriptors
@@ -67,6 +76,9 @@ class DiffusionMap:
         Largest N solved with a dense kernel.
     n_neighbors : int, default 50
         Neighbours per particle kept in the sparse kernel (N > ``dense_limit``).
+    n_landmarks : int or None, default 4000
+        Above this many particles, embed a random subset of this size and extend the map to
+        the rest (Nyström, module notes); None embeds every particle.
     n_components : int, optional
         Mixture components on the coordinates; default by BIC over ``k_range``.
     k_range : tuple of int, default (1, 6)
@@ -82,6 +94,8 @@ class DiffusionMap:
         λ_0 = 1, λ_1, …, in decreasing order.
     coordinates_ : ndarray, shape (N, n_coords)
         Diffusion coordinates Ψ_1 … of each particle (dimensionless).
+    landmarks_ : ndarray of int or None
+        Indices of the landmark particles (None when every particle was embedded).
     gmm_ : DescriptorGMM
         Mixture on the coordinates.
     labels_ : ndarray of int, shape (N,)
@@ -99,6 +113,7 @@ class DiffusionMap:
         t: float = 1.0,
         dense_limit: int = 4000,
         n_neighbors: int = 50,
+        n_landmarks: int | None = 4000,
         n_components: int | None = None,
         k_range: tuple[int, int] = (1, 6),
         random_state: int = 0,
@@ -109,6 +124,7 @@ class DiffusionMap:
         self.t = t
         self.dense_limit = dense_limit
         self.n_neighbors = n_neighbors
+        self.n_landmarks = n_landmarks
         self.n_components = n_components
         self.k_range = k_range
         self.random_state = random_state
@@ -141,29 +157,19 @@ class DiffusionMap:
             )
         return median
 
-    def fit(self, X: np.ndarray, y: None = None) -> DiffusionMap:
-        """Embed descriptors ``X`` of shape (N, F), then cluster the coordinates."""
-        X = check_descriptors(X, min_rows=3)
-        n = len(X)
-        if int(self.n_coords) != self.n_coords or not 1 <= self.n_coords <= n - 2:
-            raise ValueError(f"n_coords must be an integer between 1 and N - 2 = {n - 2}, "
-                             f"got {self.n_coords!r}")
-        if not 0 <= self.alpha <= 1:
-            raise ValueError(f"alpha must lie in [0, 1], got {self.alpha!r}")
-        if not (np.isfinite(self.t) and self.t >= 0):
-            raise ValueError(f"t must be a finite number >= 0, got {self.t!r}")
-        scale = X.std(axis=0)
-        Z = (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    def _embed(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Eigenvalues (m,), right eigenvectors ψ (n, m) and kernel row sums q (n,) of Z."""
+        n = len(Z)
         kernel = self._kernel(Z)
         m = int(self.n_coords) + 1
         if scipy.sparse.issparse(kernel):
-            q = np.asarray(kernel.sum(axis=1)).ravel() ** self.alpha
-            kernel = scipy.sparse.diags(1 / q) @ kernel @ scipy.sparse.diags(1 / q)
+            q = np.asarray(kernel.sum(axis=1)).ravel()
+            kernel = scipy.sparse.diags(q ** -self.alpha) @ kernel @ scipy.sparse.diags(q ** -self.alpha)
             d = np.asarray(kernel.sum(axis=1)).ravel()
             s = scipy.sparse.diags(d ** -0.5) @ kernel @ scipy.sparse.diags(d ** -0.5)
         else:
-            q = kernel.sum(axis=1) ** self.alpha
-            kernel = kernel / np.outer(q, q)
+            q = kernel.sum(axis=1)
+            kernel = kernel / np.outer(q, q) ** self.alpha
             d = kernel.sum(axis=1)
             s = kernel / np.sqrt(np.outer(d, d))
         if n <= EIGH_LIMIT:
@@ -178,6 +184,51 @@ class DiffusionMap:
         psi *= np.sqrt(d.sum() / np.sum(d[:, None] * psi ** 2, axis=0))
         flip = np.sign(psi[np.abs(psi).argmax(axis=0), np.arange(m)])
         psi *= np.where(flip == 0, 1.0, flip)
+        return values, psi, q
+
+    def _extend(self, Z: np.ndarray, landmarks: np.ndarray, q: np.ndarray, psi: np.ndarray,
+                values: np.ndarray, chunk: int = 2000) -> np.ndarray:
+        """Nyström extension of the landmark eigenvectors ψ to every row of Z (module notes)."""
+        out = np.empty((len(Z), psi.shape[1]))
+        weights = psi / values  # ψ_k(l_j) / λ_k
+        q_alpha = q ** -self.alpha
+        for start in range(0, len(Z), chunk):
+            sq = cdist(Z[start:start + chunk], landmarks, "sqeuclidean")
+            k = np.exp(-sq / self.epsilon_)
+            k_alpha = k * q_alpha * k.sum(axis=1, keepdims=True) ** -self.alpha
+            out[start:start + chunk] = (k_alpha @ weights) / k_alpha.sum(axis=1, keepdims=True)
+        return out
+
+    def fit(self, X: np.ndarray, y: None = None) -> DiffusionMap:
+        """Embed descriptors ``X`` of shape (N, F), then cluster the coordinates."""
+        X = check_descriptors(X, min_rows=3)
+        n = len(X)
+        if int(self.n_coords) != self.n_coords or not 1 <= self.n_coords <= n - 2:
+            raise ValueError(f"n_coords must be an integer between 1 and N - 2 = {n - 2}, "
+                             f"got {self.n_coords!r}")
+        if not 0 <= self.alpha <= 1:
+            raise ValueError(f"alpha must lie in [0, 1], got {self.alpha!r}")
+        if not (np.isfinite(self.t) and self.t >= 0):
+            raise ValueError(f"t must be a finite number >= 0, got {self.t!r}")
+        if self.n_landmarks is not None and (
+                int(self.n_landmarks) != self.n_landmarks or self.n_landmarks < self.n_coords + 2):
+            raise ValueError(f"n_landmarks must be None or an integer >= n_coords + 2 = "
+                             f"{int(self.n_coords) + 2}, got {self.n_landmarks!r}")
+        if self.n_landmarks is not None and n > self.n_landmarks > self.dense_limit:
+            raise ValueError(f"n_landmarks ({self.n_landmarks}) must not exceed dense_limit "
+                             f"({self.dense_limit}): landmarks are embedded with the dense kernel")
+        scale = X.std(axis=0)
+        Z = (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+        self.landmarks_ = None
+        if self.n_landmarks is not None and n > self.n_landmarks:
+            rng = np.random.default_rng(self.random_state)
+            self.landmarks_ = np.sort(rng.choice(n, int(self.n_landmarks), replace=False))
+            Z_fit = Z[self.landmarks_]
+        else:
+            Z_fit = Z
+        values, psi, q = self._embed(Z_fit)
+        if self.landmarks_ is not None:
+            psi = self._extend(Z, Z_fit, q, psi, values)
         self.eigenvalues_ = values
         self.coordinates_ = psi[:, 1:] * values[1:] ** self.t
         self.gmm_ = DescriptorGMM(

@@ -199,6 +199,7 @@ def run_diffusion_map(system: ParticleSystem, *, descriptors: str = "steinhardt"
     return _result("diffusion-map", system, _named(system, model.labels_), model.probabilities_.max(axis=1),
                    model.coordinates_, ("diffusion coordinate 1", "diffusion coordinate 2"), what,
                    {"n_components": model.gmm_.n_components_, "epsilon": model.epsilon_,
+                    "landmarks": system.n_particles if model.landmarks_ is None else len(model.landmarks_),
                     "eigenvalues": [float(v) for v in model.eigenvalues_]})
 
 
