@@ -117,7 +117,8 @@ def test_gmm_chooses_k_by_lowest_bic_and_reports_probabilities(mixture: Particle
     result = classify(mixture, "gmm")
     bic = result.details["bic"]
     assert sorted(bic, key=int) == [str(k) for k in range(1, 7)]
-    assert result.details["n_components"] == int(min(bic, key=bic.get))
+    assert result.details["mixture_components"] == int(min(bic, key=bic.get))
+    assert 2 <= result.details["n_components"] <= result.details["mixture_components"]
     assert len(result.details["classes"]) == result.details["n_components"]
     confidence = result.table["confidence"].to_numpy()
     assert ((confidence > 0) & (confidence <= 1 + 1e-12)).all()

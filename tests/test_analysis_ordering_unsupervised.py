@@ -55,7 +55,7 @@ from engine.analysis.ordering.coherence import bond_coherence
 from engine.analysis.ordering.density_clusters import NOISE, DescriptorDBSCAN
 from engine.analysis.ordering import diffusion_map
 from engine.analysis.ordering.diffusion_map import DiffusionMap
-from engine.analysis.ordering.mixture_model import DescriptorGMM
+from engine.analysis.ordering.mixture_model import DescriptorGMM, ridgeline_ratio
 from engine.analysis.ordering.mixture_net import UNKNOWN, MixtureThenNet
 
 ARI_BAR = 0.9
@@ -299,3 +299,42 @@ def test_landmark_settings_are_checked() -> None:
         DiffusionMap(2, n_landmarks=3).fit(X)
     with pytest.raises(ValueError, match=r"n_landmarks \(40\) must not exceed dense_limit \(20\)"):
         DiffusionMap(2, n_landmarks=40, dense_limit=20).fit(X)
+
+
+@pytest.mark.parametrize(("separation", "unimodal"), [(1.0, True), (1.95, True), (2.1, False), (4.0, False)])
+def test_ridgeline_ratio_of_two_normals_in_one_dimension(separation: float, unimodal: bool) -> None:
+    """Equal weights and variances in 1D: the mixture is bimodal exactly when the means are more
+    than 2σ apart (Robertson & Fryer 1969); the valley depth is checked on a fine grid."""
+    sigma = np.array([[1.0]])
+    ratio = ridgeline_ratio((0.5, 0.5), (np.zeros(1), np.full(1, separation)), (sigma, sigma))
+    if unimodal:
+        assert ratio == 1.0
+        return
+    x = np.linspace(0.0, separation, 200_001)
+    f = np.exp(-x ** 2 / 2) + np.exp(-(x - separation) ** 2 / 2)
+    peak = f[: len(x) // 2].argmax()  # the valley lies between the peaks, at the midpoint
+    assert ratio == pytest.approx(f[peak:len(x) - peak].min() / f[peak], rel=1e-4) and ratio < 1
+
+
+def test_bic_components_of_one_phase_merge_into_one_class_and_two_phases_stay_two() -> None:
+    """BIC alone fits one thermal crystal with 3–6 components (module notes of mixture_model);
+    merged by the ridgeline ratio, single phases are one class and an fcc/hcp stacking two."""
+    singles = {"fcc": lattice("fcc", 6, lindemann=0.02, seed=0), "hcp": lattice("hcp", 6, lindemann=0.05, seed=1),
+               "liquid": liquid(2000, 1.41, seed=0)}
+    for name, system in singles.items():
+        model = DescriptorGMM(random_state=0).fit(steinhardt(system, range(1, 9), neighbors=12))
+        print(f"\n{name}: BIC K = {model.n_mixture_components_} -> {model.n_components_} class(es)")
+        assert model.n_components_ == 1 and model.n_mixture_components_ >= 3
+        np.testing.assert_allclose(model.probabilities_, 1.0)
+    for seed in (0, 1):
+        system = fcc_hcp(8, lindemann=0.05, seed=seed)
+        X = steinhardt(system, range(1, 9), neighbors=12)
+        model = DescriptorGMM(random_state=0).fit(X)
+        raw = DescriptorGMM(random_state=0, merge_ratio=None).fit(X)
+        score, raw_score = (adjusted_rand_score(system.labels, m.labels_) for m in (model, raw))
+        print(f"fcc/hcp seed {seed}: BIC K = {raw.n_components_} (ARI {raw_score:.3f}) -> "
+              f"{model.n_components_} classes (ARI {score:.3f})")
+        assert model.n_components_ == 2 and score >= ARI_BAR
+        np.testing.assert_array_equal(model.predict(X), model.labels_)
+    with pytest.raises(ValueError, match=r"merge_ratio must lie in \(0, 1\]"):
+        DescriptorGMM(merge_ratio=0.0).fit(X)

@@ -50,11 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     classify.add_argument("--format", choices=("xyz", "csv", "gsd"), help="file format (default: from the suffix)")
     classify.add_argument("--method", default="mlp", help="classification method (default: mlp)")
     classify.add_argument("--neighbours", "--neighbors", dest="neighbors", type=_neighbours,
-                          help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12)")
+                          help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12; for bcc use 8, 14 or sann: a 12th neighbour is one of 6 equidistant ones, which splits bcc into two classes)")
     classify.add_argument("--descriptors", help="descriptors of the unsupervised methods: steinhardt (default), "
                           "averaged, coherence, coherence-6, bond-order")
     classify.add_argument("--classes", dest="n_components", type=int,
-                          help="number of classes K of gmm, autoencoder, diffusion-map (default: by BIC, 1-6)")
+                          help="number of classes K of gmm, autoencoder, diffusion-map (default: a mixture of 1-6 components by BIC, merged into one class per density mode)")
     classify.add_argument("--seed", type=int, help="seed of the unsupervised methods (default 0)")
     classify.add_argument("--epochs", type=int, help="autoencoder training epochs (default 100)")
     classify.add_argument("--min-samples", dest="min_samples", type=int, help="DBSCAN core-point count (default min(100, N))")
@@ -125,7 +125,9 @@ def _classify(args: argparse.Namespace) -> int:
             line += f"  {np.nanmean(confidence[members]):.3f}"
         print(line)
     if "n_components" in result.details:
-        print(f"K = {result.details['n_components']} classes")
+        merged = result.details.get("mixture_components", result.details["n_components"])
+        print(f"K = {result.details['n_components']} classes"
+              + (f" (BIC mixture of {merged} components merged by density mode)" if merged != result.details["n_components"] else ""))
     if system.labels is not None:
         if METHODS[args.method].kind != "unsupervised":
             print(f"agreement with the file's labels: {100 * np.mean(labels == system.labels):.1f} %")

@@ -101,16 +101,20 @@ with method_column:
             help="; ".join(f"{d}: {text}" for d, text in DESCRIPTORS.items())
             + ". coherence-6 keeps a crystal's surface layers crystal-like (crystal in liquid); "
               "steinhardt separates fcc from hcp.")
-        method_options["neighbors"] = int(cols[1].number_input("Neighbours", min_value=4, max_value=40, value=12))
+        method_options["neighbors"] = int(cols[1].number_input(
+            "Neighbours", min_value=4, max_value=40, value=12,
+            help="nearest neighbours of each particle's descriptors: 12 for fcc/hcp; for bcc use 8 or 14 "
+                 "(8 + 6): a 12th neighbour is one of 6 equidistant ones, which splits bcc into two classes"))
         if method == "umap":
             method_options["clusterer"] = cols[0].selectbox(
                 "Clustering of the map", ["gmm", "hdbscan"],
                 help="gmm: Gaussian mixture with K below; hdbscan finds K itself and leaves outliers as noise")
         if method != "dbscan" and method_options.get("clusterer") != "hdbscan":
             classes = cols[0].selectbox("Classes K", ["by BIC", 2, 3, 4, 5, 6],
-                                        help="by BIC: the K in 1–6 of lowest Bayesian information criterion; "
-                                             "with many correlated descriptors BIC often splits one structure "
-                                             "into several components, so give K when you know it")
+                                        help="by BIC: the mixture of 1–6 components of lowest Bayesian "
+                                             "information criterion, then components that share one density "
+                                             "mode merged into one class (one thermal crystal is not Gaussian "
+                                             "and takes several components); give K when you know it")
             method_options["n_components"] = None if classes == "by BIC" else int(classes)
             method_options["seed"] = int(cols[1].number_input("Method seed", min_value=0, max_value=2**31 - 1, value=0))
         if method == "autoencoder":
@@ -215,7 +219,10 @@ def show_result(job: JobRecord) -> None:
         cols[2].metric("Agreement with true labels", f"{100 * result['agreement']:.1f} %")
     if "ari" in result:
         cols[2].metric("Adjusted Rand index", f"{result['ari']:.3f}", help="1: the classes equal the true labels")
-    if "n_components" in result["details"]:
+    if "mixture_components" in result["details"]:
+        cols[3].metric("Mixture components (BIC)", result["details"]["mixture_components"],
+                       help="components of lowest BIC; those sharing one density mode form one class")
+    elif "n_components" in result["details"]:
         cols[3].metric("K (mixture components)", result["details"]["n_components"])
     box = " × ".join(f"{v:.3g}" for v in result["box"]["L"])
     periodic = "".join(a for a, p in zip("xyz", result["box"]["periodic"]) if p) or "none"

@@ -7,15 +7,74 @@ by its units. When the number of components K is not given it is the one of lowe
 information criterion ``BIC = −2 ln L̂ + p ln N`` (Schwarz, Ann. Stat. 6, 461 (1978); p free
 parameters) over ``k_range``. scikit-learn's :class:`~sklearn.mixture.GaussianMixture` fits the
 mixture (EM, k-means++ start, ``n_init`` restarts, the best likelihood kept), seeded.
+
+Components are not clusters. Bond-order descriptors of one thermal crystal are not Gaussian
+(odd-l q_l near zero are skewed; standardising blows small spreads up), so BIC fits one phase
+with several components: measured on 864-particle fcc and hcp crystals (Lindemann 0.02–0.1) and
+a liquid, BIC chose K = 3–6 on q_1…q_8, and on an fcc/hcp stacking K = 6 (ARI 0.40 against
+the truth). When K is chosen by BIC the components are therefore merged into clusters, one per
+mode of the density (Hennig, Adv. Data Anal. Classif. 4, 3 (2010), "ridgeline ratio"):
+by Ray & Lindsay (Ann. Stat. 33, 2042 (2005), Thm. 1) every mode of a two-component normal
+mixture lies on the ridgeline
+
+    x*(α) = [(1 − α) Σ_a⁻¹ + α Σ_b⁻¹]⁻¹ [(1 − α) Σ_a⁻¹ μ_a + α Σ_b⁻¹ μ_b],  α ∈ [0, 1],
+
+so the pair is one cluster when the density along it has one maximum, or a valley no deeper
+than ``merge_ratio`` times its lower peak. The pair of highest ratio is merged first; a merged
+cluster enters the next round as the Gaussian of the same weight, mean and covariance (moment
+matching — our simplification of Hennig's hierarchy), until no pair reaches ``merge_ratio``.
+Measured with the default 0.25 (the same outcome for any value in [0.2, 0.3]; seed 0): fcc, hcp
+and the liquid → 1 cluster (0.5 left a noisy fcc in 2 and a crystal slab in liquid in 3); fcc/hcp
+stacking → 2, ARI 1.000 on q_1…q_8; fcc slab in liquid → 2, ARI 0.92 on bond coherence. A bcc
+crystal with 12 neighbours stays in 2: the 12th neighbour is drawn from a shell of 6 equidistant
+ones, which gives two real environments (use 8 or 14 neighbours for bcc). With K given, every
+component is a class and nothing is merged.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["DescriptorGMM", "check_descriptors"]
+__all__ = ["DescriptorGMM", "check_descriptors", "ridgeline_ratio"]
+
+#: Points along the ridgeline where the two-component density is evaluated.
+_RIDGE_POINTS = 201
+
+
+def ridgeline_ratio(weights: tuple[float, float], means: tuple[np.ndarray, np.ndarray],
+                    covariances: tuple[np.ndarray, np.ndarray]) -> float:
+    """Depth of the valley between two weighted normal components (module notes).
+
+    Parameters
+    ----------
+    weights : (float, float)
+        Mixture weights π_a, π_b > 0.
+    means : (ndarray, ndarray), each shape (F,)
+    covariances : (ndarray, ndarray), each shape (F, F), positive definite
+
+    Returns
+    -------
+    float
+        1 when ``π_a N(μ_a, Σ_a) + π_b N(μ_b, Σ_b)`` has one maximum along the ridgeline of
+        Ray & Lindsay (2005); else the lowest density between its two highest maxima divided by
+        the lower of the two, in [0, 1).
+    """
+    precision = [np.linalg.inv(c) for c in covariances]
+    alpha = np.linspace(0.0, 1.0, _RIDGE_POINTS)[:, None, None]
+    lhs = (1 - alpha) * precision[0] + alpha * precision[1]
+    rhs = ((1 - alpha[:, :, 0]) * (precision[0] @ means[0]) + alpha[:, :, 0] * (precision[1] @ means[1]))
+    ridge = np.linalg.solve(lhs, rhs[:, :, None])[:, :, 0]
+    log_f = np.logaddexp(*(np.log(w) + multivariate_normal(m, c).logpdf(ridge)
+                           for w, m, c in zip(weights, means, covariances)))
+    padded = np.concatenate([[-np.inf], log_f, [-np.inf]])
+    peaks = np.flatnonzero((padded[1:-1] > padded[:-2]) & (padded[1:-1] >= padded[2:]))
+    if len(peaks) < 2:
+        return 1.0
+    low, high = np.sort(peaks[np.argsort(log_f[peaks])[-2:]])
+    return float(np.exp(log_f[low:high + 1].min() - min(log_f[low], log_f[high])))
 
 
 def check_descriptors(X: np.ndarray, min_rows: int = 2) -> np.ndarray:
@@ -53,6 +112,9 @@ class DescriptorGMM:
         Covariance of each component (scikit-learn's names).
     n_init : int, default 5
         EM restarts; the fit of highest likelihood is kept.
+    merge_ratio : float or None, default 0.25
+        When K is chosen by BIC, merge components whose density valley (ridgeline ratio) is
+        shallower than this (module notes); None keeps every component as a class.
     random_state : int, default 0
         Seed of the initialisations.
 
@@ -63,13 +125,17 @@ class DescriptorGMM:
     gmm_ : sklearn.mixture.GaussianMixture
         The chosen mixture.
     n_components_ : int
-        Its K.
+        Number of classes (clusters of merged components; K when nothing was merged).
+    n_mixture_components_ : int
+        K of the mixture.
+    clusters_ : ndarray of int, shape (n_mixture_components_,)
+        Class of each mixture component.
     bic_ : dict of int to float
         BIC of every K tried (dimensionless; lower is better).
     labels_ : ndarray of int, shape (N,)
         Component of each training particle, 0 … K − 1.
-    probabilities_ : ndarray, shape (N, K)
-        Posterior membership probabilities of the training particles.
+    probabilities_ : ndarray, shape (N, n_components_)
+        Posterior probabilities of the classes (summed over their components).
     """
 
     def __init__(
@@ -79,12 +145,14 @@ class DescriptorGMM:
         k_range: tuple[int, int] = (1, 6),
         covariance_type: str = "full",
         n_init: int = 5,
+        merge_ratio: float | None = 0.25,
         random_state: int = 0,
     ) -> None:
         self.n_components = n_components
         self.k_range = k_range
         self.covariance_type = covariance_type
         self.n_init = n_init
+        self.merge_ratio = merge_ratio
         self.random_state = random_state
 
     def _candidates(self, n: int) -> list[int]:
@@ -116,23 +184,57 @@ class DescriptorGMM:
             if best is None or self.bic_[k] < self.bic_[best.n_components]:
                 best = gmm
         self.gmm_ = best
-        self.n_components_ = int(best.n_components)
-        self.probabilities_ = best.predict_proba(Z)
+        self.n_mixture_components_ = int(best.n_components)
+        self.clusters_ = np.arange(self.n_mixture_components_)
+        if self.n_components is None and self.merge_ratio is not None:
+            if not 0 < self.merge_ratio <= 1:
+                raise ValueError(f"merge_ratio must lie in (0, 1] or be None, got {self.merge_ratio!r}")
+            self.clusters_ = self._merge(best)
+        self.n_components_ = int(self.clusters_.max()) + 1
+        self.probabilities_ = self._class_probabilities(best.predict_proba(Z))
         self.labels_ = self.probabilities_.argmax(axis=1)
         return self
 
+    def _merge(self, gmm: GaussianMixture) -> np.ndarray:
+        """Class of each component after ridgeline-ratio merging (module notes)."""
+        covariances = {"full": lambda k: gmm.covariances_[k],
+                       "tied": lambda k: gmm.covariances_,
+                       "diag": lambda k: np.diag(gmm.covariances_[k]),
+                       "spherical": lambda k: np.eye(gmm.means_.shape[1]) * gmm.covariances_[k]}
+        cov = covariances[self.covariance_type]
+        groups = [(gmm.weights_[k], gmm.means_[k], cov(k), [k]) for k in range(gmm.n_components)]
+        while len(groups) > 1:
+            ratio, a, b = max((ridgeline_ratio((ga[0], gb[0]), (ga[1], gb[1]), (ga[2], gb[2])), a, b)
+                              for a, ga in enumerate(groups) for b, gb in enumerate(groups) if a < b)
+            if ratio < self.merge_ratio:
+                break
+            (wa, ma, ca, ka), (wb, mb, cb, kb) = groups[a], groups[b]
+            w = wa + wb
+            m = (wa * ma + wb * mb) / w
+            c = (wa * (ca + np.outer(ma - m, ma - m)) + wb * (cb + np.outer(mb - m, mb - m))) / w
+            groups = [g for i, g in enumerate(groups) if i not in (a, b)] + [(w, m, c, ka + kb)]
+        clusters = np.empty(gmm.n_components, dtype=int)
+        for label, (_, _, _, members) in enumerate(sorted(groups, key=lambda g: min(g[3]))):
+            clusters[members] = label
+        return clusters
+
+    def _class_probabilities(self, components: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(components), int(self.clusters_.max()) + 1))
+        np.add.at(out.T, self.clusters_, components.T)
+        return out
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Posterior probabilities of the components, shape (N, K)."""
+        """Posterior probabilities of the classes, shape (N, n_components_)."""
         X = check_descriptors(X, min_rows=1)
         if X.shape[1] != self.scaler_.n_features_in_:
             raise ValueError(
                 f"descriptors must have {self.scaler_.n_features_in_} columns as in fit, "
                 f"got {X.shape[1]}"
             )
-        return self.gmm_.predict_proba(self.scaler_.transform(X))
+        return self._class_probabilities(self.gmm_.predict_proba(self.scaler_.transform(X)))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable component of each particle, shape (N,), int."""
+        """Most probable class of each particle, shape (N,), int."""
         return self.predict_proba(X).argmax(axis=1)
 
     def fit_predict(self, X: np.ndarray, y: None = None) -> np.ndarray:

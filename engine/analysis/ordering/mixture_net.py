@@ -41,8 +41,9 @@ class MixtureThenNet:
     ----------
     gmm_ : DescriptorGMM
         The mixture fitted on the training descriptors.
-    net_ : BondOrderMLP
-        The net trained on its labels.
+    net_ : BondOrderMLP or None
+        The net trained on its labels; None when the mixture found a single class (then every
+        particle is that class, and no particle is reported as fitting none).
     labels_ : ndarray of int, shape (N,)
         Mixture labels of the training particles, 0 … K − 1.
     """
@@ -70,10 +71,8 @@ class MixtureThenNet:
         ).fit(X)
         self.labels_ = self.gmm_.labels_
         if self.gmm_.n_components_ < 2:
-            raise ValueError(
-                "the mixture found a single class, so there is nothing for the net to learn; "
-                "give n_components >= 2 or descriptors that separate the structures"
-            )
+            self.net_ = None  # one class: nothing for a net to tell apart
+            return self
         self.net_ = BondOrderMLP(
             self.hidden_layer_sizes, novelty_quantile=self.novelty_quantile,
             random_state=self.random_state,
@@ -83,10 +82,14 @@ class MixtureThenNet:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Net probabilities of the mixture's components, shape (M, K), columns 0 … K − 1."""
+        if self.net_ is None:
+            return np.ones((len(check_descriptors(X, min_rows=1)), 1))
         return self.net_.predict_proba(X)[:, self._columns]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Component of each particle of a new system, :data:`UNKNOWN` if it fits none, (M,)."""
+        if self.net_ is None:
+            return np.zeros(len(check_descriptors(X, min_rows=1)), dtype=int)
         names = self.net_.predict(X)
         known = names != OTHER
         out = np.full(len(names), UNKNOWN, dtype=int)

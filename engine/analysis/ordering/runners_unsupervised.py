@@ -135,8 +135,9 @@ def run_gmm(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbor
             n_components: int | None = None, seed: int = 0) -> ClassificationResult:
     """Gaussian mixture on the descriptors (:class:`.mixture_model.DescriptorGMM`).
 
-    ``n_components`` K; by default the K in 1…6 of lowest BIC. ``confidence`` is the posterior
-    probability of the chosen component.
+    ``n_components`` K; by default the K in 1…6 of lowest BIC, its components merged into one
+    class per density mode (:mod:`.mixture_model`). ``confidence`` is the posterior probability
+    of the chosen class.
     """
     from .mixture_model import DescriptorGMM
 
@@ -146,7 +147,8 @@ def run_gmm(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbor
     gmm = DescriptorGMM(n_components, random_state=int(seed)).fit(X)
     return _result("gmm", system, _named(system, gmm.labels_), gmm.probabilities_.max(axis=1),
                    _pca(X), ("principal component 1", "principal component 2"), what,
-                   {"n_components": gmm.n_components_, "bic": _bic(gmm)})
+                   {"n_components": gmm.n_components_, "mixture_components": gmm.n_mixture_components_,
+                    "bic": _bic(gmm)})
 
 
 def run_dbscan(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbors: NeighborSpec = 12,
@@ -239,4 +241,6 @@ def run_gmm_mlp(system: ParticleSystem, *, descriptors: str = "steinhardt", neig
     agreement = float(np.mean(labels == model.labels_))
     return _result("gmm-mlp", system, _named(system, labels, UNKNOWN), confidence, _pca(X),
                    ("principal component 1", "principal component 2"), what,
-                   {"n_components": int(model.gmm_.n_components_), "net_agrees_with_mixture": agreement})
+                   {"n_components": int(model.gmm_.n_components_), "net_agrees_with_mixture": agreement,
+                    "mixture_components": model.gmm_.n_mixture_components_,
+                    **({"note": "the mixture found one class: no net was trained"} if model.net_ is None else {})})
