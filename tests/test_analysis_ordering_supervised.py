@@ -50,16 +50,20 @@ def test_predictions_come_with_confidences(trained) -> None:
     X, y = synthetic_training_set([0.05], cells=4, seed=2000)
     labels, confidence = mlp.predict_with_confidence(X)
     assert labels.shape == confidence.shape == y.shape
-    assert ((confidence >= 1 / len(CLASSES)) & (confidence <= 1)).all()
+    known = labels != OTHER
+    assert ((confidence[known] >= 1 / len(CLASSES)) & (confidence[known] <= 1)).all()
+    assert np.isnan(confidence[~known]).all()  # no class probability where no class fits
     np.testing.assert_allclose(mlp.predict_proba(X).sum(axis=1), 1.0)
-    assert confidence[y != "liquid"].mean() > 0.95
+    assert np.nanmean(confidence[y != "liquid"]) > 0.95
 
 
 def test_untrained_structures_are_reported_as_other(trained) -> None:
     mlp, _ = trained
     for kind in ("sc", "diamond"):
-        predicted = mlp.predict(bond_order_features(lattice(kind, 4, lindemann=0.05, seed=3)))
+        predicted, confidence = mlp.predict_with_confidence(
+            bond_order_features(lattice(kind, 4, lindemann=0.05, seed=3)))
         assert np.mean(predicted == OTHER) >= 0.9, kind
+        assert np.isnan(confidence[predicted == OTHER]).all()  # the softmax is confident here: not shown
     X, _ = synthetic_training_set([0.05], cells=4, seed=3000)
     assert np.mean(mlp.predict(X) == OTHER) <= 0.01  # known structures rarely "other"
 

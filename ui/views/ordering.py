@@ -256,7 +256,7 @@ def show_result(job: JobRecord) -> None:
     st.download_button("Per-particle results (CSV)", path.read_bytes(), file_name=f"order-{job.id[:12]}.csv",
                        mime="text/csv")
     st.caption("Columns: particle, x, y, z (length units of the data), true_label (if known), label, "
-               "confidence (probability of the class; empty where a method has none), q4, q6"
+               "confidence (probability of the class; empty where a method has none and for particles that fit no trained class), q4, q6"
                + (", embedding_1, embedding_2" if axes else "") + ".")
 
 

@@ -235,7 +235,8 @@ class DiffractionCNN:
         return torch.softmax(logits, dim=1).numpy().astype(float)
 
     def predict_with_confidence(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Labels (``"other"`` where no class fits) and confidences in [1/C, 1], shape (N,)."""
+        """Labels (``"other"`` where no class fits) and confidences in [1/C, 1] (NaN for
+        ``"other"``: a softmax far from the training data means nothing), shape (N,)."""
         X = self._checked(X)
         F = self._features(X)
         with torch.no_grad():
@@ -244,8 +245,9 @@ class DiffractionCNN:
         labels = self.classes_[proba.argmax(axis=1)].astype(object)
         inside = np.any([self._distances(F, c) <= self.thresholds_[c]
                          for c in range(len(self.classes_))], axis=0)
-        labels[~inside] = OTHER
-        return labels.astype(str), proba.max(axis=1)
+        confidence = proba.max(axis=1)
+        labels[~inside], confidence[~inside] = OTHER, np.nan
+        return labels.astype(str), confidence
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Class names, ``"other"`` where no class fits, shape (N,)."""

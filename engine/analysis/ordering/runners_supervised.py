@@ -54,8 +54,8 @@ def run_mlp(system: ParticleSystem, *, model: str | None = None) -> Classificati
     Returns
     -------
     ClassificationResult
-        ``confidence`` is the largest class probability (for ``"other"`` particles, that of the
-        nearest trained class).
+        ``confidence`` is the largest class probability; NaN for ``"other"`` particles, which
+        fit no trained class.
     """
     mlp, _ = _models(str(Path(model) if model else SHIPPED_MODELS))
     labels, confidence = mlp.predict_with_confidence(_features(system))

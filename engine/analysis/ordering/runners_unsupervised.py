@@ -131,6 +131,11 @@ def _bic(gmm: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in gmm.bic_.items()}
 
 
+def _merged(gmm: Any, asked: int | None) -> dict[str, int]:
+    """The BIC mixture's K when its components were merged into classes (K not given)."""
+    return {} if asked is not None else {"mixture_components": int(gmm.n_mixture_components_)}
+
+
 def run_gmm(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbors: NeighborSpec = 12,
             n_components: int | None = None, seed: int = 0) -> ClassificationResult:
     """Gaussian mixture on the descriptors (:class:`.mixture_model.DescriptorGMM`).
@@ -147,8 +152,8 @@ def run_gmm(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbor
     gmm = DescriptorGMM(n_components, random_state=int(seed)).fit(X)
     return _result("gmm", system, _named(system, gmm.labels_), gmm.probabilities_.max(axis=1),
                    _pca(X), ("principal component 1", "principal component 2"), what,
-                   {"n_components": gmm.n_components_, "mixture_components": gmm.n_mixture_components_,
-                    "bic": _bic(gmm)})
+                   {"n_components": gmm.n_components_, "bic": _bic(gmm),
+                    **_merged(gmm, n_components)})
 
 
 def run_dbscan(system: ParticleSystem, *, descriptors: str = "steinhardt", neighbors: NeighborSpec = 12,
@@ -228,7 +233,7 @@ def run_gmm_mlp(system: ParticleSystem, *, descriptors: str = "steinhardt", neig
     """Gaussian mixture labels learnt by an MLP (:class:`.mixture_net.MixtureThenNet`).
 
     The labels are the net's on the same particles (those that fit no learnt class ``"noise"``);
-    ``confidence`` is the net's probability of the chosen component.
+    ``confidence`` is the net's probability of the chosen component (NaN for ``"noise"``).
     """
     from .mixture_net import UNKNOWN, MixtureThenNet
 
@@ -237,10 +242,10 @@ def run_gmm_mlp(system: ParticleSystem, *, descriptors: str = "steinhardt", neig
         return same
     model = MixtureThenNet(n_components, random_state=int(seed)).fit(X)
     labels = model.predict(X)
-    confidence = model.predict_proba(X).max(axis=1)
+    confidence = np.where(labels == UNKNOWN, np.nan, model.predict_proba(X).max(axis=1))
     agreement = float(np.mean(labels == model.labels_))
     return _result("gmm-mlp", system, _named(system, labels, UNKNOWN), confidence, _pca(X),
                    ("principal component 1", "principal component 2"), what,
                    {"n_components": int(model.gmm_.n_components_), "net_agrees_with_mixture": agreement,
-                    "mixture_components": model.gmm_.n_mixture_components_,
+                    **_merged(model.gmm_, n_components),
                     **({"note": "the mixture found one class: no net was trained"} if model.net_ is None else {})})

@@ -7,7 +7,8 @@
   trained class is labelled ``"other"``: its Mahalanobis distance to every class (class mean
   and covariance of the standardised training features) exceeds that class's
   ``novelty_quantile`` of training distances. The softmax alone cannot say this: it is
-  confident far from all training data.
+  confident far from all training data — so an ``"other"`` particle's confidence is NaN (no
+  class probability means anything there), never the softmax of a class it was found not to fit.
 * :class:`Q6Threshold` — the baseline: classes ordered by their median q6 (12 neighbours), one
   threshold between each adjacent pair, placed where it misclassifies fewest training particles.
 * :func:`synthetic_training_set` — labelled features of generated fcc, bcc, hcp (a range of
@@ -141,13 +142,15 @@ class BondOrderMLP:
     def predict_with_confidence(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Labels (``"other"`` where no class fits) and confidences, both shape (N,).
 
-        The confidence is the largest class probability in [1/C, 1], also for ``"other"``
-        particles (whose best class it then refers to).
+        The confidence is the largest class probability in [1/C, 1]; NaN for ``"other"``
+        particles (module notes).
         """
         proba = self.predict_proba(X)
         labels = self.classes_[proba.argmax(axis=1)].astype(object)
-        labels[~self.fits_a_class(X)] = OTHER
-        return labels.astype(str), proba.max(axis=1)
+        confidence = proba.max(axis=1)
+        outside = ~self.fits_a_class(X)
+        labels[outside], confidence[outside] = OTHER, np.nan
+        return labels.astype(str), confidence
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Class names, ``"other"`` for particles that fit no class, shape (N,)."""
