@@ -46,6 +46,7 @@ from scipy.spatial import cKDTree
 from scipy.special import sph_harm_y
 from scipy.stats import spearmanr
 from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture
 
 from engine.analysis.ordering import (
     ParticleSystem, bond_order_features, fcc_hcp, lattice, liquid, slab_in_liquid, steinhardt,
@@ -338,3 +339,14 @@ def test_bic_components_of_one_phase_merge_into_one_class_and_two_phases_stay_tw
         np.testing.assert_array_equal(model.predict(X), model.labels_)
     with pytest.raises(ValueError, match=r"merge_ratio must lie in \(0, 1\]"):
         DescriptorGMM(merge_ratio=0.0).fit(X)
+
+
+def test_a_component_on_fewer_points_than_its_covariance_needs_is_not_a_candidate() -> None:
+    """60 points of one 3D Gaussian and one outlier: K = 2 puts a component on the outlier alone,
+    whose full covariance (needs F + 1 = 4 points) is singular and whose likelihood is unbounded;
+    BIC must not pick it."""
+    X = np.vstack([np.random.default_rng(3).normal(size=(60, 3)), [[9.0, 9.0, 9.0]]])
+    model = DescriptorGMM(random_state=0).fit(X)
+    raw = GaussianMixture(2, n_init=5, random_state=0).fit((X - X.mean(0)) / X.std(0))
+    assert np.min(raw.weights_) * len(X) < 4  # the unconstrained fit does isolate it
+    assert model.n_mixture_components_ == 1 and 2 not in model.bic_

@@ -91,7 +91,10 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     (["order", "classify", "few.csv", "--csv", "."], "cannot write .: it is a directory"),  # before classifying
     (["order", "generate", "gas", "--out", "x.csv"], "unknown configuration kind 'gas'"),
     (["order", "generate", "liquid", "--cells", "3", "--out", "x.csv"], "--cells does not apply to a liquid"),
-    (["order", "generate", "lattice", "--lindemann", "-1", "--out", "x.csv"], "lindemann must lie in [0, 0.5]"),
+    (["order", "generate", "lattice", "--lindemann", "-1", "--out", "x.csv"], "--lindemann must lie in [0, 0.5]"),
+    (["order", "generate", "slab", "--slab-fraction", "2", "--out", "x.csv"], "--slab-fraction must lie in (0, 1)"),
+    (["order", "classify", "few.csv", "--method", "gmm", "--neighbours", "2", "--classes", "0"],
+     "--classes must be an integer between 1 and N = 3"),
     (["order", "generate", "lattice", "--out", "x.pdb"], "unknown configuration format 'pdb'"),
 ])
 def test_bad_input_is_one_error_line_without_traceback(tmp_path: Path, args: list[str], message: str,

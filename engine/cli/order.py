@@ -25,6 +25,15 @@ _OPTION_FLAGS = {
 }
 
 
+def _as_flags(exc: ValueError, flags: dict[str, str]) -> ValueError:
+    """The error with a leading option name (``n_components must …``) spelt as its flag."""
+    message = str(exc)
+    for name, flag in flags.items():
+        if message.startswith(f"{name} "):
+            return ValueError(flag + message[len(name):])
+    return exc
+
+
 def _neighbours(text: str) -> int | str:
     if text in ("voronoi", "sann"):
         return text
@@ -111,7 +120,10 @@ def _classify(args: argparse.Namespace) -> int:
     if out is not None and out.is_dir():  # found before a long classification, not after it
         raise ValueError(f"cannot write {out}: it is a directory; give a file name such as {out / 'order.csv'}")
     system = read_configuration(args.file, args.format)
-    result = classify(system, args.method, **options)
+    try:
+        result = classify(system, args.method, **options)
+    except ValueError as exc:
+        raise _as_flags(exc, _OPTION_FLAGS) from None
     print(f"{args.file}: {_describe(system)}")
     print(f"method {args.method}: {METHODS[args.method].title}")
     print(f"descriptors: {result.descriptor}")
@@ -158,7 +170,10 @@ def _generate(args: argparse.Namespace) -> int:
     if wrong:
         flags = ", ".join("--" + n.replace("_", "-") for n in GENERATORS[args.kind])
         raise ValueError(f"--{wrong[0].replace('_', '-')} does not apply to a {args.kind}; its options: {flags}")
-    system = generate(args.kind, **given)
+    try:
+        system = generate(args.kind, **given)
+    except ValueError as exc:
+        raise _as_flags(exc, {n: "--" + n.replace("_", "-") for n in names}) from None
     path = write_configuration(system, args.out)
     parts = ", ".join(f"{name} {100 * f:.0f} %" for name, f in class_fractions(system.labels).items())
     print(f"wrote {path}: {_describe(system)}; true labels {parts}")

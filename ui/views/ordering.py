@@ -81,11 +81,12 @@ with source_column:
     else:
         upload = st.file_uploader(
             "Configuration file (XYZ, CSV or GSD)", type=list(READ_FORMATS),
+            max_upload_size=max(1, -(-MAX_UPLOAD_BYTES // 2**20)),  # the widget states our limit (MB)
             help="Extended XYZ with Lattice=\"…\" (and pbc=\"T T T\") on line 2, coordinates from the box "
                  "corner; or CSV with a '# box: Lx Ly Lz' line, optional '# periodic: true true false', "
                  "columns x,y,z (label and species optional), coordinates centred on the box; or a HOOMD "
                  "GSD file (its first frame).")
-        st.caption(f"At most {MAX_UPLOAD_BYTES // 2**20} MiB. Files are parsed as data, never executed or unpickled.")
+        st.caption("Files are parsed as data, never executed or unpickled.")
         if upload is not None:
             source = {"upload": upload}
 

@@ -28,7 +28,10 @@ and the liquid → 1 cluster (0.5 left a noisy fcc in 2 and a crystal slab in li
 stacking → 2, ARI 1.000 on q_1…q_8; fcc slab in liquid → 2, ARI 0.92 on bond coherence. A bcc
 crystal with 12 neighbours stays in 2: the 12th neighbour is drawn from a shell of 6 equidistant
 ones, which gives two real environments (use 8 or 14 neighbours for bcc). With K given, every
-component is a class and nothing is merged.
+component is a class and nothing is merged. A K whose fit has a component of fewer particles
+than its covariance needs to be non-singular (F + 1 for a full covariance in F dimensions) is
+not a candidate: such a component sits on a few points, its likelihood is unbounded, and BIC
+took it (a 72-particle 2D crystal came out as 71 + 1).
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ class DescriptorGMM:
     clusters_ : ndarray of int, shape (n_mixture_components_,)
         Class of each mixture component.
     bic_ : dict of int to float
-        BIC of every K tried (dimensionless; lower is better).
+        BIC of every admissible K tried (dimensionless; lower is better; module notes).
     labels_ : ndarray of int, shape (N,)
         Component of each training particle, 0 … K − 1.
     probabilities_ : ndarray, shape (N, n_components_)
@@ -180,6 +183,8 @@ class DescriptorGMM:
                 k, covariance_type=self.covariance_type, n_init=self.n_init,
                 random_state=self.random_state,
             ).fit(Z)
+            if self.n_components is None and k > 1 and self._degenerate(gmm, len(Z)):
+                continue
             self.bic_[k] = float(gmm.bic(Z))
             if best is None or self.bic_[k] < self.bic_[best.n_components]:
                 best = gmm
@@ -194,6 +199,11 @@ class DescriptorGMM:
         self.probabilities_ = self._class_probabilities(best.predict_proba(Z))
         self.labels_ = self.probabilities_.argmax(axis=1)
         return self
+
+    def _degenerate(self, gmm: GaussianMixture, n: int) -> bool:
+        """Whether a component holds too few particles for its covariance (module notes)."""
+        need = {"full": gmm.means_.shape[1] + 1, "tied": 1, "diag": 2, "spherical": 2}[self.covariance_type]
+        return bool(np.min(gmm.weights_) * n < need)
 
     def _merge(self, gmm: GaussianMixture) -> np.ndarray:
         """Class of each component after ridgeline-ratio merging (module notes)."""
