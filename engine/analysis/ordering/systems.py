@@ -186,7 +186,12 @@ def minimum_image(vectors: np.ndarray, box: freud.box.Box) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=float)
     dim = vectors.shape[1]
     matrix = np.asarray(box.to_matrix(), dtype=float)[:dim, :dim]
-    frac = np.linalg.solve(matrix, vectors.T).T
     periodic = np.asarray(box.periodic[:dim], dtype=bool)
+    if not np.any(matrix - np.diag(np.diag(matrix))):  # orthorhombic: axis by axis
+        lengths = np.diag(matrix)[periodic]
+        out = vectors.copy()
+        out[:, periodic] -= lengths * np.floor(vectors[:, periodic] / lengths + 0.5)
+        return out
+    frac = np.linalg.solve(matrix, vectors.T).T
     frac[:, periodic] -= np.floor(frac[:, periodic] + 0.5)
     return frac @ matrix.T
