@@ -100,8 +100,9 @@ def main() -> None:
     ours = structure_functions(system)
     t_ours = median_time(lambda: structure_functions(system), args.repeats)
     line("structure functions (default 152)", t_ours)
-    baseline = plain_numpy(system.positions + BOX / 2, system.species, BOX)
-    t_base = median_time(lambda: plain_numpy(system.positions + BOX / 2, system.species, BOX), args.repeats)
+    length = float(system.box.Lx)  # the box as freud stores it (float32), as the first line uses
+    baseline = plain_numpy(system.positions + length / 2, system.species, length)
+    t_base = median_time(lambda: plain_numpy(system.positions + length / 2, system.species, length), args.repeats)
     line("plain NumPy baseline (same 152)", t_base)
     print(f"  speed-up {t_base / t_ours:.1f}x; max |difference| {np.abs(ours - baseline).max():.2e} "
           f"(largest value {np.abs(ours).max():.3g})")
