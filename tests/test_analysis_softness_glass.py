@@ -23,6 +23,7 @@ from scipy.stats import pearsonr
 from engine.analysis.softness.descriptors import SoftnessDescriptors
 from engine.analysis.softness.isoconfig import GlassSample, read_isoconfigurational
 from engine.analysis.softness.models import load_model, train_propensity_ridge, train_softness
+from engine.analysis.softness.shipped import SHIPPED_PROPENSITY, SHIPPED_SOFTNESS, load_shipped
 
 GLASS = Path(__file__).parent / "data" / "glass"
 BOX = 15.05658  # (4096 / 1.2)^(1/3)
@@ -96,3 +97,17 @@ def test_softness_statistics(training) -> None:
     slope = np.polyfit(((edges[:-1] + edges[1:]) / 2)[finite], np.log(p_r[finite] + 1e-12), 1)[0]
     assert slope > 0.5  # P(R|S) rises roughly exponentially with softness (Schoenholz et al. 2016)
     assert np.mean(rearranging_positive) > 0.6 and np.mean(positive) < 0.5
+
+
+def test_shipped_models_equal_a_fresh_training_and_are_small_json(training) -> None:
+    """``python -m engine.analysis.softness.shipped`` wrote them with the default recipe."""
+    samples, features, _ = training
+    shipped_svm, shipped_ridge = load_shipped()
+    fresh = {"softness": train_softness(samples, features=features),
+             "propensity": train_propensity_ridge(samples, features=features)}
+    for model in (shipped_svm, shipped_ridge):
+        again = fresh[model.kind]
+        np.testing.assert_allclose(model.coef, again.coef, rtol=1e-6, atol=1e-9)
+        assert model.intercept == pytest.approx(again.intercept, rel=1e-6, abs=1e-9)
+        assert model.details["regenerate"] == "python -m engine.analysis.softness.shipped"
+    assert max(p.stat().st_size for p in (SHIPPED_SOFTNESS, SHIPPED_PROPENSITY)) < 100_000
