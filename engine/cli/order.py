@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     classify.add_argument("--format", choices=("xyz", "csv", "gsd"), help="file format (default: from the suffix)")
     classify.add_argument("--method", default="mlp", help="classification method (default: mlp)")
     classify.add_argument("--neighbours", "--neighbors", dest="neighbors", type=_neighbours,
-                          help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12; for bcc use 8, 14 or sann: a 12th neighbour is one of 6 equidistant ones, which splits bcc into two classes)")
+                          help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12; for bcc use 14 = 8 + 6: with 12 the cut falls inside the second shell of 6, and with 8 or sann thermal noise swaps first- and second-shell neighbours, and either splits bcc into two classes)")
     classify.add_argument("--descriptors", help="descriptors of the unsupervised methods: steinhardt (default), "
                           "averaged, coherence, coherence-6, bond-order")
     classify.add_argument("--classes", dest="n_components", type=int,

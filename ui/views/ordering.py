@@ -104,8 +104,9 @@ with method_column:
               "steinhardt separates fcc from hcp.")
         method_options["neighbors"] = int(cols[1].number_input(
             "Neighbours", min_value=4, max_value=40, value=12,
-            help="nearest neighbours of each particle's descriptors: 12 for fcc/hcp; for bcc use 8 or 14 "
-                 "(8 + 6): a 12th neighbour is one of 6 equidistant ones, which splits bcc into two classes"))
+            help="nearest neighbours of each particle's descriptors: 12 for fcc/hcp; for bcc use 14 "
+                 "(8 + 6): with 12 the cut falls inside the second shell, with 8 thermal noise swaps first- and "
+                 "second-shell neighbours, and either splits bcc into two classes"))
         if method == "umap":
             method_options["clusterer"] = cols[0].selectbox(
                 "Clustering of the map", ["gmm", "hdbscan"],

@@ -27,7 +27,8 @@ Measured with the default 0.25 (the same outcome for any value in [0.2, 0.3]; se
 and the liquid → 1 cluster (0.5 left a noisy fcc in 2 and a crystal slab in liquid in 3); fcc/hcp
 stacking → 2, ARI 1.000 on q_1…q_8; fcc slab in liquid → 2, ARI 0.92 on bond coherence. A bcc
 crystal with 12 neighbours stays in 2: the 12th neighbour is drawn from a shell of 6 equidistant
-ones, which gives two real environments (use 8 or 14 neighbours for bcc). With K given, every
+ones, which gives two real environments (use 14 neighbours for bcc: with 8, thermal noise at
+Lindemann 0.05 swaps the 8th and 9th neighbour of 13 % of the particles, and they form a class too). With K given, every
 component is a class and nothing is merged. A K whose fit has a component of fewer particles
 than its covariance needs to be non-singular (F + 1 for a full covariance in F dimensions) is
 not a candidate: such a component sits on a few points, its likelihood is unbounded, and BIC
