@@ -27,6 +27,7 @@ navigation = st.navigation(
         ],
         "Characterise": [
             st.Page(_PAGES / "ordering.py", title="Crystal order", icon=":material/scatter_plot:"),
+            st.Page(_PAGES / "softness.py", title="Glass softness", icon=":material/blur_on:"),
         ],
         "Tools": [
             st.Page(_PAGES / "demo_job.py", title="Job runner demo", icon=":material/speed:"),

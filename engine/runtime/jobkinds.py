@@ -24,6 +24,7 @@ JOB_KINDS: Mapping[str, str] = MappingProxyType(
         "train-grid": "engine.surrogates.training:train_grid_job",
         "run-campaign": "engine.campaigns.jobs:campaign_job",
         "identify-structures": "engine.analysis.ordering.classify_job:classify_order_job",
+        "glass-softness": "engine.analysis.softness.softness_job:softness_job",
     }
 )
 

@@ -22,7 +22,7 @@ from .isoconfig import read_isoconfigurational
 from .models import LinearGlassModel, describe_samples, load_model, train_propensity_ridge, train_softness
 from .descriptors import SoftnessDescriptors
 
-__all__ = ["SHIPPED_SOFTNESS", "SHIPPED_PROPENSITY", "KA_BOX", "load_shipped", "train_shipped"]
+__all__ = ["SHIPPED_SOFTNESS", "SHIPPED_PROPENSITY", "KA_BOX", "EXAMPLES", "load_shipped", "train_shipped"]
 
 _MODELS = Path(__file__).with_name("models")
 SHIPPED_SOFTNESS = _MODELS / "ka3d_T0.44_softness.json"
@@ -30,6 +30,8 @@ SHIPPED_PROPENSITY = _MODELS / "ka3d_T0.44_propensity.json"
 #: Box length of the Kob–Andersen data, (4096 / 1.2)^(1/3) σ_AA.
 KA_BOX = 15.05658
 _DATA = Path(__file__).resolve().parents[3] / "tests" / "data" / "glass"
+#: Example configurations for the app: the three test configurations (not trained on), by number.
+EXAMPLES = {k: _DATA / f"ka3d_T0.44_config{k}.npz" for k in (401, 402, 403)}
 
 
 def train_shipped(data: Path = _DATA) -> tuple[LinearGlassModel, LinearGlassModel]:
