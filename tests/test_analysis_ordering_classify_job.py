@@ -53,3 +53,10 @@ def test_a_bad_job_fails_with_the_reason(store_dir: Path) -> None:
     assert "at least 15 particles; the system has 8" in store.get_job(job_id).error
     with pytest.raises(ValueError, match=r"unknown configuration format 'pdb'; allowed: \.xyz, \.csv"):
         stage_upload(store.path, "x.pdb", b"")
+
+
+def test_a_one_class_truth_reports_the_largest_cluster_share(store_dir: Path) -> None:
+    store = Store(store_dir)
+    result = _run(store, {"source": {"generate": {"kind": "lattice", "structure": "fcc", "cells": 5}},
+                          "method": "dbscan", "options": {}})
+    assert "ari" not in result and 0.9 <= result["largest_cluster_share"] <= 1.0

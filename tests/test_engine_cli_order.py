@@ -88,7 +88,10 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     (["order", "classify", "few.csv", "--method", "ptm"], "unknown method 'ptm'; allowed: mlp, q6-threshold"),
     (["order", "classify", "few.csv", "--neighbours", "many"], "expected a neighbour count, 'voronoi' or 'sann'"),
     (["order", "classify", "few.csv", "--csv", "nodir/out.csv"], "directory nodir does not exist"),
-    (["order", "classify", "few.csv", "--csv", "."], "cannot write .: it is a directory"),  # before classifying
+    (["order", "classify", "few.csv", "--csv", "."], "--csv writes a CSV table; give a file name ending in .csv"),
+    (["order", "classify", "few.csv", "--csv", "few.csv"], "--csv few.csv is the input configuration"),  # not overwritten
+    (["order", "classify", "few.csv", "--method", "gmm", "--seed", "-1"], "--seed must be an integer in [0, 4294967295]"),
+    (["order", "classify", "nobox.csv"], "no box; add a header line '# box: Lx Ly Lz' (or 'Lx Ly' for 2D)"),
     (["order", "generate", "gas", "--out", "x.csv"], "unknown configuration kind 'gas'"),
     (["order", "generate", "liquid", "--cells", "3", "--out", "x.csv"], "--cells does not apply to a liquid"),
     (["order", "generate", "lattice", "--lindemann", "-1", "--out", "x.csv"], "--lindemann must lie in [0, 0.5]"),
@@ -103,6 +106,7 @@ def test_bad_input_is_one_error_line_without_traceback(tmp_path: Path, args: lis
     (tmp_path / "bad.xyz").write_text("hello\n\nA 0 0 0\n")
     (tmp_path / "nan.csv").write_text("# box: 5 5 5\nx,y,z\n0,0,0\nnan,1,1\n")
     (tmp_path / "few.csv").write_text("# box: 5 5 5\nx,y,z\n0,0,0\n1,1,1\n2,0,1\n")
+    (tmp_path / "nobox.csv").write_text("x,y,z\n0,0,0\n1,1,1\n")
     monkeypatch.chdir(tmp_path)
     try:
         code = main(args)
@@ -112,6 +116,8 @@ def test_bad_input_is_one_error_line_without_traceback(tmp_path: Path, args: lis
     assert code == 2, captured.out + captured.err
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("matloop: error: ") and message in lines[0], captured.err
+    assert "pass box=" not in lines[0]
+    assert (tmp_path / "few.csv").read_text().startswith("# box: 5 5 5")
 
 
 def test_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
@@ -121,3 +127,11 @@ def test_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "matloop: error: bad.xyz, line 4: coordinates x y z must be numbers, got '1 x 1'"]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_one_class_file_reports_the_largest_cluster_not_a_zero_ari(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "fcc.csv"
+    assert main(["order", "generate", "lattice", "--cells", "6", "--out", str(config)]) == 0
+    assert main(["order", "classify", str(config), "--method", "dbscan"]) == 0
+    out = capsys.readouterr().out
+    assert "the file's labels are one class (fcc):" in out and "adjusted Rand index against" not in out

@@ -57,3 +57,21 @@ def test_unknown_job_kind_names_the_known_ones() -> None:
     assert "demo" in JOB_KINDS
     with pytest.raises(ValueError, match="unknown job kind 'nope'; known kinds: demo"):
         job_function("nope")
+
+
+def test_a_new_stage_is_recorded_however_soon_it_follows(store_dir: Path) -> None:
+    """Progress closer than min_interval is dropped, unless its message names a new stage (a dropped
+    'classifying' left 'generating the configuration' on the page for a whole minute)."""
+    store = Store(store_dir)
+    job = store.create_job("demo", {})
+
+    def stages(ctx: JobContext) -> dict:
+        ctx.min_interval = 60.0
+        ctx.progress(0.02, "reading")
+        ctx.progress(0.05, "reading")  # same stage, too soon: dropped
+        seen = store.get_job(job).progress
+        ctx.progress(0.2, "classifying")  # new stage: recorded
+        return {"dropped": seen, "record": [store.get_job(job).progress, store.get_job(job).message]}
+
+    assert run_job(store, job, stages, {}) == "done"
+    assert store.get_job(job).result == {"dropped": 0.02, "record": [0.2, "classifying"]}

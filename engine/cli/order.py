@@ -51,19 +51,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "classify", help="classify every particle of a configuration file",
         description="Reads an XYZ (extended, with Lattice) or CSV (with '# box:' header) file, classifies each "
         "particle's environment and prints the class fractions. Methods: mlp (shipped model: fcc, bcc, hcp, "
-        "liquid, other), q6-threshold (baseline), cna (common-neighbour analysis), gmm, dbscan, autoencoder, "
-        "diffusion-map, umap, gmm-mlp (unsupervised; 'matloop order methods' lists them).",
+        "liquid, other), q6-threshold (baseline), cna (common-neighbour analysis), diffraction-cnn (shipped CNN on "
+        "diffraction images), gmm, dbscan, autoencoder, diffusion-map, umap, gmm-mlp (unsupervised; 'matloop "
+        "order methods' lists them). Unsupervised descriptors: steinhardt tells structures apart (fcc from hcp); "
+        "coherence tells crystal from liquid, surface layers included (slabs, nuclei).",
     )
     classify.add_argument("file", help="configuration file (.xyz, .csv, or .gsd: its first frame)")
     # configurations.READ_FORMATS, spelled out: building the parser must not import freud
     classify.add_argument("--format", choices=("xyz", "csv", "gsd"), help="file format (default: from the suffix)")
     classify.add_argument("--method", default="mlp", help="classification method (default: mlp)")
     classify.add_argument("--neighbours", "--neighbors", dest="neighbors", type=_neighbours,
-                          help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12; for bcc use 14 = 8 + 6: with 12 the cut falls inside the second shell of 6, and with 8 or sann thermal noise swaps first- and second-shell neighbours, and either splits bcc into two classes)")
+                          help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12). Choose a count that "
+                          "closes a shell: fcc/hcp 12, bcc 14 (8 + 6), sc 6, diamond 4, 2D hexagonal 6; a count that cuts a shell "
+                          "(bcc with 8 or 12: thermal noise swaps neighbours across the cut) splits one crystal into classes, "
+                          "and voronoi counts thermal slivers as neighbours")
     classify.add_argument("--descriptors", help="descriptors of the unsupervised methods: steinhardt (default), "
                           "averaged, coherence, coherence-6, bond-order")
     classify.add_argument("--classes", dest="n_components", type=int,
-                          help="number of classes K of gmm, autoencoder, diffusion-map (default: a mixture of 1-6 components by BIC, merged into one class per density mode)")
+                          help="number of classes K of gmm, autoencoder, diffusion-map, umap, gmm-mlp (default: a mixture of 1-6 components by BIC, merged into one class per density mode)")
     classify.add_argument("--seed", type=int, help="seed of the unsupervised methods (default 0)")
     classify.add_argument("--epochs", type=int, help="autoencoder training epochs (default 100)")
     classify.add_argument("--min-samples", dest="min_samples", type=int, help="DBSCAN core-point count (default min(100, N))")
@@ -114,12 +119,19 @@ def _classify(args: argparse.Namespace) -> int:
         if name not in allowed:
             flags = ", ".join(_OPTION_FLAGS[o] for o in allowed) or "none"
             raise ValueError(f"{_OPTION_FLAGS[name]} does not apply to the {args.method} method; its options: {flags}")
+    if args.csv is not None and Path(args.csv).suffix.lower() != ".csv":
+        raise ValueError(f"--csv writes a CSV table; give a file name ending in .csv, got {args.csv!r}")
     out = Path(args.csv) if args.csv else None
+    if out is not None and out.resolve() == Path(args.file).resolve():
+        raise ValueError(f"--csv {args.csv} is the input configuration; give another file name")
     if out is not None and not out.parent.is_dir():
         raise ValueError(f"cannot write {out}: directory {out.parent} does not exist")
     if out is not None and out.is_dir():  # found before a long classification, not after it
         raise ValueError(f"cannot write {out}: it is a directory; give a file name such as {out / 'order.csv'}")
-    system = read_configuration(args.file, args.format)
+    try:
+        system = read_configuration(args.file, args.format)
+    except ValueError as exc:  # the readers' keyword advice is for Python callers
+        raise ValueError(str(exc).replace(" or pass box=", "")) from None
     try:
         result = classify(system, args.method, **options)
     except ValueError as exc:
@@ -143,6 +155,9 @@ def _classify(args: argparse.Namespace) -> int:
     if system.labels is not None:
         if METHODS[args.method].kind != "unsupervised":
             print(f"agreement with the file's labels: {100 * np.mean(labels == system.labels):.1f} %")
+        elif len(set(system.labels.tolist())) == 1:
+            print(f"the file's labels are one class ({system.labels[0]}): {100 * max(class_fractions(labels).values()):.1f} % "
+                  "of the particles are in the largest cluster (the adjusted Rand index is 0 for any split)")
         else:
             from sklearn.metrics import adjusted_rand_score
 
@@ -174,7 +189,10 @@ def _generate(args: argparse.Namespace) -> int:
         system = generate(args.kind, **given)
     except ValueError as exc:
         raise _as_flags(exc, {n: "--" + n.replace("_", "-") for n in names}) from None
-    path = write_configuration(system, args.out)
+    try:
+        path = write_configuration(system, args.out)
+    except ValueError as exc:  # generate has no --format: the suffix decides
+        raise ValueError(str(exc).replace(" (by the file suffix, or give the format)", " (by the file suffix)")) from None
     parts = ", ".join(f"{name} {100 * f:.0f} %" for name, f in class_fractions(system.labels).items())
     print(f"wrote {path}: {_describe(system)}; true labels {parts}")
     return 0

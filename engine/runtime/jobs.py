@@ -42,13 +42,18 @@ class JobContext:
     job_id: str
     min_interval: float = 0.1
     _last_write: float = field(default=0.0, init=False)
+    _last_message: str = field(default="", init=False)
 
     def progress(self, fraction: float, message: str = "") -> None:
-        """Record progress in [0, 1]; raises :class:`JobCancelled` if cancellation was requested."""
+        """Record progress in [0, 1]; raises :class:`JobCancelled` if cancellation was requested.
+
+        Updates closer than ``min_interval`` seconds are dropped unless the message changes (a
+        new stage is always shown: a dropped one stayed on the page for a whole long stage).
+        """
         now = time.monotonic()
-        if fraction < 1.0 and now - self._last_write < self.min_interval:
+        if fraction < 1.0 and now - self._last_write < self.min_interval and message == self._last_message:
             return
-        self._last_write = now
+        self._last_write, self._last_message = now, message
         if self.store.cancel_requested(self.job_id):
             raise JobCancelled()
         self.store.update_job(self.job_id, fraction, message)

@@ -129,7 +129,7 @@ with method_column:
 
 if start:
     if source is None:
-        show_error("Upload a configuration file first (XYZ or CSV).")
+        show_error("Upload a configuration file first (XYZ, CSV or GSD).")
     else:
         params_source = source
         if "upload" in source:
@@ -165,11 +165,19 @@ def scene_figure(table: pd.DataFrame, colours: dict[str, str], dim: int) -> go.F
     """Particles coloured by class (a seeded sample of MAX_DRAWN when there are more)."""
     shown = table.sample(MAX_DRAWN, random_state=0) if len(table) > MAX_DRAWN else table
     size = float(np.clip(14.0 / len(shown) ** (1 / 3) * 3, 2.0, 8.0))
+    if dim == 2:  # a flat picture, not a 3D scene with an empty z axis
+        figure = go.Figure([go.Scattergl(x=shown.loc[shown.label == n, "x"], y=shown.loc[shown.label == n, "y"],
+                                         mode="markers", name=f"{n} ({int((shown.label == n).sum())})",
+                                         marker={"size": 2 * size, "color": c, "opacity": 0.85})
+                            for n, c in colours.items()])
+        figure.update_layout(height=520, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title="particles by class",
+                             xaxis_title="x", yaxis={"title": "y", "scaleanchor": "x", "scaleratio": 1},
+                             legend={"itemsizing": "constant"})
+        return figure
     traces = []
     for name, colour in colours.items():
         part = shown[shown.label == name]
-        z = part.z if dim == 3 else np.zeros(len(part))
-        traces.append(go.Scatter3d(x=part.x, y=part.y, z=z, mode="markers", name=f"{name} ({len(part)})",
+        traces.append(go.Scatter3d(x=part.x, y=part.y, z=part.z, mode="markers", name=f"{name} ({len(part)})",
                                    marker={"size": size, "color": colour, "opacity": 0.85,
                                            "line": {"width": 0}}))
     figure = go.Figure(traces)
@@ -216,11 +224,15 @@ def show_result(job: JobRecord) -> None:
     colours = colour_map(list(fractions))
     cols = st.columns(4)
     cols[0].metric("Particles", f"{result['n_particles']:,}")
-    cols[1].metric("Classes", len(fractions))
+    cols[1].metric("Classes", len([c for c in fractions if c != "noise"]),
+                   help="noise (DBSCAN, HDBSCAN) is not counted")
     if "agreement" in result:
         cols[2].metric("Agreement with true labels", f"{100 * result['agreement']:.1f} %")
     if "ari" in result:
         cols[2].metric("Adjusted Rand index", f"{result['ari']:.3f}", help="1: the classes equal the true labels")
+    if "largest_cluster_share" in result:
+        cols[2].metric("Share in the largest cluster", f"{100 * result['largest_cluster_share']:.1f} %",
+                       help="the configuration has one true class (the adjusted Rand index would be 0 for any split)")
     if "mixture_components" in result["details"]:
         cols[3].metric("Mixture components (BIC)", result["details"]["mixture_components"],
                        help="components of lowest BIC; those sharing one density mode form one class")

@@ -112,7 +112,8 @@ def classify_order_job(ctx: Any, source: dict[str, Any], method: str = "mlp",
         ``path`` (CSV), ``n_particles``, ``dim``, ``box``, ``method``, ``kind`` (supervised or
         unsupervised), ``descriptor``, ``embedding_axes``, ``details``, ``fractions`` and, when
         the particles have true labels, ``agreement`` (structure names: share equal to the truth) or
-        ``ari`` (unsupervised: adjusted Rand index).
+        ``ari`` (unsupervised: adjusted Rand index; for a single true class, whose every split
+        scores 0, ``largest_cluster_share`` instead).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
@@ -133,6 +134,8 @@ def classify_order_job(ctx: Any, source: dict[str, Any], method: str = "mlp",
     if system.labels is not None:
         if METHODS[method].kind != "unsupervised":
             summary["agreement"] = float(np.mean(result.labels == system.labels))
+        elif len(set(system.labels.tolist())) == 1:  # ARI is 0 for any split of a one-class truth
+            summary["largest_cluster_share"] = max(summary["fractions"].values())
         else:
             from sklearn.metrics import adjusted_rand_score
 

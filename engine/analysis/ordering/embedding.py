@@ -19,6 +19,13 @@ e.g. Steinhardt q_l or bond coherence d̄_l) are
    (Campello, Moulavi & Sander 2013; scikit-learn's :class:`~sklearn.cluster.HDBSCAN`), which
    finds the number of clusters itself and labels outliers ``-1``.
 
+UMAP can tear one continuous cloud into islands (seed-dependent: a single thermal fcc crystal came
+out as 3 clusters with seed 0, 1 with seed 1). Clusters of the map are therefore checked where the
+descriptors live: each cluster's particles give a Gaussian (weight, mean, covariance) in the
+principal-component space of step 2, and clusters whose Gaussians share one density mode are
+merged (:func:`.mixture_model.merge_components`, ridgeline ratio ``merge_ratio``, as for the
+mixture's own components) — unless the number of clusters was given.
+
 The embedding is also what the app plots as the 2D map of environments. Coordinates of the
 embedding have no units and no meaning beyond their neighbourhoods.
 
@@ -32,7 +39,7 @@ from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from .mixture_model import DescriptorGMM, check_descriptors
+from .mixture_model import DescriptorGMM, check_descriptors, merge_components
 
 __all__ = ["CLUSTERERS", "NOISE", "DescriptorEmbedding"]
 
@@ -65,6 +72,9 @@ class DescriptorEmbedding:
         Smallest and largest number of mixture components tried by BIC.
     min_cluster_size : int, default 50
         HDBSCAN's smallest cluster (particles).
+    merge_ratio : float, default 0.25
+        Ridgeline ratio at which clusters of the map that share one descriptor-space mode are
+        merged (module notes); not used when ``n_clusters`` is given to the mixture.
     random_state : int, default 0
         Seed of PCA, UMAP and the mixture.
 
@@ -98,6 +108,7 @@ class DescriptorEmbedding:
         n_dims: int = 2,
         k_range: tuple[int, int] = (1, 6),
         min_cluster_size: int = 50,
+        merge_ratio: float = 0.25,
         random_state: int = 0,
     ) -> None:
         self.n_clusters = n_clusters
@@ -108,6 +119,7 @@ class DescriptorEmbedding:
         self.n_dims = n_dims
         self.k_range = k_range
         self.min_cluster_size = min_cluster_size
+        self.merge_ratio = merge_ratio
         self.random_state = random_state
 
     def _check(self, n: int, f: int) -> int | float | None:
@@ -156,19 +168,40 @@ class DescriptorEmbedding:
             self.gmm_ = DescriptorGMM(
                 self.n_clusters, k_range=self.k_range, random_state=self.random_state
             ).fit(self.embedding_)
-            self.probabilities_ = self.gmm_.probabilities_
-            self.labels_ = self.gmm_.labels_
-            self.confidence_ = self.probabilities_.max(axis=1)
-            self.n_clusters_ = self.gmm_.n_components_
+            labels = self.gmm_.labels_
         else:
             hdb = HDBSCAN(min_cluster_size=int(self.min_cluster_size), copy=True).fit(
                 self.embedding_)
             self.gmm_ = None
-            self.probabilities_ = None
-            self.labels_ = np.asarray(hdb.labels_, dtype=int)
+            labels = np.asarray(hdb.labels_, dtype=int)
             self.confidence_ = np.asarray(hdb.probabilities_, dtype=float)
-            self.n_clusters_ = int(len(set(self.labels_.tolist()) - {NOISE}))
+        self.merged_ = self._descriptor_modes(P, labels)
+        self.labels_ = np.where(labels == NOISE, NOISE, self.merged_[np.maximum(labels, 0)])
+        if self.gmm_ is not None:
+            self.probabilities_ = self._merged_probabilities(self.gmm_.probabilities_)
+            self.confidence_ = self.probabilities_.max(axis=1)
+        else:
+            self.probabilities_ = None
+        self.n_clusters_ = int(len(set(self.labels_.tolist()) - {NOISE}))
         return self
+
+    def _descriptor_modes(self, P: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Map cluster → class, merging clusters of one descriptor-space mode (module notes)."""
+        ids = np.arange(int(labels.max(initial=-1)) + 1)
+        if self.n_clusters is not None and self.clusterer == "gmm" or len(ids) < 2:
+            return ids
+        sizes = np.array([np.sum(labels == k) for k in ids])
+        if np.any(sizes <= P.shape[1]):  # too few particles for a covariance: keep as found
+            return ids
+        ridge = 1e-6 * np.eye(P.shape[1])
+        covariances = [np.atleast_2d(np.cov(P[labels == k], rowvar=False)) + ridge for k in ids]
+        means = np.array([P[labels == k].mean(axis=0) for k in ids])
+        return merge_components(sizes / sizes.sum(), means, covariances, self.merge_ratio)
+
+    def _merged_probabilities(self, probabilities: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(probabilities), int(self.merged_.max()) + 1))
+        np.add.at(out.T, self.merged_, probabilities.T)
+        return out
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Embed new descriptors (N, F) with the fitted maps; returns shape (N, n_dims)."""
@@ -185,7 +218,7 @@ class DescriptorEmbedding:
         """Cluster of new particles (``"gmm"`` only: HDBSCAN has no rule for new points)."""
         if self.gmm_ is None:
             raise ValueError("predict needs clusterer='gmm'; HDBSCAN labels only the fitted data")
-        return self.gmm_.predict(self.transform(X))
+        return self.merged_[self.gmm_.predict(self.transform(X))]
 
     def fit_predict(self, X: np.ndarray, y: None = None) -> np.ndarray:
         """``fit(X).labels_``."""

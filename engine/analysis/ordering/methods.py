@@ -192,6 +192,8 @@ def _check_option_type(method: str, name: str, value: Any) -> None:
     if not ok:
         raise ValueError(f"option {name} of the {method} method must be {what}, got {value!r} "
                          f"({type(value).__name__})")
+    if name == "seed" and not 0 <= value < 2**32:
+        raise ValueError(f"seed must be an integer in [0, {2**32 - 1}], got {value}")
 
 
 def class_fractions(labels: np.ndarray) -> dict[str, float]:

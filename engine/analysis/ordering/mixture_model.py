@@ -42,7 +42,7 @@ from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["DescriptorGMM", "check_descriptors", "ridgeline_ratio"]
+__all__ = ["DescriptorGMM", "check_descriptors", "merge_components", "ridgeline_ratio"]
 
 #: Points along the ridgeline where the two-component density is evaluated.
 _RIDGE_POINTS = 201
@@ -79,6 +79,42 @@ def ridgeline_ratio(weights: tuple[float, float], means: tuple[np.ndarray, np.nd
         return 1.0
     low, high = np.sort(peaks[np.argsort(log_f[peaks])[-2:]])
     return float(np.exp(log_f[low:high + 1].min() - min(log_f[low], log_f[high])))
+
+
+def merge_components(weights: np.ndarray, means: np.ndarray, covariances: list[np.ndarray],
+                     merge_ratio: float) -> np.ndarray:
+    """Merge weighted normal components into one class per density mode (module notes).
+
+    Parameters
+    ----------
+    weights : ndarray, shape (K,)
+    means : ndarray, shape (K, F)
+    covariances : list of K ndarrays, shape (F, F)
+    merge_ratio : float
+        Pairs whose ridgeline ratio reaches it are merged, highest first; a merged pair becomes
+        the Gaussian of the same weight, mean and covariance.
+
+    Returns
+    -------
+    ndarray of int, shape (K,)
+        Class of each component, 0 … C − 1, numbered by each class's lowest component.
+    """
+    groups = [(float(w), np.asarray(m, dtype=float), np.asarray(c, dtype=float), [k])
+              for k, (w, m, c) in enumerate(zip(weights, means, covariances))]
+    while len(groups) > 1:
+        ratio, a, b = max((ridgeline_ratio((ga[0], gb[0]), (ga[1], gb[1]), (ga[2], gb[2])), a, b)
+                          for a, ga in enumerate(groups) for b, gb in enumerate(groups) if a < b)
+        if ratio < merge_ratio:
+            break
+        (wa, ma, ca, ka), (wb, mb, cb, kb) = groups[a], groups[b]
+        w = wa + wb
+        m = (wa * ma + wb * mb) / w
+        c = (wa * (ca + np.outer(ma - m, ma - m)) + wb * (cb + np.outer(mb - m, mb - m))) / w
+        groups = [g for i, g in enumerate(groups) if i not in (a, b)] + [(w, m, c, ka + kb)]
+    classes = np.empty(len(weights), dtype=int)
+    for label, (_, _, _, members) in enumerate(sorted(groups, key=lambda g: min(g[3]))):
+        classes[members] = label
+    return classes
 
 
 def check_descriptors(X: np.ndarray, min_rows: int = 2) -> np.ndarray:
@@ -213,21 +249,8 @@ class DescriptorGMM:
                        "diag": lambda k: np.diag(gmm.covariances_[k]),
                        "spherical": lambda k: np.eye(gmm.means_.shape[1]) * gmm.covariances_[k]}
         cov = covariances[self.covariance_type]
-        groups = [(gmm.weights_[k], gmm.means_[k], cov(k), [k]) for k in range(gmm.n_components)]
-        while len(groups) > 1:
-            ratio, a, b = max((ridgeline_ratio((ga[0], gb[0]), (ga[1], gb[1]), (ga[2], gb[2])), a, b)
-                              for a, ga in enumerate(groups) for b, gb in enumerate(groups) if a < b)
-            if ratio < self.merge_ratio:
-                break
-            (wa, ma, ca, ka), (wb, mb, cb, kb) = groups[a], groups[b]
-            w = wa + wb
-            m = (wa * ma + wb * mb) / w
-            c = (wa * (ca + np.outer(ma - m, ma - m)) + wb * (cb + np.outer(mb - m, mb - m))) / w
-            groups = [g for i, g in enumerate(groups) if i not in (a, b)] + [(w, m, c, ka + kb)]
-        clusters = np.empty(gmm.n_components, dtype=int)
-        for label, (_, _, _, members) in enumerate(sorted(groups, key=lambda g: min(g[3]))):
-            clusters[members] = label
-        return clusters
+        return merge_components(gmm.weights_, gmm.means_, [cov(k) for k in range(gmm.n_components)],
+                                self.merge_ratio)
 
     def _class_probabilities(self, components: np.ndarray) -> np.ndarray:
         out = np.zeros((len(components), int(self.clusters_.max()) + 1))
