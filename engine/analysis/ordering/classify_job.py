@@ -10,12 +10,12 @@ prefix>.<xyz|csv>`` and read by the text readers of :mod:`.readers` only (never 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..uploads import keep_upload
 from .configurations import READ_FORMATS, generate, read_configuration
 from .methods import METHODS, class_fractions, classify, particle_table
 from .systems import ParticleSystem
@@ -58,16 +58,7 @@ def stage_upload(store_path: str | Path, filename: str, data: bytes) -> tuple[Pa
         Too large, an unknown suffix, or a file the readers refuse (message names the file as
         the user called it).
     """
-    suffix = Path(filename).suffix.lower().lstrip(".")
-    if suffix not in READ_FORMATS:
-        raise ValueError(f"{filename}: unknown configuration format {suffix or '(no suffix)'!r}; allowed: "
-                         + ", ".join(f".{f}" for f in READ_FORMATS))
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"{filename} is {len(data) / 2**20:.1f} MiB; at most {MAX_UPLOAD_BYTES // 2**20} MiB allowed")
-    directory = results_directory(store_path) / "uploads"
-    directory.mkdir(exist_ok=True)
-    path = directory / f"{hashlib.sha256(data).hexdigest()[:16]}.{suffix}"
-    path.write_bytes(data)
+    path = keep_upload(results_directory(store_path) / "uploads", filename, data, READ_FORMATS, MAX_UPLOAD_BYTES)
     try:
         system = read_configuration(path)
     except ValueError as exc:

@@ -13,7 +13,6 @@ of the model's species), and returns a small JSON summary. Uploads are kept as
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..ordering.configurations import READ_FORMATS, read_configuration
+from ..uploads import keep_upload
 from .isoconfig import GlassSample, read_isoconfigurational
 from .shipped import EXAMPLES, KA_BOX, load_shipped
 
@@ -82,18 +82,9 @@ def stage_upload(store_path: str | Path, filename: str, data: bytes, *, box_leng
         Too large, an unknown suffix, or a file the readers refuse (the message names the file
         as the user called it).
     """
-    suffix = Path(filename).suffix.lower().lstrip(".")
-    if suffix not in UPLOAD_FORMATS:
-        raise ValueError(f"{filename}: unknown format {suffix or '(no suffix)'!r}; allowed: "
-                         + ", ".join(f".{f}" for f in UPLOAD_FORMATS))
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"{filename} is {len(data) / 2**20:.1f} MiB; at most {MAX_UPLOAD_BYTES // 2**20} MiB allowed")
-    directory = _directory(store_path) / "uploads"
-    directory.mkdir(exist_ok=True)
-    path = directory / f"{hashlib.sha256(data).hexdigest()[:16]}.{suffix}"
-    path.write_bytes(data)
+    path = keep_upload(_directory(store_path) / "uploads", filename, data, UPLOAD_FORMATS, MAX_UPLOAD_BYTES)
     source: dict[str, Any] = {"file": str(path)}
-    if suffix == "npz":
+    if path.suffix == ".npz":
         source.update({k: v for k, v in (("box_length", box_length), ("density", density)) if v is not None})
     try:
         sample = load_sample(source)
