@@ -268,10 +268,7 @@ def structure_functions(system: ParticleSystem, params: StructureFunctionSet | N
         periodic box length.
     """
     if params is None:
-        if system.species is None:
-            raise ValueError("the configuration has no species; structure functions are resolved by "
-                             "species: give a species column (XYZ first column, CSV 'species')")
-        params = default_set(tuple(sorted(set(system.species.tolist()))))
+        params = default_set(("A", "B") if system.species is None else tuple(sorted(set(system.species.tolist()))))
     types = _species_indices(system, params)
     _check_cutoffs(system, params)
     parts = [_radial(system, types, params)]
