@@ -7,12 +7,20 @@ import sys
 
 from engine.store import Store
 
-__all__ = ["open_store", "ProgressLine"]
+__all__ = ["open_store", "ProgressLine", "write_table"]
 
 
 def open_store(args: argparse.Namespace, *, create: bool = True) -> Store:
     """Open the store named by ``--store``; the default project directory is created if missing."""
     return Store(args.store, create=create, create_directory=bool(getattr(args, "store_is_default", False)))
+
+
+def write_table(table, out) -> None:  # noqa: ANN001 - a pandas DataFrame, a path
+    """Write a table as CSV; ``ValueError`` with the reason when the file cannot be written."""
+    try:
+        table.to_csv(out, index=False)
+    except OSError as exc:
+        raise ValueError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 class ProgressLine:

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.cli.common import write_table
+
 __all__ = ["register"]
 
 #: Command-line flag → method option it sets.
@@ -164,10 +166,7 @@ def _classify(args: argparse.Namespace) -> int:
             print(f"adjusted Rand index against the file's labels: {adjusted_rand_score(system.labels, labels):.3f}")
     if out is not None:
         table = particle_table(system, result)
-        try:
-            table.to_csv(out, index=False)
-        except OSError as exc:
-            raise ValueError(f"cannot write {out}: {exc.strerror or exc}") from None
+        write_table(table, out)
         print(f"wrote {out}: {len(table)} rows, columns {', '.join(table.columns)}")
     return 0
 

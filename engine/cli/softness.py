@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.cli.common import write_table
+
 __all__ = ["register"]
 
 
@@ -104,18 +106,13 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"Pearson correlation with the file's propensity ({model.species}): "
               f"{pearsonr(values[mine], sample.propensity[mine])[0]:.3f}")
     if out is not None:
-        import pandas as pd
+        from engine.analysis.softness.softness_job import positions_table
 
-        table = pd.DataFrame({"particle": np.arange(system.n_particles), "species": system.species})
-        for axis, column in zip("xyz", system.positions.T):
-            table[axis] = column
+        table = positions_table(system)
         table["softness" if model.kind == "softness" else "predicted_propensity"] = values
         if sample.propensity is not None:
             table["propensity"] = sample.propensity
-        try:
-            table.to_csv(out, index=False)
-        except OSError as exc:
-            raise ValueError(f"cannot write {out}: {exc.strerror or exc}") from None
+        write_table(table, out)
         print(f"wrote {out}: {len(table)} rows")
     return 0
 

@@ -39,7 +39,7 @@ from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from .mixture_model import DescriptorGMM, check_descriptors, merge_components
+from .mixture_model import DescriptorGMM, check_descriptors, class_probabilities, merge_components
 
 __all__ = ["CLUSTERERS", "NOISE", "DescriptorEmbedding"]
 
@@ -178,7 +178,7 @@ class DescriptorEmbedding:
         self.merged_ = self._descriptor_modes(P, labels)
         self.labels_ = np.where(labels == NOISE, NOISE, self.merged_[np.maximum(labels, 0)])
         if self.gmm_ is not None:
-            self.probabilities_ = self._merged_probabilities(self.gmm_.probabilities_)
+            self.probabilities_ = class_probabilities(self.gmm_.probabilities_, self.merged_)
             self.confidence_ = self.probabilities_.max(axis=1)
         else:
             self.probabilities_ = None
@@ -197,11 +197,6 @@ class DescriptorEmbedding:
         covariances = [np.atleast_2d(np.cov(P[labels == k], rowvar=False)) + ridge for k in ids]
         means = np.array([P[labels == k].mean(axis=0) for k in ids])
         return merge_components(sizes / sizes.sum(), means, covariances, self.merge_ratio)
-
-    def _merged_probabilities(self, probabilities: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(probabilities), int(self.merged_.max()) + 1))
-        np.add.at(out.T, self.merged_, probabilities.T)
-        return out
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Embed new descriptors (N, F) with the fitted maps; returns shape (N, n_dims)."""

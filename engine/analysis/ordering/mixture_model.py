@@ -44,7 +44,7 @@ from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["DescriptorGMM", "check_descriptors", "merge_components", "ridgeline_ratio"]
+__all__ = ["DescriptorGMM", "check_descriptors", "class_probabilities", "merge_components", "ridgeline_ratio"]
 
 #: Points along the ridgeline where the two-component density is evaluated.
 _RIDGE_POINTS = 201
@@ -117,6 +117,14 @@ def merge_components(weights: np.ndarray, means: np.ndarray, covariances: list[n
     for label, (_, _, _, members) in enumerate(sorted(groups, key=lambda g: min(g[3]))):
         classes[members] = label
     return classes
+
+
+def class_probabilities(components: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Probabilities of classes, shape (N, C): the sums of their components' columns (N, K);
+    ``classes`` (K,) gives each component's class, 0 … C − 1 (:func:`merge_components`)."""
+    out = np.zeros((len(components), int(classes.max()) + 1))
+    np.add.at(out.T, classes, components.T)
+    return out
 
 
 def check_descriptors(X: np.ndarray, min_rows: int = 2) -> np.ndarray:
@@ -235,7 +243,7 @@ class DescriptorGMM:
                 raise ValueError(f"merge_ratio must lie in (0, 1] or be None, got {self.merge_ratio!r}")
             self.clusters_ = self._merge(best)
         self.n_components_ = int(self.clusters_.max()) + 1
-        self.probabilities_ = self._class_probabilities(best.predict_proba(Z))
+        self.probabilities_ = class_probabilities(best.predict_proba(Z), self.clusters_)
         self.labels_ = self.probabilities_.argmax(axis=1)
         return self
 
@@ -254,11 +262,6 @@ class DescriptorGMM:
         return merge_components(gmm.weights_, gmm.means_, [cov(k) for k in range(gmm.n_components)],
                                 self.merge_ratio)
 
-    def _class_probabilities(self, components: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(components), int(self.clusters_.max()) + 1))
-        np.add.at(out.T, self.clusters_, components.T)
-        return out
-
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Posterior probabilities of the classes, shape (N, n_components_)."""
         X = check_descriptors(X, min_rows=1)
@@ -267,7 +270,7 @@ class DescriptorGMM:
                 f"descriptors must have {self.scaler_.n_features_in_} columns as in fit, "
                 f"got {X.shape[1]}"
             )
-        return self._class_probabilities(self.gmm_.predict_proba(self.scaler_.transform(X)))
+        return class_probabilities(self.gmm_.predict_proba(self.scaler_.transform(X)), self.clusters_)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Most probable class of each particle, shape (N,), int."""

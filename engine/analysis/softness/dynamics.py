@@ -27,10 +27,10 @@ Trajectories are unwrapped positions of shape (T, N, d), frames equally spaced.
 
 from __future__ import annotations
 
-import freud
 import numpy as np
 
-from ..ordering.systems import ParticleSystem, minimum_image
+from ..ordering.neighbors import ball_pairs, pair_geometry
+from ..ordering.systems import ParticleSystem
 
 __all__ = ["p_hop", "detect_hops", "d2min"]
 
@@ -148,13 +148,8 @@ def d2min(reference: ParticleSystem, later: np.ndarray, cutoff: float,
     lengths = np.asarray(reference.box.L[: reference.dim], dtype=float)[list(reference.periodic)]
     if not cutoff > 0 or (len(lengths) and cutoff >= lengths.min() / 2):
         raise ValueError(f"cutoff must be > 0 and below half the shortest periodic box length, got {cutoff!r}")
-    box, points = reference.freud_system()
-    nl = freud.locality.AABBQuery(box, points).query(
-        points, {"r_max": cutoff * (1 + 1e-5) + 1e-6, "exclude_ii": True}).toNeighborList()
-    i, j = np.asarray(nl.query_point_indices, dtype=np.int64), np.asarray(nl.point_indices, dtype=np.int64)
-    d0 = minimum_image(reference.positions[j] - reference.positions[i], reference.box)
-    keep = np.linalg.norm(d0, axis=1) < cutoff
-    i, j, d0 = i[keep], j[keep], d0[keep]
+    i, j, d0, r = pair_geometry(reference, ball_pairs(reference, cutoff))
+    i, j, d0 = i[r < cutoff], j[r < cutoff], d0[r < cutoff]
     displacement = later - start
     d1 = d0 + displacement[j] - displacement[i]
     n, dim = reference.n_particles, reference.dim

@@ -214,7 +214,7 @@ def train_softness(samples: list[GlassSample], *, descriptors: SoftnessDescripto
     n = min(len(soft), len(stable))
     soft, stable = soft[rng.choice(len(soft), n, replace=False)], stable[rng.choice(len(stable), n, replace=False)]
     Z = (np.vstack([soft, stable]) - mean) / scale
-    svm = LinearSVC(C=C, max_iter=50_000).fit(Z, np.r_[np.ones(n), np.zeros(n)])
+    svm = LinearSVC(C=C, max_iter=50_000, random_state=seed).fit(Z, np.r_[np.ones(n), np.zeros(n)])
     norm = float(np.linalg.norm(svm.coef_))
     details = {"configurations": len(samples), "training_particles": 2 * n, "C": C,
                "rearranging_quantile": rearranging_quantile, "stable_quantile": stable_quantile, "seed": seed}

@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 
 from ..ordering.configurations import READ_FORMATS, read_configuration
+from ..ordering.systems import ParticleSystem
 from ..uploads import keep_upload
 from .isoconfig import GlassSample, read_isoconfigurational
 from .shipped import EXAMPLES, KA_BOX, load_shipped
 
-__all__ = ["MAX_UPLOAD_BYTES", "UPLOAD_FORMATS", "check_sample", "stage_upload", "load_sample", "softness_job"]
+__all__ = ["MAX_UPLOAD_BYTES", "UPLOAD_FORMATS", "check_sample", "positions_table", "stage_upload", "load_sample", "softness_job"]
 
 #: Largest configuration file accepted from the app (bytes).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -56,10 +57,9 @@ def load_sample(source: dict[str, Any]) -> GlassSample:
     raise ValueError(f"a source must name 'example' or 'file', got {sorted(source)}")
 
 
-def check_sample(sample: GlassSample) -> None:
-    """Refuse what the shipped models cannot describe: no species, none of theirs, or not 3D."""
+def check_sample(sample: GlassSample, species: str) -> None:
+    """Refuse what the shipped models (of ``species``) cannot describe: no species, none of theirs, or not 3D."""
     system = sample.system
-    species = load_shipped()[0].species
     if system.species is None:
         raise ValueError("the configuration has no species; the models describe the A particles of a "
                          "Kob-Andersen A/B mixture: give a species column (XYZ first column, CSV 'species')")
@@ -88,10 +88,18 @@ def stage_upload(store_path: str | Path, filename: str, data: bytes, *, box_leng
         source.update({k: v for k, v in (("box_length", box_length), ("density", density)) if v is not None})
     try:
         sample = load_sample(source)
-        check_sample(sample)
+        check_sample(sample, load_shipped()[0].species)
     except ValueError as exc:
         raise ValueError(str(exc).replace(path.name, filename).replace(str(path), filename)) from None
     return source, sample
+
+
+def positions_table(system: ParticleSystem) -> pd.DataFrame:
+    """Columns particle, species, x, y[, z] (length units) of the per-particle results."""
+    table = pd.DataFrame({"particle": np.arange(system.n_particles), "species": system.species})
+    for axis, column in zip("xyz", system.positions.T):
+        table[axis] = column
+    return table
 
 
 def softness_job(ctx: Any, source: dict[str, Any]) -> dict[str, Any]:
@@ -107,17 +115,15 @@ def softness_job(ctx: Any, source: dict[str, Any]) -> dict[str, Any]:
     """
     ctx.progress(0.02, "reading the configuration")
     sample = load_sample(source)
-    check_sample(sample)
-    system = sample.system
     svm, ridge = load_shipped()
+    check_sample(sample, svm.species)
+    system = sample.system
     ctx.progress(0.1, f"structure functions of {system.n_particles} particles")
     X = svm.descriptors.describe(system)
     ctx.progress(0.85, "applying the models")
     softness, predicted = svm.predict(system, X), ridge.predict(system, X)
     mine = np.isfinite(softness)
-    table = pd.DataFrame({"particle": np.arange(system.n_particles), "species": system.species})
-    for axis, column in zip("xyz", system.positions.T):
-        table[axis] = column
+    table = positions_table(system)
     table["softness"], table["predicted_propensity"] = softness, predicted
     summary: dict[str, Any] = {
         "n_particles": system.n_particles, "dim": system.dim,

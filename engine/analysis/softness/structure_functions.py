@@ -34,10 +34,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import freud
 import numpy as np
 import scipy.sparse
 
+from ..ordering.neighbors import ball_pairs, pair_geometry
 from ..ordering.systems import ParticleSystem, minimum_image
 
 __all__ = ["StructureFunctionSet", "default_set", "structure_functions"]
@@ -160,17 +160,8 @@ def _check_cutoffs(system: ParticleSystem, params: StructureFunctionSet) -> None
 
 
 def _bonds(system: ParticleSystem, r_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs i → j with R_ij < r_max: i, j (sorted by i), vectors r_j − r_i and lengths (float64).
-
-    freud finds the candidates (in float32, so with a small margin); the vectors are recomputed in
-    float64 (:func:`.ordering.systems.minimum_image`) and cut exactly at ``r_max``.
-    """
-    box, points = system.freud_system()
-    query = freud.locality.AABBQuery(box, points)
-    nl = query.query(points, {"r_max": r_max * (1 + 1e-5) + 1e-6, "exclude_ii": True}).toNeighborList()
-    i, j = np.asarray(nl.query_point_indices, dtype=np.int64), np.asarray(nl.point_indices, dtype=np.int64)
-    vec = minimum_image(system.positions[j] - system.positions[i], system.box)
-    r = np.linalg.norm(vec, axis=1)
+    """Pairs i → j with R_ij < r_max exactly: i, j (sorted by i), vectors r_j − r_i and lengths (float64)."""
+    i, j, vec, r = pair_geometry(system, ball_pairs(system, r_max))
     keep = r < r_max
     return i[keep], j[keep], vec[keep], r[keep]
 
