@@ -21,6 +21,7 @@ import pytest
 from scipy.stats import pearsonr
 
 from engine.analysis.softness.descriptors import SoftnessDescriptors
+from engine.analysis.softness.graph_network import train_propensity_gn
 from engine.analysis.softness.isoconfig import GlassSample, read_isoconfigurational
 from engine.analysis.softness.models import load_model, train_propensity_ridge, train_softness
 from engine.analysis.softness.shipped import SHIPPED_PROPENSITY, SHIPPED_SOFTNESS, load_shipped
@@ -70,6 +71,20 @@ def test_ridge_and_svm_softness_correlate_with_propensity(training, tmp_path: Pa
     sample, X = _data(TEST[0])
     np.testing.assert_allclose(again.predict(sample.system, X), svm.predict(sample.system, X), equal_nan=True)
     assert np.isnan(svm.predict(sample.system, X)[sample.system.species == "B"]).all()
+
+
+def test_graph_network_on_the_structure_functions(training) -> None:
+    """Must-show 2 for the graph network: measured, printed next to ridge; it does not beat ridge here."""
+    samples, features, _ = training
+    start = time.perf_counter()
+    gn = train_propensity_gn(samples, features=features, device="cpu")
+    seconds = time.perf_counter() - start
+    gn_scores, ridge_scores = _scores(gn), _scores(train_propensity_ridge(samples, features=features))
+    print(f"\ngraph network: {gn.details['epochs']} epochs in {seconds:.1f} s ({gn.details['seconds_per_epoch']:.2f} "
+          f"s/epoch, {gn.details['parameters']} parameters); Pearson {np.round(gn_scores, 3)} mean "
+          f"{np.mean(gn_scores):.3f}; ridge {np.mean(ridge_scores):.3f}")
+    assert np.mean(gn_scores) >= 0.45  # measured 0.549 (ridge 0.567)
+    assert abs(np.mean(gn_scores) - np.mean(ridge_scores)) < 0.05  # it starts from the ridge solution
 
 
 def test_softness_statistics(training) -> None:

@@ -1,4 +1,5 @@
-"""AppTest of the glass-softness page: an example Kob–Andersen configuration and an upload, as jobs."""
+"""AppTest of the glass-softness page: an example Kob–Andersen configuration and uploads (configurations
+and trajectories) as prediction jobs; training a model as a job, listed and used for prediction."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from engine.analysis.softness.synthetic import vacancy_hopping
 from engine.store import Store
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
@@ -32,8 +35,8 @@ def _widget(widgets, label: str):
     return next(w for w in widgets if w.label == label)
 
 
-def _run(at: AppTest) -> AppTest:
-    _widget(at.button, "Compute softness").click().run()
+def _wait(at: AppTest, kind: str = "glass-softness", status: str = "done") -> AppTest:
+    """Wait for the job named in the URL to end, then redraw the page."""
     assert not at.exception and not at.error, [e.value for e in at.error]
     store = Store(os.environ["MATLOOP_STORE"])
     job_id = at.query_params["job"]
@@ -42,10 +45,23 @@ def _run(at: AppTest) -> AppTest:
     while not store.get_job(job_id).finished and time.time() < deadline:
         time.sleep(0.2)
     job = store.get_job(job_id)
-    assert job.kind == "glass-softness" and job.status == "done", job.error
+    assert job.kind == kind and job.status == status, job.error
     at.run()
     assert not at.exception
     return at
+
+
+def _run(at: AppTest) -> AppTest:
+    _widget(at.button, "Compute softness").click().run()
+    return _wait(at)
+
+
+def _trajectory(seed: int, **options) -> bytes:
+    trajectory, _ = vacancy_hopping(cells=(16, 9), seed=seed, **options)
+    buffer = io.BytesIO()
+    np.savez(buffer, types=(trajectory.species == "B").astype(int), positions=trajectory.positions,
+             box=trajectory.box.L[:2])
+    return buffer.getvalue()
 
 
 def test_example_configuration_shows_softness_and_its_relation_to_propensity(page: AppTest) -> None:
@@ -76,3 +92,74 @@ def test_an_uploaded_npz_with_the_wrong_box_is_refused(page: AppTest, store_dir:
     assert len(at.error) == 1 and "c.npz: initial positions must lie in [0, L) = [0, 10)" in at.error[0].value, \
         [e.value for e in at.error]
     assert Store(store_dir).jobs() == []
+
+
+def test_a_2d_trajectory_with_the_shipped_3d_model_gets_the_reason_and_no_job(page: AppTest, store_dir: Path) -> None:
+    _widget(page.radio, "Configuration").set_value("Upload a file").run()
+    page.file_uploader[0].upload("vac.npz", _trajectory(0, frames=60, hops=20)).run()
+    at = _widget(page.button, "Compute softness").click().run()
+    assert len(at.error) == 1 and "this model was trained on 3D configurations; the system is 2D" in at.error[0].value
+    assert not at.exception and Store(store_dir).jobs() == []
+
+
+def test_train_on_a_trajectory_then_compute_softness_of_another_with_the_trained_model(page: AppTest) -> None:
+    at = page
+    _widget(at.number_input, "Frames described").set_value(12).run()
+    _widget(at.radio, "Training data").set_value("Upload files").run()
+    _widget(at.file_uploader, "Training files (.npz)").upload("vacancies.npz", _trajectory(1, frames=300, hops=120)).run()
+    _widget(at.text_input, "Name").set_value("vacancies 2D").run()
+    at = _wait(_widget(at.button, "Train model").click().run(), "glass-softness-train")
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Training particles"]) > 50 and metrics["Training time"].endswith(" s")
+    assert float(metrics["Held-out balanced accuracy"]) > 0.7, metrics
+    (table,) = at.dataframe
+    assert table.value.loc[0, "name"] == "vacancies 2D" and table.value.loc[0, "dim"] == 2
+
+    model = _widget(at.selectbox, "Model")
+    trained = next(o for o in model.options if o.startswith("vacancies 2D: softness (SVM), species A, 2D"))
+    model.set_value(trained).run()
+    _widget(at.radio, "Configuration").set_value("Upload a file").run()
+    at.file_uploader[0].upload("other.npz", _trajectory(11, frames=300, hops=120)).run()
+    at = _run(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Particles"] == "280" and metrics["Frames analysed"] == "12 of 300"
+    assert int(metrics["Rearranging particle-frames"].replace(",", "")) > 20
+    assert len(at.get("plotly_chart")) == 3  # particles, P(S) with the rearranging ones, P(R|S)
+    assert any("of rearranging particles have S > 0 (rearranging: p_hop > 0.2 at the frame)" in c.value
+               for c in at.caption)
+
+
+def test_training_on_the_examples_shows_progress_and_can_be_cancelled(page: AppTest) -> None:
+    at = page
+    _widget(at.slider, "Training configurations").set_value(2).run()
+    at = _widget(at.button, "Train model").click().run()
+    store = Store(os.environ["MATLOOP_STORE"])
+    job_id = at.query_params["job"]
+    job_id = job_id[0] if isinstance(job_id, list) else job_id
+    assert store.get_job(job_id).params["inputs"] == {"example": 2}
+    deadline = time.time() + 120
+    while "structure functions of configuration 1" not in store.get_job(job_id).message and time.time() < deadline:
+        time.sleep(0.2)
+    at.run()
+    _widget(at.button, "Cancel job").click().run()
+    _wait(at, "glass-softness-train", "cancelled")
+    assert at.warning[0].value == "Job was cancelled."
+
+
+def test_p_r_given_s_error_bars_are_wilson_intervals() -> None:
+    """The bars of P(R|S) equal scipy's Wilson interval at one standard deviation."""
+    from scipy.stats import binomtest, norm
+
+    from ui.softness_figures import rearrangement_figure
+
+    rng = np.random.default_rng(0)
+    softness = rng.normal(size=5000)
+    table = pd.DataFrame({"softness": softness, "rearranging": rng.random(5000) < 0.02 * np.exp(softness)})
+    trace = rearrangement_figure(table).data[0]
+    edges = np.linspace(np.quantile(softness, 0.005), np.quantile(softness, 0.995), 13)
+    bins = np.clip(np.digitize(softness, edges) - 1, 0, 11)
+    for x, y, up, down in zip(trace.x, trace.y, trace.error_y.array, trace.error_y.arrayminus):
+        k = int(np.argmin(np.abs((edges[:-1] + edges[1:]) / 2 - x)))
+        n, hits = int(np.sum(bins == k)), int(np.sum(table.rearranging[bins == k]))
+        ci = binomtest(hits, n).proportion_ci(confidence_level=2 * norm.cdf(1) - 1, method="wilson")
+        assert y == pytest.approx(hits / n) and y + up == pytest.approx(ci.high) and y - down == pytest.approx(ci.low)

@@ -25,6 +25,7 @@ JOB_KINDS: Mapping[str, str] = MappingProxyType(
         "run-campaign": "engine.campaigns.jobs:campaign_job",
         "identify-structures": "engine.analysis.ordering.classify_job:classify_order_job",
         "glass-softness": "engine.analysis.softness.softness_job:softness_job",
+        "glass-softness-train": "engine.analysis.softness.train_job:train_job",
     }
 )
 

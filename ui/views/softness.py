@@ -1,29 +1,56 @@
-"""Glass softness page: a configuration in, softness and predicted propensity of each particle out.
+"""Glass softness page: a configuration or trajectory in, softness and predicted propensity of each
+particle out; and training of new models as a background job.
 
-The configuration (an example Kob–Andersen configuration, or an uploaded isoconfigurational
-``.npz`` or XYZ/CSV file with species, kept beside the store) goes to a ``glass-softness`` job,
-which applies the shipped models; the page draws the job's per-particle CSV: particles coloured
-by softness in 3D, P(S), and — when the file carries propensity — P(rearrange | S) on a log
-scale, the softness of rearranging particles, and predicted against measured propensity.
+The data (an example Kob–Andersen configuration, or an uploaded isoconfigurational ``.npz``,
+trajectory ``.npz`` or XYZ/CSV file with species, kept beside the store) and a model (shipped or
+trained here) go to a ``glass-softness`` job; the page draws the job's per-particle CSV: particles
+coloured by softness, P(S), and — when the dynamics are known (propensity, or p_hop of a
+trajectory) — P(rearrange | S) on a log scale, the softness of rearranging particles, and
+predicted against measured propensity. "Train a model" starts a ``glass-softness-train`` job on
+the Kob–Andersen training configurations or on uploaded files; trained models join the model list.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from engine.analysis.softness.shipped import EXAMPLES, KA_BOX
-from engine.analysis.softness.softness_job import MAX_UPLOAD_BYTES, UPLOAD_FORMATS, stage_upload
+from engine.analysis.softness.catalog import TrainedModel, model_title, resolve_model, trained_models
+from engine.analysis.softness.labels import HopSettings
+from engine.analysis.softness.prediction import check_compatible
+from engine.analysis.softness.shipped import EXAMPLES, KA_BOX, TRAINING
+from engine.analysis.softness.softness_job import MAX_UPLOAD_BYTES, UPLOAD_FORMATS, load_data, stage_upload
+from engine.analysis.softness.trajectory import GlassTrajectory
 from engine.store import JobRecord
 from ui.common import job_manager, open_store, show_error
 from ui.job_panel import QUERY_KEY, attach_job, attached_job_id, job_panel
+from ui.softness_figures import (MAX_DRAWN, propensity_figure, rearrangement_figure, scene_figure,
+                                 softness_histograms)
 
 JOB_KIND = "glass-softness"
-MAX_DRAWN = 20_000
+TRAIN_KIND = "glass-softness-train"
+UPLOAD_MB = max(1, -(-MAX_UPLOAD_BYTES // 2**20))
+SHIPPED_CHOICES = {
+    "Shipped Kob–Andersen softness + propensity (3D, species A)": ["softness", "propensity"],
+    "Shipped softness (SVM; 3D Kob–Andersen, species A)": ["softness"],
+    "Shipped propensity (ridge; 3D Kob–Andersen, species A)": ["propensity"],
+}
+
+def trained_table(listed: list[TrainedModel]) -> pd.DataFrame:
+    """One row per trained model: name, kind, species, dimension, data, sizes, held-out score, time."""
+    rows = []
+    for entry in listed:
+        details = entry.model.details
+        held = details.get("report", {}).get("held_out") or {}
+        rows.append({"name": details.get("name"), "kind": entry.model.kind, "species": entry.model.species,
+                     "dim": entry.model.dim, "data": details.get("source"),
+                     "training particles": details.get("training_particles"),
+                     "held-out score": held.get("pearson", held.get("balanced_accuracy")),
+                     "trained at": details.get("trained_at"), "file": entry.path.name})
+    return pd.DataFrame(rows)
+
 
 st.title("Glass softness")
 st.markdown(
@@ -34,11 +61,38 @@ st.markdown(
     "**A particles of the 3D Kob–Andersen glass** at $T=0.44$ (lengths in $\\sigma_{AA}$, density 1.2), "
     "trained on ten isoconfigurational ensembles (BOTAN release): the SVM softness and a ridge regression "
     "of the **propensity** (mean displacement at $t\\approx\\tau_\\alpha$). Descriptors: 152 radial and "
-    "angular structure functions, $\\log(1+G)$, and their averages within $2.5\\,\\sigma$."
+    "angular structure functions, $\\log(1+G)$, and their averages within $2.5\\,\\sigma$. "
+    "From a **trajectory**, rearrangements are read from $p_{hop}$; **train a model** below for other "
+    "systems (2D or 3D)."
 )
 store = open_store()
 manager = job_manager(store)
+job_id = attached_job_id()
+try:
+    attached_kind = store.get_job(job_id).kind if job_id else None
+except KeyError:
+    attached_kind = JOB_KIND  # job_panel explains that the id is unknown
 
+with st.expander("Rearrangements in trajectories (p_hop)"):
+    st.caption("$p_{hop}(i,t)=\\sqrt{\\langle(r_i-\\langle r_i\\rangle_B)^2\\rangle_A\\,\\langle(r_i-\\langle r_i"
+               "\\rangle_A)^2\\rangle_B}$ over windows A = [t − w, t] and B = [t, t + w] (Candelier et al. 2009). "
+               "Rearranging: $p_{hop}>p_c$ at the frame; not rearranging: $p_{hop}$ below the stable threshold "
+               "at every frame within the stable window, before and after (Cubuk et al. 2015, Schoenholz et al. "
+               "2016; $p_c = 0.2\\,\\sigma^2$ for Kob–Andersen).")
+    c = st.columns(5)
+    half_window = c[0].number_input("Half window w (frames)", min_value=1, max_value=500, value=5)
+    threshold = c[1].number_input("p_c (σ²)", min_value=1e-4, max_value=100.0, value=0.2, format="%.3f")
+    stable_threshold = c[2].number_input("Stable below (σ²)", min_value=1e-4, max_value=100.0, value=0.2,
+                                         format="%.3f", help="at most p_c")
+    stable_window = c[3].number_input("Stable window (frames)", min_value=0, max_value=5000, value=10,
+                                      help="frames on either side of t over which p_hop must stay low")
+    max_frames = c[4].number_input("Frames described", min_value=1, max_value=100, value=10,
+                                   help="per trajectory: evenly spaced for prediction, the richest in "
+                                        "rearrangements for training (structure functions cost seconds per frame)")
+hops = {"half_window": int(half_window), "threshold": float(threshold), "stable_threshold": float(stable_threshold),
+        "stable_window": int(stable_window), "max_frames": int(max_frames)}
+
+st.subheader("Compute softness")
 origin = st.radio("Configuration", ["Example (Kob–Andersen test data)", "Upload a file"], horizontal=True)
 source, upload = None, None
 if origin.startswith("Example"):
@@ -47,32 +101,93 @@ if origin.startswith("Example"):
     source = {"example": int(example)}
 else:
     upload = st.file_uploader(
-        "Configuration file", type=list(UPLOAD_FORMATS), max_upload_size=max(1, -(-MAX_UPLOAD_BYTES // 2**20)),
+        "Configuration or trajectory file", type=list(UPLOAD_FORMATS), max_upload_size=UPLOAD_MB,
         help="Isoconfigurational .npz (types 0 = A, 1 = B; initial_positions in [0, L); optional positions "
-             "(R, N, 3) of R trajectories or propensity (N,)), or XYZ / CSV with a species column (A, B) and "
-             "the box in the file.")
-    cols = st.columns(2)
-    box_length = cols[0].number_input("Box length of an .npz file (σ_AA)", min_value=0.0, value=KA_BOX,
-                                      format="%.5f", help="npz files carry no box; cubic, periodic")
+             "(R, N, d) of R trajectories or propensity (N,)); trajectory .npz (types (N,), positions (T, N, d) "
+             "unwrapped, optional times (T,) and box (d,)); or XYZ / CSV with a species column and the box in the file.")
+    box_length = st.number_input("Box length of an .npz file (σ_AA)", min_value=0.0, value=KA_BOX, format="%.5f",
+                                 help="cubic (square in 2D), periodic; trajectories with a box field keep theirs")
     st.caption("Files are parsed as data (NumPy without pickles, or the text readers), never executed.")
+choices = dict(SHIPPED_CHOICES)
+for trained in trained_models(store.path):
+    choices[f"{model_title(trained.model)} · {trained.path.stem[:8]}"] = [str(trained.path)]
+model_choice = st.selectbox("Model", list(choices), help="shipped models, and those trained below")
+models = choices[model_choice]
 start = st.button("Compute softness", type="primary")
 
 if start:
-    if origin.startswith("Example"):
-        attach_job(manager.submit(JOB_KIND, {"source": source}))
-    elif upload is None:
-        show_error("Upload a configuration file first (.npz, .xyz or .csv).")
-    else:
-        try:
+    try:
+        settings = HopSettings(**hops)
+        if upload is None and source is None:
+            raise ValueError("upload a configuration or trajectory file first (.npz, .xyz or .csv)")
+        if upload is not None:
             if box_length <= 0:
                 raise ValueError("the box length must be > 0")
-            source, sample = stage_upload(store.path, upload.name, upload.getvalue(), box_length=box_length)
-        except ValueError as exc:
-            show_error(f"Cannot use this file: {exc}")
-            st.query_params.pop(QUERY_KEY, None)
+            source, data = stage_upload(store.path, upload.name, upload.getvalue(), box_length=box_length,
+                                        models=models, hops=settings)
+            st.caption(f"Read {upload.name}: " + (
+                f"trajectory of {data.n_particles} particles, {data.n_frames} frames, {data.dim}D"
+                if isinstance(data, GlassTrajectory) else f"{data.system.n_particles} particles, {data.system.dim}D"))
         else:
-            st.caption(f"Read {upload.name}: {sample.system.n_particles} particles, {sample.system.dim}D.")
-            attach_job(manager.submit(JOB_KIND, {"source": source}))
+            check_compatible(load_data(source).system, [resolve_model(m) for m in models])
+    except ValueError as exc:
+        show_error(f"Cannot use this {'file' if upload is not None else 'input'}: {exc}")
+        st.query_params.pop(QUERY_KEY, None)
+        job_id = None
+    else:
+        attach_job(manager.submit(JOB_KIND, {"source": source, "models": models, "hops": hops}))
+        job_id, attached_kind = attached_job_id(), JOB_KIND
+
+with st.expander("Train a model", expanded=attached_kind == TRAIN_KIND):
+    st.caption("Structure functions of each training configuration (about 10 s per 4096 particles here), then the "
+               "fit; progress is shown live and the job can be cancelled between configurations. The model is "
+               "stored beside the store and joins the Model list above.")
+    data_choice = st.radio("Training data", ["Kob–Andersen training configurations", "Upload files"], horizontal=True)
+    training_files, training_box = [], KA_BOX
+    if data_choice.startswith("Kob"):
+        n_train = st.slider("Training configurations", 1, len(TRAINING), len(TRAINING),
+                            help="configurations 1–n of the shipped models' data (propensity at t ≈ τα; rearranging "
+                                 "= top 10 %); scored on the held-out test configurations 401–403")
+    else:
+        training_files = st.file_uploader(
+            "Training files (.npz)", type=["npz"], accept_multiple_files=True, max_upload_size=UPLOAD_MB,
+            help="isoconfigurational .npz with propensity (or the trajectories to compute it), or trajectory .npz "
+                 "(rearrangements from p_hop, settings above); one kind. With three or more configurations "
+                 "(trajectory frames) the last 20 % are held out and scored.") or []
+        training_box = st.number_input("Box length of .npz training files (σ)", min_value=0.0, value=KA_BOX,
+                                       format="%.5f", help="for files without a box field")
+    c = st.columns(4)
+    kind = c[0].selectbox("Model kind", ["softness", "propensity"],
+                          format_func={"softness": "softness (linear SVM)", "propensity": "propensity (ridge)"}.get)
+    species = c[1].text_input("Species", value="A", help="the species the model describes")
+    C = c[2].number_input("SVM regularisation C", min_value=1e-5, max_value=100.0, value=0.01, format="%.4f")
+    name = c[3].text_input("Name", value="", help="shown in the Model list")
+    if st.button("Train model"):
+        try:
+            settings = HopSettings(**hops)
+            if not species.strip():
+                raise ValueError("give the species the model describes")
+            if data_choice.startswith("Kob"):
+                inputs = {"example": int(n_train)}
+            elif not training_files:
+                raise ValueError("upload one or more training files (.npz) first")
+            else:
+                staged = []
+                for f in training_files:
+                    staged.append({**stage_upload(store.path, f.name, f.getvalue(), box_length=training_box or None,
+                                                  models=())[0], "name": f.name})
+                inputs = {"files": staged}
+        except ValueError as exc:
+            show_error(f"Cannot train: {exc}")
+        else:
+            attach_job(manager.submit(TRAIN_KIND, {"inputs": inputs, "kind": kind, "species": species.strip(),
+                                                   "C": float(C), "hops": hops, "name": name.strip() or None}))
+            st.rerun()
+    listed = trained_models(store.path)
+    if listed:
+        st.dataframe(trained_table(listed), hide_index=True, column_config={
+            "held-out score": st.column_config.NumberColumn(
+                format="%.3f", help="Pearson with propensity, or balanced accuracy of the sign of S on p_hop labels")})
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -81,106 +196,82 @@ def read_results(path: str, modified: float) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"species": str})
 
 
-def scene_figure(table: pd.DataFrame, dim: int) -> go.Figure:
-    """Particles of the model's species coloured by softness; the others small and grey."""
-    shown = table.sample(MAX_DRAWN, random_state=0) if len(table) > MAX_DRAWN else table
-    scored, other = shown[shown.softness.notna()], shown[shown.softness.isna()]
-    limit = float(np.nanpercentile(np.abs(scored.softness), 98)) or 1.0
-    z = (lambda part: part.z if dim == 3 else np.zeros(len(part)))
-    figure = go.Figure([
-        go.Scatter3d(x=other.x, y=other.y, z=z(other), mode="markers", name=f"other species ({len(other)})",
-                     marker={"size": 2, "color": "#c8c8c8", "opacity": 0.4}),
-        go.Scatter3d(x=scored.x, y=scored.y, z=z(scored), mode="markers", name="softness",
-                     marker={"size": 3.5, "color": scored.softness, "colorscale": "RdBu_r", "cmin": -limit,
-                             "cmax": limit, "colorbar": {"title": "S"}, "opacity": 0.9}),
-    ])
-    figure.update_layout(height=540, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title="particles by softness",
-                         scene={"aspectmode": "data", "xaxis_title": "x (σ)", "yaxis_title": "y (σ)",
-                                "zaxis_title": "z (σ)"}, legend={"itemsizing": "constant", "x": 0, "y": 1})
-    return figure
-
-
-def softness_histograms(table: pd.DataFrame) -> go.Figure:
-    """P(S) of all scored particles, and of the rearranging ones when known."""
-    scored = table[table.softness.notna()]
-    traces = [go.Histogram(x=scored.softness, histnorm="probability density", nbinsx=40, name="all",
-                           marker_color="#7f7f7f", opacity=0.6)]
-    if "rearranging" in table:
-        traces.append(go.Histogram(x=scored.softness[scored.rearranging], histnorm="probability density", nbinsx=30,
-                                   name="rearranging (top 10 % propensity)", marker_color="#d62728", opacity=0.6))
-    figure = go.Figure(traces)
-    figure.add_vline(x=0, line_dash="dot")
-    figure.update_layout(barmode="overlay", height=340, title="P(S)", xaxis_title="softness S",
-                         yaxis_title="probability density", margin={"t": 40}, legend={"x": 0.01, "y": 0.99})
-    return figure
-
-
-def rearrangement_figure(table: pd.DataFrame) -> go.Figure:
-    """P(rearrange | S) in bins of softness, log scale (bins with at least 30 particles)."""
-    scored = table[table.softness.notna()]
-    edges = np.linspace(scored.softness.quantile(0.005), scored.softness.quantile(0.995), 13)
-    bins = np.clip(np.digitize(scored.softness, edges) - 1, 0, len(edges) - 2)
-    counts = np.bincount(bins, minlength=len(edges) - 1)
-    hits = np.bincount(bins, weights=scored.rearranging.to_numpy(float), minlength=len(edges) - 1)
-    keep = (counts >= 30) & (hits > 0)
-    centres = (edges[:-1] + edges[1:]) / 2
-    figure = go.Figure(go.Scatter(x=centres[keep], y=(hits / np.maximum(counts, 1))[keep], mode="lines+markers"))
-    figure.update_layout(height=340, title="P(rearrange | S)", xaxis_title="softness S",
-                         yaxis={"type": "log", "title": "probability (log scale)"}, margin={"t": 40})
-    return figure
-
-
-def propensity_figure(table: pd.DataFrame) -> go.Figure:
-    scored = table[table.softness.notna()]
-    figure = go.Figure(go.Scattergl(x=scored.propensity, y=scored.predicted_propensity, mode="markers",
-                                    marker={"size": 3, "opacity": 0.4, "color": "#1f77b4"}))
-    figure.update_layout(height=340, title="ridge prediction against measured propensity",
-                         xaxis_title="propensity (σ)", yaxis_title="predicted propensity (σ)", margin={"t": 40})
-    return figure
-
-
 def show_result(job: JobRecord) -> None:
+    """Metrics, scene, P(S), P(R|S), propensity scatter and download of a finished prediction job."""
     result = job.result
     path = Path(result["path"])
     if not path.is_file():
         st.warning(f"The result file {path} is gone; run the computation again.")
         return
     table = read_results(str(path), path.stat().st_mtime)
-    species = result["model"]["species"]
+    species = result["models"][0]["species"]
+    soft = "softness" in table
     cols = st.columns(4)
     cols[0].metric("Particles", f"{result['n_particles']:,}",
                    help=", ".join(f"{s}: {n}" for s, n in result["species"].items()))
-    cols[1].metric(f"Soft {species} particles (S > 0)", f"{100 * result['soft_fraction']:.1f} %",
-                   help="Cubuk et al. report 20–25 % for their rearrangement definition")
+    if soft:
+        cols[1].metric(f"Soft {species} particles (S > 0)", f"{100 * result['soft_fraction']:.1f} %",
+                       help="Cubuk et al. report 20–25 % for their rearrangement definition")
     if "pearson_softness" in result:
         cols[2].metric("Pearson(S, propensity)", f"{result['pearson_softness']:.3f}",
                        help=f"{species} particles; the file's measured propensity")
+    if "pearson_ridge" in result:
         cols[3].metric("Pearson(ridge, propensity)", f"{result['pearson_ridge']:.3f}")
-    st.caption(f"Models of species {species}, trained on {result['model']['configurations']} configurations · "
-               f"{result['dim']}D box " + " × ".join(f"{v:.4g}" for v in result["box"]) + " σ")
+    if "frames" in result:
+        cols[2].metric("Frames analysed", f"{len(result['frames'])} of {result['n_frames']}",
+                       help=f"frames {', '.join(map(str, result['frames']))}")
+        cols[3].metric("Rearranging particle-frames", f"{result['n_rearranging']:,}", help=result["hops"])
+    st.caption("Models: " + "; ".join(m["title"] for m in result["models"]) + f" · {result['dim']}D box "
+               + " × ".join(f"{v:.4g}" for v in result["box"]) + " σ")
+    definition = result.get("rearranging_definition", "")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(scene_figure(table, result["dim"]))
+        st.plotly_chart(scene_figure(table, result["dim"], "softness" if soft else "predicted_propensity"))
+        if "frame" in table or len(table) > MAX_DRAWN:
+            st.caption("The first analysed frame" if "frame" in table else f"A random {MAX_DRAWN:,} particles")
     with right:
-        st.plotly_chart(softness_histograms(table))
-        if "rearranging_soft_fraction" in result:
+        if soft:
+            st.plotly_chart(softness_histograms(table, f"rearranging ({definition})"))
+        if result.get("rearranging_soft_fraction") is not None:
             st.caption(f"{100 * result['rearranging_soft_fraction']:.1f} % of rearranging particles have S > 0 "
-                       "(rearranging: the top 10 % of propensity).")
-    if "rearranging" in table:
-        a, b = st.columns(2)
+                       f"(rearranging: {definition}).")
+    a, b = st.columns(2)
+    if soft and "rearranging" in table:
         a.plotly_chart(rearrangement_figure(table))
+    if "propensity" in table and "predicted_propensity" in table:
         b.plotly_chart(propensity_figure(table))
     st.download_button("Per-particle results (CSV)", path.read_bytes(), file_name=f"softness-{job.id[:12]}.csv",
                        mime="text/csv")
-    st.caption("Columns: particle, species, x, y, z (σ), softness (empty for other species), predicted_propensity "
-               "(σ)" + (", propensity (σ, from the file), rearranging (top 10 %)" if "rearranging" in table else "") + ".")
+    units = {"x": "Positions in σ", "softness": "softness dimensionless (empty: another species)",
+             "predicted_propensity": "predicted_propensity in σ", "propensity": "propensity in σ",
+             "p_hop": "p_hop in σ²", "time": "time in the trajectory's units"}
+    st.caption("Columns: " + ", ".join(table.columns) + ". "
+               + "; ".join(text for column, text in units.items() if column in table) + ".")
 
 
-job_id = attached_job_id()
-if job_id:
-    try:
-        attached_kind = store.get_job(job_id).kind
-    except KeyError:
-        attached_kind = JOB_KIND
-    if attached_kind == JOB_KIND:
-        job_panel(store, manager, job_id, show_result)
+def show_training(job: JobRecord) -> None:
+    """Summary of a finished training job."""
+    result = job.result
+    held = result.get("held_out") or {}
+    cols = st.columns(4)
+    cols[0].metric("Training particles", f"{result['training_particles']:,}",
+                   help=f"from {result['configurations']} configurations (balanced classes for softness)")
+    cols[1].metric("Training time", f"{result['describe_seconds'] + result['fit_seconds']:.1f} s",
+                   help=f"structure functions {result['describe_seconds']:.1f} s, fit {result['fit_seconds']:.2f} s")
+    if "pearson" in held:
+        cols[2].metric("Held-out Pearson", f"{held['pearson']:.3f}",
+                       help="with the measured propensity, mean over " f"{held['configurations']} configurations")
+    if "balanced_accuracy" in held:
+        cols[2].metric("Held-out balanced accuracy", f"{held['balanced_accuracy']:.3f}",
+                       help="½ (P(S > 0 | rearranging) + P(S ≤ 0 | not rearranging)); 0.5 = chance")
+    if held.get("rearranging_soft_fraction") is not None:
+        cols[3].metric("Held-out rearranging with S > 0", f"{100 * held['rearranging_soft_fraction']:.1f} %")
+    if not held:
+        st.caption("No held-out data: give three or more configurations (or trajectory frames) to score the model.")
+    st.caption(f"{result['title']} · stored as {Path(result['path']).name}; choose it in the Model list above.")
+
+
+if job_id and attached_kind == JOB_KIND:
+    job_panel(store, manager, job_id, show_result)
+elif job_id and attached_kind == TRAIN_KIND:
+    job_panel(store, manager, job_id, show_training)

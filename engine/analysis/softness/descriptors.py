@@ -56,6 +56,28 @@ class SoftnessDescriptors:
         """Columns of :meth:`describe`."""
         return self.functions.n_features * (1 if self.average_radius is None else 2)
 
+    def to_record(self) -> dict:
+        """The recipe as JSON-safe values (read back by :meth:`from_record`)."""
+        f = self.functions
+        return {"mu": list(f.mu), "width": f.width, "xi": list(f.xi), "lambdas": list(f.lambdas),
+                "zeta": list(f.zeta), "species": list(f.species), "radial_cutoff": f.radial_cutoff,
+                "angular_cutoff": f.angular_cutoff, "log_transform": self.log_transform,
+                "average_radius": self.average_radius}
+
+    @classmethod
+    def from_record(cls, d: dict) -> "SoftnessDescriptors":
+        """The recipe written by :meth:`to_record`.
+
+        Raises
+        ------
+        KeyError, TypeError, ValueError
+            A record with missing or invalid entries.
+        """
+        return cls(StructureFunctionSet(mu=d["mu"], width=d["width"], xi=d["xi"], lambdas=d["lambdas"],
+                                        zeta=d["zeta"], species=tuple(d["species"]), radial_cutoff=d["radial_cutoff"],
+                                        angular_cutoff=d["angular_cutoff"]),
+                   log_transform=bool(d["log_transform"]), average_radius=d["average_radius"])
+
     def names(self) -> list[str]:
         """Column names: the functions, then ``<name> (avg r<R)`` for the averaged ones."""
         own = [f"log(1+{n})" if self.log_transform else n for n in self.functions.names()]

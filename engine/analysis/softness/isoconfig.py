@@ -23,6 +23,7 @@ import freud
 import numpy as np
 
 from ..ordering.systems import ParticleSystem
+from .npz import open_npz, species_of_types
 
 __all__ = ["GlassSample", "propensity", "read_isoconfigurational"]
 
@@ -96,11 +97,7 @@ def read_isoconfigurational(path: str | Path, *, box_length: float | None = None
         trajectories of the wrong shape, NaN coordinates, or particles outside [0, L).
     """
     path = Path(path)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path.name}: not a NumPy .npz file ({exc})") from None
-    with data:
+    with open_npz(path) as data:
         missing = [k for k in ("types", "initial_positions") if k not in data.files]
         if missing or not ({"positions", "propensity"} & set(data.files)):
             raise ValueError(f"{path.name}: needs fields types, initial_positions and positions (R, N, d) "
@@ -117,10 +114,7 @@ def read_isoconfigurational(path: str | Path, *, box_length: float | None = None
     if initial.ndim != 2 or initial.shape[1] not in (2, 3):
         raise ValueError(f"{path.name}: initial_positions must have shape (N, 2) or (N, 3), got {initial.shape}")
     n, dim = initial.shape
-    if types.shape != (n,) or not np.issubdtype(types.dtype, np.integer) or types.min() < 0 \
-            or types.max() >= len(species):
-        raise ValueError(f"{path.name}: types must hold {n} integers in 0 … {len(species) - 1} "
-                         f"({', '.join(species)}); got shape {types.shape}, values {np.unique(types)[:5].tolist()}")
+    names = species_of_types(types, n, species, path.name)
     if (box_length is None) == (density is None):
         raise ValueError(f"{path.name}: the file has no box; give its length or the number density "
                          "(one of them)")
@@ -133,5 +127,5 @@ def read_isoconfigurational(path: str | Path, *, box_length: float | None = None
         raise ValueError(f"{path.name}: initial positions must lie in [0, L) = [0, {length:g}); they span "
                          f"{initial.min():g} … {initial.max():g} (wrong box length or density?)")
     box = freud.box.Box.cube(length) if dim == 3 else freud.box.Box.square(length)
-    system = ParticleSystem(initial - length / 2, box, species=np.asarray(species)[types])
+    system = ParticleSystem(initial - length / 2, box, species=names)
     return GlassSample(system, values)

@@ -11,7 +11,8 @@
   ``LinearSVC`` (squared hinge, C = ``C``) fits the plane. Measured on the Kob–Andersen test
   configurations (descriptors of :mod:`.descriptors`): C = 0.001 / 0.01 / 0.1 gave Pearson
   0.488 / 0.500 / 0.511 with propensity; taking the bottom 90 % as "not rearranging" changed it
-  by < 0.005.
+  by < 0.005. From trajectories (:func:`train_softness_from_labels`), the classes are the p_hop
+  labels of :mod:`.labels` instead (Cubuk et al.'s own training set).
 * **Ridge regression** of propensity on the standardised descriptors (``RidgeCV``, α by
   leave-one-out over ``alphas``), the structure-function regression of Bapst et al., Nat. Phys.
   16, 448 (2020) and the BOTAN release.
@@ -35,9 +36,9 @@ from sklearn.svm import LinearSVC
 from ..ordering.systems import ParticleSystem
 from .descriptors import SoftnessDescriptors
 from .isoconfig import GlassSample
-from .structure_functions import StructureFunctionSet
 
-__all__ = ["LinearGlassModel", "describe_samples", "train_softness", "train_propensity_ridge", "load_model"]
+__all__ = ["LinearGlassModel", "describe_samples", "train_softness", "train_softness_from_labels",
+           "train_propensity_ridge", "load_model"]
 
 FORMAT = "matloop-glass-linear-model"
 
@@ -97,13 +98,9 @@ class LinearGlassModel:
 
     def save(self, path: str | Path) -> Path:
         """Write the model as JSON; returns the path."""
-        f = self.descriptors.functions
         record = {
             "format": FORMAT, "kind": self.kind, "species": self.species, "dim": self.dim,
-            "descriptors": {"mu": list(f.mu), "width": f.width, "xi": list(f.xi), "lambdas": list(f.lambdas),
-                            "zeta": list(f.zeta), "species": list(f.species), "radial_cutoff": f.radial_cutoff,
-                            "angular_cutoff": f.angular_cutoff, "log_transform": self.descriptors.log_transform,
-                            "average_radius": self.descriptors.average_radius},
+            "descriptors": self.descriptors.to_record(),
             "mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
             "intercept": self.intercept, "details": self.details,
         }
@@ -127,12 +124,7 @@ def load_model(path: str | Path) -> LinearGlassModel:
         raise ValueError(f"{path.name}: not a model file ({exc})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ValueError(f"{path.name}: not a matloop glass model (format {FORMAT!r} expected)")
-    d = record["descriptors"]
-    descriptors = SoftnessDescriptors(
-        StructureFunctionSet(mu=d["mu"], width=d["width"], xi=d["xi"], lambdas=d["lambdas"], zeta=d["zeta"],
-                             species=tuple(d["species"]), radial_cutoff=d["radial_cutoff"],
-                             angular_cutoff=d["angular_cutoff"]),
-        log_transform=bool(d["log_transform"]), average_radius=d["average_radius"])
+    descriptors = SoftnessDescriptors.from_record(record["descriptors"])
     arrays = [np.asarray(record[k], dtype=float) for k in ("mean", "scale", "coef")]
     if any(a.shape != (descriptors.n_features,) for a in arrays):
         raise ValueError(f"{path.name}: coefficient arrays do not match the {descriptors.n_features} descriptors")
@@ -145,8 +137,15 @@ def describe_samples(samples: list[GlassSample], descriptors: SoftnessDescriptor
     return [descriptors.describe(s.system) for s in samples]
 
 
-def _training_rows(samples: list[GlassSample], features: list[np.ndarray] | None,
-                   descriptors: SoftnessDescriptors, species: str) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+def training_rows(samples: list[GlassSample], features: list[np.ndarray] | None,
+                  descriptors: SoftnessDescriptors, species: str) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+    """Descriptor rows and propensities of ``species`` in each sample, and the samples' dimension.
+
+    Raises
+    ------
+    ValueError
+        No samples, a sample without propensity or without particles of ``species``, mixed dimensions.
+    """
     if not samples:
         raise ValueError("no training configurations given")
     if any(s.propensity is None for s in samples):
@@ -200,26 +199,87 @@ def train_softness(samples: list[GlassSample], *, descriptors: SoftnessDescripto
     if not 0 < stable_quantile < rearranging_quantile < 1:
         raise ValueError("quantiles must satisfy 0 < stable_quantile < rearranging_quantile < 1, got "
                          f"{stable_quantile!r} and {rearranging_quantile!r}")
+    _check_C(C)
+    descriptors = descriptors or SoftnessDescriptors()
+    X, y, dim = training_rows(samples, features, descriptors, species)
+    soft = [Xc[yc >= np.quantile(yc, rearranging_quantile)] for Xc, yc in zip(X, y)]
+    stable = [Xc[yc <= np.quantile(yc, stable_quantile)] for Xc, yc in zip(X, y)]
+    details = {"configurations": len(samples), "C": C, "rearranging_quantile": rearranging_quantile,
+               "stable_quantile": stable_quantile, "seed": seed}
+    return _fit_plane(X, soft, stable, C, seed, descriptors, species, dim, details)
+
+
+def _check_C(C: float) -> None:
     if not C > 0:
         raise ValueError(f"C must be > 0, got {C!r}")
-    descriptors = descriptors or SoftnessDescriptors()
-    X, y, dim = _training_rows(samples, features, descriptors, species)
+
+
+def _fit_plane(X: list[np.ndarray], soft: list[np.ndarray], stable: list[np.ndarray], C: float, seed: int,
+               descriptors: SoftnessDescriptors, species: str, dim: int, details: dict) -> LinearGlassModel:
+    """Standardise on all rows ``X``, balance the two classes (seeded subsample), fit the plane."""
     mean, scale = _standardisation(np.vstack(X))
-    soft, stable = [], []
-    for Xc, yc in zip(X, y):
-        soft.append(Xc[yc >= np.quantile(yc, rearranging_quantile)])
-        stable.append(Xc[yc <= np.quantile(yc, stable_quantile)])
     soft, stable = np.vstack(soft), np.vstack(stable)
-    rng = np.random.default_rng(seed)
     n = min(len(soft), len(stable))
+    if n == 0:
+        raise ValueError(f"no training particles: {len(soft)} rearranging and {len(stable)} not rearranging "
+                         f"particles of species {species!r}; both classes are needed")
+    rng = np.random.default_rng(seed)
     soft, stable = soft[rng.choice(len(soft), n, replace=False)], stable[rng.choice(len(stable), n, replace=False)]
     Z = (np.vstack([soft, stable]) - mean) / scale
     svm = LinearSVC(C=C, max_iter=50_000, random_state=seed).fit(Z, np.r_[np.ones(n), np.zeros(n)])
     norm = float(np.linalg.norm(svm.coef_))
-    details = {"configurations": len(samples), "training_particles": 2 * n, "C": C,
-               "rearranging_quantile": rearranging_quantile, "stable_quantile": stable_quantile, "seed": seed}
+    details = {**details, "training_particles": 2 * n}
     return LinearGlassModel("softness", descriptors, species, dim, mean, scale, svm.coef_[0] / norm,
                             float(svm.intercept_[0]) / norm, details)
+
+
+def train_softness_from_labels(systems: list[ParticleSystem], labels: list[np.ndarray], *,
+                               descriptors: SoftnessDescriptors | None = None,
+                               features: list[np.ndarray] | None = None, species: str = "A", C: float = 0.01,
+                               seed: int = 0) -> LinearGlassModel:
+    """Linear-SVM softness from configurations whose particles are labelled by their dynamics.
+
+    The labels come from trajectories (:func:`.labels.hop_labels`: 1 rearranging at that frame, 0
+    not rearranging, −1 unlabelled), Cubuk et al. 2015's training set; the plane is fitted as in
+    :func:`train_softness` (standardisation on all particles of ``species``, balanced classes).
+
+    Parameters
+    ----------
+    systems : list of ParticleSystem
+        Configurations (e.g. frames of trajectories), one dimension.
+    labels : list of ndarray of int, shape (N,) each
+    descriptors, features, species, C, seed
+        As :func:`train_softness`.
+
+    Raises
+    ------
+    ValueError
+        No systems, mixed dimensions, labels of the wrong length, no particle of ``species``, an
+        empty class, or C ≤ 0.
+    """
+    _check_C(C)
+    if not systems or len(systems) != len(labels):
+        raise ValueError(f"give one label array per configuration (got {len(systems)} configurations and "
+                         f"{len(labels)} label arrays)")
+    dims = {s.dim for s in systems}
+    if len(dims) != 1:
+        raise ValueError(f"training configurations mix dimensions {sorted(dims)}; use one")
+    descriptors = descriptors or SoftnessDescriptors()
+    features = [descriptors.describe(s) for s in systems] if features is None else features
+    X, soft, stable = [], [], []
+    for system, F, y in zip(systems, features, labels):
+        y = np.asarray(y)
+        if y.shape != (system.n_particles,):
+            raise ValueError(f"labels must have shape ({system.n_particles},), got {y.shape}")
+        mine = system.species == species
+        if not mine.any():
+            raise ValueError(f"a training configuration has no particle of species {species!r}")
+        F = np.asarray(F, dtype=float)
+        X.append(F[mine])
+        soft.append(F[mine & (y == 1)])
+        stable.append(F[mine & (y == 0)])
+    details = {"configurations": len(systems), "labels": "p_hop", "C": C, "seed": seed}
+    return _fit_plane(X, soft, stable, C, seed, descriptors, species, dims.pop(), details)
 
 
 def train_propensity_ridge(samples: list[GlassSample], *, descriptors: SoftnessDescriptors | None = None,
@@ -230,7 +290,7 @@ def train_propensity_ridge(samples: list[GlassSample], *, descriptors: SoftnessD
     ``alphas`` (default 10^-4 … 10^4) are scored by leave-one-out; the rest as :func:`train_softness`.
     """
     descriptors = descriptors or SoftnessDescriptors()
-    X, y, dim = _training_rows(samples, features, descriptors, species)
+    X, y, dim = training_rows(samples, features, descriptors, species)
     X, y = np.vstack(X), np.concatenate(y)
     mean, scale = _standardisation(X)
     alphas = np.logspace(-4, 4, 17) if alphas is None else np.asarray(alphas, dtype=float)

@@ -22,7 +22,7 @@ from .isoconfig import read_isoconfigurational
 from .models import LinearGlassModel, describe_samples, load_model, train_propensity_ridge, train_softness
 from .descriptors import SoftnessDescriptors
 
-__all__ = ["SHIPPED_SOFTNESS", "SHIPPED_PROPENSITY", "KA_BOX", "EXAMPLES", "load_shipped", "train_shipped"]
+__all__ = ["SHIPPED_SOFTNESS", "SHIPPED_PROPENSITY", "KA_BOX", "EXAMPLES", "TRAINING", "load_shipped", "train_shipped"]
 
 _MODELS = Path(__file__).with_name("models")
 SHIPPED_SOFTNESS = _MODELS / "ka3d_T0.44_softness.json"
@@ -32,11 +32,13 @@ KA_BOX = 15.05658
 _DATA = Path(__file__).resolve().parents[3] / "tests" / "data" / "glass"
 #: Example configurations for the app: the three test configurations (not trained on), by number.
 EXAMPLES = {k: _DATA / f"ka3d_T0.44_config{k}.npz" for k in (401, 402, 403)}
+#: The ten training configurations of the shipped models, by number.
+TRAINING = {k: _DATA / f"ka3d_T0.44_config{k}.npz" for k in range(1, 11)}
 
 
 def train_shipped(data: Path = _DATA) -> tuple[LinearGlassModel, LinearGlassModel]:
     """SVM softness and ridge propensity on configurations 1–10 of ``data`` (module notes)."""
-    files = [data / f"ka3d_T0.44_config{k}.npz" for k in range(1, 11)]
+    files = [data / path.name for path in TRAINING.values()]
     samples = [read_isoconfigurational(f, box_length=KA_BOX) for f in files]
     descriptors = SoftnessDescriptors()
     features = describe_samples(samples, descriptors)
