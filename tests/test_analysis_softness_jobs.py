@@ -69,7 +69,8 @@ def test_training_job_on_a_trajectory_then_prediction_with_the_trained_model(sto
     source = _upload(store, tmp_path, 11, "other.npz", models=(result["path"],))
     summary = _run(store, "glass-softness", {"source": source, "models": [result["path"]], "hops": {"max_frames": 8}})
     table = pd.read_csv(summary["path"])
-    assert list(table.columns) == ["frame", "time", "particle", "species", "x", "y", "softness", "p_hop", "rearranging"]
+    assert list(table.columns) == ["frame", "time", "particle", "species", "x", "y", "softness", "outside_training", "p_hop",
+                                   "rearranging"]
     assert len(table) == 8 * 280 == 8 * summary["n_particles"] and len(summary["frames"]) == 8 and summary["dim"] == 2
     assert summary["n_rearranging"] == int(table.rearranging.sum()) > 0
     assert summary["rearranging_soft_fraction"] >= 0.8

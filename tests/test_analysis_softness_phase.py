@@ -233,6 +233,8 @@ def test_3d_model_refuses_2d_and_bad_input(model3d, data3d, snapshot2d) -> None:
     rebuilt = as_snapshot(system.positions + system.box.Lx / 2, list(system.species),
                           [system.box.Lx] * 3)
     np.testing.assert_allclose(model.predict_proba(rebuilt), model.predict_proba(system), atol=1e-5)
+    cubic = as_snapshot(system.positions, system.species, system.box.Lx)  # one length: a cube
+    np.testing.assert_allclose(cubic.box.L, system.box.L)
 
 
 def test_save_load_round_trip(model3d, data3d, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ per-particle CSV, and bad input as one error line."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,9 @@ def test_predict_with_the_shipped_model_writes_one_row_per_particle(tmp_path: Pa
     text = capsys.readouterr().out
     assert "propensity of 3277 A particles" in text and "Pearson correlation with the file's propensity (A): 0.7" in text
     table = pd.read_csv(out)
-    assert list(table.columns) == ["particle", "species", "x", "y", "z", "predicted_propensity", "propensity",
-                                   "rearranging"]
+    assert list(table.columns) == ["particle", "species", "x", "y", "z", "predicted_propensity", "outside_training",
+                                   "propensity", "rearranging"]
+    assert not table.outside_training.any() and "warning" not in text
     assert len(table) == 4096 and table.loc[table.species == "B", "predicted_propensity"].isna().all()
     a = table.species == "A"
     assert np.corrcoef(table.loc[a, "predicted_propensity"], table.loc[a, "propensity"])[0, 1] > 0.7
@@ -107,3 +109,78 @@ def test_bad_trajectory_input_is_one_error_line(tmp_path: Path, monkeypatch, cap
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("matloop: error: ") and message in err[0], err
+
+
+def _damaged(tmp_path: Path, change) -> str:
+    from engine.analysis.softness.shipped import SHIPPED_SOFTNESS
+
+    record = json.loads(SHIPPED_SOFTNESS.read_text())
+    change(record)
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(record))
+    return str(path)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda r: r.__setitem__("descriptors", "x"), "damaged model file (descriptors must be a record"),
+    (lambda r: r.pop("coef"), "damaged model file: missing coef"),
+    (lambda r: r["descriptors"].pop("mu"), "descriptors lack 'mu'"),
+    (lambda r: r.__setitem__("kind", "banana"), "kind must be 'softness' or 'propensity', got 'banana'"),
+    (lambda r: r["scale"].__setitem__(0, 0), "must be finite numbers and every scale > 0"),
+    (lambda r: r["coef"].__setitem__(3, None), "must be finite numbers and every scale > 0"),
+    (lambda r: r.__setitem__("dim", 4), "dim must be 2 or 3"),
+    (lambda r: r["descriptors"].__setitem__("log_transform", "no"), "log_transform true or false"),
+])
+def test_a_damaged_model_file_is_refused_with_what_is_wrong(tmp_path: Path, capsys, change, message: str) -> None:
+    model = _damaged(tmp_path, change)
+    assert main(["softness", "predict", str(GLASS / "ka3d_T0.44_config401.npz"), "--box", BOX, "--model", model]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_bad_values_are_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    """Density, output folder and C are checked before structure functions are computed."""
+    iso = str(GLASS / "ka3d_T0.44_config401.npz")
+    cases = [(["softness", "predict", iso, "--density", "0"], "number density must be a finite number > 0, got 0"),
+             (["softness", "predict", iso, "--density", "-1"], "number density must be a finite number > 0, got -1"),
+             (["softness", "train", iso, "--box", BOX, "--out", str(tmp_path)], "it is a directory; give a file name"),
+             (["softness", "train", iso, "--box", BOX, "--C", "0", "--out", str(tmp_path / "m.json")],
+              "--C must be > 0, got 0")]
+    for args, message in cases:
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
+
+
+def test_files_that_are_not_numbers_or_particles_at_one_place_are_refused(tmp_path: Path, capsys) -> None:
+    rng = np.random.default_rng(1)
+    positions = rng.uniform(0, 10, (120, 3))
+    types = (rng.random(120) < 0.2).astype(int)
+    np.savez(tmp_path / "pickled.npz", types=np.array([object()] * 120), initial_positions=positions,
+             propensity=np.ones(120))
+    np.savez(tmp_path / "complex.npz", types=types, initial_positions=positions + 1j, propensity=np.ones(120))
+    twice = positions.copy()
+    twice[-1] = twice[0]
+    np.savez(tmp_path / "twice.npz", types=types, initial_positions=twice, propensity=rng.random(120))
+    for name, message in [("pickled.npz", "field 'types' holds Python objects (pickled)"),
+                          ("complex.npz", "initial_positions must hold real numbers, got complex128"),
+                          ("twice.npz", "particles 0 and 119 coincide")]:
+        assert main(["softness", "predict", str(tmp_path / name), "--box", "10"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
+
+
+def test_configurations_unlike_the_training_data_are_flagged(tmp_path: Path, capsys) -> None:
+    """The Kob-Andersen test configuration expanded by 5 % in length (density -14 %): every A particle's
+    descriptors lie far outside the training data, and the output says so."""
+    with np.load(GLASS / "ka3d_T0.44_config402.npz") as data:
+        np.savez(tmp_path / "expanded.npz", types=data["types"], initial_positions=data["initial_positions"] * 1.05,
+                 propensity=data["propensity"])
+    out = tmp_path / "s.csv"
+    assert main(["softness", "predict", str(tmp_path / "expanded.npz"), "--box", str(15.05658 * 1.05),
+                 "--csv", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "warning: 100 % of the A particles have structure functions far from the model's training data" in text
+    table = pd.read_csv(out)
+    assert table.loc[table.species == "A", "outside_training"].all()
+    assert not table.loc[table.species == "B", "outside_training"].any()

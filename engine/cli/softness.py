@@ -36,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _box_options(predict)
     _hop_options(predict, "frames evenly spaced where p_hop is defined")
     predict.add_argument("--csv", help="write one row per particle (and frame): [frame, time,] particle, species, x, y, "
-                         "z, softness or predicted_propensity (empty for other species)[, propensity or p_hop, "
-                         "rearranging]")
+                         "z, softness or predicted_propensity (empty for other species), outside_training (descriptors far "
+                         "from the model's training data)[, propensity or p_hop, rearranging]")
     predict.set_defaults(func=_predict)
 
     train = actions.add_parser(
@@ -110,9 +110,12 @@ def _model(name: str):
 
 
 def _output(path: str | None) -> Path | None:
+    """The output path, checked before any work is done (its folder exists; it is not a folder)."""
     out = Path(path) if path else None
     if out is not None and not out.parent.is_dir():
         raise ValueError(f"cannot write {out}: directory {out.parent} does not exist")
+    if out is not None and out.is_dir():
+        raise ValueError(f"cannot write {out}: it is a directory; give a file name")
     return out
 
 
@@ -143,6 +146,8 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"rearranging (p_hop > {hops.threshold:g}): {summary['n_rearranging']} particle-frames"
               + (f", {100 * summary['rearranging_soft_fraction']:.1f} % of them with S > 0"
                  if summary.get("rearranging_soft_fraction") is not None else ""))
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}")
     if out is not None:
         write_table(table, out)
         print(f"wrote {out}: {len(table)} rows")
@@ -154,6 +159,8 @@ def _train(args: argparse.Namespace) -> int:
 
     out = _output(args.out)
     hops = _hops(args)
+    if not args.C > 0:
+        raise ValueError(f"--C must be > 0, got {args.C:g}")
     units = []
     for path in args.files:
         if Path(path).suffix.lower() != ".npz":

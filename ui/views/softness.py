@@ -221,6 +221,9 @@ def show_result(job: JobRecord) -> None:
         cols[2].metric("Frames analysed", f"{len(result['frames'])} of {result['n_frames']}",
                        help=f"frames {', '.join(map(str, result['frames']))}")
         cols[3].metric("Rearranging particle-frames", f"{result['n_rearranging']:,}", help=result["hops"])
+    for warning in result.get("warnings", []):
+        st.warning(warning[0].upper() + warning[1:] + ("" if warning.endswith(("?", ".")) else "."),
+                   icon=":material/warning:")
     st.caption("Models: " + "; ".join(m["title"] for m in result["models"]) + f" · {result['dim']}D box "
                + " × ".join(f"{v:.4g}" for v in result["box"]) + " σ")
     definition = result.get("rearranging_definition", "")
@@ -244,7 +247,8 @@ def show_result(job: JobRecord) -> None:
                        mime="text/csv")
     units = {"x": "Positions in σ", "softness": "softness dimensionless (empty: another species)",
              "predicted_propensity": "predicted_propensity in σ", "propensity": "propensity in σ",
-             "p_hop": "p_hop in σ²", "time": "time in the trajectory's units"}
+             "p_hop": "p_hop in σ²", "time": "time in the trajectory's units",
+             "outside_training": "outside_training: descriptors far from the model's training data"}
     st.caption("Columns: " + ", ".join(table.columns) + ". "
                + "; ".join(text for column, text in units.items() if column in table) + ".")
 

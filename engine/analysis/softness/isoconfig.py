@@ -23,7 +23,7 @@ import freud
 import numpy as np
 
 from ..ordering.systems import ParticleSystem
-from .npz import open_npz, species_of_types
+from .npz import open_npz, real_array, species_of_types
 
 __all__ = ["GlassSample", "propensity", "read_isoconfigurational"]
 
@@ -103,14 +103,14 @@ def read_isoconfigurational(path: str | Path, *, box_length: float | None = None
             raise ValueError(f"{path.name}: needs fields types, initial_positions and positions (R, N, d) "
                              f"or propensity (N,); it has {', '.join(data.files) or 'none'}")
         types = np.asarray(data["types"])
-        initial = np.asarray(data["initial_positions"], dtype=float)
+        initial = real_array(data, "initial_positions", path)
         if "propensity" in data.files:
-            values = np.asarray(data["propensity"], dtype=float)
+            values = real_array(data, "propensity", path)
             if values.shape != (len(initial),) or not np.isfinite(values).all():
                 raise ValueError(f"{path.name}: propensity must hold {len(initial)} finite values, got shape "
                                  f"{values.shape}")
         else:
-            values = propensity(initial, data["positions"])
+            values = propensity(initial, real_array(data, "positions", path))
     if initial.ndim != 2 or initial.shape[1] not in (2, 3):
         raise ValueError(f"{path.name}: initial_positions must have shape (N, 2) or (N, 3), got {initial.shape}")
     n, dim = initial.shape
@@ -118,6 +118,8 @@ def read_isoconfigurational(path: str | Path, *, box_length: float | None = None
     if (box_length is None) == (density is None):
         raise ValueError(f"{path.name}: the file has no box; give its length or the number density "
                          "(one of them)")
+    if density is not None and not (np.isfinite(density) and density > 0):
+        raise ValueError(f"the number density must be a finite number > 0, got {density!r}")
     length = float(box_length) if box_length is not None else (n / float(density)) ** (1 / dim)
     if not (np.isfinite(length) and length > 0):
         raise ValueError(f"the box length must be a finite number > 0, got {length!r}")

@@ -124,12 +124,32 @@ def load_model(path: str | Path) -> LinearGlassModel:
         raise ValueError(f"{path.name}: not a model file ({exc})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ValueError(f"{path.name}: not a matloop glass model (format {FORMAT!r} expected)")
-    descriptors = SoftnessDescriptors.from_record(record["descriptors"])
-    arrays = [np.asarray(record[k], dtype=float) for k in ("mean", "scale", "coef")]
+    missing = [k for k in ("kind", "species", "dim", "descriptors", "mean", "scale", "coef", "intercept", "details")
+               if k not in record]
+    if missing:
+        raise ValueError(f"{path.name}: damaged model file: missing {', '.join(missing)}")
+    try:
+        if not isinstance(record["descriptors"], dict) or not isinstance(record["descriptors"].get("log_transform"),
+                                                                         bool):
+            raise TypeError("descriptors must be a record with log_transform true or false")
+        descriptors = SoftnessDescriptors.from_record(record["descriptors"])
+        arrays = [np.asarray(record[k], dtype=float) for k in ("mean", "scale", "coef")]
+        intercept = float(record["intercept"])
+    except KeyError as exc:
+        raise ValueError(f"{path.name}: damaged model file: descriptors lack {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path.name}: damaged model file ({exc})") from None
+    if record["kind"] not in ("softness", "propensity"):
+        raise ValueError(f"{path.name}: kind must be 'softness' or 'propensity', got {record['kind']!r}")
+    if record["dim"] not in (2, 3) or not isinstance(record["species"], str) or not isinstance(record["details"], dict):
+        raise ValueError(f"{path.name}: damaged model file (dim must be 2 or 3, species a name, details a record)")
     if any(a.shape != (descriptors.n_features,) for a in arrays):
         raise ValueError(f"{path.name}: coefficient arrays do not match the {descriptors.n_features} descriptors")
-    return LinearGlassModel(record["kind"], descriptors, str(record["species"]), int(record["dim"]),
-                            *arrays, float(record["intercept"]), dict(record["details"]))
+    if not (all(np.isfinite(a).all() for a in arrays) and np.isfinite(intercept) and (arrays[1] > 0).all()):
+        raise ValueError(f"{path.name}: damaged model file: mean, scale, coef and intercept must be finite numbers "
+                         "and every scale > 0")
+    return LinearGlassModel(record["kind"], descriptors, record["species"], record["dim"], *arrays, intercept,
+                            record["details"])
 
 
 def describe_samples(samples: list[GlassSample], descriptors: SoftnessDescriptors) -> list[np.ndarray]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["open_npz", "species_of_types"]
+__all__ = ["open_npz", "real_array", "species_of_types"]
 
 
 def open_npz(path: Path) -> np.lib.npyio.NpzFile:
@@ -26,7 +26,28 @@ def open_npz(path: Path) -> np.lib.npyio.NpzFile:
                          "pickled objects are never loaded)") from None
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise ValueError(f"{path.name}: not a NumPy .npz archive (a single array; save with numpy.savez)")
+    for name in data.files:
+        try:
+            data[name]
+        except ValueError:  # an object array: numpy refuses to unpickle it
+            data.close()
+            raise ValueError(f"{path.name}: field {name!r} holds Python objects (pickled); only numeric arrays are "
+                             "read") from None
     return data
+
+
+def real_array(data: np.lib.npyio.NpzFile, name: str, path: Path) -> np.ndarray:
+    """Field ``name`` as float64, refusing what is not real numbers (complex, text, booleans).
+
+    Raises
+    ------
+    ValueError
+        The field's type, with the file's name.
+    """
+    array = np.asarray(data[name])
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{path.name}: {name} must hold real numbers, got {array.dtype} values")
+    return array.astype(float)
 
 
 def species_of_types(types: np.ndarray, n: int, species: tuple[str, ...], name: str) -> np.ndarray:

@@ -99,9 +99,9 @@ def as_snapshot(positions: Any, species: Any, box: Any) -> ParticleSystem:
         Coordinates (σ_AA), d = 2 or 3, finite.
     species : array_like of str, shape (N,)
         Particle types (``"A"``, ``"B"``).
-    box : freud.box.Box or sequence of d floats
-        The periodic box, or its side lengths (an orthorhombic periodic box; coordinates are
-        wrapped into it, centred on the origin).
+    box : freud.box.Box, float or sequence of d floats
+        The periodic box, or its side lengths (an orthorhombic periodic box; one length: a cube
+        or a square; coordinates are wrapped into it, centred on the origin).
 
     Returns
     -------
@@ -125,6 +125,8 @@ def as_snapshot(positions: Any, species: Any, box: Any) -> ParticleSystem:
             lengths = np.asarray(box, dtype=float).ravel()
         except (TypeError, ValueError):
             lengths = np.empty(0)
+        if lengths.shape == (1,):  # one length: a cube or a square
+            lengths = np.repeat(lengths, pos.shape[1])
         if lengths.shape != (pos.shape[1],):
             raise ValueError(f"box must be a freud.box.Box or {pos.shape[1]} side lengths, got {box!r}")
         if not (np.isfinite(lengths).all() and (lengths > 0).all()):

@@ -12,6 +12,12 @@ model's) and, when the dynamics are known,
   particles of softness S that rearrange. A trajectory is described at up to ``max_frames``
   frames evenly spaced where p_hop is defined (:func:`.labels.prediction_frames`), one row per
   particle and frame.
+
+``outside_training`` marks particles of the model's species whose descriptors lie far from the
+model's training data: root-mean-square standardised descriptor above :data:`FAR_FROM_TRAINING`
+(on the Kob–Andersen test configurations every A particle stays below 2.8; the same
+configuration expanded by 2 % in length reaches 4.2, by 5 % 7.1). A model extrapolates there, and
+the summary warns when they are more than :data:`WARN_SHARE` of the particles.
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ __all__ = ["REARRANGING_SHARE", "COLUMNS", "Progress", "check_compatible", "posi
 
 #: Share of the model's species called "rearranging" when the propensity is known.
 REARRANGING_SHARE = 0.1
+#: Root-mean-square standardised descriptor above which a particle is unlike the training data.
+FAR_FROM_TRAINING = 4.0
+#: Share of such particles above which the summary warns.
+WARN_SHARE = 0.05
 #: Table column of each model kind.
 COLUMNS = {"softness": "softness", "propensity": "predicted_propensity"}
 
@@ -81,6 +91,11 @@ def _predictions(system: ParticleSystem, models: Sequence[LinearGlassModel]) -> 
             X = model.descriptors.describe(system)
             described.append((model.descriptors, X))
         table[COLUMNS[model.kind]] = model.predict(system, X)
+        mine = system.species == model.species
+        rms = np.sqrt(np.mean(((X[mine] - model.mean) / model.scale) ** 2, axis=1))
+        far = np.zeros(system.n_particles, dtype=bool)
+        far[mine] = rms > FAR_FROM_TRAINING
+        table["outside_training"] = table.get("outside_training", False) | far
     return table
 
 
@@ -159,7 +174,8 @@ def summarise(table: pd.DataFrame, models: Sequence[LinearGlassModel], system: P
         dim, title), and with a softness model ``soft_fraction`` (S > 0), ``mean``, ``std``; with known
         propensity ``pearson_softness`` / ``pearson_ridge``; with known rearrangements
         ``rearranging_soft_fraction`` (S > 0 among them), ``n_rearranging`` and
-        ``rearranging_definition``.
+        ``rearranging_definition``; ``outside_training_fraction`` and ``warnings`` (sentences for the
+        user: particles unlike the training data, a non-periodic box, no correlation computable).
     """
     summary: dict[str, Any] = {
         "n_particles": system.n_particles, "dim": system.dim,
@@ -170,15 +186,31 @@ def summarise(table: pd.DataFrame, models: Sequence[LinearGlassModel], system: P
     if "softness" in table:
         s = table.softness.dropna()
         summary.update(soft_fraction=float(np.mean(s > 0)), mean=float(s.mean()), std=float(s.std(ddof=0)))
+    warnings = []
+    mine = table.species == models[0].species
+    far = float(table.outside_training[mine].mean())
+    summary["outside_training_fraction"] = far
+    if far > WARN_SHARE:
+        warnings.append(f"{100 * far:.0f} % of the {models[0].species} particles have structure functions far from "
+                        "the model's training data (outside_training in the table): the model extrapolates there. "
+                        "Is this the system, density and temperature it was trained on, with the same length unit?")
+    if not all(system.periodic):
+        warnings.append("the box is not periodic along every axis: particles near its walls miss neighbours, and "
+                        "their structure functions do not describe a bulk environment")
     if "propensity" in table:
         for column, key in (("softness", "pearson_softness"), ("predicted_propensity", "pearson_ridge")):
             if column in table:
                 scored = table[table[column].notna()]
-                summary[key] = float(pearsonr(scored[column], scored.propensity)[0])
+                if len(scored) >= 3 and scored[column].std() > 0 and scored.propensity.std() > 0:
+                    summary[key] = float(pearsonr(scored[column], scored.propensity)[0])
+                elif not any(w.startswith("no Pearson") for w in warnings):
+                    warnings.append(f"no Pearson correlation with propensity: it needs three or more "
+                                    f"{models[0].species} particles whose values are not all equal")
         summary["rearranging_definition"] = f"top {100 * REARRANGING_SHARE:g} % of propensity"
     if "rearranging" in table:
         summary["n_rearranging"] = int(table.rearranging.sum())
         if "softness" in table:
             moving = table.softness[table.rearranging & table.softness.notna()]
             summary["rearranging_soft_fraction"] = float(np.mean(moving > 0)) if len(moving) else None
+    summary["warnings"] = warnings
     return summary

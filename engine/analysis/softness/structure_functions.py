@@ -159,9 +159,17 @@ def _check_cutoffs(system: ParticleSystem, params: StructureFunctionSet) -> None
                          "cutoffs")
 
 
+#: Pairs closer than this (length units) are one particle written twice.
+COINCIDENT = 1e-6
+
+
 def _bonds(system: ParticleSystem, r_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pairs i → j with R_ij < r_max exactly: i, j (sorted by i), vectors r_j − r_i and lengths (float64)."""
     i, j, vec, r = pair_geometry(system, ball_pairs(system, r_max))
+    if len(r) and r.min() < COINCIDENT:
+        k = int(np.argmin(r))
+        raise ValueError(f"particles {i[k]} and {j[k]} coincide (distance {r[k]:.2g}): bond angles are undefined; "
+                         "remove duplicated particles")
     keep = r < r_max
     return i[keep], j[keep], vec[keep], r[keep]
 
@@ -255,8 +263,8 @@ def structure_functions(system: ParticleSystem, params: StructureFunctionSet | N
     Raises
     ------
     ValueError
-        No species, a species the set does not know, or a cutoff not below half the shortest
-        periodic box length.
+        No species, a species the set does not know, a cutoff not below half the shortest
+        periodic box length, or two particles at the same place.
     """
     if params is None:
         params = default_set(("A", "B") if system.species is None else tuple(sorted(set(system.species.tolist()))))

@@ -25,7 +25,7 @@ import freud
 import numpy as np
 
 from ..ordering.systems import ParticleSystem
-from .npz import open_npz, species_of_types
+from .npz import open_npz, real_array, species_of_types
 
 __all__ = ["GlassTrajectory", "read_trajectory", "write_trajectory", "npz_fields"]
 
@@ -164,9 +164,9 @@ def read_trajectory(path: str | Path, *, box_length: float | None = None, densit
         if missing:
             raise ValueError(f"{path.name}: a trajectory needs fields types (N,) and positions (T, N, d); missing "
                              f"{', '.join(missing)} (it has {', '.join(data.files) or 'none'})")
-        types, positions = np.asarray(data["types"]), np.asarray(data["positions"], dtype=float)
-        times = np.asarray(data["times"], dtype=float) if "times" in data.files else None
-        file_box = np.asarray(data["box"], dtype=float).ravel() if "box" in data.files else None
+        types, positions = np.asarray(data["types"]), real_array(data, "positions", path)
+        times = real_array(data, "times", path) if "times" in data.files else None
+        file_box = real_array(data, "box", path).ravel() if "box" in data.files else None
     if positions.ndim != 3 or positions.shape[2] not in (2, 3):
         raise ValueError(f"{path.name}: positions must have shape (T, N, d) with d = 2 or 3, got {positions.shape}")
     n, dim = positions.shape[1:]
