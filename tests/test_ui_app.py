@@ -162,3 +162,38 @@ def test_train_page_trains_on_stored_labels(app_env: Path) -> None:
     at, job = run_page_job("views/train.py", "Train", lambda at: at.number_input[0].set_value(5))
     assert len(at.get("plotly_chart")) == 2
     assert at.dataframe[-1].value["id"].tolist() == [job.result["model_id"]]
+
+
+PAGES_AND_KINDS = {
+    "views/demo_job.py": ("demo",), "views/label_design.py": ("label-fracture",),
+    "views/spinodoid.py": ("homogenize-spinodoid",), "views/train.py": ("train-grid",),
+    "views/ordering.py": ("identify-structures",), "views/softness.py": ("glass-softness", "glass-softness-train"),
+}
+
+
+def test_every_page_names_the_right_page_for_a_job_of_another_kind(app_env: Path) -> None:
+    """Every job page opened with a finished job of every other kind, an unknown id and a malformed id:
+    a message and no traceback (the other kinds' results are never drawn with this page's code)."""
+    from engine.runtime.jobkinds import JOB_KINDS
+    from ui.job_panel import PAGE_OF_KIND
+
+    assert set(PAGE_OF_KIND) == set(JOB_KINDS)
+    store = Store(app_env)
+    jobs = {}
+    for kind in JOB_KINDS:
+        jobs[kind] = store.create_job(kind, {})
+        store.start_job(jobs[kind])
+        store.finish_job(jobs[kind], "done", result={"unexpected": "result of another kind"})
+    for page, kinds in PAGES_AND_KINDS.items():
+        others = [kind for kind in JOB_KINDS if kind not in kinds]
+        for job_id, expected in [*[(jobs[k], f"is of kind {k};") for k in others],
+                                 ("0" * 32, "No job with id"), ("../../etc/passwd'; --", "No job with id")]:
+            at = new_app()
+            at.query_params["job"] = job_id
+            at.run()
+            at.switch_page(page).run()
+            assert not at.exception, (page, job_id, at.exception)
+            assert any(expected in w.value for w in at.warning), (page, job_id, [w.value for w in at.warning])
+            if job_id in jobs.values():
+                kind = store.get_job(job_id).kind
+                assert any(f"Open it on the {PAGE_OF_KIND[kind]} page" in w.value for w in at.warning)

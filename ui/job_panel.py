@@ -15,6 +15,12 @@ __all__ = ["QUERY_KEY", "attached_job_id", "attach_job", "job_panel", "format_du
 #: URL query parameter that holds the id of the job a page shows.
 QUERY_KEY = "job"
 _POLL_SECONDS = 0.5
+#: The page that shows each job kind (titles as in the navigation).
+PAGE_OF_KIND = {
+    "demo": "Job runner demo", "label-fracture": "Label a design", "homogenize-spinodoid": "Spinodoids",
+    "train-grid": "Train a surrogate", "run-campaign": "Campaigns", "identify-structures": "Crystal order",
+    "glass-softness": "Glass softness", "glass-softness-train": "Glass softness",
+}
 
 
 def attached_job_id() -> str | None:
@@ -41,6 +47,7 @@ def job_panel(
     manager: JobPool,
     job_id: str,
     show_result: Callable[[JobRecord], None] | None = None,
+    kinds: tuple[str, ...] = (),
 ) -> None:
     """Show a job; while it runs the panel refreshes itself every half second.
 
@@ -54,11 +61,17 @@ def job_panel(
         The job to show.
     show_result : callable, optional
         Draws the result of a finished job (called with the job record).
+    kinds : tuple of str
+        Job kinds this page shows; a job of another kind gets a message naming its page.
     """
     try:
         job = store.get_job(job_id)
     except KeyError:
-        st.warning(f"No job with id {job_id} in this store. Start a new one.")
+        st.warning(f"No job with id {job_id!r} in this store. Start a new one.")
+        return
+    if kinds and job.kind not in kinds:
+        st.warning(f"Job {job_id} is of kind {job.kind}; this page shows {' and '.join(kinds)} jobs. Open it on the "
+                   f"{PAGE_OF_KIND.get(job.kind, 'Jobs')} page (the Jobs page lists every job).")
         return
     running = not job.finished
 

@@ -276,9 +276,4 @@ def show_result(job: JobRecord) -> None:
 
 job_id = attached_job_id()
 if job_id:
-    try:
-        attached_kind = store.get_job(job_id).kind
-    except KeyError:
-        attached_kind = JOB_KIND  # job_panel explains that the id is unknown
-    if attached_kind == JOB_KIND:
-        job_panel(store, manager, job_id, show_result)
+    job_panel(store, manager, job_id, show_result, kinds=(JOB_KIND,))

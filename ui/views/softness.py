@@ -275,7 +275,6 @@ def show_training(job: JobRecord) -> None:
     st.caption(f"{result['title']} · stored as {Path(result['path']).name}; choose it in the Model list above.")
 
 
-if job_id and attached_kind == JOB_KIND:
-    job_panel(store, manager, job_id, show_result)
-elif job_id and attached_kind == TRAIN_KIND:
-    job_panel(store, manager, job_id, show_training)
+if job_id:
+    job_panel(store, manager, job_id, show_training if attached_kind == TRAIN_KIND else show_result,
+              kinds=(JOB_KIND, TRAIN_KIND))

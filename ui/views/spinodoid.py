@@ -127,4 +127,4 @@ def show_result(job: JobRecord) -> None:
 
 job_id = attached_job_id()
 if job_id:
-    job_panel(store, manager, job_id, show_result)
+    job_panel(store, manager, job_id, show_result, kinds=("homogenize-spinodoid",))

@@ -103,7 +103,7 @@ def show_result(job: JobRecord) -> None:
 
 job_id = attached_job_id()
 if job_id:
-    job_panel(store, manager, job_id, show_result)
+    job_panel(store, manager, job_id, show_result, kinds=("train-grid",))
 
 st.subheader("Registered models")
 models = store.models()
