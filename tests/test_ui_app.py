@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -88,6 +89,28 @@ def test_jobs_page_lists_and_cancels(app_env: Path) -> None:
     assert running in at.dataframe[0].value["id"].tolist()
     at.button[0].click().run()
     assert store.get_job(running).cancel_requested
+
+
+def test_jobs_page_links_every_job_to_its_page_with_times_and_messages(app_env: Path) -> None:
+    from engine.runtime.jobkinds import JOB_KINDS
+
+    store = Store(app_env)
+    ids = {kind: store.create_job(kind, {"name": "a b"} if kind == "run-campaign" else {}) for kind in JOB_KINDS}
+    store.start_job(ids["demo"])
+    store.finish_job(ids["demo"], "failed", error="ValueError: " + "a long reason " * 20)
+    at = new_app().run()
+    at.switch_page("views/jobs.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("id")
+    views = Path(APP).parent / "views"
+    for kind, job_id in ids.items():
+        link = table.loc[job_id, "result"]
+        page, _, query = link.removeprefix("/").partition("?")
+        assert (views / f"{page}.py").is_file() and f"job={job_id}" in query, link
+    assert table.loc[ids["run-campaign"], "result"].endswith("&campaign=a%20b")
+    assert table.loc[ids["demo"], "message"].endswith("a long reason ")  # the whole message
+    assert pd.notna(table.loc[ids["demo"], "finished"]) and pd.isna(table.loc[ids["label-fracture"], "finished"])
+    assert table["created"].notna().all()
 
 
 @pytest.mark.parametrize(
@@ -196,4 +219,4 @@ def test_every_page_names_the_right_page_for_a_job_of_another_kind(app_env: Path
             assert any(expected in w.value for w in at.warning), (page, job_id, [w.value for w in at.warning])
             if job_id in jobs.values():
                 kind = store.get_job(job_id).kind
-                assert any(f"Open it on the {PAGE_OF_KIND[kind]} page" in w.value for w in at.warning)
+                assert any(f"Open it on the {PAGE_OF_KIND[kind][0]} page" in w.value for w in at.warning)

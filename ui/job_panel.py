@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.parse
 from collections.abc import Callable
 
 import streamlit as st
@@ -15,12 +16,23 @@ __all__ = ["QUERY_KEY", "attached_job_id", "attach_job", "job_panel", "format_du
 #: URL query parameter that holds the id of the job a page shows.
 QUERY_KEY = "job"
 _POLL_SECONDS = 0.5
-#: The page that shows each job kind (titles as in the navigation).
+#: The page that shows each job kind: its title in the navigation and its URL path.
 PAGE_OF_KIND = {
-    "demo": "Job runner demo", "label-fracture": "Label a design", "homogenize-spinodoid": "Spinodoids",
-    "train-grid": "Train a surrogate", "run-campaign": "Campaigns", "identify-structures": "Crystal order",
-    "glass-softness": "Glass softness", "glass-softness-train": "Glass softness",
+    "demo": ("Job runner demo", "demo_job"), "label-fracture": ("Label a design", "label_design"),
+    "homogenize-spinodoid": ("Spinodoids", "spinodoid"), "train-grid": ("Train a surrogate", "train"),
+    "run-campaign": ("Campaigns", "campaigns"), "identify-structures": ("Crystal order", "ordering"),
+    "glass-softness": ("Glass softness", "softness"), "glass-softness-train": ("Glass softness", "softness"),
 }
+
+
+def job_link(job: JobRecord) -> str | None:
+    """Relative URL of the page that shows ``job`` (a campaign's page names the campaign), or None."""
+    if job.kind not in PAGE_OF_KIND:
+        return None
+    link = f"/{PAGE_OF_KIND[job.kind][1]}?{QUERY_KEY}={job.id}"
+    if job.kind == "run-campaign" and isinstance(job.params.get("name"), str):
+        link += "&campaign=" + urllib.parse.quote(job.params["name"])
+    return link
 
 
 def attached_job_id() -> str | None:
@@ -71,7 +83,7 @@ def job_panel(
         return
     if kinds and job.kind not in kinds:
         st.warning(f"Job {job_id} is of kind {job.kind}; this page shows {' and '.join(kinds)} jobs. Open it on the "
-                   f"{PAGE_OF_KIND.get(job.kind, 'Jobs')} page (the Jobs page lists every job).")
+                   f"{PAGE_OF_KIND.get(job.kind, ('Jobs',))[0]} page (the Jobs page lists every job).")
         return
     running = not job.finished
 

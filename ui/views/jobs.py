@@ -1,12 +1,19 @@
-"""Jobs page: every recorded job, with cancellation of running ones."""
+"""Jobs page: every recorded job with a link to the page that shows it, and cancellation of running ones."""
 
 from __future__ import annotations
+
+import datetime
 
 import pandas as pd
 import streamlit as st
 
 from ui.common import job_manager, open_store
-from ui.job_panel import format_duration
+from ui.job_panel import format_duration, job_link
+
+def _time(stamp: float | None) -> datetime.datetime | None:
+    """A store time stamp (seconds since the epoch) as local time."""
+    return None if stamp is None else datetime.datetime.fromtimestamp(stamp)
+
 
 st.title("Jobs")
 store = open_store()
@@ -22,14 +29,23 @@ st.dataframe(
         {
             "id": [job.id for job in jobs],
             "kind": [job.kind for job in jobs],
+            "result": [job_link(job) for job in jobs],
             "status": [job.status for job in jobs],
             "progress": [job.progress for job in jobs],
+            "created": [_time(job.created_at) for job in jobs],
+            "finished": [_time(job.finished_at) for job in jobs],
             "duration": [format_duration(job) for job in jobs],
             "message": [job.error or job.message for job in jobs],
         }
     ),
     hide_index=True,
-    column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1)},
+    column_config={
+        "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1),
+        "result": st.column_config.LinkColumn("result", display_text="open", help="the job on its page"),
+        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss", help="local time"),
+        "finished": st.column_config.DatetimeColumn("finished", format="YYYY-MM-DD HH:mm:ss", help="local time"),
+        "message": st.column_config.TextColumn("message", width="large"),
+    },
 )
 active = [job.id for job in jobs if not job.finished]
 if active:
