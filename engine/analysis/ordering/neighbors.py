@@ -22,7 +22,7 @@ import numpy as np
 
 from .systems import ParticleSystem
 
-__all__ = ["NeighborSpec", "neighbor_list", "ball_pairs", "pair_geometry", "SANN_CANDIDATES"]
+__all__ = ["NeighborSpec", "neighbor_list", "ball_pairs", "pair_geometry", "pairs_within", "SANN_CANDIDATES"]
 
 NeighborSpec = int | str
 
@@ -168,3 +168,14 @@ def pair_geometry(
     shift = np.round(np.linalg.solve(matrix, (approx - direct).T).T)
     vectors = direct + shift @ matrix.T
     return i, j, vectors, np.linalg.norm(vectors, axis=1)
+
+
+def pairs_within(system: ParticleSystem, r_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ordered pairs (i, j), i ≠ j, closer than ``r_max`` exactly (double precision).
+
+    :func:`ball_pairs` filtered by :func:`pair_geometry`'s distances; same arguments and errors as
+    :func:`ball_pairs`, same returns as :func:`pair_geometry` (sorted by i).
+    """
+    i, j, vectors, r = pair_geometry(system, ball_pairs(system, r_max))
+    keep = r < r_max
+    return i[keep], j[keep], vectors[keep], r[keep]

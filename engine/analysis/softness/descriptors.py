@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse
 
-from ..ordering.neighbors import ball_pairs, pair_geometry
+from ..ordering.neighbors import pairs_within
 from ..ordering.systems import ParticleSystem
 from .structure_functions import StructureFunctionSet, default_set, structure_functions
 
@@ -103,9 +103,8 @@ class SoftnessDescriptors:
         if len(lengths) and self.average_radius >= lengths.min() / 2:
             raise ValueError(f"average_radius {self.average_radius:g} must be below half the shortest periodic "
                              f"box length ({lengths.min():g} / 2)")
-        i, j, _, r = pair_geometry(system, ball_pairs(system, self.average_radius))
-        near = r < self.average_radius
-        weights = scipy.sparse.csr_matrix((np.ones(int(near.sum())), (i[near], j[near])),
+        i, j, _, _ = pairs_within(system, self.average_radius)
+        weights = scipy.sparse.csr_matrix((np.ones(len(i)), (i, j)),
                                           shape=(system.n_particles,) * 2) + scipy.sparse.identity(system.n_particles)
         counts = np.asarray(weights.sum(axis=1)).ravel()
         return np.hstack([X, np.asarray(scipy.sparse.diags(1 / counts) @ weights @ X)])

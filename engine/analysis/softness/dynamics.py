@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ordering.neighbors import ball_pairs, pair_geometry
+from ..ordering.neighbors import pairs_within
 from ..ordering.systems import ParticleSystem
 
 __all__ = ["p_hop", "detect_hops", "d2min"]
@@ -148,8 +148,7 @@ def d2min(reference: ParticleSystem, later: np.ndarray, cutoff: float,
     lengths = np.asarray(reference.box.L[: reference.dim], dtype=float)[list(reference.periodic)]
     if not cutoff > 0 or (len(lengths) and cutoff >= lengths.min() / 2):
         raise ValueError(f"cutoff must be > 0 and below half the shortest periodic box length, got {cutoff!r}")
-    i, j, d0, r = pair_geometry(reference, ball_pairs(reference, cutoff))
-    i, j, d0 = i[r < cutoff], j[r < cutoff], d0[r < cutoff]
+    i, j, d0, _ = pairs_within(reference, cutoff)
     displacement = later - start
     d1 = d0 + displacement[j] - displacement[i]
     n, dim = reference.n_particles, reference.dim

@@ -51,7 +51,7 @@ from torch import nn
 
 from engine.runtime.device import resolve_device
 
-from ..ordering.neighbors import ball_pairs, pair_geometry
+from ..ordering.neighbors import pairs_within
 from ..ordering.systems import ParticleSystem
 from .descriptors import SoftnessDescriptors
 from .isoconfig import GlassSample
@@ -135,10 +135,9 @@ class _Network(nn.Module):
 
 
 def _edges(system: ParticleSystem, cutoff: float, device: torch.device) -> tuple[torch.Tensor, ...]:
-    i, j, _, r = pair_geometry(system, ball_pairs(system, cutoff))
-    near = r < cutoff
-    return tuple(torch.as_tensor(a[near], device=device) for a in (i, j)) + (
-        torch.as_tensor(r[near], dtype=torch.float32, device=device),)
+    i, j, _, r = pairs_within(system, cutoff)
+    return (torch.as_tensor(i, device=device), torch.as_tensor(j, device=device),
+            torch.as_tensor(r, dtype=torch.float32, device=device))
 
 
 @dataclass(frozen=True, eq=False)

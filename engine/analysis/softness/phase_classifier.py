@@ -80,7 +80,7 @@ from torch import nn
 
 from engine.runtime.device import resolve_device
 
-from ..ordering.neighbors import ball_pairs, pair_geometry
+from ..ordering.neighbors import pairs_within
 from ..ordering.systems import ParticleSystem
 
 __all__ = ["AttentionPhaseClassifier", "RDFBaseline", "as_snapshot", "train_phase_classifier"]
@@ -153,9 +153,8 @@ class _Graphs:
 
 def _snapshot_edges(system: ParticleSystem, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ordered pairs closer than ``cutoff``: i, j (int64) and r_ij (float64), shape (E,)."""
-    i, j, _, r = pair_geometry(system, ball_pairs(system, cutoff))
-    keep = r < cutoff
-    return i[keep], j[keep], r[keep]
+    i, j, _, r = pairs_within(system, cutoff)
+    return i, j, r
 
 
 def _build_graphs(systems: Sequence[ParticleSystem], species: Sequence[str], cutoff: float) -> _Graphs:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse
 
-from ..ordering.neighbors import ball_pairs, pair_geometry
+from ..ordering.neighbors import pairs_within
 from ..ordering.systems import ParticleSystem, minimum_image
 
 __all__ = ["StructureFunctionSet", "default_set", "structure_functions"]
@@ -165,13 +165,12 @@ COINCIDENT = 1e-6
 
 def _bonds(system: ParticleSystem, r_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pairs i → j with R_ij < r_max exactly: i, j (sorted by i), vectors r_j − r_i and lengths (float64)."""
-    i, j, vec, r = pair_geometry(system, ball_pairs(system, r_max))
+    i, j, vec, r = pairs_within(system, r_max)
     if len(r) and r.min() < COINCIDENT:
         k = int(np.argmin(r))
         raise ValueError(f"particles {i[k]} and {j[k]} coincide (distance {r[k]:.2g}): bond angles are undefined; "
                          "remove duplicated particles")
-    keep = r < r_max
-    return i[keep], j[keep], vec[keep], r[keep]
+    return i, j, vec, r
 
 
 def _images_are_direct(system: ParticleSystem, length: float) -> bool:
