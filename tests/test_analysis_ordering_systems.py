@@ -106,6 +106,15 @@ def test_crystal_slab_in_liquid_has_true_labels() -> None:
     assert np.median(q6[is_fcc]) > 0.5 and np.median(q6[~is_fcc]) < 0.36
 
 
+@pytest.mark.parametrize("cells, fraction", [(3, 0.7), (8, 0.99)])
+def test_a_liquid_layer_too_thin_for_its_particles_is_refused_with_advice(cells: int, fraction: float) -> None:
+    """A thick slab leaves the liquid a gap thinner than it needs at the crystal's density: the
+    overlap removal cannot finish, and the message says why and what to change (it was a
+    RuntimeError traceback from the CLI and the page)."""
+    with pytest.raises(ValueError, match="do not fit.*more unit cells or a slab fraction"):
+        slab_in_liquid("fcc", cells, slab_fraction=fraction, lindemann=0.05, seed=0)
+
+
 def test_fcc_hcp_stacking_labels_match_the_published_q6_layer_by_layer() -> None:
     system = fcc_hcp(4, fcc_layers=6, hcp_layers=6)
     assert system.n_particles == 2 * 4 * 4 * 12

@@ -58,6 +58,13 @@ def slab_in_liquid(
     ParticleSystem
         The crystal's box and particle count; ``labels`` are ``kind`` in the slab and
         ``"liquid"`` outside (crystal particles first).
+
+    Raises
+    ------
+    ValueError
+        A slab fraction outside (0, 1), a 2D lattice, or a liquid layer too thin to hold its
+        particles without overlaps at the crystal's density (thin boxes with a thick slab:
+        e.g. 3 fcc cells and a slab fraction of 0.7).
     """
     if not 0 < slab_fraction < 1:
         raise ValueError(f"slab_fraction must lie in (0, 1), got {slab_fraction!r}")
@@ -75,7 +82,15 @@ def slab_in_liquid(
     pos = np.vstack([slab, start])
     mobile = np.r_[np.zeros(len(slab), bool), np.ones(n_liquid, bool)]
     sigma = sphere_diameter(crystal.density, 3, packing_fraction)
-    pos = remove_overlaps(pos, lengths, sigma, mobile=mobile)
+    try:
+        pos = remove_overlaps(pos, lengths, sigma, mobile=mobile)
+    except RuntimeError:
+        gap = lengths[2] - (slab[:, 2].max() - slab[:, 2].min()) if len(slab) else lengths[2]
+        raise ValueError(
+            f"the {n_liquid} liquid particles do not fit, at the crystal's density, into the "
+            f"{gap:.3g}-thick gap between the slab's outer layers ({gap / sigma:.2g} particle "
+            f"diameters); use more unit cells or a slab fraction that leaves a thicker liquid "
+            f"layer (with {n} cells per axis, smaller slab fractions)") from None
     labels = np.r_[np.full(len(slab), kind), np.full(n_liquid, "liquid")]
     return ParticleSystem(pos, crystal.box, labels=labels)
 
