@@ -19,13 +19,14 @@ from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord
 from fem.fracture import DEFAULT_ELL, FIDELITIES, PlateSetup
 from fem.phasefield_split import SPLITS
-from ui.common import job_manager, open_store, show_error
+from ui.common import job_manager, open_store, show_error, theme_safe_colours
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Label a design")
 st.markdown(
     "A soft/stiff block plate with an edge crack (length 0.2 of the width, from the left edge "
-    "at mid-height) is pulled at the top (mode I) or sheared (mode II) until it breaks. "
+    "at mid-height) is pulled at the top (mode I) or sheared (mode II) until it breaks or reaches "
+    f"the largest applied strain ({PlateSetup().max_strain:g}; a plate that has not broken by then is flagged). "
     "The phase-field (AT2) solver gives the nominal stress–strain curve, strength (peak stress) "
     "and toughness (the work of fracture per unit volume: the area under the curve up to failure, "
     "MJ/m³); the *fast* fidelity is one linear solve (stiffness, and the energy release rate of the "
@@ -142,29 +143,102 @@ with right:
             attach_job(manager.submit("label-fracture", params))
 
 
+#: Curve axis titles and CSV columns by loading mode: σ = F/width, ε = u/height (mode II: the top
+#: grip moves along x, so these are the nominal shear stress τ and engineering shear strain γ).
+CURVE_AXES = {"I": ("nominal strain ε (dimensionless)", "nominal stress σ (MPa)"),
+              "II": ("nominal shear strain γ (dimensionless)", "nominal shear stress τ (MPa)")}
+CURVE_COLUMNS = {"I": ("strain", "stress_MPa"), "II": ("shear_strain", "shear_stress_MPa")}
+#: Where a run ended that did not meet its end criterion (``end_criterion`` of fem.fracture).
+ENDED = {"max_displacement": "at the largest applied strain", "max_steps": "at its load-step limit"}
+#: Metrics in the result's top row: the fast fidelity's linear-elastic crack numbers, or the run's.
+SHOWN_METRICS = {"fast": ("stiffness", "energy_release_rate_per_stress_squared", "stress_intensity_per_stress",
+                          "wall_time"),
+                 "phase-field": ("stiffness", "strength", "toughness", "wall_time")}
+#: Short names of metrics whose table names are long (σ: the nominal stress; τ in mode II).
+SHORT_NAMES = {"energy_release_rate_per_stress_squared": "G/σ²", "stress_intensity_per_stress": "|K|/σ"}
+
+
+def lower_bounds(fidelity: str, metrics: dict, strain: list[float], stress: list[float],
+                 end_fraction: float, strain_name: str = "strain") -> tuple[set[str], str | None]:
+    """Metrics that are only lower bounds because the plate did not break, and the message that says so.
+
+    A full run breaks when the stress falls below ``end_fraction`` of its peak; a strength run
+    once it is past its peak (``broke`` False otherwise). Without that, toughness (full) is the
+    work up to the last strain, and strength the highest stress so far when the last stress is
+    the highest (at fidelity strength always: the peak was not confirmed). ``strain_name``:
+    "strain" or "shear strain" (mode II).
+    """
+    if metrics.get("broke") is not False or not stress:
+        return set(), None
+    where = ENDED.get(metrics.get("end_criterion"), "before its end criterion")
+    peak = max(stress)
+    rising = stress[-1] >= peak  # the stress had not fallen from its highest value
+    if fidelity == "strength":
+        return {"strength"}, (
+            f"The plate did not pass its peak stress within the applied strain: the run ended {where} "
+            f"({strain_name} {strain[-1]:.3g}) with the stress "
+            f"{'still rising' if rising else 'near its highest value'}. "
+            "The strength shown is the highest stress reached, a lower bound (≥).")
+    share = 100 * stress[-1] / peak if peak > 0 else 100.0
+    return {"toughness", *(("strength",) if rising else ())}, (
+        f"The plate did not break within the applied strain: the run ended {where} ({strain_name} {strain[-1]:.3g}) "
+        f"with the stress at {share:.0f} % of its peak, and breaking means falling below {100 * end_fraction:.0f} %. "
+        "The toughness shown is the work up to that strain, a lower bound (≥)"
+        + ("; the stress had not fallen from its highest value, so the strength is a lower bound too."
+           if rising else "."))
+
+
 def show_result(job: JobRecord) -> None:
     """Numbers, stress–strain curve, damage field and downloads of a finished label."""
     result = job.result
     metrics = result["metrics"]
+    options = job.params.get("options") or {}
+    mode = metrics.get("mode") or options.get("mode", "I")
+    fidelity = job.params.get("fidelity") or metrics.get("fidelity", "full")
     if result["status"] != "ok":
         st.error(f"The solver did not finish: {result['reason']}")
+    bounds, message = lower_bounds(fidelity, metrics, result["strain"], result["stress"],
+                                   float(options.get("end_fraction", PlateSetup().end_fraction)),
+                                   "shear strain" if mode == "II" else "strain")
+    if message:
+        st.warning(message, icon=":material/warning:")
+    evaluator = FractureEvaluator(fidelity) if fidelity in FIDELITIES else FractureEvaluator()
     cols = st.columns(4)
-    for col, name in zip(cols, ("stiffness", "strength", "toughness", "wall_time")):
-        metric = FractureEvaluator().metric(name)
+    for col, name in zip(cols, SHOWN_METRICS["fast" if fidelity == "fast" else "phase-field"]):
+        metric = evaluator.metric(name)
         value = metrics.get(name)
-        col.metric(metric.label, "–" if value is None else f"{value:.4g}", help=metric.description)
+        shear = mode == "II" and name in ("stiffness", "strength", *SHORT_NAMES)
+        label = SHORT_NAMES.get(name, name.replace("_", " "))
+        if shear:
+            label = label.replace("σ", "τ") if name in SHORT_NAMES else f"shear {label}"
+        label += "" if metric.unit == "1" else f" ({metric.unit})"
+        text = "–" if value is None else ("≥ " if name in bounds else "") + f"{value:.4g}"
+        note = "" if evaluator.provides(name) else f" (not computed at the {fidelity} fidelity)"
+        col.metric(label, text, help=metric.description + note
+                   + (" (mode II: of the shear stress τ and shear strain γ)" if shear else ""))
+    strain_title, stress_title = CURVE_AXES[mode]
     curve = go.Figure(go.Scatter(x=result["strain"], y=result["stress"], mode="lines+markers"))
-    curve.update_layout(xaxis_title="nominal strain", yaxis_title="nominal stress (MPa)", height=360,
-                        title="stress–strain curve")
-    damage = go.Figure(go.Heatmap(z=result["damage"], x=result["x"], y=result["y"], zmin=0, zmax=1,
-                                  colorscale="Inferno", colorbar={"title": "d"}))
-    damage.update_layout(height=360, title="damage field", yaxis={"scaleanchor": "x"})
+    curve.update_layout(xaxis_title=strain_title, yaxis_title=stress_title, height=360,
+                        title="linear elastic response (fast: one linear solve)" if fidelity == "fast"
+                        else ("shear " if mode == "II" else "") + "stress–strain curve")
     a, b = st.columns(2)
     a.plotly_chart(curve)
-    b.plotly_chart(damage)
+    if fidelity == "fast":
+        b.info("The fast fidelity is one linear solve of the initial crack: it computes no damage field.")
+    else:
+        damage = go.Figure(go.Heatmap(z=result["damage"], x=result["x"], y=result["y"], zmin=0, zmax=1,
+                                      colorscale="Inferno", colorbar={"title": "damage d"},
+                                      hovertemplate="x %{x:.3f} mm, y %{y:.3f} mm, d = %{z:.2f}<extra></extra>"))
+        crack = metrics.get("crack_length") or PlateSetup().crack_length  # mm, from the left edge at mid-height
+        damage.add_shape(type="line", x0=0, x1=crack, y0=0.5, y1=0.5, line={"color": "#00d5ff", "width": 3})
+        damage.update_layout(height=360, title="damage d at the end of the run (cyan: initial crack)",
+                             xaxis={"title": "x (mm)", "constrain": "domain"},
+                             yaxis={"title": "y (mm)", "scaleanchor": "x"})
+        b.plotly_chart(theme_safe_colours(damage))
     with st.expander("All numbers"):
         st.json(metrics)
-    curve_csv = pd.DataFrame({"strain": result["strain"], "stress_MPa": result["stress"]}).to_csv(index=False)
+    strain_column, stress_column = CURVE_COLUMNS[mode]
+    curve_csv = pd.DataFrame({strain_column: result["strain"], stress_column: result["stress"]}).to_csv(index=False)
     d1, d2, d3 = st.columns(3)
     d1.download_button("Curve (CSV)", curve_csv, file_name=f"curve-{result['design_hash'][:12]}.csv")
     d2.download_button("Metrics (JSON)", json.dumps(metrics, indent=2),
