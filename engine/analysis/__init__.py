@@ -2,6 +2,5 @@
 detection, track clustering), ``ordering/`` (crystal order) and ``softness/`` (glass softness).
 
 They share the store, the job runner and the app with the design loop, not its physics:
-nothing here imports :mod:`designs` or :mod:`fem` (a test checks it). Empty until the analysis
-issues land.
+nothing here imports :mod:`designs` or :mod:`fem` (a test checks it).
 """

@@ -1,0 +1,42 @@
+"""Holographic particle tracking (issue 13, first part: the Lorenz–Mie forward model).
+
+Modules, one job each:
+
+* :mod:`.mie_coefficients` — Mie coefficients ``a_n, b_n`` of a homogeneous sphere (Bohren &
+  Huffman ch. 4, Wiscombe 1980 series length and recurrences) and efficiencies;
+* :mod:`.scattered_field` — the sphere's scattered field at many points (near field included);
+* :mod:`.instrument` — :class:`Instrument` (wavelength µm, magnification µm/px, medium index,
+  polarisation);
+* :mod:`.sphere` — :class:`Sphere` (x, y px; z, a_p µm; n_p) and particle tables;
+* :mod:`.hologram` — the normalised in-line hologram of several spheres (Lee et al. 2007, in
+  HoloPy's conventions);
+* :mod:`.synthetic` — seeded synthetic frames with their truth tables (like trackpy's
+  ``artificial``).
+
+Nothing here imports :mod:`designs` or :mod:`fem`.
+"""
+
+from .hologram import hologram, hologram_at
+from .instrument import Instrument
+from .mie_coefficients import Efficiencies, efficiencies, mie_coefficients, series_length
+from .scattered_field import scattered_field
+from .sphere import COLUMNS, Sphere, spheres_from_table, spheres_to_table
+from .synthetic import random_spheres, synthetic_frame, synthetic_frames
+
+__all__ = [
+    "COLUMNS",
+    "Efficiencies",
+    "Instrument",
+    "Sphere",
+    "efficiencies",
+    "hologram",
+    "hologram_at",
+    "mie_coefficients",
+    "random_spheres",
+    "scattered_field",
+    "series_length",
+    "spheres_from_table",
+    "spheres_to_table",
+    "synthetic_frame",
+    "synthetic_frames",
+]

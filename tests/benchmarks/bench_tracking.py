@@ -1,0 +1,78 @@
+"""Benchmark of holographic particle tracking (issue 13): what exists of the pipeline so far.
+
+Usage::
+
+    python tests/benchmarks/bench_tracking.py [--repeats 15] [--frame]
+
+Microscope of the issue: λ = 0.447 µm, 0.048 µm/px, n_m = 1.34; spheres n_p = 1.5 at
+z_p = 15 µm, centred in the crop (off the pixel grid). Figures are medians of ``--repeats`` runs
+on one process (set ``OMP_NUM_THREADS`` etc. yourself to pin threads):
+
+* ``forward model`` — holograms per second of :func:`engine.analysis.tracking.hologram` on a
+  201×201 crop, for a_p = 0.5, 1 and 2 µm (n_max 20, 32, 54), in HoloPy's convention (default)
+  and with the full field, and the per-pixel series (``exact=True``) as the baseline measured in
+  the same run (ratio printed; largest difference between the two printed too);
+* ``--frame`` adds seconds per 1024×1280 frame with 4 particles (:func:`.synthetic_frame`).
+
+Detection, estimation and refinement figures follow when those parts land. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.analysis.tracking import Instrument, Sphere, hologram, series_length, synthetic_frame
+
+MICROSCOPE = Instrument(wavelength=0.447, magnification=0.048, n_m=1.34)
+CROP = (201, 201)
+
+
+def median_seconds(call: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls after one warm-up, seconds."""
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def forward_model(repeats: int) -> None:
+    print(f"forward model: {CROP[0]}×{CROP[1]} crop, holograms per second (median of {repeats})")
+    print(f"{'a_p µm':>7} {'n_max':>5} {'default':>9} {'full field':>10} {'per-pixel':>9} {'speed-up':>8} "
+          f"{'max |diff|':>10}")
+    for a_p in (0.5, 1.0, 2.0):
+        sphere = Sphere(100.3, 100.6, 15.0, a_p, 1.5)
+        n_max = series_length(MICROSCOPE.wavenumber * a_p)
+        fast = median_seconds(lambda: hologram(CROP, sphere, MICROSCOPE), repeats)
+        full = median_seconds(lambda: hologram(CROP, sphere, MICROSCOPE, full_field=True), repeats)
+        exact = median_seconds(lambda: hologram(CROP, sphere, MICROSCOPE, exact=True), max(3, repeats // 3))
+        diff = np.max(np.abs(hologram(CROP, sphere, MICROSCOPE) - hologram(CROP, sphere, MICROSCOPE, exact=True)))
+        print(f"{a_p:7.1f} {n_max:5d} {1 / fast:9.1f} {1 / full:10.1f} {1 / exact:9.1f} {exact / fast:7.1f}x "
+              f"{diff:10.1e}")
+
+
+def full_frame(repeats: int) -> None:
+    seconds = median_seconds(lambda: synthetic_frame((1024, 1280), MICROSCOPE, particles=(4, 4), seed=0),
+                             max(1, repeats // 5))
+    print(f"synthetic 1024×1280 frame, 4 particles: {seconds:.2f} s per frame")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--frame", action="store_true", help="also time a full 1024×1280 synthetic frame")
+    args = parser.parse_args()
+    forward_model(args.repeats)
+    if args.frame:
+        full_frame(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
