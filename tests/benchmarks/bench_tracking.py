@@ -12,7 +12,11 @@ on one process (set ``OMP_NUM_THREADS`` etc. yourself to pin threads):
   201×201 crop, for a_p = 0.5, 1 and 2 µm (n_max 20, 32, 54), in HoloPy's convention (default)
   and with the full field, and the per-pixel series (``exact=True``) as the baseline measured in
   the same run (ratio printed; largest difference between the two printed too);
-* ``--frame`` adds seconds per 1024×1280 frame with 4 particles (:func:`.synthetic_frame`).
+* ``--frame`` adds seconds per 1024×1280 frame with 4 particles (:func:`.synthetic_frame`);
+* ``tracks`` — tracks per second of the tracks analysis on 1000 simulated tracks × 200 frames
+  (two free populations and a trapped one): MSD (all lags), per-track D (Michalet's number of
+  points), features, clustering (Ward; gap statistic with 20 reference sets, BIC), and the whole
+  :func:`.tracks.analyse_tracks` (checks, all of these, per-cluster summary).
 
 Detection, estimation and refinement figures follow when those parts land. Asserts nothing.
 """
@@ -27,6 +31,8 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.analysis.tracking import Instrument, Sphere, hologram, series_length, synthetic_frame
+from engine.analysis.tracking.tracks import (Population, analyse_tracks, cluster_tracks, fit_diffusion,
+                                             simulate_tracks, track_features, track_msd)
 
 MICROSCOPE = Instrument(wavelength=0.447, magnification=0.048, n_m=1.34)
 CROP = (201, 201)
@@ -64,6 +70,28 @@ def full_frame(repeats: int) -> None:
     print(f"synthetic 1024×1280 frame, 4 particles: {seconds:.2f} s per frame")
 
 
+def tracks(repeats: int) -> None:
+    frame_interval = 0.01
+    table = simulate_tracks([Population("slow", 334, 0.05), Population("fast", 333, 0.5),
+                             Population("trapped", 333, 0.2, trap_variance=0.005)],
+                            n_frames=200, frame_interval=frame_interval, sigma=0.02, seed=0)
+    n = table["particle"].nunique()
+    msd = track_msd(table, frame_interval)
+    features = track_features(table, frame_interval, msd=msd)
+    stages = {
+        "MSD": lambda: track_msd(table, frame_interval),
+        "D fit": lambda: fit_diffusion(msd),
+        "features": lambda: track_features(table, frame_interval, msd=msd),
+        "clustering": lambda: cluster_tracks(features),
+        "all": lambda: analyse_tracks(table, frame_interval),
+    }
+    runs = max(3, repeats // 3)
+    print(f"tracks: {n} tracks × 200 frames, tracks per second (median of {runs}); "
+          f"{cluster_tracks(features).n_clusters} clusters found")
+    for name, call in stages.items():
+        print(f"{name:>10} {n / median_seconds(call, runs):10.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=15)
@@ -72,6 +100,7 @@ def main() -> None:
     forward_model(args.repeats)
     if args.frame:
         full_frame(args.repeats)
+    tracks(args.repeats)
 
 
 if __name__ == "__main__":

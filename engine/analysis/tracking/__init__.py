@@ -1,4 +1,4 @@
-"""Holographic particle tracking (issue 13, first part: the Lorenz–Mie forward model).
+"""Holographic particle tracking: the Lorenz–Mie forward model and track analysis.
 
 Modules, one job each:
 
@@ -11,7 +11,10 @@ Modules, one job each:
 * :mod:`.hologram` — the normalised in-line hologram of several spheres (Lee et al. 2007, in
   HoloPy's conventions);
 * :mod:`.synthetic` — seeded synthetic frames with their truth tables (like trackpy's
-  ``artificial``).
+  ``artificial``);
+* :mod:`.tracks` — tracks from CSV or linked detections (trackpy), MSD, diffusion coefficients
+  (Michalet 2010), per-track features and Ward clustering into populations, a seeded simulator
+  of free and trapped particles.
 
 Nothing here imports :mod:`designs` or :mod:`fem`.
 """
