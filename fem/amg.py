@@ -24,6 +24,7 @@ import pyamg
 import scipy.sparse as sp
 import torch
 
+from fem.interrupt import Heartbeat
 from fem.spmm import SparseOperator
 
 __all__ = ["AMGHierarchy", "SolveInfo", "build_hierarchy", "block_pcg"]
@@ -156,7 +157,7 @@ class SolveInfo:
 
 def block_pcg(
     A: sp.spmatrix | SparseOperator, b: np.ndarray, M: AMGHierarchy, rtol: float = 1e-8,
-    maxiter: int = 500,
+    maxiter: int = 500, heartbeat: Heartbeat | None = None,
 ) -> tuple[np.ndarray, SolveInfo]:
     """Preconditioned CG run independently on each column of ``b`` (n, m), vectorised.
 
@@ -172,6 +173,8 @@ def block_pcg(
         Relative residual ‖b − A x‖ / ‖b‖ at which a column is converged.
     maxiter : int
         Iteration cap.
+    heartbeat : callable, optional
+        Called before every iteration (:mod:`fem.interrupt`); what it raises propagates.
 
     Returns
     -------
@@ -195,6 +198,8 @@ def block_pcg(
     it = 0
     res = np.linalg.norm(r, axis=0) / bn_safe
     while it < maxiter:
+        if heartbeat is not None:
+            heartbeat()
         it += 1
         q = A @ p
         pq = np.einsum("ij,ij->j", p, q)

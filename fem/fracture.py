@@ -76,6 +76,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 
 from designs.checkerboard import Checkerboard
+from fem.cost import plate_cost
 from fem.lefm import interface_stress_intensity, solve_linear_crack
 from fem.materials import Material, default_palette
 from fem.mesh_quad import QuadGrid, block_axis
@@ -93,6 +94,7 @@ __all__ = [
     "FractureResult",
     "build_problem",
     "check_design",
+    "mesh_elements",
     "run",
     "label",
 ]
@@ -197,10 +199,12 @@ class PlateSetup:
         if size > half * (1 + 1e-12):
             raise ValueError(f"element_size {size:g} mm does not resolve the phase-field length ell = {self.ell:g} mm: "
                              f"at most ell/2 = {half:g} mm is allowed")
-        if math.ceil(1.0 / size - 1e-9) > MAX_ELEMENTS_PER_SIDE:
-            raise ValueError(f"element_size {size:g} mm needs {math.ceil(1.0 / size - 1e-9)} elements per side of "
-                             f"the 1 mm plate; at most {MAX_ELEMENTS_PER_SIDE} are allowed (element_size >= "
-                             f"{1.0 / MAX_ELEMENTS_PER_SIDE:g} mm, so ell >= {2.0 / MAX_ELEMENTS_PER_SIDE:g} mm)")
+        n = math.ceil(1.0 / size - 1e-9)
+        if n > MAX_ELEMENTS_PER_SIDE:
+            raise ValueError(f"element_size {size:g} mm needs {n} elements per side of the 1 mm plate "
+                             f"({plate_cost(n, n).describe()}); at most {MAX_ELEMENTS_PER_SIDE} are allowed "
+                             f"(element_size >= {1.0 / MAX_ELEMENTS_PER_SIDE:g} mm, so ell >= "
+                             f"{2.0 / MAX_ELEMENTS_PER_SIDE:g} mm)")
         _set(self, "element_size", size)
 
 
@@ -297,7 +301,8 @@ def _axes(cb: Checkerboard, setup: PlateSetup) -> _Axes:
                 f"element_size <= {0.5 * setup.ell:g} mm)")
         if max(rows, cols) * epb > MAX_ELEMENTS_PER_SIDE:
             raise ValueError(f"elements_per_block = {epb} on a {rows}×{cols} grid gives {max(rows, cols) * epb} "
-                             f"elements per side; at most {MAX_ELEMENTS_PER_SIDE} are allowed")
+                             f"elements per side ({plate_cost(cols * epb, rows * epb).describe()}); at most "
+                             f"{MAX_ELEMENTS_PER_SIDE} are allowed")
     if not 0.5 * hx <= setup.crack_length <= 1.0 - 0.5 * hx:
         raise ValueError(f"crack_length {setup.crack_length:g} mm leaves less than half an element ({0.5 * hx:g} mm) "
                          f"to a plate edge; allowed {0.5 * hx:g} to {1.0 - 0.5 * hx:g} mm on this mesh")
@@ -319,6 +324,34 @@ def check_design(design: Any, setup: PlateSetup | None = None) -> None:
         type has no material.
     """
     _axes(_as_checkerboard(design), PlateSetup() if setup is None else setup)
+
+
+def mesh_elements(rows: int, columns: int, setup: PlateSetup | None = None) -> tuple[int, int]:
+    """Elements ``(nx, ny)`` of the mesh of a plate of ``rows × columns`` blocks, without meshing it.
+
+    Exact for grids of at most :data:`MAX_ELEMENTS_PER_SIDE` blocks a side (the mesh lines of
+    :func:`check_design`); beyond, a lower bound (one element per block at least, and at least
+    ``1 / element_size`` per side), which is enough to refuse the plate. Whether the mesh
+    resolves ``ell`` is not checked here.
+
+    Raises
+    ------
+    ValueError
+        ``rows`` or ``columns`` below 1.
+    """
+    setup = PlateSetup() if setup is None else setup
+    if min(rows, columns) < 1:
+        raise ValueError(f"a plate needs at least one block a side, got {rows}×{columns}")
+    epb = setup.elements_per_block
+
+    def count(blocks: int, cut: float) -> int:
+        h = 1.0 / (blocks * epb) if epb is not None else float(setup.element_size)
+        least = max(int(blocks), math.ceil(1.0 / h - 1e-9))
+        if least > MAX_ELEMENTS_PER_SIDE:
+            return least
+        return len(block_axis(int(blocks), h, cut)) - 1
+
+    return count(int(columns), setup.crack_length), count(int(rows), 0.5)
 
 
 def _mesh(cb: Checkerboard, setup: PlateSetup) -> tuple[QuadGrid, np.ndarray]:
@@ -412,7 +445,9 @@ def run(
     setup : PlateSetup or None
         Plate set-up; ``None`` uses the defaults, updated by ``**options`` (PlateSetup fields).
     progress : callable, optional
-        ``progress(fraction, message)`` after each load step of a phase-field run.
+        ``progress(fraction, message)`` after each load step of a phase-field run, and as the
+        heartbeat of the solvers inside a step or a linear solve (see
+        :func:`fem.phasefield.solve_phasefield`); what it raises (a cancelled job) propagates.
 
     Returns
     -------
@@ -445,7 +480,15 @@ def run(
         "dofs": int(2 * grid.nnode),
     }
     if fidelity == "fast":
-        return _run_fast(cb, grid, block, lam, mu, table, setup, base, t0)
+        heartbeat = None
+        if progress is not None:
+            message = f"one linear solve of the {nx} × {ny} element plate ({2 * grid.nnode:,} unknowns)"
+
+            def heartbeat() -> None:
+                progress(0.0, message)
+
+            heartbeat()
+        return _run_fast(cb, grid, block, lam, mu, table, setup, base, t0, heartbeat)
     pb = _problem(grid, lam, mu, gc, setup)
     opts = SolverOptions(
         du_max=setup.du_max_strain,
@@ -509,7 +552,7 @@ def _tip_phases(grid: QuadGrid, block: np.ndarray) -> tuple[int, int] | None:
     return int(above[1]), int(below[1])
 
 
-def _run_fast(cb, grid, block, lam, mu, table, setup, base, t0) -> FractureResult:
+def _run_fast(cb, grid, block, lam, mu, table, setup, base, t0, heartbeat=None) -> FractureResult:
     """One linear solve: stiffness, G/σ² (J-integral) and |K|/σ of the initial crack.
 
     ``|K|/σ`` uses the interface formula of :func:`fem.lefm.interface_stress_intensity` with the
@@ -521,7 +564,8 @@ def _run_fast(cb, grid, block, lam, mu, table, setup, base, t0) -> FractureResul
     metrics = dict(base)
     try:
         strain = 1e-3
-        sol = solve_linear_crack(grid, lam, mu, "displacement", strain * 1.0, setup.mode, side_rollers=setup.mode == "II")
+        sol = solve_linear_crack(grid, lam, mu, "displacement", strain * 1.0, setup.mode,
+                                 side_rollers=setup.mode == "II", heartbeat=heartbeat)
         J = sol.j_integral()
         stiffness = sol.reaction / strain
         # per unit applied nominal stress: G scales with stress²

@@ -35,12 +35,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from fem.amg import block_pcg, build_hierarchy
+from fem.interrupt import Heartbeat, interruptible
 from fem.materials import isotropic_stiffness
 from fem.spmm import torch_threads
 from fem.voxel_elasticity import ELEMENTS, assemble, check_element, rigid_body_modes
@@ -273,6 +275,7 @@ def homogenize(
     require_percolation: bool = True,
     element: str = "full",
     threads: int | None = 1,
+    heartbeat: Heartbeat | None = None,
 ) -> Homogenized:
     """Effective 6×6 stiffness of a voxel structure.
 
@@ -308,6 +311,10 @@ def homogenize(
         torch intra-op threads for the hierarchy set-up and the solve (restored afterwards);
         ``None`` keeps torch's setting. One thread is the robust default on shared machines
         and in worker pools.
+    heartbeat : callable, optional
+        Called between the stages, every 50 ms of the assembly and the AMG set-up (run in a
+        helper thread, :func:`fem.interrupt.interruptible`) and before every block-CG
+        iteration; what it raises (a cancelled job) propagates. Results do not depend on it.
 
     Returns
     -------
@@ -339,14 +346,16 @@ def homogenize(
         return failed(_failure_reason(rep.missing_axes))
     pinned, springs = _periodic_anchors(kept) if periodic else (None, None)
     t1 = time.perf_counter()
-    system = assemble(phase, materials, bc, element, pinned, springs)
+    if heartbeat is not None:
+        heartbeat()
+    system = interruptible(lambda: assemble(phase, materials, bc, element, pinned, springs), heartbeat)
     t2 = time.perf_counter()
     with torch_threads(threads):
-        M = build_hierarchy(system.K, rigid_body_modes(system.coords))
+        M = interruptible(lambda: build_hierarchy(system.K, rigid_body_modes(system.coords)), heartbeat)
         G, C0, vol, ndof = system.G, system.C0, system.volume, system.K.shape[0]
         del system
         t3 = time.perf_counter()
-        W, info = block_pcg(M.levels[0].A, -G, M, rtol=rtol, maxiter=1000)
+        W, info = block_pcg(M.levels[0].A, -G, M, rtol=rtol, maxiter=1000, heartbeat=heartbeat)
         # energy form a(u0_I + w_I, u0_J + w_J): symmetric, and its error is quadratic in
         # the CG error (the linear terms vanish at the solution), unlike C0 + G^T W
         GW = G.T @ W
@@ -361,7 +370,8 @@ def homogenize(
     return Homogenized(C, bc, status, reason, sf, cf, perc, info.iterations, res, secs, ndof, rep.n_kept)
 
 
-def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, Any]:
+def label(design: Any, resolution: int = 32, bc: str = "affine",
+          progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
     """Picklable labelling entry point for the store: JSON-serialisable metrics of a design.
 
     Parameters
@@ -372,6 +382,10 @@ def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, An
         Voxels per cell side.
     bc : {"affine", "periodic"}
         Boundary condition.
+    progress : callable, optional
+        ``progress(fraction, message)``, called once before the solve and then as the
+        heartbeat of :func:`homogenize` with the same arguments; what it raises (a cancelled
+        job) propagates.
 
     Returns
     -------
@@ -394,8 +408,16 @@ def label(design: Any, resolution: int = 32, bc: str = "affine") -> dict[str, An
     vox = design.voxels(resolution)
     out: dict[str, Any] = {"bc": bc, "resolution": int(resolution), "solver": SOLVER_NAME,
                            "solver_version": SOLVER_VERSION}
+    heartbeat = None
+    if progress is not None:
+        message = f"homogenising {int(resolution)}³ voxels, {bc} boundary conditions"
+
+        def heartbeat() -> None:
+            progress(0.0, message)
+
+        heartbeat()
     try:
-        h = homogenize(vox, bc=bc)
+        h = homogenize(vox, bc=bc, heartbeat=heartbeat)
     except (MemoryError, np.linalg.LinAlgError, RuntimeError) as exc:  # solver trouble
         out.update(status="failed", reason=f"{type(exc).__name__}: {exc}", C=None,
                    symmetry_error=None, solid_fraction=float(vox.mean()))

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from fem.elements import elastic_type_matrices
+from fem.interrupt import Heartbeat
 from fem.linsolve import SPDFactor
 from fem.materials import Material
 from fem.mesh_quad import QuadGrid, graded_axis
@@ -164,6 +165,7 @@ def solve_linear_crack(
     mode: str = "I",
     side_rollers: bool = False,
     left_symmetry: bool = False,
+    heartbeat: Heartbeat | None = None,
 ) -> LinearCrackSolution:
     """One linear elastic solve of a cracked plate.
 
@@ -189,6 +191,8 @@ def solve_linear_crack(
         ``loading="traction"``: the left edge is a symmetry plane (``u_x = 0``, the crack a
         centre crack of twice the length; ``u_y`` held at the top-left node only) instead of the
         three point supports.
+    heartbeat : callable, optional
+        Called every 50 ms of the factorisation (:mod:`fem.interrupt`); what it raises propagates.
     """
     if loading not in ("displacement", "traction"):
         raise ValueError(f"loading must be 'displacement' or 'traction', got {loading!r}")
@@ -229,7 +233,7 @@ def solve_linear_crack(
         loaded = 2 * top + 1
     free = np.setdiff1d(np.arange(n), fixed)
     rhs = f[free] - K[free][:, fixed] @ u[fixed]
-    u[free] = SPDFactor(K[free][:, free]).solve(rhs)
+    u[free] = SPDFactor(K[free][:, free], heartbeat).solve(rhs)
     reaction = float((K @ u)[loaded].sum()) if loading == "displacement" else float(value * (grid.xs[-1] - grid.xs[0]))
     return LinearCrackSolution(grid, np.asarray(lam, float), np.asarray(mu, float), u, reaction)
 

@@ -54,6 +54,7 @@ from typing import Literal
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from fem.interrupt import interruptible
 from fem.linsolve import ReusedFactorSolver
 from fem.mesh_quad import QuadGrid
 from fem.phasefield_assembly import PhaseFieldAssembler
@@ -272,8 +273,14 @@ def solve_phasefield(
     progress : callable, optional
         Called after each load step with an estimate of the fraction done (monotone, in
         [0, 1)) and a message; before the peak the estimate grows with the step count, after
-        it with the drop of the force towards the end criterion. Exceptions it raises (e.g. a
-        cancelled job) propagate.
+        it with the drop of the force towards the end criterion. Also called once before the
+        assembly and once before the first step, and, as a heartbeat (:mod:`fem.interrupt`),
+        with the fraction and message of its last call again and again inside each step:
+        every stagger iteration, every displacement-CG iteration, every 8th damage-CG
+        iteration and every 50 ms of a factorisation or of the assembly (a callback that draws
+        should skip repeats; :class:`engine.runtime.jobs.JobContext` does). Exceptions it
+        raises (e.g. a cancelled job) propagate, so a cancel stops the run inside the current
+        load step; the results of a run that is not stopped are the same with or without it.
 
     Returns
     -------
@@ -292,8 +299,16 @@ def solve_phasefield(
 def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float, str], None] | None) -> PhaseFieldResult:
     """The load loop: stepper, stagger and end criteria wired together (see the module notes)."""
     t0 = time.perf_counter()
-    asm = PhaseFieldAssembler(pb)
-    lin = ReusedFactorSolver(max_cg=opts.refactor_cg)
+    ny, nx = pb.grid.shape
+    report = [0.0, f"assembling the {nx} × {ny} element plate ({2 * pb.grid.nnode:,} unknowns)"]
+    beat = None
+    if progress is not None:
+        def beat() -> None:
+            progress(*report)  # the last report again: a heartbeat (see solve_phasefield)
+
+        beat()
+    asm = interruptible(lambda: PhaseFieldAssembler(pb), beat)
+    lin = ReusedFactorSolver(max_cg=opts.refactor_cg, heartbeat=beat)
     stepper = LoadStepper.from_options(opts)
     ends = EndCriteria.from_options(opts)
     d = d_prev = np.zeros(pb.grid.nnode)
@@ -302,6 +317,9 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
     total_iter = dam_solves = nonconv = 0
     peak = shown = 0.0
     end = "max_steps"
+    if beat is not None:
+        report[1] = f"load step 1 of the {nx} × {ny} element plate"
+        beat()
     try:
         while len(iters) < opts.max_steps:
             t_new = stepper.next_load()
@@ -311,7 +329,8 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
             end_below = ends.fraction * peak if peak > 0 and fine else None
             start = predict_damage(d, d_prev, stepper.t_prev, stepper.t, t_new) if opts.extrapolate else d.copy()
             s = stagger(asm, lin, t_new, d, H, start, tol=opts.stagger_tol, max_iter=opts.stagger_max_iter,
-                        relaxation=opts.relaxation, reject_below=reject_below, end_below=end_below)
+                        relaxation=opts.relaxation, reject_below=reject_below, end_below=end_below,
+                        heartbeat=beat)
             total_iter += s.iterations
             dam_solves += s.damage_solves
             if s.outcome == "rejected":
@@ -327,7 +346,8 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
             peak = max(peak, s.force)
             if progress is not None:
                 shown = max(shown, ends.progress(len(disp) - 1, s.force, peak))
-                progress(shown, f"step {len(disp) - 1}: u = {t_new:.4g}, force {s.force:.4g} (peak {peak:.4g})")
+                report[:] = shown, f"step {len(disp) - 1}: u = {t_new:.4g}, force {s.force:.4g} (peak {peak:.4g})"
+                progress(*report)
             reached = ends.after_step(s.force, peak, t_new)
             if reached is not None:
                 end = reached

@@ -20,6 +20,9 @@ At a fixed top displacement ``t`` (mm) each iteration
 Damage only grows within a step, so the force of the iterates only falls (up to the relaxation
 overshoot): the step is abandoned as soon as the force crosses ``reject_below`` (a sudden drop,
 to be resolved by smaller steps) or ``end_below`` (the end criterion, within a fine step).
+
+A ``heartbeat`` (:mod:`fem.interrupt`) is called before every iteration and inside the damage
+solve, so that a cancelled job stops inside a step; it does not change the iterates.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Literal
 
 import numpy as np
 
+from fem.interrupt import Heartbeat
 from fem.linsolve import ReusedFactorSolver, jacobi_cg
 from fem.phasefield_assembly import PhaseFieldAssembler
 
@@ -104,6 +108,7 @@ def stagger(
     relaxation: float = 1.0,
     reject_below: float | None = None,
     end_below: float | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> StaggerStep:
     """Iterate displacement and damage solves of one load step to a fixed point.
 
@@ -130,6 +135,9 @@ def stagger(
     reject_below, end_below : float or None
         Abandon the step as ``"rejected"`` (before the history update) or ``"ended"`` (after
         it) once the reaction force (N/mm) falls below these; ``None`` never does.
+    heartbeat : callable, optional
+        Called before every iteration and every 8th damage-CG iteration; what it raises
+        (a cancelled job) propagates. The displacement solver ``lin`` has its own.
 
     Returns
     -------
@@ -144,6 +152,8 @@ def stagger(
     dn, u, allowed = d_start, None, None
     solves = 0
     for it in range(1, max_iter + 1):
+        if heartbeat is not None:
+            heartbeat()
         K = asm.degraded_stiffness(dn)
         Kff, Kfl = asm.reduced(K)
         # CG starts from the last iterate of this step (the old factor's solve at its start)
@@ -160,7 +170,7 @@ def stagger(
         if end_below is not None and F < end_below:
             return StaggerStep("ended", u, dn, H, F, it, solves)
         Ad, fd = asm.damage_system(H)
-        dnew, _ = jacobi_cg(Ad, fd, dn)
+        dnew, _ = jacobi_cg(Ad, fd, dn, heartbeat=heartbeat)
         dnew = np.clip(dnew, d_old, 1.0)
         solves += 1
         dd = float(np.max(np.abs(dnew - dn)))

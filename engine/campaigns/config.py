@@ -3,7 +3,8 @@
 Everything is checked when the configuration is built (:meth:`CampaignConfig.build`), before
 any design is proposed or labelled: an unknown strategy, a budget ≤ 0, a batch larger than the
 budget, an objective the evaluator cannot give, a target stiffness that is not positive
-definite — each is one ``ValueError`` naming what is allowed.
+definite, a design size or resolution whose solves do not fit this machine's memory — each is
+one ``ValueError`` naming what is allowed.
 """
 
 from __future__ import annotations
@@ -141,5 +142,16 @@ class CampaignConfig:
         if objective.kind == "target_stiffness" and self.space != "spinodoid":
             raise ValueError("a target stiffness is a spinodoid objective; this campaign searches " + self.space)
         objective.check(evaluator)
+        _check_fits(space, evaluator)
         strategy = make_strategy(self.strategy, space, self.seed, self.strategy_settings, objective)
         return Built(space, evaluator, objective, strategy)
+
+
+def _check_fits(space: SearchSpace, evaluator: Evaluator) -> None:
+    """Refuse a campaign whose solves do not fit this machine's memory (every design of a
+    space has the same size, so one estimate covers them all)."""
+    if isinstance(evaluator, FractureEvaluator):
+        sub = getattr(space, "sub", 1)  # hierarchical designs are meshed as their expanded grid
+        evaluator.check_grid(space.rows * sub, space.columns * sub)
+    elif isinstance(evaluator, HomogenizationEvaluator):
+        evaluator.check_size()

@@ -14,7 +14,7 @@ from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
 from designs.registry import read_designs
 from engine.cli.common import ProgressLine, open_store
-from engine.evaluators.fracture import FRACTURE_SPACES, fracture_key, label_fracture_batch
+from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator, label_fracture_batch
 from engine.runtime.executors import make_executor
 from fem.fracture import DEFAULT_ELL, FIDELITIES
 from fem.phasefield_split import SPLITS
@@ -102,9 +102,15 @@ def _check_writable(path: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Label, print a summary and one line per design; exit 1 if any label failed."""
-    designs = _designs(args)
     options = setup_options(args)
-    key = fracture_key(args.fidelity, options)
+    evaluator = FractureEvaluator.from_options(args.fidelity, options)
+    if args.random is not None and args.file is None and args.size >= 1:
+        # before drawing designs of that size: a grid too large for this machine is refused with
+        # its memory estimate, not by the memory error of drawing it
+        sub = 2 if args.space == "hierarchical" else 1  # Hierarchical.random: 2×2 blocks per building block
+        evaluator.check_grid(args.size * sub, args.size * sub)
+    designs = _designs(args)
+    key = evaluator.key()
     if args.csv:
         _check_writable(args.csv)
     store = open_store(args)

@@ -11,7 +11,7 @@ import numpy as np
 
 from designs.spinodal import Spinodoid
 from engine.cli.common import open_store
-from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, homogenize_and_store
+from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, check_stl_export, homogenize_and_store
 from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
 
 __all__ = ["register", "design_from_args"]
@@ -82,6 +82,7 @@ def _export(args: argparse.Namespace) -> int:
     from designs.stl import body_volumes, spinodoid_mesh
 
     design = design_from_args(args)
+    check_stl_export(args.resolution, args.tiles)
     mesh = spinodoid_mesh(design, args.resolution, args.cell_mm, args.tiles)
     data = mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} tiles={args.tiles} mm")
     out = Path(args.out)

@@ -22,8 +22,10 @@ from designs.registry import design_from_record
 from engine.evaluators.labelling import BatchReport, label_designs, record_evaluation
 from engine.evaluators.protocol import Evaluator, Metric, ProgressCallback
 from engine.runtime.jobs import JobContext
+from engine.runtime.resources import check_fits, memory_budget
 from engine.store import SolverKey, Store
 from fem import fracture
+from fem.cost import Cost, largest_size, plate_cost
 from fem.materials import (
     DEFAULT_NU,
     DEFAULT_SOFT_E,
@@ -171,9 +173,56 @@ class FractureEvaluator(Evaluator):
         return super().provides(name)
 
     def check_design(self, design: Design) -> None:
-        """``ValueError`` unless ``design`` is a plate this set-up can mesh (checked before any solve)."""
+        """``ValueError`` unless ``design`` is a plate this set-up can mesh and this machine can
+        solve (checked before any solve; see :meth:`check_grid`)."""
         super().check_design(design)
         fracture.check_design(design, self.setup)
+        self.check_grid(*_grid_shape(design))
+
+    def cost(self, design: Design) -> Cost:
+        """Estimated memory and time of labelling ``design`` (:func:`fem.cost.plate_cost`)."""
+        return self.grid_cost(*_grid_shape(design))
+
+    def grid_cost(self, rows: int, columns: int) -> Cost:
+        """Estimated memory and time of labelling a plate of ``rows × columns`` blocks."""
+        return plate_cost(*fracture.mesh_elements(rows, columns, self.setup), self.fidelity)
+
+    def check_grid(self, rows: int, columns: int) -> None:
+        """Refuse a grid size whose plate does not fit this machine's memory budget.
+
+        Needs only the size, so that the command line checks ``--size`` before it draws the
+        designs. The message gives the estimate (:func:`fem.cost.plate_cost`), the budget
+        (:func:`engine.runtime.resources.memory_budget`) and the finest mesh that fits.
+
+        Raises
+        ------
+        ValueError
+            The estimated peak memory exceeds the budget.
+        """
+        budget = memory_budget()
+        cost = self.grid_cost(rows, columns)
+        if cost.memory <= budget.bytes:
+            return
+        top = fracture.MAX_ELEMENTS_PER_SIDE
+        if self.setup.elements_per_block is not None:
+            def per_block(n: int) -> Cost:
+                setup = fracture.updated(self.setup, elements_per_block=n)
+                return plate_cost(*fracture.mesh_elements(rows, columns, setup), self.fidelity)
+
+            most = largest_size(per_block, budget.bytes, 1, max(1, top // max(rows, columns)))
+            fits = (f"elements_per_block <= {most} fits on this {rows}×{columns} grid" if most is not None else
+                    f"no mesh of a {rows}×{columns} grid fits")
+        else:
+            most = largest_size(lambda n: plate_cost(n, n, self.fidelity), budget.bytes, 1, top)
+            if most is None:
+                fits = "no plate fits"
+            elif most >= max(rows, columns):
+                fits = (f"the largest square plate that fits has {most} × {most} elements "
+                        f"(element_size >= {1.0 / most:.3g} mm)")
+            else:  # at least one element per block
+                fits = (f"the largest square plate that fits has {most} × {most} elements, so at most {most} "
+                        f"blocks a side")
+        check_fits(cost, fits, budget)
 
     def _solve(self, design: Design, progress: ProgressCallback | None) -> tuple[Mapping[str, Any], Any]:
         result = fracture.run(design, self.fidelity, setup=self.setup, progress=progress)
@@ -204,6 +253,12 @@ def label_fracture_batch(
 ) -> BatchReport:
     """Label the designs still missing under this fracture set-up (see :func:`label_designs`)."""
     return label_designs(store, designs, FractureEvaluator.from_options(fidelity, options), executor, **kwargs)
+
+
+def _grid_shape(design: Design) -> tuple[int, int]:
+    """Blocks ``(rows, columns)`` of the plate a design is meshed as (hierarchical: expanded)."""
+    rows, columns = (design.expand() if hasattr(design, "expand") else design).shape
+    return int(rows), int(columns)
 
 
 def _field_step(damage: np.ndarray) -> int:

@@ -19,11 +19,13 @@ from designs.spinodal import Spinodoid
 from engine.evaluators.labelling import evaluation_from_label, record_evaluation
 from engine.evaluators.protocol import Evaluation, Evaluator, Metric, ProgressCallback
 from engine.runtime.jobs import JobContext
+from engine.runtime.resources import check_fits, memory_budget
 from engine.store import SolverKey, Store
 from fem import homogenize
+from fem.cost import Cost, largest_size, stl_cost, voxel_cost
 
-__all__ = ["BOUNDARY_CONDITIONS", "HOMOGENIZATION_METRICS", "HomogenizationEvaluator", "homogenize_and_store",
-           "homogenize_job", "homogenize_key"]
+__all__ = ["BOUNDARY_CONDITIONS", "HOMOGENIZATION_METRICS", "HomogenizationEvaluator", "check_stl_export",
+           "homogenize_and_store", "homogenize_job", "homogenize_key"]
 
 #: Boundary conditions of the homogenisation (see :mod:`fem.homogenize`).
 BOUNDARY_CONDITIONS = ("affine", "periodic")
@@ -87,11 +89,33 @@ class HomogenizationEvaluator(Evaluator):
         object.__setattr__(self, "resolution", int(r))
 
     def check_design(self, design: Design) -> None:
-        """``ValueError`` unless ``design`` is a spinodoid this resolution samples finely enough."""
+        """``ValueError`` unless ``design`` is a spinodoid this resolution samples finely enough
+        and this machine can homogenise at it (see :meth:`check_size`)."""
         super().check_design(design)
         if self.resolution < design.min_resolution():
             raise ValueError(f"resolution {self.resolution} is too coarse for this spinodoid (β = {design.beta:.4g}): "
                              f"use at least {design.min_resolution()} voxels per side")
+        self.check_size()
+
+    @property
+    def cost(self) -> Cost:
+        """Upper estimate of the memory and time of one homogenisation (:func:`fem.cost.voxel_cost`)."""
+        return voxel_cost(self.resolution, self.bc)
+
+    def check_size(self) -> None:
+        """Refuse a resolution whose homogenisation does not fit this machine's memory budget.
+
+        Raises
+        ------
+        ValueError
+            The estimate, the budget (:func:`engine.runtime.resources.memory_budget`) and the
+            largest resolution that fits.
+        """
+        budget = memory_budget()
+        if self.cost.memory <= budget.bytes:
+            return
+        most = largest_size(lambda r: voxel_cost(r, self.bc), budget.bytes, 8, 256)
+        check_fits(self.cost, f"at most {most} voxels per side fit" if most else "no resolution fits", budget)
 
     @property
     def fidelity(self) -> str:
@@ -104,7 +128,7 @@ class HomogenizationEvaluator(Evaluator):
         return {"bc": self.bc, "resolution": self.resolution, "E": float(E), "nu": float(nu)}
 
     def _solve(self, design: Design, progress: ProgressCallback | None) -> tuple[Mapping[str, Any], None]:
-        return homogenize.label(design, resolution=self.resolution, bc=self.bc), None
+        return homogenize.label(design, resolution=self.resolution, bc=self.bc, progress=progress), None
 
 
 def homogenize_key(resolution: int, bc: str) -> SolverKey:
@@ -112,15 +136,41 @@ def homogenize_key(resolution: int, bc: str) -> SolverKey:
     return HomogenizationEvaluator(resolution, bc).key()
 
 
-def homogenize_and_store(store: Store, design: Spinodoid, resolution: int, bc: str) -> tuple[Evaluation, bool]:
-    """Label ``design`` unless the store has the label; returns ``(evaluation, computed_now)``."""
+def check_stl_export(resolution: int, tiles: int = 1) -> None:
+    """Refuse an STL export of a spinodoid that does not fit this machine's memory budget.
+
+    Values outside what :func:`designs.stl.spinodoid_mesh` takes are left to it to refuse.
+
+    Raises
+    ------
+    ValueError
+        The estimate (:func:`fem.cost.stl_cost`), the budget and the finest sampling that fits.
+    """
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in (resolution, tiles)):
+        return
+    budget = memory_budget()
+    cost = stl_cost(resolution, tiles)
+    if cost.memory <= budget.bytes:
+        return
+    most = largest_size(lambda r: stl_cost(r, tiles), budget.bytes, 1, 512)
+    check_fits(cost, f"at most {most} samples per cell side fit with {tiles} tile(s) a side" if most
+               else "no sampling fits", budget)
+
+
+def homogenize_and_store(store: Store, design: Spinodoid, resolution: int, bc: str,
+                         progress: ProgressCallback | None = None) -> tuple[Evaluation, bool]:
+    """Label ``design`` unless the store has the label; returns ``(evaluation, computed_now)``.
+
+    ``progress(fraction, message)`` is the heartbeat of the solve (:func:`fem.homogenize.label`);
+    what it raises (a cancelled job) propagates.
+    """
     evaluator = HomogenizationEvaluator(resolution, bc)
     key = evaluator.key()
     design_hash = store.add(design)
     stored = store.get_label(design_hash, key)
     if stored is not None:
         return evaluation_from_label(stored), False
-    evaluation = evaluator(design)
+    evaluation = evaluator.run(design, progress)[0]
     record_evaluation(store, design_hash, key, evaluation)
     return evaluation, True
 
@@ -138,7 +188,8 @@ def homogenize_job(ctx: JobContext, genome: dict[str, Any], resolution: int = 32
     evaluator = HomogenizationEvaluator(resolution, bc)
     evaluator.check_design(design)  # before the progress report: bad input fails the job at once
     ctx.progress(0.05, f"homogenising at {evaluator.resolution}³ voxels, {bc} boundary conditions")
-    evaluation, computed = homogenize_and_store(ctx.store, design, resolution, bc)
+    evaluation, computed = homogenize_and_store(ctx.store, design, resolution, bc,
+                                                progress=lambda f, m: ctx.progress(0.05 + 0.9 * f, m))
     result: dict[str, Any] = {"design_hash": design.content_hash(), "status": evaluation.status,
                               "reason": evaluation.reason, "metrics": evaluation.metrics, "computed_now": computed}
     if evaluation.ok:
