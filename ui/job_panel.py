@@ -11,7 +11,7 @@ import streamlit as st
 from engine.store import JobRecord, Store
 from engine.runtime.job_pool import JobPool
 
-__all__ = ["QUERY_KEY", "attached_job_id", "attach_job", "job_panel", "format_duration"]
+__all__ = ["QUERY_KEY", "attached_job_id", "attach_job", "job_panel", "format_duration", "no_jobs_here"]
 
 #: URL query parameter that holds the id of the job a page shows.
 QUERY_KEY = "job"
@@ -44,6 +44,17 @@ def attached_job_id() -> str | None:
 def attach_job(job_id: str) -> None:
     """Name ``job_id`` in the URL so a reload or a shared link shows the same job."""
     st.query_params[QUERY_KEY] = job_id
+
+
+def no_jobs_here(store: Store, job_id: str) -> None:
+    """On a page that runs no jobs, opened with a job id in the URL: a warning naming the page that shows it."""
+    try:
+        job = store.get_job(job_id)
+    except KeyError:
+        st.warning(f"No job with id {job_id!r} in this store; this page shows no jobs (the Jobs page lists them).")
+        return
+    st.warning(f"Job {job_id} is of kind {job.kind}; this page shows no jobs. Open it on the "
+               f"{PAGE_OF_KIND.get(job.kind, ('Jobs',))[0]} page (the Jobs page lists every job).")
 
 
 def format_duration(job: JobRecord) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from designs.base import Design, canonical_json, content_hash
-from engine.store.records import FINISHED_JOB_STATES, JobRecord, LabelRecord, SolverKey, StoreStatus
+from engine.store.records import FINISHED_JOB_STATES, DesignRecord, JobRecord, LabelRecord, SolverKey, StoreStatus
 from engine.store.schema import migrate
 
 __all__ = ["DEFAULT_STORE_FILENAME", "StoreError", "Store", "resolve_store_path"]
@@ -35,6 +35,7 @@ __all__ = ["DEFAULT_STORE_FILENAME", "StoreError", "Store", "resolve_store_path"
 DEFAULT_STORE_FILENAME = "matloop.sqlite"
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 _BUSY_TIMEOUT_MS = 30_000
+_IN_CHUNK = 500  # hashes per "IN (...)" query, well below SQLite's limit on bound parameters
 
 
 class StoreError(ValueError):
@@ -275,6 +276,29 @@ class Store:
         """True if a design with this content hash is stored."""
         with self._read() as c:
             return c.execute("SELECT 1 FROM designs WHERE hash=?", (design_hash,)).fetchone() is not None
+
+    def designs(self, space: str | None = None, hashes: Iterable[str] | None = None) -> list[DesignRecord]:
+        """Stored designs, oldest first: all, those of one ``space`` and/or those with the given ``hashes``.
+
+        Hashes that are not stored are left out (compare with the input to find them).
+        """
+        clauses, args = [], []
+        if space is not None:
+            clauses.append("space=?")
+            args.append(space)
+        chunks: list[list[str]] = [[]]
+        if hashes is not None:
+            wanted = list(dict.fromkeys(hashes))
+            chunks = [wanted[i:i + _IN_CHUNK] for i in range(0, len(wanted), _IN_CHUNK)]
+        rows = []
+        with self._read() as c:
+            for chunk in chunks:
+                where = clauses + ([f"hash IN ({','.join('?' * len(chunk))})"] if hashes is not None else [])
+                sql = "SELECT rowid, hash, space, genome, created_at FROM designs" + (
+                    f" WHERE {' AND '.join(where)}" if where else "")
+                rows.extend(c.execute(sql, [*args, *chunk]).fetchall())
+        rows.sort(key=lambda row: row["rowid"])  # the order they were stored in
+        return [DesignRecord(row["hash"], row["space"], json.loads(row["genome"]), row["created_at"]) for row in rows]
 
     def count_designs(self, space: str | None = None) -> int:
         """Number of stored designs, optionally of one space."""

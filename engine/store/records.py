@@ -14,7 +14,7 @@ from typing import Any
 
 from designs.base import canonical_json
 
-__all__ = ["JOB_STATES", "FINISHED_JOB_STATES", "SolverKey", "LabelRecord", "JobRecord", "StoreStatus"]
+__all__ = ["JOB_STATES", "FINISHED_JOB_STATES", "SolverKey", "DesignRecord", "LabelRecord", "JobRecord", "StoreStatus"]
 
 #: Every state a job can be in.
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -49,6 +49,16 @@ class SolverKey:
     def config_hash(self) -> str:
         """SHA-256 hex digest of the canonical JSON of ``config``."""
         return hashlib.sha256(canonical_json(dict(self.config)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DesignRecord:
+    """A stored design: content ``hash``, ``space``, canonical ``genome`` and ``created_at`` (UNIX seconds)."""
+
+    hash: str
+    space: str
+    genome: Any
+    created_at: float
 
 
 @dataclass(frozen=True)
