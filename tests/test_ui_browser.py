@@ -48,11 +48,11 @@ def test_demo_job_progress_finish_and_reload(store_dir: Path, tmp_path: Path) ->
         assert page.title() == "Home · matloop"
         page.goto(f"http://localhost:{port}/demo_job")
         page.get_by_text("Start demo job").wait_for(timeout=60_000)
-        steps = page.get_by_label("Matrices")
+        steps = page.get_by_label("Matrices", exact=True)
         steps.fill(str(steps_for_target_duration()))
         steps.press("Tab")
-        page.get_by_label("Matrix order n").fill(str(MATRIX_ORDER))
-        page.get_by_label("Matrix order n").press("Tab")
+        page.get_by_label("Matrix order n", exact=True).fill(str(MATRIX_ORDER))
+        page.get_by_label("Matrix order n", exact=True).press("Tab")
         page.get_by_role("button", name="Start demo job").click()
 
         seen: list[float] = []

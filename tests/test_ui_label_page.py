@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -38,9 +39,7 @@ def _click_label(at: AppTest) -> AppTest:
 @pytest.mark.parametrize(("configure", "message"), [
     (lambda at: _widget(at.number_input, "Element size (mm)").set_value(0.02),
      "element_size 0.02 mm does not resolve the phase-field length ell = 0.03125 mm: at most ell/2 = 0.015625 mm"),
-    (lambda at: _widget(at.number_input, "Phase-field length ℓ (mm)").set_value(0.0),
-     "ell must be a finite number in (0, 1), got 0.0"),
-])
+])  # ℓ outside (0, 1) mm is refused by the form itself: tests/test_ui_number_ranges.py
 def test_a_mesh_that_does_not_resolve_ell_gets_an_error_box_and_no_job(label_page: AppTest, store_dir: Path,
                                                                        configure, message: str) -> None:
     configure(label_page)
@@ -204,3 +203,177 @@ def test_damage_map_colours_are_not_streamlit_theme_placeholders(monkeypatch: py
     scale = damage["data"][0]["colorscale"]
     assert (scale[0][0], rgb(scale[0][1])) == (0.0, (0x00, 0x00, 0x04))
     assert (scale[-1][0], rgb(scale[-1][1])) == (1.0, (0xFC, 0xFF, 0xA4))
+
+
+# ------------------------------------------------------------------ the block editor keeps what is drawn
+def editor_grid(at: AppTest) -> np.ndarray:
+    """The grid the editor starts from (block types, row 0 at the bottom), without pending edits."""
+    return at.data_editor[0].value.to_numpy().astype(int)[::-1]
+
+
+def edit(at: AppTest, cells: dict[tuple[int, str], object]) -> AppTest:
+    """Type into the editor as a browser does: ``{(table row from the top, column name): value}``."""
+    rows: dict[int, dict[str, object]] = {}
+    for (row, column), value in cells.items():
+        rows.setdefault(row, {})[column] = value
+    at.session_state[at.data_editor[0].key] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def shown_hash(at: AppTest) -> str:
+    """The design hash the Solver column states (the design a job would label)."""
+    return next(re.search(r"Design hash `(\w+)`", c.value).group(1) for c in at.caption if "Design hash" in c.value)
+
+
+def heatmap_z(spec: dict) -> np.ndarray:
+    """The z of a figure's first trace as sent (plotly sends arrays as base64 ``bdata``)."""
+    z = spec["data"][0]["z"]
+    if isinstance(z, dict):
+        shape = tuple(int(n) for n in z["shape"].split(","))
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)
+    return np.asarray(z)
+
+
+def hash_of(grid: np.ndarray) -> str:
+    return Checkerboard.from_array(grid).content_hash()[:16]
+
+
+@pytest.mark.parametrize(("typed", "shown"), [("x", "'x'"), (None, "empty"), ("", "empty"), ("1.5", "'1.5'"),
+                                               ("2", "'2'"), ("-1", "'-1'"), ("nan", "'nan'")])
+def test_what_is_not_a_block_type_is_refused_with_a_message(label_page: AppTest, store_dir: Path,
+                                                            typed: object, shown: str) -> None:
+    before = editor_grid(label_page)
+    at = edit(label_page, {(2, "5"): typed})
+    assert not at.exception
+    assert len(at.error) == 1, [e.value for e in at.error]
+    message = at.error[0].value
+    assert f"row 3, column 5: {shown}" in message and "each block is one of 0 = soft, 1 = stiff" in message
+    assert not [c for c in at.caption if "Design hash" in c.value]  # no design, so nothing to label or print
+    assert not [b for b in at.button if b.label == "Label design"] and not at.get("download_button")
+    np.testing.assert_array_equal(editor_grid(at), before)  # the design drawn before is kept
+    assert Store(store_dir).jobs() == []
+
+
+def test_hierarchical_blocks_are_0_to_2_and_names_are_accepted(label_page: AppTest) -> None:
+    _widget(label_page.radio, "Design space").set_value("hierarchical").run()
+    at = edit(label_page, {(0, "0"): "3"})
+    assert "row 1, column 0: '3'" in at.error[0].value
+    assert "0 = isotropic, 1 = stiff along x, 2 = stiff along y" in at.error[0].value
+    at = edit(at, {(0, "0"): "Stiff along Y"})
+    assert not at.error
+    at.run()  # the edit was written back: the next run's table starts from it
+    assert editor_grid(at)[-1, 0] == 2
+
+
+def test_a_block_typed_by_name_or_number_is_the_design_labelled(label_page: AppTest) -> None:
+    expected = editor_grid(label_page)
+    expected[-1, 0], expected[0, 7] = 1 - expected[-1, 0], 1 - expected[0, 7]
+    names = ("soft", "stiff")
+    at = edit(label_page, {(0, "0"): names[expected[-1, 0]], (7, "7"): f" {expected[0, 7]} "})
+    assert not at.error
+    assert shown_hash(at) == hash_of(expected)
+    np.testing.assert_array_equal(heatmap_z(figures(at)["plate (yellow: soft, blue: stiff; red: crack)"]), expected)
+
+
+def test_the_first_edit_after_randomise_is_kept(label_page: AppTest) -> None:
+    _widget(label_page.number_input, "Seed").set_value(5).run()
+    at = _widget(label_page.button, "Randomise").click().run()
+    rng = np.random.default_rng(5)
+    randomised = Checkerboard.random(8, 8, 0.5, rng).as_array()
+    np.testing.assert_array_equal(editor_grid(at), randomised)
+    expected = randomised.copy()
+    expected[4, 3] = 1 - expected[4, 3]
+    at = edit(at, {(3, "3"): str(expected[4, 3])})
+    assert shown_hash(at) == hash_of(expected)
+    at.run()  # and on every later run
+    assert shown_hash(at) == hash_of(expected)
+
+
+def test_a_drawn_design_survives_navigation_and_a_seed_change(label_page: AppTest) -> None:
+    drawn = np.zeros((8, 8), dtype=int)
+    drawn[::2, 1::2] = drawn[1::2, ::2] = 1  # a checkerboard by hand
+    at = edit(label_page, {(r, str(c)): str(drawn[7 - r, c]) for r in range(8) for c in range(8)})
+    assert shown_hash(at) == hash_of(drawn)
+
+    at.switch_page("views/home.py").run()
+    at.switch_page("views/label_design.py").run()
+    assert not at.exception
+    np.testing.assert_array_equal(editor_grid(at), drawn)
+    assert shown_hash(at) == hash_of(drawn)
+
+    at = _widget(at.number_input, "Seed").set_value(3).run()
+    assert shown_hash(at) == hash_of(drawn)  # a new seed alone changes nothing drawn
+    at = _widget(at.button, "Randomise").click().run()
+    assert shown_hash(at) == hash_of(Checkerboard.random(8, 8, 0.5, np.random.default_rng(3)).as_array())
+
+
+def test_each_design_space_keeps_its_own_drawing(label_page: AppTest) -> None:
+    drawn = editor_grid(label_page)
+    drawn[0, 0] = 1 - drawn[0, 0]
+    at = edit(label_page, {(7, "0"): str(drawn[0, 0])})
+    _widget(at.radio, "Design space").set_value("hierarchical").run()
+    _widget(at.radio, "Design space").set_value("checkerboard").run()
+    assert shown_hash(at) == hash_of(drawn)
+
+
+# ------------------------------------------------------------------ results name their design; stored labels
+def test_a_result_shows_the_hash_and_a_drawing_of_its_design(monkeypatch: pytest.MonkeyPatch,
+                                                             store_dir: Path) -> None:
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    at = open_label_job(finished_label_job(Store(store_dir)))
+    design = Checkerboard.from_array(np.eye(8, dtype=int))  # the design finished_label_job labels
+    drawing = figures(at)["the labelled design"]
+    np.testing.assert_array_equal(heatmap_z(drawing), np.eye(8, dtype=int))
+    assert any(f"`{design.content_hash()}`" in c.value for c in at.caption)
+    assert not [w.value for w in at.warning if "hash" in w.value]
+
+
+def _recording_submit(self, kind: str, params: dict) -> str:  # noqa: ANN001 - JobPool.submit, runs nothing
+    return self.store.create_job(kind, params)
+
+
+def test_a_stored_label_is_shown_not_recomputed(monkeypatch: pytest.MonkeyPatch, label_page: AppTest,
+                                                store_dir: Path) -> None:
+    """A label made elsewhere (command line, batch): its numbers, a note, and no job."""
+    from engine.evaluators.fracture import fracture_key
+    from engine.runtime.job_pool import JobPool
+    from fem.fracture import DEFAULT_ELL
+
+    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+    store = Store(store_dir)
+    design = Checkerboard.from_array(editor_grid(label_page))
+    key = fracture_key("strength", {"mode": "I", "plane": "stress", "ell": DEFAULT_ELL})  # the page's defaults
+    store.put_label(store.add(design), key, {"stiffness": 512.0, "strength": 12.5, "broke": True, "wall_time": 3.0})
+    at = _click_label(label_page)
+    assert not at.exception and not at.error
+    assert Store(store_dir).jobs() == [] and "job" not in at.query_params
+    assert any("already labelled under this solver set-up" in i.value for i in at.info)
+    values = {m.label: m.value for m in at.metric}
+    assert values["stiffness (MPa)"] == "512" and values["strength (MPa)"] == "12.5"
+    assert any(f"`{design.content_hash()}`" in c.value for c in at.caption)
+    at.run()  # still shown on the next run, as long as the design and set-up stay
+    assert {m.label: m.value for m in at.metric}["strength (MPa)"] == "12.5"
+    _widget(at.radio, "Loading").set_value("II").run()  # another set-up: not labelled, nothing shown
+    assert not at.metric and not any("already labelled" in i.value for i in at.info)
+
+
+def test_a_label_made_on_this_page_reopens_its_run(monkeypatch: pytest.MonkeyPatch, label_page: AppTest,
+                                                   store_dir: Path) -> None:
+    """The job that made the label kept its curve and damage map: Label design opens it, runs nothing."""
+    from engine.evaluators.fracture import fracture_key
+    from engine.runtime.job_pool import JobPool
+
+    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+    store = Store(store_dir)
+    job_id = finished_label_job(store, fidelity="fast")  # labels np.eye(8) with options {"mode": "I"}
+    design = Checkerboard.from_array(np.eye(8, dtype=int))
+    store.put_label(store.add(design), fracture_key("fast", {"mode": "I"}), {"stiffness": 1000.0})
+    label_page.selectbox[0].set_value("fast").run()
+    eye = np.eye(8, dtype=int)
+    at = edit(label_page, {(r, str(c)): str(eye[7 - r, c]) for r in range(8) for c in range(8)})
+    at = _click_label(at)
+    assert not at.exception and not at.error
+    assert [job.id for job in Store(store_dir).jobs()] == [job_id]  # no new job
+    assert at.query_params["job"] in (job_id, [job_id])
+    assert any("already labelled" in i.value for i in at.info)
+    assert "linear elastic response (fast: one linear solve)" in figures(at)

@@ -36,7 +36,7 @@ from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvalu
 from engine.search.registry import STRATEGIES, strategy_class
 from engine.store import JobRecord, Store
 from fem.fracture import FIDELITIES
-from ui.common import job_manager, open_store, settings, show_error
+from ui.common import CheckedNumbers, job_manager, open_store, settings, show_error
 from ui.job_panel import attach_job
 
 CAMPAIGN_KEY = "campaign"
@@ -360,23 +360,28 @@ def configure() -> None:
     kind = st.radio("Objective", kinds, format_func=OBJECTIVE_KINDS.get, key="objective-kind")
     objectives = [m for m in METRIC_TABLES[space] if m.larger_is_better is not None]
     labels = {m.name: m.label for m in objectives}
+    numbers = CheckedNumbers()
     with st.form("new-campaign"):
         name = st.text_input("Name", value=default_name(), max_chars=100, key="name")
         if space == "spinodoid":
             rho = st.slider("Solid fraction ρ range", 0.05, 0.95, (0.3, 0.9), 0.01, key="rho")
             space_settings = {"rho": list(rho),
-                              "geometry_seed": int(st.number_input("Geometry seed", 0, 2**31 - 1, 0, key="geometry-seed"))}
+                              "geometry_seed": numbers.number("Geometry seed", 0, 0, 2**31 - 1, key="geometry-seed",
+                                                              help="of the random fields the designs are cut from")}
         else:
             low = 2 if space == "checkerboard" else 1
             a, b = st.columns(2)
-            rows = a.number_input("Rows", low, 64, 8 if space == "checkerboard" else 4, key="rows")
-            columns = b.number_input("Columns", low, 64, 8 if space == "checkerboard" else 4, key="columns")
-            space_settings = {"rows": int(rows), "columns": int(columns)}
+            rows = numbers.number("Rows", 8 if space == "checkerboard" else 4, low, 64, where=a, key="rows",
+                                  help="blocks along y")
+            columns = numbers.number("Columns", 8 if space == "checkerboard" else 4, low, 64, where=b, key="columns",
+                                     help="blocks along x")
+            space_settings = {"rows": rows, "columns": columns}
             if space == "checkerboard":
                 space_settings["soft_fraction"] = list(st.slider("Soft fraction range", 0.0, 1.0, (0.0, 1.0), 0.05,
                                                                  key="soft-fraction"))
             else:
-                space_settings["sub"] = int(st.number_input("Fine cells per block side", 2, 32, 2, key="sub"))
+                space_settings["sub"] = numbers.number("Fine cells per block side", 2, 2, 32, key="sub",
+                                                       help="of each building block")
         if kind == "target_stiffness":
             target = st.text_input("Target C11 C12 C13 C22 C23 C33 C44 C55 C66", EXAMPLE_TARGET, key="target",
                                    help="orthotropic stiffness in units of the solid's Young's modulus")
@@ -399,12 +404,15 @@ def configure() -> None:
             mode = st.radio("Loading", ["I", "II"], format_func=lambda m: f"mode {m}", key="mode", horizontal=True)
             evaluator = {"kind": "fracture", "fidelity": fidelity, "options": {"mode": mode}}
         a, b, c = st.columns(3)
-        budget = a.number_input("Budget", 1, 100_000, 20, key="budget", help="solver calls (labelled designs)")
-        batch = b.number_input("Batch", 1, 10_000, 4, key="batch", help="designs proposed and labelled together")
-        seed = c.number_input("Seed", 0, 2**31 - 1, 0, key="seed")
+        budget = numbers.number("Budget", 20, 1, 100_000, where=a, key="budget", help="solver calls (labelled designs)")
+        batch = numbers.number("Batch", 4, 1, 10_000, where=b, key="batch", help="designs proposed and labelled together")
+        seed = numbers.number("Seed", 0, 0, 2**31 - 1, where=c, key="seed", help="of the search")
         with st.expander(f"{strategy} settings"):
             values = strategy_settings(strategy)
         if not st.form_submit_button("Start campaign", type="primary"):
+            return
+        if not numbers.ok:
+            numbers.summary("Start campaign")
             return
     try:
         if kind == "target_stiffness":
@@ -512,7 +520,10 @@ def exports(name: str, campaign: Campaign) -> None:
     if not campaign.results():
         return
     st.subheader("Export")
-    k = int(st.number_input("Best designs to export", 1, 1000, 10, key=f"export-k-{name}"))
+    k = CheckedNumbers().number("Best designs to export", 10, 1, 1000, key=f"export-k-{name}",
+                                help="the best by the campaign's objective")
+    if k is None:
+        return  # no file of another length is offered
     path = str(store.path)
 
     def make(fmt: str) -> Callable[[], bytes]:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from engine.runtime.demo import DEMO_DEFAULTS
 from engine.store import JobRecord
-from ui.common import job_manager, open_store
+from ui.common import CheckedNumbers, job_manager, open_store
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Job runner demo")
@@ -25,13 +25,16 @@ store = open_store()
 manager = job_manager(store)
 
 with st.form("demo-job"):
+    numbers = CheckedNumbers()
     cols = st.columns(3)
-    steps = cols[0].number_input("Matrices", min_value=1, max_value=10_000, value=DEMO_DEFAULTS["steps"])
-    size = cols[1].number_input("Matrix order n", min_value=2, max_value=5_000, value=DEMO_DEFAULTS["size"])
-    seed = cols[2].number_input("Seed", min_value=0, max_value=2**31 - 1, value=DEMO_DEFAULTS["seed"])
+    steps = numbers.number("Matrices", DEMO_DEFAULTS["steps"], 1, 10_000, where=cols[0], help="matrices drawn")
+    size = numbers.number("Matrix order n", DEMO_DEFAULTS["size"], 2, 5_000, where=cols[1], help="rows of each matrix")
+    seed = numbers.number("Seed", DEMO_DEFAULTS["seed"], 0, 2**31 - 1, where=cols[2], help="of the random matrices")
     start = st.form_submit_button("Start demo job", type="primary")
+    if start:
+        numbers.summary("The demo job")
 
-if start:
+if start and numbers.ok:
     job_id = manager.submit("demo", {"steps": int(steps), "size": int(size), "seed": int(seed)})
     attach_job(job_id)
 

@@ -7,7 +7,7 @@ import datetime
 import pandas as pd
 import streamlit as st
 
-from ui.common import job_manager, open_store
+from ui.common import CheckedNumbers, job_manager, open_store
 from ui.job_panel import format_duration, job_link
 
 def _time(stamp: float | None) -> datetime.datetime | None:
@@ -18,7 +18,9 @@ def _time(stamp: float | None) -> datetime.datetime | None:
 st.title("Jobs")
 store = open_store()
 manager = job_manager(store)
-limit = st.number_input("Show the most recent", min_value=5, max_value=1000, value=50, step=5)
+limit = CheckedNumbers().number("Show the most recent", 50, 5, 1000, step=5, help="jobs listed, newest first")
+if limit is None:
+    st.stop()  # the message says why; no list of another length is shown
 jobs = store.jobs(limit=int(limit))
 if not jobs:
     st.info("No jobs recorded in this store yet.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import zipfile
@@ -13,13 +14,15 @@ import streamlit as st
 
 from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
+from designs.registry import design_from_record
 from designs.stl import plate_stl
 from designs.threemf import plate_3mf
 from engine.evaluators.fracture import FractureEvaluator
-from engine.store import JobRecord
+from engine.store import JobRecord, SolverKey
 from fem.fracture import DEFAULT_ELL, FIDELITIES, PlateSetup
 from fem.phasefield_split import SPLITS
-from ui.common import job_manager, open_store, show_error, theme_safe_colours
+from ui.common import CheckedNumbers, job_manager, open_store, show_error, theme_safe_colours
+from ui.design_figures import plate_figure
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Label a design")
@@ -41,73 +44,98 @@ BLOCK_NAMES = {"checkerboard": ["soft", "stiff"], "hierarchical": ["isotropic", 
 with st.sidebar:
     st.subheader("Design")
     space = st.radio("Design space", ["checkerboard", "hierarchical"], horizontal=True)
-    rows = st.number_input("Rows", min_value=2 if space == "checkerboard" else 1, max_value=32,
-                           value=8 if space == "checkerboard" else 4)
-    columns = st.number_input("Columns", min_value=2 if space == "checkerboard" else 1, max_value=32,
-                              value=8 if space == "checkerboard" else 4)
-    seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
+    sizing = CheckedNumbers()
+    fewest = 2 if space == "checkerboard" else 1
+    rows = sizing.number("Rows", 8 if space == "checkerboard" else 4, fewest, 32, help="blocks along y")
+    columns = sizing.number("Columns", 8 if space == "checkerboard" else 4, fewest, 32, help="blocks along x")
+    seed = sizing.number("Seed", 0, 0, 2**31 - 1, help="of the random design drawn by Randomise")
     soft_fraction = symmetric = None
     if space == "checkerboard":
         soft_fraction = st.slider("Soft fraction", 0.0, 1.0, 0.5, 0.05)
         symmetric = st.checkbox("Mirror-symmetric about the crack plane")
-    randomise = st.button("Randomise")
+    randomise = st.button("Randomise", disabled=not sizing.ok)
+if not sizing.ok:
+    st.stop()  # the sidebar says which input is out of range; the drawn design is kept as it is
 
-state_key = f"grid-{space}"
-size_changed = state_key in st.session_state and np.asarray(st.session_state[state_key]).shape != (rows, columns)
-if randomise or state_key not in st.session_state or size_changed:
+
+def block_types(table: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """Block type indices of the edited table (top row first).
+
+    Each cell must hold a block type: its number (0, 1, ...) or its name. An empty cell, a
+    fraction or any other text raises ``ValueError`` naming the cells (row counted from the top
+    of the table, column by its header) and the allowed types; nothing is read as another type.
+    """
+    allowed = {str(i): i for i in range(len(names))} | {name.lower(): i for i, name in enumerate(names)}
+    types = np.zeros(table.shape, dtype=int)
+    bad = []
+    for row, column in np.ndindex(*table.shape):
+        cell = table.iat[row, column]
+        text = "" if pd.isna(cell) else str(cell).strip().lower()
+        if text in allowed:
+            types[row, column] = allowed[text]
+        else:
+            bad.append(f"row {row + 1}, column {table.columns[column]}: " + (repr(str(cell)) if text else "empty"))
+    if bad:
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise ValueError(f"{len(bad)} cell(s) hold no block type ({'; '.join(bad[:5])}{more}); each block is one of "
+                         + ", ".join(f"{i} = {name}" for i, name in enumerate(names)))
+    return types
+
+
+# The design drawn (block types, bottom row first) lives in the session under its space: edits are
+# written back on every run, so leaving the page or changing the seed keeps them; Randomise and a
+# new size replace it, and start a new editor (its key's version) so no old edit lands on the new grid.
+state_key, version_key = f"grid-{space}", f"grid-version-{space}"
+grid = st.session_state.get(state_key)
+if randomise or grid is None or np.shape(grid) != (rows, columns):
     rng = np.random.default_rng(int(seed))
     if space == "checkerboard":
         grid = Checkerboard.random(int(rows), int(columns), soft_fraction, rng, symmetric=symmetric).as_array()
     else:
         grid = np.asarray(Hierarchical.random(int(rows), int(columns), seed=rng).grid)
     st.session_state[state_key] = grid
+    st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
 
 names = BLOCK_NAMES[space]
 st.subheader("Blocks")
-st.caption("Top row of the table = top of the plate. Block types: "
-           + ", ".join(f"{i} = {name}" for i, name in enumerate(names)))
-table = pd.DataFrame(np.asarray(st.session_state[state_key])[::-1], columns=[str(c) for c in range(int(columns))])
-edited = st.data_editor(
-    table, hide_index=True, key=f"editor-{space}-{rows}-{columns}-{seed}-{randomise}",
-    column_config={c: st.column_config.NumberColumn(c, min_value=0, max_value=len(names) - 1, step=1)
-                   for c in table.columns},
+st.caption("Top row of the table = top of the plate. Type a block's number or name: "
+           + ", ".join(f"{i} = {name}" for i, name in enumerate(names))
+           + ". The drawing stays when you change the seed or leave the page; Randomise or a new size replaces it.")
+table = pd.DataFrame(np.asarray(grid)[::-1].astype(str), columns=[str(c) for c in range(int(columns))])
+edited = st.data_editor(  # text cells: what is typed reaches block_types as typed, nothing is coerced
+    table, hide_index=True, key=f"editor-{space}-{st.session_state[version_key]}",
+    column_config={c: st.column_config.TextColumn(c) for c in table.columns},
 )
 try:
-    values = edited.to_numpy()[::-1]
-    if np.isnan(values.astype(float)).any():
-        raise ValueError("every block needs a type; empty cells are not allowed")
+    values = block_types(edited, names)[::-1]
     if space == "checkerboard":
-        design = Checkerboard.from_array(values.astype(int))
+        design = Checkerboard.from_array(values)
     else:
         design = Hierarchical(tuple(tuple(int(v) for v in row) for row in values))
 except ValueError as exc:
     show_error(f"Invalid design: {exc}")
     st.stop()
+st.session_state[state_key] = values
 
 shown = design.as_array() if space == "checkerboard" else design.expand().as_array()
-preview = go.Figure(go.Heatmap(z=shown, x0=0.5 / shown.shape[1], dx=1 / shown.shape[1],
-                               y0=0.5 / shown.shape[0], dy=1 / shown.shape[0],
-                               colorscale=[[0, "#f2c14e"], [1, "#2d5d7b"]], showscale=False))
-preview.add_shape(type="line", x0=0, x1=PlateSetup().crack_length, y0=0.5, y1=0.5, line={"color": "red", "width": 4})
-preview.update_layout(height=360, width=380, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title="plate (yellow: soft, blue: stiff; red: crack)",
-                      xaxis={"range": [0, 1], "constrain": "domain"}, yaxis={"range": [0, 1], "scaleanchor": "x"})
 left, right = st.columns([1, 1])
-left.plotly_chart(preview)
+left.plotly_chart(plate_figure(design))
 with left.expander("Printable plate (two-material 3MF / STL)"):
-    block_mm = st.number_input("Block edge (mm)", min_value=0.5, max_value=50.0, value=5.0)
-    thickness_mm = st.number_input("Thickness (mm)", min_value=0.2, max_value=50.0, value=2.0)
+    printing = CheckedNumbers()
+    block_mm = printing.number("Block edge (mm)", 5.0, 0.5, 50.0, "mm", help="edge of one printed block")
+    thickness_mm = printing.number("Thickness (mm)", 2.0, 0.2, 50.0, "mm", help="of the printed plate")
     plate_name = f"plate-{design.content_hash()[:12]}"
-    # rows along x, columns along y; one closed body per material, named "soft" / "stiff"
-    st.download_button("Download 3MF (one file, soft + stiff bodies)",
-                       plate_3mf(shown.T, float(block_mm), float(thickness_mm), palette=("soft", "stiff")),
-                       file_name=f"{plate_name}.3mf", mime="model/3mf")
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-        for value, data in plate_stl(shown.T, float(block_mm), float(thickness_mm)).items():
-            zipped.writestr(f"{plate_name}-{('soft', 'stiff')[value]}.stl", data)
-    st.download_button("Download STL bodies (zip)", archive.getvalue(),
-                       file_name=f"{plate_name}.zip", mime="application/zip")
+    if printing.ok:  # no file of another size than the one typed
+        # rows along x, columns along y; one closed body per material, named "soft" / "stiff"
+        st.download_button("Download 3MF (one file, soft + stiff bodies)",
+                           plate_3mf(shown.T, float(block_mm), float(thickness_mm), palette=("soft", "stiff")),
+                           file_name=f"{plate_name}.3mf", mime="model/3mf")
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for value, data in plate_stl(shown.T, float(block_mm), float(thickness_mm)).items():
+                zipped.writestr(f"{plate_name}-{('soft', 'stiff')[value]}.stl", data)
+        st.download_button("Download STL bodies (zip)", archive.getvalue(),
+                           file_name=f"{plate_name}.zip", mime="application/zip")
     st.caption("Prefer the 3MF for a multi-material printer: STL has no shared vertices, so blocks "
                "of one material that touch only at a corner look non-manifold to a slicer.")
 with right:
@@ -116,31 +144,45 @@ with right:
                             help="fast: one linear solve; strength: to the peak; full: to failure")
     mode = st.radio("Loading", ["I", "II"], horizontal=True, format_func=lambda m: f"mode {m}")
     plane = st.radio("2D model", ["stress", "strain"], horizontal=True, format_func=lambda p: f"plane {p}")
-    ell = st.number_input("Phase-field length ℓ (mm)", min_value=0.0, value=DEFAULT_ELL, step=1 / 256, format="%.5f",
-                          help="a physical length: the same on every grid drawn on the 1 mm plate")
+    solver_numbers = CheckedNumbers()
+    ell = solver_numbers.number("Phase-field length ℓ (mm)", DEFAULT_ELL, 0.0, 1.0, "mm", open_low=True, open_high=True,
+                                step=1 / 256, format="%.5f",
+                                help="a physical length: the same on every grid drawn on the 1 mm plate")
     mesh = st.radio("Mesh", ["element size", "elements per block"], horizontal=True,
                     help="elements may be at most ℓ/2 in either direction")
     if mesh == "element size":
-        size = st.number_input("Element size (mm)", min_value=0.0, value=None, step=1 / 512, format="%.5f",
-                               placeholder="ℓ/2", help="largest element edge; empty: ℓ/2")
+        size = solver_numbers.number("Element size (mm)", None, 0.0, 0.5, "mm", open_low=True, step=1 / 512,
+                                     format="%.5f", placeholder="ℓ/2",
+                                     help="largest element edge, at most ℓ/2 (checked on Label design); empty: ℓ/2")
         mesh_option = {} if size is None else {"element_size": float(size)}
     else:
-        mesh_option = {"elements_per_block": int(st.number_input("Elements per block side", min_value=1,
-                                                                 max_value=256, value=8))}
+        per_block = solver_numbers.number("Elements per block side", 8, 1, 256,
+                                          help="the grid's blocks times this, at most ℓ/2 per element")
+        mesh_option = {} if per_block is None else {"elements_per_block": int(per_block)}
     split = st.selectbox("Energy split", ["default", *SPLITS],
                          help="what drives the damage; default: none in mode I, spectral in mode II")
     st.caption(f"Design hash `{design.content_hash()[:16]}`")
-    if st.button("Label design", type="primary"):
-        options = {"mode": mode, "plane": plane, "ell": float(ell), **mesh_option}
-        if split != "default":
-            options["split"] = split
+    options = {"mode": mode, "plane": plane, "ell": ell, **mesh_option}
+    if split != "default":
+        options["split"] = split
+    try:  # what the run will cost; a set-up that cannot run is explained when the button is pressed
+        if solver_numbers.ok:
+            st.caption(f"Estimate: {FractureEvaluator.from_options(fidelity, options).cost(design).describe()}.")
+    except ValueError:
+        pass
+    if st.button("Label design", type="primary", disabled=not solver_numbers.ok) and solver_numbers.ok:
         try:
             FractureEvaluator.from_options(fidelity, options).check_design(design)
         except ValueError as exc:
             show_error(f"This solver set-up cannot label the design: {exc}")
         else:
-            params = {"space": space, "genome": design.genome(), "fidelity": fidelity, "options": options}
-            attach_job(manager.submit("label-fracture", params))
+            stored = store.get_label(design.content_hash(), FractureEvaluator.from_options(fidelity, options).key())
+            if stored is None:
+                params = {"space": space, "genome": design.genome(), "fidelity": fidelity, "options": options}
+                attach_job(manager.submit("label-fracture", params))
+            else:  # shown below, from the store: the same physics is never solved twice
+                st.session_state["stored-label"] = {"hash": design.content_hash(), "fidelity": fidelity,
+                                                    "options": options}
 
 
 #: Curve axis titles and CSV columns by loading mode: σ = F/width, ε = u/height (mode II: the top
@@ -188,20 +230,8 @@ def lower_bounds(fidelity: str, metrics: dict, strain: list[float], stress: list
            if rising else "."))
 
 
-def show_result(job: JobRecord) -> None:
-    """Numbers, stress–strain curve, damage field and downloads of a finished label."""
-    result = job.result
-    metrics = result["metrics"]
-    options = job.params.get("options") or {}
-    mode = metrics.get("mode") or options.get("mode", "I")
-    fidelity = job.params.get("fidelity") or metrics.get("fidelity", "full")
-    if result["status"] != "ok":
-        st.error(f"The solver did not finish: {result['reason']}")
-    bounds, message = lower_bounds(fidelity, metrics, result["strain"], result["stress"],
-                                   float(options.get("end_fraction", PlateSetup().end_fraction)),
-                                   "shear strain" if mode == "II" else "strain")
-    if message:
-        st.warning(message, icon=":material/warning:")
+def metric_row(fidelity: str, metrics: dict, mode: str, bounds: set[str]) -> None:
+    """The four headline metrics with units; ``bounds``: those shown as lower bounds (≥)."""
     evaluator = FractureEvaluator(fidelity) if fidelity in FIDELITIES else FractureEvaluator()
     cols = st.columns(4)
     for col, name in zip(cols, SHOWN_METRICS["fast" if fidelity == "fast" else "phase-field"]):
@@ -216,6 +246,39 @@ def show_result(job: JobRecord) -> None:
         note = "" if evaluator.provides(name) else f" (not computed at the {fidelity} fidelity)"
         col.metric(label, text, help=metric.description + note
                    + (" (mode II: of the shear stress τ and shear strain γ)" if shear else ""))
+
+
+def show_design_of(space: str, genome: object, design_hash: str) -> None:
+    """The design a result belongs to: a small drawing (as the preview draws it) and its hash."""
+    drawing, text = st.columns([1, 3])
+    try:
+        design = design_from_record(space, genome)
+    except (ValueError, TypeError, KeyError) as exc:
+        text.warning(f"The design of this result cannot be drawn: {exc}")
+    else:
+        drawing.plotly_chart(plate_figure(design, title="the labelled design", height=200, width=200))
+        if design.content_hash() != design_hash:
+            text.warning(f"The job's design has hash {design.content_hash()[:16]}, not the result's: the drawing "
+                         "may not be the labelled design.")
+    text.caption(f"Result of the {space} design `{design_hash}` (drawn left, as the preview draws it)")
+
+
+def show_result(job: JobRecord) -> None:
+    """Design, numbers, stress–strain curve, damage field and downloads of a finished label."""
+    result = job.result
+    metrics = result["metrics"]
+    options = job.params.get("options") or {}
+    mode = metrics.get("mode") or options.get("mode", "I")
+    fidelity = job.params.get("fidelity") or metrics.get("fidelity", "full")
+    show_design_of(job.params.get("space", "checkerboard"), job.params.get("genome"), result["design_hash"])
+    if result["status"] != "ok":
+        st.error(f"The solver did not finish: {result['reason']}")
+    bounds, message = lower_bounds(fidelity, metrics, result["strain"], result["stress"],
+                                   float(options.get("end_fraction", PlateSetup().end_fraction)),
+                                   "shear strain" if mode == "II" else "strain")
+    if message:
+        st.warning(message, icon=":material/warning:")
+    metric_row(fidelity, metrics, mode, bounds)
     strain_title, stress_title = CURVE_AXES[mode]
     curve = go.Figure(go.Scatter(x=result["strain"], y=result["stress"], mode="lines+markers"))
     curve.update_layout(xaxis_title=strain_title, yaxis_title=stress_title, height=360,
@@ -247,6 +310,58 @@ def show_result(job: JobRecord) -> None:
                        file_name=f"design-{result['design_hash'][:12]}.json")
 
 
+def stored_run(design_hash: str, key: SolverKey) -> JobRecord | None:
+    """The newest finished job of this store that labelled ``design_hash`` under ``key`` (it kept the
+    curve and damage map), or None."""
+    for job in store.jobs(limit=1000):
+        if job.kind != "label-fracture" or job.status != "done" or (job.result or {}).get("design_hash") != design_hash:
+            continue
+        try:
+            if FractureEvaluator.from_options(job.params.get("fidelity", "full"), job.params.get("options")).key() == key:
+                return job
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def show_stored_label(fidelity: str, options: dict) -> None:
+    """The label the store holds for the design drawn under this set-up, with a note that it is not recomputed.
+
+    A job of this page that made it is opened (curve, damage map); a label from elsewhere (command
+    line, batch, campaign) kept only its numbers, which are shown.
+    """
+    key = FractureEvaluator.from_options(fidelity, options).key()
+    label = store.get_label(design.content_hash(), key)
+    if label is None:
+        return
+    when = datetime.datetime.fromtimestamp(label.created_at).strftime("%Y-%m-%d %H:%M")
+    run = stored_run(design.content_hash(), key)
+    st.info(f"This design is already labelled under this solver set-up (stored {when}): the stored label is shown "
+            "and the solver is not run again." + ("" if run else " It was labelled outside this page, so only its "
+                                                                  "numbers were kept (no curve or damage map)."),
+            icon=":material/inventory_2:")
+    if run is not None:
+        if attached_job_id() != run.id:
+            attach_job(run.id)
+        return
+    show_design_of(space, design.genome(), label.design_hash)
+    if label.status != "ok":
+        st.error(f"The solver did not finish: {label.reason}")
+    metrics = dict(label.metrics)
+    unbroken = metrics.get("broke") is False
+    if unbroken:
+        st.warning("The plate did not break within the applied strain: the "
+                   + ("strength shown is" if fidelity == "strength" else "toughness shown is")
+                   + " a lower bound (≥).", icon=":material/warning:")
+    metric_row(fidelity, metrics, metrics.get("mode") or options.get("mode", "I"),
+               ({"strength"} if fidelity == "strength" else {"toughness"}) if unbroken else set())
+    with st.expander("All numbers"):
+        st.json(metrics)
+
+
+asked = st.session_state.get("stored-label")
+if asked and solver_numbers.ok and asked == {"hash": design.content_hash(), "fidelity": fidelity, "options": options}:
+    show_stored_label(fidelity, options)
 job_id = attached_job_id()
 if job_id:
     job_panel(store, manager, job_id, show_result, kinds=("label-fracture",))

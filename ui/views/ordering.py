@@ -22,7 +22,7 @@ from engine.analysis.ordering.lattices import LATTICES
 from engine.analysis.ordering.methods import METHODS
 from engine.analysis.ordering.runners_unsupervised import DESCRIPTORS
 from engine.store import JobRecord
-from ui.common import job_manager, open_store, show_error
+from ui.common import CheckedNumbers, job_manager, open_store, show_error
 from ui.job_panel import QUERY_KEY, attach_job, attached_job_id, job_panel
 
 JOB_KIND = "identify-structures"
@@ -48,6 +48,7 @@ st.markdown(
 store = open_store()
 manager = job_manager(store)
 
+numbers = CheckedNumbers()
 source_column, method_column = st.columns(2)
 with source_column:
     st.subheader("Particles")
@@ -62,10 +63,11 @@ with source_column:
             options["structure"] = cols[0].selectbox("Structure", structures, index=structures.index("fcc"),
                                                      help="hexagonal is the 2D triangular lattice")
         if kind == "liquid":
-            options["particles"] = cols[0].number_input("Particles", min_value=20, max_value=50_000, value=1000)
+            options["particles"] = numbers.number("Particles", 1000, 20, 50_000, where=cols[0],
+                                                  help="particles generated")
         else:
-            options["cells"] = cols[1 if "structure" in options else 0].number_input(
-                "Unit cells per axis", min_value=1, max_value=20, value=GENERATORS[kind]["cells"],
+            options["cells"] = numbers.number(
+                "Unit cells per axis", GENERATORS[kind]["cells"], 1, 20, where=cols[1 if "structure" in options else 0],
                 help="fcc-hcp: in-plane cells of two particles per layer")
             options["lindemann"] = st.slider(
                 "Lindemann ratio", 0.0, 0.20, 0.05, 0.01,
@@ -75,9 +77,10 @@ with source_column:
             options["slab_fraction"] = st.slider(
                 "Crystal share of the box height", 0.1, 0.9, GENERATORS["slab"]["slab_fraction"], 0.05,
                 help="0.55 puts the cut between (100) layers; at 0.5 it runs through one, which noise splits")
-        options["seed"] = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
-        source = {"generate": {"kind": kind, **{k: (v if isinstance(v, str) else float(v) if k in (
-            "lindemann", "slab_fraction") else int(v)) for k, v in options.items()}}}
+        options["seed"] = numbers.number("Seed", 0, 0, 2**31 - 1, help="of the generated positions and noise")
+        if numbers.ok:  # nothing is generated from a number out of range
+            source = {"generate": {"kind": kind, **{k: (v if isinstance(v, str) else float(v) if k in (
+                "lindemann", "slab_fraction") else int(v)) for k, v in options.items()}}}
     else:
         upload = st.file_uploader(
             "Configuration file (XYZ, CSV or GSD)", type=list(READ_FORMATS),
@@ -102,11 +105,11 @@ with method_column:
             help="; ".join(f"{d}: {text}" for d, text in DESCRIPTORS.items())
             + ". coherence-6 keeps a crystal's surface layers crystal-like (crystal in liquid); "
               "steinhardt separates fcc from hcp.")
-        method_options["neighbors"] = int(cols[1].number_input(
-            "Neighbours", min_value=4, max_value=40, value=12,
+        method_options["neighbors"] = numbers.number(
+            "Neighbours", 12, 4, 40, where=cols[1],
             help="nearest neighbours of each particle's descriptors: 12 for fcc/hcp; for bcc use 14 "
                  "(8 + 6): with 12 the cut falls inside the second shell, with 8 thermal noise swaps first- and "
-                 "second-shell neighbours, and either splits bcc into two classes"))
+                 "second-shell neighbours, and either splits bcc into two classes")
         if method == "umap":
             method_options["clusterer"] = cols[0].selectbox(
                 "Clustering of the map", ["gmm", "hdbscan"],
@@ -118,16 +121,18 @@ with method_column:
                                              "mode merged into one class (one thermal crystal is not Gaussian "
                                              "and takes several components); give K when you know it")
             method_options["n_components"] = None if classes == "by BIC" else int(classes)
-            method_options["seed"] = int(cols[1].number_input("Method seed", min_value=0, max_value=2**31 - 1, value=0))
+            method_options["seed"] = numbers.number("Method seed", 0, 0, 2**31 - 1, where=cols[1],
+                                                    help="of the method's random choices")
         if method == "autoencoder":
-            method_options["epochs"] = int(st.number_input("Training epochs", min_value=5, max_value=1000, value=100))
+            method_options["epochs"] = numbers.number("Training epochs", 100, 5, 1000, help="of the autoencoder")
     elif METHODS[method].kind == "supervised":
         st.caption("Uses the shipped model (bond-order features with 12 and 14 neighbours; 3D systems).")
     else:
         st.caption("Adaptive cutoff per particle, no parameters; 3D systems. The field's conventional reference.")
-    start = st.button("Classify", type="primary")
+    numbers.summary("Classify")
+    start = st.button("Classify", type="primary", disabled=not numbers.ok)
 
-if start:
+if start and numbers.ok:
     if source is None:
         show_error("Upload a configuration file first (XYZ, CSV or GSD).")
     else:

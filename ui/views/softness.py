@@ -24,7 +24,7 @@ from engine.analysis.softness.shipped import EXAMPLES, KA_BOX, TRAINING
 from engine.analysis.softness.softness_job import MAX_UPLOAD_BYTES, UPLOAD_FORMATS, load_data, stage_upload
 from engine.analysis.softness.trajectory import GlassTrajectory
 from engine.store import JobRecord
-from ui.common import job_manager, open_store, show_error
+from ui.common import CheckedNumbers, job_manager, open_store, show_error
 from ui.job_panel import QUERY_KEY, attach_job, attached_job_id, job_panel
 from ui.softness_figures import (MAX_DRAWN, propensity_figure, rearrangement_figure, scene_figure,
                                  softness_histograms)
@@ -80,21 +80,25 @@ with st.expander("Rearrangements in trajectories (p_hop)"):
                "at every frame within the stable window, before and after (Cubuk et al. 2015, Schoenholz et al. "
                "2016; $p_c = 0.2\\,\\sigma^2$ for Kob–Andersen).")
     c = st.columns(5)
-    half_window = c[0].number_input("Half window w (frames)", min_value=1, max_value=500, value=5)
-    threshold = c[1].number_input("p_c (σ²)", min_value=1e-4, max_value=100.0, value=0.2, format="%.3f")
-    stable_threshold = c[2].number_input("Stable below (σ²)", min_value=1e-4, max_value=100.0, value=0.2,
-                                         format="%.3f", help="at most p_c")
-    stable_window = c[3].number_input("Stable window (frames)", min_value=0, max_value=5000, value=10,
-                                      help="frames on either side of t over which p_hop must stay low")
-    max_frames = c[4].number_input("Frames described", min_value=1, max_value=100, value=10,
-                                   help="per trajectory: evenly spaced for prediction, the richest in "
-                                        "rearrangements for training (structure functions cost seconds per frame)")
+    hop_numbers = CheckedNumbers()
+    half_window = hop_numbers.number("Half window w (frames)", 5, 1, 500, "frames", where=c[0],
+                                     help="frames in each of the windows A and B")
+    threshold = hop_numbers.number("p_c (σ²)", 0.2, 1e-4, 100.0, "σ²", where=c[1], format="%.3f",
+                                   help="p_hop above which a particle rearranges")
+    stable_threshold = hop_numbers.number("Stable below (σ²)", 0.2, 1e-4, 100.0, "σ²", where=c[2], format="%.3f",
+                                          help="at most p_c")
+    stable_window = hop_numbers.number("Stable window (frames)", 10, 0, 5000, "frames", where=c[3],
+                                       help="frames on either side of t over which p_hop must stay low")
+    max_frames = hop_numbers.number("Frames described", 10, 1, 100, where=c[4],
+                                    help="per trajectory: evenly spaced for prediction, the richest in "
+                                         "rearrangements for training (structure functions cost seconds per frame)")
 hops = {"half_window": int(half_window), "threshold": float(threshold), "stable_threshold": float(stable_threshold),
-        "stable_window": int(stable_window), "max_frames": int(max_frames)}
+        "stable_window": int(stable_window), "max_frames": int(max_frames)} if hop_numbers.ok else None
 
 st.subheader("Compute softness")
 origin = st.radio("Configuration", ["Example (Kob–Andersen test data)", "Upload a file"], horizontal=True)
 source, upload = None, None
+compute_numbers = CheckedNumbers()
 if origin.startswith("Example"):
     example = st.selectbox("Example configuration", list(EXAMPLES),
                            format_func=lambda k: f"configuration {k} (4096 particles, with propensity; not trained on)")
@@ -105,17 +109,21 @@ else:
         help="Isoconfigurational .npz (types 0 = A, 1 = B; initial_positions in [0, L); optional positions "
              "(R, N, d) of R trajectories or propensity (N,)); trajectory .npz (types (N,), positions (T, N, d) "
              "unwrapped, optional times (T,) and box (d,)); or XYZ / CSV with a species column and the box in the file.")
-    box_length = st.number_input("Box length of an .npz file (σ_AA)", min_value=0.0, value=KA_BOX, format="%.5f",
-                                 help="cubic (square in 2D), periodic; trajectories with a box field keep theirs")
+    box_length = compute_numbers.number("Box length of an .npz file (σ_AA)", KA_BOX, 0.0, 10_000.0, "σ_AA",
+                                        open_low=True, format="%.5f",
+                                        help="cubic (square in 2D), periodic; trajectories with a box field keep theirs")
     st.caption("Files are parsed as data (NumPy without pickles, or the text readers), never executed.")
 choices = dict(SHIPPED_CHOICES)
 for trained in trained_models(store.path):
     choices[f"{model_title(trained.model)} · {trained.path.stem[:8]}"] = [str(trained.path)]
 model_choice = st.selectbox("Model", list(choices), help="shipped models, and those trained below")
 models = choices[model_choice]
-start = st.button("Compute softness", type="primary")
+ready = hop_numbers.ok and compute_numbers.ok
+if not hop_numbers.ok:
+    hop_numbers.summary("Compute softness")  # the p_hop settings sit in a closed expander
+start = st.button("Compute softness", type="primary", disabled=not ready)
 
-if start:
+if start and ready:
     try:
         settings = HopSettings(**hops)
         if upload is None and source is None:
@@ -144,6 +152,7 @@ with st.expander("Train a model", expanded=attached_kind == TRAIN_KIND):
                "stored beside the store and joins the Model list above.")
     data_choice = st.radio("Training data", ["Kob–Andersen training configurations", "Upload files"], horizontal=True)
     training_files, training_box = [], KA_BOX
+    train_numbers = CheckedNumbers()
     if data_choice.startswith("Kob"):
         n_train = st.slider("Training configurations", 1, len(TRAINING), len(TRAINING),
                             help="configurations 1–n of the shipped models' data (propensity at t ≈ τα; rearranging "
@@ -154,15 +163,19 @@ with st.expander("Train a model", expanded=attached_kind == TRAIN_KIND):
             help="isoconfigurational .npz with propensity (or the trajectories to compute it), or trajectory .npz "
                  "(rearrangements from p_hop, settings above); one kind. With three or more configurations "
                  "(trajectory frames) the last 20 % are held out and scored.") or []
-        training_box = st.number_input("Box length of .npz training files (σ)", min_value=0.0, value=KA_BOX,
-                                       format="%.5f", help="for files without a box field")
+        training_box = train_numbers.number("Box length of .npz training files (σ)", KA_BOX, 0.0, 10_000.0, "σ",
+                                            format="%.5f", help="for files without a box field; 0: none given")
     c = st.columns(4)
     kind = c[0].selectbox("Model kind", ["softness", "propensity"],
                           format_func={"softness": "softness (linear SVM)", "propensity": "propensity (ridge)"}.get)
     species = c[1].text_input("Species", value="A", help="the species the model describes")
-    C = c[2].number_input("SVM regularisation C", min_value=1e-5, max_value=100.0, value=0.01, format="%.4f")
+    C = train_numbers.number("SVM regularisation C", 0.01, 1e-5, 100.0, where=c[2], format="%.4f",
+                             help="smaller: a softer margin")
     name = c[3].text_input("Name", value="", help="shown in the Model list")
-    if st.button("Train model"):
+    if not hop_numbers.ok:
+        hop_numbers.summary("Train model")
+    trainable = hop_numbers.ok and train_numbers.ok
+    if st.button("Train model", disabled=not trainable) and trainable:
         try:
             settings = HopSettings(**hops)
             if not species.strip():

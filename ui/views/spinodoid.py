@@ -9,12 +9,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from designs.registry import design_from_record
 from designs.spinodal import Spinodoid
 from designs.stl import body_volumes, spinodoid_mesh
-from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS
+from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator, check_stl_export
 from engine.store import JobRecord
 from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
-from ui.common import job_manager, open_store, show_error
+from ui.common import CheckedNumbers, job_manager, open_store, show_error
+from ui.design_figures import spinodoid_figure
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Spinodoid metamaterials")
@@ -34,8 +36,10 @@ with st.sidebar:
     tx = st.slider("θx (°)", 0, 90, 90, 1)
     ty = st.slider("θy (°)", 0, 90, 90, 1)
     tz = st.slider("θz (°)", 0, 90, 90, 1)
-    seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
+    seed = CheckedNumbers().number("Seed", 0, 0, 2**31 - 1, help="of the random field's wave directions and phases")
     periodic = st.checkbox("Exactly periodic (for tiling and printing)", value=False)
+if seed is None:
+    st.stop()  # the sidebar says why; no design is drawn with another seed
 
 try:
     design = Spinodoid(rho=rho, theta=(float(tx), float(ty), float(tz)), seed=int(seed), periodic=periodic)
@@ -81,14 +85,21 @@ with right:
                   help="affine: displacements prescribed on the faces (reproduces the published data); "
                        "periodic: true effective properties of a periodic structure")
     if st.button("Compute stiffness", type="primary"):
-        attach_job(manager.submit("homogenize-spinodoid",
-                                  {"genome": design.genome(), "resolution": int(resolution), "bc": bc}))
+        try:  # before the job: a resolution this machine cannot solve is refused with its estimate
+            HomogenizationEvaluator(int(resolution), bc).check_design(design)
+        except ValueError as exc:
+            show_error(f"Cannot homogenise at this resolution: {exc}")
+        else:
+            attach_job(manager.submit("homogenize-spinodoid",
+                                      {"genome": design.genome(), "resolution": int(resolution), "bc": bc}))
     st.subheader("Print")
-    cell_mm = st.number_input("Cell edge (mm)", min_value=1.0, max_value=200.0, value=10.0)
-    tiles = st.number_input("Cells per axis", min_value=1, max_value=4 if periodic else 1, value=1,
-                            help="tiling needs the periodic variant")
-    if st.button("Prepare STL"):
+    printing = CheckedNumbers()
+    cell_mm = printing.number("Cell edge (mm)", 10.0, 1.0, 200.0, "mm", help="edge of one printed cell")
+    tiles = printing.number("Cells per axis", 1, 1, 4 if periodic else 1, help="tiling needs the periodic variant",
+                            reason=None if periodic else "tiling needs the periodic variant")
+    if st.button("Prepare STL", disabled=not printing.ok) and printing.ok:
         try:
+            check_stl_export(max(design.min_resolution(), 48), int(tiles))
             data, bodies = stl_bytes(design.to_json(), max(design.min_resolution(), 48), float(cell_mm), int(tiles))
         except ValueError as exc:
             show_error(f"Cannot export: {exc}")
@@ -102,8 +113,16 @@ with right:
 
 
 def show_result(job: JobRecord) -> None:
-    """Stiffness matrix, orthotropic constants and the directional Young's modulus surface."""
+    """The design (mid-plane drawing, hash), stiffness matrix, orthotropic constants, E(n) surface."""
     metrics = job.result["metrics"]
+    drawing, text = st.columns([1, 3])
+    try:
+        drawing.plotly_chart(spinodoid_figure(design_from_record("spinodoid", job.params["genome"]),
+                                              title="the homogenised design", height=200, width=200))
+    except (ValueError, TypeError, KeyError) as exc:
+        text.warning(f"The design of this result cannot be drawn: {exc}")
+    text.caption(f"Result of design `{job.result['design_hash']}` at {job.params.get('resolution')} voxels per side, "
+                 f"{job.params.get('bc')} boundary conditions")
     if job.result["status"] != "ok":
         st.error(f"No stiffness: {job.result['reason']}")
         return

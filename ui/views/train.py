@@ -6,12 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator
-from engine.store import JobRecord
+from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator, fracture_key
+from engine.store import JobRecord, LabelRecord
 from engine.surrogates.training import TASKS
 from fem.fracture import DEFAULT_ELL, FIDELITIES
 from fem.phasefield_split import SPLITS
-from ui.common import job_manager, open_store, show_error
+from ui.common import CheckedNumbers, job_manager, open_store, show_error
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Train a surrogate")
@@ -35,35 +35,79 @@ else:
     counts = pd.DataFrame({"fidelity": [label.fidelity for label in fracture]}).value_counts().rename("labels")
     st.dataframe(counts.reset_index(), hide_index=True)
 
+
+
+def numeric(label: LabelRecord, name: str) -> bool:
+    """Whether a label holds a number for metric ``name`` (fast labels hold None for toughness)."""
+    value = label.metrics.get(name)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# Defaults that work on this store: the fidelity most of its fracture labels have, the first target
+# those labels hold numbers for (fast labels have no strength or toughness), and the loading and
+# 2D model (at the default mesh) most of them were computed with.
+by_fidelity = {f: sum(label.fidelity == f for label in fracture) for f in FIDELITIES}
+default_fidelity = max(FIDELITIES, key=lambda f: by_fidelity[f]) if fracture else FIDELITIES[0]
+held = [label for label in fracture if label.fidelity == default_fidelity]
+default_target = next((name for name in TARGETS if any(numeric(label, name) for label in held)),
+                      next(name for name in TARGETS if FractureEvaluator(default_fidelity).provides(name)))
+by_setup = {(m, p): len(store.labels(fracture_key(default_fidelity, {"mode": m, "plane": p}), status="ok"))
+            for m in ("I", "II") for p in ("stress", "strain")} if fracture else {("I", "stress"): 0}
+default_mode, default_plane = max(by_setup, key=by_setup.get)
+
 with st.form("train"):
+    numbers = CheckedNumbers()
     cols = st.columns(3)
-    fidelity = cols[0].selectbox("Labels of fidelity", FIDELITIES, index=0)
-    target = cols[1].selectbox("Target", TARGETS, format_func=lambda name: TARGETS[name].label,
-                               help="toughness: work of fracture per unit volume (area under the σ–ε curve)")
+    fidelity = cols[0].selectbox("Labels of fidelity", FIDELITIES, index=FIDELITIES.index(default_fidelity))
+    target = cols[1].selectbox("Target", TARGETS, index=list(TARGETS).index(default_target),
+                               format_func=lambda name: TARGETS[name].label,
+                               help="toughness: work of fracture per unit volume (area under the σ–ε curve); "
+                                    "fast labels have stiffness, G/σ² and |K|/σ, strength labels add strength, "
+                                    "full labels toughness")
     model = cols[2].selectbox("Model", ["cnn", "linear"])
     cols = st.columns(4)
     task = cols[0].selectbox("Task", TASKS)
-    epochs = cols[1].number_input("Most epochs", min_value=1, max_value=5000, value=200)
-    test_fraction = cols[2].number_input("Held-out share", min_value=0.05, max_value=0.9, value=0.2, step=0.05)
-    seed = cols[3].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
+    epochs = numbers.number("Most epochs", 200, 1, 5000, where=cols[1])
+    test_fraction = numbers.number("Held-out share", 0.2, 0.05, 0.9, where=cols[2], step=0.05,
+                                   help="share of the designs held out to score the model")
+    seed = numbers.number("Seed", 0, 0, 2**31 - 1, where=cols[3], help="of the training/held-out split and the model")
     with st.expander("Solver set-up of the labels"):
         cols = st.columns(3)
-        mode = cols[0].radio("Loading", ["I", "II"], horizontal=True)
-        plane = cols[1].radio("2D model", ["stress", "strain"], horizontal=True)
+        mode = cols[0].radio("Loading", ["I", "II"], index=["I", "II"].index(default_mode), horizontal=True)
+        plane = cols[1].radio("2D model", ["stress", "strain"], index=["stress", "strain"].index(default_plane),
+                              horizontal=True)
         split = cols[2].selectbox("Energy split", ["default", *SPLITS], help="default: none in mode I, spectral in II")
         cols = st.columns(3)
-        ell = cols[0].number_input("ℓ (mm)", min_value=0.0, value=DEFAULT_ELL, step=1 / 256, format="%.5f")
-        size = cols[1].number_input("Element size (mm)", min_value=0.0, value=None, format="%.5f", placeholder="ℓ/2")
-        elements = cols[2].number_input("or elements per block", min_value=1, value=None, placeholder="–")
-    if st.form_submit_button("Train", type="primary"):
+        ell = numbers.number("ℓ (mm)", DEFAULT_ELL, 0.0, 1.0, "mm", where=cols[0], open_low=True, open_high=True,
+                             step=1 / 256, format="%.5f", help="phase-field length of the labels")
+        size = numbers.number("Element size (mm)", None, 0.0, 0.5, "mm", where=cols[1], open_low=True,
+                              format="%.5f", placeholder="ℓ/2", help="of the labels; empty: ℓ/2")
+        elements = numbers.number("or elements per block", None, 1, 256, where=cols[2], placeholder="–",
+                                  help="of the labels, instead of an element size")
+    submitted = st.form_submit_button("Train", type="primary")
+    if submitted:
+        numbers.summary("Training")
+    if submitted and numbers.ok:
         setup = {"mode": mode, "plane": plane, "ell": float(ell), "split": None if split == "default" else split,
                  "element_size": None if size is None else float(size),
                  "elements_per_block": None if elements is None else int(elements)}
         options = {name: value for name, value in setup.items() if value is not None}
         try:
-            FractureEvaluator.from_options(fidelity, options)
+            evaluator = FractureEvaluator.from_options(fidelity, options)
         except ValueError as exc:
-            show_error(f"Invalid solver set-up: {exc}")
+            problem = f"Invalid solver set-up: {exc}"
+        else:
+            problem = None
+            if not any(numeric(label, target) for label in store.labels(evaluator.key(), status="ok")):
+                computed = ", ".join(TARGETS[n].label for n in TARGETS if evaluator.provides(n))
+                why = ("" if evaluator.provides(target) else
+                       f": {fidelity} labels have no {target} (the {fidelity} fidelity computes {computed})")
+                counts = ", ".join(f"{n} {f}" for f, n in by_fidelity.items() if n) or "none"
+                problem = (f"The store has no ok {fidelity} labels with a {TARGETS[target].label} under this solver "
+                           f"set-up{why}. Its fracture labels by fidelity: {counts}; the set-up must be the one they "
+                           "were computed with. Nothing was trained.")
+        if problem:
+            show_error(problem)
         else:
             attach_job(manager.submit("train-grid", {
                 "fidelity": fidelity, "target": target, "model": model, "task": task, "max_epochs": int(epochs),

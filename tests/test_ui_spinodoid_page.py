@@ -1,0 +1,61 @@
+"""A stiffness result on the Spinodoids page names and draws the design it belongs to."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from designs.spinodal import Spinodoid
+from engine.store import Store
+from fem.homogenize import ORTHOTROPIC_CONSTANTS
+
+APP = str(Path(__file__).parents[1] / "ui" / "app.py")
+
+
+def finished_stiffness_job(store: Store, design: Spinodoid) -> str:
+    """A finished ``homogenize-spinodoid`` job of ``design`` with an isotropic result (no solve)."""
+    lam, mu = 0.1, 0.15  # Lamé constants in units of the solid's E
+    C = np.zeros((6, 6))
+    C[:3, :3] = lam
+    C[range(3), range(3)] = lam + 2 * mu
+    C[range(3, 6), range(3, 6)] = mu
+    young = mu * (3 * lam + 2 * mu) / (lam + mu)
+    nu = lam / (2 * (lam + mu))
+    metrics = {"C": C.tolist(), **{k: young for k in ("E1", "E2", "E3")}, **{k: mu for k in ("G23", "G13", "G12")},
+               **{k: nu for k in ("nu12", "nu13", "nu23")}, "symmetry_error": 0.0, "solid_fraction": design.rho,
+               "connected_fraction": design.rho, "kept_clusters": 1, "percolates": [True, True, True]}
+    assert set(ORTHOTROPIC_CONSTANTS) <= set(metrics)
+    u, v = np.meshgrid(np.linspace(0, np.pi, 5), np.linspace(0, 2 * np.pi, 9))
+    surface = {"x": (young * np.sin(u) * np.cos(v)).tolist(), "y": (young * np.sin(u) * np.sin(v)).tolist(),
+               "z": (young * np.cos(u)).tolist(), "E": np.full(u.shape, young).tolist()}
+    job_id = store.create_job("homogenize-spinodoid", {"genome": design.genome(), "resolution": 32, "bc": "affine"})
+    store.start_job(job_id)
+    store.finish_job(job_id, "done", result={"design_hash": design.content_hash(), "status": "ok", "reason": None,
+                                             "metrics": metrics, "surface": surface})
+    return job_id
+
+
+def test_a_stiffness_result_shows_the_hash_and_a_drawing_of_its_design(monkeypatch: pytest.MonkeyPatch,
+                                                                       store_dir: Path) -> None:
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    design = Spinodoid(rho=0.4, theta=(30.0, 90.0, 0.0), seed=3)  # not the page's default design
+    job_id = finished_stiffness_job(Store(store_dir), design)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["job"] = job_id
+    at.run()
+    at.switch_page("views/spinodoid.py").run()
+    assert not at.exception and not at.error
+    assert any(f"`{design.content_hash()}`" in c.value for c in at.caption)
+    specs = {json.loads(c.proto.spec)["layout"]["title"]["text"]: json.loads(c.proto.spec)
+             for c in at.get("plotly_chart")}
+    z = specs["the homogenised design"]["data"][0]["z"]
+    if isinstance(z, dict):  # plotly sends arrays as base64
+        z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(
+            tuple(int(n) for n in z["shape"].split(",")))
+    solid = design.voxels(48)  # the drawing: the solid on the mid-plane z = ½ cell, rows along y
+    np.testing.assert_array_equal(np.asarray(z), solid[:, :, solid.shape[2] // 2].astype(int).T)

@@ -1,0 +1,118 @@
+"""The training form starts from what the store holds: its defaults train on the stored labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from designs.checkerboard import Checkerboard
+from engine.evaluators.fracture import fracture_key
+from engine.runtime.job_pool import JobPool
+from engine.runtime.jobs import JobContext
+from engine.store import Store
+from engine.surrogates.training import train_grid_job
+
+APP = str(Path(__file__).parents[1] / "ui" / "app.py")
+
+
+def _recording_submit(self: JobPool, kind: str, params: dict) -> str:
+    """JobPool.submit that records the job and runs nothing (the test runs it)."""
+    return self.store.create_job(kind, params)
+
+
+def put_labels(store: Store, fidelity: str, n: int, options: dict | None = None, seed: int = 0) -> None:
+    """``n`` labels of 4×4 plates with the metrics ``fidelity`` computes; stiffness grows with the stiff share
+    (a Voigt-like rule, enough for a model to learn a ranking)."""
+    rng = np.random.default_rng(seed)
+    key = fracture_key(fidelity, options or {})
+    for _ in range(n):
+        design = Checkerboard.random(4, 4, float(rng.uniform(0.2, 0.8)), rng)
+        stiff = design.fraction("stiff")
+        metrics = {"stiffness": 100.0 + 900.0 * stiff}
+        if fidelity == "fast":
+            metrics |= {"energy_release_rate_per_stress_squared": 1e-3 * (2 - stiff), "stress_intensity_per_stress": 1.0}
+        else:
+            metrics |= {"strength": 10.0 + 20.0 * stiff, "toughness": None if fidelity == "strength" else 1.0 + stiff}
+        store.put_label(store.add(design), key, metrics)
+
+
+@pytest.fixture
+def train_page(monkeypatch: pytest.MonkeyPatch, store_dir: Path):  # noqa: ANN201 - a function opening the page
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    monkeypatch.setenv("MATLOOP_EXECUTOR", "local")
+    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+
+    def open_page() -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.switch_page("views/train.py").run()
+        assert not at.exception
+        return at
+
+    return open_page
+
+
+def _value(widgets, label: str):  # noqa: ANN001, ANN202
+    return next(w for w in widgets if w.label == label).value
+
+
+def _train(at: AppTest) -> AppTest:
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception
+    return at
+
+
+def test_with_only_fast_labels_the_defaults_train_on_them(train_page, store_dir: Path) -> None:  # noqa: ANN001
+    """Fast labels have no toughness: the form starts at stiffness, and the job it submits trains."""
+    store = Store(store_dir)
+    put_labels(store, "fast", 25)  # 20 to train on and 5 held out at the default share, as training needs
+    at = train_page()
+    assert _value(at.selectbox, "Labels of fidelity") == "fast"
+    assert _value(at.selectbox, "Target") == "stiffness"
+    at = _train(at)
+    assert not at.error, [e.value for e in at.error]
+    job = store.jobs(limit=1)[0]
+    assert (job.kind, job.params["fidelity"], job.params["target"]) == ("train-grid", "fast", "stiffness")
+    params = {k: v for k, v in job.params.items()}
+    params["max_epochs"] = 20  # the defaults' data set and target, trained briefly
+    result = train_grid_job(JobContext(store, job.id), **params)
+    metrics = result["metrics"]
+    assert metrics["target"] == "stiffness" and metrics["n_train"] + metrics["n_test"] == 25
+
+
+def test_the_defaults_follow_the_most_common_labels(train_page, store_dir: Path) -> None:  # noqa: ANN001
+    store = Store(store_dir)
+    put_labels(store, "fast", 3)
+    put_labels(store, "strength", 12, {"mode": "II"}, seed=1)
+    at = train_page()
+    assert _value(at.selectbox, "Labels of fidelity") == "strength"
+    assert _value(at.selectbox, "Target") == "strength"
+    assert _value(at.radio, "Loading") == "II"
+    at = _train(at)
+    job = store.jobs(limit=1)[0]
+    assert job.params["options"]["mode"] == "II" and job.params["target"] == "strength"
+
+
+def test_a_target_the_labels_do_not_have_is_refused(train_page, store_dir: Path) -> None:  # noqa: ANN001
+    store = Store(store_dir)
+    put_labels(store, "fast", 20)
+    at = train_page()
+    next(w for w in at.selectbox if w.label == "Target").set_value("toughness")
+    at = _train(at)
+    assert len(at.error) == 1
+    assert "no ok fast labels with a toughness (MJ/m³)" in at.error[0].value
+    assert "fast labels have no toughness (the fast fidelity computes stiffness (MPa)" in at.error[0].value
+    assert store.jobs() == [] and "job" not in at.query_params
+
+
+def test_a_set_up_without_labels_is_refused_with_what_the_store_holds(train_page, store_dir: Path) -> None:  # noqa: ANN001
+    store = Store(store_dir)
+    put_labels(store, "fast", 20)
+    at = train_page()
+    next(w for w in at.radio if w.label == "Loading").set_value("II")
+    at = _train(at)
+    assert len(at.error) == 1 and "no ok fast labels with a stiffness (MPa)" in at.error[0].value
+    assert "20 fast" in at.error[0].value
+    assert store.jobs() == []
