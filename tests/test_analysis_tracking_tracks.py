@@ -226,6 +226,15 @@ def test_two_free_populations_give_two_clusters() -> None:
     assert adjusted_rand_score(_truth(tracks, features.index), clusters.labels) >= 0.95
 
 
+def test_at_most_one_cluster_puts_every_track_in_it() -> None:
+    """k_max = 1 leaves nothing to compare (it was an IndexError on Gap(2))."""
+    tracks = simulate_tracks([Population("slow", 30, 0.05), Population("fast", 30, 0.5)], n_frames=100,
+                             frame_interval=DT, sigma=0.02, seed=4)
+    clusters = cluster_tracks(track_features(tracks, DT), k_max=1)
+    assert clusters.n_clusters == 1
+    assert set(clusters.labels) == {0}
+
+
 def test_clustering_is_seeded_and_leaves_short_tracks_out() -> None:
     tracks = simulate_tracks([Population("slow", 40, 0.05), Population("fast", 40, 0.5)], n_frames=(3, 150),
                              frame_interval=DT, seed=12)

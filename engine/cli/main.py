@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from engine.cli import campaign, doctor, jobs, label, order, softness, spinodoid, store, train
+from engine.cli import campaign, doctor, jobs, label, order, softness, spinodoid, store, track, train
 from engine.runtime.config import ENV_DEVICE, ENV_EXECUTOR, ENV_STORE, settings_from_env
 from engine.runtime.executors import EXECUTOR_HELP
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = (doctor, store, jobs, label, spinodoid, train, campaign, order, softness)
+_COMMAND_MODULES = (doctor, store, jobs, label, spinodoid, train, campaign, order, softness, track)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -138,7 +138,7 @@ def cluster_tracks(features: pd.DataFrame, *, columns: Sequence[str] = CLUSTER_F
     rng = np.random.default_rng(seed)
     n = len(x)
     ks = np.arange(1, max(1, min(int(k_max), n - 1)) + 1)
-    if x.shape[1] == 0 or n < 3:
+    if x.shape[1] == 0 or n < 3 or len(ks) < 2:  # nothing to compare k = 1 with
         cuts = [np.ones(n, dtype=int)]
         tree = linkage(x, "ward") if n >= 2 and x.shape[1] else np.empty((0, 4))
         gap = np.zeros(1)
