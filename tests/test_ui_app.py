@@ -132,7 +132,7 @@ def test_bad_settings_show_an_error_box_not_a_traceback(
         store_value = str(tmp_path)
     monkeypatch.setenv("MATLOOP_STORE", store_value)
     monkeypatch.setenv("MATLOOP_EXECUTOR", executor)
-    for page in (None, "views/demo_job.py", "views/jobs.py"):
+    for page in (None, "views/demo_job.py", "views/jobs.py", "views/library.py", "views/tracks.py"):
         at = new_app().run()
         if page:
             at.switch_page(page).run()
@@ -191,6 +191,10 @@ PAGES_AND_KINDS = {
     "views/demo_job.py": ("demo",), "views/label_design.py": ("label-fracture",),
     "views/spinodoid.py": ("homogenize-spinodoid",), "views/train.py": ("train-grid",),
     "views/ordering.py": ("identify-structures",), "views/softness.py": ("glass-softness", "glass-softness-train"),
+    "views/library.py": (),  # runs no jobs: every kind is another page's
+    "views/tracks.py": (),  # runs no jobs: the analysis is quick enough for the page itself
+    "views/label_batch.py": ("label-batch",),
+    "views/rank.py": (),  # runs no jobs: the ranking runs in the page; its "Label the top k" job is Label a batch's
 }
 
 

@@ -67,7 +67,26 @@ STATES: dict[tuple[str, str], Callable[[AppTest], None]] = {
     ("softness", "training files"): lambda at: _select(at, "Training data", "Upload files"),
     ("campaigns", "spinodoid"): lambda at: at.sidebar.selectbox(key="space").set_value("spinodoid").run(),
     ("campaigns", "hierarchical"): lambda at: at.sidebar.selectbox(key="space").set_value("hierarchical").run(),
+    ("label_batch", "hierarchical"): lambda at: _select(at, "Design space", "hierarchical"),
+    ("rank", "with model"): lambda at: _with_model(at),
 }
+
+def _with_model(at: AppTest) -> None:
+    """Register a tiny 4×4 model in the page's store (the Rank designs page shows its inputs then)."""
+    import os
+
+    from engine.surrogates.grid import GridLinearRegressor
+
+    store = Store(os.environ["MATLOOP_STORE"])
+    grids = np.random.default_rng(0).integers(0, 2, (20, 4, 4))
+    model = GridLinearRegressor(max_epochs=2, random_state=0).fit(grids, grids.mean(axis=(1, 2)))
+    key = fracture_key("fast", {})
+    store.register_model("linear regression stiffness", "GridLinearRegressor", model.save(store.path.parent / "m.pt"),
+                         {"target": "stiffness", "task": "regression", "fidelity": "fast", "solver_key": {
+                             "name": key.name, "version": key.version, "fidelity": key.fidelity,
+                             "config_hash": key.config_hash, "settings": dict(key.config)}})
+    at.run()
+
 
 FIELDS: list[Field] = [
     Field("label_design", "Rows", 1, 33, "Label design"),
@@ -116,6 +135,15 @@ FIELDS: list[Field] = [
     Field("demo_job", "Matrix order n", 1, 5_001, "Start demo job"),
     Field("demo_job", "Seed", -1, SEED_MAX + 1, "Start demo job"),
     Field("jobs", "Show the most recent", 4, 1001, None),
+    Field("label_batch", "Designs", 0, 10_001, "Label designs"),
+    Field("label_batch", "Blocks per side", 1, 33, "Label designs"),
+    Field("label_batch", "Soft fraction", -0.1, 1.1, "Label designs"),
+    Field("label_batch", "Seed", -1, SEED_MAX + 1, "Label designs"),
+    Field("label_batch", "Building blocks per side", 0, 17, "Label designs", "hierarchical"),
+    Field("rank", "Candidates", 0, 100_001, "Rank candidates", "with model"),
+    Field("rank", "Top k", 0, 25, "Rank candidates", "with model"),
+    Field("rank", "Soft fraction", -0.1, 1.1, "Rank candidates", "with model"),
+    Field("rank", "Seed", -1, SEED_MAX + 1, "Rank candidates", "with model"),
 ]
 #: Sliders: the browser cannot move one outside its range (drag and arrow keys stop at the ends),
 #: so a slider never holds a value it does not show.
@@ -130,7 +158,8 @@ SLIDERS = {
 #: checked on Start: tests/test_ui_campaigns.py), and JSON strategy settings (checked on Start).
 TEXT_INPUTS = {"campaigns": {"Name", "Target C11 C12 C13 C22 C23 C33 C44 C55 C66"}, "softness": {"Species", "Name"}}
 #: Pages with no number input.
-PAGES = ("label_design", "spinodoid", "train", "campaigns", "ordering", "softness", "demo_job", "jobs", "home")
+PAGES = ("label_design", "spinodoid", "train", "campaigns", "ordering", "softness", "demo_job", "jobs", "home",
+         "label_batch", "rank")
 
 
 def _recording_submit(self: JobPool, kind: str, params: dict) -> str:

@@ -21,13 +21,17 @@ navigation = st.navigation(
         ],
         "Design": [
             st.Page(_PAGES / "label_design.py", title="Label a design", icon=":material/grid_on:"),
+            st.Page(_PAGES / "label_batch.py", title="Label a batch", icon=":material/dataset:"),
+            st.Page(_PAGES / "library.py", title="Design library", icon=":material/table_view:"),
             st.Page(_PAGES / "spinodoid.py", title="Spinodoids", icon=":material/deployed_code:"),
             st.Page(_PAGES / "train.py", title="Train a surrogate", icon=":material/model_training:"),
+            st.Page(_PAGES / "rank.py", title="Rank designs", icon=":material/leaderboard:"),
             st.Page(_PAGES / "campaigns.py", title="Campaigns", icon=":material/autorenew:"),
         ],
         "Characterise": [
             st.Page(_PAGES / "ordering.py", title="Crystal order", icon=":material/scatter_plot:"),
             st.Page(_PAGES / "softness.py", title="Glass softness", icon=":material/blur_on:"),
+            st.Page(_PAGES / "tracks.py", title="Particle tracks", icon=":material/timeline:"),
         ],
         "Tools": [
             st.Page(_PAGES / "demo_job.py", title="Job runner demo", icon=":material/speed:"),

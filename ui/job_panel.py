@@ -19,6 +19,7 @@ _POLL_SECONDS = 0.5
 #: The page that shows each job kind: its title in the navigation and its URL path.
 PAGE_OF_KIND = {
     "demo": ("Job runner demo", "demo_job"), "label-fracture": ("Label a design", "label_design"),
+    "label-batch": ("Label a batch", "label_batch"),
     "homogenize-spinodoid": ("Spinodoids", "spinodoid"), "train-grid": ("Train a surrogate", "train"),
     "run-campaign": ("Campaigns", "campaigns"), "identify-structures": ("Crystal order", "ordering"),
     "glass-softness": ("Glass softness", "softness"), "glass-softness-train": ("Glass softness", "softness"),

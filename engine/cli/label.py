@@ -8,13 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from designs.checkerboard import Checkerboard
-from designs.hierarchical import Hierarchical
 from designs.registry import read_designs
 from engine.cli.common import ProgressLine, open_store
 from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator, label_fracture_batch
+from engine.evaluators.fracture_batch import random_plates
 from engine.runtime.executors import make_executor
 from fem.fracture import DEFAULT_ELL, FIDELITIES
 from fem.phasefield_split import SPLITS
@@ -82,13 +79,8 @@ def _designs(args: argparse.Namespace) -> list:
         raise ValueError(f"--random must be in 1..1000000, got {args.random}")
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
-    rng = np.random.default_rng(args.seed)
-    if args.space == "hierarchical":
-        return [Hierarchical.random(args.size, seed=rng) for _ in range(args.random)]
-    return [
-        Checkerboard.random(args.size, soft_fraction=args.soft_fraction, seed=rng, symmetric=args.symmetric)
-        for _ in range(args.random)
-    ]
+    # the same draw as the app's batch job (kind "label-batch")
+    return random_plates(args.space, args.random, args.size, args.soft_fraction, args.seed, args.symmetric)
 
 
 def _check_writable(path: str) -> None:

@@ -20,6 +20,7 @@ JOB_KINDS: Mapping[str, str] = MappingProxyType(
     {
         "demo": "engine.runtime.demo:demo_job",
         "label-fracture": "engine.evaluators.fracture:label_fracture_job",
+        "label-batch": "engine.evaluators.fracture_batch:label_batch_job",
         "homogenize-spinodoid": "engine.evaluators.spinodoid:homogenize_job",
         "train-grid": "engine.surrogates.training:train_grid_job",
         "run-campaign": "engine.campaigns.jobs:campaign_job",

@@ -280,6 +280,14 @@ selected = shown.iloc[sorted(event.selection.rows)] if event.selection.rows else
 
 if not selected.empty:
     compare(store, selected)
+    plates = [r for r in store.designs(hashes=list(dict.fromkeys(selected["design"]))) if r.space in ("checkerboard",
+                                                                                                        "hierarchical")]
+    if st.button(f"Label these designs ({len(plates)})", disabled=not plates, icon=":material/dataset:",
+                 help="opens Label a batch with the selected block plates: choose the fidelity and set-up there; "
+                      "labels already stored under that set-up are skipped"):
+        st.session_state["batch-designs"] = {"what": "the Design library selection",
+                                             "records": [{"space": r.space, "genome": r.genome} for r in plates]}
+        st.switch_page("views/label_batch.py")
 st.subheader("Export")
 scope = st.radio("Export", ["selected rows", "all rows shown"], index=0 if not selected.empty else 1, horizontal=True,
                  label_visibility="collapsed")

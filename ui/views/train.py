@@ -8,6 +8,7 @@ import streamlit as st
 
 from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator, fracture_key
 from engine.store import JobRecord, LabelRecord
+from engine.surrogates.ranking import model_summary
 from engine.surrogates.training import TASKS
 from fem.fracture import DEFAULT_ELL, FIDELITIES
 from fem.phasefield_split import SPLITS
@@ -152,8 +153,10 @@ if job_id:
 st.subheader("Registered models")
 models = store.models()
 if models:
-    st.dataframe(pd.DataFrame([{"id": m["id"], "name": m["name"], "kind": m["kind"],
-                                "spearman": m["metrics"].get("spearman_test"), "path": m["path"]} for m in models]),
+    st.dataframe(pd.DataFrame([{**model_summary(m), "spearman": m["metrics"].get("spearman_test"), "path": m["path"]}
+                               for m in models]).drop(columns=["spearman (held out)", "grid", "created_at"]),
                  hide_index=True)
+    st.page_link("views/rank.py", label="Use a model: rank random designs and label the best",
+                 icon=":material/leaderboard:")
 else:
     st.caption("None yet.")

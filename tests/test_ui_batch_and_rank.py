@@ -1,0 +1,184 @@
+"""Label a batch and Rank designs (AppTest): the forms start the job of the right kind with the right
+parameters, numbers out of range start nothing, a finished batch shows its counts, the library's
+selection and the ranking's top k reach the batch job as designs.
+
+The job pool's ``submit`` only records jobs here; a job the test needs finished is run in-process
+with fast 4×4 labels.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from designs.checkerboard import Checkerboard
+from engine.evaluators.fracture import fracture_key
+from engine.evaluators import fracture_batch
+from engine.evaluators.fracture_batch import label_batch_job, random_plates
+from engine.runtime.job_pool import JobPool
+from engine.runtime.jobs import JobContext
+from engine.store import Store
+from engine.surrogates.grid import GridLinearRegressor
+from engine.surrogates.ranking import rank_random_plates
+
+APP = str(Path(__file__).parents[1] / "ui" / "app.py")
+
+
+def _recording_submit(self: JobPool, kind: str, params: dict) -> str:
+    return self.store.create_job(kind, params)
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Path:
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    monkeypatch.setenv("MATLOOP_EXECUTOR", "local")
+    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+    return store_dir
+
+
+def open_page(page: str, job: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(f"views/{page}.py")
+    if job:
+        at.query_params["job"] = job
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def widget(widgets, label: str):  # noqa: ANN001, ANN201
+    return next(w for w in widgets if w.label == label)
+
+
+def test_the_random_form_submits_a_batch_job_with_the_values_typed(env: Path) -> None:
+    at = open_page("label_batch")
+    widget(at.number_input, "Designs").set_value(3)
+    widget(at.number_input, "Blocks per side").set_value(4)
+    widget(at.number_input, "Soft fraction").set_value(0.25)
+    widget(at.number_input, "Seed").set_value(9)
+    widget(at.radio, "Loading").set_value("II")
+    widget(at.radio, "2D model").set_value("strain")
+    at.run()
+    assert any(c.value.startswith("Estimate per design: a ") for c in at.caption)
+    widget(at.button, "Label designs").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    job = Store(env).jobs(limit=1)[0]
+    assert job.kind == "label-batch"
+    assert job.params == {"fidelity": "fast", "options": {"mode": "II", "plane": "strain"}, "executor": "local",
+                          "random": {"space": "checkerboard", "count": 3, "size": 4, "seed": 9, "soft_fraction": 0.25,
+                                     "symmetric": False}}
+    assert at.query_params["job"] in (job.id, [job.id])
+
+
+@pytest.mark.parametrize(("label", "value"), [("Designs", 0), ("Designs", 10_001), ("Blocks per side", 1),
+                                              ("Blocks per side", 33), ("Soft fraction", 1.5), ("Seed", -1)])
+def test_a_number_out_of_range_starts_nothing(env: Path, label: str, value: float) -> None:
+    at = open_page("label_batch")
+    widget(at.number_input, label).set_value(value).run()
+    assert any(e.value.startswith(f"{label} must be ") for e in at.error), [e.value for e in at.error]
+    assert widget(at.button, "Label designs").proto.disabled
+    assert Store(env).jobs() == []
+
+
+def test_a_finished_batch_shows_its_counts_rows_and_the_library_link(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # in-process threads: a process pool started after AppTest ran would re-import the app as __main__
+    monkeypatch.setattr(fracture_batch, "make_executor", lambda spec: ThreadPoolExecutor(1))
+    store = Store(env)
+    plates = random_plates("checkerboard", 2, 4, seed=4)
+    params = {"fidelity": "fast", "options": {"mode": "I", "plane": "stress"}, "executor": "local:1",
+              "designs": [{"space": p.space, "genome": p.genome()} for p in plates]}
+    job = store.create_job("label-batch", params)
+    store.start_job(job)
+    store.finish_job(job, "done", result=label_batch_job(JobContext(store, job), **params))
+    at = open_page("label_batch", job)
+    assert [m.value for m in at.metric] == ["2", "2", "0", "0"]
+    table = at.dataframe[0].value
+    assert table["design"].tolist() == [p.content_hash()[:12] for p in plates]
+    assert (table["status"] == "ok").all() and "stiffness (MPa)" in table and "G/σ² (mm/MPa)" in table
+    assert any(c.value.startswith("Labelled: 2 designs given to the job, fidelity fast, mode I") for c in at.caption)
+    assert "strength (MPa)" not in table  # the fast fidelity computes none
+    assert any(link.label == "Open them in the Design library" for link in at.get("page_link"))
+
+
+def test_the_library_selection_is_handed_to_the_batch_page(env: Path) -> None:
+    store = Store(env)
+    plates = [Checkerboard.random(4, seed=s) for s in range(3)]
+    store.add_designs(plates)
+    at = open_page("library")
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": [0, 2], "columns": [], "cells": []}}
+    at.run()
+    widget(at.button, "Label these designs (2)").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Label a batch"
+    at.switch_page("views/label_batch.py").run()  # AppTest reruns the page it was told, not the one switched to
+    assert widget(at.radio, "Which designs").value == "Handed over"
+    widget(at.button, "Label designs").click().run()
+    job = store.jobs(limit=1)[0]
+    assert job.kind == "label-batch" and "random" not in job.params
+    shown = at.session_state["batch-designs"]["records"]
+    assert len(job.params["designs"]) == 2 and job.params["designs"] == shown
+    assert {(r["space"], Checkerboard.from_json(r["genome"]).content_hash()) for r in job.params["designs"]} <= {
+        ("checkerboard", p.content_hash()) for p in plates}
+
+
+def register_tiny_model(store: Store) -> tuple[GridLinearRegressor, int]:
+    """A 4×4 linear stiffness model registered as the training page registers one."""
+    rng = np.random.default_rng(0)
+    grids = rng.integers(0, 2, (40, 4, 4))
+    model = GridLinearRegressor(max_epochs=3, random_state=0).fit(grids, 100.0 + 900.0 * grids.mean(axis=(1, 2)))
+    key = fracture_key("fast", {"mode": "I", "plane": "stress"})
+    path = model.save(store.path.parent / "tiny.pt")
+    model_id = store.register_model("linear regression stiffness", "GridLinearRegressor", path, {
+        "target": "stiffness", "task": "regression", "model": "linear", "fidelity": "fast", "n_train": 32,
+        "n_test": 8, "spearman_test": 0.8, "r2_test": 0.5,
+        "solver_key": {"name": key.name, "version": key.version, "fidelity": key.fidelity,
+                       "config_hash": key.config_hash, "settings": dict(key.config)}})
+    return model, model_id
+
+
+def test_without_models_the_rank_page_points_to_training(env: Path) -> None:
+    at = open_page("rank")
+    assert "No registered models yet" in at.info[0].value
+
+
+def test_ranking_draws_the_top_k_and_sends_them_to_labelling(env: Path) -> None:
+    store = Store(env)
+    model, model_id = register_tiny_model(store)
+    at = open_page("rank")
+    models = at.dataframe[0].value
+    assert models[["id", "target", "fidelity", "grid", "labels"]].values.tolist() == [[model_id, "stiffness", "fast",
+                                                                                        "4×4", 40]]
+    widget(at.number_input, "Candidates").set_value(600)
+    widget(at.number_input, "Top k").set_value(4)
+    widget(at.number_input, "Seed").set_value(3)
+    at.run()
+    widget(at.button, "Rank candidates").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    expected = rank_random_plates(model, 600, 4, True, 0.5, 3)
+    table = at.dataframe[1].value
+    assert table["design"].tolist() == [d.content_hash()[:12] for d in expected.designs()]
+    np.testing.assert_allclose(table["predicted stiffness (MPa)"], expected.scores)
+    assert len(at.get("plotly_chart")) == 4
+    widget(at.button, "Label the top 4").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    job = store.jobs(limit=1)[0]
+    assert job.kind == "label-batch" and job.params["fidelity"] == "fast"
+    assert fracture_key("fast", job.params["options"]) == fracture_key("fast", {"mode": "I", "plane": "stress"})
+    assert [Checkerboard.from_json(r["genome"]).content_hash() for r in job.params["designs"]] == [
+        d.content_hash() for d in expected.designs()]
+    assert at.title[0].value == "Label a batch"
+    assert at.session_state["batch-designs"]["records"] == job.params["designs"]  # the page shows them as its source
+
+
+def test_out_of_range_ranking_inputs_rank_nothing(env: Path) -> None:
+    register_tiny_model(Store(env))
+    at = open_page("rank")
+    widget(at.number_input, "Candidates").set_value(100_001).run()
+    assert any(e.value.startswith("Candidates must be 1 to 100000") for e in at.error), [e.value for e in at.error]
+    assert widget(at.button, "Rank candidates").proto.disabled
+    assert "ranking" not in at.session_state

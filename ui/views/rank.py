@@ -1,0 +1,169 @@
+"""Rank designs: a registered surrogate ranks random candidate plates; the best go to labelling."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator
+from engine.surrogates.ranking import (
+    grid_shape,
+    load_registered_model,
+    model_options,
+    model_summary,
+    rank_random_plates,
+    target_direction,
+)
+from ui.common import CheckedNumbers, job_manager, open_store, settings, show_error
+from ui.design_figures import plate_figure
+from ui.job_panel import attached_job_id, no_jobs_here
+
+#: Most candidates one ranking draws on this page (about 10 s for 8×8 CNN on 2 cores).
+MAX_CANDIDATES = 100_000
+MAX_TOP = 24
+PER_ROW = 4
+UNITS = {metric.name: metric.unit for metric in FRACTURE_METRICS}
+
+st.title("Rank designs")
+st.markdown(
+    "Use a trained surrogate: draw N random checkerboards of the grid size it was trained on (seeded, each with "
+    "exactly the soft fraction asked), score every one with the model's batched CPU inference, and keep the best k "
+    "distinct designs — the largest predicted value where larger is better (strength, toughness, stiffness), the "
+    "smallest where smaller is better (G/σ², |K|/σ). A regression model predicts the metric in its unit; a "
+    "good/bad classifier gives the probability that a design is in the top half; an ensemble adds the spread "
+    "(standard deviation) across its members. Predictions are not labels: **Label the top k** sends them to the "
+    "solver, under the set-up of the labels the model was trained on, so they can be compared and retrained on "
+    "(the screening loop of Gu et al. 2018).")
+store = open_store()
+manager = job_manager(store)
+job_id = attached_job_id()
+if job_id:
+    no_jobs_here(store, job_id)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_model(store_path: str, model_id: int, weights_hash: str):  # noqa: ANN201 - a surrogate
+    """A registered model, loaded once per file version."""
+    from engine.store import Store
+
+    return load_registered_model(Store(store_path, create=False), model_id)[0]
+
+
+records = store.models()
+if not records:
+    st.info("No registered models yet: train one on **Train a surrogate** (or `matloop train`).")
+    st.page_link("views/train.py", label="Train a surrogate", icon=":material/model_training:")
+    st.stop()
+
+rows, models, problems = [], {}, {}
+for record in records:
+    try:
+        model = cached_model(str(store.path), int(record["id"]), record["weights_hash"])
+        grid_shape(model)
+    except ValueError as exc:
+        problems[int(record["id"])] = str(exc)
+        model = None
+    else:
+        models[int(record["id"])] = model
+    rows.append(model_summary(record, model))
+table = pd.DataFrame(rows)
+table["created_at"] = pd.to_datetime(table["created_at"], unit="s", utc=True)
+st.subheader("Registered models")
+st.dataframe(table, hide_index=True, column_config={
+    "created_at": st.column_config.DatetimeColumn("trained (UTC)", format="YYYY-MM-DD HH:mm"),
+    "labels": st.column_config.NumberColumn("labels", help="designs trained on + held out"),
+    "grid": st.column_config.TextColumn("grid", help="blocks per side of the plates it was trained on"),
+    "spearman (held out)": st.column_config.NumberColumn(format="%.3f", help="rank correlation on held-out designs"),
+    "R² (held out)": st.column_config.NumberColumn(format="%.3f"),
+    "accuracy (held out)": st.column_config.NumberColumn(format="%.3f")})
+for model_id, problem in problems.items():
+    st.warning(f"Model {model_id} cannot rank plates: {problem}")
+if not models:
+    st.stop()
+
+
+def describe(model_id: int) -> str:
+    row = next(r for r in rows if r["id"] == model_id)
+    return f"#{model_id} {row['name']} · {row['fidelity']} · {row['grid']} · mode {row['mode']}"
+
+
+st.subheader("Rank random candidates")
+model_id = st.selectbox("Model", list(models), format_func=describe)
+model, record = models[model_id], next(r for r in records if int(r["id"]) == model_id)
+metrics = record["metrics"]
+target, task = metrics.get("target"), metrics.get("task")
+numbers = CheckedNumbers()
+cols = st.columns(4)
+n = numbers.number("Candidates", 10_000, 1, MAX_CANDIDATES, where=cols[0], step=1000,
+                   help="random designs scored by the model")
+k = numbers.number("Top k", 8, 1, MAX_TOP, where=cols[1], help="best distinct designs kept, drawn and offered for labelling")
+soft = numbers.number("Soft fraction", 0.5, 0.0, 1.0, where=cols[2], step=0.05,
+                      help="exact share of soft blocks of each candidate")
+seed = numbers.number("Seed", 0, 0, 2**31 - 1, where=cols[3], help="of the candidates")
+try:
+    larger = target_direction(target)
+except ValueError as exc:
+    show_error(f"This model cannot rank: {exc}")
+    st.stop()
+rows_, columns_ = grid_shape(model)
+if task == "regression":
+    score_name, unit = f"predicted {target}", UNITS.get(target, "")
+else:
+    score_name, unit = f"P(good: top half of {target})", ""
+st.caption(f"{rows_}×{columns_} checkerboards, ranked by {score_name} — "
+           f"{'largest' if larger else 'smallest'} first ({'larger' if larger else 'smaller'} {target} is better).")
+numbers.summary("Ranking")
+request = (model_id, record["weights_hash"], n, k, soft, seed)
+if st.button("Rank candidates", type="primary", disabled=not numbers.ok) and numbers.ok:
+    if k > n:
+        show_error(f"Top k ({k}) cannot exceed the number of candidates ({n}).")
+    else:
+        with st.spinner(f"Scoring {n:,} candidates"):
+            try:
+                ranking = rank_random_plates(model, int(n), int(k), larger, float(soft), int(seed))
+            except ValueError as exc:
+                show_error(f"Nothing ranked: {exc}")
+            else:
+                st.session_state["ranking"] = (request, ranking)
+stored = st.session_state.get("ranking")
+if not stored or stored[0] != request:
+    st.stop()
+ranking = stored[1]
+designs = ranking.designs()
+text_unit = f" {unit}" if unit and unit != "1" else ""
+st.subheader(f"Top {len(designs)} of {ranking.n_candidates:,} candidates")
+for start in range(0, len(designs), PER_ROW):
+    for column, i in zip(st.columns(PER_ROW), range(start, min(start + PER_ROW, len(designs)))):
+        spread = "" if ranking.spread is None else f" ± {ranking.spread[i]:.3g}"
+        title = f"#{i + 1} · {designs[i].content_hash()[:10]}<br>{ranking.scores[i]:.4g}{spread}{text_unit}"
+        figure = plate_figure(designs[i], title=title, height=260, width=None)
+        figure.update_layout(title_font_size=12, margin={"t": 55})
+        column.plotly_chart(figure, key=f"ranked-{i}")
+value_column = f"{score_name} ({unit})" if unit and unit != "1" else score_name
+listing = pd.DataFrame({"rank": range(1, len(designs) + 1), "design": [d.content_hash()[:12] for d in designs],
+                        "candidate": ranking.indices, value_column: ranking.scores,
+                        "soft fraction": [d.fraction("soft") for d in designs]})
+if ranking.spread is not None:
+    listing.insert(4, "spread (ensemble std)", ranking.spread)
+st.dataframe(listing, hide_index=True, column_config={
+    "candidate": st.column_config.NumberColumn(help="position in the seeded candidate stream")})
+fidelity, options = model_options(record)
+key = (metrics.get("solver_key") or {})
+try:
+    evaluator = FractureEvaluator.from_options(fidelity, options)
+    same = evaluator.key().config_hash == key.get("config_hash")
+except (ValueError, TypeError):
+    same = False
+if not same:
+    st.warning("The solver set-up of this model's labels cannot be rebuilt on this page (other materials?); "
+               "export the designs and label them with `matloop label`.")
+elif st.button(f"Label the top {len(designs)}", help=f"a batch job at fidelity {fidelity}, mode {options.get('mode')}, "
+               f"plane {options.get('plane')}: the set-up of the labels the model was trained on"):
+    top = [{"space": d.space, "genome": d.genome()} for d in designs]
+    params = {"fidelity": fidelity, "options": options, "executor": settings().executor, "designs": top}
+    # the batch page shows these designs as its source, beside the job
+    st.session_state["batch-designs"] = {"what": f"the top {len(top)} of Rank designs (model #{model_id})",
+                                         "records": top}
+    job = manager.submit("label-batch", params)
+    st.switch_page("views/label_batch.py", query_params={"job": job})
+st.caption("The same model, number of candidates, seed and soft fraction give the same ranking.")
