@@ -48,7 +48,7 @@ from .mie_coefficients import mie_coefficients
 from .scattered_field import scattered_field, scattered_field_plane
 from .sphere import Sphere, spheres_from_table
 
-__all__ = ["hologram", "hologram_at"]
+__all__ = ["frame_shape", "hologram", "hologram_at"]
 
 SpheresLike = pd.DataFrame | Sphere | Iterable[Sphere]
 
@@ -144,14 +144,20 @@ def hologram(shape: tuple[int, int], spheres: SpheresLike, instrument: Instrumen
     ValueError
         ``shape`` not two positive integers, or as :func:`hologram_at`.
     """
+    rows, cols = frame_shape(shape)
+    y, x = np.mgrid[0:rows, 0:cols].astype(float)
+    return hologram_at(x + origin[0], y + origin[1], spheres, instrument, alpha, full_field, exact)
+
+
+def frame_shape(shape: tuple[int, int]) -> tuple[int, int]:
+    """``(rows, columns)`` of a frame as two positive ints; ``ValueError`` otherwise."""
     try:
         rows, cols = (int(s) for s in shape)
     except (TypeError, ValueError):
         raise ValueError(f"shape must be (rows, columns); got {shape!r}") from None
     if rows < 1 or cols < 1:
         raise ValueError(f"shape must be two positive integers (rows, columns); got {shape!r}")
-    y, x = np.mgrid[0:rows, 0:cols].astype(float)
-    return hologram_at(x + origin[0], y + origin[1], spheres, instrument, alpha, full_field, exact)
+    return rows, cols
 
 
 def _alphas(alpha: float | Sequence[float], count: int) -> np.ndarray:

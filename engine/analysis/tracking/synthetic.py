@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .hologram import hologram
+from .hologram import frame_shape, hologram
 from .instrument import Instrument
 from .sphere import COLUMNS, spheres_from_table
 
@@ -56,7 +56,7 @@ def random_spheres(count: int, shape: tuple[int, int], *, a_range: tuple[float, 
     """
     rng = np.random.default_rng(seed)
     count = int(count)
-    rows, cols = _shape(shape)
+    rows, cols = frame_shape(shape)
     for name, (low, high) in (("a_range", a_range), ("n_range", n_range), ("z_range", z_range)):
         if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
             raise ValueError(f"{name} must be (low, high) with 0 < low <= high; got {(low, high)}")
@@ -169,12 +169,3 @@ def synthetic_frames(count: int, shape: tuple[int, int], instrument: Instrument,
     table = pd.concat(tables, ignore_index=True).loc[:, ["frame", *COLUMNS]]
     return np.stack(images), table
 
-
-def _shape(shape: tuple[int, int]) -> tuple[int, int]:
-    try:
-        rows, cols = (int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise ValueError(f"shape must be (rows, columns); got {shape!r}") from None
-    if rows < 1 or cols < 1:
-        raise ValueError(f"shape must be two positive integers (rows, columns); got {shape!r}")
-    return rows, cols
