@@ -78,3 +78,24 @@ def test_demo_job_progress_finish_and_reload(store_dir: Path, tmp_path: Path) ->
         assert page.locator(BAR).first.get_attribute("aria-valuenow") == "100"
         page.get_by_text("mean λmax / (2√n)").wait_for(timeout=30_000)  # drawn after the success box
         assert page.get_by_text("mean λmax / (2√n)").count() == 1
+
+
+def test_jobs_page_refreshes_itself_until_the_job_ends(store_dir: Path) -> None:
+    """The Jobs page, opened while a demo job runs and never reloaded, shows it running and then
+    finished: the list polls while a job is active."""
+    port = free_port()
+    env = {**os.environ, "MATLOOP_STORE": str(store_dir), "MATLOOP_EXECUTOR": "local"}
+    with running_app(streamlit_command(port), port, env), browser_page() as page:
+        page.goto(f"http://localhost:{port}/demo_job")
+        page.get_by_text("Start demo job").wait_for(timeout=60_000)
+        steps = page.get_by_label("Matrices", exact=True)
+        steps.fill(str(steps_for_target_duration()))
+        steps.press("Tab")
+        page.get_by_label("Matrix order n", exact=True).fill(str(MATRIX_ORDER))
+        page.get_by_label("Matrix order n", exact=True).press("Tab")
+        page.get_by_role("button", name="Start demo job").click()
+        page.locator(BAR).first.wait_for(timeout=60_000)
+
+        page.goto(f"http://localhost:{port}/jobs")
+        page.get_by_text("1 queued or running, 0 finished", exact=False).wait_for(timeout=60_000)
+        page.get_by_text("0 queued or running, 1 finished", exact=False).wait_for(timeout=120_000)
