@@ -82,6 +82,22 @@ def test_with_only_fast_labels_the_defaults_train_on_them(train_page, store_dir:
     assert metrics["target"] == "stiffness" and metrics["n_train"] + metrics["n_test"] == 25
 
 
+@pytest.mark.parametrize("n_labels, share", [(15, 0.35), (20, 0.25), (25, 0.2), (60, 0.2)])
+def test_the_default_held_out_share_leaves_five_held_out(train_page, store_dir: Path, n_labels: int,
+                                                         share: float) -> None:  # noqa: ANN001
+    """Training needs 5 held-out designs: with fewer than 25 labels the default share grows to hold 5
+    (20 labels at 0.2 held out 4 and the job failed), and the job trains on the defaults."""
+    store = Store(store_dir)
+    put_labels(store, "fast", n_labels)
+    at = train_page()
+    assert _value(at.number_input, "Held-out share") == pytest.approx(share)
+    at = _train(at)
+    job = store.jobs(limit=1)[0]
+    params = dict(job.params, max_epochs=5)
+    metrics = train_grid_job(JobContext(store, job.id), **params)["metrics"]
+    assert metrics["n_test"] >= 5 and metrics["n_train"] + metrics["n_test"] == n_labels
+
+
 def test_the_defaults_follow_the_most_common_labels(train_page, store_dir: Path) -> None:  # noqa: ANN001
     store = Store(store_dir)
     put_labels(store, "fast", 3)

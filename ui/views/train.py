@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -55,6 +57,9 @@ default_target = next((name for name in TARGETS if any(numeric(label, name) for 
 by_setup = {(m, p): len(store.labels(fracture_key(default_fidelity, {"mode": m, "plane": p}), status="ok"))
             for m in ("I", "II") for p in ("stress", "strain")} if fracture else {("I", "stress"): 0}
 default_mode, default_plane = max(by_setup, key=by_setup.get)
+# the held-out share that leaves the engine's minimum of 5 held-out designs (0.2 from 25 labels on)
+n_default = by_setup[(default_mode, default_plane)]
+default_share = min(0.9, max(0.2, math.ceil(round(5 / n_default / 0.05, 9)) * 0.05)) if n_default else 0.2
 
 with st.form("train"):
     numbers = CheckedNumbers()
@@ -69,7 +74,7 @@ with st.form("train"):
     cols = st.columns(4)
     task = cols[0].selectbox("Task", TASKS)
     epochs = numbers.number("Most epochs", 200, 1, 5000, where=cols[1])
-    test_fraction = numbers.number("Held-out share", 0.2, 0.05, 0.9, where=cols[2], step=0.05,
+    test_fraction = numbers.number("Held-out share", round(default_share, 2), 0.05, 0.9, where=cols[2], step=0.05,
                                    help="share of the designs held out to score the model")
     seed = numbers.number("Seed", 0, 0, 2**31 - 1, where=cols[3], help="of the training/held-out split and the model")
     with st.expander("Solver set-up of the labels"):
