@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +48,19 @@ def test_home_page_shows_store_status_and_recent_jobs(app_env: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Designs"] == "1" and metrics["Jobs running"] == "1"
     assert job[:12] in at.dataframe[0].value["id"].tolist()
+
+
+def test_home_page_links_every_page_and_nothing_else(app_env: Path) -> None:
+    """The home page's links are exactly the app's pages (from ui/app.py's navigation), home aside;
+    a link is the page's URL path, its file name without .py."""
+    navigation = Path(APP).read_text()
+    pages = set(re.findall(r'st\.Page\(_PAGES / "([a-z_]+)\.py"', navigation))
+    at = new_app().run()
+    assert not at.exception
+    linked = [element.proto.page for element in at.get("page_link")]
+    assert len(linked) == len(set(linked))
+    assert set(linked) == pages - {"home"}
+    assert all((Path(APP).parent / "views" / f"{page}.py").is_file() for page in pages)
 
 
 def test_demo_page_runs_a_job_and_reattaches_from_the_url(app_env: Path) -> None:

@@ -144,6 +144,13 @@ FIELDS: list[Field] = [
     Field("rank", "Top k", 0, 25, "Rank candidates", "with model"),
     Field("rank", "Soft fraction", -0.1, 1.1, "Rank candidates", "with model"),
     Field("rank", "Seed", -1, SEED_MAX + 1, "Rank candidates", "with model"),
+    Field("library", "Block edge (mm)", 0.4, 51.0, "Prepare plates"),
+    Field("library", "Thickness (mm)", 0.1, 51.0, "Prepare plates"),
+    Field("tracks", "Example seed", -1, SEED_MAX + 1, "Cluster tracks"),
+    Field("tracks", "Pixel size (µm/px)", 0.0, 101.0, "Cluster tracks"),
+    Field("tracks", "Frame interval (s)", 0.0, 3601.0, "Cluster tracks"),
+    Field("tracks", "Most clusters", 1, 13, "Cluster tracks"),
+    Field("tracks", "Shortest track clustered (positions)", 4, 10_001, "Cluster tracks"),
 ]
 #: Sliders: the browser cannot move one outside its range (drag and arrow keys stop at the ends),
 #: so a slider never holds a value it does not show.
@@ -159,7 +166,7 @@ SLIDERS = {
 TEXT_INPUTS = {"campaigns": {"Name", "Target C11 C12 C13 C22 C23 C33 C44 C55 C66"}, "softness": {"Species", "Name"}}
 #: Pages with no number input.
 PAGES = ("label_design", "spinodoid", "train", "campaigns", "ordering", "softness", "demo_job", "jobs", "home",
-         "label_batch", "rank")
+         "label_batch", "rank", "library", "tracks")
 
 
 def _recording_submit(self: JobPool, kind: str, params: dict) -> str:

@@ -23,6 +23,33 @@ the page, come back — its progress is kept in the campaign store.
 """
 )
 
+#: Every page of the app with what it does, in the navigation's order (a test checks both match).
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("Design", "views/label_design.py", "Label a design: draw or randomise a plate, run the fracture solver, "
+     "see the stress–strain curve and damage field, print it (3MF/STL)"),
+    ("Design", "views/label_batch.py", "Label a batch: many random or uploaded designs in one background job"),
+    ("Design", "views/library.py", "Design library: every stored design and label; filter, sort, compare, "
+     "upload, export"),
+    ("Design", "views/rank.py", "Rank designs: score many candidates with a trained model and label the best"),
+    ("Design", "views/spinodoid.py", "Spinodoids: homogenised 6×6 stiffness of a spinodoid cell, STL"),
+    ("Design", "views/train.py", "Train a surrogate: CNN or linear model on the stored labels"),
+    ("Design", "views/campaigns.py", "Campaigns: closed-loop search (random, genetic, self-learning, Bayesian, "
+     "inverse) with a budget of solver calls"),
+    ("Characterise", "views/ordering.py", "Crystal order: classify particle environments (supervised and "
+     "unsupervised)"),
+    ("Characterise", "views/softness.py", "Glass softness: structure functions, softness and propensity"),
+    ("Characterise", "views/tracks.py", "Particle tracks: MSD, diffusion coefficients, populations"),
+    ("matloop", "views/jobs.py", "Jobs: every background job, live, with a link to its result"),
+    ("Tools", "views/demo_job.py", "Job runner demo: a short job to see progress, reattach and cancel"),
+)
+
+st.subheader("What you can do here")
+for section in dict.fromkeys(section for section, _, _ in PAGES):
+    st.markdown(f"**{section}**")
+    for _, page, text in (entry for entry in PAGES if entry[0] == section):
+        title, _, what = text.partition(": ")
+        st.page_link(page, label=f"{title} — {what}")
+
 store = open_store()
 config = settings()
 status = store.status()
