@@ -529,6 +529,8 @@ def run(
         metrics.update(toughness=None, failure_strain=None, broke=res.end_criterion == "peak")
     if res.status == "ok" and res.end_criterion not in ("failure", "peak"):
         metrics["reason"] = f"ended at {res.end_criterion} before the end criterion"
+    # the nominal σ–ε curve travels with the label, so that stored labels can be compared by their curves
+    metrics["curve"] = {"strain": strain.tolist(), "stress": stress.tolist()}
     metrics["wall_time"] = time.perf_counter() - t0
     dam = res.damage[: (nx + 1) * (ny + 1)].reshape(ny + 1, nx + 1).copy()
     # split crack-face nodes: show the larger damage of the two faces

@@ -37,6 +37,7 @@ from engine.library import (
     plates_zip,
     solver_keys,
     sort_library,
+    stored_curves,
 )
 from engine.store import Store
 
@@ -276,3 +277,25 @@ def test_plates_zip_refuses_what_it_cannot_print(tmp_path: Path) -> None:
         plates_zip(store, [HAND.content_hash()], 5.0, 2.0, formats=("obj",))
     only_stl = plates_zip(store, [HAND.content_hash()], 5.0, 2.0, formats=("stl",))
     assert not any(n.endswith(".3mf") for n in zipfile.ZipFile(io.BytesIO(only_stl.data)).namelist())
+
+
+def test_stored_curves_are_the_labels_curves_in_the_rows_order(tmp_path: Path) -> None:
+    """Curves come from the labels that hold one (strength/full), matched row by row; fast labels and
+    labels stored before curves were kept have none."""
+    store = Store(tmp_path)
+    strength, fast = fracture_key("strength", {}), fracture_key("fast", {})
+    curves = {}
+    for k, plate in enumerate(PLATES):
+        strain = np.linspace(0.0, 0.01 * (k + 1), 5)
+        curves[plate.content_hash()] = (strain, 1000.0 * strain)
+        metrics = {"mode": "I", "stiffness": 1000.0, "curve": {"strain": strain.tolist(), "stress": (1000.0 * strain).tolist()}}
+        store.put_label(store.add(plate), strength, metrics if k < 2 else {"mode": "I", "stiffness": 1.0})
+        store.put_label(plate.content_hash(), fast, {"mode": "I", "stiffness": 2.0})
+    rows = library_table(store).iloc[::-1]
+    found = stored_curves(store, rows)
+    assert [c["design"] for c in found] == [p.content_hash() for p in PLATES[:2]][::-1]
+    for curve in found:
+        strain, stress = curves[curve["design"]]
+        np.testing.assert_array_equal(curve["strain"], strain)
+        np.testing.assert_array_equal(curve["stress"], stress)
+        assert (curve["fidelity"], curve["mode"]) == ("strength", "I")

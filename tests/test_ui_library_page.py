@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
-from engine.evaluators.fracture import label_fracture_batch
+from engine.evaluators.fracture import fracture_key, label_fracture_batch
 from engine.store import Store
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
@@ -150,3 +152,35 @@ def test_plates_are_refused_out_of_range_and_exported_in_range(env: Path) -> Non
     widget(at.button, "Prepare plates").click().run()
     assert not at.error
     assert any(b.label == "Download plates (zip, 4 plates)" for b in at.get("download_button"))
+
+
+def plotly_array(value: list | dict) -> np.ndarray:
+    """A figure array as plotly writes it to JSON: a list, or ``{"dtype", "bdata"}`` (base64 bytes)."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value, float)
+
+
+def test_selected_labels_with_stored_curves_are_overlaid(env: Path) -> None:
+    """Strength labels carry their curve: selecting two draws one figure with both curves, in the
+    labels' own numbers (a tension and a shear label would be two figures)."""
+    store = Store(env)
+    key = fracture_key("strength", {})
+    curves = {}
+    for k, plate in enumerate(PLATES[:2]):
+        strain = np.linspace(0.0, 0.02, 6)
+        stress = (300.0 + 100.0 * k) * strain
+        curves[plate.content_hash()[:12]] = stress.tolist()
+        store.put_label(store.add(plate), key, {"mode": "I", "stiffness": 300.0 + 100.0 * k, "strength": float(stress.max()),
+                                                "curve": {"strain": strain.tolist(), "stress": stress.tolist()}})
+    at = open_library()
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    overlaid = [f for f in figures if "stored stress–strain curves" in f["layout"]["title"]["text"]]
+    assert len(overlaid) == 1
+    drawn = {trace["name"].split(" · ")[0]: plotly_array(trace["y"]) for trace in overlaid[0]["data"]}
+    assert drawn.keys() == curves.keys()
+    for name, stress in curves.items():
+        np.testing.assert_allclose(drawn[name], stress)

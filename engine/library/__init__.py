@@ -18,6 +18,7 @@ from engine.library.table import (
     solver_key_name,
     solver_keys,
     sort_library,
+    stored_curves,
 )
 from engine.library.transfer import (
     BLOCK_EDGE_RANGE_MM,
@@ -58,4 +59,5 @@ __all__ = [
     "solver_key_name",
     "solver_keys",
     "sort_library",
+    "stored_curves",
 ]

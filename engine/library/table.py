@@ -32,6 +32,7 @@ __all__ = [
     "solver_key_name",
     "solver_keys",
     "sort_library",
+    "stored_curves",
 ]
 
 _FRACTURE = FractureEvaluator()
@@ -160,6 +161,41 @@ def library_table(store: Store, space: str | None = None) -> pd.DataFrame:
     for column in ("labelled_at (UTC)", "added_at (UTC)"):
         table[column] = pd.to_datetime(pd.to_numeric(table[column], errors="coerce"), unit="s", utc=True)
     return table
+
+
+def stored_curves(store: Store, rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The nominal stress–strain curves stored with the labels of some library rows.
+
+    Parameters
+    ----------
+    store : Store
+        The campaign store.
+    rows : pandas.DataFrame
+        Rows of :func:`library_table` (columns ``design``, ``solver``, ``solver_version``,
+        ``fidelity``, ``config``).
+
+    Returns
+    -------
+    list of dict
+        One entry per row whose label holds a curve (phase-field labels at the ``strength`` and
+        ``full`` fidelities, computed since curves are stored), in the order of ``rows``: keys
+        ``design``, ``solver``, ``solver_version``, ``fidelity``, ``mode``, ``strain`` (nominal
+        strain, dimensionless; shear strain γ in mode II) and ``stress`` (nominal stress in MPa;
+        shear stress τ in mode II), the last two as float arrays of equal length.
+    """
+    wanted = {(d, s, v, f, c) for d, s, v, f, c in zip(rows["design"], rows["solver"], rows["solver_version"],
+                                                      rows["fidelity"], rows["config"]) if isinstance(s, str)}
+    found: dict[tuple, dict[str, Any]] = {}
+    for label in store.labels():
+        identity = (label.design_hash, label.solver, label.solver_version, label.fidelity, label.config_hash[:12])
+        curve = label.metrics.get("curve")
+        if identity in wanted and isinstance(curve, dict) and curve.get("strain") and curve.get("stress"):
+            found[identity] = {"design": label.design_hash, "solver": label.solver,
+                               "solver_version": label.solver_version, "fidelity": label.fidelity,
+                               "mode": label.metrics.get("mode"), "strain": np.asarray(curve["strain"], float),
+                               "stress": np.asarray(curve["stress"], float)}
+    return [found[identity] for identity in zip(rows["design"], rows["solver"], rows["solver_version"],
+                                                rows["fidelity"], rows["config"]) if identity in found]
 
 
 def solver_key_name(solver: str, version: str, fidelity: str) -> str:

@@ -299,7 +299,7 @@ def show_result(job: JobRecord) -> None:
                              yaxis={"title": "y (mm)", "scaleanchor": "x"})
         b.plotly_chart(theme_safe_colours(damage))
     with st.expander("All numbers"):
-        st.json(metrics)
+        st.json({name: value for name, value in metrics.items() if name != "curve"})  # the curve is drawn
     strain_column, stress_column = CURVE_COLUMNS[mode]
     curve_csv = pd.DataFrame({strain_column: result["strain"], stress_column: result["stress"]}).to_csv(index=False)
     d1, d2, d3 = st.columns(3)
@@ -337,8 +337,8 @@ def show_stored_label(fidelity: str, options: dict) -> None:
     when = datetime.datetime.fromtimestamp(label.created_at).strftime("%Y-%m-%d %H:%M")
     run = stored_run(design.content_hash(), key)
     st.info(f"This design is already labelled under this solver set-up (stored {when}): the stored label is shown "
-            "and the solver is not run again." + ("" if run else " It was labelled outside this page, so only its "
-                                                                  "numbers were kept (no curve or damage map)."),
+            "and the solver is not run again." + ("" if run else " It was labelled outside this page, so its "
+                                                                  "numbers and curve were kept, not its damage map."),
             icon=":material/inventory_2:")
     if run is not None:
         if attached_job_id() != run.id:
@@ -355,6 +355,15 @@ def show_stored_label(fidelity: str, options: dict) -> None:
                    + " a lower bound (≥).", icon=":material/warning:")
     metric_row(fidelity, metrics, metrics.get("mode") or options.get("mode", "I"),
                ({"strength"} if fidelity == "strength" else {"toughness"}) if unbroken else set())
+    curve = metrics.pop("curve", None)
+    if isinstance(curve, dict) and curve.get("strain"):
+        shear = (metrics.get("mode") or options.get("mode", "I")) == "II"
+        figure = go.Figure(go.Scatter(x=curve["strain"], y=curve["stress"], mode="lines+markers"))
+        figure.update_layout(height=360, title=("shear " if shear else "") + "stress–strain curve (stored)",
+                             xaxis_title="nominal shear strain γ (dimensionless)" if shear
+                             else "nominal strain ε (dimensionless)",
+                             yaxis_title="nominal shear stress τ (MPa)" if shear else "nominal stress σ (MPa)")
+        st.plotly_chart(figure)
     with st.expander("All numbers"):
         st.json(metrics)
 

@@ -31,6 +31,7 @@ from engine.library import (
     solver_key_name,
     solver_keys,
     sort_library,
+    stored_curves,
 )
 from engine.store import Store
 from ui.common import CheckedNumbers, open_store, show_error
@@ -189,6 +190,30 @@ def compare(store: Store, rows: pd.DataFrame) -> None:
     else:
         st.info("None of the selected rows has a label: label the designs on the **Label a design** page or with "
                 "`matloop label`.")
+    curves_of(store, rows)
+
+
+def curves_of(store: Store, rows: pd.DataFrame) -> None:
+    """The stored stress–strain curves of the selected labels, overlaid (tension and shear apart)."""
+    curves = stored_curves(store, rows)
+    if not curves:
+        if rows["fidelity"].isin(["strength", "full"]).any():
+            st.caption("No stress–strain curve is stored with these labels (labels made before curves were kept).")
+        return
+    for mode, quantity in (("I", ("nominal strain ε", "nominal stress σ (MPa)")),
+                           ("II", ("nominal shear strain γ", "nominal shear stress τ (MPa)"))):
+        of_mode = [c for c in curves if c["mode"] == mode]
+        if not of_mode:
+            continue
+        figure = go.Figure()
+        for curve in of_mode:
+            figure.add_scatter(x=curve["strain"], y=curve["stress"], mode="lines",
+                               name=f"{curve['design'][:12]} · {curve['fidelity']}",
+                               hovertemplate="strain %{x:.4g}, stress %{y:.4g} MPa<extra></extra>")
+        figure.update_layout(height=380, xaxis_title=quantity[0], yaxis_title=quantity[1],
+                             title=f"stored stress–strain curves, mode {mode} ({'tension' if mode == 'I' else 'shear'})",
+                             legend={"orientation": "h", "y": -0.25})
+        st.plotly_chart(figure, key=f"curves-{mode}")
 
 
 def export(store: Store, rows: pd.DataFrame, what: str) -> None:
