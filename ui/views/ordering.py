@@ -166,6 +166,10 @@ def colour_map(classes: list[str]) -> dict[str, str]:
             **{c: CLUSTER_COLOURS[k % len(CLUSTER_COLOURS)] for k, c in enumerate(sorted(clusters))}}
 
 
+#: Unit of the particle coordinates on the axes: the file's own (generated systems: nearest-neighbour distances).
+LENGTH = "length unit of the data"
+
+
 def scene_figure(table: pd.DataFrame, colours: dict[str, str], dim: int) -> go.Figure:
     """Particles coloured by class (a seeded sample of MAX_DRAWN when there are more)."""
     shown = table.sample(MAX_DRAWN, random_state=0) if len(table) > MAX_DRAWN else table
@@ -176,7 +180,8 @@ def scene_figure(table: pd.DataFrame, colours: dict[str, str], dim: int) -> go.F
                                          marker={"size": 2 * size, "color": c, "opacity": 0.85})
                             for n, c in colours.items()])
         figure.update_layout(height=520, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title="particles by class",
-                             xaxis_title="x", yaxis={"title": "y", "scaleanchor": "x", "scaleratio": 1},
+                             xaxis_title=f"x ({LENGTH})", yaxis={"title": f"y ({LENGTH})", "scaleanchor": "x",
+                                                                 "scaleratio": 1},
                              legend={"itemsizing": "constant"})
         return figure
     traces = []
@@ -187,8 +192,9 @@ def scene_figure(table: pd.DataFrame, colours: dict[str, str], dim: int) -> go.F
                                            "line": {"width": 0}}))
     figure = go.Figure(traces)
     figure.update_layout(height=520, margin={"l": 0, "r": 0, "t": 30, "b": 0}, legend={"itemsizing": "constant"},
-                         title="particles by class", scene={"aspectmode": "data", "xaxis_title": "x",
-                                                            "yaxis_title": "y", "zaxis_title": "z"})
+                         title="particles by class", scene={"aspectmode": "data", "xaxis_title": f"x ({LENGTH})",
+                                                            "yaxis_title": f"y ({LENGTH})",
+                                                            "zaxis_title": f"z ({LENGTH})"})
     return figure
 
 
