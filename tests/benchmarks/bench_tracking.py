@@ -18,7 +18,16 @@ on one process (set ``OMP_NUM_THREADS`` etc. yourself to pin threads):
   points), features, clustering (Ward; gap statistic with 20 reference sets, BIC), and the whole
   :func:`.tracks.analyse_tracks` (checks, all of these, per-cluster summary).
 
-Detection, estimation and refinement figures follow when those parts land. Asserts nothing.
+* ``detection`` — frames per second of :func:`.detection.locate_rings` (orientation alignment
+  transform, side-maximum checks, crop sizes) on 1024×1280 frames with 4 particles, against
+  ``trackpy.locate`` on the same frames (FN/FP figures: ``bench_tracking_detection.py``);
+* ``refinement`` — seconds per fit of :func:`.refine.refine` on a 201×201 crop (5 % noise,
+  one particle per a_p = 0.5, 1, 2 µm, n_p = 1.5, z = 15 µm, started from a_p +5 %, n_p −0.02,
+  z +3 %, x, y +1.5 px), median of ``--repeats`` fits on one process, next to the issue's bar
+  (≤ 0.5 s on one core): with the valley search (default), a single Levenberg–Marquardt run
+  (``search=0``), and the single run on 10 % of the pixels.
+
+Estimation figures follow when that part lands. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -26,11 +35,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
 from engine.analysis.tracking import Instrument, Sphere, hologram, series_length, synthetic_frame
+from engine.analysis.tracking.detection import locate_rings, locate_trackpy
+from engine.analysis.tracking.refine import refine
 from engine.analysis.tracking.tracks import (Population, analyse_tracks, cluster_tracks, fit_diffusion,
                                              simulate_tracks, track_features, track_msd)
 
@@ -70,6 +82,33 @@ def full_frame(repeats: int) -> None:
     print(f"synthetic 1024×1280 frame, 4 particles: {seconds:.2f} s per frame")
 
 
+def detection(repeats: int) -> None:
+    warnings.filterwarnings("ignore", module="trackpy")       # its pandas deprecation notices
+    images = [synthetic_frame((1024, 1280), MICROSCOPE, particles=(4, 4), seed=seed)[0] for seed in range(2)]
+    runs = max(1, repeats // 5)
+    classical = statistics.median(median_seconds(lambda image=image: locate_rings(image), runs) for image in images)
+    baseline = statistics.median(median_seconds(lambda image=image: locate_trackpy(image, diameter=61), runs)
+                                 for image in images)
+    print(f"detection: 1024×1280 frames, 4 particles, frames per second (median of {runs} × {len(images)} frames)")
+    print(f"{'classical':>10} {1 / classical:8.2f}   trackpy.locate {1 / baseline:8.2f}")
+
+
+def refinement(repeats: int) -> None:
+    rng = np.random.default_rng(0)
+    runs = max(3, repeats // 3)
+    print(f"refinement: 201×201 crop, seconds per fit (median of {runs}), issue bar ≤ 0.5 s on one core")
+    print(f"{'a_p µm':>7} {'search':>8} {'single':>8} {'10 % px':>8} {'evaluations':>11}")
+    for a_p in (0.5, 1.0, 2.0):
+        truth = Sphere(100.3, 100.6, 15.0, a_p, 1.5)
+        image = hologram(CROP, truth, MICROSCOPE) + rng.normal(0, 0.05, CROP)
+        start = dict(x=101.8, y=102.1, z=15.45, a_p=1.05 * a_p, n_p=1.48)
+        searched = median_seconds(lambda: refine(image, start, MICROSCOPE), runs)
+        single = median_seconds(lambda: refine(image, start, MICROSCOPE, search=0.0), runs)
+        subset = median_seconds(lambda: refine(image, start, MICROSCOPE, search=0.0, fraction=0.1), runs)
+        evaluations = refine(image, start, MICROSCOPE).n_evaluations
+        print(f"{a_p:7.1f} {searched:8.3f} {single:8.3f} {subset:8.3f} {evaluations:11d}")
+
+
 def tracks(repeats: int) -> None:
     frame_interval = 0.01
     table = simulate_tracks([Population("slow", 334, 0.05), Population("fast", 333, 0.5),
@@ -100,6 +139,8 @@ def main() -> None:
     forward_model(args.repeats)
     if args.frame:
         full_frame(args.repeats)
+    detection(args.repeats)
+    refinement(args.repeats)
     tracks(args.repeats)
 
 

@@ -12,6 +12,14 @@ Modules, one job each:
   HoloPy's conventions);
 * :mod:`.synthetic` — seeded synthetic frames with their truth tables (like trackpy's
   ``artificial``);
+* :mod:`.noise` — pixel noise of an image, model-free (Immerkær 1996);
+* :mod:`.detection` — classical centre finder: orientation alignment transform (Krishnatreya &
+  Grier 2014), radial symmetry centres, crop sizes; ``trackpy.locate`` as a baseline;
+* :mod:`.matching` — detections scored against known particles (misses, false alarms, error);
+* :mod:`.crop_model` — the single-sphere hologram at chosen pixels with its analytic Jacobian
+  (two real radial profiles; what refinement fits);
+* :mod:`.refine` — nonlinear least-squares refinement of x, y, z, a_p, n_p (, α) with
+  uncertainties, a search along the radius–index valley, batches on thread or process pools;
 * :mod:`.tracks` — tracks from CSV or linked detections (trackpy), MSD, diffusion coefficients
   (Michalet 2010), per-track features and Ward clustering into populations, a seeded simulator
   of free and trapped particles.
@@ -19,9 +27,12 @@ Modules, one job each:
 Nothing here imports :mod:`designs` or :mod:`fem`.
 """
 
+from .detection import locate_rings, locate_trackpy
 from .hologram import hologram, hologram_at
 from .instrument import Instrument
+from .matching import score_detections
 from .mie_coefficients import Efficiencies, efficiencies, mie_coefficients, series_length
+from .refine import FitResult, refine, refine_frame, refine_many
 from .scattered_field import scattered_field
 from .sphere import COLUMNS, Sphere, spheres_from_table, spheres_to_table
 from .synthetic import random_spheres, synthetic_frame, synthetic_frames
@@ -29,14 +40,21 @@ from .synthetic import random_spheres, synthetic_frame, synthetic_frames
 __all__ = [
     "COLUMNS",
     "Efficiencies",
+    "FitResult",
     "Instrument",
     "Sphere",
     "efficiencies",
     "hologram",
     "hologram_at",
+    "locate_rings",
+    "locate_trackpy",
     "mie_coefficients",
     "random_spheres",
+    "refine",
+    "refine_frame",
+    "refine_many",
     "scattered_field",
+    "score_detections",
     "series_length",
     "spheres_from_table",
     "spheres_to_table",

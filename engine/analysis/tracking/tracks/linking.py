@@ -17,7 +17,7 @@ import trackpy
 
 from .table import check_tracks
 
-__all__ = ["link_tracks", "tracks_from_table"]
+__all__ = ["link_tracks", "quiet_trackpy", "tracks_from_table"]
 
 
 def link_tracks(detections: pd.DataFrame, search_range: float, *, memory: int = 0) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def link_tracks(detections: pd.DataFrame, search_range: float, *, memory: int = 
         raise ValueError(f"memory must be an integer >= 0 (frames); got {memory!r}")
     table = check_tracks(detections.drop(columns=["particle"], errors="ignore"))
     try:
-        with _quiet_trackpy():
+        with quiet_trackpy():
             linked = trackpy.link(table, float(search_range), pos_columns=["x", "y"], t_column="frame",
                                   memory=memory)
     except trackpy.SubnetOversizeException:
@@ -96,11 +96,11 @@ def tracks_from_table(table: pd.DataFrame, *, search_range: float | None = None,
 
 
 @contextmanager
-def _quiet_trackpy() -> Iterator[None]:
+def quiet_trackpy() -> Iterator[None]:
     """Raise trackpy's logger to WARNING for the duration, then restore its level.
 
     Also hides the deprecation warnings trackpy 0.7 triggers in pandas ≥ 3 (its own code, not
-    ours) while linking.
+    ours) while linking or locating.
     """
     logger = logging.getLogger("trackpy")
     level = logger.level
