@@ -97,3 +97,9 @@ def test_bad_files_and_frames_are_refused_with_the_reason(tmp_path: Path) -> Non
     _write(path, [(nan, box, 3, ["A"], np.zeros(len(positions), int))])
     with pytest.raises(ValueError, match=r"nan\.gsd: .*"):
         read_gsd(path)
+    ids = np.zeros(len(positions), int)
+    ids[7] = 3  # a type id beyond the file's one type (it was an IndexError traceback)
+    path = tmp_path / "badtype.gsd"
+    _write(path, [(positions, box, 3, ["A"], ids)])
+    with pytest.raises(ValueError, match=r"badtype\.gsd: particle type ids must lie in 0\.\.0 .* got 0\.\.3"):
+        read_gsd(path)

@@ -202,6 +202,34 @@ def test_bad_csv_files_get_clear_messages(tmp_path: Path, text: str, message: st
         read_csv(path)
 
 
+def test_spreadsheet_bom_extended_xyz_properties_and_a_repeated_box(tmp_path: Path) -> None:
+    """Files a stranger brought: a CSV saved as "CSV UTF-8" (byte-order mark first) keeps its box;
+    an extended XYZ with Properties reads x, y, z from the pos columns (a mass column before them
+    was read as x); a second '# box:' line is refused instead of silently winning."""
+    system = lattice("fcc", 2, lindemann=0.05, seed=0)
+    L = float(system.box.Lx)
+    rows = "\n".join(f"{x},{y},{z}" for x, y, z in system.positions)
+    bom = tmp_path / "bom.csv"
+    bom.write_text(f"\ufeff# box: {L} {L} {L}\nx,y,z\n{rows}\n", encoding="utf-8")
+    np.testing.assert_allclose(read_csv(bom).positions, system.positions, atol=1e-12)
+    twice = tmp_path / "twice.csv"
+    twice.write_text(f"# box: {L} {L} {L}\n# box: 100 100 100\nx,y,z\n{rows}\n")
+    with pytest.raises(ValueError, match=r"twice\.csv, line 2: a second '# box:' line"):
+        read_csv(twice)
+    corner = system.positions + L / 2
+    lattice_words = f'Lattice="{L} 0 0 0 {L} 0 0 0 {L}" pbc="T T T"'
+    body = "\n".join(f"7 1.5 Ar {x} {y} {z}" for x, y, z in corner)
+    xyz = tmp_path / "props.xyz"
+    xyz.write_text(f"{len(corner)}\n{lattice_words} Properties=id:I:1:mass:R:1:species:S:1:pos:R:3\n{body}\n")
+    read = read_xyz(xyz)
+    np.testing.assert_allclose(read.positions, system.positions, atol=1e-9)
+    assert set(read.species) == {"Ar"}
+    nopos = tmp_path / "nopos.xyz"
+    nopos.write_text(f"{len(corner)}\n{lattice_words} Properties=species:S:1:r:R:3\n{body}\n")
+    with pytest.raises(ValueError, match="Properties has no 'pos:R:3' column"):
+        read_xyz(nopos)
+
+
 def test_particle_system_validates_its_arrays() -> None:
     box = freud.box.Box.cube(4.0)
     with pytest.raises(ValueError, match="box lengths must be finite numbers > 0"):

@@ -66,6 +66,9 @@ def read_gsd(path: str | Path, frame: int = 0) -> ParticleSystem:
     types = list(snapshot.particles.types or ["A"])
     typeid = np.asarray(snapshot.particles.typeid if snapshot.particles.typeid is not None
                         else np.zeros(len(positions), int), dtype=int)
+    if len(typeid) and (typeid.min() < 0 or typeid.max() >= len(types)):
+        raise ValueError(f"{path}: particle type ids must lie in 0..{len(types) - 1} (the file's {len(types)} "
+                         f"types {types}), got {int(typeid.min())}..{int(typeid.max())}")
     species = np.array(types, dtype=str)[typeid] if len(positions) else np.array([], dtype=str)
     try:
         return ParticleSystem(positions, box, species=species)

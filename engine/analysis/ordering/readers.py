@@ -43,6 +43,11 @@ _TRUE = {"t", "true", "1", "yes"}
 _FALSE = {"f", "false", "0", "no"}
 
 
+def _text_lines(path: Path) -> list[str]:
+    """The file's lines, without the byte-order mark spreadsheet programs put first ("CSV UTF-8")."""
+    return path.read_text(errors="replace").removeprefix("\ufeff").splitlines()
+
+
 def _bools(text: str, where: str, dim: int) -> list[bool]:
     words = text.replace(",", " ").split()
     if len(words) != dim or any(w.lower() not in _TRUE | _FALSE for w in words):
@@ -118,6 +123,27 @@ def _xyz_box(comment: str, where: str) -> freud.box.Box | None:
     return box
 
 
+def _xyz_columns(comment: str, where: str) -> tuple[int, int]:
+    """Columns of the species and of x (x, y, z follow) from an extended-XYZ ``Properties``
+    (``name:type:count`` triples, e.g. ``species:S:1:pos:R:3``); (0, 1) without one."""
+    match = re.search(r"Properties\s*=\s*(\S+)", comment, flags=re.IGNORECASE)
+    if match is None:
+        return 0, 1
+    fields = match.group(1).strip('"').split(":")
+    if len(fields) % 3 or not all(count.isdigit() for count in fields[2::3]):
+        raise ValueError(f"{where}: Properties must be name:type:count triples, got {match.group(1)!r}")
+    columns, at = {}, 0
+    for name, kind, count in zip(fields[::3], fields[1::3], fields[2::3]):
+        columns[name.lower()] = (at, kind.upper(), int(count))
+        at += int(count)
+    if "pos" not in columns or columns["pos"][1:] != ("R", 3):
+        raise ValueError(f"{where}: Properties has no 'pos:R:3' column (the coordinates), got {match.group(1)!r}")
+    names = [name for name in ("species", "element", "type") if name in columns]
+    if not names:
+        raise ValueError(f"{where}: Properties has no species column ('species:S:1'), got {match.group(1)!r}")
+    return columns[names[0]][0], columns["pos"][0]
+
+
 def read_xyz(
     path: str | Path, *, box: freud.box.Box | None = None, origin: str = "corner"
 ) -> ParticleSystem:
@@ -144,7 +170,7 @@ def read_xyz(
         box, NaN coordinates, particles outside a non-periodic box.
     """
     path = Path(path)
-    lines = path.read_text(errors="replace").splitlines()
+    lines = _text_lines(path)
     if not lines or not lines[0].strip():
         raise ValueError(f"{path}: empty file; an XYZ file starts with the particle count")
     try:
@@ -173,15 +199,16 @@ def read_xyz(
             f"{path}: no box; give line 2 an extended-XYZ Lattice=\"ax ay az bx by bz cx cy cz\" "
             "(with pbc=\"T T T\" if needed) or pass box="
         )
+    name_at, pos_at = _xyz_columns(comment, f"{path}, line 2")
     species, coords = [], np.empty((n, 3))
     for k, line in enumerate(body):
         words = line.split()
-        if len(words) < 4:
+        if len(words) < max(name_at + 1, pos_at + 3):
             raise ValueError(
                 f"{path}, line {k + 3}: expected 'species x y z', got {line.strip()!r}"
             )
-        species.append(words[0])
-        coords[k] = _floats(words[1:4], f"{path}, line {k + 3}", "coordinates x y z")
+        species.append(words[name_at])
+        coords[k] = _floats(words[pos_at:pos_at + 3], f"{path}, line {k + 3}", "coordinates x y z")
     return _system(path, _center(coords, box, origin, str(path)), box, species=np.array(species))
 
 
@@ -211,7 +238,7 @@ def read_csv(
         coordinates, particles outside a non-periodic box.
     """
     path = Path(path)
-    lines = path.read_text(errors="replace").splitlines()
+    lines = _text_lines(path)
     header_at = next(
         (k for k, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")),
         None,
@@ -224,6 +251,8 @@ def read_csv(
         key, _, value = text.partition(":")
         where = f"{path}, line {k + 1}"
         if key.strip().lower() == "box":
+            if file_box is not None:
+                raise ValueError(f"{where}: a second '# box:' line; give the box once")
             numbers = _floats(value.split(), where, "box lengths")
             if numbers.size not in (2, 3, 6) or not np.isfinite(numbers).all() \
                     or not (numbers[: min(3, numbers.size)] > 0).all():
