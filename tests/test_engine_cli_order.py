@@ -135,3 +135,18 @@ def test_a_one_class_file_reports_the_largest_cluster_not_a_zero_ari(tmp_path: P
     assert main(["order", "classify", str(config), "--method", "dbscan"]) == 0
     out = capsys.readouterr().out
     assert "the file's labels are one class (fcc):" in out and "adjusted Rand index against" not in out
+
+
+def test_the_csv_q_columns_use_the_methods_neighbours(tmp_path: Path) -> None:
+    """q4, q6 in the per-particle CSV follow --neighbours: a 2D hexagonal crystal with 6 neighbours
+    has q6 = 0.74083 (the published 2D value, 6-fold bonds), not the 12-neighbour mixture of two
+    shells; a system smaller than 13 particles still gets its columns (it failed after classifying)."""
+    config, out = tmp_path / "hex.csv", tmp_path / "r.csv"
+    assert main(["order", "generate", "lattice", "--structure", "hexagonal", "--cells", "6", "--lindemann", "0",
+                 "--out", str(config)]) == 0
+    assert main(["order", "classify", str(config), "--method", "gmm", "--neighbours", "6", "--csv", str(out)]) == 0
+    np.testing.assert_allclose(pd.read_csv(out)["q6"], 0.74083, atol=1e-4)
+    small = tmp_path / "small.csv"
+    small.write_text("# box: 10 10 10\nx,y,z\n" + "\n".join(f"{k},{(3 * k) % 7},{(5 * k) % 9}" for k in range(10)) + "\n")
+    assert main(["order", "classify", str(small), "--method", "gmm", "--neighbours", "3", "--csv", str(out)]) == 0
+    assert len(pd.read_csv(out)["q6"].dropna()) == 10

@@ -165,7 +165,7 @@ def _classify(args: argparse.Namespace) -> int:
 
             print(f"adjusted Rand index against the file's labels: {adjusted_rand_score(system.labels, labels):.3f}")
     if out is not None:
-        table = particle_table(system, result)
+        table = particle_table(system, result, neighbors=options.get("neighbors", 12))
         write_table(table, out)
         print(f"wrote {out}: {len(table)} rows, columns {', '.join(table.columns)}")
     return 0

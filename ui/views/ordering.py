@@ -198,15 +198,20 @@ def scene_figure(table: pd.DataFrame, colours: dict[str, str], dim: int) -> go.F
     return figure
 
 
-def histogram(table: pd.DataFrame, colours: dict[str, str], column: str) -> go.Figure:
+def histogram(table: pd.DataFrame, colours: dict[str, str], column: str, neighbors: int | str = 12) -> go.Figure:
     """Distribution of a bond-order parameter in each class (each normalised to unit area)."""
     figure = go.Figure([go.Histogram(x=table.loc[table.label == name, column], name=name, marker_color=colour,
                                      opacity=0.6, histnorm="probability density", nbinsx=40)
                         for name, colour in colours.items()])
     figure.update_layout(barmode="overlay", height=320, title=f"{column} per class",
-                         xaxis_title=f"{column} (12 nearest neighbours, dimensionless)",
+                         xaxis_title=f"{column} ({neighbor_words(neighbors)}, dimensionless)",
                          yaxis_title="probability density", margin={"t": 40})
     return figure
+
+
+def neighbor_words(neighbors: int | str) -> str:
+    """``12`` → "12 nearest neighbours", ``"voronoi"`` → "voronoi neighbours"."""
+    return f"{neighbors} nearest neighbours" if isinstance(neighbors, int) else f"{neighbors} neighbours"
 
 
 def embedding_figure(table: pd.DataFrame, colours: dict[str, str], axes: list[str]) -> go.Figure:
@@ -231,7 +236,7 @@ def show_result(job: JobRecord) -> None:
         st.warning(f"The result file {path} is gone; run the classification again.")
         return
     table = read_results(str(path), path.stat().st_mtime)
-    fractions = result["fractions"]
+    fractions = dict(sorted(result["fractions"].items(), key=lambda item: -item[1]))  # largest first, as the CLI
     colours = colour_map(list(fractions))
     cols = st.columns(4)
     cols[0].metric("Particles", f"{result['n_particles']:,}")
@@ -262,8 +267,9 @@ def show_result(job: JobRecord) -> None:
         summary = pd.DataFrame({"class": list(fractions), "particles": [int((table.label == c).sum()) for c in fractions],
                                 "share (%)": [round(100 * f, 1) for f in fractions.values()]})
         if table["confidence"].notna().any():
-            summary["mean confidence"] = [round(float(table.loc[table.label == c, "confidence"].mean()), 3)
-                                          for c in fractions]
+            means = [table.loc[table.label == c, "confidence"].mean() for c in fractions]
+            # "other" and noise carry no confidence: a dash, not "None"
+            summary["mean confidence"] = ["–" if pd.isna(m) else f"{m:.3f}" for m in means]
         bars = go.Figure(go.Bar(x=[100 * f for f in fractions.values()], y=list(fractions), orientation="h",
                                 marker_color=[colours[c] for c in fractions]))
         bars.update_layout(height=260, xaxis_title="share of particles (%)", yaxis={"autorange": "reversed"},
@@ -271,10 +277,11 @@ def show_result(job: JobRecord) -> None:
         st.plotly_chart(bars)
         st.dataframe(summary, hide_index=True, column_config={
             "share (%)": st.column_config.NumberColumn(format="%.1f"),
-            "mean confidence": st.column_config.NumberColumn(format="%.3f")})
+            "mean confidence": st.column_config.TextColumn(help="mean of the particles' confidences; none for "
+                                                           "'other' and noise")})
     a, b = st.columns(2)
-    a.plotly_chart(histogram(table, colours, "q4"))
-    b.plotly_chart(histogram(table, colours, "q6"))
+    a.plotly_chart(histogram(table, colours, "q4", result.get("q_neighbors", 12)))
+    b.plotly_chart(histogram(table, colours, "q6", result.get("q_neighbors", 12)))
     axes = result.get("embedding_axes")
     if axes:
         st.plotly_chart(embedding_figure(table, colours, axes))

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..uploads import keep_upload
 from .configurations import READ_FORMATS, generate, read_configuration
-from .methods import METHODS, class_fractions, classify, particle_table
+from .methods import METHODS, class_fractions, classify, particle_table, table_neighbors
 from .systems import ParticleSystem
 
 __all__ = ["MAX_UPLOAD_BYTES", "stage_upload", "load_source", "classify_order_job", "results_directory"]
@@ -113,14 +113,15 @@ def classify_order_job(ctx: Any, source: dict[str, Any], method: str = "mlp",
     ctx.progress(0.2, f"classifying {system.n_particles} particles with {method}")
     result = classify(system, method, **(options or {}))
     ctx.progress(0.9, "writing the per-particle table")
-    table = particle_table(system, result)
+    q_neighbors = table_neighbors(system, (options or {}).get("neighbors", 12))
+    table = particle_table(system, result, neighbors=q_neighbors)
     path = results_directory(ctx.store.path) / f"{ctx.job_id}.csv"
     table.to_csv(path, index=False)
     summary: dict[str, Any] = {
         "path": str(path), "n_particles": system.n_particles, "dim": system.dim, "box": _box(system),
         "method": method, "kind": METHODS[method].kind, "descriptor": result.descriptor,
         "embedding_axes": list(result.embedding_axes) if result.embedding_axes else None,
-        "details": result.details, "fractions": class_fractions(result.labels),
+        "details": result.details, "fractions": class_fractions(result.labels), "q_neighbors": q_neighbors,
     }
     if system.labels is not None:
         if METHODS[method].kind != "unsupervised":

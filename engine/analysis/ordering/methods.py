@@ -41,7 +41,7 @@ from .systems import ParticleSystem
 
 __all__ = [
     "METHODS", "MethodSpec", "ClassificationResult", "classify", "method_function",
-    "method_options", "class_fractions", "particle_table",
+    "method_options", "class_fractions", "particle_table", "table_neighbors",
 ]
 
 
@@ -210,7 +210,8 @@ def particle_table(
 
     Columns: ``particle`` (index), ``x``, ``y`` [, ``z``] (length units of the data),
     ``true_label`` (when the system has labels), ``species`` (when known), the result's
-    columns, then ``q4``, ``q6`` (Steinhardt, ``neighbors`` nearest, dimensionless).
+    columns, then ``q4``, ``q6`` (Steinhardt with ``neighbors``, dimensionless; a count is
+    capped at N − 1 for systems of N ≤ ``neighbors`` particles, see :func:`table_neighbors`).
     """
     table = pd.DataFrame(system.positions, columns=["x", "y", "z"][: system.dim])
     table.insert(0, "particle", np.arange(system.n_particles))
@@ -220,6 +221,15 @@ def particle_table(
         table["species"] = system.species
     for column in result.table.columns:
         table[column] = result.table[column].to_numpy()
-    q = steinhardt(system, (4, 6), neighbors=neighbors)
+    q = steinhardt(system, (4, 6), neighbors=table_neighbors(system, neighbors))
     table["q4"], table["q6"] = q[:, 0], q[:, 1]
     return table
+
+
+def table_neighbors(system: ParticleSystem, neighbors: NeighborSpec = 12) -> NeighborSpec:
+    """The neighbours of the q4, q6 columns of :func:`particle_table`: the method's own definition
+    (a count, or a named one such as ``"voronoi"``), a count capped at N − 1 so that small systems
+    (which the unsupervised methods classify with fewer neighbours) still get their columns."""
+    if isinstance(neighbors, str):
+        return neighbors
+    return max(1, min(int(neighbors), system.n_particles - 1))
