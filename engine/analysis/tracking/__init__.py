@@ -18,6 +18,9 @@ Modules, one job each:
 * :mod:`.matching` — detections scored against known particles (misses, false alarms, error);
 * :mod:`.crop_model` — the single-sphere hologram at chosen pixels with its analytic Jacobian
   (two real radial profiles; what refinement fits);
+* :mod:`.svr_estimator` — fast estimates of a_p, n_p, z_p: radial profiles of the hologram about
+  each centre and support vector regression (Yevick, Hannel & Grier 2014), trained on seeded
+  model profiles, saved as plain JSON;
 * :mod:`.refine` — nonlinear least-squares refinement of x, y, z, a_p, n_p (, α) with
   uncertainties, a search along the radius–index valley, batches on thread or process pools;
 * :mod:`.tracks` — tracks from CSV or linked detections (trackpy), MSD, diffusion coefficients
@@ -35,6 +38,7 @@ from .mie_coefficients import Efficiencies, efficiencies, mie_coefficients, seri
 from .refine import FitResult, refine, refine_frame, refine_many
 from .scattered_field import scattered_field
 from .sphere import COLUMNS, Sphere, spheres_from_table, spheres_to_table
+from .svr_estimator import SVREstimator, load_estimator, radial_profile
 from .synthetic import random_spheres, synthetic_frame, synthetic_frames
 
 __all__ = [
@@ -42,13 +46,16 @@ __all__ = [
     "Efficiencies",
     "FitResult",
     "Instrument",
+    "SVREstimator",
     "Sphere",
     "efficiencies",
     "hologram",
     "hologram_at",
+    "load_estimator",
     "locate_rings",
     "locate_trackpy",
     "mie_coefficients",
+    "radial_profile",
     "random_spheres",
     "refine",
     "refine_frame",
