@@ -19,24 +19,20 @@ from designs.checkerboard import Checkerboard
 from engine.evaluators.fracture import fracture_key
 from engine.evaluators import fracture_batch
 from engine.evaluators.fracture_batch import label_batch_job, random_plates
-from engine.runtime.job_pool import JobPool
 from engine.runtime.jobs import JobContext
 from engine.store import Store
 from engine.surrogates.grid import GridLinearRegressor
 from engine.surrogates.ranking import rank_random_plates
+from support_pages import record_submitted_jobs
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
-
-
-def _recording_submit(self: JobPool, kind: str, params: dict) -> str:
-    return self.store.create_job(kind, params)
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Path:
     monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
     monkeypatch.setenv("MATLOOP_EXECUTOR", "local")
-    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+    record_submitted_jobs(monkeypatch)
     return store_dir
 
 

@@ -38,6 +38,17 @@ def steps_for_target_duration() -> int:
     return int(min(10_000, max(30, TARGET_JOB_SECONDS / float(np.median(timings)))))
 
 
+def start_demo_job(page) -> None:  # noqa: ANN001 - a playwright Page on the Job runner demo
+    """Fill the demo form for a job of about TARGET_JOB_SECONDS and start it."""
+    page.get_by_text("Start demo job").wait_for(timeout=60_000)
+    steps = page.get_by_label("Matrices", exact=True)
+    steps.fill(str(steps_for_target_duration()))
+    steps.press("Tab")
+    page.get_by_label("Matrix order n", exact=True).fill(str(MATRIX_ORDER))
+    page.get_by_label("Matrix order n", exact=True).press("Tab")
+    page.get_by_role("button", name="Start demo job").click()
+
+
 def test_demo_job_progress_finish_and_reload(store_dir: Path, tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "MATLOOP_STORE": str(store_dir), "MATLOOP_EXECUTOR": "local"}
@@ -47,13 +58,7 @@ def test_demo_job_progress_finish_and_reload(store_dir: Path, tmp_path: Path) ->
         page.get_by_text("Campaign store", exact=True).wait_for(timeout=60_000)
         assert page.title() == "Home · matloop"
         page.goto(f"http://localhost:{port}/demo_job")
-        page.get_by_text("Start demo job").wait_for(timeout=60_000)
-        steps = page.get_by_label("Matrices", exact=True)
-        steps.fill(str(steps_for_target_duration()))
-        steps.press("Tab")
-        page.get_by_label("Matrix order n", exact=True).fill(str(MATRIX_ORDER))
-        page.get_by_label("Matrix order n", exact=True).press("Tab")
-        page.get_by_role("button", name="Start demo job").click()
+        start_demo_job(page)
 
         seen: list[float] = []
         deadline = time.time() + 120
@@ -87,13 +92,7 @@ def test_jobs_page_refreshes_itself_until_the_job_ends(store_dir: Path) -> None:
     env = {**os.environ, "MATLOOP_STORE": str(store_dir), "MATLOOP_EXECUTOR": "local"}
     with running_app(streamlit_command(port), port, env), browser_page() as page:
         page.goto(f"http://localhost:{port}/demo_job")
-        page.get_by_text("Start demo job").wait_for(timeout=60_000)
-        steps = page.get_by_label("Matrices", exact=True)
-        steps.fill(str(steps_for_target_duration()))
-        steps.press("Tab")
-        page.get_by_label("Matrix order n", exact=True).fill(str(MATRIX_ORDER))
-        page.get_by_label("Matrix order n", exact=True).press("Tab")
-        page.get_by_role("button", name="Start demo job").click()
+        start_demo_job(page)
         page.locator(BAR).first.wait_for(timeout=60_000)
 
         page.goto(f"http://localhost:{port}/jobs")

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from designs.checkerboard import Checkerboard
 from engine.store import Store
+from support_pages import record_submitted_jobs
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
 
@@ -328,18 +329,13 @@ def test_a_result_shows_the_hash_and_a_drawing_of_its_design(monkeypatch: pytest
     assert not [w.value for w in at.warning if "hash" in w.value]
 
 
-def _recording_submit(self, kind: str, params: dict) -> str:  # noqa: ANN001 - JobPool.submit, runs nothing
-    return self.store.create_job(kind, params)
-
-
 def test_a_stored_label_is_shown_not_recomputed(monkeypatch: pytest.MonkeyPatch, label_page: AppTest,
                                                 store_dir: Path) -> None:
     """A label made elsewhere (command line, batch): its numbers, a note, and no job."""
     from engine.evaluators.fracture import fracture_key
-    from engine.runtime.job_pool import JobPool
     from fem.fracture import DEFAULT_ELL
 
-    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+    record_submitted_jobs(monkeypatch)
     store = Store(store_dir)
     design = Checkerboard.from_array(editor_grid(label_page))
     key = fracture_key("strength", {"mode": "I", "plane": "stress", "ell": DEFAULT_ELL})  # the page's defaults
@@ -361,9 +357,8 @@ def test_a_label_made_on_this_page_reopens_its_run(monkeypatch: pytest.MonkeyPat
                                                    store_dir: Path) -> None:
     """The job that made the label kept its curve and damage map: Label design opens it, runs nothing."""
     from engine.evaluators.fracture import fracture_key
-    from engine.runtime.job_pool import JobPool
 
-    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+    record_submitted_jobs(monkeypatch)
     store = Store(store_dir)
     job_id = finished_label_job(store, fidelity="fast")  # labels np.eye(8) with options {"mode": "I"}
     design = Checkerboard.from_array(np.eye(8, dtype=int))

@@ -30,9 +30,9 @@ from designs.checkerboard import Checkerboard
 from engine.campaigns.campaign import Campaign
 from engine.evaluators.fracture import fracture_key
 from engine.evaluators.protocol import Evaluation
-from engine.runtime.job_pool import JobPool
 from engine.search.registry import STRATEGIES, strategy_class
 from engine.store import Store
+from support_pages import record_submitted_jobs
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
 SEED_MAX = 2**31 - 1
@@ -169,16 +169,11 @@ PAGES = ("label_design", "spinodoid", "train", "campaigns", "ordering", "softnes
          "label_batch", "rank", "library", "tracks")
 
 
-def _recording_submit(self: JobPool, kind: str, params: dict) -> str:
-    """JobPool.submit that records the job and runs nothing."""
-    return self.store.create_job(kind, params)
-
-
 @pytest.fixture
 def app_store(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Path:
     monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
     monkeypatch.setenv("MATLOOP_EXECUTOR", "local")
-    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+    record_submitted_jobs(monkeypatch)
     store = Store(store_dir)
     # one job, so that the Jobs page has a table to show; fast labels, so that Train has data
     store.finish_job(store.create_job("demo", {"steps": 1, "size": 2, "seed": 0}), "done",

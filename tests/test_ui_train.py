@@ -10,17 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from designs.checkerboard import Checkerboard
 from engine.evaluators.fracture import fracture_key
-from engine.runtime.job_pool import JobPool
 from engine.runtime.jobs import JobContext
 from engine.store import Store
 from engine.surrogates.training import train_grid_job
+from support_pages import record_submitted_jobs
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
-
-
-def _recording_submit(self: JobPool, kind: str, params: dict) -> str:
-    """JobPool.submit that records the job and runs nothing (the test runs it)."""
-    return self.store.create_job(kind, params)
 
 
 def put_labels(store: Store, fidelity: str, n: int, options: dict | None = None, seed: int = 0) -> None:
@@ -43,7 +38,7 @@ def put_labels(store: Store, fidelity: str, n: int, options: dict | None = None,
 def train_page(monkeypatch: pytest.MonkeyPatch, store_dir: Path):  # noqa: ANN201 - a function opening the page
     monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
     monkeypatch.setenv("MATLOOP_EXECUTOR", "local")
-    monkeypatch.setattr(JobPool, "submit", _recording_submit)
+    record_submitted_jobs(monkeypatch)
 
     def open_page() -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60).run()
