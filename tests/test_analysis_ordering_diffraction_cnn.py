@@ -110,3 +110,18 @@ def test_bad_input_is_refused() -> None:
         cnn.predict(np.zeros((2, 5, 32, 32), np.float32))
     with pytest.raises(ValueError, match=r"y must have shape \(2,\) to match X"):
         DiffractionCNN().fit(np.zeros((2, 3, 16, 16)), ["fcc"])
+
+
+def test_a_box_of_exactly_two_region_radii_is_imaged_at_every_length_unit() -> None:
+    """The default fcc/hcp stacking is 6 nearest-neighbour distances wide, twice the CNN's region
+    radius: the same crystal in units of 1, 7 or 3.4e-10 (metres) gives the same classes (7 and
+    3.4e-10 were refused by rounding of the measured length scale)."""
+    from engine.analysis.ordering import ParticleSystem, fcc_hcp
+    from engine.analysis.ordering.methods import classify
+
+    crystal = fcc_hcp(6, lindemann=0.05, seed=4)
+    reference = classify(crystal, "diffraction-cnn").labels
+    for unit in (7.0, 3.4e-10):
+        box = crystal.box
+        scaled = ParticleSystem(crystal.positions * unit, type(box)(*(np.asarray(box.L) * unit)))
+        np.testing.assert_array_equal(classify(scaled, "diffraction-cnn").labels, reference)

@@ -54,7 +54,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from .neighbors import ball_pairs, pair_geometry
+from .neighbors import ball_pairs, max_cutoff, pair_geometry
 from .systems import ParticleSystem
 
 __all__ = [
@@ -356,7 +356,14 @@ def diffraction_images(
     scale = default_length_scale(system) if length_scale is None else length_scale
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"length_scale must be a finite number > 0, got {length_scale!r}")
-    vectors, valid = region_vectors(system, settings.radius, float(scale))
+    radius = settings.radius
+    limit = max_cutoff(system) / float(scale)
+    if limit <= radius < limit * (1 + 1e-3):
+        # a box of exactly 2 × radius nearest-neighbour distances (e.g. 3 fcc cells at radius 3):
+        # whether the measured scale rounds above or below the limit depends on the length unit,
+        # so such a region is imaged just inside the limit (the Gaussian window is ~0 there)
+        radius = limit * (1 - 1e-9)
+    vectors, valid = region_vectors(system, radius, float(scale))
     if particles is not None:
         particles = np.asarray(particles)
         if particles.ndim != 1 or particles.dtype.kind not in "iu" or particles.size == 0 \

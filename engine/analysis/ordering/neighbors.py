@@ -22,7 +22,7 @@ import numpy as np
 
 from .systems import ParticleSystem
 
-__all__ = ["NeighborSpec", "neighbor_list", "ball_pairs", "pair_geometry", "pairs_within", "SANN_CANDIDATES"]
+__all__ = ["NeighborSpec", "neighbor_list", "ball_pairs", "max_cutoff", "pair_geometry", "pairs_within", "SANN_CANDIDATES"]
 
 NeighborSpec = int | str
 
@@ -30,7 +30,7 @@ NeighborSpec = int | str
 SANN_CANDIDATES = 40
 
 
-def _max_cutoff(system: ParticleSystem) -> float:
+def max_cutoff(system: ParticleSystem) -> float:
     """Largest ball radius freud accepts: half the smallest distance between opposite box faces.
 
     For an orthorhombic box that is half the shortest box length; a tilted box is thinner
@@ -119,7 +119,7 @@ def ball_pairs(system: ParticleSystem, r_max: float) -> freud.locality.NeighborL
         Bonds sorted by i; freud's single-precision search uses ``r_max (1 + 1e-5)``, so
         callers filter by their own double-precision distances (:func:`pair_geometry`).
     """
-    limit = _max_cutoff(system)
+    limit = max_cutoff(system)
     if not (np.isfinite(r_max) and 0 < r_max < limit):
         raise ValueError(
             f"cutoff {r_max!r} is not allowed: it must be > 0 and below half the shortest "
