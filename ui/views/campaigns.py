@@ -57,7 +57,11 @@ st.markdown(
     "A campaign closes the loop: a search strategy proposes a batch of designs, the solver labels "
     "them (each label is one **solver call**), the strategy learns from the numbers and proposes the "
     "next batch, until the budget of solver calls is spent. Everything is kept in the store, so a "
-    "campaign can be stopped and resumed without repeating a label. Configure one in the sidebar."
+    "campaign can be stopped and resumed without repeating a label. Configure one in the sidebar. "
+    "Strategies: genetic with a CNN surrogate (Yu, Qin & Buehler, Soft Matter 15, 2019), self-learning "
+    "(Gu, Chen & Buehler, Mater. Horiz. 5, 939, 2018), Bayesian optimisation by expected improvement "
+    "(Jones, Schonlau & Welch, J. Global Optim. 13, 455, 1998), inverse spinodoid design (Kumar, Tan, "
+    "Zheng & Kochmann, npj Comput. Mater. 6, 73, 2020) and random search as the baseline."
 )
 store = open_store()
 manager = job_manager(store)

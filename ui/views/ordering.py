@@ -243,7 +243,8 @@ def show_result(job: JobRecord) -> None:
     cols[1].metric("Classes", len([c for c in fractions if c != "noise"]),
                    help="noise (DBSCAN, HDBSCAN) is not counted")
     if "agreement" in result:
-        cols[2].metric("Agreement with true labels", f"{100 * result['agreement']:.1f} %")
+        cols[2].metric("Agreement with true labels", f"{100 * result['agreement']:.1f} %",
+                       help="share of the particles whose class equals the file's true label (%)")
     if "ari" in result:
         cols[2].metric("Adjusted Rand index", f"{result['ari']:.3f}", help="1: the classes equal the true labels")
     if "largest_cluster_share" in result:
@@ -253,7 +254,8 @@ def show_result(job: JobRecord) -> None:
         cols[3].metric("Mixture components (BIC)", result["details"]["mixture_components"],
                        help="components of lowest BIC; those sharing one density mode form one class")
     elif "n_components" in result["details"]:
-        cols[3].metric("K (mixture components)", result["details"]["n_components"])
+        cols[3].metric("K (mixture components)", result["details"]["n_components"],
+                       help="classes the method found (given, or chosen by BIC)")
     box = " × ".join(f"{v:.3g}" for v in result["box"]["L"])
     periodic = "".join(a for a, p in zip("xyz", result["box"]["periodic"]) if p) or "none"
     st.caption(f"Method **{result['method']}** on {result['descriptor']} · {result['dim']}D box {box} "

@@ -22,7 +22,9 @@ st.markdown(
     "Grid surrogates learn a fracture metric from the block layout: a single-layer (linear) "
     "baseline and a CNN, trained either to regress the metric or to tell good (top half) from "
     "bad (bottom half) designs. Designs are split by a seeded draw into training and held-out "
-    "sets; the held-out Spearman rank correlation says how well the model ranks new designs."
+    "sets; the held-out Spearman rank correlation says how well the model ranks new designs. "
+    "The CNN follows the surrogate of Yu, Qin & Buehler (Soft Matter 15, 2019) and Gu, Chen & Buehler "
+    "(Mater. Horiz. 5, 939, 2018), which rank soft/stiff grids by predicted toughness or strength."
 )
 store = open_store()
 manager = job_manager(store)
