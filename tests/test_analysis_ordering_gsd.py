@@ -103,3 +103,22 @@ def test_bad_files_and_frames_are_refused_with_the_reason(tmp_path: Path) -> Non
     _write(path, [(positions, box, 3, ["A"], ids)])
     with pytest.raises(ValueError, match=r"badtype\.gsd: particle type ids must lie in 0\.\.0 .* got 0\.\.3"):
         read_gsd(path)
+    same = positions.copy()
+    same[9] = same[4]  # two particles on one spot (CSV and XYZ refused it; GSD classified 13 'other')
+    path = tmp_path / "dup.gsd"
+    _write(path, [(same, box, 3, ["A"], np.zeros(len(positions), int))])
+    with pytest.raises(ValueError, match=r"dup\.gsd: 1 particle\(s\) sit exactly on another one"):
+        read_gsd(path)
+    path = tmp_path / "zero.gsd"
+    _write(path, [(positions, [0.0, box[1], box[2], 0, 0, 0], 3, ["A"], np.zeros(len(positions), int))])
+    with pytest.raises(ValueError, match=r"zero\.gsd, frame 0: the 3D box lengths must be finite numbers > 0"):
+        read_gsd(path)
+    flat = positions.copy()
+    path = tmp_path / "offplane.gsd"
+    _write(path, [(flat, [box[0], box[1], 0, 0, 0, 0], 2, ["A"], np.zeros(len(positions), int))])
+    with pytest.raises(ValueError, match=r"offplane\.gsd, frame 0: a 2D frame with particles off the plane"):
+        read_gsd(path)
+    path = tmp_path / "empty.gsd"
+    _write(path, [])
+    with pytest.raises(ValueError, match=r"empty\.gsd: the file holds no frames"):
+        read_gsd(path)

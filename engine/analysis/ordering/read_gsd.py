@@ -14,6 +14,7 @@ from pathlib import Path
 import freud
 import numpy as np
 
+from .readers import checked_system
 from .systems import ParticleSystem
 
 __all__ = ["read_gsd"]
@@ -51,6 +52,8 @@ def read_gsd(path: str | Path, frame: int = 0) -> ParticleSystem:
         raise ValueError(f"{path}: not a readable HOOMD GSD file ({type(error).__name__}: {error})") from None
     with trajectory:
         count = len(trajectory)
+        if count == 0:
+            raise ValueError(f"{path}: the file holds no frames")
         if isinstance(frame, bool) or not isinstance(frame, (int, np.integer)) or not -count <= frame < count:
             raise ValueError(f"{path}: frame must be an integer in {-count}..{count - 1} (the file holds {count} "
                              f"frame{'s' * (count != 1)}), got {frame!r}")
@@ -58,6 +61,13 @@ def read_gsd(path: str | Path, frame: int = 0) -> ParticleSystem:
     dim = int(snapshot.configuration.dimensions)
     lx, ly, lz, xy, xz, yz = (float(v) for v in snapshot.configuration.box)
     positions = np.asarray(snapshot.particles.position, dtype=float).reshape(-1, 3)
+    lengths = (lx, ly) if dim == 2 else (lx, ly, lz)
+    if not all(np.isfinite(v) and v > 0 for v in lengths):
+        raise ValueError(f"{path}, frame {frame}: the {dim}D box lengths must be finite numbers > 0, "
+                         f"got {', '.join(f'{v:g}' for v in lengths)}")
+    if dim == 2 and len(positions) and np.any(positions[:, 2] != 0):
+        raise ValueError(f"{path}, frame {frame}: a 2D frame with particles off the plane z = 0 "
+                         f"(|z| up to {np.abs(positions[:, 2]).max():g}); write them at z = 0 or as a 3D frame")
     if dim == 2:
         box = freud.box.Box(lx, ly, 0.0, xy, 0.0, 0.0, is2D=True)
         positions = positions[:, :2]
@@ -70,7 +80,4 @@ def read_gsd(path: str | Path, frame: int = 0) -> ParticleSystem:
         raise ValueError(f"{path}: particle type ids must lie in 0..{len(types) - 1} (the file's {len(types)} "
                          f"types {types}), got {int(typeid.min())}..{int(typeid.max())}")
     species = np.array(types, dtype=str)[typeid] if len(positions) else np.array([], dtype=str)
-    try:
-        return ParticleSystem(positions, box, species=species)
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
+    return checked_system(path, positions, box, species=species)

@@ -37,7 +37,7 @@ import numpy as np
 
 from .systems import ParticleSystem
 
-__all__ = ["read_xyz", "read_csv"]
+__all__ = ["checked_system", "read_xyz", "read_csv"]
 
 _TRUE = {"t", "true", "1", "yes"}
 _FALSE = {"f", "false", "0", "no"}
@@ -80,7 +80,8 @@ def _copy(box: freud.box.Box) -> freud.box.Box:
     return copy
 
 
-def _system(path: Path, positions: np.ndarray, box: freud.box.Box, **extra) -> ParticleSystem:
+def checked_system(path: Path, positions: np.ndarray, box: freud.box.Box, **extra) -> ParticleSystem:
+    """The particle system of a file, with its name in any error, refusing coincident particles."""
     try:
         system = ParticleSystem(positions, box, **extra)
     except ValueError as error:
@@ -209,7 +210,7 @@ def read_xyz(
             )
         species.append(words[name_at])
         coords[k] = _floats(words[pos_at:pos_at + 3], f"{path}, line {k + 3}", "coordinates x y z")
-    return _system(path, _center(coords, box, origin, str(path)), box, species=np.array(species))
+    return checked_system(path, _center(coords, box, origin, str(path)), box, species=np.array(species))
 
 
 def read_csv(
@@ -306,4 +307,4 @@ def read_csv(
         if name in index:
             values = np.array([row[index[name]].strip() for _, row in data])
             extra["labels" if name == "label" else name] = values
-    return _system(path, _center(coords, box, origin, str(path)), box, **extra)
+    return checked_system(path, _center(coords, box, origin, str(path)), box, **extra)
