@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import freud
@@ -10,7 +11,7 @@ import pytest
 
 from engine.analysis.ordering import ParticleSystem, lattice
 from engine.analysis.ordering.configurations import (
-    GENERATORS, generate, read_configuration, write_configuration,
+    GENERATORS, MAX_SEED, generate, read_configuration, write_configuration,
 )
 
 
@@ -90,3 +91,41 @@ def test_unreadable_files_are_value_errors(tmp_path: Path, name: str, text: str 
         read_configuration(path)
     with pytest.raises(ValueError, match="XYZ files hold 3D configurations"):
         write_configuration(generate("lattice", structure="hexagonal", cells=3), tmp_path / "h.xyz")
+
+
+@pytest.mark.parametrize("kind", list(GENERATORS))
+def test_seeds_are_32_bit_integers_everywhere(kind: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Seeds beyond 2**32 - 1 were taken by the generators (numpy's default_rng accepts any size)
+    but refused by the unsupervised methods' (scikit-learn's RandomState); True was seed 1 and
+    inf an OverflowError traceback. One range now, named in the message, from Python and the CLI."""
+    small = {"lattice": {"cells": 2}, "liquid": {"particles": 30}, "slab": {"cells": 3, "slab_fraction": 0.3},
+             "fcc-hcp": {"cells": 2, "fcc_layers": 3, "hcp_layers": 2}}[kind]
+    top = generate(kind, seed=MAX_SEED, **small)
+    assert not np.array_equal(top.positions, generate(kind, seed=0, **small).positions)
+    np.testing.assert_array_equal(top.positions, generate(kind, seed=float(MAX_SEED), **small).positions)
+    for seed in (MAX_SEED + 1, 2**64, -1, True, 1.5, float("inf"), float("nan"), "3"):
+        with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 4294967295\] \(32 bits, as the seeds of "
+                                             rf"the unsupervised methods\), got {re.escape(repr(seed))}"):
+            generate(kind, seed=seed, **small)
+    from engine.cli import main
+
+    flags = [f"--{name.replace('_', '-')}={value}" for name, value in small.items()]
+    assert main(["order", "generate", kind, *flags, "--seed", str(2**32), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "--seed must be an integer in [0, 4294967295]" in capsys.readouterr().err
+    assert main(["order", "generate", kind, *flags, "--seed", str(MAX_SEED), "--out", str(tmp_path / "x.csv")]) == 0
+
+
+@pytest.mark.parametrize(("kind", "options", "message"), [
+    ("lattice", {"cells": True}, "cells must be a positive integer, got True"),
+    ("lattice", {"cells": "3"}, "cells must be a positive integer, got '3'"),
+    ("lattice", {"cells": float("inf")}, "cells must be a positive integer, got inf"),
+    ("lattice", {"lindemann": "0.1"}, r"lindemann must lie in \[0, 0.5\]"),
+    ("lattice", {"structure": ["fcc"]}, "unknown structure"),
+    ("liquid", {"density": float("nan")}, "density must be a finite number > 0, got nan"),
+    ("liquid", {"particles": 2.5}, "particles must be an integer >= 2"),
+    ("slab", {"slab_fraction": "half"}, r"slab_fraction must lie in \(0, 1\), got 'half'"),
+])
+def test_options_of_the_wrong_type_are_value_errors(kind: str, options: dict, message: str) -> None:
+    """Strings, booleans and infinities from a script were TypeError or OverflowError tracebacks."""
+    with pytest.raises(ValueError, match=message):
+        generate(kind, **options)

@@ -165,9 +165,10 @@ def test_csv_round_trip_2d_with_labels(tmp_path: Path) -> None:
     ("1\nplain comment\nA 0 0 0\n", "no box; give line 2 an extended-XYZ Lattice"),
     ('1\nLattice="5 1 0 0 5 0 0 0 5"\nA 0 0 0\n', "LAMMPS form"),
     ('2\nLattice="5 0 0 0 5 0 0 0 5"\nA 0 0 0\nA nan 1 1\n',
-     r"1 particle\(s\) have NaN or infinite coordinates \(first at index 1\)"),
+     r"1 particle\(s\) have NaN or infinite coordinates \(first: line 4, x y z = nan 1.0 1.0\)"),
+    # the file's own coordinates and the box where the file puts it (corner origin), not centred ones
     ('2\nLattice="5 0 0 0 5 0 0 0 5" pbc="T T F"\nA 1 1 1\nA 1 1 7\n',
-     r"outside the non-periodic box \(first: index 1, z = 4.5\).*\[-2.5, 2.5\]"),
+     r"outside the non-periodic box \(first: line 4, z = 7.0\).*z in \[0, 5\]"),
     # a count smaller than the rows is not silently truncated (only a next frame may follow)
     ('2\nLattice="5 0 0 0 5 0 0 0 5"\nA 0 0 0\nA 1 1 1\nA 2 2 2\n', "declares 2 particles but 3 particle lines"),
     ('1\nLattice="nan 0 0 0 5 0 0 0 5"\nA 0 0 0\n', "Lattice entries must be finite"),
@@ -193,7 +194,7 @@ def test_bad_xyz_files_get_clear_messages(tmp_path: Path, text: str, message: st
     ("# box: inf inf inf\nx,y,z\n0,0,0\n", r"with lengths > 0 \(finite numbers\)"),
     ("# box: 5 5\nx,y,z\n0,0,1\n", "2D box .* but the columns include z"),
     # duplicated rows once came out as 100 % 'other' with confidence 1.000, without a word
-    ("# box: 5 5 5\nx,y,z\n0,0,0\n1,1,1\n1,1,1\n", r"1 particle\(s\) sit exactly on another one \(first: particles 1 and 2"),
+    ("# box: 5 5 5\nx,y,z\n0,0,0\n1,1,1\n1,1,1\n", r"1 particle\(s\) sit exactly on another one \(first: lines 4 and 5"),
 ])
 def test_bad_csv_files_get_clear_messages(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.csv"
@@ -237,7 +238,7 @@ def test_particle_system_validates_its_arrays() -> None:
     with pytest.raises(ValueError, match=r"positions must have shape \(N, 3\) for a 3D box"):
         ParticleSystem(np.zeros((5, 2)), box)
     with pytest.raises(ValueError, match=r"labels must have one entry per particle, shape \(5,\)"):
-        ParticleSystem(np.zeros((5, 3)), box, labels=["fcc"] * 4)
+        ParticleSystem(np.arange(15.0).reshape(5, 3) / 8, box, labels=["fcc"] * 4)
     with pytest.raises(ValueError, match="unknown lattice 'bct'; allowed: sc, bcc, fcc"):
         lattice("bct", 3)
     with pytest.raises(ValueError, match="lindemann must be a finite number >= 0"):

@@ -71,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "averaged, coherence, coherence-6, bond-order")
     classify.add_argument("--classes", dest="n_components", type=int,
                           help="number of classes K of gmm, autoencoder, diffusion-map, umap, gmm-mlp (default: a mixture of 1-6 components by BIC, merged into one class per density mode)")
-    classify.add_argument("--seed", type=int, help="seed of the unsupervised methods (default 0)")
+    classify.add_argument("--seed", type=int, help="seed of the unsupervised methods, an integer in 0..4294967295 (default 0)")
     classify.add_argument("--epochs", type=int, help="autoencoder training epochs (default 100)")
     classify.add_argument("--min-samples", dest="min_samples", type=int, help="DBSCAN core-point count (default min(100, N))")
     classify.add_argument("--eps", type=float, help="DBSCAN radius in standardised descriptor units (default: k-distance quantile)")
@@ -96,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--slab-fraction", dest="slab_fraction", type=float, help="share of the box height that is crystal (default 0.55)")
     generate.add_argument("--fcc-layers", dest="fcc_layers", type=int, help="close-packed layers of the fcc block (default 12)")
     generate.add_argument("--hcp-layers", dest="hcp_layers", type=int, help="close-packed layers of the hcp block (default 12)")
-    generate.add_argument("--seed", type=int, help="seed (default 0)")
+    generate.add_argument("--seed", type=int, help="seed, an integer in 0..4294967295 (default 0)")
     generate.set_defaults(func=_generate)
 
     methods = actions.add_parser("methods", help="list the classification methods and their options")

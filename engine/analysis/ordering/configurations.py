@@ -3,11 +3,13 @@
 * :func:`generate` — a seeded test configuration of one of :data:`GENERATORS` with true labels:
   ``"lattice"`` (a crystal with Lindemann noise), ``"liquid"`` (relaxed random packing),
   ``"slab"`` (crystal slab in its liquid), ``"fcc-hcp"`` (fcc and hcp blocks stacked along z).
-  Lengths in units of the nearest-neighbour distance (1).
+  Lengths in units of the nearest-neighbour distance (1). Seeds are integers in
+  ``[0, 2³² − 1]`` (:data:`MAX_SEED`), the range the unsupervised methods' seeds have too.
 * :func:`read_configuration` — XYZ, CSV or GSD by file suffix (:mod:`.readers`, :mod:`.read_gsd`).
 * :func:`write_csv`, :func:`write_xyz` — the formats :mod:`.readers` reads back: CSV with
-  ``# box:``/``# periodic:`` header lines and centred coordinates; extended XYZ with ``Lattice``
-  and ``pbc`` and corner-origin coordinates. Floats are written with ``repr`` (exact).
+  ``# box:``/``# periodic:`` header lines (a tilted 2D box as ``Lx Ly 0 xy 0 0``) and centred
+  coordinates; extended XYZ with ``Lattice`` and ``pbc`` and corner-origin coordinates. Floats
+  are written with ``repr`` (exact).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .read_gsd import read_gsd
 from .readers import read_csv, read_xyz
 from .systems import ParticleSystem
 
-__all__ = ["GENERATORS", "generate", "read_configuration", "write_configuration", "write_csv", "write_xyz"]
+__all__ = ["GENERATORS", "MAX_SEED", "generate", "read_configuration", "write_configuration", "write_csv", "write_xyz"]
 
 #: Generator name → its options and their defaults.
 GENERATORS: Mapping[str, dict[str, Any]] = {
@@ -38,6 +40,40 @@ GENERATORS: Mapping[str, dict[str, Any]] = {
 
 #: Most particles a generated configuration may hold (keeps the app and its jobs responsive).
 MAX_GENERATED = 200_000
+
+#: Largest seed (seeds are integers 0..2³² − 1, the range the unsupervised methods accept too:
+#: scikit-learn's and UMAP's ``random_state`` go through numpy's legacy ``RandomState``).
+MAX_SEED = 2**32 - 1
+
+#: Integer option → (smallest, largest or None, the rule as messages state it).
+_INTEGERS: dict[str, tuple[int, int | None, str]] = {
+    "cells": (1, None, "a positive integer"),
+    "particles": (2, None, "an integer >= 2 (a liquid needs neighbours)"),
+    "fcc_layers": (1, None, "a positive integer"),
+    "hcp_layers": (1, None, "a positive integer"),
+    "seed": (0, MAX_SEED, f"an integer in [0, {MAX_SEED}] (32 bits, as the seeds of the unsupervised methods)"),
+}
+
+
+def _integer(name: str, value: Any) -> int:
+    low, high, rule = _INTEGERS[name]
+    number = value
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value):
+        ok, number = True, int(value)  # 6.0 from a form is 6
+    if not ok or number < low or (high is not None and number > high):
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return int(number)
+
+
+def _real(name: str, value: Any, low: float, high: float, *, closed: bool, note: str = "") -> float:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    inside = ok and math.isfinite(value) and ((low <= value <= high) if closed else (low < value < high))
+    if not inside:
+        rule = (f"be a finite number > {low:g}" if high == math.inf
+                else f"lie in {'[' if closed else '('}{low:g}, {high:g}{']' if closed else ')'}")
+        raise ValueError(f"{name} must {rule}{note}, got {value!r}")
+    return float(value)
 
 
 def _count(kind: str, o: dict[str, Any]) -> int:
@@ -62,33 +98,37 @@ def generate(kind: str, **options: Any) -> ParticleSystem:
     **options
         Those of :data:`GENERATORS` [kind]; ``structure`` is a lattice of
         :data:`.lattices.LATTICES` (3D ones for a slab), ``cells`` unit cells per axis,
-        ``lindemann`` the rms displacement over the nearest-neighbour distance, ``density``
-        particles per unit volume (√2 is fcc's), ``seed`` an integer.
+        ``lindemann`` the rms displacement over the nearest-neighbour distance (0 to 0.5),
+        ``density`` particles per unit volume (√2 is fcc's), ``slab_fraction`` in (0, 1),
+        ``seed`` an integer in ``[0, MAX_SEED]`` (2³² − 1). ``None`` means the default.
 
     Raises
     ------
     ValueError
-        Unknown kind or option, out-of-range values, more than :data:`MAX_GENERATED` particles.
+        Unknown kind or option, values of the wrong type (``True``, ``"3"``, NaN) or out of range
+        (a seed beyond 2³² − 1), more than :data:`MAX_GENERATED` particles; the message names
+        the option and its allowed range.
     """
-    if kind not in GENERATORS:
+    if not isinstance(kind, str) or kind not in GENERATORS:
         raise ValueError(f"unknown configuration kind {kind!r}; allowed: {', '.join(GENERATORS)}")
     unknown = sorted(set(options) - set(GENERATORS[kind]))
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for a {kind}; allowed: "
                          f"{', '.join(GENERATORS[kind])}")
     o = {**GENERATORS[kind], **{k: v for k, v in options.items() if v is not None}}
-    if "structure" in o and o["structure"] not in LATTICES:
+    if "structure" in o and (not isinstance(o["structure"], str) or o["structure"] not in LATTICES):
         raise ValueError(f"unknown structure {o['structure']!r}; allowed: {', '.join(LATTICES)}")
     if kind == "slab" and o["structure"] == "hexagonal":
         raise ValueError("a slab needs a 3D structure; hexagonal is 2D")
-    for name in ("cells", "particles", "fcc_layers", "hcp_layers", "seed"):
-        if name in o and (int(o[name]) != o[name] or o[name] < (0 if name == "seed" else 1)):
-            raise ValueError(f"{name} must be a {'non-negative' if name == 'seed' else 'positive'} "
-                             f"integer, got {o[name]!r}")
-    if kind == "liquid" and o["particles"] < 2:
-        raise ValueError(f"particles must be an integer >= 2 (a liquid needs neighbours), got {o['particles']!r}")
-    if "lindemann" in o and not (math.isfinite(o["lindemann"]) and 0 <= o["lindemann"] <= 0.5):
-        raise ValueError(f"lindemann must lie in [0, 0.5] (melting near 0.1-0.15), got {o['lindemann']!r}")
+    for name in _INTEGERS:
+        if name in o:
+            o[name] = _integer(name, o[name])
+    if "lindemann" in o:
+        o["lindemann"] = _real("lindemann", o["lindemann"], 0.0, 0.5, closed=True, note=" (melting near 0.1-0.15)")
+    if "density" in o:
+        o["density"] = _real("density", o["density"], 0.0, math.inf, closed=False)
+    if "slab_fraction" in o:
+        o["slab_fraction"] = _real("slab_fraction", o["slab_fraction"], 0.0, 1.0, closed=False)
     n = _count(kind, o)
     if n > MAX_GENERATED:
         raise ValueError(f"a {kind} of these settings holds {n} particles; at most {MAX_GENERATED} allowed")
@@ -140,8 +180,8 @@ def read_configuration(path: str | Path, fmt: str | None = None) -> ParticleSyst
 
 def _box_header(system: ParticleSystem) -> list[str]:
     box = system.box
-    values = [box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz]
-    count = 2 if system.dim == 2 else 3 if not any(values[3:]) else 6
+    values = [box.Lx, box.Ly, 0.0 if system.dim == 2 else box.Lz, box.xy, box.xz, box.yz]
+    count = (2 if system.dim == 2 else 3) if not any(values[3:]) else 6  # a tilted 2D box: Lx Ly 0 xy 0 0
     lengths = " ".join(repr(float(v)) for v in values[:count])
     flags = " ".join("true" if p else "false" for p in system.periodic)
     return [f"# box: {lengths}", f"# periodic: {flags}"]

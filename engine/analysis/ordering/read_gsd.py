@@ -80,4 +80,4 @@ def read_gsd(path: str | Path, frame: int = 0) -> ParticleSystem:
         raise ValueError(f"{path}: particle type ids must lie in 0..{len(types) - 1} (the file's {len(types)} "
                          f"types {types}), got {int(typeid.min())}..{int(typeid.max())}")
     species = np.array(types, dtype=str)[typeid] if len(positions) else np.array([], dtype=str)
-    return checked_system(path, positions, box, species=species)
+    return checked_system(f"{path}, frame {frame}", positions, box, species=species)
