@@ -88,6 +88,18 @@ def test_qbar_of_a_perfect_fcc_lattice_has_the_textbook_values() -> None:
         np.testing.assert_allclose(q[:, [0, 2, 4, 6]], 0.0, atol=1e-5)  # centrosymmetric: odd l vanish
 
 
+@pytest.mark.parametrize("scale", [1e-20, 1e20])
+def test_qbar_does_not_depend_on_the_length_unit(scale: float) -> None:
+    """At spacings outside 2^±40 freud computes on rescaled coordinates (ParticleSystem.freud_scale);
+    a cutoff given in the data's unit must still select the first shell."""
+    system = lattice("fcc", 4)
+    scaled = ParticleSystem(system.positions * scale, freud.box.Box(*(np.asarray(system.box.L) * scale)))
+    assert scaled.freud_scale != 1.0
+    for neighbors in ("sann", 1.2 * scale):
+        q = describe(scaled, UnsupervisedRecipe(neighbors=neighbors))
+        np.testing.assert_allclose(q[:, 5], 0.57452, atol=2e-5)
+
+
 def test_clusters_recover_a_planted_crystal_and_liquid() -> None:
     system, bulk = _crystal_on_liquid(0)
     model = _synthetic_model()

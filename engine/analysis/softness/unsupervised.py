@@ -234,7 +234,7 @@ def _qbar(system: ParticleSystem, recipe: UnsupervisedRecipe, rows: np.ndarray) 
     nb = recipe.neighbors
     if isinstance(nb, (float, np.floating)):
         nlist = ball_pairs(system, float(nb))  # ValueError for a cutoff beyond half the box
-        nlist.filter(np.asarray(nlist.distances, dtype=float) < nb)
+        nlist.filter(np.asarray(nlist.distances, dtype=float) * system.freud_scale < nb)
         order = freud.order.Steinhardt(list(recipe.ls), average=True)
         order.compute(system.freud_system(), neighbors=nlist)
         values = np.asarray(order.particle_order, dtype=float).reshape(system.n_particles, -1)
