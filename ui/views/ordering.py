@@ -1,54 +1,105 @@
 """Crystal order page: upload or generate particles, classify them as a job, see the classes in 3D.
 
-The configuration (a generator's settings, or an uploaded XYZ/CSV file kept beside the store and
-read by the text readers only) and the method go to an ``identify-structures`` job; the page
-draws the job's per-particle CSV: particles coloured by class, class fractions, q4/q6
-histograms per class, the 2D embedding of unsupervised methods, and a download.
+The configuration (a generator's settings, or an uploaded XYZ/CSV/GSD file kept beside the store
+and read by the text and GSD readers only) and the method go to an ``identify-structures`` job; the
+page draws the job's per-particle CSV: particles coloured by class, class fractions, q4/q6
+histograms per class, the 2D embedding of unsupervised methods, and a download. Figures and
+phrases are in :mod:`ui.ordering_figures`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
-import plotly.colors
-import plotly.graph_objects as go
 import streamlit as st
 
 from engine.analysis.ordering.classify_job import MAX_UPLOAD_BYTES, stage_upload
-from engine.analysis.ordering.configurations import GENERATORS, READ_FORMATS
+from engine.analysis.ordering.configurations import GENERATORS, READ_FORMATS, read_configuration
 from engine.analysis.ordering.lattices import LATTICES
 from engine.analysis.ordering.methods import METHODS
 from engine.analysis.ordering.runners_unsupervised import DESCRIPTORS
+from engine.analysis.ordering.shipped_models import SHIPPED_MODELS
 from engine.store import JobRecord
 from ui.common import CheckedNumbers, job_manager, open_store, show_error
 from ui.job_panel import QUERY_KEY, attach_job, attached_job_id, job_panel
+from ui.ordering_figures import (FILE_UNIT, GENERATED_UNIT, MAX_DRAWN, box_text, colour_map, embedding_figure,
+                                 fraction_figure, histogram, plural, scene_figure)
 
 JOB_KIND = "identify-structures"
-#: Most particles drawn in the 3D view (a seeded sample beyond).
-MAX_DRAWN = 20_000
 KINDS = {"lattice": "Crystal lattice", "liquid": "Liquid", "slab": "Crystal slab in its liquid",
          "fcc-hcp": "fcc block on an hcp block"}
-COLOURS = {"fcc": "#2ca02c", "hcp": "#d62728", "bcc": "#1f77b4", "liquid": "#a0a0a0", "other": "#ff7f0e",
-           "noise": "#a0a0a0"}
-CLUSTER_COLOURS = plotly.colors.qualitative.Bold
+#: Largest upload in MB as the uploader states it (it refuses bigger files in the browser).
+UPLOAD_MB = max(1, -(-MAX_UPLOAD_BYTES // 2**20))
+#: What each method without options classifies with. The page has no model choice: supervised
+#: methods always use the model that ships with matloop (``matloop order --model FILE`` takes another).
+FIXED_MODELS = {
+    "mlp": f"Model: the MLP shipped with matloop ({SHIPPED_MODELS.name}), trained on 3D fcc, bcc, hcp and liquid; "
+           "bond-order features with 12 and 14 neighbours. This page always uses the shipped model.",
+    "q6-threshold": f"Model: the q6 thresholds shipped with matloop ({SHIPPED_MODELS.name}), q6 with the 12 "
+                    "nearest neighbours; 3D systems. This page always uses the shipped model.",
+    "diffraction-cnn": "Model: the CNN shipped with matloop, trained on diffraction images of 3D fcc, bcc, hcp "
+                       "and liquid. This page always uses the shipped model.",
+    "cna": "Adaptive cutoff per particle, no parameters and no model; 3D systems. The field's conventional reference.",
+}
+_STAGED = "ordering_staged_upload"
+_SETTING_WORDS = {"cells": "unit cells per axis", "lindemann": "Lindemann ratio",
+                  "slab_fraction": "crystal share of the height"}
 
 st.title("Crystal order")
 st.markdown(
     "Which particles sit in which ordered structure? The **supervised** methods use models that ship "
     "with matloop, trained on fcc, bcc, hcp and liquid (a particle that fits none is *other*): an MLP "
-    "on bond-order parameters (Steinhardt $q_l$, Lechner–Dellago $\\bar q_l$) and a $q_6$-threshold baseline; a CNN on each particle's diffraction image (**diffraction-cnn**); "
+    "on bond-order parameters (Steinhardt $q_l$, Lechner–Dellago $\\bar q_l$) and a $q_6$-threshold baseline; "
+    "a CNN on each particle's diffraction image (**diffraction-cnn**); "
     "common-neighbour analysis (**cna**) is the geometric reference. "
     "The **unsupervised** methods find the classes in the data itself — Gaussian mixture, DBSCAN, "
-    "autoencoder + mixture, diffusion map, UMAP, mixture + MLP — and name them *cluster 1, 2, …* from the most ordered "
-    "(highest mean $q_6$) down. Lengths are in the units of the data; generated configurations have a "
+    "autoencoder + mixture, diffusion map, UMAP, mixture + MLP — and name them *cluster 1, 2, …* from the most "
+    "ordered (highest mean $q_6$) down. Lengths are in the units of the data; generated configurations have a "
     "nearest-neighbour distance of 1."
 )
 store = open_store()
 manager = job_manager(store)
 
+
+def size_text(size: int) -> str:
+    """A file size in bytes as people read it (kB, MB: powers of 1000, as the uploader writes them)."""
+    for unit, factor in (("MB", 1e6), ("kB", 1e3)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return plural(size, "byte")
+
+
+def staged_upload(upload: Any) -> dict[str, Any]:
+    """The uploaded file kept beside the store and read once per upload (not on every rerun).
+
+    Returns ``{"path", "name", "size", "text"}`` (``text``: what was read, in words) or
+    ``{"name", "error"}`` with the reader's message.
+    """
+    key = (upload.file_id, upload.name, upload.size)
+    kept = st.session_state.get(_STAGED)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    try:
+        path, system = stage_upload(store.path, upload.name, upload.getvalue())
+    except ValueError as exc:
+        staged = {"name": upload.name, "error": str(exc)}
+    except OSError as exc:  # the uploads folder beside the store cannot be written
+        staged = {"name": upload.name, "error": f"{upload.name} could not be kept beside the store "
+                                                f"({exc.strerror or exc})"}
+    else:
+        box = system.box
+        tilts = [box.xy] if system.dim == 2 else [box.xy, box.xz, box.yz]
+        staged = {"path": str(path), "name": upload.name, "size": upload.size,
+                  "text": f"{plural(system.n_particles, 'particle')}, "
+                          f"{box_text(list(box.L[: system.dim]), system.periodic, tilts, FILE_UNIT)}"}
+    st.session_state[_STAGED] = (key, staged)  # only the latest upload: a refused one replaces it
+    return staged
+
+
 numbers = CheckedNumbers()
+upload_refused = False
 source_column, method_column = st.columns(2)
 with source_column:
     st.subheader("Particles")
@@ -84,14 +135,26 @@ with source_column:
     else:
         upload = st.file_uploader(
             "Configuration file (XYZ, CSV or GSD)", type=list(READ_FORMATS),
-            max_upload_size=max(1, -(-MAX_UPLOAD_BYTES // 2**20)),  # the widget states our limit (MB)
+            max_upload_size=UPLOAD_MB,  # the widget states our limit (MB)
             help="Extended XYZ with Lattice=\"…\" (and pbc=\"T T T\") on line 2, coordinates from the box "
                  "corner; or CSV with a '# box: Lx Ly Lz' line, optional '# periodic: true true false', "
                  "columns x,y,z (label and species optional), coordinates centred on the box; or a HOOMD "
                  "GSD file (its first frame).")
-        st.caption("Files are parsed as data, never executed or unpickled.")
         if upload is not None:
-            source = {"upload": upload}
+            staged = staged_upload(upload)
+            if "error" in staged:
+                upload_refused = True
+                show_error(f"Cannot use this file: {staged['error']}")
+                # the previous job's result (or failure) below this error would read as this file's
+                st.query_params.pop(QUERY_KEY, None)
+            else:
+                source = {"file": staged["path"], "name": staged["name"]}
+                st.info(f"In use: **{staged['name']}** ({size_text(staged['size'])}): {staged['text']}.",
+                        icon=":material/description:")
+        # Streamlit refuses a bigger file in the browser and keeps sending the previous one: say which is used.
+        st.caption(f"Files are parsed as data, never executed or unpickled. A file over {UPLOAD_MB} MB is refused "
+                   "by the uploader (marked red) and never reaches the page: only the file named *In use* is "
+                   "classified; remove a file with its × to clear it.")
 
 with method_column:
     st.subheader("Method")
@@ -100,16 +163,18 @@ with method_column:
     method_options: dict = {}
     if METHODS[method].kind == "unsupervised":
         cols = st.columns(2)
+        # a crystal in its liquid separates on coherence-6 (steinhardt: one cluster with DBSCAN, ARI 0.00)
+        slab = origin == "Generate" and kind == "slab"
         method_options["descriptors"] = cols[0].selectbox(
-            "Descriptors", list(DESCRIPTORS),
+            "Descriptors", list(DESCRIPTORS), index=list(DESCRIPTORS).index("coherence-6" if slab else "steinhardt"),
             help="; ".join(f"{d}: {text}" for d, text in DESCRIPTORS.items())
             + ". coherence-6 keeps a crystal's surface layers crystal-like (crystal in liquid); "
               "steinhardt separates fcc from hcp.")
         method_options["neighbors"] = numbers.number(
             "Neighbours", 12, 4, 40, where=cols[1],
-            help="nearest neighbours of each particle's descriptors: 12 for fcc/hcp; for bcc use 14 "
-                 "(8 + 6): with 12 the cut falls inside the second shell, with 8 thermal noise swaps first- and "
-                 "second-shell neighbours, and either splits bcc into two classes")
+            help="nearest neighbours of each particle's descriptors: 12 for fcc/hcp, 6 for the 2D hexagonal "
+                 "lattice; for bcc use 14 (8 + 6): with 12 the cut falls inside the second shell, with 8 thermal "
+                 "noise swaps first- and second-shell neighbours, and either splits bcc into two classes")
         if method == "umap":
             method_options["clusterer"] = cols[0].selectbox(
                 "Clustering of the map", ["gmm", "hdbscan"],
@@ -125,32 +190,18 @@ with method_column:
                                                     help="of the method's random choices")
         if method == "autoencoder":
             method_options["epochs"] = numbers.number("Training epochs", 100, 5, 1000, help="of the autoencoder")
-    elif METHODS[method].kind == "supervised":
-        st.caption("Uses the shipped model (bond-order features with 12 and 14 neighbours; 3D systems).")
     else:
-        st.caption("Adaptive cutoff per particle, no parameters; 3D systems. The field's conventional reference.")
+        st.caption(FIXED_MODELS.get(method, "Model: shipped with matloop; this page always uses the shipped model."
+                                    if METHODS[method].kind == "supervised" else "No options."))
     numbers.summary("Classify")
     start = st.button("Classify", type="primary", disabled=not numbers.ok)
 
-if start and numbers.ok:
+if start and numbers.ok and not upload_refused:  # a refused file has its error box above
     if source is None:
         show_error("Upload a configuration file first (XYZ, CSV or GSD).")
     else:
-        params_source = source
-        if "upload" in source:
-            try:
-                path, system = stage_upload(store.path, source["upload"].name, source["upload"].getvalue())
-            except ValueError as exc:
-                show_error(f"Cannot use this file: {exc}")
-                params_source = None
-                # the previous job's result (or failure) below this error would read as this file's
-                st.query_params.pop(QUERY_KEY, None)
-            else:
-                params_source = {"file": str(path)}
-                st.caption(f"Read {source['upload'].name}: {system.n_particles} particles, {system.dim}D.")
-        if params_source is not None:
-            options = {k: v for k, v in method_options.items() if v is not None}
-            attach_job(manager.submit(JOB_KIND, {"source": params_source, "method": method, "options": options}))
+        options = {k: v for k, v in method_options.items() if v is not None}
+        attach_job(manager.submit(JOB_KIND, {"source": source, "method": method, "options": options}))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -159,73 +210,42 @@ def read_results(path: str, modified: float) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"label": str, "true_label": str})
 
 
-def colour_map(classes: list[str]) -> dict[str, str]:
-    """A colour per class: fixed ones for structures, a qualitative palette for clusters."""
-    clusters = [c for c in classes if c not in COLOURS]
-    return {**{c: COLOURS[c] for c in classes if c in COLOURS},
-            **{c: CLUSTER_COLOURS[k % len(CLUSTER_COLOURS)] for k, c in enumerate(sorted(clusters))}}
+@st.cache_data(show_spinner=False, max_entries=8)
+def file_tilts(path: str, modified: float) -> list[float] | None:
+    """Tilt factors of a configuration file's box (for results that do not record them); None if unreadable."""
+    try:
+        box = read_configuration(path).box
+    except (OSError, ValueError):
+        return None
+    return [box.xy] if box.is2D else [box.xy, box.xz, box.yz]
 
 
-#: Unit of the particle coordinates on the axes: the file's own (generated systems: nearest-neighbour distances).
-LENGTH = "length unit of the data"
+def source_words(source: dict[str, Any]) -> str:
+    """Where a job's particles came from, in words: the file as the user named it, or the generator's settings."""
+    if "file" in source:
+        return f"file **{source.get('name') or Path(source['file']).name}**"
+    settings = dict(source.get("generate", {}))
+    kind = settings.pop("kind", "")
+    shown = [str(settings.pop("structure"))] if "structure" in settings else []
+    shown += [f"{_SETTING_WORDS.get(k, k)} {v:g}" if isinstance(v, float) else f"{_SETTING_WORDS.get(k, k)} {v}"
+              for k, v in settings.items()]
+    return f"generated {KINDS.get(kind, kind).lower()}" + (f" ({', '.join(shown)})" if shown else "")
 
 
-def scene_figure(table: pd.DataFrame, colours: dict[str, str], dim: int) -> go.Figure:
-    """Particles coloured by class (a seeded sample of MAX_DRAWN when there are more)."""
-    shown = table.sample(MAX_DRAWN, random_state=0) if len(table) > MAX_DRAWN else table
-    size = float(np.clip(14.0 / len(shown) ** (1 / 3) * 3, 2.0, 8.0))
-    if dim == 2:  # a flat picture, not a 3D scene with an empty z axis
-        figure = go.Figure([go.Scattergl(x=shown.loc[shown.label == n, "x"], y=shown.loc[shown.label == n, "y"],
-                                         mode="markers", name=f"{n} ({int((shown.label == n).sum())})",
-                                         marker={"size": 2 * size, "color": c, "opacity": 0.85})
-                            for n, c in colours.items()])
-        figure.update_layout(height=520, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title="particles by class",
-                             xaxis_title=f"x ({LENGTH})", yaxis={"title": f"y ({LENGTH})", "scaleanchor": "x",
-                                                                 "scaleratio": 1},
-                             legend={"itemsizing": "constant"})
-        return figure
-    traces = []
-    for name, colour in colours.items():
-        part = shown[shown.label == name]
-        traces.append(go.Scatter3d(x=part.x, y=part.y, z=part.z, mode="markers", name=f"{name} ({len(part)})",
-                                   marker={"size": size, "color": colour, "opacity": 0.85,
-                                           "line": {"width": 0}}))
-    figure = go.Figure(traces)
-    figure.update_layout(height=520, margin={"l": 0, "r": 0, "t": 30, "b": 0}, legend={"itemsizing": "constant"},
-                         title="particles by class", scene={"aspectmode": "data", "xaxis_title": f"x ({LENGTH})",
-                                                            "yaxis_title": f"y ({LENGTH})",
-                                                            "zaxis_title": f"z ({LENGTH})"})
-    return figure
+def result_box_text(result: dict[str, Any], source: dict[str, Any], unit: str) -> str:
+    """The box of a result, with its tilt factors (from the result, or read from the file it names)."""
+    tilts = result["box"].get("tilt")
+    if tilts is None and "file" in source and Path(source["file"]).is_file():
+        tilts = file_tilts(source["file"], Path(source["file"]).stat().st_mtime)
+    return box_text(result["box"]["L"], result["box"]["periodic"], tilts, unit)
 
 
-def histogram(table: pd.DataFrame, colours: dict[str, str], column: str, neighbors: int | str = 12) -> go.Figure:
-    """Distribution of a bond-order parameter in each class (each normalised to unit area)."""
-    figure = go.Figure([go.Histogram(x=table.loc[table.label == name, column], name=name, marker_color=colour,
-                                     opacity=0.6, histnorm="probability density", nbinsx=40)
-                        for name, colour in colours.items()])
-    figure.update_layout(barmode="overlay", height=320, title=f"{column} per class",
-                         xaxis_title=f"{column} ({neighbor_words(neighbors)}, dimensionless)",
-                         yaxis_title="probability density", margin={"t": 40})
-    return figure
-
-
-def neighbor_words(neighbors: int | str) -> str:
-    """``12`` → "12 nearest neighbours", ``"voronoi"`` → "voronoi neighbours"."""
-    return f"{neighbors} nearest neighbours" if isinstance(neighbors, int) else f"{neighbors} neighbours"
-
-
-def embedding_figure(table: pd.DataFrame, colours: dict[str, str], axes: list[str]) -> go.Figure:
-    """The 2D embedding by class; a histogram of the first axis when the second is undefined."""
-    if table["embedding_2"].isna().all():  # a one-column descriptor has one principal component
-        figure = histogram(table, colours, "embedding_1")
-        figure.update_layout(title="embedding (one descriptor: one component)", xaxis_title=axes[0], height=360)
-        return figure
-    figure = go.Figure([go.Scattergl(x=table.loc[table.label == n, "embedding_1"],
-                                     y=table.loc[table.label == n, "embedding_2"], mode="markers", name=n,
-                                     marker={"color": c, "size": 4, "opacity": 0.7})
-                        for n, c in colours.items()])
-    figure.update_layout(height=420, xaxis_title=axes[0], yaxis_title=axes[1], title="2D embedding")
-    return figure
+def truth_words(truths: pd.Series) -> str:
+    """The true labels of one class's particles, most common first, in per cent: ``"fcc 97.6 %, hcp 2.4 %"``
+    (at most three, then "…")."""
+    shares = truths.fillna("unknown").value_counts(normalize=True)
+    shown = [f"{name} {100 * share:.1f} %" for name, share in shares.iloc[:3].items()]
+    return ", ".join(shown) + (", …" if len(shares) > 3 else "")
 
 
 def show_result(job: JobRecord) -> None:
@@ -235,13 +255,15 @@ def show_result(job: JobRecord) -> None:
     if not path.is_file():
         st.warning(f"The result file {path} is gone; run the classification again.")
         return
+    source = job.params.get("source", {})
+    unit = FILE_UNIT if "file" in source else GENERATED_UNIT
     table = read_results(str(path), path.stat().st_mtime)
     fractions = dict(sorted(result["fractions"].items(), key=lambda item: -item[1]))  # largest first, as the CLI
     colours = colour_map(list(fractions))
+    found = [c for c in fractions if c != "noise"]
     cols = st.columns(4)
     cols[0].metric("Particles", f"{result['n_particles']:,}")
-    cols[1].metric("Classes", len([c for c in fractions if c != "noise"]),
-                   help="noise (DBSCAN, HDBSCAN) is not counted")
+    cols[1].metric("Classes", len(found), help="classes found; noise (DBSCAN, HDBSCAN) is not counted")
     if "agreement" in result:
         cols[2].metric("Agreement with true labels", f"{100 * result['agreement']:.1f} %",
                        help="share of the particles whose class equals the file's true label (%)")
@@ -256,42 +278,45 @@ def show_result(job: JobRecord) -> None:
     elif "n_components" in result["details"]:
         cols[3].metric("K (mixture components)", result["details"]["n_components"],
                        help="classes the method found (given, or chosen by BIC)")
-    box = " × ".join(f"{v:.3g}" for v in result["box"]["L"])
-    periodic = "".join(a for a, p in zip("xyz", result["box"]["periodic"]) if p) or "none"
-    st.caption(f"Method **{result['method']}** on {result['descriptor']} · {result['dim']}D box {box} "
-               f"(periodic along {periodic})")
+    model = " with the shipped model" if METHODS.get(result["method"]) and METHODS[result["method"]].kind == \
+        "supervised" else ""
+    st.caption(f"Method **{result['method']}**{model} on {result['descriptor']}: {plural(len(found), 'class')} "
+               f"in {plural(result['n_particles'], 'particle')}. Particles: {source_words(source)}; "
+               f"{result_box_text(result, source, unit)}.")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(scene_figure(table, colours, result["dim"]))
+        st.plotly_chart(scene_figure(table, colours, result["dim"], unit))
         if len(table) > MAX_DRAWN:
             st.caption(f"Showing a random {MAX_DRAWN:,} of {len(table):,} particles.")
     with right:
-        summary = pd.DataFrame({"class": list(fractions), "particles": [int((table.label == c).sum()) for c in fractions],
+        summary = pd.DataFrame({"class": list(fractions),
+                                "particles": [int((table.label == c).sum()) for c in fractions],
                                 "share (%)": [round(100 * f, 1) for f in fractions.values()]})
+        config = {"particles": st.column_config.NumberColumn(format="localized"),
+                  "share (%)": st.column_config.NumberColumn(format="%.1f", help="share of all particles (%)")}
         if table["confidence"].notna().any():
-            means = [table.loc[table.label == c, "confidence"].mean() for c in fractions]
-            # "other" and noise carry no confidence: a dash, not "None"
-            summary["mean confidence"] = ["–" if pd.isna(m) else f"{m:.3f}" for m in means]
-        bars = go.Figure(go.Bar(x=[100 * f for f in fractions.values()], y=list(fractions), orientation="h",
-                                marker_color=[colours[c] for c in fractions]))
-        bars.update_layout(height=260, xaxis_title="share of particles (%)", yaxis={"autorange": "reversed"},
-                           margin={"t": 30, "l": 0}, title="class fractions")
-        st.plotly_chart(bars)
-        st.dataframe(summary, hide_index=True, column_config={
-            "share (%)": st.column_config.NumberColumn(format="%.1f"),
-            "mean confidence": st.column_config.TextColumn(help="mean of the particles' confidences; none for "
-                                                           "'other' and noise")})
+            # "other" and noise carry no confidence: a dash (the table's placeholder), not "None"
+            summary["mean confidence"] = [table.loc[table.label == c, "confidence"].mean() for c in fractions]
+            config["mean confidence"] = st.column_config.NumberColumn(
+                format="%.3f", help="mean of the particles' class probabilities (0 to 1); none for 'other' and noise")
+        st.plotly_chart(fraction_figure(fractions, colours))
+        st.dataframe(summary, hide_index=True, column_config=config, placeholder="–")
+        if "true_label" in table and table["true_label"].notna().any():
+            st.caption("True labels in each class: " + "; ".join(
+                f"{c} — {truth_words(table.loc[table.label == c, 'true_label'])}" for c in fractions) + ".")
     a, b = st.columns(2)
     a.plotly_chart(histogram(table, colours, "q4", result.get("q_neighbors", 12)))
     b.plotly_chart(histogram(table, colours, "q6", result.get("q_neighbors", 12)))
+    st.caption("q4 and q6 histograms: each class normalised to unit area, so that small classes show their shape too.")
     axes = result.get("embedding_axes")
     if axes:
         st.plotly_chart(embedding_figure(table, colours, axes))
     st.download_button("Per-particle results (CSV)", path.read_bytes(), file_name=f"order-{job.id[:12]}.csv",
                        mime="text/csv")
-    st.caption("Columns: particle, x, y, z (length units of the data), true_label (if known), label, "
-               "confidence (probability of the class; empty where a method has none and for particles that fit no trained class), q4, q6"
-               + (", embedding_1, embedding_2" if axes else "") + ".")
+    st.caption(f"Columns: particle, {', '.join('xyz'[: result['dim']])} ({unit}), true_label and species (if known), "
+               "label, "
+               "confidence (probability of the class; empty where a method has none and for particles that fit no "
+               "trained class), q4, q6" + (", embedding_1, embedding_2" if axes else "") + ".")
 
 
 job_id = attached_job_id()
