@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import freud
 import numpy as np
 import pandas as pd
 import pytest
 
+from engine.analysis.ordering import ParticleSystem
 from engine.analysis.ordering.classify_job import classify_order_job, stage_upload
 from engine.analysis.ordering.configurations import generate, write_configuration
 from engine.runtime.jobkinds import job_function
@@ -60,3 +62,13 @@ def test_a_one_class_truth_reports_the_largest_cluster_share(store_dir: Path) ->
     result = _run(store, {"source": {"generate": {"kind": "lattice", "structure": "fcc", "cells": 5}},
                           "method": "dbscan", "options": {}})
     assert "ari" not in result and 0.9 <= result["largest_cluster_share"] <= 1.0
+
+
+def test_the_result_records_the_box_tilt_factors(store_dir: Path, tmp_path: Path) -> None:
+    crystal = generate("lattice", structure="fcc", cells=4, seed=0)
+    L = np.asarray(crystal.box.L)
+    sheared = ParticleSystem(crystal.positions, freud.box.Box(*L, xy=0.25, xz=0.0, yz=-0.1), labels=crystal.labels)
+    path, _ = stage_upload(store_dir, "sheared.csv", write_configuration(sheared, tmp_path / "s.csv").read_bytes())
+    result = _run(Store(store_dir), {"source": {"file": str(path)}, "method": "q6-threshold"})
+    assert result["box"]["tilt"] == pytest.approx([0.25, 0.0, -0.1])
+    assert result["box"]["L"] == pytest.approx(L.tolist())

@@ -79,7 +79,10 @@ def load_source(source: dict[str, Any]) -> ParticleSystem:
 
 
 def _box(system: ParticleSystem) -> dict[str, Any]:
-    return {"L": [float(v) for v in system.box.L[: system.dim]], "periodic": list(system.periodic)}
+    box = system.box
+    tilt = [box.xy] if system.dim == 2 else [box.xy, box.xz, box.yz]
+    return {"L": [float(v) for v in box.L[: system.dim]], "tilt": [float(v) for v in tilt],
+            "periodic": list(system.periodic)}
 
 
 def classify_order_job(ctx: Any, source: dict[str, Any], method: str = "mlp",
