@@ -150,3 +150,22 @@ def test_the_csv_q_columns_use_the_methods_neighbours(tmp_path: Path) -> None:
     small.write_text("# box: 10 10 10\nx,y,z\n" + "\n".join(f"{k},{(3 * k) % 7},{(5 * k) % 9}" for k in range(10)) + "\n")
     assert main(["order", "classify", str(small), "--method", "gmm", "--neighbours", "3", "--csv", str(out)]) == 0
     assert len(pd.read_csv(out)["q6"].dropna()) == 10
+
+
+def test_neighbours_are_honoured_by_the_bond_order_descriptors(tmp_path: Path, capsys) -> None:
+    """--neighbours N sets the neighbours of the bond-order set too (it was silently ignored): a
+    perfect bcc crystal is one environment over its 14-neighbour shell (8 + 6), but the MLP's
+    default set includes q_l over 12 nearest neighbours, 4 of the 6 equidistant second-shell ones
+    picked by rounding, which splits it."""
+    config = tmp_path / "bcc.csv"
+    assert main(["order", "generate", "lattice", "--structure", "bcc", "--cells", "4", "--lindemann", "0",
+                 "--out", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["order", "classify", str(config), "--method", "gmm", "--descriptors", "bond-order"]) == 0
+    default = capsys.readouterr().out
+    assert "the 14 bond-order features of the MLP (12 and 14 neighbours" in default and "cluster 2" in default
+    assert main(["order", "classify", str(config), "--method", "gmm", "--descriptors", "bond-order",
+                 "--neighbours", "14"]) == 0
+    shell = capsys.readouterr().out
+    assert "with 14 nearest neighbours" in shell and "cluster 2" not in shell
+    assert any(line.split()[:4] == ["cluster", "1", "128", "100.0%"] for line in shell.splitlines() if line.strip())

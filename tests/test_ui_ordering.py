@@ -279,11 +279,13 @@ def test_supervised_methods_say_they_use_the_shipped_model(page: AppTest, method
         assert "bond-order" not in caption  # the CNN reads diffraction images
 
 
-def test_a_slab_defaults_to_the_descriptor_that_separates_it(page: AppTest) -> None:
+def test_unsupervised_methods_default_to_the_auto_descriptors(page: AppTest) -> None:
+    """"auto" (d̄_6 when it finds two phases, else q_l) separates a slab from its liquid and fcc
+    from hcp at the engine's defaults (tests/test_analysis_ordering_methods.py holds the ARIs)."""
     _widget(page.selectbox, "Method").set_value("dbscan").run()
-    assert _widget(page.selectbox, "Descriptors").value == "steinhardt"
+    assert _widget(page.selectbox, "Descriptors").value == "auto"
     at = _widget(page.selectbox, "Configuration").set_value("slab").run()
-    assert _widget(at.selectbox, "Descriptors").value == "coherence-6"
+    assert _widget(at.selectbox, "Descriptors").value == "auto"
 
 
 # --- the figure and phrase helpers (pure functions) ---

@@ -56,21 +56,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "liquid, other), q6-threshold (baseline), cna (common-neighbour analysis), diffraction-cnn (shipped CNN on "
         "diffraction images), gmm, dbscan, autoencoder, diffusion-map, umap, gmm-mlp (unsupervised; 'matloop "
         "order methods' lists them). Unsupervised descriptors: steinhardt tells structures apart (fcc from hcp); "
-        "coherence tells crystal from liquid, surface layers included (slabs, nuclei).",
+        "coherence-6 tells crystal from liquid, surface layers included (slabs, nuclei); auto (default) uses "
+        "coherence-6 when it finds two phases, else steinhardt.",
     )
     classify.add_argument("file", help="configuration file (.xyz, .csv, or .gsd: its first frame)")
     # configurations.READ_FORMATS, spelled out: building the parser must not import freud
     classify.add_argument("--format", choices=("xyz", "csv", "gsd"), help="file format (default: from the suffix)")
     classify.add_argument("--method", default="mlp", help="classification method (default: mlp)")
     classify.add_argument("--neighbours", "--neighbors", dest="neighbors", type=_neighbours,
-                          help="neighbours of the unsupervised descriptors: a count, voronoi or sann (default 12). Choose a count that "
+                          help="neighbours of the unsupervised descriptors (all of them, bond-order included: with a "
+                          "definition other than 12 its q_l, q̄_l, ŵ_l use it instead of the MLP's 12 and 14): a count, voronoi or "
+                          "sann (default 12). Choose a count that "
                           "closes a shell: fcc/hcp 12, bcc 14 (8 + 6), sc 6, diamond 4, 2D hexagonal 6; a count that cuts a shell "
                           "(bcc with 8 or 12: thermal noise swaps neighbours across the cut) splits one crystal into classes, "
                           "and voronoi counts thermal slivers as neighbours")
-    classify.add_argument("--descriptors", help="descriptors of the unsupervised methods: steinhardt (default), "
-                          "averaged, coherence, coherence-6, bond-order")
+    classify.add_argument("--descriptors", help="descriptors of the unsupervised methods: auto (default), steinhardt, "
+                          "averaged, coherence-6, bond-order")
     classify.add_argument("--classes", dest="n_components", type=int,
-                          help="number of classes K of gmm, autoencoder, diffusion-map, umap, gmm-mlp (default: a mixture of 1-6 components by BIC, merged into one class per density mode)")
+                          help="number of classes K of gmm, autoencoder, diffusion-map, umap, gmm-mlp (default: a mixture of 1-6 components, "
+                          "1-2 on coherence-6, by BIC, merged into one class per density mode)")
     classify.add_argument("--seed", type=int, help="seed of the unsupervised methods, an integer in 0..4294967295 (default 0)")
     classify.add_argument("--epochs", type=int, help="autoencoder training epochs (default 100)")
     classify.add_argument("--min-samples", dest="min_samples", type=int, help="DBSCAN core-point count (default min(100, N))")

@@ -37,8 +37,9 @@ UPLOAD_MB = max(1, -(-MAX_UPLOAD_BYTES // 2**20))
 FIXED_MODELS = {
     "mlp": f"Model: the MLP shipped with matloop ({SHIPPED_MODELS.name}), trained on 3D fcc, bcc, hcp and liquid; "
            "bond-order features with 12 and 14 neighbours. This page always uses the shipped model.",
-    "q6-threshold": f"Model: the q6 thresholds shipped with matloop ({SHIPPED_MODELS.name}), q6 with the 12 "
-                    "nearest neighbours; 3D systems. This page always uses the shipped model.",
+    "q6-threshold": f"Model: the q6 thresholds shipped with matloop ({SHIPPED_MODELS.name}), q6 over "
+                    "SANN neighbours (12 in fcc/hcp, 14 in bcc), particles that fit no class reported as "
+                    "other; 3D systems. This page always uses the shipped model.",
     "diffraction-cnn": "Model: the CNN shipped with matloop, trained on diffraction images of 3D fcc, bcc, hcp "
                        "and liquid. This page always uses the shipped model.",
     "cna": "Adaptive cutoff per particle, no parameters and no model; 3D systems. The field's conventional reference.",
@@ -163,13 +164,11 @@ with method_column:
     method_options: dict = {}
     if METHODS[method].kind == "unsupervised":
         cols = st.columns(2)
-        # a crystal in its liquid separates on coherence-6 (steinhardt: one cluster with DBSCAN, ARI 0.00)
-        slab = origin == "Generate" and kind == "slab"
         method_options["descriptors"] = cols[0].selectbox(
-            "Descriptors", list(DESCRIPTORS), index=list(DESCRIPTORS).index("coherence-6" if slab else "steinhardt"),
+            "Descriptors", list(DESCRIPTORS), index=list(DESCRIPTORS).index("auto"),
             help="; ".join(f"{d}: {text}" for d, text in DESCRIPTORS.items())
-            + ". coherence-6 keeps a crystal's surface layers crystal-like (crystal in liquid); "
-              "steinhardt separates fcc from hcp.")
+            + ". auto keeps a crystal's surface layers with the crystal (crystal in liquid) and "
+              "separates fcc from hcp when there is no liquid.")
         method_options["neighbors"] = numbers.number(
             "Neighbours", 12, 4, 40, where=cols[1],
             help="nearest neighbours of each particle's descriptors: 12 for fcc/hcp, 6 for the 2D hexagonal "

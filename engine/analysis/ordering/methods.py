@@ -74,7 +74,7 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType({
     "mlp": MethodSpec(f"{_SUP}:run_mlp", "supervised",
                       "MLP on bond-order features (shipped model): fcc, bcc, hcp, liquid or other"),
     "q6-threshold": MethodSpec(f"{_SUP}:run_q6_threshold", "supervised",
-                               "baseline: thresholds on q6 (12 neighbours), shipped"),
+                               "baseline: thresholds on q6 (SANN neighbours), shipped; 'other' by the MLP's novelty test"),
     "diffraction-cnn": MethodSpec(f"{_SUP}:run_diffraction_cnn", "supervised",
                                   "CNN on diffraction images (shipped model, Ziletti et al.): fcc, bcc, hcp, "
                                   "liquid or other"),

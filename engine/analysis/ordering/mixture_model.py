@@ -25,9 +25,11 @@ cluster enters the next round as the Gaussian of the same weight, mean and covar
 matching — our simplification of Hennig's hierarchy), until no pair reaches ``merge_ratio``.
 Measured with the default 0.25 (the same outcome for any value in [0.2, 0.3]; seed 0): fcc, hcp
 and the liquid → 1 cluster (0.5 left a noisy fcc in 2 and a crystal slab in liquid in 3); fcc/hcp
-stacking → 2, ARI 1.000 on q_1…q_8; a small fcc slab in liquid (864 particles) → 2, ARI 0.92 /
-0.67 / 0.91 on bond coherence over seeds 0–2 (its surface layers are a third environment; give
-K = 2 there, the recipe of the tests, ARI 0.98–1.00). A bcc
+stacking → 2, ARI 1.000 on q_1…q_8. A crystal slab in its liquid is not two modes but three on
+bond coherence d̄_6: its surface layers are a third environment, a mode of its own, and BIC
+chose K = 3–5, merged into 3 classes (ARI 0.77); neither the ICL criterion nor entropy merging
+cured that (measurements in :mod:`.runners_unsupervised`), so the methods fit K ≤ 2 on that
+order parameter (``k_range=(1, 2)``; ARI 0.93–1.00). A bcc
 crystal with 12 neighbours stays in 2: the 12th neighbour is drawn from a shell of 6 equidistant
 ones, which gives two real environments (use 14 neighbours for bcc: with 8, thermal noise at
 Lindemann 0.05 swaps the 8th and 9th neighbour of 13 % of the particles, and they form a class too). With K given, every

@@ -1,9 +1,14 @@
 """Methods of :mod:`.methods` that name structures: the shipped MLP, the q6 baseline, CNA.
 
 Both use the models of :mod:`.shipped_models` (trained on 3D fcc, bcc, hcp and liquid, unit
-nearest-neighbour distance; the bond-order features are scale free) on
-:func:`.features.bond_order_features`, whose neighbour counts (12 and 14) the models were
-trained with, so these methods take no neighbour option.
+nearest-neighbour distance; the bond-order features are scale free): the MLP on
+:func:`.features.bond_order_features`, whose neighbour counts (12 and 14) it was trained with, the
+baseline on q6 over SANN neighbours (:class:`.supervised.Q6Threshold`), so these methods take no
+neighbour option. The baseline reports ``"other"`` where the MLP's novelty test finds that a
+particle fits no trained class (:meth:`.supervised.BondOrderMLP.fits_a_class`): a threshold on one
+number has no way to say so itself, and without it a perfect sc crystal (q6 = 0.265 over its 18
+SANN neighbours) came out 100 % liquid. The two methods thus differ only in how they name the
+particles that fit a trained class.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import pandas as pd
 
 from .features import bond_order_features
 from .methods import ClassificationResult
+from .supervised import OTHER
 from .shipped_models import SHIPPED_MODELS, load_shipped_models
 from .systems import ParticleSystem
 
@@ -65,7 +71,8 @@ def run_mlp(system: ParticleSystem, *, model: str | None = None) -> Classificati
 
 
 def run_q6_threshold(system: ParticleSystem, *, model: str | None = None) -> ClassificationResult:
-    """Shipped :class:`.supervised.Q6Threshold` baseline: thresholds on q6 (12 neighbours).
+    """Shipped :class:`.supervised.Q6Threshold` baseline: thresholds on q6 (SANN neighbours), and
+    ``"other"`` where the shipped MLP's novelty test finds no trained class (module notes).
 
     Parameters
     ----------
@@ -79,12 +86,17 @@ def run_q6_threshold(system: ParticleSystem, *, model: str | None = None) -> Cla
     ClassificationResult
         ``confidence`` is NaN (a threshold gives none).
     """
-    _, baseline = _models(str(Path(model) if model else SHIPPED_MODELS))
-    labels = baseline.predict(_features(system))
+    mlp, baseline = _models(str(Path(model) if model else SHIPPED_MODELS))
+    features = _features(system)
+    labels = baseline.predict(features if baseline.neighbors is None else baseline.inputs(system)).astype(object)
+    labels[~mlp.fits_a_class(features)] = OTHER
     table = pd.DataFrame({"label": labels.astype(str), "confidence": np.full(len(labels), np.nan)})
-    details = {"classes": [str(c) for c in baseline.classes_],
+    details = {"classes": [str(c) for c in baseline.classes_] + [OTHER],
                "q6_thresholds": [float(t) for t in baseline.thresholds_]}
-    return ClassificationResult("q6-threshold", table, "q6 with the 12 nearest neighbours", details=details)
+    count = 12 if baseline.neighbors is None else baseline.neighbors
+    who = f"{count} neighbours" if isinstance(count, str) else f"the {count} nearest neighbours"
+    return ClassificationResult("q6-threshold", table, f"q6 with {who}; other: no trained class fits (MLP novelty test)",
+                                details=details)
 
 
 def run_cna(system: ParticleSystem, *, cutoff: float | None = None) -> ClassificationResult:

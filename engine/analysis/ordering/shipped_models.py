@@ -1,8 +1,9 @@
 """The trained classifiers that ship with matloop: saved as plain JSON, never pickled.
 
 :data:`SHIPPED_MODELS` (``models/bond_order.json``, ~50 kB) holds a :class:`.supervised.BondOrderMLP`
-and the :class:`.supervised.Q6Threshold` baseline, both trained by :func:`train_shipped_models`
-on :func:`.supervised.synthetic_training_set` with the settings of :data:`RECIPE` (seed 0):
+and the :class:`.supervised.Q6Threshold` baseline (q6 over SANN neighbours), both trained by
+:func:`train_shipped_models` on :func:`.supervised.synthetic_systems` with the settings of
+:data:`RECIPE` (seed 0):
 fcc, bcc and hcp at Lindemann ratios 0, 0.03, 0.06, 0.09, 0.12 and two relaxed-packing liquids,
 4810 particles. Regenerate the file with::
 
@@ -49,7 +50,7 @@ RECIPE: dict[str, Any] = {
         "hidden_layer_sizes": [32, 32], "alpha": 1e-4, "max_iter": 300,
         "novelty_quantile": 0.999, "random_state": 0,
     },
-    "Q6Threshold": {"column": FEATURE_NAMES.index("q6_12")},
+    "Q6Threshold": {"column": 0, "neighbors": "sann"},
 }
 
 
@@ -105,13 +106,18 @@ def train_shipped_models(seed: int = 0) -> tuple[Any, Any]:
     mlp : BondOrderMLP
     baseline : Q6Threshold
     """
-    from .supervised import BondOrderMLP, Q6Threshold, synthetic_training_set
+    from .features import bond_order_features
+    from .supervised import BondOrderMLP, Q6Threshold, synthetic_systems
 
     data = {**RECIPE["synthetic_training_set"], "seed": seed}
-    X, y = synthetic_training_set(**data)
+    systems = synthetic_systems(**data)  # the configurations of synthetic_training_set(**data)
+    X = np.vstack([bond_order_features(s) for s in systems])
+    y = np.concatenate([s.labels for s in systems])
     params = {**RECIPE["BondOrderMLP"], "random_state": seed}
     params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    return BondOrderMLP(**params).fit(X, y), Q6Threshold(**RECIPE["Q6Threshold"]).fit(X, y)
+    baseline = Q6Threshold(**RECIPE["Q6Threshold"])
+    baseline.fit(np.vstack([baseline.inputs(s) for s in systems]), y)
+    return BondOrderMLP(**params).fit(X, y), baseline
 
 
 def _list(a: np.ndarray) -> list:
@@ -145,8 +151,8 @@ def models_to_dict(mlp: Any, baseline: Any, seed: int = 0) -> dict[str, Any]:
             "class_means": _list(mlp.means_), "class_precisions": _list(mlp.precisions_),
             "thresholds": _list(mlp.thresholds_),
         },
-        "q6_threshold": {"column": int(baseline.column), "classes": [str(c) for c in baseline.classes_],
-                         "thresholds": _list(baseline.thresholds_)},
+        "q6_threshold": {"column": int(baseline.column), "neighbors": baseline.neighbors,
+                         "classes": [str(c) for c in baseline.classes_], "thresholds": _list(baseline.thresholds_)},
     }
 
 
@@ -198,7 +204,12 @@ def models_from_dict(data: Any, where: str = "model file") -> tuple[Any, Any]:
         mlp.means_ = _array(m, "class_means", (c, f), where)
         mlp.precisions_ = _array(m, "class_precisions", (c, f, f), where)
         mlp.thresholds_ = _array(m, "thresholds", (c,), where)
-        baseline = Q6Threshold(int(b["column"]))
+        neighbors = b.get("neighbors")  # absent in files of older matloop: q6 of the bond-order features
+        if not (neighbors is None or neighbors in ("voronoi", "sann")
+                or (isinstance(neighbors, int) and not isinstance(neighbors, bool) and neighbors >= 1)):
+            raise ValueError(f"{where}: the q6 baseline's neighbours must be a count, 'voronoi' or 'sann', "
+                             f"got {neighbors!r}")
+        baseline = Q6Threshold(int(b["column"]), neighbors=neighbors)
         baseline.classes_ = np.asarray(b["classes"], dtype=str)
         baseline.thresholds_ = _array(b, "thresholds", (len(baseline.classes_) - 1,), where)
     except (KeyError, TypeError, IndexError) as exc:
