@@ -20,8 +20,9 @@ Measured here (configurations 401, 402, 403), non-crystalline fraction:
 * shipped diffraction CNN (not in the method registry; :func:`load_shipped_cnn` on
   :func:`diffraction_images`): 0.9958 / 0.9934 / 0.9956 (nearly all ``liquid``).
 
-For contrast (printed, not asserted), the q6-threshold baseline calls about 34 % of the glass
-crystalline (mostly hcp): the bar is not met by any classifier whatever it does.
+For contrast (printed, not asserted), the q6-threshold baseline (q6 over SANN neighbours) calls
+about 18 % of the glass crystalline (17.4 / 18.8 / 18.6 %): the bar is not met by any classifier
+whatever it does.
 
 A control runs a noisy fcc crystal at the glass density through the same loading path
 (coordinates in [0, L), wrapped into freud's centred box), so that a broken loader, which

@@ -21,7 +21,8 @@ from engine.analysis.ordering import (
     steinhardt,
 )
 from engine.analysis.ordering.liquids import sphere_diameter
-from engine.analysis.ordering.mixtures import stacking_labels
+from engine.analysis.ordering.configurations import generate
+from engine.analysis.ordering.mixtures import slab_layers, stacking_labels
 from engine.analysis.ordering.systems import minimum_image
 
 # lattice → (atoms per conventional cell, density at unit nearest-neighbour distance, dim)
@@ -106,7 +107,77 @@ def test_crystal_slab_in_liquid_has_true_labels() -> None:
     assert np.median(q6[is_fcc]) > 0.5 and np.median(q6[~is_fcc]) < 0.36
 
 
-@pytest.mark.parametrize("cells, fraction", [(3, 0.7), (8, 0.99)])
+def _crystal_layers(system, kind: str, layers_per_box: int) -> np.ndarray:
+    """Crystal particles per lattice layer normal to z, read off the noisy positions: sites sit
+    at ``-Lz/2 + k Lz / layers_per_box`` (lattice_sites), noise is far below half a spacing."""
+    lz = float(system.box.Lz)
+    z = system.positions[system.labels == kind, 2]
+    k = np.round((z + lz / 2) / (lz / layers_per_box)).astype(int) % layers_per_box
+    return np.bincount(k, minlength=layers_per_box)
+
+
+# lattice → layers normal to z per unit cell (sc 1; bcc, fcc, hcp 2; diamond 4)
+LAYERS_PER_CELL = {"sc": 1, "bcc": 2, "fcc": 2, "hcp": 2, "diamond": 4}
+
+
+@pytest.mark.parametrize("kind", list(LAYERS_PER_CELL))
+def test_slabs_are_whole_layers_for_every_cells_value_and_fraction_of_the_page(kind: str) -> None:
+    """Issue 14: generate("slab", cells=9) cut through a layer (0.55 × 18 = 9.9 layers), and
+    slab_in_liquid's own 0.5 did at 6 and 8 cells: the layer's noisy particles fell on both
+    sides, leaving single "fcc" particles in the liquid. The slab is now whole layers, the
+    fraction rounded half up, for every cells value (page: 1-20) and fraction (0.1-0.9)."""
+    if kind == "sc":  # one layer per cell: 1 cell leaves no room for liquid, and says so
+        with pytest.raises(ValueError, match="at least 2 lattice layers.*use 2 cells or more"):
+            slab_layers(kind, 1, 0.55)
+    for cells in range(1 + (kind == "sc"), 21):
+        sites, box = lattice_sites(kind, cells)
+        total = LAYERS_PER_CELL[kind] * cells
+        per_layer = len(sites) // total
+        for fraction in np.round(np.arange(0.1, 0.91, 0.05), 2):
+            in_slab, layers, layer_count = slab_layers(kind, cells, float(fraction))
+            assert layer_count == total
+            assert layers == min(max(math.floor(fraction * total + 0.5), 1), total - 1), (cells, fraction)
+            k = np.round((sites[in_slab, 2] + box.Lz / 2) / (box.Lz / total)).astype(int) % total
+            counts = np.bincount(k, minlength=total)
+            assert set(counts.tolist()) <= {0, per_layer}, (cells, fraction)  # whole layers only
+            # one contiguous block (periodic): as many starts of an occupied run as 1
+            occupied = counts > 0
+            assert occupied.sum() == layers and (occupied & ~np.roll(occupied, 1)).sum() == 1
+
+
+@pytest.mark.parametrize("cells", [1, 2, 9, 11, 12])
+def test_generated_slabs_have_whole_layers_and_no_liquid_inside(cells: int) -> None:
+    """The CLI's and page's slab (fcc, fraction 0.55) at the boundary cells values and those of
+    the issue: 9 cut a layer; 11 and 12 failed with "liquid does not fit" because the first,
+    unlimited overlap-removal step threw a liquid particle into an interstitial hole of the fixed
+    crystal, where it stayed stuck for 5000 steps."""
+    system = generate("slab", cells=cells)
+    total = 2 * cells
+    counts = _crystal_layers(system, "fcc", total)
+    layers = min(max(math.floor(0.55 * total + 0.5), 1), total - 1)
+    assert sorted(set(counts.tolist())) == [0, system.n_particles // total]
+    assert (counts > 0).sum() == layers
+    # no liquid particle between the slab's outer layers (inside the crystal)
+    z_fcc = system.positions[system.labels == "fcc", 2]
+    z_liquid = system.positions[system.labels == "liquid", 2]
+    spacing = float(system.box.Lz) / total
+    assert not ((z_liquid > z_fcc.min() + 0.3 * spacing) & (z_liquid < z_fcc.max() - 0.3 * spacing)).any()
+    # and no two particles overlap beyond the removal's tolerance (KD-tree distances)
+    sigma = sphere_diameter(system.density, 3)
+    tree = cKDTree(np.mod(system.positions + system.box.L / 2, system.box.L), boxsize=system.box.L)
+    pairs = tree.query_pairs(sigma * (1 - 2e-3), output_type="ndarray")
+    assert (system.labels[pairs] == "fcc").all(axis=1).all()  # only crystal–crystal pairs may be close
+
+
+def test_slab_in_liquid_default_fraction_is_whole_layers_at_6_and_8_cells() -> None:
+    for cells in (6, 8):
+        system = slab_in_liquid("fcc", cells, lindemann=0.05, seed=0)
+        counts = _crystal_layers(system, "fcc", 2 * cells)
+        assert sorted(set(counts.tolist())) == [0, system.n_particles // (2 * cells)]
+        assert (counts > 0).sum() == cells  # 0.5 × 2n layers
+
+
+@pytest.mark.parametrize("cells, fraction", [(3, 0.9), (8, 0.99)])
 def test_a_liquid_layer_too_thin_for_its_particles_is_refused_with_advice(cells: int, fraction: float) -> None:
     """A thick slab leaves the liquid a gap thinner than it needs at the crystal's density: the
     overlap removal cannot finish, and the message says why and what to change (it was a

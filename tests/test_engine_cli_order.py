@@ -99,6 +99,9 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     (["order", "classify", "few.csv", "--method", "gmm", "--neighbours", "2", "--classes", "0"],
      "--classes must be an integer between 1 and N = 3"),
     (["order", "generate", "lattice", "--out", "x.pdb"], "unknown configuration format 'pdb'"),
+    # an empty --model used to fall back to the shipped model without a word
+    (["order", "classify", "few.csv", "--model", ""], "--model needs a file path, got ''; leave it out to use the shipped model"),
+    (["order", "classify", "few.csv", "--method", "q6-threshold", "--model", " "], "--model needs a file path"),
 ])
 def test_bad_input_is_one_error_line_without_traceback(tmp_path: Path, args: list[str], message: str,
                                                       monkeypatch: pytest.MonkeyPatch,

@@ -97,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--lindemann", type=float, help="thermal noise: rms displacement / neighbour distance (default 0.05)")
     generate.add_argument("--particles", type=int, help="particles of a liquid (default 1000)")
     generate.add_argument("--density", type=float, help="number density of a liquid (default √2, that of fcc)")
-    generate.add_argument("--slab-fraction", dest="slab_fraction", type=float, help="share of the box height that is crystal (default 0.55)")
+    generate.add_argument("--slab-fraction", dest="slab_fraction", type=float, help="share of the box height that is crystal (default 0.55), rounded half up "
+                          "to whole lattice layers along z (fcc, bcc, hcp: 2 per cell; sc 1; diamond 4)")
     generate.add_argument("--fcc-layers", dest="fcc_layers", type=int, help="close-packed layers of the fcc block (default 12)")
     generate.add_argument("--hcp-layers", dest="hcp_layers", type=int, help="close-packed layers of the hcp block (default 12)")
     generate.add_argument("--seed", type=int, help="seed, an integer in 0..4294967295 (default 0)")

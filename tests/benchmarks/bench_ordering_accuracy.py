@@ -17,7 +17,8 @@ and liquid of three classifiers on the *same* particles:
   ``weights_only=True``, not retrained here) on per-particle diffraction images in each
   particle's local bond frame. Trained on crystals at Lindemann 0–0.1 in random orientations
   and liquids (generator seed 0).
-* ``q6`` — the shipped q6-threshold baseline (thresholds on q6 with 12 neighbours) through
+* ``q6`` — the shipped q6-threshold baseline (thresholds on q6 over SANN neighbours: 12 in fcc
+  and hcp, 14 in bcc) through
   ``methods.classify(system, "q6-threshold")``.
 
 Accuracy of a class = fraction of its particles given exactly that label; ``"other"`` (fits no

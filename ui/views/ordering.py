@@ -128,7 +128,8 @@ with source_column:
         if kind == "slab":
             options["slab_fraction"] = st.slider(
                 "Crystal share of the box height", 0.1, 0.9, GENERATORS["slab"]["slab_fraction"], 0.05,
-                help="0.55 puts the cut between (100) layers; at 0.5 it runs through one, which noise splits")
+                help="rounded (half up) to whole lattice layers along z (fcc, bcc, hcp: 2 per cell; sc 1; diamond 4), "
+                     "so that no cut runs through a layer")
         options["seed"] = numbers.number("Seed", 0, 0, 2**31 - 1, help="of the generated positions and noise")
         if numbers.ok:  # nothing is generated from a number out of range
             source = {"generate": {"kind": kind, **{k: (v if isinstance(v, str) else float(v) if k in (

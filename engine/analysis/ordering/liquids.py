@@ -62,6 +62,7 @@ def remove_overlaps(
     mobile: np.ndarray | None = None,
     tol: float = 1e-3,
     max_steps: int = 5000,
+    max_move: float | None = None,
 ) -> np.ndarray:
     """Push overlapping spheres apart in an orthorhombic periodic box (steepest descent).
 
@@ -79,6 +80,11 @@ def remove_overlaps(
         Stop once every pair with a mobile member is at least ``σ (1 − tol)`` apart.
     max_steps : int, default 5000
         Give up (``RuntimeError``) after this many steps: the packing fraction is too high.
+    max_move : float, optional
+        Longest move of one particle in one step, in units of σ (default: no limit). Next to
+        fixed particles (a crystal slab) an unlimited first step, driven by the large overlaps of
+        the random start, can throw a particle through a crystal layer into an interstitial
+        hole, where its fixed neighbours' pushes cancel and it stays overlapping for ever.
 
     Returns
     -------
@@ -108,6 +114,9 @@ def remove_overlaps(
             [np.bincount(j, push[:, k], n) - np.bincount(i, push[:, k], n) for k in range(dim)], 1
         )
         disp[~mobile] = 0.0
+        if max_move is not None:
+            length = np.linalg.norm(disp, axis=1)
+            disp *= np.minimum(1.0, max_move * diameter / np.maximum(length, 1e-300))[:, None]
         pos = np.mod(pos + disp, lengths)
     else:
         raise RuntimeError(

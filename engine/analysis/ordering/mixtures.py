@@ -3,7 +3,8 @@
 * :func:`slab_in_liquid` — a crystal slab (normal to z) surrounded by liquid at the crystal's
   density. The crystal particles are kept fixed while liquid particles, placed at random in the
   rest of the box, have their overlaps removed (:func:`.liquids.remove_overlaps`) — the same
-  recipe as :func:`.liquids.liquid`.
+  recipe as :func:`.liquids.liquid`, with moves limited to 0.1 σ a step so that no liquid
+  particle is thrown into the crystal. The slab is whole lattice layers (:func:`slab_layers`).
 * :func:`stacking` — close-packed hexagonal layers stacked along z in a given sequence of
   A, B, C positions; ``"ABC"`` repeats give fcc (along [111]), ``"AB"`` repeats give hcp, and
   :func:`fcc_hcp` joins an fcc block and an hcp block coherently in one periodic box. A layer
@@ -19,11 +20,49 @@ import math
 import freud
 import numpy as np
 
-from .lattices import lattice, thermal_noise
+from .lattices import lattice, lattice_sites, thermal_noise
 from .liquids import remove_overlaps, sphere_diameter
 from .systems import ParticleSystem
 
-__all__ = ["slab_in_liquid", "stacking", "stacking_labels", "fcc_hcp"]
+__all__ = ["slab_in_liquid", "slab_layers", "stacking", "stacking_labels", "fcc_hcp"]
+
+
+def slab_layers(kind: str, n: int, slab_fraction: float) -> tuple[np.ndarray, int, int]:
+    """Which lattice sites a whole-layer crystal slab holds (see :func:`slab_in_liquid`).
+
+    Parameters
+    ----------
+    kind : str
+        3D lattice (see :data:`.lattices.LATTICES`).
+    n : int
+        Unit cells per axis.
+    slab_fraction : float
+        Requested share of the box height, in (0, 1).
+
+    Returns
+    -------
+    in_slab : ndarray of bool, shape (N,)
+        Sites of the slab, in :func:`.lattices.lattice_sites` order.
+    layers : int
+        Layers of the slab, ``slab_fraction × total`` rounded half up, at least 1 and at most
+        ``total − 1``.
+    total : int
+        Lattice layers normal to z in the box (sc ``n``; bcc, fcc, hcp ``2n``; diamond ``4n``).
+    """
+    if not 0 < slab_fraction < 1:
+        raise ValueError(f"slab_fraction must lie in (0, 1), got {slab_fraction!r}")
+    sites, _ = lattice_sites(kind, n)
+    if sites.shape[1] != 3:
+        raise ValueError(f"slab_in_liquid needs a 3D lattice, got {kind!r}")
+    heights, layer_of = np.unique(np.round(sites[:, 2], 9), return_inverse=True)
+    total = len(heights)
+    if total < 2:
+        raise ValueError(f"a {kind} slab needs at least 2 lattice layers along z (crystal and liquid); "
+                         f"{n} cell(s) give {total}: use 2 cells or more")
+    layers = min(max(math.floor(slab_fraction * total + 0.5), 1), total - 1)
+    # the `layers` layers nearest z = 0 (on a tie the lower one): one contiguous block
+    chosen = np.lexsort((heights, np.round(np.abs(heights), 9)))[:layers]
+    return np.isin(layer_of.ravel(), chosen), layers, total
 
 
 def slab_in_liquid(
@@ -36,7 +75,12 @@ def slab_in_liquid(
     packing_fraction: float | None = None,
     seed: int | np.random.Generator | None = None,
 ) -> ParticleSystem:
-    """A crystal slab ``|z| < slab_fraction · Lz / 2`` in liquid of the same density.
+    """A crystal slab of whole lattice layers around ``z = 0`` in liquid of the same density.
+
+    The slab is made of whole lattice layers normal to z (``slab_fraction`` of the box's layers,
+    rounded half up; see :func:`slab_layers`): a cut through a layer would leave some of its
+    particles, labelled crystal, isolated in the liquid. With 8 fcc cells (16 layers) and the
+    fraction 0.55 the slab is 9 layers; with 6 cells and 0.5 it is 6.
 
     Parameters
     ----------
@@ -45,7 +89,8 @@ def slab_in_liquid(
     n : int
         Unit cells per axis of the crystal that fills the box before it is cut.
     slab_fraction : float, default 0.5
-        Fraction of the box height taken by the crystal, in (0, 1).
+        Share of the box height taken by the crystal, in (0, 1); rounded to whole layers (at
+        least one, and one layer at least left to the liquid).
     nn_distance, lindemann : float
         As in :func:`.lattices.lattice`.
     packing_fraction : float, optional
@@ -64,28 +109,27 @@ def slab_in_liquid(
     ValueError
         A slab fraction outside (0, 1), a 2D lattice, or a liquid layer too thin to hold its
         particles without overlaps at the crystal's density (thin boxes with a thick slab:
-        e.g. 3 fcc cells and a slab fraction of 0.7).
+        e.g. 3 fcc cells and a slab fraction of 0.9: 5 of 6 layers).
     """
-    if not 0 < slab_fraction < 1:
-        raise ValueError(f"slab_fraction must lie in (0, 1), got {slab_fraction!r}")
+    in_slab, layers, total = slab_layers(kind, n, slab_fraction)
     rng = np.random.default_rng(seed)
     crystal = lattice(kind, n, nn_distance=nn_distance, lindemann=lindemann, seed=rng)
-    if crystal.dim != 3:
-        raise ValueError(f"slab_in_liquid needs a 3D lattice, got {kind!r}")
     lengths = np.asarray(crystal.box.L, dtype=float)
-    half = slab_fraction * lengths[2] / 2
-    slab = crystal.positions[np.abs(crystal.positions[:, 2]) < half]
+    slab = crystal.positions[in_slab]
     n_liquid = crystal.n_particles - len(slab)
+    spacing = lengths[2] / total
+    sites, _ = lattice_sites(kind, n, nn_distance=nn_distance)
+    top = sites[in_slab, 2].max() + spacing / 2  # the slab's region: [bottom, top)
     start = rng.uniform(-0.5, 0.5, size=(n_liquid, 3)) * lengths
-    # liquid starts in the liquid region: z in [half, Lz - half) measured from the slab centre
-    start[:, 2] = half + rng.uniform(0.0, 1.0, n_liquid) * (lengths[2] - 2 * half)
+    # liquid starts in the liquid region, of height Lz - layers * spacing, above the slab
+    start[:, 2] = top + rng.uniform(0.0, 1.0, n_liquid) * (lengths[2] - layers * spacing)
     pos = np.vstack([slab, start])
     mobile = np.r_[np.zeros(len(slab), bool), np.ones(n_liquid, bool)]
     sigma = sphere_diameter(crystal.density, 3, packing_fraction)
     try:
-        pos = remove_overlaps(pos, lengths, sigma, mobile=mobile)
+        pos = remove_overlaps(pos, lengths, sigma, mobile=mobile, max_move=0.1)
     except RuntimeError:
-        gap = lengths[2] - (slab[:, 2].max() - slab[:, 2].min()) if len(slab) else lengths[2]
+        gap = lengths[2] - (layers - 1) * spacing
         raise ValueError(
             f"the {n_liquid} liquid particles do not fit, at the crystal's density, into the "
             f"{gap:.3g}-thick gap between the slab's outer layers ({gap / sigma:.2g} particle "

@@ -47,6 +47,15 @@ def _features(system: ParticleSystem) -> np.ndarray:
     return bond_order_features(system)
 
 
+def _model_file(model: str | None) -> str:
+    """The model file to load: the shipped one when ``model`` is None; an empty path is refused."""
+    if model is None:
+        return str(SHIPPED_MODELS)
+    if not str(model).strip():  # "" used to fall through to the shipped model, unannounced
+        raise ValueError(f"model needs a file path, got {model!r}; leave it out to use the shipped model")
+    return str(Path(model))
+
+
 def run_mlp(system: ParticleSystem, *, model: str | None = None) -> ClassificationResult:
     """Shipped :class:`.supervised.BondOrderMLP`: fcc, bcc, hcp, liquid or ``"other"``.
 
@@ -55,7 +64,8 @@ def run_mlp(system: ParticleSystem, *, model: str | None = None) -> Classificati
     system : ParticleSystem
         3D, at least 15 particles.
     model : str, optional
-        A model file written by :func:`.shipped_models.save_models`; default the shipped one.
+        A model file written by :func:`.shipped_models.save_models`; default (None) the
+        shipped one. An empty path is refused.
 
     Returns
     -------
@@ -63,7 +73,7 @@ def run_mlp(system: ParticleSystem, *, model: str | None = None) -> Classificati
         ``confidence`` is the largest class probability; NaN for ``"other"`` particles, which
         fit no trained class.
     """
-    mlp, _ = _models(str(Path(model) if model else SHIPPED_MODELS))
+    mlp, _ = _models(_model_file(model))
     labels, confidence = mlp.predict_with_confidence(_features(system))
     table = pd.DataFrame({"label": labels, "confidence": confidence})
     return ClassificationResult("mlp", table, _DESCRIPTOR,
@@ -79,14 +89,15 @@ def run_q6_threshold(system: ParticleSystem, *, model: str | None = None) -> Cla
     system : ParticleSystem
         3D, at least 15 particles.
     model : str, optional
-        A model file written by :func:`.shipped_models.save_models`; default the shipped one.
+        A model file written by :func:`.shipped_models.save_models`; default (None) the
+        shipped one. An empty path is refused.
 
     Returns
     -------
     ClassificationResult
         ``confidence`` is NaN (a threshold gives none).
     """
-    mlp, baseline = _models(str(Path(model) if model else SHIPPED_MODELS))
+    mlp, baseline = _models(_model_file(model))
     features = _features(system)
     labels = baseline.predict(features if baseline.neighbors is None else baseline.inputs(system)).astype(object)
     labels[~mlp.fits_a_class(features)] = OTHER
