@@ -206,6 +206,7 @@ PAGES_AND_KINDS = {
     "views/spinodoid.py": ("homogenize-spinodoid",), "views/train.py": ("train-grid",),
     "views/ordering.py": ("identify-structures",), "views/softness.py": ("glass-softness", "glass-softness-train"),
     "views/library.py": (),  # runs no jobs: every kind is another page's
+    "views/holograms.py": ("characterise-hologram",),
     "views/tracks.py": (),  # runs no jobs: the analysis is quick enough for the page itself
     "views/label_batch.py": ("label-batch",),
     "views/rank.py": (),  # runs no jobs: the ranking runs in the page; its "Label the top k" job is Label a batch's

@@ -65,6 +65,7 @@ STATES: dict[tuple[str, str], Callable[[AppTest], None]] = {
     ("ordering", "autoencoder"): lambda at: _select(at, "Method", "autoencoder"),
     ("softness", "upload"): lambda at: _select(at, "Configuration", "Upload a file"),
     ("softness", "training files"): lambda at: _select(at, "Training data", "Upload files"),
+    ("holograms", "upload"): lambda at: _select(at, "Source", "Upload an image"),
     ("campaigns", "spinodoid"): lambda at: at.sidebar.selectbox(key="space").set_value("spinodoid").run(),
     ("campaigns", "hierarchical"): lambda at: at.sidebar.selectbox(key="space").set_value("hierarchical").run(),
     ("label_batch", "hierarchical"): lambda at: _select(at, "Design space", "hierarchical"),
@@ -146,6 +147,19 @@ FIELDS: list[Field] = [
     Field("rank", "Seed", -1, SEED_MAX + 1, "Rank candidates", "with model"),
     Field("library", "Block edge (mm)", 0.4, 51.0, "Prepare plates"),
     Field("library", "Thickness (mm)", 0.1, 51.0, "Prepare plates"),
+    Field("holograms", "Rows (px)", 63, 1025, "Characterise"),
+    Field("holograms", "Columns (px)", 63, 1281, "Characterise"),
+    Field("holograms", "Fewest particles", -1, 11, "Characterise"),
+    Field("holograms", "Most particles", -1, 11, "Characterise"),
+    Field("holograms", "Noise (%)", -0.5, 50.5, "Characterise"),
+    Field("holograms", "Least separation (px)", -10.0, 1010.0, "Characterise"),
+    Field("holograms", "Seed", -1, SEED_MAX + 1, "Characterise"),
+    Field("holograms", "Wavelength λ (µm)", -0.447, 2.1, "Characterise"),
+    Field("holograms", "Magnification (µm/px)", 0.0, 1.5, "Characterise"),
+    Field("holograms", "Medium index n_m", 0.9, 2.1, "Characterise"),
+    Field("holograms", "Most particles characterised", 0, 201, "Characterise"),
+    Field("holograms", "Largest crop (px)", 100, 802, "Characterise"),
+    Field("holograms", "Wavelength λ (µm)", 0.0, 2.1, "Characterise", "upload"),
     Field("tracks", "Example seed", -1, SEED_MAX + 1, "Cluster tracks"),
     Field("tracks", "Pixel size (µm/px)", 0.0, 101.0, "Cluster tracks"),
     Field("tracks", "Frame interval (s)", 0.0, 3601.0, "Cluster tracks"),
@@ -160,13 +174,14 @@ SLIDERS = {
     "campaigns": {"Solid fraction ρ range", "Soft fraction range"},
     "ordering": {"Lindemann ratio", "Crystal share of the box height"},
     "softness": {"Training configurations"},
+    "holograms": {"Radius a_p (µm)", "Index n_p", "Depth z_p (µm)"},
 }
 #: Text inputs: names, a species, and the campaign's target stiffness (nine numbers, parsed and
 #: checked on Start: tests/test_ui_campaigns.py), and JSON strategy settings (checked on Start).
 TEXT_INPUTS = {"campaigns": {"Name", "Target C11 C12 C13 C22 C23 C33 C44 C55 C66"}, "softness": {"Species", "Name"}}
 #: Pages with no number input.
 PAGES = ("label_design", "spinodoid", "train", "campaigns", "ordering", "softness", "demo_job", "jobs", "home",
-         "label_batch", "rank", "library", "tracks")
+         "label_batch", "rank", "library", "tracks", "holograms")
 
 
 @pytest.fixture
@@ -263,6 +278,10 @@ def test_a_number_out_of_range_is_refused_and_nothing_runs(app_store: Path, fiel
      and job.params["options"]["elements_per_block"] == 16),
     ("train", "default", {"Most epochs": 5000, "Held-out share": 0.05, "Seed": 7}, "Train",
      lambda job: (job.params["max_epochs"], job.params["test_fraction"], job.params["random_state"]) == (5000, 0.05, 7)),
+    ("holograms", "default", {"Wavelength λ (µm)": 2.0, "Magnification (µm/px)": 0.005, "Medium index n_m": 1.0,
+                              "Rows (px)": 64, "Columns (px)": 1280, "Largest crop (px)": 801}, "Characterise",
+     lambda job: job.params["instrument"] == {"wavelength": 2.0, "magnification": 0.005, "n_m": 1.0}
+     and job.params["source"]["generate"]["shape"] == [64, 1280] and job.params["options"]["max_crop"] == 801),
     ("ordering", "autoencoder", {"Neighbours": 40, "Training epochs": 5, "Unit cells per axis": 2}, "Classify",
      lambda job: job.params["options"]["neighbors"] == 40 and job.params["options"]["epochs"] == 5
      and job.params["source"]["generate"]["cells"] == 2),

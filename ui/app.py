@@ -31,6 +31,7 @@ navigation = st.navigation(
         "Characterise": [
             st.Page(_PAGES / "ordering.py", title="Crystal order", icon=":material/scatter_plot:"),
             st.Page(_PAGES / "softness.py", title="Glass softness", icon=":material/blur_on:"),
+            st.Page(_PAGES / "holograms.py", title="Holograms", icon=":material/lens_blur:"),
             st.Page(_PAGES / "tracks.py", title="Particle tracks", icon=":material/timeline:"),
         ],
         "Tools": [

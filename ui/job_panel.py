@@ -23,6 +23,7 @@ PAGE_OF_KIND = {
     "homogenize-spinodoid": ("Spinodoids", "spinodoid"), "train-grid": ("Train a surrogate", "train"),
     "run-campaign": ("Campaigns", "campaigns"), "identify-structures": ("Crystal order", "ordering"),
     "glass-softness": ("Glass softness", "softness"), "glass-softness-train": ("Glass softness", "softness"),
+    "characterise-hologram": ("Holograms", "holograms"),
 }
 
 

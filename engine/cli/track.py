@@ -1,5 +1,8 @@
 """``matloop track tracks|simulate``: diffusion and populations of particle tracks.
 
+(``holograms`` and ``generate-holograms``, particles characterised in hologram frames, live in
+:mod:`engine.cli.track_holograms`.)
+
 ``tracks`` reads a CSV of positions (``frame, x, y[, particle]``; without ``particle`` the
 detections are linked with trackpy, ``--link``), measures the MSD and diffusion coefficient of every
 track (Michalet 2010), clusters the tracks into populations by their step statistics (Ward
@@ -17,6 +20,7 @@ import os
 from pathlib import Path
 
 from engine.cli.common import write_table
+from engine.cli.track_holograms import register_actions
 
 __all__ = ["register"]
 
@@ -37,7 +41,8 @@ def _frames(text: str) -> int | tuple[int, int]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("track", help="particle tracks: diffusion coefficients and populations (CSV)")
+    parser = subparsers.add_parser("track", help="particle tracking: holograms (x, y, z, radius, index) and tracks "
+                                   "(diffusion coefficients, populations)")
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
 
     tracks = actions.add_parser(
@@ -85,6 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="leave out the particle column: detections to link with --link")
     simulate.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     simulate.set_defaults(func=_simulate)
+    register_actions(actions)
 
 
 def _positive(value: float | None, flag: str, unit: str) -> None:

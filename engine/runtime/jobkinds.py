@@ -27,6 +27,7 @@ JOB_KINDS: Mapping[str, str] = MappingProxyType(
         "identify-structures": "engine.analysis.ordering.classify_job:classify_order_job",
         "glass-softness": "engine.analysis.softness.softness_job:softness_job",
         "glass-softness-train": "engine.analysis.softness.train_job:train_job",
+        "characterise-hologram": "engine.analysis.tracking.hologram_job:hologram_job",
     }
 )
 

@@ -33,7 +33,13 @@ on one process (set ``OMP_NUM_THREADS`` etc. yourself to pin threads):
   the issue's goals (≥ 1000 particles/s on CPU, ≥ 1000× faster than refinement: the ratio of the
   seconds per refinement fit, a_p = 1 µm crop as above, to the seconds per estimate).
 
-The CNN estimator's figures follow when it lands. Asserts nothing.
+* ``estimator (CNN)`` — particles per second of the shipped CNN estimator (:mod:`.cnn_estimator`,
+  after CATCH, Altman & Grier 2020) on the same batch: the whole call (201-px windows cut about
+  each centre, 3×3 block means, network in batches of 128) and the network alone, on the CPU
+  with torch's thread count as set (printed), and on CUDA when ``torch.cuda.is_available()``
+  (whole call, inputs copied to the device); each with its ratio to the refinement fit above.
+
+Asserts nothing.
 """
 
 from __future__ import annotations
@@ -45,8 +51,10 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 from engine.analysis.tracking import Instrument, Sphere, hologram, series_length, synthetic_frame
+from engine.analysis.tracking.cnn_estimator import load_shipped_estimator, network_input
 from engine.analysis.tracking.detection import locate_rings, locate_trackpy
 from engine.analysis.tracking.refine import refine
 from engine.analysis.tracking.svr_estimator import SVREstimator, radial_profile, training_set
@@ -135,6 +143,17 @@ def estimator(repeats: int) -> None:
           f"201×201 crops, particles per second (median of {runs}); goals ≥ 1000 /s, ≥ 1000× refinement")
     print(f"{'profile+SVR':>12} {1 / whole:9.0f} /s   SVR only {1 / regression:9.0f} /s   "
           f"refinement {fit:.3f} s per fit → estimator {fit / whole:7.0f}× faster")
+    cnn = load_shipped_estimator()
+    windows = network_input(batch, centres)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    print(f"estimator (CNN, {sum(p.numel() for p in cnn.network_.parameters())} weights): same batch, particles "
+          f"per second (median of {runs}); CPU with {torch.get_num_threads()} torch thread(s)")
+    for device in devices:
+        whole = median_seconds(lambda: cnn.predict_crops(batch, centres, device=device), runs) / len(batch)
+        network = median_seconds(lambda: cnn.predict(windows, device=device), runs) / len(batch)
+        label = "CPU" if device == "cpu" else f"CUDA ({torch.cuda.get_device_name(0)})"
+        print(f"{'windows+CNN':>12} {1 / whole:9.0f} /s   CNN only {1 / network:9.0f} /s   "
+              f"refinement {fit:.3f} s per fit → estimator {fit / whole:7.0f}× faster   [{label}]")
 
 
 def tracks(repeats: int) -> None:

@@ -38,6 +38,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("Characterise", "views/ordering.py", "Crystal order: classify particle environments (supervised and "
      "unsupervised)"),
     ("Characterise", "views/softness.py", "Glass softness: structure functions, softness and propensity"),
+    ("Characterise", "views/holograms.py", "Holograms: find particles in a hologram and measure their position, "
+     "radius and refractive index (Lorenz–Mie fits)"),
     ("Characterise", "views/tracks.py", "Particle tracks: MSD, diffusion coefficients, populations"),
     ("matloop", "views/jobs.py", "Jobs: every background job, live, with a link to its result"),
     ("Tools", "views/demo_job.py", "Job runner demo: a short job to see progress, reattach and cancel"),

@@ -21,6 +21,19 @@ Modules, one job each:
 * :mod:`.svr_estimator` — fast estimates of a_p, n_p, z_p: radial profiles of the hologram about
   each centre and support vector regression (Yevick, Hannel & Grier 2014), trained on seeded
   model profiles, saved as plain JSON;
+* :mod:`.cnn_estimator` — fast estimates of a_p, n_p, z_p by a convolutional network on a fixed
+  201-px window about each centre (after CATCH, Altman & Grier 2020), trained on seeded model
+  windows; the shipped model in ``models/cnn_estimator.pt`` (torch state dict, weights only);
+  import it from its module (it loads torch);
+* :mod:`.svr_shipped` — the SVR estimator that ships in ``models/svr_estimator.json`` (plain JSON,
+  its recipe and provenance inside), and estimators trained once for other microscopes;
+* :mod:`.images` — hologram frames from PNG, TIFF and ``.npy`` files (checked, never unpickled)
+  and their normalisation by a background image or the frame's median;
+* :mod:`.pipeline` — one frame in, a particle table out: detection → estimation → refinement,
+  neighbours' fringes subtracted and hidden particles found in the residual; scores against a
+  known truth;
+* :mod:`.hologram_job` — the pipeline as a background job of the app (uploads, results beside the
+  store);
 * :mod:`.refine` — nonlinear least-squares refinement of x, y, z, a_p, n_p (, α) with
   uncertainties, a search along the radius–index valley, batches on thread or process pools;
 * :mod:`.tracks` — tracks from CSV or linked detections (trackpy), MSD, diffusion coefficients

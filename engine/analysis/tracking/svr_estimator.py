@@ -23,6 +23,14 @@ times less precise; the estimate then starts a refinement (:mod:`.refine`).
   ``sklearn.svm.SVR`` per parameter. Prediction is evaluated here from the support vectors,
   dual coefficients, intercepts and ``γ`` (NumPy only), so a model saved as JSON
   (:meth:`SVREstimator.save`, :func:`load_estimator`; never pickled) predicts the same numbers.
+  The file holds each distinct support vector once (the three regressors share most of theirs:
+  a third of the size) with, per parameter, the indices of its vectors and their dual
+  coefficients; ``save(path, decimals=d)`` rounds the stored (standardised) vectors to ``d``
+  decimals, the one lossy choice (measured for the shipped model: :mod:`.svr_shipped`). Files
+  of the first layout (one list of vectors per parameter) still load.
+* :meth:`SVREstimator.predict_frame` — estimates at centres in a whole frame: rings cut by the
+  frame's edge are averaged over the pixels inside it, rings wholly outside read 1 (the
+  normalised background).
 * :func:`training_set` — seeded profiles over the ranges of issue 13 (a_p 0.4–2 µm,
   n_p 1.38–1.8, z_p 10–40 µm, 5 % noise) with their truth table.
 
@@ -33,6 +41,7 @@ crop; ``a_p`` and ``z_p`` in µm.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +52,12 @@ from .hologram import hologram_at
 from .instrument import Instrument
 from .sphere import Sphere
 
-__all__ = ["FORMAT", "TARGETS", "SVREstimator", "load_estimator", "model_profiles", "radial_profile",
-           "ring_counts", "training_set"]
+__all__ = ["FORMAT", "TARGETS", "SVREstimator", "frame_profiles", "load_estimator", "model_profiles",
+           "radial_profile", "ring_counts", "same_instrument", "training_set"]
 
 #: Identifier written into every saved estimator.
 FORMAT = "matloop.tracking.svr-estimator"
-_VERSION = 1
+_VERSION = 2
 #: Parameters estimated, in this order (µm, —, µm).
 TARGETS = ("a_p", "n_p", "z_p")
 #: Radii per ring at which :func:`model_profiles` samples the model.
@@ -139,6 +148,64 @@ def radial_profile(crops: np.ndarray, centres: np.ndarray | None = None, radius:
                          f"small for radius {radius} about centre ({xy[crop, 0]:.1f}, {xy[crop, 1]:.1f})")
     profiles = sums / counts
     return profiles[0] if single else profiles
+
+
+def frame_profiles(frame: np.ndarray, centres: np.ndarray | pd.DataFrame, radius: int = 100) -> np.ndarray:
+    """Radial profiles about centres in a whole frame, edges handled (module notes).
+
+    Ring ``k`` is the mean of the frame's pixels at distance ``k ≤ r < k + 1``; a ring the
+    frame's edge cuts is averaged over the pixels inside, a ring wholly outside reads 1 (the
+    normalised background, as beyond the fringes).
+
+    Parameters
+    ----------
+    frame : ndarray of float, shape (rows, columns)
+        Normalised hologram, finite.
+    centres : ndarray of float, shape (n, 2), or pandas.DataFrame with columns ``x, y``
+        Centres, px (column, row), within the frame (``-0.5 … size − 0.5``).
+    radius : int, default 100
+        Number of rings, px.
+
+    Returns
+    -------
+    ndarray of float, shape (n, radius)
+
+    Raises
+    ------
+    ValueError
+        A frame that is not a finite 2D image, centres of the wrong shape, not finite or outside.
+    """
+    radius = _checked_radius(radius)
+    image = np.asarray(frame, dtype=float)
+    if image.ndim != 2 or 0 in image.shape:
+        raise ValueError(f"frame must be one image (rows, columns); got shape {np.shape(frame)}")
+    if not np.all(np.isfinite(image)):
+        raise ValueError("frame must be finite (no NaN or inf pixels)")
+    if isinstance(centres, pd.DataFrame):
+        if not {"x", "y"} <= set(centres.columns):
+            raise ValueError(f"a centres table needs columns x, y (px); got {list(centres.columns)}")
+        centres = centres[["x", "y"]].to_numpy(dtype=float)
+    xy = np.asarray(centres, dtype=float).reshape(-1, 2) if np.size(centres) else np.empty((0, 2))
+    rows, cols = image.shape
+    if not np.all(np.isfinite(xy)):
+        raise ValueError("centres must be finite")
+    outside = (xy[:, 0] < -0.5) | (xy[:, 0] > cols - 0.5) | (xy[:, 1] < -0.5) | (xy[:, 1] > rows - 0.5)
+    if np.any(outside):
+        x, y = xy[np.argmax(outside)]
+        raise ValueError(f"centre ({x:.1f}, {y:.1f}) px lies outside the frame of shape {(rows, cols)}")
+    out = np.ones((len(xy), radius))
+    for i, (x, y) in enumerate(xy):
+        i0, i1 = max(int(np.floor(y)) - radius, 0), min(int(np.ceil(y)) + radius + 1, rows)
+        j0, j1 = max(int(np.floor(x)) - radius, 0), min(int(np.ceil(x)) + radius + 1, cols)
+        crop = image[i0:i1, j0:j1]
+        # rings 0 … floor(farthest pixel distance) all hold pixels (neighbours differ by < 1 px)
+        corners = np.hypot(np.array([j0, j1 - 1])[:, None] - x, np.array([i0, i1 - 1])[None, :] - y)
+        reach = min(radius, int(np.floor(corners.max())) + 1)
+        if reach >= 2:
+            out[i, :reach] = radial_profile(crop, np.array([x - j0, y - i0]), reach)
+        else:
+            out[i, :1] = crop.mean()
+    return out
 
 
 def model_profiles(table: pd.DataFrame, instrument: Instrument, radius: int = 100, *, noise: float = 0.0,
@@ -344,27 +411,100 @@ class SVREstimator:
         """:func:`radial_profile` of crops, then :meth:`predict` (same arguments and errors)."""
         return self.predict(np.atleast_2d(radial_profile(crops, centres, self.radius)))
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain record of the trained estimator (numbers and lists only)."""
+    def predict_frame(self, frame: np.ndarray, centres: np.ndarray | pd.DataFrame, *,
+                      instrument: Instrument | None = None) -> pd.DataFrame:
+        """Estimates for particles of one frame at the given centres (e.g. from a detector).
+
+        Parameters
+        ----------
+        frame : ndarray of float, shape (rows, columns)
+            Normalised hologram, finite.
+        centres : ndarray of float, shape (n, 2), or pandas.DataFrame with columns ``x, y``
+            Centres, px (column, row), inside the frame; may be empty.
+        instrument : Instrument, optional
+            The frame's microscope; refused when it differs from the one trained for.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``a_p`` (µm), ``n_p``, ``z_p`` (µm); one row per centre, in order.
+
+        Raises
+        ------
+        ValueError
+            Another instrument, a frame that is not a finite 2D image, or centres that are not
+            finite or lie outside the frame.
+        """
+        self.check_instrument(instrument)
+        return self.predict(frame_profiles(frame, centres, self.radius)) if len(centres) else \
+            pd.DataFrame(np.empty((0, len(TARGETS))), columns=list(TARGETS))
+
+    def check_instrument(self, instrument: Instrument | None) -> None:
+        """``ValueError`` unless ``instrument`` is None or matches :attr:`instrument` (to 1e-9).
+
+        An estimator trained without an instrument accepts any.
+        """
+        if instrument is None or self.instrument is None:
+            return
+        if not isinstance(instrument, Instrument):
+            raise ValueError(f"instrument must be an Instrument; got {type(instrument).__name__}")
+        if not same_instrument(self.instrument, instrument):
+            mine = self.instrument
+            raise ValueError(f"this SVR estimator was trained for λ = {mine.wavelength:g} µm, "
+                             f"{mine.magnification:g} µm/px, n_m = {mine.n_m:g}; the frame's instrument is "
+                             f"λ = {instrument.wavelength:g} µm, {instrument.magnification:g} µm/px, "
+                             f"n_m = {instrument.n_m:g} (train one for it: svr_shipped.estimator_for)")
+
+    def to_dict(self, decimals: int | None = None) -> dict[str, Any]:
+        """Plain record of the trained estimator (numbers and lists only; module notes).
+
+        Parameters
+        ----------
+        decimals : int, optional
+            Round the stored support vectors (standardised profiles, values of order 1) to this
+            many decimals; default: exact (floats round-trip).
+        """
         if not self.fitted:
             raise ValueError("this SVREstimator is not trained: nothing to save")
+        if decimals is not None and not (isinstance(decimals, (int, np.integer)) and 0 <= decimals <= 17):
+            raise ValueError(f"decimals must be an integer 0-17 or None; got {decimals!r}")
         instrument = None if self.instrument is None else {
             "wavelength": self.instrument.wavelength, "magnification": self.instrument.magnification,
             "n_m": self.instrument.n_m,
             "polarization": [[complex(p).real, complex(p).imag] for p in self.instrument.polarization]}
+        # each distinct vector once; row order of every regressor kept (identical predictions)
+        vectors, inverse = np.unique(np.concatenate(self.support_vectors_), axis=0, return_inverse=True)
+        bounds = np.cumsum([0, *(len(v) for v in self.support_vectors_)])
+        support = [inverse.ravel()[bounds[k]:bounds[k + 1]].tolist() for k in range(len(TARGETS))]
+        if decimals is not None:
+            vectors = np.round(vectors, int(decimals))
         return {
             "format": FORMAT, "version": _VERSION, "targets": list(TARGETS), "radius": self.radius,
             "C": self.C, "epsilon": self.epsilon, "gamma": self.gamma_, "instrument": instrument,
+            "decimals": None if decimals is None else int(decimals),
             "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
             "target_mean": self.target_mean_.tolist(), "target_scale": self.target_scale_.tolist(),
-            "support_vectors": [v.tolist() for v in self.support_vectors_],
+            "vectors": vectors.tolist(), "support": support,
             "dual_coef": [c.tolist() for c in self.dual_coef_], "intercept": self.intercept_.tolist(),
         }
 
-    def save(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` as JSON (floats round-trip exactly); returns the path."""
+    def save(self, path: str | Path, decimals: int | None = None, **extra: Any) -> Path:
+        """Write :meth:`to_dict` as JSON; returns the path.
+
+        Parameters
+        ----------
+        path : path-like
+        decimals : int, optional
+            As :meth:`to_dict` (default exact).
+        **extra
+            Further JSON-serialisable entries (e.g. provenance), stored beside the model.
+        """
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict()))
+        record = self.to_dict(decimals)
+        clash = sorted(set(extra) & set(record))
+        if clash:
+            raise ValueError(f"extra entries may not replace the model's own: {', '.join(clash)}")
+        path.write_text(json.dumps({**record, **extra}, separators=(",", ":")))
         return path
 
     def _checked_profiles(self, profiles: np.ndarray) -> np.ndarray:
@@ -398,8 +538,9 @@ def estimator_from_dict(record: Any, where: str = "estimator record") -> SVREsti
     """Rebuild an :class:`SVREstimator` from :meth:`SVREstimator.to_dict` (errors as :func:`load_estimator`)."""
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ValueError(f"{where}: not a matloop SVR estimator (format {FORMAT!r} expected)")
+    layout = ("support_vectors",) if record.get("version", 1) == 1 else ("vectors", "support")
     keys = ("radius", "C", "epsilon", "gamma", "instrument", "mean", "scale", "target_mean", "target_scale",
-            "support_vectors", "dual_coef", "intercept")
+            *layout, "dual_coef", "intercept")
     missing = [k for k in keys if k not in record]
     if missing:
         raise ValueError(f"{where}: damaged estimator file: missing {', '.join(missing)}")
@@ -415,7 +556,14 @@ def estimator_from_dict(record: Any, where: str = "estimator record") -> SVREsti
         estimator.target_mean_, estimator.target_scale_ = (np.asarray(record[k], dtype=float)
                                                            for k in ("target_mean", "target_scale"))
         estimator.gamma_ = float(record["gamma"])
-        vectors = [np.asarray(v, dtype=float).reshape(-1, radius) for v in record["support_vectors"]]
+        if "support_vectors" in layout:
+            vectors = [np.asarray(v, dtype=float).reshape(-1, radius) for v in record["support_vectors"]]
+        else:
+            shared = np.asarray(record["vectors"], dtype=float).reshape(-1, radius)
+            indices = [np.asarray(i, dtype=np.int64).ravel() for i in record["support"]]
+            if any(i.size and (i.min() < 0 or i.max() >= len(shared)) for i in indices):
+                raise ValueError("support indices outside the stored vectors")
+            vectors = [shared[i] for i in indices]
         coefs = [np.asarray(c, dtype=float).ravel() for c in record["dual_coef"]]
         intercept = np.asarray(record["intercept"], dtype=float)
     except (KeyError, TypeError, ValueError) as exc:
@@ -433,6 +581,14 @@ def estimator_from_dict(record: Any, where: str = "estimator record") -> SVREsti
         raise ValueError(f"{where}: damaged estimator file: non-finite numbers")
     estimator.support_vectors_, estimator.dual_coef_, estimator.intercept_ = vectors, coefs, intercept
     return estimator
+
+
+def same_instrument(first: Instrument, second: Instrument, rel_tol: float = 1e-9) -> bool:
+    """Whether two instruments agree in wavelength, magnification, medium index and polarisation."""
+    numbers = all(math.isclose(getattr(first, k), getattr(second, k), rel_tol=rel_tol)
+                  for k in ("wavelength", "magnification", "n_m"))
+    return numbers and all(abs(complex(p) - complex(q)) <= rel_tol
+                           for p, q in zip(first.polarization, second.polarization))
 
 
 def _parameter_table(table: pd.DataFrame) -> np.ndarray:
