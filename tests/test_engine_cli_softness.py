@@ -164,7 +164,7 @@ def test_files_that_are_not_numbers_or_particles_at_one_place_are_refused(tmp_pa
     np.savez(tmp_path / "twice.npz", types=types, initial_positions=twice, propensity=rng.random(120))
     for name, message in [("pickled.npz", "field 'types' holds Python objects (pickled)"),
                           ("complex.npz", "initial_positions must hold real numbers, got complex128"),
-                          ("twice.npz", "particles 0 and 119 coincide")]:
+                          ("twice.npz", "particles 0 and 119 sit on the same position")]:
         assert main(["softness", "predict", str(tmp_path / name), "--box", "10"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err

@@ -86,7 +86,7 @@ def test_a_killed_worker_fails_its_job_with_the_exit_status(tmp_path: Path) -> N
 
 def test_unknown_kinds_are_refused_and_every_kind_resolves(tmp_path: Path) -> None:
     pool = _pool(tmp_path / "project", 1)
-    with pytest.raises(ValueError, match="unknown job kind 'nope'; known kinds: demo"):
+    with pytest.raises(ValueError, match="unknown job kind 'nope'; known kinds: characterise-hologram, demo, "):
         pool.submit("nope", {})
     pool.shutdown()
     for kind in JOB_KINDS:

@@ -55,7 +55,7 @@ def test_cancel_request_stops_a_running_job(store_dir: Path) -> None:
 
 def test_unknown_job_kind_names_the_known_ones() -> None:
     assert "demo" in JOB_KINDS
-    with pytest.raises(ValueError, match="unknown job kind 'nope'; known kinds: demo"):
+    with pytest.raises(ValueError, match="unknown job kind 'nope'; known kinds: characterise-hologram, demo, "):
         job_function("nope")
 
 
