@@ -151,6 +151,30 @@ def test_shipped_estimator_tolerates_centre_errors_of_a_pixel(shipped, held_out)
     assert errors["z_px"] < 10.0
 
 
+def test_refinement_from_the_estimates_meets_the_issue_tolerances(shipped, held_out) -> None:
+    """Must-show 3, second half: a Lorenz–Mie fit (:func:`.refine.refine`, defaults) started from
+    the CNN estimate at a centre 1 px off brings ≥ 95 % of the first 24 held-out particles within
+    a_p 1 %, n_p 0.005 and z_p 1 % (measured 24 of 24, and 40 of 40; on 200 of the benchmark's 301×301
+    holograms 98.5 %, 0.18 s a fit on one core)."""
+    from engine.analysis.tracking.refine import refine
+
+    crops, truth = held_out
+    count = 24
+    angle = np.random.default_rng(5).uniform(0, 2 * np.pi, count)
+    centres = truth[["x", "y"]].to_numpy()[:count] + np.column_stack([np.cos(angle), np.sin(angle)])
+    estimates = shipped.predict_crops(crops[:count], centres)
+    inside = 0
+    for k in range(count):
+        fit = refine(crops[k], {"x": centres[k, 0], "y": centres[k, 1], "z": estimates.z_p[k],
+                                "a_p": estimates.a_p[k], "n_p": estimates.n_p[k]}, MICROSCOPE, seed=k)
+        true = truth.iloc[k]
+        inside += bool(fit.success and abs(fit.values["a_p"] - true.a_p) <= 0.01 * true.a_p
+                       and abs(fit.values["n_p"] - true.n_p) <= 0.005
+                       and abs(fit.values["z"] - true.z_p) <= 0.01 * true.z_p)
+    print(f"\nrefined from the CNN estimates: {inside} of {count} within the issue's tolerances")
+    assert inside >= 0.95 * count
+
+
 def test_predict_frame_matches_crops_and_refuses_another_instrument(shipped, held_out) -> None:
     crops, truth = held_out
     frame = np.ones((400, 500))

@@ -57,7 +57,9 @@ def test_a_generated_frame_is_characterised_and_stored(store_dir: Path) -> None:
     truth = pd.read_csv(result["paths"]["truth"])
     assert frame.shape == (256, 256) and frame.dtype == np.float32 and len(truth) == 1
     assert table.loc[0, "size"] <= 201 and bool(table.loc[0, "success"])
-    assert result["options"]["estimator"] == "svr" and result["instrument"] == MICROSCOPE
+    assert (result["options"]["detector"], result["options"]["estimator"]) == ("cnn", "cnn")    # auto, recorded
+    assert "estimator: cnn (the shipped network, trained for this microscope)" in result["methods"]
+    assert result["instrument"] == MICROSCOPE
     assert job.message == "finished" and job.progress == 1.0
 
 

@@ -33,6 +33,7 @@ def test_generated_png_frames_are_characterised_within_the_issue_tolerances(
     assert main(["track", "holograms", *map(str, files), *MICROSCOPE, "--max-crop", "201", "--output", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "2 frame(s) from 2 file(s)" in printed and "each normalised by its median" in printed
+    assert "detector cnn, estimator cnn (detector: cnn (the shipped network, trained for this microscope)" in printed
     assert "2 particles in 2 frame(s), 2 fitted" in printed and f"wrote {out}: 2 rows" in printed
     table = pd.read_csv(out)
     assert table["frame"].tolist() == [0, 1] and table["file"].tolist() == [str(f) for f in files]
@@ -51,9 +52,11 @@ def test_npy_and_tiff_frames_and_estimates_only(tmp_path: Path, capsys: pytest.C
         assert main(["track", "generate-holograms", "--out", str(folder), "--frames", "1", "--shape", "128x128",
                      "--particles", "1", "--format", fmt, "--bits", "8", "--seed", "1"]) == 0
         (frame,) = folder.glob(f"frame_*.{fmt}")
-        assert main(["track", "holograms", str(frame), *MICROSCOPE, "--no-refine"]) == 0
+        assert main(["track", "holograms", str(frame), *MICROSCOPE, "--no-refine", "--detector", "orientation-alignment",
+                     "--estimator", "svr"]) == 0
         printed = capsys.readouterr().out
         assert "1 particles in 1 frame(s), 0 fitted" in printed and "not refined" in printed
+        assert "detector orientation-alignment, estimator svr\n" in printed
     exact = np.load(tmp_path / "npy" / "frame_000.npy", allow_pickle=False)
     assert exact.dtype == np.float64 and exact.shape == (128, 128)
 
@@ -68,6 +71,8 @@ def test_npy_and_tiff_frames_and_estimates_only(tmp_path: Path, capsys: pytest.C
     (["holograms", "FRAME", *MICROSCOPE, "--background", "SMALL"], "is 64×64 px but the background"),
     (["holograms", "FRAME", *MICROSCOPE, "--output", "FRAME"], "give a file name ending in .csv"),
     (["holograms", "FRAME", *MICROSCOPE, "--max-crop", "5"], "--max-crop must be 101 to 801 px, got 5"),
+    (["holograms", "FRAME", "--wavelength", "0.532", "--magnification", "0.1", "--medium-index", "1.33", "--detector",
+      "cnn"], "the shipped CNN detector was trained for λ = 0.447 µm"),
     (["generate-holograms", "--out", "OUT", "--noise", "-1"], "--noise must be 0 to 1"),
     (["generate-holograms", "--out", "FRAME"], "is a file; give a directory"),
 ])
@@ -83,3 +88,10 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path: Path, capsys: pytest.
     captured = capsys.readouterr()
     assert captured.err.startswith("matloop: error: ") and message in captured.err, captured.err
     assert "Traceback" not in captured.err and captured.err.count("\n") == 1
+
+
+def test_the_method_names_match_the_pipeline() -> None:
+    from engine.analysis.tracking.pipeline import DETECTORS, ESTIMATORS
+    from engine.cli.track_holograms import DETECTOR_NAMES, ESTIMATOR_NAMES
+
+    assert DETECTOR_NAMES == tuple(DETECTORS) and ESTIMATOR_NAMES == tuple(ESTIMATORS)

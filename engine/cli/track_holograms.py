@@ -1,7 +1,7 @@
 """``matloop track holograms|generate-holograms``: particles characterised in hologram frames.
 
 ``holograms`` reads PNG, TIFF (every page a frame) or ``.npy`` frames, normalises each by a
-background image (``--background``) or by its median, and runs detection → SVR estimation →
+background image (``--background``) or by its median, and runs detection → estimation →
 refinement (:func:`engine.analysis.tracking.pipeline.characterise_frame`) on every frame; it
 prints one line per particle and writes the table with ``--output`` (a ``frame`` column numbers
 the frames across the files, so the table links into tracks: ``matloop track tracks OUT.csv
@@ -20,6 +20,10 @@ __all__ = ["register_actions"]
 
 #: The issue-13 microscope, the defaults of generate-holograms only.
 DEFAULT_MICROSCOPE = {"wavelength": 0.447, "magnification": 0.048, "n_m": 1.34}
+#: Names of the pipeline's detectors and estimators (``pipeline.DETECTORS``, ``ESTIMATORS``; kept
+#: here so that ``--help`` does not import the pipeline).
+DETECTOR_NAMES = ("cnn", "orientation-alignment")
+ESTIMATOR_NAMES = ("cnn", "svr")
 #: Most frames written by one generate-holograms call.
 MAX_GENERATED = 1000
 
@@ -65,9 +69,11 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
         "holograms", help="find and characterise particles (x, y, z, radius, index) in hologram frames",
         description="FILES: PNG, TIFF (every page a frame) or .npy hologram frames of one microscope. Each frame is "
         "normalised by the background image (--background) or by its own median (even illumination, dilute sample), "
-        "then particles are detected (orientation alignment, Krishnatreya & Grier 2014), estimated by support vector "
-        "regression on their radial profiles (Yevick et al. 2014) and refined by a Lorenz-Mie fit with uncertainties "
-        "(Lee et al. 2007). Columns of --output: file, page, frame, particle, x, y (px), z, a_p (µm), n_p, their "
+        "then particles are detected and their radius, index and depth estimated — by the shipped convolutional "
+        "networks for the microscope they were trained for (λ 0.447 µm, 0.048 µm/px, n_m 1.34; after Altman & Grier "
+        "2020), else by orientation alignment (Krishnatreya & Grier 2014) and support vector regression on radial "
+        "profiles (Yevick et al. 2014); --detector and --estimator choose — and refined by a Lorenz-Mie fit with "
+        "uncertainties (Lee et al. 2007). Columns of --output: file, page, frame, particle, x, y (px), z, a_p (µm), n_p, their "
         "*_err uncertainties, chi2 (reduced), success, message, the detection (x_detected, y_detected, size px, "
         "score) and the estimates (*_estimate).")
     holograms.add_argument("files", nargs="+", metavar="FILE", help="hologram frames (.png, .tif, .tiff, .npy)")
@@ -78,8 +84,16 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
                            help="most particles per frame, strongest first (1 to 1000; default 50)")
     holograms.add_argument("--max-crop", dest="max_crop", type=int, default=301,
                            help="largest crop fitted per particle, px (101 to 801; default 301)")
+    holograms.add_argument("--detector", choices=("auto", *DETECTOR_NAMES), default="auto",
+                           help="auto (default): cnn for the networks' microscope, else orientation-alignment")
+    holograms.add_argument("--estimator", choices=("auto", *ESTIMATOR_NAMES), default="auto",
+                           help="auto (default): cnn for the networks' microscope, else svr (trained once for another "
+                                "microscope, about ten seconds; kept in --estimator-cache)")
+    holograms.add_argument("--estimator-cache", dest="estimator_cache", default=None, metavar="DIR",
+                           help="folder to keep SVR estimators trained for other microscopes (default: none, trained "
+                                "again each run)")
     holograms.add_argument("--no-refine", dest="refine", action="store_false",
-                           help="report the SVR estimates without the fits (fast)")
+                           help="report the estimates without the fits (fast)")
     holograms.add_argument("--seed", type=int, default=0, help="seed of the fits' pixel subsets (default 0)")
     holograms.set_defaults(func=_holograms)
 
@@ -119,7 +133,7 @@ def _holograms(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from engine.analysis.tracking.images import normalise, read_frames
-    from engine.analysis.tracking.pipeline import PipelineOptions, Timing, characterise_frame
+    from engine.analysis.tracking.pipeline import PipelineOptions, Timing, characterise_frame, resolved_options
     from engine.analysis.tracking.svr_shipped import estimator_for
     from engine.cli.common import ProgressLine, write_table
     from engine.cli.track import _output
@@ -131,7 +145,8 @@ def _holograms(args: argparse.Namespace) -> int:
         raise ValueError(f"--max-crop must be 101 to 801 px, got {args.max_crop}")
     if not 0 <= args.seed < 2**32:
         raise ValueError(f"--seed must be 0 to 2^32 - 1, got {args.seed}")
-    options = PipelineOptions(refine=args.refine, max_particles=args.max_particles, max_crop=args.max_crop | 1,
+    options = PipelineOptions(detector=args.detector, estimator=args.estimator, refine=args.refine,
+                              max_particles=args.max_particles, max_crop=args.max_crop | 1,
                               min_crop=min(101, args.max_crop | 1), seed=args.seed)
     out = _output(args.output)
     if out is not None and any(out.resolve() == Path(f).resolve() for f in args.files):
@@ -149,11 +164,17 @@ def _holograms(args: argparse.Namespace) -> int:
                              f"{background.shape[0]}×{background.shape[1]} px")
         for note in image.notes:
             print(f"{name}: {note}")
-    estimator = estimator_for(instrument, progress=lambda message: print(message))
     total = sum(len(image.frames) for _, image in images)
     print(f"{total} frame(s) from {len(images)} file(s); microscope λ = {instrument.wavelength:g} µm, "
           f"{instrument.magnification:g} µm/px, n_m = {instrument.n_m:g}; "
           + ("normalised by the background image" if background is not None else "each normalised by its median"))
+    smallest = min((min(image.frames[0].shape) for _, image in images), default=0)
+    options, methods = resolved_options(options, instrument, (smallest, smallest))
+    print(f"detector {options.detector}, estimator {options.estimator}" + (f" ({'; '.join(methods)})" if methods
+                                                                           else ""))
+    estimator = None
+    if options.estimator == "svr":
+        estimator = estimator_for(instrument, args.estimator_cache, progress=lambda message: print(message))
     progress = ProgressLine("holograms")
     timing = Timing()
     tables, frame = [], 0

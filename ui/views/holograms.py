@@ -3,7 +3,7 @@
 A PNG/TIFF/``.npy`` image (with an optional background image; read as data only, kept beside the
 store) or a seeded synthetic frame, the microscope and the method options go to a
 ``characterise-hologram`` job (:mod:`engine.analysis.tracking.hologram_job`), which runs
-detection → SVR estimation → Lorenz–Mie refinement with progress per particle. The page draws the
+detection → estimation → Lorenz–Mie refinement with progress per particle. The page draws the
 job's files: the frame with crop boxes and centres (and the truth of a synthetic frame), the
 particle table with units and uncertainties, one particle's radial profile against its fit, and
 the CSV download. Figures are in :mod:`ui.hologram_figures`.
@@ -30,7 +30,9 @@ UPLOAD_MB = max(1, -(-MAX_UPLOAD_BYTES // 2**20))
 GENERATE = "Generate a synthetic frame"
 UPLOAD = "Upload an image"
 #: Names of the engine's methods on the page.
-METHOD_NAMES = {"orientation-alignment": "Orientation alignment (Krishnatreya & Grier 2014)",
+METHOD_NAMES = {"auto": "Automatic: CNN for its microscope, else classical",
+                "cnn": "CNN (trained for λ = 0.447 µm, 0.048 µm/px, n_m = 1.34; Altman & Grier 2020)",
+                "orientation-alignment": "Orientation alignment (Krishnatreya & Grier 2014)",
                 "svr": "SVR on radial profiles (Yevick, Hannel & Grier 2014)"}
 #: Columns of the particle table as shown: header → (value column, uncertainty column or None,
 #: decimals without an uncertainty, help). Values with an uncertainty read "value ± error", the
@@ -45,9 +47,9 @@ SHOWN = {
     "χ²": ("chi2", None, 2, "reduced χ² of the fit at the crop's pixel noise: about 1 for a good fit"),
     "fit": ("status", None, None, "ok, or why the fit failed"),
     "crop (px)": ("size", None, 0, "side of the fitted crop"),
-    "SVR z (µm)": ("z_estimate", None, 2, "the estimate the fit started from"),
-    "SVR a_p (µm)": ("a_p_estimate", None, 3, "the estimate the fit started from"),
-    "SVR n_p": ("n_p_estimate", None, 3, "the estimate the fit started from"),
+    "Estimate z (µm)": ("z_estimate", None, 2, "the estimate the fit started from"),
+    "Estimate a_p (µm)": ("a_p_estimate", None, 3, "the estimate the fit started from"),
+    "Estimate n_p": ("n_p_estimate", None, 3, "the estimate the fit started from"),
 }
 
 
@@ -104,8 +106,9 @@ magnification = numbers.number("Magnification (µm/px)", 0.048, 0.005, 1.0, "µm
                                format="%.4f", help="size of one camera pixel in the focal plane")
 n_m = numbers.number("Medium index n_m", 1.34, 1.0, 2.0, where=c, step=0.001, format="%.4f",
                      help="refractive index of the medium (water at 447 nm: 1.340)")
-st.caption("The shipped SVR estimator belongs to λ = 0.447 µm, 0.048 µm/px, n_m = 1.34; for another microscope one is "
-           "trained on the first run (about ten seconds) and kept beside the store.")
+st.caption("The shipped CNN detector and estimator belong to λ = 0.447 µm, 0.048 µm/px, n_m = 1.34. For another "
+           "microscope the automatic methods are the classical detector and an SVR estimator trained on the first run "
+           "(about ten seconds) and kept beside the store.")
 source_column, settings_column = st.columns(2)
 with source_column:
     st.subheader("Frame")
@@ -127,7 +130,7 @@ with source_column:
         z_range = st.slider("Depth z_p (µm)", 5.0, 100.0, (10.0, 40.0), 0.5, help="uniform, upstream of the focal "
                             "plane; the issue's 10–40 µm")
         seed = numbers.number("Seed", 0, 0, 2**31 - 1, help="of the particles and the noise")
-        st.caption("The SVR estimator that ships with matloop was trained on the issue's ranges; particles outside "
+        st.caption("The estimators that ship with matloop were trained on the issue's ranges; particles outside "
                    "them start their fit from the nearest edge of the ranges.")
     else:
         upload = st.file_uploader("Hologram (PNG, TIFF or .npy)", type=list(UPLOAD_FORMATS),
@@ -142,8 +145,8 @@ with source_column:
 
 with settings_column:
     st.subheader("Method")
-    detector = st.selectbox("Detector", list(DETECTORS), format_func=lambda k: METHOD_NAMES.get(k, k))
-    estimator = st.selectbox("Estimator", list(ESTIMATORS), format_func=lambda k: METHOD_NAMES.get(k, k))
+    detector = st.selectbox("Detector", ["auto", *DETECTORS], format_func=lambda k: METHOD_NAMES.get(k, k))
+    estimator = st.selectbox("Estimator", ["auto", *ESTIMATORS], format_func=lambda k: METHOD_NAMES.get(k, k))
     a, b = st.columns(2)
     max_particles = numbers.number("Most particles characterised", 20, 1, 200, where=a,
                                    help="the strongest detections first")
@@ -152,7 +155,7 @@ with settings_column:
                                    "where the fringes fade into the noise. A fit takes about four times longer per "
                                    "doubling of the side")
     refine = st.checkbox("Refine by a Lorenz–Mie fit", value=True,
-                         help="off: report the SVR estimates only (fast, about ten times less precise)")
+                         help="off: report the estimates only (fast, about ten times less precise)")
     neighbours = st.checkbox("Subtract neighbours' fringes and fit again", value=True, disabled=not refine,
                              help="look for particles hidden under the fitted fringes, then fit every particle again "
                                   "with its neighbours' fitted holograms removed from its crop (about twice the time)")
@@ -253,8 +256,11 @@ def show_result(job: JobRecord) -> None:
     source = result["source"]
     microscope = (f"λ = {instrument.wavelength:g} µm, {instrument.magnification:g} µm/px, "
                   f"n_m = {instrument.n_m:g}")
+    options = result["options"]
     st.caption(f"Frame: {source['kind']}, {source['shape'][0]}×{source['shape'][1]} px; normalisation: "
-               f"{source['normalisation']}. Microscope {microscope}.")
+               f"{source['normalisation']}. Microscope {microscope}. Detector: "
+               f"{METHOD_NAMES.get(options['detector'], options['detector'])}; estimator: "
+               f"{METHOD_NAMES.get(options['estimator'], options['estimator'])}.")
     left, right = st.columns([3, 2])
     left.plotly_chart(frame_figure(frame, table, truth), key="holograms-frame")
     left.caption("Dotted squares: the crops fitted (red: the fit failed); ×: detected centres, numbered; "
@@ -277,7 +283,7 @@ def show_result(job: JobRecord) -> None:
             return ", ".join(f"{name} {values[key]:.3g}{unit}" for key, name, unit in
                              (("a_p", "a_p", " µm"), ("n_p", "n_p", ""), ("z", "z", " µm")) if values.get(key) is not None)
         st.markdown(f"**Against the truth** ({compared['matched']} of {compared['particles']} true particles found, "
-                    f"{compared['false']} false): RMSE after the fit {text(rmse) or '—'}; of the SVR estimates "
+                    f"{compared['false']} false): RMSE after the fit {text(rmse) or '—'}; of the estimates "
                     f"{text(estimate) or '—'}.")
         st.dataframe(truth_table(table, truth), hide_index=True, placeholder="–", column_config={
             name: st.column_config.NumberColumn(name, format=fmt) for name, fmt in

@@ -15,6 +15,10 @@ Modules, one job each:
 * :mod:`.noise` — pixel noise of an image, model-free (Immerkær 1996);
 * :mod:`.detection` — classical centre finder: orientation alignment transform (Krishnatreya &
   Grier 2014), radial symmetry centres, crop sizes; ``trackpy.locate`` as a baseline;
+* :mod:`.cnn_detector` — a trained heatmap CNN (CenterNet-style, on 8×8 block means) whose
+  candidates :mod:`.ring_centre` moves to the centre of ring coherence at full resolution; the
+  shipped weights in ``models/cnn_detector.pt``; trained on frames from :mod:`.binned_hologram`
+  (block means of multi-sphere holograms, fast); import it from its module (it loads torch);
 * :mod:`.matching` — detections scored against known particles (misses, false alarms, error);
 * :mod:`.crop_model` — the single-sphere hologram at chosen pixels with its analytic Jacobian
   (two real radial profiles; what refinement fits);
@@ -29,6 +33,8 @@ Modules, one job each:
   its recipe and provenance inside), and estimators trained once for other microscopes;
 * :mod:`.images` — hologram frames from PNG, TIFF and ``.npy`` files (checked, never unpickled)
   and their normalisation by a background image or the frame's median;
+* :mod:`.windows` — estimation windows completed beyond the frame's edge by the hologram's
+  symmetry under a rotation by 180°;
 * :mod:`.pipeline` — one frame in, a particle table out: detection → estimation → refinement,
   neighbours' fringes subtracted and hidden particles found in the residual; scores against a
   known truth;

@@ -30,7 +30,7 @@ import pandas as pd
 from ..uploads import keep_upload
 from .images import IMAGE_FORMATS, normalise, read_frames
 from .instrument import Instrument
-from .pipeline import PipelineOptions, Timing, characterise_frame, compare_with_truth
+from .pipeline import PipelineOptions, Timing, characterise_frame, compare_with_truth, resolved_options
 from .synthetic import synthetic_frame
 
 __all__ = ["JOB_KIND", "MAX_GENERATED_PIXELS", "MAX_UPLOAD_BYTES", "UPLOAD_FORMATS", "hologram_job",
@@ -200,6 +200,7 @@ def hologram_job(ctx: Any, source: dict[str, Any], instrument: dict[str, Any],
     ctx.progress(0.01, "reading the frame")
     frame, truth, info = load_frame(source, microscope)
     directory = results_directory(ctx.store.path)
+    settings, methods = resolved_options(settings, microscope, frame.shape)    # the methods used, recorded below
     estimator = None
     if settings.estimator == "svr":
         estimator = estimator_for(microscope, directory / "estimators", progress=lambda m: ctx.progress(0.02, m))
@@ -214,7 +215,7 @@ def hologram_job(ctx: Any, source: dict[str, Any], instrument: dict[str, Any],
         "particles": len(table), "fitted": int(table["success"].sum()), "source": info,
         "instrument": {"wavelength": microscope.wavelength, "magnification": microscope.magnification,
                        "n_m": microscope.n_m},
-        "options": settings.as_dict(), "timing": timing.as_dict(), "notes": info["notes"] + timing.notes,
+        "options": settings.as_dict(), "timing": timing.as_dict(), "methods": methods, "notes": info["notes"] + timing.notes,
     }
     if truth is not None:
         paths["truth"] = directory / f"{ctx.job_id}-truth.csv"
