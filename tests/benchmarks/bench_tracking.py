@@ -1,4 +1,4 @@
-"""Benchmark of holographic particle tracking (issue 13): what exists of the pipeline so far.
+"""Benchmark of holographic particle tracking (issue 13): speed of each step.
 
 Usage::
 
@@ -18,9 +18,11 @@ on one process (set ``OMP_NUM_THREADS`` etc. yourself to pin threads):
   points), features, clustering (Ward; gap statistic with 20 reference sets, BIC), and the whole
   :func:`.tracks.analyse_tracks` (checks, all of these, per-cluster summary).
 
-* ``detection`` — frames per second of :func:`.detection.locate_rings` (orientation alignment
-  transform, side-maximum checks, crop sizes) on 1024×1280 frames with 4 particles, against
-  ``trackpy.locate`` on the same frames (FN/FP figures: ``bench_tracking_detection.py``);
+* ``detection`` — frames per second of the shipped CNN detector (:func:`.cnn_detector.locate_cnn`:
+  network, ring-coherence centres, crop sizes; on CUDA too when available) and of
+  :func:`.detection.locate_rings` (orientation alignment transform, side-maximum checks, crop
+  sizes) on 1024×1280 frames with 4 particles, against ``trackpy.locate`` on the same frames
+  (FN/FP figures: ``bench_tracking_detection.py``);
 * ``refinement`` — seconds per fit of :func:`.refine.refine` on a 201×201 crop (5 % noise,
   one particle per a_p = 0.5, 1, 2 µm, n_p = 1.5, z = 15 µm, started from a_p +5 %, n_p −0.02,
   z +3 %, x, y +1.5 px), median of ``--repeats`` fits on one process, next to the issue's bar
@@ -54,6 +56,7 @@ import numpy as np
 import torch
 
 from engine.analysis.tracking import Instrument, Sphere, hologram, series_length, synthetic_frame
+from engine.analysis.tracking.cnn_detector import load_shipped_detector
 from engine.analysis.tracking.cnn_estimator import load_shipped_estimator, network_input
 from engine.analysis.tracking.detection import locate_rings, locate_trackpy
 from engine.analysis.tracking.refine import refine
@@ -104,8 +107,14 @@ def detection(repeats: int) -> None:
     classical = statistics.median(median_seconds(lambda image=image: locate_rings(image), runs) for image in images)
     baseline = statistics.median(median_seconds(lambda image=image: locate_trackpy(image, diameter=61), runs)
                                  for image in images)
+    cnn = load_shipped_detector()
+    learned = statistics.median(median_seconds(lambda image=image: cnn.locate(image), runs) for image in images)
     print(f"detection: 1024×1280 frames, 4 particles, frames per second (median of {runs} × {len(images)} frames)")
-    print(f"{'classical':>10} {1 / classical:8.2f}   trackpy.locate {1 / baseline:8.2f}")
+    print(f"{'CNN (CPU)':>10} {1 / learned:8.2f}   classical {1 / classical:8.2f}   trackpy.locate {1 / baseline:8.2f}")
+    if torch.cuda.is_available():
+        on_gpu = load_shipped_detector("cuda")
+        gpu = statistics.median(median_seconds(lambda image=image: on_gpu.locate(image), runs) for image in images)
+        print(f"{'CNN (CUDA)':>10} {1 / gpu:8.2f}   (network on the GPU, ring-coherence centres on the CPU)")
 
 
 def refinement(repeats: int) -> None:
