@@ -32,21 +32,21 @@ separate, replaceable method:
    px from the others, and its fit must succeed and pin a_p and z to :data:`_RELATIVE_ERROR`:
    else it is a remnant of an imperfect fit), and every particle is fitted again on its crop
    less what its fitted neighbours add, ``H(neighbours + it) − H(it)`` at the last fits: their
-   fringes and the cross terms between their scattered fields and its own (measured: a_p
-   0.58 µm 126 px from a 1.77 µm particle, 1.6 % off with the fringes alone, 0.7 % with the
-   cross terms). The estimator estimates it again on that cleaned window, and the fit starts
-   both from its last fit and from the new estimate (measured on the issue's frames: estimate
-   RMSE a_p 0.12 → 0.017 µm, n_p 0.05 → 0.009; a neighbour's fringes in the window mislead the
-   networks, which were trained on single particles). Before that, the background level is measured against the first
-   fits, ``median(frame / fitted hologram)``, and the frame divided by it: a frame normalised by
-   its own median is off by up to 1–2 % when fringes fill it (:mod:`.images` notes), which
-   can tip a fit of a particle cut by the frame's edge into another minimum of the
+   fringes and the cross terms between their scattered fields and its own (measured: a_p 0.58 µm
+   126 px from a 1.77 µm particle, 1.6 % off with the fringes alone, 0.7 % with the cross
+   terms). The estimator estimates it again on that cleaned window, and the fit starts both from
+   its last fit and from the new estimate (measured on the issue's frames: estimate RMSE a_p
+   0.12 → 0.017 µm, n_p 0.05 → 0.009; a neighbour's fringes in the window mislead the networks,
+   which were trained on single particles). Before that, the background level is measured
+   against the first fits, ``median(frame / fitted hologram)``, and the frame divided by it: a
+   frame normalised by its own median is off by up to 1–2 % when fringes fill it (:mod:`.images`
+   notes), which can tip a fit of a particle cut by the frame's edge into another minimum of the
    radius–index valley (measured: a_p 3 % off for one 16-bit PNG frame of 256×288 px, within
-   0.1 % after). Measured on 512×512 frames with three particles 150 px apart
-   (5 % noise, seeds 0–1): single fits missed one weak particle per frame and left a_p errors up
-   to 3 % (n_p 0.1 in a wrong minimum of the radius–index valley) with χ² 2–10; with this step
-   all six particles were found and fitted within 0.1 % in a_p, 0.001 in n_p and 0.4 % in z,
-   χ² 1.0–1.6, at about twice the fitting time;
+   0.1 % after). Measured on 512×512 frames with three particles 150 px apart (5 % noise, seeds
+   0–1): single fits missed one weak particle per frame and left a_p errors up to 3 % (n_p 0.1
+   in a wrong minimum of the radius–index valley) with χ² 2–10; with this step all six particles
+   were found and fitted within 0.1 % in a_p, 0.001 in n_p and 0.4 % in z, χ² 1.0–1.6, at about
+   twice the fitting time;
 5. **index starts** (``index_starts=True``, default): the last fit of each particle also starts
    from the estimate with n_p ± 0.1, and the fit of least χ² is kept. An estimate off by more
    than ~0.1 in n_p lies on another contour of the radius–index valley, which the refinement's
@@ -271,7 +271,7 @@ def _svr_model(instrument: Instrument, model: Any, progress: Progress | None) ->
 DETECTORS: Mapping[str, Callable[..., pd.DataFrame]] = {"cnn": _detect_cnn, "orientation-alignment": _detect_rings}
 #: Estimators by name: ``fn(instrument, model, progress) -> (model, ranges)`` gives the trained model
 #: (the one passed, checked, or the shipped one for the microscope) and its training ranges; the model's
-#: ``predict_frame(frame, detections, instrument=...)`` returns ``DataFrame(a_p, n_p, z_p)``.
+#: ``predict_crops(windows, centres)`` returns ``DataFrame(a_p, n_p, z_p)``.
 ESTIMATORS: Mapping[str, Callable[..., tuple[Any, dict[str, tuple]]]] = {"cnn": _cnn_model, "svr": _svr_model}
 #: What ``"auto"`` resolves to without the networks (another microscope, or a frame too small).
 _CLASSICAL = {"detector": "orientation-alignment", "estimator": "svr"}
