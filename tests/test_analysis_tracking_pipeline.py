@@ -138,7 +138,7 @@ def test_bad_frames_and_options_are_refused(svr) -> None:
         characterise_frame(np.ones((1, 1)), MICROSCOPE, estimator=svr)
     bad = np.ones((64, 64))
     bad[3, 3] = np.nan
-    with pytest.raises(ValueError, match="1 NaN or infinite pixels"):
+    with pytest.raises(ValueError, match="has 1 NaN or infinite pixel$"):
         characterise_frame(bad, MICROSCOPE, estimator=svr)
     with pytest.raises(ValueError, match="2D array of numbers"):
         characterise_frame(np.array([["a"] * 40] * 40), MICROSCOPE, estimator=svr)
@@ -216,3 +216,30 @@ def test_windows_beyond_the_edge_are_the_hologram_turned_by_180_degrees() -> Non
     assert corner[0, 0, 0] == 1.0 and corner[0, 100, 100] == 2.0 and corner[0, 70, 70] == 2.0
     with pytest.raises(ValueError, match="odd number of pixels"):
         symmetric_windows(edge, np.array([[7.3, 150.6]]), 200)
+
+
+def test_poor_fits_duplicates_and_implausible_background_levels_are_reported() -> None:
+    """What a stranger found: converged fits that do not explain their crop (χ² 5–29: overlapping
+    particles, uneven illumination, crowded or tiny frames) were reported as "ok", one particle
+    detected twice came out twice, and the background level measured against poor first fits
+    rescaled a 64×64 frame by 9.5 %."""
+    from engine.analysis.tracking.pipeline import _flag_poor_fits, _without_duplicates
+
+    table = pd.DataFrame({"particle": [0, 1, 2], "x": [100.0, 300.1, 299.1], "y": [50.0, 29.3, 30.5],
+                          "chi2": [1.1, 11.5, 5.3], "success": [True, True, True], "message": ["converged"] * 3,
+                          "a_p_estimate": [1.0, 1.0, 2.3], "n_p_estimate": [1.5] * 3, "z_estimate": [20.0] * 3})
+    timing = Timing()
+    table = _without_duplicates(table, timing)
+    assert table["chi2"].tolist() == [1.1, 5.3] and table["particle"].tolist() == [0, 1]    # the better of the two
+    _flag_poor_fits(table, {"a_p": (0.4, 2.0), "n_p": (1.38, 1.8), "z_p": (10.0, 40.0)}, timing)
+    assert table["message"].tolist() == ["converged", "poor fit: reduced χ² 5.3"]
+    assert "1 particle dropped: fitted within 10 px of a better fit" in timing.notes[0]
+    assert "1 particle fitted with reduced χ² above 2 (particles 1)" in timing.notes[1]
+    assert "1 particle estimated beyond the estimator's training range of a_p (0.4–2 µm)" in timing.notes[2]
+
+    truth = pd.DataFrame({"x": [32.0], "y": [32.0], "z": [15.0], "a_p": [0.8], "n_p": [1.5]})
+    frame = hologram((64, 64), Sphere(32.0, 32.0, 15.0, 0.8, 1.5), MICROSCOPE) \
+        + np.random.default_rng(0).normal(0, 0.05, (64, 64))
+    timing = Timing()
+    characterise_frame(frame, MICROSCOPE, timing=timing)
+    assert any("beyond ±3% of the normalisation: left at 1" in note for note in timing.notes), timing.notes

@@ -52,8 +52,8 @@ def test_npy_and_tiff_frames_and_estimates_only(tmp_path: Path, capsys: pytest.C
         assert main(["track", "generate-holograms", "--out", str(folder), "--frames", "1", "--shape", "128x128",
                      "--particles", "1", "--format", fmt, "--bits", "8", "--seed", "1"]) == 0
         (frame,) = folder.glob(f"frame_*.{fmt}")
-        assert main(["track", "holograms", str(frame), *MICROSCOPE, "--no-refine", "--detector", "orientation-alignment",
-                     "--estimator", "svr"]) == 0
+        assert main(["track", "holograms", str(frame), *MICROSCOPE, "--no-refine", "--detector",
+                     "orientation-alignment", "--estimator", "svr"]) == 0
         printed = capsys.readouterr().out
         assert "1 particles in 1 frame(s), 0 fitted" in printed and "not refined" in printed
         assert "detector orientation-alignment, estimator svr\n" in printed

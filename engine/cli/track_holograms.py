@@ -67,15 +67,16 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
     """Add ``holograms`` and ``generate-holograms`` to the actions of ``matloop track``."""
     holograms = actions.add_parser(
         "holograms", help="find and characterise particles (x, y, z, radius, index) in hologram frames",
-        description="FILES: PNG, TIFF (every page a frame) or .npy hologram frames of one microscope. Each frame is "
-        "normalised by the background image (--background) or by its own median (even illumination, dilute sample), "
-        "then particles are detected and their radius, index and depth estimated — by the shipped convolutional "
-        "networks for the microscope they were trained for (λ 0.447 µm, 0.048 µm/px, n_m 1.34; after Altman & Grier "
-        "2020), else by orientation alignment (Krishnatreya & Grier 2014) and support vector regression on radial "
-        "profiles (Yevick et al. 2014); --detector and --estimator choose — and refined by a Lorenz-Mie fit with "
-        "uncertainties (Lee et al. 2007). Columns of --output: file, page, frame, particle, x, y (px), z, a_p (µm), n_p, their "
-        "*_err uncertainties, chi2 (reduced), success, message, the detection (x_detected, y_detected, size px, "
-        "score) and the estimates (*_estimate).")
+        description="FILES: PNG, TIFF (every page a frame) or .npy (a 2D frame, or a 3D stack of frames) hologram "
+        "frames of one microscope. Each frame is normalised by the background image (--background) or by its own "
+        "median (even illumination, dilute sample), then particles are detected and their radius, index and depth "
+        "estimated — by the shipped convolutional networks for the microscope they were trained for (λ 0.447 µm, "
+        "0.048 µm/px, n_m 1.34; after Altman & Grier 2020), else by orientation alignment (Krishnatreya & Grier "
+        "2014) and support vector regression on radial profiles (Yevick et al. 2014); --detector and --estimator "
+        "choose — and refined by a Lorenz-Mie fit with uncertainties (Lee et al. 2007). Columns of --output: "
+        "file, page, frame, particle, x, y (px), z, a_p (µm), n_p, their *_err uncertainties, chi2 (reduced), "
+        "success, message ('poor fit' above chi2 2), the detection (x_detected, y_detected, size px, score) and "
+        "the estimates (*_estimate).")
     holograms.add_argument("files", nargs="+", metavar="FILE", help="hologram frames (.png, .tif, .tiff, .npy)")
     _instrument_arguments(holograms, required=True)
     holograms.add_argument("--background", help="image of the same size without particles (same camera settings)")
@@ -201,7 +202,7 @@ def _holograms(args: argparse.Namespace) -> int:
 
         print(f"{row['frame']:>5} {row['particle']:>3} {row['x']:8.2f} {row['y']:8.2f} {value('z', 3):>16} "
               f"{value('a_p', 4):>16} {value('n_p', 4):>16} {row['chi2']:6.2f}  "
-              f"{'ok' if row['success'] else row['message']}")
+              f"{'ok' if row['success'] and not str(row['message']).startswith('poor fit') else row['message']}")
     per_fit = timing.as_dict()["seconds_per_fit"]
     print(f"{len(result)} particles in {total} frame(s), {int(result['success'].sum())} fitted; detection "
           f"{timing.detection:.1f} s, estimation {timing.estimation:.2f} s, refinement {timing.refinement:.1f} s"

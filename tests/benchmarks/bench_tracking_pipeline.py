@@ -5,14 +5,15 @@ Usage::
     python tests/benchmarks/bench_tracking_pipeline.py [--frames 12] [--shape 1024x1280] [--particles 0-4]
         [--no-neighbours] [--no-index-starts] [--detector auto] [--estimator auto] [--seed 100]
 
-Held-out synthetic frames of the issue (default 1024×1280 px, 0–4 particles, 5 % noise, a_p 0.4–2 µm,
-n_p 1.38–1.8, z_p 10–40 µm at 0.048 µm/px, λ = 0.447 µm, n_m = 1.34; seed 100, not a training seed),
-characterised by :func:`engine.analysis.tracking.pipeline.characterise_frame` with default options
-(``auto``: the shipped CNN detector and estimator for this microscope) or the methods given, scored by :func:`.pipeline.compare_with_truth`. Prints per frame the
-particles, misses, false detections, fits inside the issue's tolerances (a_p 1 %, n_p 0.005, z 1 %)
-and the seconds of each step; then the totals: the share of true particles found and fitted within
-the tolerances, the RMSE after the fit and of the estimates, and the median seconds per frame and
-per fit. One process; pin threads yourself (``OMP_NUM_THREADS=1``). Asserts nothing.
+Held-out synthetic frames of the issue (default 1024×1280 px, 0–4 particles, 5 % noise,
+a_p 0.4–2 µm, n_p 1.38–1.8, z_p 10–40 µm at 0.048 µm/px, λ = 0.447 µm, n_m = 1.34; seed 100, not a training
+seed), characterised by :func:`engine.analysis.tracking.pipeline.characterise_frame` with default
+options (``auto``: the shipped CNN detector and estimator for this microscope) or the methods given,
+scored by :func:`.pipeline.compare_with_truth`. Prints per frame the particles, misses, false
+detections, fits inside the issue's tolerances (a_p 1 %, n_p 0.005, z 1 %) and the seconds of each
+step; then the totals: the share of true particles found and fitted within the tolerances, the RMSE
+after the fit and of the estimates, and the median seconds per frame and per fit. One process; pin
+threads yourself (``OMP_NUM_THREADS=1``). Asserts nothing.
 """
 
 from __future__ import annotations

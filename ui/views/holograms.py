@@ -45,7 +45,7 @@ SHOWN = {
     "a_p (µm)": ("a_p", "a_p_err", 4, "radius, ± standard uncertainty"),
     "n_p": ("n_p", "n_p_err", 4, "refractive index, ± standard uncertainty"),
     "χ²": ("chi2", None, 2, "reduced χ² of the fit at the crop's pixel noise: about 1 for a good fit"),
-    "fit": ("status", None, None, "ok, or why the fit failed"),
+    "fit": ("status", None, None, "ok, a poor fit (reduced χ² above 2), or why the fit failed"),
     "crop (px)": ("size", None, 0, "side of the fitted crop"),
     "Estimate z (µm)": ("z_estimate", None, 2, "the estimate the fit started from"),
     "Estimate a_p (µm)": ("a_p_estimate", None, 3, "the estimate the fit started from"),
@@ -67,7 +67,8 @@ def plus_minus(value: float, error: float | None, decimals: int | None) -> str:
 
 def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     """The particle table as the page shows it (:data:`SHOWN`)."""
-    data = table.assign(status=np.where(table["success"], "ok", table["message"]))
+    poor = table["message"].astype(str).str.startswith("poor fit")
+    data = table.assign(status=np.where(table["success"] & ~poor, "ok", table["message"]))
     columns = {}
     for header, (column, error, decimals, _) in SHOWN.items():
         if column == "status":
