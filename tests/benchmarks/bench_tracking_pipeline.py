@@ -87,8 +87,8 @@ def main() -> None:
     print(f"RMSE after the fit: a_p {rmse['a_p']:.4f} µm, n_p {rmse['n_p']:.4f}, z {rmse['z']:.4f} µm; estimates: "
           f"a_p {rmse['a_p_estimate']:.3f} µm, n_p {rmse['n_p_estimate']:.3f}, z {rmse['z_estimate']:.2f} µm")
     print(f"seconds per frame: median {statistics.median(seconds):.1f}, max {max(seconds):.1f}; seconds per fit: "
-          f"median {statistics.median(per_fit) if per_fit else float('nan'):.2f} (each particle is fitted twice with "
-          "neighbours on)")
+          f"median {statistics.median(per_fit) if per_fit else float('nan'):.2f} (two passes with neighbours on; each "
+          "start of a fit counts as one fit)")
 
 
 if __name__ == "__main__":
