@@ -50,12 +50,12 @@ grip in 5 + 5: a crack a fifth of the width is a weak flaw in shear (the stress 
 scales with sqrt(a / ℓ); soft–stiff block corners raise it by as much), so diagonal cracks grew
 from block corners and grips instead. A notch to mid-width, as in shear test standards that put
 the notch where failure must start (V-notched beam, ASTM D5379; V-notched rail, ASTM D7078),
-makes the tip the weakest point: 7 + 6 of the 16 join the tip to an edge, and 2 + 3 have a band
+makes the tip the usual origin: 7 + 6 of the 16 join the tip to an edge, and 2 + 3 have a band
 touching a grip that is not the tip's, each a diagonal crack ending there (at most 0.11 mm of
 grip, under 4ℓ; none runs along a grip). The other 3 end at ``max_strain`` with the tip's crack
 arrested in soft blocks. Cracked shear plates stay confined between grips and rollers and carry
 load long after the peak, so mode II runs to ε = 1 (:data:`MAX_STRAIN`; at ε = 0.5 the first set
-joined 4 of 8). Tried and dropped, same designs: ε = 1 with the 0.2 mm crack (joins 4 + 4, grip
+joined 4 of 8). Tried and dropped, same designs, all to ε = 1: the 0.2 mm crack alone (joins 4 + 4, grip
 bands 5 + 7); damage-free elastic end tabs one block thick between design and grips (Voigt-mean
 stiffness: joins 2 + 3, grip bands 6 + 7, now along the tab; soft tabs, first set: 4 of 8 and 5
 of 8; with the 0.5 mm crack no better than without); a damage-free layer 2ℓ deep along each grip
