@@ -341,6 +341,16 @@ def test_mode_two_plate_fails_from_the_crack_tip():
     assert max(grip_bands(type(end)(metrics, end.strain, end.stress, d, end.x, end.y), ell)) > 0.25
 
 
+def test_mode_defaults_follow_the_mode():
+    """Crack length, strain limit and split default per mode (Gu et al. in tension, Miehe in shear)."""
+    one, two = PlateSetup(), PlateSetup(mode="II")
+    assert (one.crack_length, one.max_strain, one.split) == (0.2, 0.5, "none")
+    assert (two.crack_length, two.max_strain, two.split) == (0.5, 1.0, "spectral")
+    assert updated(one, mode="II") == two and updated(two, mode="I") == one
+    kept = updated(PlateSetup(crack_length=0.3, max_strain=0.4), mode="II")  # given values stay
+    assert (kept.crack_length, kept.max_strain) == (0.3, 0.4)
+
+
 def _random_plates(seed: int, count: int) -> list[Checkerboard]:
     """The seeded random 8×8 designs of the mode-II measurements (soft share drawn in 0.2–0.8)."""
     rng = np.random.default_rng(seed)
