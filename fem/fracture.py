@@ -54,7 +54,8 @@ test standards that put the notch where failure must start (V-notched beam, ASTM
 V-notched rail, ASTM D7078), makes the tip the usual origin: 7 + 6 (7) join the tip to an edge,
 and 2 + 3 (4) have a band touching a grip that is not the tip's, each a diagonal crack ending
 there (at most 0.11 mm of grip, under 4ℓ; none runs along a grip); the other 4 end at
-``max_strain`` with the tip's crack arrested in soft blocks. On the 8×8 grid the tip is a corner
+``max_strain`` with the tip's crack arrested in soft blocks (7 of the 24 end there in all; their
+toughness is then the work up to ``max_strain``, and the label's ``reason`` says so). On the 8×8 grid the tip is a corner
 of four blocks (the fast label gives |K| only where one phase or one horizontal interface meets
 there); tips inside a block column did worse (0.4375 and 0.5625 mm: 5 of 8 of the first set).
 Cracked shear plates stay confined between grips and rollers and carry load long after the
