@@ -40,8 +40,9 @@ from engine.library import (
     stored_curves,
 )
 from engine.store import Store
+from fem.fracture import SOLVER_VERSION
 
-FAST = "phasefield-at2 v3 · fast"
+FAST = f"phasefield-at2 v{SOLVER_VERSION} · fast"
 #: Hand-made: three soft blocks of four (0 = soft), 2 rows × 2 columns.
 HAND = Checkerboard(((0, 0), (0, 1)))
 #: Hand-made hierarchical 1×2 coarse grid, sub 3: iso has 4 soft of 9 cells ((i + j) odd), "x" 3 of 9 (odd rows).
@@ -113,7 +114,7 @@ def test_grid_and_soft_fraction_counted_by_hand(library: Store) -> None:
 
 def test_filters_by_space_solver_key_mode_grid_and_label(library: Store) -> None:
     table = library_table(library)
-    assert solver_keys(table) == [FAST, "phasefield-at2 v3 · strength"]
+    assert solver_keys(table) == [FAST, f"phasefield-at2 v{SOLVER_VERSION} · strength"]
     hashes = lambda rows: sorted(set(rows["design"]))  # noqa: E731
     plate_hashes = sorted(p.content_hash() for p in PLATES)
     assert hashes(filter_library(table, spaces=["checkerboard"])) == sorted(plate_hashes + [HAND.content_hash()])

@@ -119,6 +119,8 @@ def test_every_fast_label_equals_its_mirror_image(mode):
     """20 random 8×8 designs per mode, interface tips among them: all metrics agree to 1e-9.
 
     Before solver version 3, |K|/σ used the block above the tip and differed by √10 in 25 of 40.
+    Both modes with the 0.2 mm crack (mode I's default), whose tip lies inside block column 1:
+    on a phase or a horizontal interface, so |K| is defined.
     """
     rng = np.random.default_rng(7)
     interfaces = 0
@@ -126,11 +128,25 @@ def test_every_fast_label_equals_its_mirror_image(mode):
         design = Checkerboard.random(8, soft_fraction=float(rng.uniform(0.2, 0.8)), seed=rng)
         grid = design.as_array()
         interfaces += grid[3, 1] != grid[4, 1]  # blocks above and below the tip at x = 0.2
-        a, b = label(design, "fast", mode=mode), label(design.mirrored(), "fast", mode=mode)
+        a, b = (label(d, "fast", mode=mode, crack_length=0.2) for d in (design, design.mirrored()))
         assert a["status"] == b["status"] == "ok"
         assert a["stress_intensity_per_stress"] is not None
         assert not _same(a, b), _same(a, b)
     assert 5 <= interfaces <= 15
+
+
+def test_mode_two_default_crack_fast_labels_equal_their_mirror_images():
+    """Mode II's crack ends at mid-width, a corner of four blocks: |K| only where one phase or one
+    horizontal interface meets there, and every metric equals the mirror image's."""
+    rng = np.random.default_rng(7)
+    for _ in range(10):
+        design = Checkerboard.random(8, soft_fraction=float(rng.uniform(0.2, 0.8)), seed=rng)
+        grid = design.as_array()
+        a, b = label(design, "fast", mode="II"), label(design.mirrored(), "fast", mode="II")
+        assert a["status"] == b["status"] == "ok" and a["crack_length"] == 0.5
+        assert not _same(a, b), _same(a, b)
+        one_each_side = grid[3, 3] == grid[3, 4] and grid[4, 3] == grid[4, 4]
+        assert (a["stress_intensity_per_stress"] is not None) == one_each_side
 
 
 def test_a_tip_where_more_than_two_phases_meet_has_no_k():

@@ -9,8 +9,8 @@ Four campaigns per seed, each with the same budget of solver calls (``--budget``
   after Gu, Chen, Richmond & Buehler 2018) and ``random`` on the same space.
 
 Objective: toughness (work of fracture per unit volume, MJ/m³) of the edge-cracked plate (crack
-from the left edge at mid-height, 0.2 of the width), mode I (tension) or mode II (shear, the
-set-up of Yu et al.), full phase-field fidelity. A loop and the random search of its space with
+from the left edge at mid-height, 0.2 of the width in mode I, 0.5 in mode II), mode I (tension) or
+mode II (shear, the set-up of Yu et al.), full phase-field fidelity. A loop and the random search of its space with
 the same seed share their first batch (the loop's initial training set).
 
 Printed: per seed the final best, the best of the initial training set and the gain over it;
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import tempfile
 import time
 from concurrent.futures import Executor
@@ -90,17 +91,19 @@ def plate(design: Design) -> np.ndarray:
     return (design if design.space == "checkerboard" else design.expand()).as_array()
 
 
-def tip_soft(design: Design) -> tuple[float, float]:
-    """Soft share of the two cells at the crack tip and of the 2×2 cells just ahead of it.
+def tip_soft(design: Design, crack_length: float) -> tuple[float, float]:
+    """Soft share of the cells at the crack tip and of the 2×2 cells just ahead of it.
 
-    The crack runs from the left edge at mid-height to x = 0.2 of the width: on an 8×8 plate its
-    tip lies in column 1 (x in [0.125, 0.25)), between rows 3 and 4 (the crack plane y = 0.5).
+    The crack runs from the left edge at mid-height to x = ``crack_length`` of the width: on an
+    8×8 plate a 0.2 crack's tip lies in column 1 (x in [0.125, 0.25)), between rows 3 and 4 (the
+    crack plane y = 0.5); a 0.5 crack's tip (mode II) is the corner of columns 3 and 4.
     """
     cells = plate(design)
     rows, columns = cells.shape
-    tip_col, mid = int(0.2 * columns), rows // 2
-    at_tip = cells[mid - 1:mid + 1, tip_col]
-    ahead = cells[mid - 1:mid + 1, tip_col + 1:tip_col + 3]
+    x, mid = crack_length * columns, rows // 2
+    first, last = math.ceil(x) - 1, math.floor(x)  # the columns touching the tip: one, or two on a block edge
+    at_tip = cells[mid - 1:mid + 1, first:last + 1]
+    ahead = cells[mid - 1:mid + 1, last + 1:last + 3]
     return float(np.mean(at_tip == 0)), float(np.mean(ahead == 0))
 
 
@@ -137,6 +140,7 @@ def gain(final: float, initial: float) -> float:
 def report_loop(strategy: str, space: str, loops: list[Campaign], randoms: list[Campaign], executor: Executor) -> dict:
     """Print the table of one loop against random search on its space; returns its summary figures."""
     metric = loops[0].objective.metrics[0]
+    crack = loops[0].evaluator.setup.crack_length  # mm on the 1 mm plate: 0.2 in mode I, 0.5 in mode II
     sign = "" if loops[0].evaluator.metric(metric).larger_is_better else "minus "
     print(f"\n== {strategy} on {space} vs random search on {space}: {sign}{metric}, budget {loops[0].config.budget} "
           f"solver calls each ==")
@@ -149,7 +153,7 @@ def report_loop(strategy: str, space: str, loops: list[Campaign], randoms: list[
         trace = loop.best_so_far()
         finals.append(trace[-1])
         initial.append(trace[n_initial - 1])
-        tip, ahead = tip_soft(loop.best(1)[0].candidate.design)
+        tip, ahead = tip_soft(loop.best(1)[0].candidate.design, crack)
         print(f"{loop.config.seed:>4} {trace[-1]:10.4g} {initial[-1]:13.4g} {gain(trace[-1], initial[-1]):7.1%} "
               f"{rand.best_so_far()[-1]:12.4g} {str(trace[-1] >= rand.best_so_far()[-1]):>12} {tip:9.0%} {ahead:10.0%}")
     median_loop = float(np.median(finals))
@@ -157,7 +161,7 @@ def report_loop(strategy: str, space: str, loops: list[Campaign], randoms: list[
     # the lower median: at least half of the seeds reach the median final best, so it is finite
     loop_calls = float(np.sort([first_hit(c.best_so_far(), median_loop) for c in loops])[(len(loops) - 1) // 2])
     calls, text = random_calls(randoms, median_loop)
-    random_tip = np.mean([tip_soft(r.candidate.design) for c in randoms for r in c.results()], axis=0)
+    random_tip = np.mean([tip_soft(r.candidate.design, crack) for c in randoms for r in c.results()], axis=0)
     print(f"median final best: loop {median_loop:.4g}, random {median_random:.4g} ({gain(median_loop, median_random):+.1%}); "
           f"loop over its initial training set: median gain {np.median([gain(f, i) for f, i in zip(finals, initial)]):+.1%} "
           f"(initial set: {n_initial} random labels)")

@@ -4,10 +4,11 @@ Prints, over seeded random designs (soft fraction 0.2–0.8), the median seconds
 fidelities fast / strength / full, the median number of linear solves per label (displacement
 and damage solves), labels per hour with a local 2-process pool, and as yardstick the time of
 one linear solve (LDLᵀ factorisation + solve) of the same undamaged mesh, measured in the same
-run. For 8×8 designs it also times full labels in mode II (shear, spectral split, side rollers)
-next to mode I on the same designs, each the median of ``--repeats-full`` runs. Usage::
+run. For 8×8 designs it also times full labels in mode II (shear, spectral split, side rollers,
+crack to mid-width, run to ε = 1: the defaults of solver version 4) next to mode I on the same
+designs, each the median of ``--repeats-full`` runs (``--modes-only``: only that). Usage::
 
-    python tests/benchmarks/bench_fracture.py [--designs 3] [--designs16 3] [--skip-full16]
+    python tests/benchmarks/bench_fracture.py [--designs 3] [--designs16 3] [--skip-full16] [--modes-only]
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ def _timed(args):
 
 
 def modes(designs: list[Checkerboard], repeats: int) -> None:
-    """Full labels in mode I and mode II of the same designs: median seconds over repeats, per design."""
+    """Full labels in mode I and mode II of the same designs: median seconds over repeats, per design.
+
+    Also prints the ratio of the mode-II median to the mode-I median.
+    """
+    medians = {}
     for mode in ("I", "II"):
         secs, steps, ends = [], [], []
         for d in designs:
@@ -59,6 +64,8 @@ def modes(designs: list[Checkerboard], repeats: int) -> None:
             ends.append(runs[-1][1].get("end_criterion"))
         print(f"  full mode {mode:2s}: median {statistics.median(secs):8.3f} s/label (per design {', '.join(f'{x:.2f}' for x in secs)}), "
               f"median steps {statistics.median(steps):.0f}, ends {ends}")
+        medians[mode] = statistics.median(secs)
+    print(f"  full mode II / mode I: {medians['II'] / medians['I']:.2f}")
 
 
 def main() -> None:
@@ -68,8 +75,14 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="repeats of the fast label")
     ap.add_argument("--repeats-full", type=int, default=3, help="repeats of each mode I / mode II full label")
     ap.add_argument("--skip-full16", action="store_true")
+    ap.add_argument("--modes-only", action="store_true", help="only the mode I / mode II full labels of the 8x8 designs")
     args = ap.parse_args()
     rng = np.random.default_rng(2024)
+    if args.modes_only:
+        designs = [Checkerboard.random(8, soft_fraction=rng.uniform(0.2, 0.8), seed=rng) for _ in range(args.designs)]
+        print(f"== 8x8: full labels, mode I and mode II, {args.designs} designs")
+        modes(designs, args.repeats_full)
+        return
     for size, n in ((8, args.designs), (16, args.designs16)):
         if n < 1:
             continue

@@ -27,9 +27,11 @@ from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Label a design")
 st.markdown(
-    "A soft/stiff block plate with an edge crack (length 0.2 of the width, from the left edge "
-    "at mid-height) is pulled at the top (mode I) or sheared (mode II) until it breaks or reaches "
-    f"the largest applied strain ({PlateSetup().max_strain:g}; a plate that has not broken by then is flagged). "
+    f"A soft/stiff block plate with an edge crack (from the left edge at mid-height, {PlateSetup().crack_length:g} of "
+    f"the width in mode I, {PlateSetup(mode='II').crack_length:g} in mode II as in Miehe's shear test) is pulled at "
+    "the top (mode I) or sheared (mode II) until it breaks or reaches the largest applied strain "
+    f"({PlateSetup().max_strain:g} in mode I, {PlateSetup(mode='II').max_strain:g} in mode II; a plate that has not "
+    "broken by then is flagged). "
     "The phase-field (AT2) solver gives the nominal stress–strain curve, strength (peak stress) "
     "and toughness (the work of fracture per unit volume: the area under the curve up to failure, "
     "MJ/m³); the *fast* fidelity is one linear solve (stiffness, and the energy release rate of the "
