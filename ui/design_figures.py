@@ -25,7 +25,7 @@ PLATE_TITLE = "plate (yellow: soft, blue: stiff; red: crack)"
 
 
 def plate_figure(design: Checkerboard | Hierarchical, title: str = PLATE_TITLE, height: int = 360,
-                 width: int | None = 380) -> go.Figure:
+                 width: int | None = 380, crack_length: float | None = None) -> go.Figure:
     """The 1 mm × 1 mm plate of a block design, blocks coloured by type, the edge crack in red.
 
     Parameters
@@ -36,6 +36,8 @@ def plate_figure(design: Checkerboard | Hierarchical, title: str = PLATE_TITLE, 
         Figure title.
     height, width : int
         Size in pixels (``width`` None: the container's width).
+    crack_length : float, optional
+        Length of the edge crack, mm (default: mode I's, :class:`fem.fracture.PlateSetup`).
 
     Returns
     -------
@@ -57,7 +59,8 @@ def plate_figure(design: Checkerboard | Hierarchical, title: str = PLATE_TITLE, 
         z=shown, x0=0.5 / columns, dx=1 / columns, y0=0.5 / rows, dy=1 / rows, zmin=-0.5, zmax=top + 0.5,
         colorscale=scale, showscale=False, text=text,
         hovertemplate="x %{x:.3f} mm, y %{y:.3f} mm: %{text}<extra></extra>"))
-    figure.add_shape(type="line", x0=0, x1=PlateSetup().crack_length, y0=0.5, y1=0.5,
+    crack = PlateSetup().crack_length if crack_length is None else float(crack_length)
+    figure.add_shape(type="line", x0=0, x1=crack, y0=0.5, y1=0.5,
                      line={"color": "red", "width": 4})
     figure.update_layout(height=height, width=width, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=title,
                          xaxis={"range": [0, 1], "constrain": "domain"},

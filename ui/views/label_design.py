@@ -124,7 +124,7 @@ st.session_state[state_key] = values
 
 shown = design.as_array() if space == "checkerboard" else design.expand().as_array()
 left, right = st.columns([1, 1])
-left.plotly_chart(plate_figure(design))
+preview = left.empty()                  # drawn once the loading mode (and so the crack) is chosen
 with left.expander("Printable plate (two-material 3MF / STL)"):
     printing = CheckedNumbers()
     block_mm = printing.number("Block edge (mm)", 5.0, 0.5, 50.0, "mm", help="edge of one printed block")
@@ -148,6 +148,7 @@ with right:
     fidelity = st.selectbox("Fidelity", FIDELITIES, index=FIDELITIES.index("strength"),
                             help="fast: one linear solve; strength: to the peak; full: to failure")
     mode = st.radio("Loading", ["I", "II"], horizontal=True, format_func=lambda m: f"mode {m}")
+    preview.plotly_chart(plate_figure(design, crack_length=PlateSetup(mode=mode).crack_length))
     plane = st.radio("2D model", ["stress", "strain"], horizontal=True, format_func=lambda p: f"plane {p}")
     solver_numbers = CheckedNumbers()
     ell = solver_numbers.number("Phase-field length ℓ (mm)", DEFAULT_ELL, 0.0, 1.0, "mm", open_low=True, open_high=True,
@@ -253,15 +254,17 @@ def metric_row(fidelity: str, metrics: dict, mode: str, bounds: set[str]) -> Non
                    + (" (mode II: of the shear stress τ and shear strain γ)" if shear else ""))
 
 
-def show_design_of(space: str, genome: object, design_hash: str) -> None:
-    """The design a result belongs to: a small drawing (as the preview draws it) and its hash."""
+def show_design_of(space: str, genome: object, design_hash: str, crack_length: float | None = None) -> None:
+    """The design a result belongs to: a small drawing (as the preview draws it, with the label's
+    crack, mm) and its hash."""
     drawing, text = st.columns([1, 3])
     try:
         design = design_from_record(space, genome)
     except (ValueError, TypeError, KeyError) as exc:
         text.warning(f"The design of this result cannot be drawn: {exc}")
     else:
-        drawing.plotly_chart(plate_figure(design, title="the labelled design", height=200, width=200))
+        drawing.plotly_chart(plate_figure(design, title="the labelled design", height=200, width=200,
+                                          crack_length=crack_length))
         if design.content_hash() != design_hash:
             text.warning(f"The job's design has hash {design.content_hash()[:16]}, not the result's: the drawing "
                          "may not be the labelled design.")
@@ -275,7 +278,8 @@ def show_result(job: JobRecord) -> None:
     options = job.params.get("options") or {}
     mode = metrics.get("mode") or options.get("mode", "I")
     fidelity = job.params.get("fidelity") or metrics.get("fidelity", "full")
-    show_design_of(job.params.get("space", "checkerboard"), job.params.get("genome"), result["design_hash"])
+    show_design_of(job.params.get("space", "checkerboard"), job.params.get("genome"), result["design_hash"],
+                   metrics.get("crack_length") or PlateSetup(mode=mode).crack_length)
     if result["status"] != "ok":
         st.error(f"The solver did not finish: {result['reason']}")
     bounds, message = lower_bounds(fidelity, metrics, result["strain"], result["stress"],
@@ -349,7 +353,8 @@ def show_stored_label(fidelity: str, options: dict) -> None:
         if attached_job_id() != run.id:
             attach_job(run.id)
         return
-    show_design_of(space, design.genome(), label.design_hash)
+    show_design_of(space, design.genome(), label.design_hash,
+                   label.metrics.get("crack_length") or PlateSetup(mode=options.get("mode", "I")).crack_length)
     if label.status != "ok":
         st.error(f"The solver did not finish: {label.reason}")
     metrics = dict(label.metrics)
