@@ -83,6 +83,7 @@ from engine.runtime.device import resolve_device
 
 from .binned_hologram import binned_frames, block_mean
 from .detection import DETECTION_COLUMNS, ring_extent
+from .image_checks import checked_image
 from .instrument import Instrument
 from .noise import noise_level
 from .ring_centre import ring_centres
@@ -326,7 +327,7 @@ class CNNDetector:
         ValueError
             Not fitted, or a bad image.
         """
-        image = _checked_image(image)
+        image = checked_image(image, _MIN_SIDE)
         rows, cols = image.shape
         unit = int(self.binning) * 2**_STAGES
         padded = np.zeros((-(-rows // unit) * unit, -(-cols // unit) * unit), dtype=np.float32)
@@ -378,7 +379,7 @@ class CNNDetector:
         ValueError
             Not fitted, or a bad image.
         """
-        image = _checked_image(image)
+        image = checked_image(image, _MIN_SIDE)
         _, candidates = self.heatmap(image)
         starts = candidates[["x", "y"]].to_numpy(float)
         scores = candidates["score"].to_numpy(float)
@@ -568,21 +569,6 @@ def _loss(output: torch.Tensor, heat: torch.Tensor, offsets: torch.Tensor, mask:
     count = positive.sum().clamp(min=1)
     offset = (torch.abs(output[:, 1:] - offsets).sum(1) * mask).sum() / mask.sum().clamp(min=1)
     return focal.sum() / count + offset
-
-
-def _checked_image(image: np.ndarray) -> np.ndarray:
-    try:
-        array = np.asarray(image, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"image must be a 2D array of numbers; got {type(image).__name__}") from None
-    if array.ndim != 2:
-        raise ValueError(f"image must be 2D (rows, columns); got {array.ndim} dimensions, shape {array.shape}")
-    if min(array.shape) < _MIN_SIDE:
-        raise ValueError(f"image must be at least {_MIN_SIDE}×{_MIN_SIDE} px (a particle's rings span "
-                         f"100–300 px); got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("image contains NaN or infinite pixels")
-    return array
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the shipped weights

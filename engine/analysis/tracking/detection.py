@@ -52,6 +52,7 @@ from scipy import fft as sp_fft
 from scipy import ndimage
 from skimage.feature import peak_local_max
 
+from .image_checks import checked_image
 from .noise import noise_level
 from .tracks.linking import quiet_trackpy
 
@@ -90,7 +91,7 @@ def orientation_alignment(image: np.ndarray, *, sigma: float = 3.0, power: float
         Not a finite 2D image of at least 8×8 px, ``sigma ≤ 0``, ``power`` outside [0, 4] or
         ``reach < 1``.
     """
-    image = _checked_image(image)
+    image = checked_image(image, 8)
     if not (math.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be a positive number of pixels; got {sigma!r}")
     if not (math.isfinite(power) and 0 <= power <= 4):
@@ -216,7 +217,7 @@ def locate_rings(image: np.ndarray, *, sigma: float = 3.0, power: float = 0.5, t
     ValueError
         A bad image or setting.
     """
-    image = _checked_image(image)
+    image = checked_image(image, 8)
     if not (math.isfinite(threshold) and threshold > 0):
         raise ValueError(f"threshold must be a positive score; got {threshold!r}")
     if int(min_distance) < 1 or int(centre_radius) < 2:
@@ -431,7 +432,7 @@ def locate_trackpy(image: np.ndarray, *, diameter: int = 31, minmass: float | No
     """
     import trackpy
 
-    image = _checked_image(image)
+    image = checked_image(image, 8)
     if int(diameter) < 3 or int(diameter) % 2 == 0:
         raise ValueError(f"diameter must be an odd number of pixels >= 3; got {diameter}")
     with quiet_trackpy():
@@ -471,15 +472,3 @@ def _kernel_spectrum(shape: tuple[int, int], reach: int) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         kernel = np.where((r2 > 0) & (r2 <= reach * reach), (dx - 1j * dy) ** 2 / r2**1.5, 0.0)
     return sp_fft.fft2(kernel)
-
-
-def _checked_image(image: np.ndarray) -> np.ndarray:
-    try:
-        array = np.asarray(image, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"image must be a 2D array of numbers; got {type(image).__name__}") from None
-    if array.ndim != 2 or min(array.shape) < 8:
-        raise ValueError(f"image must be 2D with at least 8×8 pixels; got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("image contains NaN or infinite pixels")
-    return array

@@ -107,6 +107,7 @@ import pandas as pd
 
 from .detection import locate_rings
 from .hologram import hologram, hologram_at
+from .image_checks import checked_image
 from .instrument import Instrument
 from .refine import crop_around, refine
 from .sphere import spheres_from_table
@@ -114,7 +115,7 @@ from .svr_estimator import SVREstimator
 from .windows import symmetric_windows
 
 __all__ = ["DETECTORS", "ESTIMATORS", "MIN_SIDE", "NETWORK_MICROSCOPE", "PipelineOptions", "RESULT_COLUMNS", "Timing",
-           "characterise_frame", "characterise_frames", "checked_frame", "compare_with_truth", "resolved_options"]
+           "characterise_frame", "characterise_frames", "compare_with_truth", "resolved_options"]
 
 #: Fewest pixels a side of a frame (as :data:`.images.MIN_SIDE`).
 MIN_SIDE = 32
@@ -362,23 +363,6 @@ def resolved_options(options: PipelineOptions, instrument: Instrument, shape: tu
     return replace(options, **chosen), notes
 
 
-def checked_frame(frame: np.ndarray) -> np.ndarray:
-    """A normalised hologram as a float array, or ``ValueError`` saying what is wrong with it."""
-    try:
-        image = np.asarray(frame, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"the frame must be a 2D array of numbers; got {type(frame).__name__}") from None
-    if image.ndim != 2:
-        raise ValueError(f"the frame must be one image (rows, columns); got shape {image.shape}")
-    if min(image.shape) < MIN_SIDE:
-        raise ValueError(f"the frame is {image.shape[0]}×{image.shape[1]} px; at least {MIN_SIDE}×{MIN_SIDE} px "
-                         "are needed")
-    bad = int(np.count_nonzero(~np.isfinite(image)))
-    if bad:
-        raise ValueError(f"the frame has {bad} NaN or infinite pixel{'s' if bad != 1 else ''}")
-    return image
-
-
 def characterise_frame(frame: np.ndarray, instrument: Instrument, options: PipelineOptions | None = None, *,
                        estimator: Any = None, progress: Progress | None = None,
                        timing: Timing | None = None) -> pd.DataFrame:
@@ -409,7 +393,7 @@ def characterise_frame(frame: np.ndarray, instrument: Instrument, options: Pipel
     ValueError
         A bad frame, instrument or option.
     """
-    image = checked_frame(frame)
+    image = checked_image(frame, MIN_SIDE, "the frame")
     if not isinstance(instrument, Instrument):
         raise ValueError(f"instrument must be an Instrument; got {type(instrument).__name__}")
     options, notes = resolved_options(options or PipelineOptions(), instrument, image.shape, estimator)
