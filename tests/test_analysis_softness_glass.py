@@ -1,5 +1,5 @@
 """Softness and propensity from structure functions on the Kob–Andersen glass (issue 15,
-must-show 2 for the structure-function models, and 3).
+must-show 2, with the graph network, and 3).
 
 Data: ``tests/data/glass`` (PROVENANCE.md) — the BOTAN release's isoconfigurational ensembles at
 T = 0.44, t ≈ τα: train on configurations 1–10, score on 401–403, A particles, Pearson
@@ -74,7 +74,7 @@ def test_ridge_and_svm_softness_correlate_with_propensity(training, tmp_path: Pa
 
 
 def test_graph_network_on_the_structure_functions(training) -> None:
-    """Must-show 2 for the graph network: measured, printed next to ridge; it does not beat ridge here."""
+    """Must-show 2 for the graph network: it beats the ridge regression it starts from (and so the SVM)."""
     samples, features, _ = training
     start = time.perf_counter()
     gn = train_propensity_gn(samples, features=features, device="cpu")
@@ -83,8 +83,7 @@ def test_graph_network_on_the_structure_functions(training) -> None:
     print(f"\ngraph network: {gn.details['epochs']} epochs in {seconds:.1f} s ({gn.details['seconds_per_epoch']:.2f} "
           f"s/epoch, {gn.details['parameters']} parameters); Pearson {np.round(gn_scores, 3)} mean "
           f"{np.mean(gn_scores):.3f}; ridge {np.mean(ridge_scores):.3f}")
-    assert np.mean(gn_scores) >= 0.45  # measured 0.549 (ridge 0.567)
-    assert abs(np.mean(gn_scores) - np.mean(ridge_scores)) < 0.05  # it starts from the ridge solution
+    assert np.mean(gn_scores) > np.mean(ridge_scores) + 0.01  # measured 0.599 against ridge 0.567
 
 
 def test_softness_statistics(training) -> None:

@@ -40,7 +40,7 @@ def _synthetic(seed: int, dim: int = 3) -> tuple[GlassSample, np.ndarray]:
     return GlassSample(system, _neighbour_mean(system, X[:, 0]) + 0.1 * X[:, 1]), X
 
 
-CONFIG = GraphNetworkConfig(hidden=16, steps=1, edge_cutoff=CUTOFF, dropout=0.0, lr=3e-3, weight_decay=0.0,
+CONFIG = GraphNetworkConfig(hidden=16, steps=1, edge_cutoff=CUTOFF, lr=3e-3, weight_decay=0.0,
                             epochs=150, seed=1)
 
 
@@ -90,6 +90,9 @@ def test_save_load_and_refusals(trained, tmp_path: Path) -> None:
     (tmp_path / "bad.pt").write_bytes(b"not a model")
     with pytest.raises(ValueError, match="not a model file"):
         load_graph_model(tmp_path / "bad.pt")
+    torch.save({"format": "matloop-glass-graph-network"}, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="earlier matloop version"):
+        load_graph_model(tmp_path / "old.pt")
     torch.save({"format": "something else"}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="not a matloop glass graph network"):
         load_graph_model(tmp_path / "other.pt")

@@ -263,7 +263,8 @@ def test_training_is_seeded(data3d) -> None:
     a = AttentionPhaseClassifier(epochs=2, device="cpu", random_state=3).fit(systems, labels)
     b = AttentionPhaseClassifier(epochs=2, device="cpu", random_state=3).fit(systems, labels)
     assert a.training_record_["loss"] == b.training_record_["loss"]
-    np.testing.assert_array_equal(a.predict_proba(systems), b.predict_proba(systems))
+    # float32 inference may sum in another order under load (measured 1.4e-8 apart): same weights, same answer
+    np.testing.assert_allclose(a.predict_proba(systems), b.predict_proba(systems), rtol=0, atol=1e-6)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -10,7 +10,7 @@
 * :mod:`.dynamics` — p_hop and hop detection from trajectories, Falk–Langer D²min;
 * :mod:`.labels` — rearranging / non-rearranging particles of a trajectory from p_hop;
 * :mod:`.models` — linear-SVM softness and ridge regression of propensity, stored as JSON;
-* :mod:`.graph_network` — message passing over neighbours on top of the ridge regression (torch, CPU/CUDA);
+* :mod:`.graph_network` — message passing over the ridge regression's prediction field (torch, CPU/CUDA);
 * :mod:`.unsupervised` — averaged bond order → autoencoder → two-component mixture (Boattini et al. 2020);
 * :mod:`.ka_md` — seeded Kob–Andersen molecular dynamics (OpenMM): liquid and quenched-glass snapshots;
 * :mod:`.phase_classifier` — liquid-vs-glass snapshot classifier with attention (Swanson et al. 2020);
