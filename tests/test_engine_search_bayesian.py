@@ -12,6 +12,7 @@ Figures quoted as "measured" come from ``pytest -s`` on the 2-core test machine.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -178,6 +179,26 @@ def test_deterministic_never_repeats_and_the_model_sees_snapped_designs() -> Non
     np.testing.assert_allclose(X, [space.to_vector(space.from_vector(x)) for x in X], rtol=0, atol=1e-9)
     np.testing.assert_array_equal(strategy._atoms, [1, 2, 3])  # closed cones get their own model input
     assert BayesianOptimization(Box((0.0,), (1.0,)), 0)._atoms.size == 0
+
+
+@pytest.mark.parametrize("initial", ["lhs", "sobol"])
+def test_the_initial_design_takes_every_closed_open_cone_pattern(initial: str) -> None:
+    """Seven patterns of three cones (all closed is not a design): ten initial points take each at least once."""
+    space = SpinodoidSpace()
+    designs = BayesianOptimization(space, 0, n_initial=10, initial=initial).ask(10)
+    patterns = [tuple(t > 0 for t in d.theta) for d in designs]
+    assert set(patterns) == {p for p in itertools.product((False, True), repeat=3) if any(p)}
+    assert all(t == 0 or t >= 15 for d in designs for t in d.theta)
+    if initial == "lhs":  # ρ keeps its Latin hypercube: one point in each tenth of its range
+        lo, hi = space.rho
+        assert sorted(int((d.rho - lo) / (hi - lo) * 10) for d in designs) == list(range(10))
+
+
+def test_target_matching_models_ranks_and_other_objectives_values() -> None:
+    target = Objective.from_config({"kind": "target_stiffness", "target": [1, .3, .3, 1, .3, 1, .3, .3, .3]})
+    assert BayesianOptimization(SpinodoidSpace(), 0, objective=target).transform == "copula"
+    assert BayesianOptimization(SpinodoidSpace(), 0).transform == "standardize"
+    assert BayesianOptimization(SpinodoidSpace(), 0, objective=target, transform="standardize").transform == "standardize"
 
 
 def test_failed_labels_steer_the_search_away_and_all_failing_still_proposes() -> None:
