@@ -39,7 +39,7 @@ regression on both sets.
 Measured (``tests/benchmarks/bench_softness.py``; trained on configurations 1–10 of the BOTAN
 release, Pearson on the A particles of 401–403): 0.599 against ridge 0.567 and SVM softness
 0.499; on 2 / 5 / 10 configurations 0.475 / 0.557 / 0.599 (ridge 0.457 / 0.534 / 0.567), in
-10 / 35 / 59 s of training on one CPU (1.1 s per epoch on ten configurations). The curve still
+10 / 35 / 59 s of training on two CPU cores (1.1 s per epoch on ten configurations). The curve still
 rises at ten configurations: published networks trained on ~400 reach 0.75–0.82.
 
 Models are saved with ``torch.save`` of tensors and JSON-safe values and read back with
