@@ -46,6 +46,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from .crop_model import PARAMETERS, CropModel
+from .image_checks import checked_image
 from .instrument import Instrument
 from .noise import noise_level
 from .sphere import COLUMNS, Sphere
@@ -464,16 +465,9 @@ def _make_pool(kind: str, workers: int) -> Executor:
 
 
 def _checked_crop(crop: np.ndarray) -> np.ndarray:
-    try:
-        image = np.asarray(crop, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"crop must be a 2D array of numbers; got {type(crop).__name__}") from None
-    if image.ndim != 2:
-        raise ValueError(f"crop must be a 2D image (rows, columns); got shape {image.shape}")
-    if image.size < MIN_PIXELS or min(image.shape) < 3:
+    image = checked_image(crop, 3, "crop")
+    if image.size < MIN_PIXELS:
         raise ValueError(f"crop must have at least {MIN_PIXELS} pixels and 3 per side; got shape {image.shape}")
-    if not np.all(np.isfinite(image)):
-        raise ValueError("crop contains NaN or infinite pixels")
     return image
 
 
