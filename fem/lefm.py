@@ -164,6 +164,7 @@ def solve_linear_crack(
     value: float = 1.0,
     mode: str = "I",
     side_rollers: bool = False,
+    top_free_y: bool = False,
     left_symmetry: bool = False,
     heartbeat: Heartbeat | None = None,
 ) -> LinearCrackSolution:
@@ -187,6 +188,9 @@ def solve_linear_crack(
     side_rollers : bool
         ``loading="displacement"``: also hold the left and right edges at ``u_y = 0`` (the
         mode-II set-up of :mod:`fem.fracture`, as in Miehe's shear test).
+    top_free_y : bool
+        ``loading="displacement"``, mode II: leave the top edge free in y instead of holding it
+        at ``u_y = 0`` (the mode-II plates of :mod:`fem.fracture`).
     left_symmetry : bool
         ``loading="traction"``: the left edge is a symmetry plane (``u_x = 0``, the crack a
         centre crack of twice the length; ``u_y`` held at the top-left node only) instead of the
@@ -208,7 +212,9 @@ def solve_linear_crack(
     f = np.zeros(n)
     if loading == "displacement":
         comp = 1 if mode == "I" else 0
-        fixed = [2 * bottom, 2 * bottom + 1, 2 * top, 2 * top + 1]
+        if top_free_y and mode != "II":
+            raise ValueError("top_free_y is a mode-II boundary condition (the top edge is pulled in y in mode I)")
+        fixed = [2 * bottom, 2 * bottom + 1, 2 * top] + ([] if top_free_y else [2 * top + 1])
         if side_rollers:
             fixed.append(2 * np.flatnonzero(np.isclose(x, grid.xs[0]) | np.isclose(x, grid.xs[-1])) + 1)
         fixed = np.unique(np.concatenate(fixed))

@@ -14,8 +14,8 @@ it is solved by Jacobi-preconditioned CG warm-started from the last iterate. The
 solved with an LDLᵀ factorisation that is reused as CG preconditioner across iterations.
 
 Loading: bottom edge fixed; the top edge moves by ``u`` in y (mode I, ``u_x = 0``) or in x
-(mode II, ``u_y = 0``); optionally the left and right edges are held at ``u_y = 0``
-(``side_rollers``, Miehe's shear test). Each step iterates the stagger until the largest damage
+(mode II, ``u_y = 0``, or free with ``top_free_y``); optionally the left and right edges are
+held at ``u_y = 0`` (``side_rollers``, Miehe's shear test). Each step iterates the stagger until the largest damage
 change of an iteration is below ``stagger_tol``. Speed-ups that leave each converged step unchanged within
 ``stagger_tol``: the stagger of a step starts from the damage extrapolated linearly from the
 last two steps, and the damage update is over-relaxed (``relaxation``, Farrell & Maurini
@@ -58,6 +58,7 @@ from fem.interrupt import interruptible
 from fem.linsolve import ReusedFactorSolver
 from fem.mesh_quad import QuadGrid
 from fem.phasefield_assembly import PhaseFieldAssembler
+from fem.phasefield_crack import ThroughCrack
 from fem.phasefield_end import EndCriteria
 from fem.phasefield_split import Split, check_split
 from fem.phasefield_stagger import predict_damage, stagger
@@ -88,6 +89,9 @@ class PhaseFieldProblem:
         Energy split that drives the damage (hybrid formulation, :mod:`fem.phasefield_split`).
     side_rollers : bool
         Also hold the left and right edges at ``u_y = 0`` (the Miehe shear test).
+    top_free_y : bool
+        Mode II only: leave the top edge free in y (it is moved in x and carries no normal
+        stress) instead of holding it at ``u_y = 0``.
     """
 
     grid: QuadGrid
@@ -99,6 +103,7 @@ class PhaseFieldProblem:
     residual_stiffness: float = 1e-6
     split: Split = "none"
     side_rollers: bool = False
+    top_free_y: bool = False
 
     def __post_init__(self) -> None:
         ne = self.grid.nelem
@@ -116,6 +121,8 @@ class PhaseFieldProblem:
         if self.mode not in ("I", "II"):
             raise ValueError(f"mode must be 'I' or 'II', got {self.mode!r}")
         check_split(self.split)
+        if self.top_free_y and self.mode != "II":
+            raise ValueError("top_free_y is a mode-II boundary condition (the top edge is pulled in y in mode I)")
 
     @property
     def width(self) -> float:
@@ -177,6 +184,11 @@ class SolverOptions:
         Finest step of the drop refinement (mm); ``None`` means ``du_max / 64``. Once a step
         of this size takes the force below the end criterion, the test ends without
         converging that step (damage only grows within a step, so the force only falls).
+    through_crack : bool
+        ``stop="full"`` also ends once a band of d > 0.9 joins the notch tip (within ``ell``)
+        to the plate boundary (:class:`fem.phasefield_crack.ThroughCrack`): a plate confined
+        by its grips and side rollers can carry load on the ligaments beside a crack that has
+        gone through, and tears them along the grips.
     """
 
     du_max: float = 1e-2
@@ -195,6 +207,7 @@ class SolverOptions:
     refactor_cg: int = 8
     drop_tol: float = 0.1
     du_fine: float | None = None
+    through_crack: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.du_min <= self.du_max:
@@ -233,7 +246,8 @@ class PhaseFieldResult:
     rejected_steps : int
         Steps retried smaller because the force dropped too much within them.
     end_criterion : str
-        ``"failure"``, ``"peak"``, ``"max_displacement"``, ``"max_steps"`` or ``"error"``.
+        ``"failure"``, ``"peak"``, ``"through_crack"``, ``"max_displacement"``, ``"max_steps"``
+        or ``"error"``.
     status, reason : str
         ``"ok"`` or ``"failed"`` and why.
     wall_time : float
@@ -311,6 +325,8 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
     lin = ReusedFactorSolver(max_cg=opts.refactor_cg, heartbeat=beat)
     stepper = LoadStepper.from_options(opts)
     ends = EndCriteria.from_options(opts)
+    # a crack that runs through is located like a sudden drop: coarse steps rejected, a fine one ends
+    through = ThroughCrack(pb.grid, pb.ell) if ends.watches_through_crack else None
     d = d_prev = np.zeros(pb.grid.nnode)
     H = np.zeros((pb.grid.nelem, 4))
     disp, force, iters = [0.0], [0.0], []
@@ -326,11 +342,13 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
             fine = stepper.is_fine(t_new)
             # a coarse step whose force falls too far is rejected; a fine one may end the test
             reject_below = force[-1] - stepper.drop_limit() * peak if peak > 0 and not fine else None
-            end_below = ends.fraction * peak if peak > 0 and fine else None
+            # watching for a through crack, the last step runs on until the crack is through (or
+            # converges), so that the final damage shows where it went
+            end_below = ends.fraction * peak if peak > 0 and fine and through is None else None
             start = predict_damage(d, d_prev, stepper.t_prev, stepper.t, t_new) if opts.extrapolate else d.copy()
             s = stagger(asm, lin, t_new, d, H, start, tol=opts.stagger_tol, max_iter=opts.stagger_max_iter,
                         relaxation=opts.relaxation, reject_below=reject_below, end_below=end_below,
-                        heartbeat=beat)
+                        reject_if=None if fine else through, end_if=through if fine else None, heartbeat=beat)
             total_iter += s.iterations
             dam_solves += s.damage_solves
             if s.outcome == "rejected":
@@ -348,7 +366,7 @@ def _solve(pb: PhaseFieldProblem, opts: SolverOptions, progress: Callable[[float
                 shown = max(shown, ends.progress(len(disp) - 1, s.force, peak))
                 report[:] = shown, f"step {len(disp) - 1}: u = {t_new:.4g}, force {s.force:.4g} (peak {peak:.4g})"
                 progress(*report)
-            reached = ends.after_step(s.force, peak, t_new)
+            reached = ends.after_step(s.force, peak, t_new, through is not None and through(d))
             if reached is not None:
                 end = reached
                 break

@@ -6,9 +6,10 @@ GEMM per type instead of per-element einsums, and the results are scattered into
 CSR patterns of :class:`fem.mesh_quad.QuadGrid`. Units: mm, MPa, N/mm per unit thickness.
 
 Boundary conditions (see :mod:`fem.phasefield`): bottom edge fixed, top edge moved by the load
-``t`` in y (mode I) or x (mode II) with the other component held at 0; the damage has natural
-boundary conditions everywhere. With ``side_rollers`` the left and right edges are also held at
-``u_y = 0`` (the Miehe shear test, and the mode-II plates of :mod:`fem.fracture`).
+``t`` in y (mode I) or x (mode II) with the other component held at 0, or, in mode II with
+``top_free_y``, free; the damage has natural boundary conditions everywhere. With
+``side_rollers`` the left and right edges are also held at ``u_y = 0`` (the Miehe shear test,
+and the mode-II plates of :mod:`fem.fracture`).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class PhaseFieldAssembler:
         ndof = 2 * g.nnode
         load_comp = 1 if pb.mode == "I" else 0
         self.load_dofs = 2 * top + load_comp
-        fixed = [2 * bottom, 2 * bottom + 1, 2 * top, 2 * top + 1]
+        fixed = [2 * bottom, 2 * bottom + 1, 2 * top] + ([] if pb.top_free_y else [2 * top + 1])
         if pb.side_rollers:
             x = g.coords[:, 0]
             fixed += [2 * np.flatnonzero(np.isclose(x, g.xs[0]) | np.isclose(x, g.xs[-1])) + 1]

@@ -5,6 +5,8 @@ test ends with
 
 - ``"failure"`` (``stop="full"``) or ``"peak"`` (``stop="peak"``) once ``F < F_max`` and
   ``F < fraction * F_max``, where ``fraction`` is ``end_fraction`` or ``peak_drop``;
+- ``"through_crack"`` (only with ``through_crack`` set) once the crack from the notch tip has
+  reached the plate boundary (:class:`fem.phasefield_crack.ThroughCrack`);
 - ``"max_displacement"`` once ``t`` reaches ``max_displacement``;
 - ``"max_steps"`` when the step budget runs out first (then the run failed), or ``"error"``
   on a numerical breakdown.
@@ -43,6 +45,8 @@ class EndCriteria:
         Budget of accepted load steps.
     max_nonconverged : int
         Most steps accepted without stagger convergence in a successful run.
+    through_crack : bool
+        Also end the test once the crack from the notch tip has reached the plate boundary.
     """
 
     stop: Literal["full", "peak"]
@@ -51,19 +55,25 @@ class EndCriteria:
     max_displacement: float
     max_steps: int
     max_nonconverged: int
+    through_crack: bool = False
 
     @classmethod
     def from_options(cls, opts: SolverOptions) -> EndCriteria:
         """The end criteria set in :class:`fem.phasefield.SolverOptions` ``opts``."""
         return cls(opts.stop, opts.end_fraction, opts.peak_drop, opts.max_displacement, opts.max_steps,
-                   opts.max_nonconverged)
+                   opts.max_nonconverged, opts.through_crack)
+
+    @property
+    def watches_through_crack(self) -> bool:
+        """Whether a crack from the notch tip that reaches the boundary ends the test."""
+        return self.through_crack and self.stop == "full"
 
     @property
     def fraction(self) -> float:
         """Fraction of the peak force below which the test ends (``peak_drop`` or ``end_fraction``)."""
         return self.peak_drop if self.stop == "peak" else self.end_fraction
 
-    def after_step(self, force: float, peak: float, load: float) -> str | None:
+    def after_step(self, force: float, peak: float, load: float, through: bool = False) -> str | None:
         """End criterion met by an accepted step, or ``None`` to go on.
 
         Parameters
@@ -74,14 +84,19 @@ class EndCriteria:
             Largest force so far, this step included (N/mm).
         load : float
             Top displacement of the step (mm).
+        through : bool
+            Whether the crack from the notch tip has reached the boundary (counts only with
+            ``through_crack`` set).
 
         Returns
         -------
         str or None
-            ``"peak"`` / ``"failure"``, ``"max_displacement"`` or ``None``.
+            ``"peak"`` / ``"failure"``, ``"through_crack"``, ``"max_displacement"`` or ``None``.
         """
         if force < peak and force < self.fraction * peak:
             return "peak" if self.stop == "peak" else "failure"
+        if through and self.watches_through_crack:
+            return "through_crack"
         if load >= self.max_displacement - 1e-15:
             return "max_displacement"
         return None

@@ -19,7 +19,8 @@ At a fixed top displacement ``t`` (mm) each iteration
 
 Damage only grows within a step, so the force of the iterates only falls (up to the relaxation
 overshoot): the step is abandoned as soon as the force crosses ``reject_below`` (a sudden drop,
-to be resolved by smaller steps) or ``end_below`` (the end criterion, within a fine step).
+to be resolved by smaller steps) or ``end_below`` (the end criterion, within a fine step), or a
+damage iterate meets ``reject_if`` or ``end_if`` (a crack that has run through, likewise).
 
 A ``heartbeat`` (:mod:`fem.interrupt`) is called before every iteration and inside the damage
 solve, so that a cancelled job stops inside a step; it does not change the iterates.
@@ -27,6 +28,7 @@ solve, so that a cancelled job stops inside a step; it does not change the itera
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -108,6 +110,8 @@ def stagger(
     relaxation: float = 1.0,
     reject_below: float | None = None,
     end_below: float | None = None,
+    reject_if: Callable[[np.ndarray], bool] | None = None,
+    end_if: Callable[[np.ndarray], bool] | None = None,
     heartbeat: Heartbeat | None = None,
 ) -> StaggerStep:
     """Iterate displacement and damage solves of one load step to a fixed point.
@@ -135,6 +139,10 @@ def stagger(
     reject_below, end_below : float or None
         Abandon the step as ``"rejected"`` (before the history update) or ``"ended"`` (after
         it) once the reaction force (N/mm) falls below these; ``None`` never does.
+    reject_if, end_if : callable or None
+        Abandon the step as ``"rejected"`` or ``"ended"`` (with that damage) once these return
+        True on a damage iterate (e.g. :class:`fem.phasefield_crack.ThroughCrack`); damage
+        only grows within a step, so what they detect holds at the step's fixed point too.
     heartbeat : callable, optional
         Called before every iteration and every 8th damage-CG iteration; what it raises
         (a cancelled job) propagates. The displacement solver ``lin`` has its own.
@@ -173,6 +181,10 @@ def stagger(
         dnew, _ = jacobi_cg(Ad, fd, dn, heartbeat=heartbeat)
         dnew = np.clip(dnew, d_old, 1.0)
         solves += 1
+        if reject_if is not None and reject_if(dnew):
+            return StaggerStep("rejected", u, dn, H_old, F, it, solves)
+        if end_if is not None and end_if(dnew):
+            return StaggerStep("ended", u, dnew, H, F, it, solves)
         dd = float(np.max(np.abs(dnew - dn)))
         if not np.isfinite(dd):
             raise FloatingPointError("non-finite damage")

@@ -110,7 +110,7 @@ def test_shear_without_split_cracks_the_compressed_side():
 
 
 def test_constants_and_label_is_json_and_picklable():
-    assert SOLVER_NAME == "phasefield-at2" and SOLVER_VERSION == "4"
+    assert SOLVER_NAME == "phasefield-at2" and SOLVER_VERSION == "5"
     assert FIDELITIES == ("fast", "strength", "full")
     pickle.dumps(label)
     c = Checkerboard.random(8, soft_fraction=0.3, seed=0)
@@ -199,6 +199,7 @@ def test_non_converging_run_fails_with_reason_and_batch_goes_on():
                                   r"at most ell/2 = 0.015625 mm is allowed"),
         (dict(element_size=1e-4, ell=1e-3), "at most 1024 are allowed"),
         (dict(split="miehe"), "split must be one of none, spectral, voldev"),
+        (dict(through_crack="yes"), "through_crack must be True or False, got 'yes'"),
     ],
 )
 def test_bad_options_raise(kw, match):
@@ -284,27 +285,26 @@ def _bands(damage: np.ndarray) -> np.ndarray:
 
 
 def tip_band_reaches_an_edge(r, ell: float) -> bool:
-    """Some band of d > 0.9 holds a node within ℓ of the crack tip and a node on a plate edge."""
+    """Some band of d > 0.9 holds a node within ℓ of the crack tip and a node within ℓ of a plate edge."""
     bands = _bands(r.damage)
     X, Y = np.meshgrid(r.x, r.y)
     at_tip = set(np.unique(bands[(np.hypot(X - r.metrics["crack_length"], Y - 0.5) <= ell) & (bands > 0)]))
-    edge = np.zeros(bands.shape, bool)
-    edge[0], edge[-1], edge[:, 0], edge[:, -1] = True, True, True, True
-    return bool(at_tip & set(np.unique(bands[edge])))
+    edge = (np.minimum(X, 1 - X) <= ell + 1e-12) | (np.minimum(Y, 1 - Y) <= ell + 1e-12)
+    return bool(at_tip & set(np.unique(bands[edge & (bands > 0)])))
 
 
-def grip_bands(r, ell: float) -> list[float]:
-    """Lengths (mm) along a gripped edge of the bands of d > 0.9 that do not hold the crack tip.
+def grip_stretches(r, ell: float) -> list[float]:
+    """Lengths (mm) along a gripped edge of the bands of d > 0.9 that come within ℓ of it.
 
-    A band counts along a grip over the x positions of its nodes within ℓ of the top or bottom
-    edge; the band of the tip may end on a grip (that is where its crack arrives).
+    A band counts over the x positions of its nodes within ℓ of the top or bottom edge: a crack
+    that crosses to a grip at 45° covers about 3ℓ (0.09 mm at the default ℓ), one that runs along
+    the grip its whole path there.
     """
     bands = _bands(r.damage)
     X, Y = np.meshgrid(r.x, r.y)
-    tip = set(np.unique(bands[(np.hypot(X - r.metrics["crack_length"], Y - 0.5) <= ell) & (bands > 0)]))
     out = []
     for near in (Y <= ell + 1e-12, Y >= 1 - ell - 1e-12):
-        for band in set(np.unique(bands[near & (bands > 0)])) - tip:
+        for band in set(np.unique(bands[near & (bands > 0)])) - {0}:
             xs = X[near & (bands == band)]
             out.append(float(xs.max() - xs.min()))
     return out
@@ -312,40 +312,42 @@ def grip_bands(r, ell: float) -> list[float]:
 
 @pytest.mark.slow
 def test_mode_two_plate_fails_from_the_crack_tip():
-    """All-stiff plate in shear (about 6 s): the crack starts at the tip, not at the grips.
+    """All-stiff plate in shear (about 8 s): the crack starts at the tip and runs through to an edge.
 
-    Miehe's shear set-up (sides held at u_y = 0, crack to mid-width): the first band of d > 0.9
-    is the tip's and the crack runs from the tip down to the bottom grip (measured: 14.5 MPa at
-    ε = 0.055, arriving at x = 0.91–1 mm, failure at ε = 0.068). With free sides (version 2) the
-    same plate with the 0.2 mm crack tears along both grips and the tip stays below d = 0.3
-    (measured 0.24) up to ε = 0.5.
+    Set-up of solver version 5 (top free in y, sides held at u_y = 0, crack to mid-width, the
+    through-crack end): the first band of d > 0.9 is the tip's, and the crack runs from the tip
+    to the right edge just above the bottom grip (measured: 13.1 MPa at ε = 0.052, arriving at
+    y = 0.03–0.05 mm, end at ε = 0.070). With free sides (version 2) the same plate with the
+    0.2 mm crack tears along both grips and the tip stays below d = 0.3 (measured 0.24) up to ε = 0.5.
     """
     ell = DEFAULT_ELL
     plate = Checkerboard(np.ones((8, 8), int).tolist())
     peak = run(plate, "strength", mode="II")
     assert peak.metrics["status"] == "ok" and peak.metrics["end_criterion"] == "peak"
     assert peak.metrics["split"] == "spectral" and peak.metrics["crack_length"] == 0.5
-    assert peak.metrics["strength"] == pytest.approx(14.5, rel=0.02)
+    assert peak.metrics["strength"] == pytest.approx(13.1, rel=0.02)
     bands = _bands(peak.damage)
     X, Y = np.meshgrid(peak.x, peak.y)
     assert bands.max() == 1 and bands[np.hypot(X - 0.5, Y - 0.5) <= ell].max() == 1  # one band, at the tip
     end = run(plate, "full", mode="II")
-    assert end.metrics["end_criterion"] == "failure"
-    assert tip_band_reaches_an_edge(end, ell) and grip_bands(end, ell) == []
-    # control: the version-2 set-up (free sides, 0.2 mm crack) fails both checks
+    assert end.metrics["end_criterion"] in ("failure", "through_crack") and end.metrics["broke"]
+    assert end.metrics["failure_strain"] == pytest.approx(0.070, rel=0.05)
+    assert tip_band_reaches_an_edge(end, ell) and max(grip_stretches(end, ell), default=0) <= 4 * ell
+    # control: the version-2 set-up (free sides, top held, 0.2 mm crack) fails both checks
     pb, _ = build_problem(plate, PlateSetup(mode="II", crack_length=0.2))
-    free = solve_phasefield(replace(pb, side_rollers=False), SolverOptions(max_displacement=0.5))
+    free = solve_phasefield(replace(pb, side_rollers=False, top_free_y=False), SolverOptions(max_displacement=0.5))
     d = free.damage[: X.size].reshape(X.shape)
     assert d[np.hypot(X - 0.2, Y - 0.5) <= ell].max() < 0.3
     metrics = dict(end.metrics, crack_length=0.2)
-    assert max(grip_bands(type(end)(metrics, end.strain, end.stress, d, end.x, end.y), ell)) > 0.25
+    version2 = type(end)(metrics, end.strain, end.stress, d, end.x, end.y)
+    assert not tip_band_reaches_an_edge(version2, ell) and max(grip_stretches(version2, ell)) > 0.25
 
 
 def test_mode_defaults_follow_the_mode():
     """Crack length, strain limit and split default per mode (Gu et al. in tension, Miehe in shear)."""
     one, two = PlateSetup(), PlateSetup(mode="II")
-    assert (one.crack_length, one.max_strain, one.split) == (0.2, 0.5, "none")
-    assert (two.crack_length, two.max_strain, two.split) == (0.5, 1.0, "spectral")
+    assert (one.crack_length, one.max_strain, one.split, one.through_crack) == (0.2, 0.5, "none", False)
+    assert (two.crack_length, two.max_strain, two.split, two.through_crack) == (0.5, 1.0, "spectral", True)
     assert updated(one, mode="II") == two and updated(two, mode="I") == one
     kept = updated(PlateSetup(crack_length=0.3, max_strain=0.4), mode="II")  # given values stay
     assert (kept.crack_length, kept.max_strain) == (0.3, 0.4)
@@ -358,20 +360,19 @@ def _random_plates(seed: int, count: int) -> list[Checkerboard]:
 
 
 def test_random_mode_two_plates_fail_from_the_crack_tip():
-    """Three random composites in shear, coarse (ℓ = 1/16 mm, about 3 s): tip to edge, no grip band.
+    """Three random composites in shear (about 10 s): tip to edge, no band along a grip.
 
-    Designs 1, 4 and 5 of seed 0, full labels. Measured over both seeded sets of 8 at the
-    default ℓ = 1/32 mm (see :mod:`fem.fracture`): the tip's band reaches an edge in 7 + 6 of 16
-    with the 0.5 mm crack and in 1 + 3 with the 0.2 mm crack of version 3, and bands not holding
-    the tip touch a grip in 2 + 3 (only where a diagonal crack ends) against 5 + 5; at ℓ = 1/16
-    mm, 6 + 5 and 2 + 2. These three pass at both lengths.
+    Designs 4 and 6 of seed 0 and 0 of seed 2 (ended by the through crack, by the stress, and by
+    the through crack within ℓ of the edge). Measured over the seeded sets of 8 of seeds 0–2 (see
+    :mod:`fem.fracture`): 23 of 24 break, in 22 the tip's band reaches an edge, and no band
+    stretches more than 0.14 mm along a grip; with the top held at u_y = 0 and the stress end of
+    version 4, 7 were unbroken at ε = 1 and in 10 a band ran 0.14–0.48 mm along a grip.
     """
-    ell = CHEAP["ell"]
-    plates = _random_plates(0, 6)
-    for plate in (plates[1], plates[4], plates[5]):
-        r = run(plate, "full", mode="II", **CHEAP)
-        assert r.metrics["status"] == "ok" and r.metrics["crack_length"] == 0.5
-        assert tip_band_reaches_an_edge(r, ell) and grip_bands(r, ell) == []
+    ell = DEFAULT_ELL
+    for seed, index in ((0, 4), (0, 6), (2, 0)):
+        r = run(_random_plates(seed, index + 1)[index], "full", mode="II")
+        assert r.metrics["status"] == "ok" and r.metrics["crack_length"] == 0.5 and r.metrics["broke"]
+        assert tip_band_reaches_an_edge(r, ell) and max(grip_stretches(r, ell), default=0) <= 4 * ell
 
 
 def _stiff_with_soft(cells):

@@ -59,7 +59,8 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
     Metric("strength", "MPa", "peak nominal stress", True),
     Metric("stiffness", "MPa", "initial secant modulus σ/ε of the cracked plate", True),
     Metric("strain_at_peak", "1", "nominal strain at the peak stress"),
-    Metric("failure_strain", "1", "nominal strain at failure (σ below the end fraction of the peak)"),
+    Metric("failure_strain", "1", "nominal strain at failure (σ below the end fraction of the peak, or in mode II "
+           "the crack from the notch reaching an edge)"),
     Metric("dissipated_energy", "mJ/mm", "phase-field fracture energy at the end, per mm of thickness"),
     Metric("energy_release_rate_per_stress_squared", "mm/MPa",
            "G/σ² of the initial crack (J-integral, linear elastic): G at stress σ is this times σ²", False),
@@ -78,19 +79,20 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
     Metric("nonconverged_steps", "1", f"steps accepted without stagger convergence, {_COUNT}"),
     Metric("rejected_steps", "1", f"steps retried smaller at a sudden drop, {_COUNT}"),
     Metric("broke", "1", "true when the run reached its end criterion (failure, or the peak for strength)"),
-    Metric("end_criterion", "1", "how the run ended: failure, peak, max_displacement, max_steps or error"),
+    Metric("end_criterion", "1", "how the run ended: failure, through_crack (mode II: the crack from the notch "
+           "reached an edge), peak, max_displacement, max_steps or error"),
     Metric("wall_time", "s", "solver wall time", timing=True),
 )
 
 #: ``PlateSetup`` fields that cannot change a label at a fidelity, so they stay out of its key:
 #: the fast (linear) solve uses neither the phase field (length, energy split, toughness) nor
-#: load steps, a strength run stops at the peak whatever the end-of-test fraction. (Of the two
+#: load steps, a strength run stops at the peak whatever the end of a full test. (Of the two
 #: ways to set the mesh, ``element_size`` and ``elements_per_block``, the one not given is left
 #: out too.)
 UNUSED_SETTINGS: dict[str, tuple[str, ...]] = {
-    "fast": ("ell", "split", "du_max_strain", "max_strain", "end_fraction", "stagger_tol", "stagger_max_iter",
-             "max_nonconverged"),
-    "strength": ("end_fraction",),
+    "fast": ("ell", "split", "du_max_strain", "max_strain", "end_fraction", "through_crack", "stagger_tol",
+             "stagger_max_iter", "max_nonconverged"),
+    "strength": ("end_fraction", "through_crack"),
     "full": (),
 }
 

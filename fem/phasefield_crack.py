@@ -1,0 +1,80 @@
+"""Where the damage of a slit plate has gone: node-grid damage, crack bands, through cracks.
+
+A *band* is a connected region (8-neighbour nodes) of the node grid where the damage exceeds
+``threshold`` (0.9: a crack of the AT2 model, whose profile is ``d = exp(-|x|/ℓ)``, is about
+0.2ℓ wide at that level). The crack from the notch has run *through* once the band that holds
+a node within ``radius`` (ℓ) of the notch tip also holds a node within ``radius`` of the plate
+boundary: the regularised crack is about 2ℓ wide, so a band that close has cut the ligament to
+the edge. Used as an end of test by :mod:`fem.phasefield` (mode II of :mod:`fem.fracture`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from fem.mesh_quad import QuadGrid
+
+__all__ = ["BAND_THRESHOLD", "node_damage", "crack_bands", "ThroughCrack"]
+
+#: Damage above which a node belongs to a crack band.
+BAND_THRESHOLD = 0.9
+
+
+def node_damage(grid: QuadGrid, damage: np.ndarray) -> np.ndarray:
+    """Nodal damage on the ``(ny+1, nx+1)`` node grid, row 0 at the bottom.
+
+    Parameters
+    ----------
+    grid : QuadGrid
+        The mesh; the copies of the crack-face nodes are numbered after the grid nodes.
+    damage : numpy.ndarray
+        Damage of every node of ``grid`` (``grid.nnode``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(ny + 1, nx + 1)``; on the crack faces the larger damage of the two.
+    """
+    ny, nx = grid.shape
+    n = (nx + 1) * (ny + 1)
+    dam = damage[:n].reshape(ny + 1, nx + 1).copy()
+    tip = grid.crack_tip
+    if damage.size > n:
+        dam[grid.crack_row, :tip] = np.maximum(dam[grid.crack_row, :tip], damage[n:])
+    return dam
+
+
+def crack_bands(dam: np.ndarray, threshold: float = BAND_THRESHOLD) -> np.ndarray:
+    """Bands of ``dam > threshold`` (8-neighbour), labelled 1, 2, ... on the node grid (0 elsewhere)."""
+    return ndimage.label(dam > threshold, structure=np.ones((3, 3)))[0]
+
+
+class ThroughCrack:
+    """Whether the crack from the notch tip has reached the plate boundary.
+
+    Parameters
+    ----------
+    grid : QuadGrid
+        The mesh, with its slit (``crack_row``, ``crack_tip``).
+    radius : float
+        A band holds the tip when one of its nodes lies within this distance (mm) of it, and
+        reaches the boundary when one lies within this distance of an edge; the phase-field
+        length ℓ.
+    threshold : float
+        Damage level of a band.
+    """
+
+    def __init__(self, grid: QuadGrid, radius: float, threshold: float = BAND_THRESHOLD) -> None:
+        self.grid, self.threshold = grid, threshold
+        X, Y = np.meshgrid(grid.xs, grid.ys)
+        self._tip = np.hypot(X - grid.xs[grid.crack_tip], Y - grid.ys[grid.crack_row]) <= radius * (1 + 1e-9)
+        gap = np.minimum(np.minimum(X - grid.xs[0], grid.xs[-1] - X), np.minimum(Y - grid.ys[0], grid.ys[-1] - Y))
+        self._edge = gap <= radius * (1 + 1e-9)
+
+    def __call__(self, damage: np.ndarray) -> bool:
+        """True when a band holds the tip and reaches an edge; ``damage`` of every node of the grid."""
+        bands = crack_bands(node_damage(self.grid, damage), self.threshold)
+        held = np.unique(bands[self._tip])
+        held = held[held > 0]
+        return bool(held.size) and bool(np.isin(held, bands[self._edge]).any())

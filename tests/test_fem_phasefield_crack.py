@@ -1,0 +1,97 @@
+"""Through-crack detection (:mod:`fem.phasefield_crack`) on damage fields drawn by hand.
+
+The truth is the drawing: a band of d = 1 from the notch tip to an edge has gone through; one
+that stops short of the edge, one that starts away from the tip, or one below the band
+threshold has not. Then the end criterion in a run: a mode-II plate ends on it, and without it
+the same run goes on.
+"""
+
+import numpy as np
+import pytest
+
+from designs.checkerboard import Checkerboard
+from fem.fracture import PlateSetup, build_problem
+from fem.mesh_quad import QuadGrid
+from fem.phasefield import SolverOptions, solve_phasefield
+from fem.phasefield_crack import ThroughCrack, node_damage
+from fem.phasefield_end import EndCriteria
+
+ELL = 1 / 16
+N = 32  # elements a side, h = 1/32 = ell / 2
+
+
+def _grid() -> QuadGrid:
+    xs = np.linspace(0, 1, N + 1)
+    return QuadGrid(xs, xs.copy(), N // 2, N // 2)  # slit from the left edge to (0.5, 0.5)
+
+
+def _damage(grid: QuadGrid, *segments, level: float = 1.0) -> np.ndarray:
+    """Nodal damage ``level`` within half an element of the straight segments ((x0, y0), (x1, y1))."""
+    d = np.zeros(grid.nnode)
+    xy = grid.coords
+    for (x0, y0), (x1, y1) in segments:
+        p, a, b = xy, np.array([x0, y0]), np.array([x1, y1])
+        t = np.clip(((p - a) @ (b - a)) / ((b - a) @ (b - a)), 0, 1)
+        dist = np.linalg.norm(p - (a + t[:, None] * (b - a)), axis=1)
+        d[dist <= 0.5 / N + 1e-12] = level
+    return d
+
+
+def test_bands_from_the_tip_to_an_edge_are_through():
+    grid = _grid()
+    through = ThroughCrack(grid, ELL)
+    assert through(_damage(grid, ((0.5, 0.5), (1.0, 0.0))))  # diagonal to the bottom-right corner
+    assert through(_damage(grid, ((0.5, 0.5), (0.5, 0.0))))  # straight down to the bottom grip
+    assert through(_damage(grid, ((0.5, 0.5), (1.0 - 0.9 * ELL, 0.5))))  # within ℓ of the right edge
+    assert through(_damage(grid, ((0.5 + 0.9 * ELL, 0.5), (1.0, 0.5))))  # starts within ℓ of the tip
+
+
+def test_bands_that_stop_short_start_away_or_stay_below_the_threshold_are_not():
+    grid = _grid()
+    through = ThroughCrack(grid, ELL)
+    assert not through(np.zeros(grid.nnode))
+    assert not through(_damage(grid, ((0.5, 0.5), (1.0 - 2.5 * ELL, 0.5))))  # stops 2.5ℓ short of the edge
+    assert not through(_damage(grid, ((0.5 + 2.5 * ELL, 0.5), (1.0, 0.5))))  # starts 2.5ℓ ahead of the tip
+    assert not through(_damage(grid, ((0.5, 0.5), (1.0, 0.5)), level=0.85))  # below d = 0.9
+    # two bands, one at the tip and one at the edge, with a gap of 2 elements between them
+    assert not through(_damage(grid, ((0.5, 0.5), (0.7, 0.5)), ((0.7 + 2.5 / N, 0.5), (1.0, 0.5))))
+
+
+def test_node_damage_shows_the_larger_of_the_crack_faces():
+    grid = _grid()
+    d = np.zeros(grid.nnode)
+    n = (N + 1) ** 2
+    d[n + 3] = 0.7  # the copy (upper face) of node 3 of the crack row
+    shown = node_damage(grid, d)
+    assert shown.shape == (N + 1, N + 1) and shown[N // 2, 3] == 0.7 and shown.sum() == pytest.approx(0.7)
+
+
+def test_end_criteria_order():
+    ends = EndCriteria("full", 0.1, 0.85, 1.0, 100, 5, through_crack=True)
+    assert ends.after_step(0.05, 1.0, 0.3, through=True) == "failure"  # the stress criterion first
+    assert ends.after_step(0.5, 1.0, 0.3, through=True) == "through_crack"
+    assert ends.after_step(0.5, 1.0, 0.3, through=False) is None
+    assert EndCriteria("full", 0.1, 0.85, 1.0, 100, 5).after_step(0.5, 1.0, 0.3, through=True) is None
+    assert EndCriteria("peak", 0.1, 0.85, 1.0, 100, 5, through_crack=True).after_step(0.9, 1.0, 0.3, True) is None
+    assert ends.verdict("through_crack", 0) == ("ok", "")
+
+
+def test_a_shear_run_ends_when_its_crack_is_through():
+    """A random 8×8 composite in shear at ℓ = 1/16 mm (about 3 s): the run ends at the through
+    crack with the stress still above 10 % of its peak (measured 32 %); without the criterion it
+    goes on to the stress end (here within the same fine load step, with more damage)."""
+    rng = np.random.default_rng(0)
+    plates = [Checkerboard.random(8, soft_fraction=rng.uniform(0.2, 0.8), seed=rng) for _ in range(2)]
+    plate = plates[1]
+    pb, _ = build_problem(plate, PlateSetup(mode="II", ell=ELL))
+    with_end = solve_phasefield(pb, SolverOptions(max_displacement=1.0, through_crack=True))
+    assert with_end.end_criterion == "through_crack" and with_end.status == "ok"
+    assert ThroughCrack(pb.grid, ELL)(with_end.damage)
+    assert with_end.force[-1] > 0.25 * with_end.force.max()
+    # without it the last step runs on until the stress has fallen below 10 % of its peak
+    without = solve_phasefield(pb, SolverOptions(max_displacement=1.0))
+    assert without.end_criterion == "failure" and without.force[-1] < 0.1 * without.force.max()
+    assert without.displacement[-1] >= with_end.displacement[-1]
+    assert without.dissipated_energy > with_end.dissipated_energy
+    k = with_end.displacement.size - 1  # the steps before the end are the same run
+    np.testing.assert_allclose(without.force[:k], with_end.force[:k], rtol=1e-9)
