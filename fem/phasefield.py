@@ -15,8 +15,8 @@ solved with an LDLᵀ factorisation that is reused as CG preconditioner across i
 
 Loading: bottom edge fixed; the top edge moves by ``u`` in y (mode I, ``u_x = 0``) or in x
 (mode II, ``u_y = 0``, or free with ``top_free_y``); optionally the left and right edges are
-held at ``u_y = 0`` (``side_rollers``, Miehe's shear test). Each step iterates the stagger until the largest damage
-change of an iteration is below ``stagger_tol``. Speed-ups that leave each converged step unchanged within
+held at ``u_y = 0`` (``side_rollers``, Miehe's shear test). Each step iterates the stagger until
+the largest damage change of an iteration is below ``stagger_tol``. Speed-ups that leave each converged step unchanged within
 ``stagger_tol``: the stagger of a step starts from the damage extrapolated linearly from the
 last two steps, and the damage update is over-relaxed (``relaxation``, Farrell & Maurini
 2017). Step sizes adapt to the damage growth of the last step, and a step in which the force
@@ -30,11 +30,13 @@ the last iterate of the step and stops on an energy-norm estimate (see :mod:`fem
 that cut 20-40 % of the time at unchanged answers (< 0.1 %).
 
 End-of-test criterion (``stop="full"``): after the peak, the run ends when the reaction force
-falls below ``end_fraction`` times the peak (failure), or at ``max_strain``. ``stop="peak"``
-ends as soon as the force has fallen below ``peak_drop`` times the peak (strength only). Both
-are also checked within a step of size ``du_fine``: damage only grows during the stagger of a
-step, so the force of the iterates only falls, and the test ends without converging the
-runaway crack of the last step.
+falls below ``end_fraction`` times the peak (failure), with ``through_crack`` once the crack from
+the notch tip has reached an edge, or at ``max_strain``. ``stop="peak"`` ends as soon as the
+force has fallen below ``peak_drop`` times the peak (strength only). These are also checked
+within a step of size ``du_fine``: damage only grows during the stagger of a step, so the force
+of the iterates only falls and a crack that is through stays through, and the test ends without
+converging the runaway crack of the last step (watching for a through crack, the stress
+criterion waits for the end of the step, so that the last damage shows where the crack went).
 
 Code: :func:`solve_phasefield` runs the load loop, which wires together three parts, each in a
 module of its own: the load stepper (:class:`fem.phasefield_steps.LoadStepper`: step sizes,

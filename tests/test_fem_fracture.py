@@ -119,7 +119,7 @@ def test_constants_and_label_is_json_and_picklable():
     assert m["status"] == "ok" and m["end_criterion"] == "peak"
     assert m["design_hash"] == c.content_hash()
     # the initial stiffness of the phase-field run equals the linear (fast) one within 1 %, and
-    # in mode II both hold the sides at u_y = 0
+    # in mode II both hold the sides at u_y = 0 and leave the top free in y
     assert m["stiffness"] == pytest.approx(label(c, "fast", **CHEAP)["stiffness"], rel=1e-2)
     shear = label(c, "strength", mode="II", max_strain=0.02, **CHEAP)
     assert shear["split"] == "spectral" and shear["end_criterion"] == "max_displacement"

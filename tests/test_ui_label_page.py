@@ -78,7 +78,7 @@ def test_a_set_up_that_resolves_ell_starts_the_job(label_page: AppTest, store_di
 
 def finished_label_job(store: Store, damage: np.ndarray | None = None, x: np.ndarray | None = None,
                        y: np.ndarray | None = None, *, mode: str = "I", broke: bool = True,
-                       fidelity: str = "full") -> str:
+                       fidelity: str = "full", through_crack: bool = False) -> str:
     """Id of a finished ``label-fracture`` job as :func:`label_fracture_job` records it, with a given
     damage field (nodes, row 0 at the bottom; x, y in mm) and no solve.
 
@@ -86,6 +86,8 @@ def finished_label_job(store: Store, damage: np.ndarray | None = None, x: np.nda
     then loses its load by ε = 0.05 (failure criterion met), one that did not keeps 30 MPa up to
     the largest applied strain (the run ends at ``max_displacement``, as ``fem.fracture`` reports it).
     At fidelity ``"fast"``: one linear solve, a two-point curve and no damage (as ``fem.fracture``).
+    ``through_crack``: the run ends at ε = 0.04 (stress 15 MPa, half the peak), where the crack
+    from the notch reached an edge (mode II's end, ``end_criterion`` "through_crack").
     """
     x = np.linspace(0.0, 1.0, 17) if x is None else np.asarray(x, float)
     y = np.linspace(0.0, 1.0, 17) if y is None else np.asarray(y, float)
@@ -96,11 +98,15 @@ def finished_label_job(store: Store, damage: np.ndarray | None = None, x: np.nda
         stress = np.where(strain <= 0.03, stress, np.clip(30.0 * (0.05 - strain) / 0.02, 0.0, None))
     design = Checkerboard.from_array(np.eye(8, dtype=int))
     end = np.flatnonzero(stress < 3.0)[-1] if broke else strain.size - 1
+    if through_crack:
+        end = int(np.argmin(np.abs(strain - 0.04)))
+        strain, stress = strain[: end + 1], stress[: end + 1]
     metrics = {
         "mode": mode, "plane": "stress", "fidelity": "full", "stiffness": 1000.0, "strength": 30.0,
         "strain_at_peak": 0.03, "failure_strain": float(strain[end]),
         "toughness": float(np.sum(0.5 * (stress[1:end + 1] + stress[:end]) * np.diff(strain[:end + 1]))),
-        "dissipated_energy": 0.01, "broke": broke, "end_criterion": "failure" if broke else "max_displacement",
+        "dissipated_energy": 0.01, "broke": broke,
+        "end_criterion": "through_crack" if through_crack else "failure" if broke else "max_displacement",
         "ell": 1 / 32, "element_size": 1 / 64, "elements": 4096, "dofs": 8450, "steps": 31, "wall_time": 1.5,
     }
     if fidelity == "fast":
@@ -169,6 +175,17 @@ def test_a_shear_run_is_labelled_shear_stress_and_shear_strain(monkeypatch: pyte
     assert "shear strain" in strain_title and "shear stress τ (MPa)" in stress_title
     labels = [m.label for m in at.metric]
     assert labels[:2] == ["shear stiffness (MPa)", "shear strength (MPa)"]
+
+
+def test_a_shear_run_that_ended_at_its_through_crack_says_why(monkeypatch: pytest.MonkeyPatch,
+                                                              store_dir: Path) -> None:
+    """The curve stops at half its peak: the caption says the crack from the notch reached an edge."""
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    at = open_label_job(finished_label_job(Store(store_dir), mode="II", through_crack=True))
+    notes = [c.value for c in at.caption if "crack from the notch reached an edge" in c.value]
+    assert notes and "shear strain 0.04" in notes[0] and "50 % of its peak" in notes[0], notes
+    assert not [w.value for w in at.warning if "did not" in w.value]
+    assert not any("≥" in m.value for m in at.metric)
 
 
 def test_a_plate_that_did_not_break_says_so_and_shows_lower_bounds(monkeypatch: pytest.MonkeyPatch,

@@ -5,7 +5,8 @@ fidelities fast / strength / full, the median number of linear solves per label 
 and damage solves), labels per hour with a local 2-process pool, and as yardstick the time of
 one linear solve (LDLᵀ factorisation + solve) of the same undamaged mesh, measured in the same
 run. For 8×8 designs it also times full labels in mode II (shear, spectral split, side rollers,
-crack to mid-width, run to ε = 1: the defaults of solver version 4) next to mode I on the same
+top free in y, crack to mid-width, run to ε = 1 or the through crack: the defaults of solver
+version 5) next to mode I on the same
 designs, each the median of ``--repeats-full`` runs (``--modes-only``: only that). Usage::
 
     python tests/benchmarks/bench_fracture.py [--designs 3] [--designs16 3] [--skip-full16] [--modes-only]

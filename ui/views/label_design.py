@@ -237,6 +237,16 @@ def lower_bounds(fidelity: str, metrics: dict, strain: list[float], stress: list
            if rising else "."))
 
 
+def through_crack_note(metrics: dict, stress: list[float], strain_name: str = "shear strain") -> str | None:
+    """Why a mode-II curve stops above 10 % of its peak: the crack from the notch reached an edge."""
+    if metrics.get("end_criterion") != "through_crack" or not stress or max(stress) <= 0:
+        return None
+    return (f"The run ended when the crack from the notch reached an edge of the plate ({strain_name} "
+            f"{metrics.get('failure_strain', 0.0):.3g}, stress at {100 * stress[-1] / max(stress):.0f} % of its peak): "
+            "the plate has failed from the crack, and what is left beside the crack would only tear along the grips. "
+            "The toughness is the work up to that point.")
+
+
 def metric_row(fidelity: str, metrics: dict, mode: str, bounds: set[str]) -> None:
     """The four headline metrics with units; ``bounds``: those shown as lower bounds (≥)."""
     evaluator = FractureEvaluator(fidelity) if fidelity in FIDELITIES else FractureEvaluator()
@@ -296,6 +306,9 @@ def show_result(job: JobRecord) -> None:
                         else ("shear " if mode == "II" else "") + "stress–strain curve")
     a, b = st.columns(2)
     a.plotly_chart(curve)
+    note = through_crack_note(metrics, result["stress"])
+    if note:
+        a.caption(note)
     if fidelity == "fast":
         b.info("The fast fidelity is one linear solve of the initial crack: it computes no damage field.")
     else:
@@ -375,6 +388,9 @@ def show_stored_label(fidelity: str, options: dict) -> None:
                              else "nominal strain ε (dimensionless)",
                              yaxis_title="nominal shear stress τ (MPa)" if shear else "nominal stress σ (MPa)")
         st.plotly_chart(figure)
+        note = through_crack_note(metrics, curve["stress"])
+        if note:
+            st.caption(note)
     with st.expander("All numbers"):
         st.json(metrics)
 
