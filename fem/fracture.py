@@ -26,7 +26,9 @@ Metrics (nominal stress ``σ = F / width`` in MPa, nominal strain ``ε = u / hei
 - ``toughness``: work of fracture per unit volume, the area under σ–ε up to failure
   (MJ/m³ = MPa; what Gu et al. 2018 and the reviewed papers call toughness), where **failure** is the first
   point after the peak at which σ falls below ``end_fraction`` (default 10 %) of the peak
-  (linearly interpolated); the run ends there (end-of-test criterion) or at ``max_strain``;
+  (linearly interpolated) or, with ``through_crack`` (mode II's default), the load step at which
+  the crack from the notch reaches an edge; the run ends there (end-of-test criterion) or at
+  ``max_strain``;
 - ``dissipated_energy``: phase-field fracture energy at the end (mJ per mm thickness).
 
 Fidelities: ``"fast"`` (one linear solve, :mod:`fem.lefm`), ``"strength"`` (AT2 run stopped
