@@ -83,7 +83,7 @@ from engine.runtime.device import resolve_device
 
 from .binned_hologram import binned_frames, block_mean
 from .detection import DETECTION_COLUMNS, ring_extent
-from .image_checks import checked_image
+from .image_checks import CNN_MIN_SIDE, checked_image
 from .instrument import Instrument
 from .noise import noise_level
 from .ring_centre import ring_centres
@@ -107,7 +107,6 @@ TRAINING_RECIPE: dict[str, Any] = {
 _FORMAT = "matloop.tracking.cnn-detector"
 _STAGES = 4            # stride-2 stages: the binned frame must be a multiple of 2**_STAGES
 _GAIN = 20.0           # input asinh(_GAIN (b − 1)): linear within ±5 %, compressed beyond
-_MIN_SIDE = 64         # px; smaller frames cannot hold a particle's rings anyway
 
 
 class CNNDetector:
@@ -327,7 +326,7 @@ class CNNDetector:
         ValueError
             Not fitted, or a bad image.
         """
-        image = checked_image(image, _MIN_SIDE)
+        image = checked_image(image, CNN_MIN_SIDE)
         rows, cols = image.shape
         unit = int(self.binning) * 2**_STAGES
         padded = np.zeros((-(-rows // unit) * unit, -(-cols // unit) * unit), dtype=np.float32)
@@ -379,7 +378,7 @@ class CNNDetector:
         ValueError
             Not fitted, or a bad image.
         """
-        image = checked_image(image, _MIN_SIDE)
+        image = checked_image(image, CNN_MIN_SIDE)
         _, candidates = self.heatmap(image)
         starts = candidates[["x", "y"]].to_numpy(float)
         scores = candidates["score"].to_numpy(float)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["checked_image"]
+__all__ = ["CNN_MIN_SIDE", "checked_image"]
+
+#: Least side (px) of a frame the CNN detector takes: smaller frames cannot hold a particle's rings.
+CNN_MIN_SIDE = 64
 
 
 def checked_image(image: object, min_side: int, what: str = "the image") -> np.ndarray:

@@ -107,7 +107,8 @@ import pandas as pd
 
 from .detection import locate_rings
 from .hologram import hologram, hologram_at
-from .image_checks import checked_image
+from .image_checks import CNN_MIN_SIDE, checked_image
+from .images import MIN_SIDE
 from .instrument import Instrument
 from .refine import crop_around, refine
 from .sphere import spheres_from_table
@@ -117,8 +118,6 @@ from .windows import symmetric_windows
 __all__ = ["DETECTORS", "ESTIMATORS", "MIN_SIDE", "NETWORK_MICROSCOPE", "PipelineOptions", "RESULT_COLUMNS", "Timing",
            "characterise_frame", "characterise_frames", "compare_with_truth", "resolved_options"]
 
-#: Fewest pixels a side of a frame (as :data:`.images.MIN_SIDE`).
-MIN_SIDE = 32
 #: Columns of the result, in order.
 RESULT_COLUMNS = ("particle", "x", "y", "z", "a_p", "n_p", "x_err", "y_err", "z_err", "a_p_err", "n_p_err", "chi2",
                   "success", "message", "x_detected", "y_detected", "size", "score", "z_estimate", "a_p_estimate",
@@ -288,8 +287,6 @@ ESTIMATORS: Mapping[str, Callable[..., tuple[Any, dict[str, tuple]]]] = {"cnn": 
 _CLASSICAL = {"detector": "orientation-alignment", "estimator": "svr"}
 #: Microscope of the shipped networks (issue 13).
 NETWORK_MICROSCOPE = Instrument(wavelength=0.447, magnification=0.048, n_m=1.34)
-#: Least side of a frame for the CNN detector, px.
-_CNN_MIN_SIDE = 64
 
 
 @functools.cache
@@ -348,7 +345,7 @@ def resolved_options(options: PipelineOptions, instrument: Instrument, shape: tu
                                  f"{type(estimator).__name__}")
             chosen["estimator"] = "cnn"
         notes.append(f"estimator: {chosen['estimator']} (the model given)")
-    networks = same_instrument(instrument, NETWORK_MICROSCOPE) and min(shape) >= _CNN_MIN_SIDE
+    networks = same_instrument(instrument, NETWORK_MICROSCOPE) and min(shape) >= CNN_MIN_SIDE
     if options.detector == "cnn":                       # refused before any work
         _check_network_microscope("CNN detector", instrument)
     if options.estimator == "cnn" and estimator is None:
@@ -358,7 +355,7 @@ def resolved_options(options: PipelineOptions, instrument: Instrument, shape: tu
             chosen[step] = "cnn" if networks else _CLASSICAL[step]
             reason = ("the shipped network, trained for this microscope" if networks else
                       "the shipped networks belong to λ = 0.447 µm, 0.048 µm/px, n_m = 1.34" if min(shape)
-                      >= _CNN_MIN_SIDE else f"the frame is under {_CNN_MIN_SIDE} px a side")
+                      >= CNN_MIN_SIDE else f"the frame is under {CNN_MIN_SIDE} px a side")
             notes.append(f"{step}: {chosen[step]} ({reason})")
     return replace(options, **chosen), notes
 
