@@ -59,8 +59,9 @@ class ThroughCrack:
         The mesh, with its slit (``crack_row``, ``crack_tip``).
     radius : float
         A band holds the tip when one of its nodes lies within this distance (mm) of it, and
-        reaches the boundary when one lies within this distance of an edge; the phase-field
-        length ℓ.
+        reaches the boundary when one lies within this distance of an edge and farther than
+        twice it from the tip (so that the damage at the tip of a notch shorter than 2ℓ is not
+        taken for a through crack); the phase-field length ℓ.
     threshold : float
         Damage level of a band.
     """
@@ -68,9 +69,11 @@ class ThroughCrack:
     def __init__(self, grid: QuadGrid, radius: float, threshold: float = BAND_THRESHOLD) -> None:
         self.grid, self.threshold = grid, threshold
         X, Y = np.meshgrid(grid.xs, grid.ys)
-        self._tip = np.hypot(X - grid.xs[grid.crack_tip], Y - grid.ys[grid.crack_row]) <= radius * (1 + 1e-9)
+        from_tip = np.hypot(X - grid.xs[grid.crack_tip], Y - grid.ys[grid.crack_row])
+        self._tip = from_tip <= radius * (1 + 1e-9)
         gap = np.minimum(np.minimum(X - grid.xs[0], grid.xs[-1] - X), np.minimum(Y - grid.ys[0], grid.ys[-1] - Y))
-        self._edge = gap <= radius * (1 + 1e-9)
+        # the edge near the tip of a short notch does not count: damage at the tip is no through crack
+        self._edge = (gap <= radius * (1 + 1e-9)) & (from_tip > 2 * radius)
 
     def __call__(self, damage: np.ndarray) -> bool:
         """True when a band holds the tip and reaches an edge; ``damage`` of every node of the grid."""

@@ -57,6 +57,16 @@ def test_bands_that_stop_short_start_away_or_stay_below_the_threshold_are_not():
     assert not through(_damage(grid, ((0.5, 0.5), (0.7, 0.5)), ((0.7 + 2.5 / N, 0.5), (1.0, 0.5))))
 
 
+def test_damage_at_the_tip_of_a_short_notch_is_not_a_through_crack():
+    """A notch ℓ long: the tip's own damage touches the left edge zone, which does not count there."""
+    xs = np.linspace(0, 1, N + 1)
+    grid = QuadGrid(xs, xs.copy(), N // 2, 2)  # slit to x = 1/16 = ℓ
+    through = ThroughCrack(grid, ELL)
+    assert not through(_damage(grid, ((0.0, 0.5), (ELL + 0.5 / N, 0.5))))  # a band over the notch and its tip
+    assert through(_damage(grid, ((ELL, 0.5), (ELL, 0.0))))  # down to the bottom edge
+    assert through(_damage(grid, ((ELL, 0.5), (0.0, 0.5 - 4 * ELL))))  # back to the left edge, 4ℓ below
+
+
 def test_node_damage_shows_the_larger_of_the_crack_faces():
     grid = _grid()
     d = np.zeros(grid.nnode)
