@@ -86,7 +86,7 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
 
 #: ``PlateSetup`` fields that cannot change a label at a fidelity, so they stay out of its key:
 #: the fast (linear) solve uses neither the phase field (length, energy split, toughness) nor
-#: load steps, a strength run stops at the peak whatever the end of a full test. (Of the two
+#: load steps, a strength run stops at the peak whatever ends a full test (end fraction, through crack). (Of the two
 #: ways to set the mesh, ``element_size`` and ``elements_per_block``, the one not given is left
 #: out too.)
 UNUSED_SETTINGS: dict[str, tuple[str, ...]] = {

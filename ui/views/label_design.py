@@ -237,8 +237,9 @@ def lower_bounds(fidelity: str, metrics: dict, strain: list[float], stress: list
            if rising else "."))
 
 
-def through_crack_note(metrics: dict, stress: list[float], strain_name: str = "shear strain") -> str | None:
-    """Why a mode-II curve stops above 10 % of its peak: the crack from the notch reached an edge."""
+def through_crack_note(metrics: dict, stress: list[float], strain_name: str) -> str | None:
+    """Why a curve stops above 10 % of its peak: the crack from the notch reached an edge (mode II's end).
+    ``strain_name``: "strain" or "shear strain" (mode II)."""
     if metrics.get("end_criterion") != "through_crack" or not stress or max(stress) <= 0:
         return None
     return (f"The run ended when the crack from the notch reached an edge of the plate ({strain_name} "
@@ -306,7 +307,7 @@ def show_result(job: JobRecord) -> None:
                         else ("shear " if mode == "II" else "") + "stress–strain curve")
     a, b = st.columns(2)
     a.plotly_chart(curve)
-    note = through_crack_note(metrics, result["stress"])
+    note = through_crack_note(metrics, result["stress"], "shear strain" if mode == "II" else "strain")
     if note:
         a.caption(note)
     if fidelity == "fast":
@@ -388,7 +389,7 @@ def show_stored_label(fidelity: str, options: dict) -> None:
                              else "nominal strain ε (dimensionless)",
                              yaxis_title="nominal shear stress τ (MPa)" if shear else "nominal stress σ (MPa)")
         st.plotly_chart(figure)
-        note = through_crack_note(metrics, curve["stress"])
+        note = through_crack_note(metrics, curve["stress"], "shear strain" if shear else "strain")
         if note:
             st.caption(note)
     with st.expander("All numbers"):
