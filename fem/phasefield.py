@@ -15,7 +15,9 @@ solved with an LDLᵀ factorisation that is reused as CG preconditioner across i
 
 Loading: bottom edge fixed; the top edge moves by ``u`` in y (mode I, ``u_x = 0``) or in x
 (mode II, ``u_y = 0``, or free with ``top_free_y``); optionally the left and right edges are
-held at ``u_y = 0`` (``side_rollers``, Miehe's shear test). Each step iterates the stagger until
+held at ``u_y = 0`` (``side_rollers``, Miehe's shear test). With ``ends="traction"`` (mode I) the
+top and bottom edges instead carry uniform normal traction and the load is their mean opening
+(the handbook specimen with free ends; no grip corners). Each step iterates the stagger until
 the largest damage change of an iteration is below ``stagger_tol``. Speed-ups that leave each converged step unchanged within
 ``stagger_tol``: the stagger of a step starts from the damage extrapolated linearly from the
 last two steps, and the damage update is over-relaxed (``relaxation``, Farrell & Maurini
@@ -94,6 +96,12 @@ class PhaseFieldProblem:
     top_free_y : bool
         Mode II only: leave the top edge free in y (it is moved in x and carries no normal
         stress) instead of holding it at ``u_y = 0``.
+    ends : {"clamped", "traction"}
+        ``"clamped"``: the grips above. ``"traction"`` (mode I only): uniform normal traction on
+        the top and bottom edges (free ends, the handbook single-edge-notched tension
+        specimen), its size set by the mean end opening: the load ``t`` is the mean top minus
+        the mean bottom displacement, work-conjugate to the total force. Rigid motions are
+        held by three point supports on the right edge, which carry no force.
     """
 
     grid: QuadGrid
@@ -106,6 +114,7 @@ class PhaseFieldProblem:
     split: Split = "none"
     side_rollers: bool = False
     top_free_y: bool = False
+    ends: Literal["clamped", "traction"] = "clamped"
 
     def __post_init__(self) -> None:
         ne = self.grid.nelem
@@ -125,6 +134,10 @@ class PhaseFieldProblem:
         check_split(self.split)
         if self.top_free_y and self.mode != "II":
             raise ValueError("top_free_y is a mode-II boundary condition (the top edge is pulled in y in mode I)")
+        if self.ends not in ("clamped", "traction"):
+            raise ValueError(f"ends must be 'clamped' or 'traction', got {self.ends!r}")
+        if self.ends == "traction" and (self.mode != "I" or self.side_rollers):
+            raise ValueError("traction ends load mode I without side rollers (uniform tension of the top and bottom edges)")
 
     @property
     def width(self) -> float:

@@ -9,7 +9,8 @@ Boundary conditions (see :mod:`fem.phasefield`): bottom edge fixed, top edge mov
 ``t`` in y (mode I) or x (mode II) with the other component held at 0, or, in mode II with
 ``top_free_y``, free; the damage has natural boundary conditions everywhere. With
 ``side_rollers`` the left and right edges are also held at ``u_y = 0`` (the Miehe shear test,
-and the mode-II plates of :mod:`fem.fracture`).
+and the mode-II plates of :mod:`fem.fracture`). With traction ends (mode I) the top and bottom
+edges carry uniform normal traction whose mean opening is the load.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fem.mesh_quad import GAUSS_N
 from fem.phasefield_split import split_energy
 
 if TYPE_CHECKING:
+    from fem.linsolve import ReusedFactorSolver
     from fem.phasefield import PhaseFieldProblem
 
 __all__ = ["PhaseFieldAssembler"]
@@ -42,9 +44,7 @@ class PhaseFieldAssembler:
     free : numpy.ndarray
         Displacement DOFs without a Dirichlet condition.
     load_dofs : numpy.ndarray
-        Top-edge DOFs moved by the load (y for mode I, x for mode II).
-    ubar : numpy.ndarray
-        Displacement of a unit load: 1 on ``load_dofs``, 0 elsewhere (mm per mm).
+        Top-edge DOFs moved by the load (y for mode I, x for mode II); none with traction ends.
     ndof : int
         Displacement DOFs (2 per node).
     """
@@ -64,20 +64,30 @@ class PhaseFieldAssembler:
         self.Kd0 = (pb.gc * pb.ell)[:, None, None] * L + (pb.gc / pb.ell)[:, None, None] * Mq.sum(1)
         self.Mq_t = Mq[first].reshape(first.size, 4, 16)
         self.NJ_t = (GAUSS_N[None] * g.detj()[first, None, None])  # (types, q, i)
-        y = g.coords[:, 1]
+        x, y = g.coords[:, 0], g.coords[:, 1]
         bottom = np.flatnonzero(np.isclose(y, g.ys[0]))
         top = np.flatnonzero(np.isclose(y, g.ys[-1]))
         ndof = 2 * g.nnode
-        load_comp = 1 if pb.mode == "I" else 0
-        self.load_dofs = 2 * top + load_comp
-        fixed = [2 * bottom, 2 * bottom + 1, 2 * top] + ([] if pb.top_free_y else [2 * top + 1])
-        if pb.side_rollers:
-            x = g.coords[:, 0]
-            fixed += [2 * np.flatnonzero(np.isclose(x, g.xs[0]) | np.isclose(x, g.xs[-1])) + 1]
-        fixed = np.unique(np.concatenate(fixed))
+        #: Unit end forces of traction ends (1 N/mm in all, uniform, +y on top, -y at the bottom);
+        #: ``f_unit @ u`` is the mean end opening. None for clamped ends.
+        self.f_unit: np.ndarray | None = None
+        if pb.ends == "traction":
+            self.load_dofs = np.zeros(0, dtype=np.int64)
+            self.f_unit = np.zeros(ndof)
+            for nodes, sign in ((top, 1.0), (bottom, -1.0)):
+                order = nodes[np.argsort(x[nodes])]
+                width = np.diff(x[order])
+                share = np.concatenate([width, [0.0]]) / 2 + np.concatenate([[0.0], width]) / 2
+                self.f_unit[2 * order + 1] = sign * share / pb.width
+            right_bottom, right_top = bottom[np.argmax(x[bottom])], top[np.argmax(x[top])]
+            fixed = np.array([2 * right_bottom, 2 * right_bottom + 1, 2 * right_top])
+        else:
+            self.load_dofs = 2 * top + (1 if pb.mode == "I" else 0)
+            parts = [2 * bottom, 2 * bottom + 1, 2 * top] + ([] if pb.top_free_y else [2 * top + 1])
+            if pb.side_rollers:
+                parts += [2 * np.flatnonzero(np.isclose(x, g.xs[0]) | np.isclose(x, g.xs[-1])) + 1]
+            fixed = np.unique(np.concatenate(parts))
         self.free = np.setdiff1d(np.arange(ndof), fixed)
-        self.ubar = np.zeros(ndof)
-        self.ubar[self.load_dofs] = 1.0
         A, _ = g.pattern(True)
         self.idx_ff = self._submap(A, self.free, self.free)
         self.A_ff = A[self.free][:, self.free]
@@ -104,6 +114,37 @@ class PhaseFieldAssembler:
     def reaction(self, K: sp.csr_matrix, u: np.ndarray) -> float:
         """Total reaction on the loaded DOFs (N/mm per unit thickness) of displacement ``u`` (mm)."""
         return float((K @ u)[self.load_dofs].sum())
+
+    def solve_displacement(self, K: sp.csr_matrix, lin: "ReusedFactorSolver", t: float,
+                           x0: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+        """Displacement and force at load ``t`` (mm) with stiffness ``K``.
+
+        Clamped ends: the loaded DOFs are moved by ``t``, the force is their reaction. Traction
+        ends: the unit end forces give ``u₁``, scaled so that the mean opening is ``t``; the
+        force (N/mm) is the scale (linear for a fixed damage, so one solve either way).
+
+        Returns
+        -------
+        (numpy.ndarray, float, numpy.ndarray)
+            Nodal displacement (mm), force (N/mm per unit thickness), and the free-DOF vector
+            to start the next solve's CG from (pass it as ``x0``).
+        """
+        Kff, Kfl = self.reduced(K)
+        u = np.zeros(self.ndof)
+        if self.f_unit is None:
+            u[self.load_dofs] = t
+            u[self.free] = lin.solve(Kff, -(Kfl @ u[self.load_dofs]), x0)
+            return u, self.reaction(K, u), u[self.free]
+        unit = lin.solve(Kff, self.f_unit[self.free], x0)
+        u[self.free] = unit
+        force = t / float(self.f_unit @ u)
+        return u * force, force, unit
+
+    def force(self, K: sp.csr_matrix, u: np.ndarray, t: float) -> float:
+        """Force (N/mm) of displacement ``u`` at load ``t`` under stiffness ``K`` without a new solve:
+        the reaction of the loaded DOFs (clamped ends) or ``uᵀKu / t`` (traction ends: the work
+        of the end forces)."""
+        return self.reaction(K, u) if self.f_unit is None else float(u @ (K @ u)) / t
 
     def reduced(self, K: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Blocks ``K_ff`` (free × free) and ``K_fl`` (free × loaded) of a stiffness ``K``."""

@@ -156,19 +156,14 @@ def stagger(
     FloatingPointError
         A non-finite reaction force or damage.
     """
-    load = np.full(asm.load_dofs.size, t_new)
-    dn, u, allowed = d_start, None, None
+    dn, x0, allowed = d_start, None, None
     solves = 0
     for it in range(1, max_iter + 1):
         if heartbeat is not None:
             heartbeat()
         K = asm.degraded_stiffness(dn)
-        Kff, Kfl = asm.reduced(K)
         # CG starts from the last iterate of this step (the old factor's solve at its start)
-        x0 = u[asm.free] if it > 1 else None
-        u = t_new * asm.ubar
-        u[asm.free] = lin.solve(Kff, -(Kfl @ load), x0)
-        F = asm.reaction(K, u)
+        u, F, x0 = asm.solve_displacement(K, lin, t_new, x0)
         if not np.isfinite(F):
             raise FloatingPointError("non-finite reaction force")
         if reject_below is not None and F < reject_below:
@@ -190,6 +185,6 @@ def stagger(
             raise FloatingPointError("non-finite damage")
         if dd < tol:
             # reaction with the final damage of the step
-            return StaggerStep("converged", u, dnew, H, asm.reaction(asm.degraded_stiffness(dnew), u), it, solves)
+            return StaggerStep("converged", u, dnew, H, asm.force(asm.degraded_stiffness(dnew), u, t_new), it, solves)
         dn = np.clip(dn + relaxation * (dnew - dn), d_old, 1.0) if relaxation != 1.0 else dnew
     return StaggerStep("not_converged", u, dn, H, F, max_iter, solves)

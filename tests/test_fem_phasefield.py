@@ -72,6 +72,53 @@ def test_stagger_converges_to_the_homogeneous_at2_bar(relaxation):
         assert s.iterations == 2  # H does not depend on d here: the first damage solve is the fixed point
 
 
+def _traction_bar(nu: float) -> PhaseFieldAssembler:
+    """The bar of :func:`_bar` with Poisson's ratio ``nu`` (plane stress) and traction ends."""
+    grid = QuadGrid(np.array([0.0, 0.3, 0.9, 1.2, 2.0]), np.array([0.0, 0.5, 1.1, 2.0, 2.4, 3.0]))
+    ne = grid.nelem
+    lam, mu = E * nu / (1 - nu**2), E / (2 * (1 + nu))  # 2D Lamé parameters of plane stress
+    return PhaseFieldAssembler(PhaseFieldProblem(grid, np.full(ne, lam), np.full(ne, mu), np.full(ne, GC), ELL, "I",
+                                                 K_RES, ends="traction"))
+
+
+def test_traction_ends_load_the_bar_uniaxially_at_any_poisson_ratio():
+    """Free ends: σ_yy uniform, the bar contracts freely (u_x = -ν ε x from the supported right
+    edge), F = E ε W whatever ν; AT2 as for the clamped bar with ν = 0 (ψ = E ε²/2)."""
+    nu, eps = 0.3, 0.2
+    asm = _traction_bar(nu)
+    d0, H0 = _start(asm)
+    t = 1e-3
+    first = stagger(asm, ReusedFactorSolver(), t, d0, H0, d0, tol=1e-12, max_iter=1)
+    assert first.force == pytest.approx((1 + K_RES) * E * t / HEIGHT * WIDTH, rel=1e-10)
+    x, y = asm.pb.grid.coords.T
+    np.testing.assert_allclose(first.displacement[1::2], t * y / HEIGHT, atol=1e-13)
+    np.testing.assert_allclose(first.displacement[0::2], -nu * t / HEIGHT * (x - WIDTH), atol=1e-13)
+    s = stagger(asm, ReusedFactorSolver(), eps * HEIGHT, d0, H0, d0, tol=1e-8, max_iter=200)
+    d = E * eps**2 / (GC / ELL + E * eps**2)
+    np.testing.assert_allclose(s.damage, d, rtol=1e-8)
+    assert s.force == pytest.approx(((1 - d) ** 2 + K_RES) * E * eps * WIDTH, rel=1e-8)
+    with pytest.raises(ValueError, match="traction ends load mode I without side rollers"):
+        PhaseFieldProblem(asm.pb.grid, asm.pb.lam, asm.pb.mu, asm.pb.gc, ELL, "II", ends="traction")
+
+
+def test_traction_ends_of_a_cracked_plate_match_the_linear_crack_solve():
+    """The first solve of an edge-cracked bimaterial plate with traction ends has the compliance of
+    :func:`fem.lefm.solve_linear_crack` with uniform end traction (the same mesh and supports)."""
+    from fem.lefm import solve_linear_crack
+
+    xs, ys = np.linspace(0.0, 1.0, 21), np.linspace(0.0, 1.0, 21)
+    grid = QuadGrid(xs, ys, crack_row=10, crack_tip=5)
+    soft = grid.centres()[:, 0] > 0.5
+    lam, mu = np.where(soft, 10.0, 100.0), np.where(soft, 8.0, 80.0)
+    asm = PhaseFieldAssembler(PhaseFieldProblem(grid, lam, mu, np.full(grid.nelem, GC), ELL, "I", 0.0, ends="traction"))
+    d0, H0 = _start(asm)
+    first = stagger(asm, ReusedFactorSolver(), 1e-3, d0, H0, d0, tol=1e-12, max_iter=1)
+    sol = solve_linear_crack(grid, lam, mu, loading="traction", value=1.0)
+    opening = float(asm.f_unit @ sol.u)  # mean top minus mean bottom u_y under σ = 1 MPa
+    assert first.force / 1e-3 == pytest.approx(sol.reaction / opening, rel=1e-9)
+    np.testing.assert_allclose(first.displacement, sol.u * 1e-3 / opening, atol=1e-12)
+
+
 @pytest.mark.parametrize(("split", "eps", "drive"), [
     ("spectral", 0.2, 0.5), ("spectral", -0.2, 0.0), ("voldev", 0.2, 0.5), ("none", -0.2, 0.5)])
 def test_split_bar_in_tension_and_compression(split, eps, drive):
