@@ -51,7 +51,17 @@ def _history(campaign: Campaign) -> list[tuple[int, int, str, str, list[float]]]
      ({"evaluator": {"kind": "homogenization"}}, "the homogenization evaluator labels spinodoid designs"),
      ({"strategy_settings": {"population": 3}}, "unknown setting(s) ['population'] of the random strategy"),
      ({"space_settings": {"rows": 1}}, "rows must be an integer in 2..64"),
-     ({"colour": "red"}, "unknown campaign setting(s) ['colour']")],
+     ({"colour": "red"}, "unknown campaign setting(s) ['colour']"),
+     ({"pretrain": -1}, "pretrain must be an integer >= 0"),
+     ({"pretrain": 10**6}, "pretrain must be at most 20000 designs"),
+     ({"pretrain": 10}, "pretrain labels designs at the fast fracture fidelity for an objective at the strength or "
+                        "full fidelity; this campaign labels checkerboard designs at the fast fidelity"),
+     ({"pretrain": 10, "objective": {"kind": "metric", "metrics": ["strength"]}, "evaluator": {"kind": "fracture",
+                                                                                               "fidelity": "strength"}},
+      "pretrain needs a surrogate strategy (genetic, self-learning); random has no surrogate"),
+     ({"pretrain": 10, "strategy": "self-learning", "objective": {"kind": "metric", "metrics": ["strength"]},
+       "evaluator": {"kind": "fracture", "fidelity": "strength"}},
+      "the 'cnn-classifier' model classifies: use model 'cnn' or 'linear'")],
 )
 def test_bad_configurations_fail_before_any_work(tmp_path: Path, change: dict, message: str) -> None:
     store = Store(tmp_path)
@@ -117,6 +127,46 @@ def test_a_failing_solver_is_recorded_and_the_campaign_goes_on(tmp_path: Path) -
     status = campaign.status()
     assert (status["failed"], status["labelled"], status["best"]) == (3, 3, None)
     assert all("stagger did not converge" in r.evaluation.reason for r in campaign.results())
+
+
+PRETRAINED = {"space": "checkerboard", "strategy": "genetic", "objective": {"kind": "metric", "metrics": ["strength"]},
+              "budget": 12, "batch_size": 4, "seed": 3, "space_settings": {"rows": 4, "columns": 4},
+              "evaluator": {"kind": "fracture", "fidelity": "strength"}, "pretrain": 30,
+              "strategy_settings": {"min_train": 4, "population": 20, "generations": 4, "members": 2}}
+
+
+def _drive(campaign: Campaign) -> list[str]:
+    """Ask and tell the whole budget with a known-truth strength (soft cells near the crack): hashes asked."""
+    asked = []
+    while campaign.remaining:
+        batch = campaign.ask()
+        asked += [c.design.content_hash() for c in batch]
+        campaign.tell({c.id: Evaluation("ok", None, {"strength": float(np.sum(c.design.as_array()[1:3, :2] == 0))})
+                       for c in batch})
+    return asked
+
+
+def test_pretraining_labels_fast_designs_first_then_shapes_the_surrogate(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    campaign = Campaign.create(store, "pre", PRETRAINED)
+    with pytest.raises(ValueError, match="pre-trains its surrogate on 30 fast labels first"):
+        campaign.ask()
+    assert campaign.status()["pretrain"] == {"designs": 30, "labelled": 0, "fidelity": "fast"}
+    messages = []
+    with ThreadPoolExecutor(2) as executor:
+        assert campaign.label_pretraining(executor, progress=lambda f, m: messages.append(m))
+    fast_key = campaign._parts.pretrain_evaluator.key()
+    assert fast_key.fidelity == "fast" and len(store.labels(fast_key)) == 30 and campaign.spent == 0
+    assert messages[-1] == "pre-training: 30/30 fast labels"
+    asked = _drive(campaign)
+    strategy = campaign._parts.strategy
+    assert [h["kind"] for h in strategy.history] == ["pretrain", "random", "model", "model"]
+    assert strategy.history[0]["rows"] == 30 and strategy._pretrained is not None
+    again = Campaign.open(store, "pre")  # replayed with the stored fast labels: the same proposals
+    assert [r.candidate.design.content_hash() for r in again.results()] == asked
+    assert again._parts.strategy.predictions == strategy.predictions
+    plain = _drive(Campaign.create(store, "plain", {**PRETRAINED, "pretrain": 0}))
+    assert plain[:4] == asked[:4] and plain[4:] != asked[4:]  # the same random start, other proposals
 
 
 def test_objectives_against_hand_values() -> None:

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from engine.campaigns.campaign import Campaign
 from engine.search.registry import STRATEGIES, strategy_class
 from engine.store import Store
+from support_pages import record_submitted_jobs
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
 PAGE = "views/campaigns.py"
@@ -76,9 +77,15 @@ def target_stiffness(text: str):  # noqa: ANN201 - a configure step
     return step
 
 
+def pretrain_on_fast_labels(at: AppTest) -> None:
+    configure(at, pretrain=5)
+
+
 @pytest.mark.parametrize(
     ("step", "message"),
     [(bad_batch, "batch_size 7 is larger than the budget 6"),
+     (pretrain_on_fast_labels, "pretrain labels designs at the fast fracture fidelity for an objective at the "
+                               "strength or full fidelity"),
      (blank_name, "a campaign needs a name of 1..100 characters"),
      (target_stiffness("1 2 0 1 0 1 1 1 1"), "the target stiffness is not positive definite"),
      (target_stiffness("0.3 0.1 stiff"), "the target stiffness must be 9 numbers")],
@@ -176,3 +183,18 @@ def test_a_bad_strategy_setting_is_an_error_box(app_env: Path) -> None:
     start(at)
     assert "Cannot start this campaign" in at.error[0].value and "population" in at.error[0].value
     assert Store(app_env).campaigns() == []
+
+
+def test_a_pretrained_campaign_is_recorded_and_shows_its_fast_labels(app_env: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    record_submitted_jobs(monkeypatch)
+    at = campaigns_page()
+    at.sidebar.selectbox(key="strategy").set_value("genetic").run()
+    configure(at, budget=8, batch=4, pretrain=12)
+    at.sidebar.selectbox(key="fidelity").set_value("strength")
+    at.sidebar.selectbox(key="metric").set_value("strength")
+    at.sidebar.text_input(key="name").set_value("warm")
+    start(at)
+    record = Store(app_env).campaign("warm")
+    assert record["config"]["pretrain"] == 12 and record["config"]["strategy"] == "genetic"
+    assert any(c.value == "Pre-training: 0/12 fast labels labelled." for c in at.caption)

@@ -115,6 +115,7 @@ FIELDS: list[Field] = [
     Field("campaigns", "Budget", 0, 100_001, "Start campaign"),
     Field("campaigns", "Batch", 0, 10_001, "Start campaign"),
     Field("campaigns", "Seed", -1, SEED_MAX + 1, "Start campaign"),
+    Field("campaigns", "Pre-train on fast labels", -1, 20_001, "Start campaign"),
     Field("campaigns", "Geometry seed", -1, SEED_MAX + 1, "Start campaign", "spinodoid"),
     Field("campaigns", "Fine cells per block side", 1, 33, "Start campaign", "hierarchical"),
     Field("campaigns", "Best designs to export", 0, 1001, None, "with results"),

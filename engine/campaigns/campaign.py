@@ -3,10 +3,13 @@
 A :class:`Campaign` lives in the store: its configuration in ``campaigns``, every candidate it
 proposed in ``campaign_candidates`` (sequence number, batch, and how many batches its strategy
 had been told when it proposed them), every label in ``labels`` under the evaluator's key. A
-candidate is pending until its design has that label. Nothing else is state: opening a
-campaign rebuilds its strategy by replaying the stored history (asks and tells in their
-original order; the strategy is deterministic), so a campaign killed at any moment resumes
-where it stopped, repeats no stored label, and ends where an uninterrupted run ends.
+candidate is pending until its design has that label. A campaign with ``pretrain`` first
+labels that many seeded random designs at the fast fidelity (stored under the fast key, not
+counted in the budget) and pre-trains its strategy's surrogate on them. Nothing else is
+state: opening a campaign rebuilds its strategy by replaying the stored history (asks and
+tells in their original order; the strategy is deterministic), so a campaign killed at any
+moment resumes where it stopped, repeats no stored label, and ends where an uninterrupted run
+ends.
 
 ``ask(n)`` proposes candidates (marked pending); ``tell(results)`` records evaluations of
 candidates in any order, failures included; a batch reaches the strategy once all of its
@@ -26,6 +29,7 @@ import numpy as np
 
 from designs.base import Design
 from engine.campaigns.config import Built, CampaignConfig
+from engine.evaluators.fracture import FIDELITY_METRICS
 from engine.evaluators.labelling import evaluation_from_label, label_designs, record_evaluation
 from engine.evaluators.protocol import Evaluation
 from engine.search.protocol import pareto_fitness
@@ -76,6 +80,8 @@ class Campaign:
         self.key = self._parts.evaluator.key()
         self._candidates: list[Candidate] = []
         self._told = 0  # batches told to the strategy
+        self._pretraining: list[Design] | None = None
+        self._pretrained = self._parts.pretrain_evaluator is None or self._pretrain()
         self._replay()
 
     # ------------------------------------------------------------------ life cycle
@@ -116,6 +122,9 @@ class Campaign:
     def _replay(self) -> None:
         """Rebuild the strategy from the stored history (asks and tells in their original order)."""
         rows = self.store.candidates(self.id)
+        if rows and not self._pretrained:
+            raise StoreError(f"campaign {self.name!r}: the fast labels that pre-trained its surrogate are missing from "
+                             "the store; it cannot resume — start a new campaign")
         batches: dict[int, list[tuple[int, int, str]]] = {}
         for seq, batch, told, design_hash in rows:
             batches.setdefault(batch, []).append((seq, told, design_hash))
@@ -155,6 +164,63 @@ class Campaign:
     def _values(self, evaluation: Evaluation) -> np.ndarray:
         return self.objective.values(evaluation, self.evaluator)
 
+    # ------------------------------------------------------------------ multi-fidelity pre-training
+    def pretraining_designs(self) -> list[Design]:
+        """The distinct seeded random designs whose fast labels pre-train the surrogate (none without pre-training)."""
+        if self._pretraining is None:
+            drawn = self._parts.space.sample(self.config.pretrain, np.random.default_rng([self.config.seed, 1])) \
+                if self.config.pretrain else []
+            self._pretraining = list({d.content_hash(): d for d in drawn}.values())
+        return self._pretraining
+
+    def _pretraining_labels(self) -> dict[str, Evaluation]:
+        hashes = {d.content_hash() for d in self.pretraining_designs()}
+        return {label.design_hash: evaluation_from_label(label)
+                for label in self.store.labels(self._parts.pretrain_evaluator.key()) if label.design_hash in hashes}
+
+    def _pretrain(self) -> bool:
+        """Pre-train the strategy if every pre-training design has its fast label; whether it is pre-trained."""
+        labels = self._pretraining_labels()
+        designs = self.pretraining_designs()
+        if any(d.content_hash() not in labels for d in designs):
+            return False
+        values = np.array([[_number(labels[d.content_hash()].metrics.get(name)) if labels[d.content_hash()].ok
+                            else np.nan for name in FIDELITY_METRICS["fast"]] for d in designs])
+        self._parts.strategy.pretrain(designs, values)
+        return True
+
+    def label_pretraining(
+        self,
+        executor: Executor,
+        *,
+        progress: Callable[[float, str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Label the pre-training designs still missing (fast fidelity, through ``executor``) and pre-train.
+
+        Returns
+        -------
+        bool
+            Whether the surrogate is pre-trained (False: stopped by ``should_stop`` first).
+        """
+        if self._pretrained:
+            return True
+        labelled = self._pretraining_labels()
+        pending = [d for d in self.pretraining_designs() if d.content_hash() not in labelled]
+        total = len(self.pretraining_designs())
+        base = total - len(pending)
+
+        def on_label(done: int, _: int) -> None:
+            if progress is not None:
+                progress(0.0, f"pre-training: {base + done}/{total} fast labels")
+
+        report = label_designs(self.store, pending, self._parts.pretrain_evaluator, executor, progress=on_label,
+                               should_stop=should_stop)
+        if report.cancelled:
+            return False
+        self._pretrained = self._pretrain()
+        return self._pretrained
+
     # ------------------------------------------------------------------ ask / tell
     @property
     def spent(self) -> int:
@@ -174,6 +240,9 @@ class Campaign:
         ValueError
             ``n`` < 1 or beyond the remaining budget.
         """
+        if not self._pretrained:
+            raise ValueError(f"campaign {self.name!r} pre-trains its surrogate on {len(self.pretraining_designs())} fast "
+                             "labels first: label them with label_pretraining(executor) (run does it)")
         n = min(self.config.batch_size, self.remaining) if n is None else n
         if isinstance(n, bool) or int(n) != n or not 1 <= int(n) <= self.remaining:
             raise ValueError(f"ask for 1..{self.remaining} candidates (the rest of the budget), got {n!r}")
@@ -225,6 +294,9 @@ class Campaign:
         """
         self._set_state("running")
         try:
+            if not self.label_pretraining(executor, progress=progress, should_stop=should_stop):
+                self._set_state("paused")
+                return "paused"
             while True:
                 pending = self.pending()
                 if not pending:
@@ -336,6 +408,14 @@ class Campaign:
             "failed": sum(not r.evaluation.ok for r in results),
             "best": None if not best else [float(v) for v in best[0].values],
             "best_design": None if not best else best[0].candidate.design.content_hash(),
+            "pretrain": None if not self.config.pretrain else {
+                "designs": len(self.pretraining_designs()), "labelled": len(self._pretraining_labels()),
+                "fidelity": "fast"},
             "updated": time.time(),
         }
+
+
+def _number(value: Any) -> float:
+    """A metric as a float; NaN for a missing (None) or non-numeric value."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
 

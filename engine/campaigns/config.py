@@ -22,10 +22,12 @@ from engine.search.protocol import Strategy
 from engine.search.registry import make_strategy
 from engine.search.spaces import SearchSpace, space_from_config
 
-__all__ = ["CampaignConfig", "Built", "EVALUATOR_KINDS"]
+__all__ = ["CampaignConfig", "Built", "EVALUATOR_KINDS", "MAX_PRETRAIN"]
 
 #: Evaluator kinds a campaign can label with, and the design spaces each one labels.
 EVALUATOR_KINDS = {"fracture": ("checkerboard", "hierarchical"), "homogenization": ("spinodoid",)}
+#: Most pre-training designs a campaign may label (fast labels take about 0.1 s each on an 8×8 plate).
+MAX_PRETRAIN = 20_000
 _DEFAULT_EVALUATOR = {"checkerboard": {"kind": "fracture", "fidelity": "full"},
                       "hierarchical": {"kind": "fracture", "fidelity": "full"},
                       "spinodoid": {"kind": "homogenization", "resolution": 32, "bc": "affine"}}
@@ -45,6 +47,8 @@ class Built:
     evaluator: Evaluator
     objective: Objective
     strategy: Strategy
+    #: Labels the pre-training designs (the fast fracture fidelity of the same set-up); None without pre-training.
+    pretrain_evaluator: Evaluator | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,14 @@ class CampaignConfig:
         ``{"kind": "fracture", "fidelity": ..., "options": {...}}`` or ``{"kind":
         "homogenization", "resolution": ..., "bc": ...}``; default by space (fracture, full
         fidelity; homogenisation 32³ affine).
+    pretrain : int
+        Multi-fidelity: before the first batch, label this many seeded random designs at the
+        fast fracture fidelity (one linear solve each, about 1 % of a full label), fit a CNN to
+        them and add its predictions to every surrogate (multi-fidelity, see
+        ``SurrogateStrategy.pretrain``); they are stored but not counted in the budget, and the
+        objective stays at the evaluator's fidelity. Surrogate strategies with a regressor
+        (genetic; self-learning with model ``cnn`` or ``linear``) on fracture labels at the
+        strength or full fidelity; 0: none.
     """
 
     space: str
@@ -84,9 +96,13 @@ class CampaignConfig:
     space_settings: Mapping[str, Any] = field(default_factory=dict)
     strategy_settings: Mapping[str, Any] = field(default_factory=dict)
     evaluator: Mapping[str, Any] | None = None
+    pretrain: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "budget", _whole("budget", self.budget, 1))
+        object.__setattr__(self, "pretrain", _whole("pretrain", self.pretrain, 0))
+        if self.pretrain > MAX_PRETRAIN:
+            raise ValueError(f"pretrain must be at most {MAX_PRETRAIN} designs, got {self.pretrain}")
         object.__setattr__(self, "batch_size", _whole("batch_size", self.batch_size, 1))
         object.__setattr__(self, "seed", _whole("seed", self.seed, 0))
         if self.batch_size > self.budget:
@@ -101,7 +117,7 @@ class CampaignConfig:
         return {"space": self.space, "strategy": self.strategy, "objective": dict(self.objective),
                 "budget": self.budget, "batch_size": self.batch_size, "seed": self.seed,
                 "space_settings": dict(self.space_settings), "strategy_settings": dict(self.strategy_settings),
-                "evaluator": dict(self.evaluator or {})}
+                "evaluator": dict(self.evaluator or {}), "pretrain": self.pretrain}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | str) -> "CampaignConfig":
@@ -144,7 +160,22 @@ class CampaignConfig:
         objective.check(evaluator)
         _check_fits(space, evaluator)
         strategy = make_strategy(self.strategy, space, self.seed, self.strategy_settings, objective)
-        return Built(space, evaluator, objective, strategy)
+        return Built(space, evaluator, objective, strategy, self._pretrain_evaluator(evaluator, strategy))
+
+    def _pretrain_evaluator(self, evaluator: Evaluator, strategy: Strategy) -> Evaluator | None:
+        """The fast evaluator of the pre-training labels (None without); ``ValueError`` where pre-training cannot help."""
+        if not self.pretrain:
+            return None
+        if not isinstance(evaluator, FractureEvaluator) or evaluator.fidelity == "fast":
+            labels = f"at the {evaluator.fidelity} fidelity" if isinstance(evaluator, FractureEvaluator) else \
+                "by homogenisation"
+            raise ValueError("pretrain labels designs at the fast fracture fidelity for an objective at the strength or "
+                             f"full fidelity; this campaign labels {self.space} designs {labels}")
+        if not hasattr(strategy, "pretrain"):
+            raise ValueError(f"pretrain needs a surrogate strategy (genetic, self-learning); {self.strategy} has no "
+                             "surrogate to pre-train")
+        strategy.check_pretraining()
+        return FractureEvaluator("fast", evaluator.setup)
 
 
 def _check_fits(space: SearchSpace, evaluator: Evaluator) -> None:

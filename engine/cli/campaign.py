@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("--fidelity", choices=("fast", "strength", "full"), help="fracture labels (grid spaces)")
     new.add_argument("--mode", choices=("I", "II"), help="fracture loading (grid spaces)")
     new.add_argument("--resolution", type=int, help="homogenisation voxels per side (spinodoids)")
+    new.add_argument("--pretrain", type=int, metavar="N",
+                     help="label N random designs at the fast fidelity first and pre-train the surrogate on them "
+                          "(genetic, self-learning; strength or full fidelity)")
     new.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE", help="strategy setting (JSON value)")
     new.set_defaults(func=_new)
     for verb, text in (("run", "run a campaign until its budget is spent (Ctrl-C pauses it)"),
@@ -71,7 +74,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
             raise ValueError(f"cannot read the campaign configuration {args.config}: {exc}") from None
         if not isinstance(config, dict):
             raise ValueError(f"{args.config} must hold a JSON object")
-    for name in ("space", "strategy", "budget", "batch_size", "seed"):
+    for name in ("space", "strategy", "budget", "batch_size", "seed", "pretrain"):
         if getattr(args, name) is not None:
             config[name] = getattr(args, name)
     if args.size:
@@ -101,8 +104,9 @@ def _new(args: argparse.Namespace) -> int:
     store = open_store(args)
     campaign = Campaign.create(store, args.name, config_from_args(args))
     status = campaign.status()
+    pretrain = "" if not status["pretrain"] else f", pre-trained on {status['pretrain']['designs']} fast labels"
     print(f"campaign {campaign.name}: {status['strategy']} over {status['space']} designs, {status['objective']}, "
-          f"budget {status['budget']} solver calls in batches of {campaign.config.batch_size}; "
+          f"budget {status['budget']} solver calls in batches of {campaign.config.batch_size}{pretrain}; "
           f"run it with 'matloop campaign run {campaign.name}'")
     return 0
 
@@ -126,6 +130,8 @@ def _print_status(status: dict) -> None:
     for key in ("name", "state", "strategy", "space", "objective", "budget", "spent", "labelled", "pending", "failed",
                 "best", "best_design"):
         print(f"{key:<12} {status[key]}")
+    if status["pretrain"]:
+        print(f"{'pretrain':<12} {status['pretrain']['labelled']}/{status['pretrain']['designs']} fast labels")
 
 
 def _status(args: argparse.Namespace) -> int:

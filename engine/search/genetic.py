@@ -162,6 +162,8 @@ class SurrogateStrategy(Strategy):
         self._values: list[np.ndarray] = []
         #: One record per ask: ``{"kind": "random" | "model", "n": ..., ...}`` (diagnostics).
         self.history: list[dict[str, Any]] = []
+        self._cheap: tuple[np.ndarray, np.ndarray] | None = None  # pre-training grids and rank targets
+        self._pretrained: Any = None
 
     # ------------------------------------------------------------------ protocol
     def tell(self, designs: Sequence[Design], values: np.ndarray) -> None:
@@ -189,6 +191,58 @@ class SurrogateStrategy(Strategy):
     @abstractmethod
     def _propose(self, grids: np.ndarray, values: np.ndarray, n: int) -> list[Design]:
         """Up to ``n`` new designs from the labelled ``grids`` (m, rows, columns) and ``values`` (m, k)."""
+
+    # ------------------------------------------------------------------ multi-fidelity
+    def check_pretraining(self) -> None:
+        """``ValueError`` unless the surrogate can use cheap labels (the regressors: they predict values)."""
+        if MODELS[self.model][1] != "regressor":
+            raise ValueError(f"pre-training adds a cheap model's predictions to a regressor; the {self.model!r} model "
+                             "classifies: use model 'cnn' or 'linear'")
+
+    def pretrain(self, designs: Sequence[Design], values: np.ndarray) -> None:
+        """Cheap labels of other designs that every later surrogate builds on (multi-fidelity).
+
+        A CNN regressor learns the ranks of every column of ``values`` from ``designs``; each
+        later surrogate is then a
+        :class:`~engine.surrogates.multifidelity.MultiFidelityRegressor`: a least-squares
+        combination of those predictions fitted on the labels told, plus the strategy's model
+        fitted on what it leaves (Kennedy & O'Hagan 2000). Call before the first ``ask``.
+
+        Parameters
+        ----------
+        designs : sequence of Design, length n
+            Designs of the space (not marked proposed: the strategy may propose them later).
+        values : ndarray, shape (n, c)
+            Cheap metrics, any units and signs (e.g. the fast fracture fidelity's stiffness, G/σ²
+            and |K|/σ). Rows that are all NaN (failed labels) are dropped, then columns with a
+            NaN or one value only.
+
+        Raises
+        ------
+        ValueError
+            The model is a classifier.
+        """
+        self.check_pretraining()
+        values = np.asarray(values, dtype=float).reshape(len(designs), -1)
+        rows = ~np.isnan(values).all(axis=1)
+        kept = values[rows]
+        columns = np.isfinite(kept).all(axis=0) & (np.ptp(np.nan_to_num(kept), axis=0) > 0 if len(kept) else False)
+        grids = [np.asarray(self.space.to_grid(d), dtype=np.int64) for d, ok in zip(designs, rows) if ok]
+        self.history.append({"kind": "pretrain", "designs": len(designs), "rows": len(grids),
+                             "columns": int(columns.sum())})
+        if len(grids) >= self.min_train and columns.any():
+            self._cheap = np.stack(grids), rankdata(kept[:, columns], axis=0) / len(grids)
+
+    def _pretrained_model(self) -> Any:
+        """The model of the pre-training labels (fitted at its first use, seeded by ``seed``); None without."""
+        if self._cheap is None or self._pretrained is not None:
+            return self._pretrained
+        from engine.surrogates.grid import GridCNNRegressor
+
+        seed = int(np.random.SeedSequence([self.seed, 1]).generate_state(1)[0] % (2**31 - 1))  # leaves rng alone
+        model = GridCNNRegressor(n_types=self.n_types, symmetry=self.symmetry, device="cpu", random_state=seed)
+        self._pretrained = model.fit(*self._cheap)
+        return self._pretrained
 
     # ------------------------------------------------------------------ helpers
     def training_data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -222,6 +276,11 @@ class SurrogateStrategy(Strategy):
                                                 random_state=seed)
         if self.members > 1:
             estimator = SurrogateEnsemble(estimator, n_members=self.members, random_state=seed)
+        cheap = self._pretrained_model()
+        if cheap is not None:
+            from engine.surrogates.multifidelity import MultiFidelityRegressor
+
+            estimator = MultiFidelityRegressor(cheap, estimator)
         return estimator.fit(grids, targets)
 
     def _pick(self, grids: np.ndarray, order: np.ndarray, n: int, scores: np.ndarray) -> list[Design]:

@@ -25,6 +25,7 @@ Usage::
     python tests/benchmarks/bench_campaign.py --measure             # time of one label per space
     python tests/benchmarks/bench_campaign.py [--mode I] [--seeds 0 1 2 3 4] [--budget 40]
         [--batch 8] [--workers 2] [--store DIR] [--plot PATH] [--tag TAG] [--setting STRATEGY.KEY=JSON ...]
+        [--pretrain N]                                              # multi-fidelity: N fast labels first
     python tests/benchmarks/bench_campaign.py --fidelity fast ...   # smoke run: minimise G/σ² instead
 
 Prints figures; asserts nothing.
@@ -57,11 +58,14 @@ SPACES = {"checkerboard": {"rows": 8, "columns": 8}, "hierarchical": {"rows": 4,
 METRICS = {"full": ("toughness", "MJ/m³"), "fast": ("energy_release_rate_per_stress_squared", "mm/MPa")}
 
 
-def strategy_settings(strategy: str, space: str, mode: str, extra: dict[str, dict]) -> dict:
-    """Settings of a campaign: defaults, mirror augmentation where labels are mirror invariant, overrides."""
+def strategy_settings(strategy: str, space: str, mode: str, extra: dict[str, dict], pretrain: int = 0) -> dict:
+    """Settings of a campaign: defaults, mirror augmentation where labels are mirror invariant, a
+    regressor where fast labels pre-train the surrogate, overrides."""
     settings: dict = {}
     if strategy == "genetic" and space == "checkerboard" and mode == "I":
         settings["symmetry"] = "mirror_rows"  # mode I: the plate's mirror image about the crack plane has the same label
+    if strategy == "self-learning" and pretrain:
+        settings["model"] = "cnn"  # its default classifier cannot use the fast labels' predictions
     return {**settings, **extra.get(strategy, {})} if strategy != "random" else {}
 
 
@@ -70,7 +74,19 @@ def config(strategy: str, space: str, seed: int, args: argparse.Namespace, extra
     return {"space": space, "strategy": strategy, "budget": args.budget, "batch_size": args.batch, "seed": seed,
             "space_settings": SPACES[space], "objective": {"kind": "metric", "metrics": [METRICS[args.fidelity][0]]},
             "evaluator": {"kind": "fracture", "fidelity": args.fidelity, "options": {"mode": args.mode}},
-            "strategy_settings": strategy_settings(strategy, space, args.mode, extra)}
+            "strategy_settings": strategy_settings(strategy, space, args.mode, extra, args.pretrain),
+            "pretrain": args.pretrain if strategy != "random" else 0}
+
+
+def pretraining_cost(loops: list[Campaign]) -> str:
+    """Wall time of the loops' fast pre-training labels, in full labels' worth (mean full label of the loops)."""
+    fast_key = loops[0]._parts.pretrain_evaluator.key()
+    fast = {label.design_hash: label.wall_time or 0.0 for label in loops[0].store.labels(fast_key)}
+    seconds = [sum(fast[d.content_hash()] for d in c.pretraining_designs()) for c in loops]
+    full = np.mean([r.evaluation.wall_time for c in loops for r in c.results()])
+    return (f"pre-training: {len(loops[0].pretraining_designs())} fast labels per campaign, median "
+            f"{np.median(seconds):.0f} s of solver time = {np.median(seconds) / full:.1f} full labels "
+            f"(mean full label {full:.1f} s); not counted in the budget")
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -168,6 +184,8 @@ def report_loop(strategy: str, space: str, loops: list[Campaign], randoms: list[
     print(f"solver calls to reach the loop's median final best {median_loop:.4g}: loop {loop_calls:.0f} (median over "
           f"seeds), random search {text} -> acceleration {'>= ' if text.startswith('>') else ''}{calls / loop_calls:.1f}×")
     print(f"soft share of random designs: at the tip {random_tip[0]:.0%}, ahead of it {random_tip[1]:.0%}")
+    if loops[0].config.pretrain:
+        print(pretraining_cost(loops))
     checks = reverify(loops + randoms, executor)
     worst = max(abs(fresh / stored - 1) for stored, fresh in checks)
     print(f"winners re-labelled by a fresh solver run: {len(checks)} designs, largest relative difference {worst:.2e}; "
@@ -214,6 +232,8 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="suffix of the loops' campaign names: reruns the loops in the same "
                         "store (with changed code or settings), reusing every stored label")
     parser.add_argument("--setting", action="append", default=[], metavar="STRATEGY.KEY=JSON")
+    parser.add_argument("--pretrain", type=int, default=0, metavar="N",
+                        help="the loops pre-train their surrogates on N fast labels (campaign names get -ptN)")
     args = parser.parse_args()
     if args.measure:
         measure(args)
@@ -233,7 +253,9 @@ def main() -> None:
     with make_executor(f"local:{args.workers}") as executor:
         for seed in args.seeds:
             for strategy, space in [*LOOPS, ("random", "checkerboard"), ("random", "hierarchical")]:
-                name = f"mode{args.mode}-{strategy}-{space}-s{seed}" + (f"-{args.tag}" if args.tag and strategy != "random" else "")
+                name = f"mode{args.mode}-{strategy}-{space}-s{seed}"
+                if strategy != "random":
+                    name += (f"-pt{args.pretrain}" if args.pretrain else "") + (f"-{args.tag}" if args.tag else "")
                 try:
                     campaign = Campaign.open(store, name)
                 except StoreError:  # not there yet: create it

@@ -25,7 +25,7 @@ import streamlit as st
 from designs.spinodal import Spinodoid
 from designs.stl import spinodoid_mesh
 from engine.campaigns.campaign import Campaign
-from engine.campaigns.config import CampaignConfig
+from engine.campaigns.config import MAX_PRETRAIN, CampaignConfig
 from engine.campaigns.objectives import Objective
 from engine.campaigns.report import export_best, plot_best_so_far
 from engine.evaluators.fracture import FractureEvaluator
@@ -257,6 +257,11 @@ def configure() -> None:
                                         "strength: to the peak stress (+ strength); full: to failure (+ toughness)")
             mode = st.radio("Loading", ["I", "II"], format_func=lambda m: f"mode {m}", key="mode", horizontal=True)
             evaluator = {"kind": "fracture", "fidelity": fidelity, "options": {"mode": mode}}
+            pretrain = numbers.number("Pre-train on fast labels", 0, 0, MAX_PRETRAIN, key="pretrain",
+                                      help="multi-fidelity: label this many random designs at the fast fidelity "
+                                           "first (about 0.1 s each, stored, not in the budget); a CNN fitted to them "
+                                           "adds its predictions to every surrogate. Genetic, or self-learning with "
+                                           "model cnn or linear; strength or full fidelity; 0: none")
         a, b, c = st.columns(3)
         budget = numbers.number("Budget", 20, 1, 100_000, where=a, key="budget", help="solver calls (labelled designs)")
         batch = numbers.number("Batch", 4, 1, 10_000, where=b, key="batch", help="designs proposed and labelled together")
@@ -277,6 +282,8 @@ def configure() -> None:
         config = {"space": space, "strategy": strategy, "objective": objective, "budget": int(budget),
                   "batch_size": int(batch), "seed": int(seed), "space_settings": space_settings,
                   "strategy_settings": {k: v for k, v in chosen.items() if v is not None}, "evaluator": evaluator}
+        if space != "spinodoid" and pretrain:
+            config["pretrain"] = int(pretrain)
         campaign = Campaign.create(store, name, config)
     except (ValueError, TypeError) as exc:  # TypeError: a strategy setting of the wrong kind (JSON settings)
         show_error(f"Cannot start this campaign: {exc}")
@@ -323,6 +330,10 @@ def watch(name: str) -> None:
         st.progress(status["labelled"] / status["budget"],
                     text=f"{status['labelled']}/{status['budget']} solver calls · {status['objective']} · "
                          f"{current.config.strategy} over {current.config.space} designs")
+        if status["pretrain"]:
+            done, total = status["pretrain"]["labelled"], status["pretrain"]["designs"]
+            st.caption(f"Surrogate pre-trained on {total} fast labels (stored, not counted in the budget)."
+                       if done == total else f"Pre-training: {done}/{total} fast labels labelled.")
         if job is not None:
             st.caption(f"Job `{job.id}` · {job.status} · {job.message}")
             if st.button("Stop campaign", key="stop", disabled=job.cancel_requested, icon=":material/pause:",

@@ -1,0 +1,43 @@
+"""``matloop campaign``: new (checked before any work), run, status, report, export; pre-training shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.store import Store
+
+SMALL = ["--space", "checkerboard", "--size", "4", "--strategy", "random", "--objective", "stiffness",
+         "--fidelity", "fast", "--budget", "6", "--batch-size", "3", "--seed", "2"]
+
+
+def test_a_campaign_from_new_to_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path), "--executor", "local:1"]
+    assert main([*store, "campaign", "new", "c", *SMALL]) == 0
+    assert "campaign c: random over checkerboard designs" in capsys.readouterr().out
+    assert main([*store, "campaign", "run", "c"]) == 0
+    status = capsys.readouterr().out
+    assert "state        finished" in status and "spent        6" in status and "pretrain" not in status
+    assert main([*store, "campaign", "report", "c", "--top", "2", "--plot", str(tmp_path / "best.png")]) == 0
+    assert (tmp_path / "best.png").stat().st_size > 1000
+    assert main([*store, "campaign", "export", "c", "--top", "2", "--out", str(tmp_path / "best.json")]) == 0
+    exported = [json.loads(line) for line in (tmp_path / "best.json").read_text().splitlines()]
+    stiffness = sorted((label.metrics["stiffness"] for label in Store(tmp_path).labels()), reverse=True)
+    assert len(stiffness) == 6 and [e["values"][0] for e in exported] == stiffness[:2]
+
+
+def test_pretraining_is_configured_and_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path)]
+    surrogate = ["--strategy", "genetic", "--objective", "strength", "--fidelity", "strength", "--pretrain", "8"]
+    assert main([*store, "campaign", "new", "bad", *SMALL, "--pretrain", "8"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("matloop: error: pretrain labels designs at the fast fracture fidelity") and \
+        error.count("\n") == 1
+    assert main([*store, "campaign", "new", "p", *SMALL, *surrogate]) == 0
+    assert "pre-trained on 8 fast labels" in capsys.readouterr().out
+    assert main([*store, "campaign", "status", "p"]) == 0
+    assert "pretrain     0/8 fast labels" in capsys.readouterr().out
+    assert [c["name"] for c in Store(tmp_path).campaigns()] == ["p"]  # the bad one was never recorded
