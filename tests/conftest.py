@@ -27,3 +27,18 @@ def _one_torch_thread() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _blas_within_the_usable_cores() -> None:
+    """BLAS/OpenMP pools no larger than the cores this run may use (a CI container's quota may be
+    far below the host's core count, which the pools would otherwise take), here and in the
+    processes the tests start."""
+    from threadpoolctl import threadpool_limits
+
+    from engine.runtime.cpus import available_cpus
+
+    cores = str(available_cpus())
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, cores)
+    threadpool_limits(int(cores))

@@ -12,6 +12,7 @@ pools in the same session would re-import: UI tests run last).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ from engine.campaigns.config import CampaignConfig
 from engine.cli import main
 from engine.evaluators.fracture import FractureEvaluator, label_fracture_job
 from engine.evaluators.spinodoid import HomogenizationEvaluator, check_stl_export
+from engine.runtime.cpus import available_cpus, cgroup_cpu_limit
 from engine.runtime.jobs import JobCancelled, run_job
 from engine.runtime.resources import ENV_MEMORY_BUDGET, MEMORY_FRACTION, memory_budget, parse_size
 from engine.store import Store
@@ -299,3 +301,20 @@ def test_interruptible_gives_up_waiting_when_the_heartbeat_raises() -> None:
     assert interruptible(lambda: 7, heartbeat=None) == 7
     with pytest.raises(ZeroDivisionError):
         interruptible(lambda: 1 / 0, heartbeat=lambda: None)
+
+
+def test_usable_cores_follow_the_affinity_mask_and_a_container_quota(tmp_path: Path) -> None:
+    assert cgroup_cpu_limit(tmp_path) is None  # no cgroup files: no quota
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert cgroup_cpu_limit(tmp_path) is None
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # docker --cpus 1.5
+    assert cgroup_cpu_limit(tmp_path) == 2
+    (tmp_path / "cpu.max").write_text("garbage\n")
+    assert cgroup_cpu_limit(tmp_path) is None
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")  # cgroup v1, one core
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cgroup_cpu_limit(tmp_path) == 1 and available_cpus(tmp_path) == 1
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert available_cpus(tmp_path) == len(os.sched_getaffinity(0))

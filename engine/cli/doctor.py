@@ -9,6 +9,7 @@ import platform
 import sys
 
 from engine.cli.common import open_store
+from engine.runtime.cpus import available_cpus
 from engine.runtime.executors import parse_executor_spec
 
 __all__ = ["register", "run", "PACKAGES"]
@@ -45,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"python     {platform.python_version()} ({sys.executable})")
     for name in PACKAGES:
         print(f"{name:<14} {_version(name)}")
-    print(f"cpu cores  {os.cpu_count()}")
+    cores = available_cpus()
+    print(f"cpu cores  {cores} usable" + ("" if cores == os.cpu_count() else f" (of the host's {os.cpu_count()}: "
+                                                                       "affinity or container quota)"))
     print(f"device     {device}")
     print(f"threads    {describe_threads()}")
-    print(f"jobs       one worker process per job, at most {os.cpu_count()} at once (the app)")
+    print(f"jobs       one worker process per job, at most {cores} at once (the app)")
     print(f"executor   {executor}")
     print(f"store      {status.path} (schema v{status.schema_version}, {status.size_bytes / 1024:.0f} KiB)")
     print(

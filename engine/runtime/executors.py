@@ -9,18 +9,19 @@ never merged).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from engine.runtime.cpus import available_cpus
+
 __all__ = ["EXECUTOR_HELP", "ExecutorSpec", "parse_executor_spec", "make_executor", "DaskExecutor"]
 
 #: What ``--executor`` accepts, for error messages and help texts.
 EXECUTOR_HELP = (
-    "'local' (process pool, one worker per core), 'local:N' (N workers), "
+    "'local' (process pool, one worker per usable core), 'local:N' (N workers), "
     "'dask-local' or 'dask-local:N' (a Dask LocalCluster with N workers), "
     "or a Dask scheduler address such as 'tcp://host:8786'"
 )
@@ -37,7 +38,7 @@ class ExecutorSpec:
     kind : str
         ``"local"``, ``"dask-local"`` or ``"dask-address"``.
     workers : int or None
-        Requested number of workers (None: one per core; ignored for an address).
+        Requested number of workers (None: one per usable core, see engine.runtime.cpus; ignored for an address).
     address : str or None
         Scheduler address for ``"dask-address"``.
     """
@@ -143,13 +144,13 @@ def make_executor(spec: str = "local", workers: int | None = None, connect_timeo
     if parsed.kind == "local":
         # forkserver: safe to start from threaded programs (Streamlit, Dask) unlike fork.
         context = multiprocessing.get_context("forkserver")
-        return ProcessPoolExecutor(max_workers=count or os.cpu_count() or 1, mp_context=context)
+        return ProcessPoolExecutor(max_workers=count or available_cpus(), mp_context=context)
 
     from distributed import Client, LocalCluster
 
     if parsed.kind == "dask-local":
         cluster = LocalCluster(
-            n_workers=count or os.cpu_count() or 1,
+            n_workers=count or available_cpus(),
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,

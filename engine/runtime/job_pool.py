@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from engine.runtime.cpus import available_cpus
 from engine.runtime.jobkinds import JOB_KINDS
 from engine.store import Store
 
@@ -47,7 +48,7 @@ class JobPool:
     """
 
     def __init__(self, store_path: str | os.PathLike[str], max_workers: int | None = None) -> None:
-        self.max_workers = int(os.cpu_count() or 1) if max_workers is None else int(max_workers)
+        self.max_workers = available_cpus() if max_workers is None else int(max_workers)
         if self.max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
         self.store = Store(store_path, create=False)
