@@ -80,8 +80,8 @@ class CampaignConfig:
     pretrain : int
         Multi-fidelity: before the first batch, label this many seeded random designs at the
         fast fracture fidelity (one linear solve each, about 1 % of a full label), fit a CNN to
-        them and add its predictions to every surrogate (multi-fidelity, see
-        ``SurrogateStrategy.pretrain``); they are stored but not counted in the budget, and the
+        them and add its predictions to every surrogate (see ``SurrogateStrategy.pretrain``);
+        they are stored but not counted in the budget, and the
         objective stays at the evaluator's fidelity. Surrogate strategies with a regressor
         (genetic; self-learning with model ``cnn`` or ``linear``) on fracture labels at the
         strength or full fidelity; 0: none.
