@@ -182,10 +182,11 @@ class Campaign:
         """Pre-train the strategy if every pre-training design has its fast label; whether it is pre-trained."""
         labels = self._pretraining_labels()
         designs = self.pretraining_designs()
-        if any(d.content_hash() not in labels for d in designs):
+        evaluations = [labels.get(d.content_hash()) for d in designs]
+        if None in evaluations:
             return False
-        values = np.array([[_number(labels[d.content_hash()].metrics.get(name)) if labels[d.content_hash()].ok
-                            else np.nan for name in FIDELITY_METRICS["fast"]] for d in designs])
+        names = FIDELITY_METRICS[self._parts.pretrain_evaluator.fidelity]
+        values = np.array([[_number(e.metrics.get(name)) if e.ok else np.nan for name in names] for e in evaluations])
         self._parts.strategy.pretrain(designs, values)
         return True
 

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("--resolution", type=int, help="homogenisation voxels per side (spinodoids)")
     new.add_argument("--pretrain", type=int, metavar="N",
                      help="label N random designs at the fast fidelity first and pre-train the surrogate on them "
-                          "(genetic, self-learning; strength or full fidelity)")
+                          "(genetic, or self-learning with model cnn or linear; strength or full fidelity)")
     new.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE", help="strategy setting (JSON value)")
     new.set_defaults(func=_new)
     for verb, text in (("run", "run a campaign until its budget is spent (Ctrl-C pauses it)"),
