@@ -19,11 +19,11 @@ from engine.store import Store
 
 TIMING = {m.name for m in (*FRACTURE_METRICS, *HOMOGENIZATION_METRICS) if m.timing}
 
-#: Two fracture jobs (mode I and mode II, run to failure) and one homogenisation job.
+#: Two fracture jobs (mode I and mode II, phase field to the peak) and one homogenisation job.
 JOBS = [
-    ("label-fracture", {"space": "checkerboard", "genome": Checkerboard.random(8, seed=1).genome(), "fidelity": "full",
+    ("label-fracture", {"space": "checkerboard", "genome": Checkerboard.random(8, seed=1).genome(), "fidelity": "strength",
                         "options": {}}),
-    ("label-fracture", {"space": "checkerboard", "genome": Checkerboard.random(8, seed=2).genome(), "fidelity": "full",
+    ("label-fracture", {"space": "checkerboard", "genome": Checkerboard.random(8, seed=2).genome(), "fidelity": "strength",
                         "options": {"mode": "II"}}),
     ("homogenize-spinodoid", {"genome": Spinodoid(rho=0.6, seed=2).genome(), "resolution": 40, "bc": "affine"}),
 ]

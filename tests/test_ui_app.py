@@ -214,8 +214,9 @@ PAGES_AND_KINDS = {
 
 
 def test_every_page_names_the_right_page_for_a_job_of_another_kind(app_env: Path) -> None:
-    """Every job page opened with a finished job of every other kind, an unknown id and a malformed id:
-    a message and no traceback (the other kinds' results are never drawn with this page's code)."""
+    """Every job page opened with finished jobs of other kinds and with an unknown or a malformed id: a
+    message and no traceback (the other kinds' results are never drawn with this page's code). The
+    kinds and ids rotate over the pages so that each is tried on several pages."""
     from engine.runtime.jobkinds import JOB_KINDS
     from ui.job_panel import PAGE_OF_KIND
 
@@ -226,10 +227,14 @@ def test_every_page_names_the_right_page_for_a_job_of_another_kind(app_env: Path
         jobs[kind] = store.create_job(kind, {})
         store.start_job(jobs[kind])
         store.finish_job(jobs[kind], "done", result={"unexpected": "result of another kind"})
-    for page, kinds in PAGES_AND_KINDS.items():
+    bad_ids = ("0" * 32, "../../etc/passwd'; --")
+    tried: set[str] = set()
+    for i, (page, kinds) in enumerate(PAGES_AND_KINDS.items()):
         others = [kind for kind in JOB_KINDS if kind not in kinds]
-        for job_id, expected in [*[(jobs[k], f"is of kind {k};") for k in others],
-                                 ("0" * 32, "No job with id"), ("../../etc/passwd'; --", "No job with id")]:
+        chosen = [others[(2 * i + k) % len(others)] for k in range(2)]
+        tried.update(chosen)
+        for job_id, expected in [*[(jobs[k], f"is of kind {k};") for k in chosen],
+                                 (bad_ids[i % 2], "No job with id")]:
             at = new_app()
             at.query_params["job"] = job_id
             at.run()
@@ -239,3 +244,4 @@ def test_every_page_names_the_right_page_for_a_job_of_another_kind(app_env: Path
             if job_id in jobs.values():
                 kind = store.get_job(job_id).kind
                 assert any(f"Open it on the {PAGE_OF_KIND[kind][0]} page" in w.value for w in at.warning)
+    assert tried == set(JOB_KINDS)
