@@ -78,6 +78,7 @@ def target_stiffness(text: str):  # noqa: ANN201 - a configure step
 
 
 def pretrain_on_fast_labels(at: AppTest) -> None:
+    at.sidebar.selectbox(key="strategy").set_value("genetic").run()
     configure(at, pretrain=5)
 
 
@@ -189,7 +190,9 @@ def test_a_pretrained_campaign_is_recorded_and_shows_its_fast_labels(app_env: Pa
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     record_submitted_jobs(monkeypatch)
     at = campaigns_page()
+    assert "Pre-train on fast labels" not in {w.label for w in at.sidebar.number_input}  # random: no surrogate
     at.sidebar.selectbox(key="strategy").set_value("genetic").run()
+    assert "Pre-train on fast labels" in {w.label for w in at.sidebar.number_input}
     configure(at, budget=8, batch=4, pretrain=12)
     at.sidebar.selectbox(key="fidelity").set_value("strength")
     at.sidebar.selectbox(key="metric").set_value("strength")

@@ -68,6 +68,7 @@ STATES: dict[tuple[str, str], Callable[[AppTest], None]] = {
     ("holograms", "upload"): lambda at: _select(at, "Source", "Upload an image"),
     ("campaigns", "spinodoid"): lambda at: at.sidebar.selectbox(key="space").set_value("spinodoid").run(),
     ("campaigns", "hierarchical"): lambda at: at.sidebar.selectbox(key="space").set_value("hierarchical").run(),
+    ("campaigns", "genetic"): lambda at: at.sidebar.selectbox(key="strategy").set_value("genetic").run(),
     ("label_batch", "hierarchical"): lambda at: _select(at, "Design space", "hierarchical"),
     ("rank", "with model"): lambda at: _with_model(at),
 }
@@ -115,7 +116,7 @@ FIELDS: list[Field] = [
     Field("campaigns", "Budget", 0, 100_001, "Start campaign"),
     Field("campaigns", "Batch", 0, 10_001, "Start campaign"),
     Field("campaigns", "Seed", -1, SEED_MAX + 1, "Start campaign"),
-    Field("campaigns", "Pre-train on fast labels", -1, 20_001, "Start campaign"),
+    Field("campaigns", "Pre-train on fast labels", -1, 20_001, "Start campaign", "genetic"),
     Field("campaigns", "Geometry seed", -1, SEED_MAX + 1, "Start campaign", "spinodoid"),
     Field("campaigns", "Fine cells per block side", 1, 33, "Start campaign", "hierarchical"),
     Field("campaigns", "Best designs to export", 0, 1001, None, "with results"),

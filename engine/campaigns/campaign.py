@@ -29,7 +29,7 @@ import numpy as np
 
 from designs.base import Design
 from engine.campaigns.config import Built, CampaignConfig
-from engine.evaluators.fracture import FIDELITY_METRICS
+from engine.campaigns.pretraining import PretrainingSet
 from engine.evaluators.labelling import evaluation_from_label, label_designs, record_evaluation
 from engine.evaluators.protocol import Evaluation
 from engine.search.protocol import pareto_fitness
@@ -80,8 +80,10 @@ class Campaign:
         self.key = self._parts.evaluator.key()
         self._candidates: list[Candidate] = []
         self._told = 0  # batches told to the strategy
-        self._pretraining: list[Design] | None = None
-        self._pretrained = self._parts.pretrain_evaluator is None or self._pretrain()
+        evaluator = self._parts.pretrain_evaluator
+        self._pretraining = None if evaluator is None else PretrainingSet(
+            store, self._parts.space, evaluator, self.config.pretrain, self.config.seed)
+        self._pretrained = self._pretraining is None or self._pretrain()
         self._replay()
 
     # ------------------------------------------------------------------ life cycle
@@ -167,27 +169,14 @@ class Campaign:
     # ------------------------------------------------------------------ multi-fidelity pre-training
     def pretraining_designs(self) -> list[Design]:
         """The distinct seeded random designs whose fast labels pre-train the surrogate (none without pre-training)."""
-        if self._pretraining is None:
-            drawn = self._parts.space.sample(self.config.pretrain, np.random.default_rng([self.config.seed, 1])) \
-                if self.config.pretrain else []
-            self._pretraining = list({d.content_hash(): d for d in drawn}.values())
-        return self._pretraining
-
-    def _pretraining_labels(self) -> dict[str, Evaluation]:
-        hashes = {d.content_hash() for d in self.pretraining_designs()}
-        return {label.design_hash: evaluation_from_label(label)
-                for label in self.store.labels(self._parts.pretrain_evaluator.key()) if label.design_hash in hashes}
+        return [] if self._pretraining is None else self._pretraining.designs
 
     def _pretrain(self) -> bool:
         """Pre-train the strategy if every pre-training design has its fast label; whether it is pre-trained."""
-        labels = self._pretraining_labels()
-        designs = self.pretraining_designs()
-        evaluations = [labels.get(d.content_hash()) for d in designs]
-        if None in evaluations:
+        values = self._pretraining.values()
+        if values is None:
             return False
-        names = FIDELITY_METRICS[self._parts.pretrain_evaluator.fidelity]
-        values = np.array([[_number(e.metrics.get(name)) if e.ok else np.nan for name in names] for e in evaluations])
-        self._parts.strategy.pretrain(designs, values)
+        self._parts.strategy.pretrain(self._pretraining.designs, values)
         return True
 
     def label_pretraining(
@@ -204,22 +193,9 @@ class Campaign:
         bool
             Whether the surrogate is pre-trained (False: stopped by ``should_stop`` first).
         """
-        if self._pretrained:
-            return True
-        labelled = self._pretraining_labels()
-        pending = [d for d in self.pretraining_designs() if d.content_hash() not in labelled]
-        total = len(self.pretraining_designs())
-        base = total - len(pending)
-
-        def on_label(done: int, _: int) -> None:
-            if progress is not None:
-                progress(0.0, f"pre-training: {base + done}/{total} fast labels")
-
-        report = label_designs(self.store, pending, self._parts.pretrain_evaluator, executor, progress=on_label,
-                               should_stop=should_stop)
-        if report.cancelled:
-            return False
-        self._pretrained = self._pretrain()
+        if not self._pretrained:
+            self._pretrained = (self._pretraining.label(executor, progress=progress, should_stop=should_stop)
+                                and self._pretrain())
         return self._pretrained
 
     # ------------------------------------------------------------------ ask / tell
@@ -409,14 +385,7 @@ class Campaign:
             "failed": sum(not r.evaluation.ok for r in results),
             "best": None if not best else [float(v) for v in best[0].values],
             "best_design": None if not best else best[0].candidate.design.content_hash(),
-            "pretrain": None if not self.config.pretrain else {
-                "designs": len(self.pretraining_designs()), "labelled": len(self._pretraining_labels()),
-                "fidelity": "fast"},
+            "pretrain": None if self._pretraining is None else self._pretraining.status(),
             "updated": time.time(),
         }
-
-
-def _number(value: Any) -> float:
-    """A metric as a float; NaN for a missing (None) or non-numeric value."""
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
 

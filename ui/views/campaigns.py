@@ -257,11 +257,13 @@ def configure() -> None:
                                         "strength: to the peak stress (+ strength); full: to failure (+ toughness)")
             mode = st.radio("Loading", ["I", "II"], format_func=lambda m: f"mode {m}", key="mode", horizontal=True)
             evaluator = {"kind": "fracture", "fidelity": fidelity, "options": {"mode": mode}}
+            # only strategies with a surrogate can pre-train (the strategy is chosen outside the form)
             pretrain = numbers.number("Pre-train on fast labels", 0, 0, MAX_PRETRAIN, key="pretrain",
                                       help="multi-fidelity: label this many random designs at the fast fidelity "
                                            "first (about 0.1 s each, stored, not in the budget); a CNN fitted to them "
                                            "adds its predictions to every surrogate. Genetic, or self-learning with "
-                                           "model cnn or linear; strength or full fidelity; 0: none")
+                                           "model cnn or linear; strength or full fidelity; 0: none") \
+                if hasattr(cls, "pretrain") else 0
         a, b, c = st.columns(3)
         budget = numbers.number("Budget", 20, 1, 100_000, where=a, key="budget", help="solver calls (labelled designs)")
         batch = numbers.number("Batch", 4, 1, 10_000, where=b, key="batch", help="designs proposed and labelled together")
