@@ -101,8 +101,18 @@ through-crack end added to the traction ends (the same eight plates), the second
 and strength moves by 1–2 %, but no crack reaches an edge: each stops at x ≈ 0.55–0.9 mm while
 the uncracked ligament turns into an elastic hinge (the free ends rotate about it), and four of
 the eight still carry 12–16 % of their peak at ε = 0.5. Free ends therefore trade the grip tear
-for an arrested crack. Which set-up the mode-I labels should use is open; changing it changes
-every mode-I label.
+for an arrested crack. Roller grips (top and bottom held or moved in y only, free in x) tear
+as clamped ones do (7 of the same 8 with a band along a grip), so the cause is the straight
+rigid end over soft and stiff blocks, not the lateral constraint. The lead for the next
+version: clamped grips with no driving energy within 2ℓ of them (a damage-free strip; measured
+by patching :meth:`fem.phasefield_assembly.PhaseFieldAssembler.driving_energy`, seeds 0–1, 16
+plates): clamped, 10 of 16 end with a band along a grip (0.09–1.0 mm); with the strip, none,
+and no band along the strip's border either; in 14 of 16 the crack runs from the notch tip to
+the right edge (in two the tip's crack arrests and a second one crosses from the left edge);
+two still carry 12–14 % of their peak at ε = 0.5; strength moves by 0–2 % where the clamped
+plate did not tear at a grip and rises by up to 18 % where it did. (In mode II the same strip
+moved the bands to its border, see below.) Which set-up the mode-I labels should use is open;
+changing it changes every mode-I label.
 """
 
 from __future__ import annotations
