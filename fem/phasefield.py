@@ -102,6 +102,12 @@ class PhaseFieldProblem:
         specimen), its size set by the mean end opening: the load ``t`` is the mean top minus
         the mean bottom displacement, work-conjugate to the total force. Rigid motions are
         held by three point supports on the right edge, which carry no force.
+    grip_strip : float
+        Width (mm) of a damage-free strip along the top and bottom edges: nothing drives the
+        damage (``ψ⁺ = 0``) in elements whose centre lies within it, so the grips' corners over
+        blocks of different stiffness cannot start a crack (what the mode-I plates of
+        :mod:`fem.fracture` use, measured there). 0 (the default) for none; less than half the
+        plate height.
     """
 
     grid: QuadGrid
@@ -115,6 +121,7 @@ class PhaseFieldProblem:
     side_rollers: bool = False
     top_free_y: bool = False
     ends: Literal["clamped", "traction"] = "clamped"
+    grip_strip: float = 0.0
 
     def __post_init__(self) -> None:
         ne = self.grid.nelem
@@ -138,6 +145,9 @@ class PhaseFieldProblem:
             raise ValueError(f"ends must be 'clamped' or 'traction', got {self.ends!r}")
         if self.ends == "traction" and (self.mode != "I" or self.side_rollers):
             raise ValueError("traction ends load mode I without side rollers (uniform tension of the top and bottom edges)")
+        if not (np.isfinite(self.grip_strip) and 0.0 <= self.grip_strip < 0.5 * self.height):
+            raise ValueError(f"grip_strip must be >= 0 mm and less than half the plate height "
+                             f"({0.5 * self.height:g} mm), got {self.grip_strip!r}")
 
     @property
     def width(self) -> float:

@@ -64,6 +64,9 @@ class PhaseFieldAssembler:
         self.Kd0 = (pb.gc * pb.ell)[:, None, None] * L + (pb.gc / pb.ell)[:, None, None] * Mq.sum(1)
         self.Mq_t = Mq[first].reshape(first.size, 4, 16)
         self.NJ_t = (GAUSS_N[None] * g.detj()[first, None, None])  # (types, q, i)
+        centre_y = g.coords[g.conn, 1].mean(axis=1)
+        #: Elements where damage may be driven: all but those of the grip strips, shape (nelem, 1).
+        self.drives = ((centre_y > g.ys[0] + pb.grip_strip) & (centre_y < g.ys[-1] - pb.grip_strip))[:, None]
         x, y = g.coords[:, 0], g.coords[:, 1]
         bottom = np.flatnonzero(np.isclose(y, g.ys[0]))
         top = np.flatnonzero(np.isclose(y, g.ys[-1]))
@@ -178,12 +181,13 @@ class PhaseFieldAssembler:
         Returns
         -------
         (numpy.ndarray, numpy.ndarray)
-            ``ψ⁺`` of the problem's split where allowed and 0 elsewhere, and ``allowed``.
+            ``ψ⁺`` of the problem's split where allowed and 0 elsewhere (always 0 in the grip
+            strips, ``PhaseFieldProblem.grip_strip``), and ``allowed``.
         """
         pos, neg = split_energy(*self.strains(u), self.lam, self.mu, self.pb.split)
         if allowed is None:
             allowed = pos >= neg
-        return np.where(allowed, pos, 0.0), allowed
+        return np.where(allowed & self.drives, pos, 0.0), allowed
 
     def damage_system(self, H: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
         """Matrix and right-hand side of the damage equation for history ``H`` (MPa, (nelem, 4))."""

@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
-    """The fracture solver set-up flags (loading, 2D model, length scale, mesh, energy split)."""
+    """The fracture solver set-up flags (loading, 2D model, length scale, mesh, energy split, grip strips)."""
     parser.add_argument("--mode", choices=("I", "II"), default="I", help="tension (I) or shear (II)")
     parser.add_argument("--plane", choices=("stress", "strain"), default="stress")
     parser.add_argument("--ell", type=float, metavar="MM",
@@ -59,12 +59,15 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
                       "at most ell/2 along both axes of the design's blocks)")
     parser.add_argument("--split", choices=SPLITS,
                         help="energy split that drives the damage (default: none in mode I, spectral in mode II)")
+    parser.add_argument("--grip-strip", type=float, metavar="ELLS",
+                        help="width of the damage-free strips along the grips, in units of ell (default 2 in mode I, "
+                        "0 in mode II)")
 
 
 def setup_options(args: argparse.Namespace) -> dict:
     """``PlateSetup`` fields from the flags of :func:`add_setup_arguments` (unset ones left out)."""
     options = {"mode": args.mode, "plane": args.plane}
-    for name in ("ell", "element_size", "elements_per_block", "split"):
+    for name in ("ell", "element_size", "elements_per_block", "split", "grip_strip"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     return options

@@ -68,6 +68,7 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
            "|K|/σ of the initial crack: √(G E′)/σ inside one phase, √(G E*) cosh(πε)/σ on the interface of "
            "two (Hutchinson & Suo 1992); none where more than two phases meet at the tip", False),
     Metric("ell", "mm", "phase-field length scale"),
+    Metric("grip_strip", "mm", "width of the damage-free strip along each grip (2ℓ in mode I, none in mode II)"),
     Metric("element_size", "mm", "longest element edge of the mesh"),
     Metric("crack_length", "mm", "initial crack length as meshed"),
     Metric("elements", "1", "mesh elements"),
@@ -85,13 +86,13 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
 )
 
 #: ``PlateSetup`` fields that cannot change a label at a fidelity, so they stay out of its key:
-#: the fast (linear) solve uses neither the phase field (length, energy split, toughness) nor
+#: the fast (linear) solve uses neither the phase field (length, energy split, grip strips, toughness) nor
 #: load steps, a strength run stops at the peak whatever ends a full test (end fraction, through crack). (Of the two
 #: ways to set the mesh, ``element_size`` and ``elements_per_block``, the one not given is left
 #: out too.)
 UNUSED_SETTINGS: dict[str, tuple[str, ...]] = {
-    "fast": ("ell", "split", "du_max_strain", "max_strain", "end_fraction", "through_crack", "stagger_tol",
-             "stagger_max_iter", "max_nonconverged"),
+    "fast": ("ell", "split", "du_max_strain", "max_strain", "end_fraction", "through_crack", "grip_strip",
+             "stagger_tol", "stagger_max_iter", "max_nonconverged"),
     "strength": ("end_fraction", "through_crack"),
     "full": (),
 }
