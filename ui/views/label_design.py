@@ -29,7 +29,8 @@ st.title("Label a design")
 st.markdown(
     f"A soft/stiff block plate with an edge crack (from the left edge at mid-height, {PlateSetup().crack_length:g} of "
     f"the width in mode I, {PlateSetup(mode='II').crack_length:g} in mode II as in Miehe's shear test) is pulled at "
-    "the top (mode I) or sheared, the top free to rise (mode II), until it breaks (the stress falls below 10 % of its "
+    "the top (mode I, with a damage-free strip 2ℓ wide along each grip so that the plate cracks at the notch, "
+    "not at the rigid grips) or sheared, the top free to rise (mode II), until it breaks (the stress falls below 10 % of its "
     "peak or, in mode II, the crack from the notch reaches an edge) or reaches the largest applied strain "
     f"({PlateSetup().max_strain:g} in mode I, {PlateSetup(mode='II').max_strain:g} in mode II; a plate that has not "
     "broken by then is flagged). "
