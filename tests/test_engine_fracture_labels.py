@@ -77,8 +77,10 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
     (["--ell", "0.01", "--element-size", "0.015625"], "does not resolve the phase-field length ell = 0.01 mm"),
     (["--element-size", "0.01", "--elements-per-block", "8"], "not allowed with argument"),
     (["--split", "miehe"], "invalid choice: 'miehe'"),
+    (["--grip-strip=-1"], "grip_strip must be a finite number >= 0 (in units of ell; 0 for none), got -1.0"),
+    (["--ell", "0.1", "--grip-strip", "3"], "makes damage-free strips 0.3 mm wide along the grips; at most 0.25 mm"),
 ])
-def test_meshes_that_do_not_resolve_ell_are_refused_in_one_line(
+def test_bad_setups_are_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
 ) -> None:
     """Before any labelling: one line ``matloop: error: ...``, exit status 2, nothing stored."""
