@@ -268,7 +268,7 @@ class PlateSetup:
         for name, low, high in (("crack_length", 0.0, 1.0), ("end_fraction", 0.0, 1.0), ("ell", 0.0, 1.0)):
             _set(self, name, _real(name, getattr(self, name), low, high))
         if self.grip_strip is None:
-            _set(self, "grip_strip", min(GRIP_STRIP[self.mode], MAX_GRIP_STRIP / self.ell))
+            _set(self, "grip_strip", _default_grip_strip(self.mode, self.ell))
         for name in ("du_max_strain", "max_strain", "stagger_tol"):
             _set(self, name, _real(name, getattr(self, name), 0.0, math.inf))
         strip = self.grip_strip
@@ -313,6 +313,11 @@ class PlateSetup:
         _set(self, "element_size", size)
 
 
+def _default_grip_strip(mode: str, ell: float) -> float:
+    """:data:`GRIP_STRIP` of ``mode`` (in units of ``ell``), capped at :data:`MAX_GRIP_STRIP` mm."""
+    return min(GRIP_STRIP[mode], MAX_GRIP_STRIP / ell)
+
+
 def _set(setup: PlateSetup, name: str, value: Any) -> None:
     object.__setattr__(setup, name, value)
 
@@ -345,8 +350,9 @@ def updated(setup: PlateSetup, **options: Any) -> PlateSetup:
 
     Giving ``element_size`` drops ``elements_per_block`` and the other way round; a new ``ell``
     moves an ``element_size`` that was at its default ``ell/2`` along with it; a new ``mode``
-    resolves ``split``, ``crack_length``, ``max_strain``, ``through_crack`` and ``grip_strip``
-    again where they were at the old mode's default and are not given.
+    resolves ``split``, ``crack_length``, ``max_strain`` and ``through_crack`` again where they
+    were at the old mode's default and are not given; a new ``mode`` or ``ell`` resolves
+    ``grip_strip`` again where it was at its default and is not given.
 
     Raises
     ------
@@ -362,9 +368,12 @@ def updated(setup: PlateSetup, **options: Any) -> PlateSetup:
     if "element_size" in options:
         given["elements_per_block"] = None
     default = PlateSetup(mode=setup.mode)
-    for name in ("split", "crack_length", "max_strain", "through_crack", "grip_strip"):
+    for name in ("split", "crack_length", "max_strain", "through_crack"):
         if "mode" in options and name not in options and getattr(setup, name) == getattr(default, name):
             given[name] = None
+    if ({"mode", "ell"} & set(options) and "grip_strip" not in options
+            and setup.grip_strip == _default_grip_strip(setup.mode, setup.ell)):
+        given["grip_strip"] = None
     given.update(options)
     return PlateSetup(**given)
 

@@ -372,6 +372,8 @@ def test_mode_defaults_follow_the_mode():
     assert (one.crack_length, one.max_strain, one.split, one.through_crack, one.grip_strip) == (0.2, 0.5, "none", False, 2)
     assert (two.crack_length, two.max_strain, two.split, two.through_crack, two.grip_strip) == (0.5, 1.0, "spectral", True, 0)
     assert PlateSetup(ell=0.2).grip_strip == pytest.approx(1.25)  # capped at 0.25 mm
+    assert updated(one, ell=0.2) == PlateSetup(ell=0.2) and updated(PlateSetup(ell=0.2), ell=DEFAULT_ELL) == one
+    assert updated(PlateSetup(grip_strip=1), ell=0.2).grip_strip == 1 and updated(one, mode="II", grip_strip=1).grip_strip == 1
     assert updated(one, mode="II") == two and updated(two, mode="I") == one
     kept = updated(PlateSetup(crack_length=0.3, max_strain=0.4), mode="II")  # given values stay
     assert (kept.crack_length, kept.max_strain) == (0.3, 0.4)
