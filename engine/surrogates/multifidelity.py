@@ -10,12 +10,13 @@ labels, and the discrepancy ``δ`` is any regressor (a grid CNN, an ensemble) fi
 that linear part leaves.
 
 Measured on stored labels of 8×8 plates (fracture solver version 5, before the mode-I grip
-strips; held-out Spearman of the toughness ranks, mean of 4 splits, 16 / 32 / 48 full labels; 400 fast labels for the cheap CNN): mode I 0.898 / 0.905 /
-0.906 against 0.866 / 0.875 / 0.875 for the CNN on full labels alone (the linear part by itself:
-0.908 / 0.914 / 0.918, so at these label counts the discrepancy CNN adds a little noise); mode
-II 0.603 / 0.606 / 0.627 against 0.586 / 0.596 / 0.650 (linear part 0.51). Starting the CNN from the cheap model's convolutions
-instead (transfer of the trunk, the output layers afresh) gave 0.856–0.870 and 0.583–0.619:
-no gain, so it is not offered.
+strips; held-out Spearman of the toughness ranks, mean of 4 splits, 16 / 32 / 48 full labels;
+400 fast labels for the cheap CNN): mode I 0.898 / 0.905 / 0.906 against 0.866 / 0.875 / 0.875
+for the CNN on full labels alone (the linear part by itself: 0.908 / 0.914 / 0.918, so at these
+label counts the discrepancy CNN adds a little noise); mode II 0.603 / 0.606 / 0.627 against
+0.586 / 0.596 / 0.650 (linear part 0.51). Starting the CNN from the cheap model's convolutions
+instead (transfer of the trunk, the output layers afresh) gave 0.856–0.870 and 0.583–0.619: no
+gain, so it is not offered.
 """
 
 from __future__ import annotations
