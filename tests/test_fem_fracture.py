@@ -131,7 +131,8 @@ def test_homogeneous_checkerboard_equals_plain_plate():
     mat = Material.from_failure_strain("m", 1000.0, 0.33, 0.04, ell)
     c = Checkerboard.random(8, soft_fraction=0.5, seed=1)
     m = label(c, "strength", materials={"soft": mat, "stiff": mat}, crack_length=0.1875, grip_strip=0, **CHEAP)
-    # plain plate built independently (no damage-free grip strips): 32×32 uniform mesh (h = ℓ/2), crack to node 6 of 32 (x = 0.1875)
+    # plain plate built independently (no damage-free grip strips): 32×32 uniform mesh (h = ℓ/2),
+    # crack to node 6 of 32 (x = 0.1875)
     n = 32
     grid = QuadGrid(np.linspace(0, 1, n + 1), np.linspace(0, 1, n + 1), n // 2, 6)
     lam2 = 1000.0 * 0.33 / (1 - 0.33**2)
@@ -431,7 +432,7 @@ def test_mesh_convergence_h_half_to_quarter_ell():
     """ℓ = 1/32 mm fixed; h = ℓ/2 (1/64 mm) vs ℓ/4 (1/128 mm): < 5 % change.
 
     Measured here: strength 29.177 vs 29.148 MPa (-0.1 %), toughness 2.014 vs 1.925 MPa
-    (-4.4 %), about 60 s (solver version 5, no grip strips, the plate tearing along a grip:
+    (-4.4 %), about 30 s (solver version 5, no grip strips, the plate tearing along a grip:
     27.202 vs 27.034 MPa, 0.7842 vs 0.7685 MPa).
     """
     d = _stiff_with_soft(NEAR_TIP)
