@@ -228,7 +228,8 @@ class PlateSetup:
         nothing drives the damage in elements whose centre lies within ``grip_strip * ell`` of a
         grip (:class:`fem.phasefield.PhaseFieldProblem`), at most :data:`MAX_GRIP_STRIP` mm;
         ``None`` means :data:`GRIP_STRIP` of the mode (2 in mode I, 0 in mode II), capped at
-        :data:`MAX_GRIP_STRIP` mm (resolved here). See "Mode I grips" in this module's notes for what it was measured against.
+        :data:`MAX_GRIP_STRIP` mm (resolved here). See "Mode I grips" in this module's notes
+        for what it was measured against.
     stagger_tol, stagger_max_iter, max_nonconverged
         Stagger settings, see :class:`fem.phasefield.SolverOptions`. ``stagger_tol = 3e-3``
         gave strength and toughness within 1 % of plain staggering at 1e-3 on the designs
