@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= localhost
 PYTEST_ARGS ?=
 # Test files run on this many pytest-xdist workers (whole files per worker, so module fixtures are
-# built once); 0 runs them in this process.
+# built once; in the order of tests/conftest.py); 0 runs them in this process.
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.matloop-installed
 BIN    := $(VENV)/bin
@@ -32,7 +32,7 @@ app: setup
 
 # pytest exits 5 when it collects no test: that is not a failure of the setup.
 test: setup
-	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 bench: setup
 	@for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

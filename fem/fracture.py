@@ -88,7 +88,20 @@ hybrid constraint ``ψ⁺ ≥ ψ⁻`` dropped, so the spectral ``ψ⁺`` fails a
 3.8× the tensile strength at ν = 0.3): of the eight toughest unbroken checkerboards of that
 benchmark, three then broke (toughness 1.8–4.6 instead of 8.5–11 MJ/m³) and five still carried
 28–72 % of their peak at ε = 1, while the Miehe shear test got damage 0.19 above the notch plane
-2ℓ from the tip (0.11 with the constraint). Because the bottom grip is fixed and the top
+2ℓ from the tip (0.11 with the constraint). The hybrid constraint does lock some of them: at
+ε = 1 the toughest (still at its peak stress) has principal stresses of 192 MPa in tension beside
+−1073 MPa in compression in its stiff blocks, where ``ψ⁻ > ψ⁺`` forbids damage. Two more variants,
+measured on the same eight: a Drucker–Prager cone split (``ψ⁺`` the energy-norm distance of the
+strain to the cone ``|ε_dev| ≤ −β tr ε``, after Navidtehrani, Betegón & Martínez-Pañeda, Theor.
+Appl. Fract. Mech. 121, 103555 (2022), with β = 1 so that pure shear drives damage as the
+spectral split does; a uniaxial strut then fails at 6× the tensile strength), and the
+constraint lifted where the undamaged principal stress exceeds the tensile strength (40 MPa;
+2.0 kN/mm² in the Miehe test). Each broke the same four (the locked one among them), and each
+fails the Miehe shear test's limit above the notch plane 2ℓ from the tip: damage 0.20 with the
+cone, 0.137 with the cut-off (peak 0.549 kN). The other four (toughness 7.1–7.7 MJ/m³) stayed
+unbroken under every variant, carrying 28–44 % of their peak at ε = 1 through the ligament
+between two en-echelon diagonal cracks.
+Because the bottom grip is fixed and the top
 one free in y, the mode-II set-up is not symmetric about the crack plane: a design and its mirror
 image are different specimens (the mode-I plate is symmetric).
 

@@ -73,6 +73,7 @@ def test_ridge_and_svm_softness_correlate_with_propensity(training, tmp_path: Pa
     assert np.isnan(svm.predict(sample.system, X)[sample.system.species == "B"]).all()
 
 
+@pytest.mark.slow
 def test_graph_network_on_the_structure_functions(training) -> None:
     """Must-show 2 for the graph network: it beats the ridge regression it starts from (and so the SVM)."""
     samples, features, _ = training
@@ -121,7 +122,8 @@ def test_shipped_models_equal_a_fresh_training_and_are_small_json(training) -> N
              "propensity": train_propensity_ridge(samples, features=features)}
     for model in (shipped_svm, shipped_ridge):
         again = fresh[model.kind]
-        np.testing.assert_allclose(model.coef, again.coef, rtol=1e-6, atol=1e-9)
-        assert model.intercept == pytest.approx(again.intercept, rel=1e-6, abs=1e-9)
+        # BLAS sums in another order with another thread count (one per pytest-xdist worker: 8e-6)
+        np.testing.assert_allclose(model.coef, again.coef, rtol=1e-4, atol=1e-7)
+        assert model.intercept == pytest.approx(again.intercept, rel=1e-4, abs=1e-7)
         assert model.details["regenerate"] == "python -m engine.analysis.softness.shipped"
     assert max(p.stat().st_size for p in (SHIPPED_SOFTNESS, SHIPPED_PROPENSITY)) < 100_000
