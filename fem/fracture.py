@@ -102,8 +102,9 @@ cone, 0.137 with the cut-off (peak 0.549 kN). A cut-off at 1.5× the strength le
 there but breaks only two of those four, and not the same two as one at 2× (the outcome is not
 monotonic in the cut-off). The other four (toughness 7.1–7.7 MJ/m³) stayed unbroken under every
 variant, carrying 28–44 % of their peak at ε = 1 through the ligament between two en-echelon
-diagonal cracks. Because the bottom grip is fixed and the top one free in y, the mode-II set-up is not symmetric about the crack plane: a design and its mirror
-image are different specimens (the mode-I plate is symmetric).
+diagonal cracks. Because the bottom grip is fixed and the top one free in y, the mode-II set-up
+is not symmetric about the crack plane: a design and its mirror image are different specimens
+(the mode-I plate is symmetric).
 
 Mode I grips (solver version 6): clamped, with a damage-free strip of 2ℓ along each grip
 (``grip_strip``: nothing drives the damage in the elements whose centre lies within it). The
