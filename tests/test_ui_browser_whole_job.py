@@ -101,13 +101,14 @@ def test_whole_job_upload_label_train_rank_label_compare_export(store_dir: Path,
             # a failed job is reported at once, not after the timeout. (The "Job finished" box
             # below it once went missing in a run of two browser tests side by side on two cores,
             # with the job done and its result drawn.)
+            label = page.get_by_text(re.compile(r" job — (done|failed|cancelled) — ")).first
             try:
-                page.get_by_text(re.compile(r" job — (done|failed|cancelled) — ")).first.wait_for(timeout=timeout)
+                label.wait_for(timeout=timeout)
                 settled()
             finally:
                 page.screenshot(path=str(shots / "last-job.png"), full_page=True)
-            assert not page.get_by_text(re.compile(r" job — (failed|cancelled) — ")).count(), page.get_by_text(
-                re.compile(r"^Job (failed|was cancelled)")).first.inner_text()
+            ended = label.inner_text()
+            assert " job — done — " in ended, (ended, page.get_by_text(re.compile(r"^Job (failed|was cancelled)")).all_inner_texts())
             assert not page.get_by_text("Traceback").count()
 
         # 1. Upload the 20 designs on Label a batch and label them (fast fidelity) in one job.
