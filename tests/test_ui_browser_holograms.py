@@ -50,7 +50,7 @@ def test_generate_characterise_and_download_in_the_browser(store_dir: Path, tmp_
 
         # the overlay: the frame's title, and the legend of what is drawn on it
         frame_chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Normalised hologram, 320×384 px")
-        expect(frame_chart).to_have_count(1)
+        expect(frame_chart).to_have_count(1, timeout=120_000)   # drawn after the box; slow beside another browser test
         for entry in ("detected centre (crop box dotted)", "fitted centre", "true centre"):
             expect(frame_chart.locator(".legendtext", has_text=entry)).to_have_count(1)
         expect(frame_chart.locator("path[style*='stroke-dasharray']")).not_to_have_count(0)   # crop boxes

@@ -111,13 +111,15 @@ def job_panel(
             if st.button("Cancel job", key=f"cancel-{job_id}", disabled=current.cancel_requested):
                 manager.cancel(job_id)
                 st.toast("Cancellation requested")
+        # the end box is drawn with the progress label it belongs to, so that a late fragment
+        # update cannot leave one without the other
+        elif current.status == "done":
+            st.success(f"Job finished in {format_duration(current)}.")
+        elif current.status == "failed":
+            st.error(f"Job failed: {current.error}")
+        else:
+            st.warning("Job was cancelled.")
 
     live()
-    if job.status == "done":
-        st.success(f"Job finished in {format_duration(job)}.")
-        if show_result is not None:
-            show_result(job)
-    elif job.status == "failed":
-        st.error(f"Job failed: {job.error}")
-    elif job.status == "cancelled":
-        st.warning("Job was cancelled.")
+    if job.status == "done" and show_result is not None:
+        show_result(job)
