@@ -252,3 +252,60 @@ def test_the_same_campaign_on_a_dask_cluster_gives_the_same_result(tmp_path: Pat
             campaign.run(executor)
         results.append(json.dumps(_history(campaign)))
     assert results[0] == results[1]
+
+
+def test_best_designs_say_which_plates_did_not_break(tmp_path: Path) -> None:
+    """A plate that still carried load at the largest strain has a lower-bound toughness: the table and
+    the report say so, naming its rank (fed known labels by ask/tell)."""
+    from engine.campaigns.report import best_rows, unbroken_note
+
+    config = {**FAST, "budget": 4, "batch_size": 4, "objective": {"kind": "metric", "metrics": ["toughness"]},
+              "evaluator": {"kind": "fracture", "fidelity": "full"}}
+    campaign = Campaign.create(Store(tmp_path), "censored", config)
+    batch = campaign.ask()
+    labels = {0: (3.0, True), 1: (9.0, False), 2: (5.0, True), 3: (7.0, False)}
+    campaign.tell({c.id: Evaluation("ok", None, {"toughness": labels[c.id][0], "broke": labels[c.id][1]})
+                   for c in batch})
+    rows = best_rows(campaign, 4)
+    assert [(r["toughness (MJ/m³)"], r["broke"]) for r in rows] == [(9.0, False), (7.0, False), (5.0, True),
+                                                                   (3.0, True)]
+    assert unbroken_note(rows).startswith("2 of these 4 designs (rank 1, 2) still carried load")
+    assert unbroken_note(rows[2:]) is None
+
+
+def test_a_campaign_labelled_by_an_older_solver_is_shown_but_not_continued(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """After a solver version bump the campaign still opens with its own labels (status, best designs,
+    report), while ask, tell and run say why it cannot go on; a new campaign labels with the new version."""
+    from engine.cli import main
+    from engine.evaluators.fracture import FractureEvaluator
+
+    store = Store(tmp_path)
+    config = {**FAST, "budget": 8, "batch_size": 4}
+    campaign = Campaign.create(store, "old", config)
+    with ThreadPoolExecutor(2) as executor:
+        assert campaign.run(executor) == "finished"
+    before, history = campaign.status(), _history(campaign)
+    version = FractureEvaluator.version
+    monkeypatch.setattr(FractureEvaluator, "version", version + "-next")
+
+    reopened = Campaign.open(store, "old")
+    assert reopened.outdated.startswith(f"campaign 'old' was labelled by phasefield-at2 version {version}; this "
+                                        f"matloop labels with version {version}-next")
+    assert _history(reopened) == history
+    assert {k: v for k, v in reopened.status().items() if k not in ("updated", "outdated")} == \
+        {k: v for k, v in before.items() if k not in ("updated", "outdated")}
+    for call in (lambda: reopened.ask(1), lambda: reopened.tell({}), lambda: reopened.run(ThreadPoolExecutor(1))):
+        with pytest.raises(StoreError, match="can be shown and exported but not continued"):
+            call()
+    assert main(["--store", str(tmp_path), "campaign", "report", "old", "--top", "2"]) == 0
+    assert "outdated: campaign 'old' was labelled by" in capsys.readouterr().out
+    assert main(["--store", str(tmp_path), "campaign", "resume", "old"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("matloop: error: campaign 'old' was labelled by") and error.count("\n") == 1
+
+    fresh = Campaign.create(store, "new", config)  # the same designs, labelled again by the new version
+    assert fresh.outdated is None and fresh.key.version == version + "-next"
+    with ThreadPoolExecutor(2) as executor:
+        assert fresh.run(executor) == "finished"
+    assert len(store.labels()) == 16

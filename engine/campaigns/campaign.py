@@ -15,6 +15,11 @@ ends.
 candidates in any order, failures included; a batch reaches the strategy once all of its
 candidates are labelled, batches in order. :meth:`Campaign.run` loops ask → label → tell until
 the budget of solver calls is spent.
+
+A campaign whose labels were made by an older solver version (or other settings) than the
+code's evaluator makes is *outdated* (:attr:`Campaign.outdated` says why): it opens with the
+labels it was given, for its report, plots and exports, but asks, tells and runs are refused,
+so old and new labels never mix in one campaign.
 """
 
 from __future__ import annotations
@@ -30,10 +35,10 @@ import numpy as np
 from designs.base import Design
 from engine.campaigns.config import Built, CampaignConfig
 from engine.campaigns.pretraining import PretrainingSet
-from engine.evaluators.labelling import evaluation_from_label, label_designs, record_evaluation
+from engine.evaluators.labelling import evaluation_from_label, label_designs, record_evaluation, recorded_key
 from engine.evaluators.protocol import Evaluation
 from engine.search.protocol import pareto_fitness
-from engine.store import Store, StoreError
+from engine.store import Store, StoreError, StoredKey
 
 __all__ = ["CAMPAIGN_STATES", "Campaign", "Candidate", "Result"]
 
@@ -77,12 +82,22 @@ class Campaign:
         self.name = str(record["name"])
         self.config = CampaignConfig.from_json(record["config"])
         self._parts: Built = self.config.build()
-        self.key = self._parts.evaluator.key()
+        current = self._parts.evaluator.key()
+        self.key = recorded_key(store, current, [row[3] for row in store.candidates(self.id)])
+        #: Why the campaign cannot continue (its labels were made by another solver version or
+        #: settings: shown, never mixed with new ones), or None.
+        self.outdated: str | None = None
+        if isinstance(self.key, StoredKey):
+            change = (f"version {self.key.version}" if self.key.version != current.version
+                      else f"version {current.version} with other settings")
+            self.outdated = (f"campaign {self.name!r} was labelled by {current.name} {change}; this matloop labels "
+                             f"with version {current.version}, so the campaign can be shown and exported but not "
+                             "continued — start a new campaign with the same settings")
         self._candidates: list[Candidate] = []
         self._told = 0  # batches told to the strategy
         evaluator = self._parts.pretrain_evaluator
         self._pretraining = None if evaluator is None else PretrainingSet(
-            store, self._parts.space, evaluator, self.config.pretrain, self.config.seed)
+            store, self._parts.space, evaluator, self.config.pretrain, self.config.seed, stored=bool(self.outdated))
         self._pretrained = self._pretraining is None or self._pretrain()
         self._replay()
 
@@ -216,7 +231,11 @@ class Campaign:
         ------
         ValueError
             ``n`` < 1 or beyond the remaining budget.
+        StoreError
+            The campaign is outdated (:attr:`outdated`).
         """
+        if self.outdated:
+            raise StoreError(self.outdated)
         if not self._pretrained:
             raise ValueError(f"campaign {self.name!r} pre-trains its surrogate on {len(self.pretraining_designs())} fast "
                              "labels first: label them with label_pretraining(executor) (run does it)")
@@ -245,7 +264,11 @@ class Campaign:
         ------
         ValueError
             An id that is not a candidate of this campaign.
+        StoreError
+            The campaign is outdated (:attr:`outdated`).
         """
+        if self.outdated:
+            raise StoreError(self.outdated)
         by_id = {c.id: c for c in self._candidates}
         unknown = sorted(set(results) - set(by_id))
         if unknown:
@@ -269,6 +292,8 @@ class Campaign:
         str
             ``"finished"`` or ``"paused"`` (``should_stop`` said so; resume with :meth:`open` + :meth:`run`).
         """
+        if self.outdated:
+            raise StoreError(self.outdated)
         self._set_state("running")
         try:
             if not self.label_pretraining(executor, progress=progress, should_stop=should_stop):
@@ -375,7 +400,8 @@ class Campaign:
         return rows
 
     def status(self) -> dict[str, Any]:
-        """JSON summary: name, state, budget, spent, pending, failed, objective, best value."""
+        """JSON summary: name, state, budget, spent, pending, failed, objective, best value, and why an outdated
+        campaign cannot continue (``outdated``, None for a current one)."""
         results = self.results()
         best = self.best(1)
         return {
@@ -386,6 +412,6 @@ class Campaign:
             "best": None if not best else [float(v) for v in best[0].values],
             "best_design": None if not best else best[0].candidate.design.content_hash(),
             "pretrain": None if self._pretraining is None else self._pretraining.status(),
-            "updated": time.time(),
+            "outdated": self.outdated, "updated": time.time(),
         }
 

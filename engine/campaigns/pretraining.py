@@ -17,7 +17,7 @@ import numpy as np
 
 from designs.base import Design
 from engine.evaluators.fracture import FIDELITY_METRICS
-from engine.evaluators.labelling import evaluation_from_label, label_designs
+from engine.evaluators.labelling import evaluation_from_label, label_designs, recorded_key
 from engine.evaluators.protocol import Evaluation, Evaluator
 from engine.store import Store
 
@@ -39,19 +39,26 @@ class PretrainingSet:
         Designs drawn (fewer after duplicates are dropped).
     seed : int
         The campaign's seed.
+    stored : bool
+        Read the labels under whatever key they were stored with (:func:`recorded_key`): a
+        campaign labelled by an older solver version, which can be shown but not continued.
     """
 
-    def __init__(self, store: Store, space: Any, evaluator: Evaluator, count: int, seed: int) -> None:
+    def __init__(self, store: Store, space: Any, evaluator: Evaluator, count: int, seed: int,
+                 stored: bool = False) -> None:
         self.store = store
         self.evaluator = evaluator
         drawn = space.sample(count, np.random.default_rng([seed, 1]))
         self.designs: list[Design] = list({d.content_hash(): d for d in drawn}.values())
+        self.key = evaluator.key()
+        if stored:
+            self.key = recorded_key(store, self.key, [d.content_hash() for d in self.designs])
 
     def labels(self) -> dict[str, Evaluation]:
         """Stored fast evaluations of the pre-training designs, by design hash."""
         hashes = {d.content_hash() for d in self.designs}
         return {label.design_hash: evaluation_from_label(label)
-                for label in self.store.labels(self.evaluator.key()) if label.design_hash in hashes}
+                for label in self.store.labels(self.key) if label.design_hash in hashes}
 
     def values(self) -> np.ndarray | None:
         """The fast metrics of every design, shape (designs, metrics), NaN where a label failed or a metric

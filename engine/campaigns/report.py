@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.campaigns.campaign import Campaign, Result
 
-__all__ = ["EXPORT_FORMATS", "best_rows", "export_best", "plot_best_so_far"]
+__all__ = ["EXPORT_FORMATS", "best_rows", "export_best", "plot_best_so_far", "unbroken_note"]
 
 #: File formats of :func:`export_best`.
 EXPORT_FORMATS = ("json", "csv", "stl", "3mf")
@@ -26,7 +26,9 @@ EXPORT_FORMATS = ("json", "csv", "stl", "3mf")
 def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
     """The ``k`` best labelled designs as table rows (rank, candidate id, design, objective values, metrics).
 
-    The metrics shown are the evaluator's objectives (units in the column names).
+    The metrics shown are the evaluator's objectives (units in the column names). Fracture labels
+    add ``broke``: False where the plate still carried load at the largest strain of the test
+    (:mod:`fem.fracture`), so its toughness is a lower bound (see :func:`unbroken_note`).
     """
     objectives = [m for m in campaign.evaluator.METRICS if m.larger_is_better is not None]
     rows = []
@@ -40,11 +42,23 @@ def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
             value = result.evaluation.metrics.get(metric.name)
             if isinstance(value, (int, float)):
                 row[metric.label] = float(value)
+        if isinstance(result.evaluation.metrics.get("broke"), bool):
+            row["broke"] = result.evaluation.metrics["broke"]
         if campaign.objective.kind == "target_stiffness":
             errors = campaign.objective.relative_errors(np.asarray(result.evaluation.metrics["C"]))
             row.update({f"error C{i}{i}": float(e) for i, e in zip((1, 2, 3), errors)})
         rows.append(row)
     return rows
+
+
+def unbroken_note(rows: Sequence[dict[str, Any]]) -> str | None:
+    """A sentence on the rows of :func:`best_rows` whose plate did not break, or None when every one broke."""
+    unbroken = [str(row["rank"]) for row in rows if row.get("broke") is not None and not bool(row["broke"])]
+    if not unbroken:
+        return None
+    return (f"{len(unbroken)} of these {len(rows)} designs (rank {', '.join(unbroken)}) still carried load at the "
+            "largest strain of the test (broke = False): their toughness is a lower bound, the work done up to "
+            "that strain.")
 
 
 def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = None) -> bytes:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.campaigns.campaign import Campaign
-from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, plot_best_so_far
+from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, plot_best_so_far, unbroken_note
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
 from engine.runtime.executors import make_executor
@@ -132,6 +132,8 @@ def _print_status(status: dict) -> None:
         print(f"{key:<12} {status[key]}")
     if status["pretrain"]:
         print(f"{'pretrain':<12} {status['pretrain']['labelled']}/{status['pretrain']['designs']} fast labels")
+    if status["outdated"]:
+        print(f"{'outdated':<12} {status['outdated']}")
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -159,6 +161,8 @@ def _report(args: argparse.Namespace) -> int:
     for campaign in campaigns:
         print(f"== {campaign.name}: {campaign.objective.describe()}, {campaign.spent}/{campaign.config.budget} "
               f"solver calls, state {campaign.state}")
+        if campaign.outdated:
+            print(f"outdated: {campaign.outdated}")
         rows = best_rows(campaign, args.top)
         if not rows:
             print("no labelled designs yet")
@@ -166,6 +170,8 @@ def _report(args: argparse.Namespace) -> int:
         print("  ".join(f"{k:>14}" for k in rows[0]))
         for row in rows:
             print("  ".join(f"{v:14.4g}" if isinstance(v, float) else f"{v!s:>14}" for v in row.values()))
+        if (note := unbroken_note(rows)) is not None:
+            print(note)
     if args.plot:
         try:
             plot_best_so_far(campaigns, args.plot)

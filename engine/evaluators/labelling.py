@@ -7,16 +7,16 @@ finished, and running the batch again labels only the designs still missing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 
 from designs.base import Design
 from engine.evaluators.protocol import Evaluation, Evaluator
 from engine.runtime.jobs import JobCancelled
-from engine.store import LabelRecord, SolverKey, Store
+from engine.store import LabelRecord, SolverKey, Store, StoredKey
 
-__all__ = ["BatchReport", "CancellableCall", "evaluation_from_label", "label_designs", "record_evaluation"]
+__all__ = ["BatchReport", "CancellableCall", "evaluation_from_label", "label_designs", "record_evaluation", "recorded_key"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,20 @@ def record_evaluation(store: Store, design_hash: str, key: SolverKey, evaluation
     """
     return store.put_label(design_hash, key, evaluation.metrics, status=evaluation.status,
                            reason=evaluation.reason, wall_time=evaluation.wall_time)
+
+
+def recorded_key(store: Store, key: SolverKey, hashes: Collection[str]) -> SolverKey | StoredKey:
+    """The key under which the designs ``hashes`` were labelled.
+
+    ``key`` itself when it labelled any of them, or when no key of its solver and fidelity did;
+    otherwise the stored key (another solver version, or other settings) that labelled the most
+    of them: labels made before a solver version was bumped, which this code can read but no
+    longer make.
+    """
+    if not hashes or store.labelled_hashes(key) & set(hashes):
+        return key
+    found = store.label_keys(key.name, key.fidelity, hashes)
+    return found[0][0] if found else key
 
 
 def evaluation_from_label(label: LabelRecord) -> Evaluation:

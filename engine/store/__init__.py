@@ -16,6 +16,7 @@ from engine.store.records import (
     JobRecord,
     LabelRecord,
     SolverKey,
+    StoredKey,
     StoreStatus,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "JobRecord",
     "LabelRecord",
     "SolverKey",
+    "StoredKey",
     "Store",
     "StoreError",
     "StoreStatus",

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from designs.base import Design, canonical_json, content_hash
-from engine.store.records import FINISHED_JOB_STATES, DesignRecord, JobRecord, LabelRecord, SolverKey, StoreStatus
+from engine.store.records import (FINISHED_JOB_STATES, DesignRecord, JobRecord, LabelRecord, SolverKey, StoreStatus,
+                                  StoredKey)
 from engine.store.schema import migrate
 
 __all__ = ["DEFAULT_STORE_FILENAME", "StoreError", "Store", "resolve_store_path"]
@@ -361,7 +362,7 @@ class Store:
     _KEY_SQL = "solver=? AND solver_version=? AND fidelity=? AND config_hash=?"
 
     @staticmethod
-    def _key_args(key: SolverKey) -> tuple[str, str, str, str]:
+    def _key_args(key: SolverKey | StoredKey) -> tuple[str, str, str, str]:
         return key.name, key.version, key.fidelity, key.config_hash
 
     def get_label(self, design_hash: str, key: SolverKey) -> LabelRecord | None:
@@ -379,7 +380,21 @@ class Store:
             rows = c.execute(f"SELECT design_hash FROM labels WHERE {self._KEY_SQL}", self._key_args(key))
             return {row[0] for row in rows}
 
-    def labels(self, key: SolverKey | None = None, *, status: str | None = None) -> list[LabelRecord]:
+    def label_keys(self, solver: str, fidelity: str, hashes: Iterable[str]) -> list[tuple[StoredKey, int]]:
+        """The keys (any version and settings) under which ``solver`` labelled some of the designs ``hashes``
+        at ``fidelity``, with how many of them each labelled, most first."""
+        wanted = set(hashes)
+        counts: dict[StoredKey, int] = {}
+        with self._read() as c:
+            rows = c.execute("SELECT design_hash, solver_version, config_hash FROM labels WHERE solver=? AND fidelity=?",
+                             (solver, fidelity))
+            for design_hash, version, config_hash in rows:
+                if design_hash in wanted:
+                    key = StoredKey(solver, version, fidelity, config_hash)
+                    counts[key] = counts.get(key, 0) + 1
+        return sorted(counts.items(), key=lambda item: -item[1])
+
+    def labels(self, key: SolverKey | StoredKey | None = None, *, status: str | None = None) -> list[LabelRecord]:
         """All labels, optionally of one solver key and/or status, oldest first."""
         clauses, args = [], []
         if key is not None:

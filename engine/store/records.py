@@ -14,7 +14,7 @@ from typing import Any
 
 from designs.base import canonical_json
 
-__all__ = ["JOB_STATES", "FINISHED_JOB_STATES", "SolverKey", "DesignRecord", "LabelRecord", "JobRecord", "StoreStatus"]
+__all__ = ["JOB_STATES", "FINISHED_JOB_STATES", "SolverKey", "StoredKey", "DesignRecord", "LabelRecord", "JobRecord", "StoreStatus"]
 
 #: Every state a job can be in.
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -59,6 +59,20 @@ class DesignRecord:
     space: str
     genome: Any
     created_at: float
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """The key of labels already in a store, named by the hash of its settings.
+
+    What a :class:`SolverKey` becomes once its solver version is gone from the code: its labels
+    can still be read (:meth:`engine.store.Store.labels`) but no longer made.
+    """
+
+    name: str
+    version: str
+    fidelity: str
+    config_hash: str
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from designs.stl import spinodoid_mesh
 from engine.campaigns.campaign import Campaign
 from engine.campaigns.config import MAX_PRETRAIN, CampaignConfig
 from engine.campaigns.objectives import Objective
-from engine.campaigns.report import export_best, plot_best_so_far
+from engine.campaigns.report import export_best, plot_best_so_far, unbroken_note
 from engine.evaluators.fracture import FractureEvaluator
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator
 from engine.search.registry import STRATEGIES, strategy_class
@@ -366,6 +366,8 @@ def watch(name: str) -> None:
             table = best_table(current, SHOWN_DESIGNS)
             st.dataframe(table, hide_index=True, column_config={
                 c: st.column_config.NumberColumn(c, format="%.4g") for c in table.columns if table[c].dtype == float})
+            if (note := unbroken_note(table.to_dict("records"))) is not None:
+                st.caption(note)
             if current.config.space == "spinodoid":
                 spinodoid_preview(results, name)
 
@@ -373,7 +375,9 @@ def watch(name: str) -> None:
     last = jobs[0] if jobs else None
     if active is None and last is not None and last.status == "failed":
         st.error(f"The last run of this campaign failed: {last.error}")
-    if active is None and campaign.state != "finished":
+    if campaign.outdated:
+        st.warning(campaign.outdated[0].upper() + campaign.outdated[1:] + ".", icon=":material/history:")
+    elif active is None and campaign.state != "finished":
         if st.button("Resume" if campaign.spent else "Start", type="primary", icon=":material/play_arrow:"):
             start_job(name)
             st.rerun()
