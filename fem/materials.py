@@ -189,23 +189,34 @@ class Material:
         Poisson's ratio in (-1, 0.5).
     Gc : float
         Critical energy release rate (N/mm), finite and > 0.
+    compressive_strength : float or None
+        Uniaxial compressive strength (MPa, > 0): where the smallest principal stress of the
+        undamaged phase falls below ``-compressive_strength`` the phase crushes (the whole strain
+        energy drives its damage, :mod:`fem.phasefield_split`). None: it never fails in
+        compression (the split alone decides).
     """
 
     name: str
     E: float
     nu: float
     Gc: float
+    compressive_strength: float | None = None
 
     def __post_init__(self) -> None:
         lame(self.E, self.nu)  # validates E and nu
         _check_positive(f"fracture toughness Gc of {self.name!r}", self.Gc)
+        if self.compressive_strength is not None:
+            _check_positive(f"compressive strength of {self.name!r}", self.compressive_strength)
 
     @classmethod
     def from_failure_strain(
-        cls, name: str, E: float, nu: float, failure_strain: float, ell: float
+        cls, name: str, E: float, nu: float, failure_strain: float, ell: float,
+        compressive_ratio: float | None = None,
     ) -> "Material":
-        """Phase whose AT2 1D strength is ``E * failure_strain`` at length scale ``ell`` (mm)."""
-        return cls(name, float(E), float(nu), gc_from_failure_strain(E, failure_strain, ell))
+        """Phase whose AT2 1D strength is ``E * failure_strain`` at length scale ``ell`` (mm), and whose
+        compressive strength is ``compressive_ratio`` times that (None: no compressive failure)."""
+        crush = None if compressive_ratio is None else _check_positive("compressive_ratio", compressive_ratio) * E * failure_strain
+        return cls(name, float(E), float(nu), gc_from_failure_strain(E, failure_strain, ell), crush)
 
     def lame(self, plane: Literal["stress", "strain"] = "stress") -> tuple[float, float]:
         """In-plane Lamé parameters ``(lambda_2d, mu)`` in MPa; see :func:`plane_lame`."""
@@ -224,7 +235,8 @@ def default_palette(ell: float) -> dict[str, Material]:
     """The literature soft/stiff pair at length scale ``ell`` (mm).
 
     Soft: E = 100 MPa, failure strain 0.4; stiff: E = 1000 MPa, failure strain 0.04;
-    both ν = 0.33, so both reach 40 MPa in uniaxial AT2 tension.
+    both ν = 0.33, so both reach 40 MPa in uniaxial AT2 tension; neither fails in compression
+    (``compressive_strength`` None; see "Compressive failure" in :mod:`fem.fracture`).
 
     Parameters
     ----------

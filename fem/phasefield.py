@@ -108,6 +108,11 @@ class PhaseFieldProblem:
         blocks of different stiffness cannot start a crack (what the mode-I plates of
         :mod:`fem.fracture` use, measured there). 0 (the default) for none; less than half the
         plate height.
+    compressive_strength : numpy.ndarray or None
+        Uniaxial compressive strength per element (MPa, > 0; ``inf`` for none): where the
+        smallest principal stress of the undamaged element falls below ``-compressive_strength``
+        its whole strain energy drives the damage, whatever the split (crushing; see
+        :mod:`fem.phasefield_split`). None (the default): no compressive failure.
     """
 
     grid: QuadGrid
@@ -122,6 +127,7 @@ class PhaseFieldProblem:
     top_free_y: bool = False
     ends: Literal["clamped", "traction"] = "clamped"
     grip_strip: float = 0.0
+    compressive_strength: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         ne = self.grid.nelem
@@ -132,6 +138,12 @@ class PhaseFieldProblem:
             if not np.all(np.isfinite(a)):
                 raise ValueError(f"{name} must be finite")
             object.__setattr__(self, name, a)
+        if self.compressive_strength is not None:
+            crush = np.asarray(self.compressive_strength, float)
+            if crush.shape != (ne,) or np.any(np.isnan(crush)) or np.any(crush <= 0):
+                raise ValueError(f"compressive_strength must have one value > 0 (inf for none) per element ({ne}), "
+                                 f"got shape {crush.shape}")
+            object.__setattr__(self, "compressive_strength", crush)
         if np.any(self.mu <= 0) or np.any(self.gc <= 0):
             raise ValueError("shear modulus mu and toughness gc must be > 0 everywhere")
         if not (np.isfinite(self.ell) and self.ell > 0):

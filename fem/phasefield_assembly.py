@@ -58,6 +58,8 @@ class PhaseFieldAssembler:
         self.B_t = g.bmatrix()[first].reshape(first.size, 12, 8)
         self.lam = pb.lam[:, None]
         self.mu = pb.mu[:, None]
+        crush = pb.compressive_strength
+        self.crush_at = None if crush is None or np.all(np.isinf(crush)) else crush[:, None]
         self.edofs = g.edofs()
         L, Mq = damage_matrices(g)
         # H-independent part of the damage matrix, G_c/ell M + G_c ell L, per element
@@ -174,20 +176,29 @@ class PhaseFieldAssembler:
         ----------
         u : numpy.ndarray
             Nodal displacement (mm).
-        allowed : numpy.ndarray of bool or None
-            Gauss points where damage may be driven; ``None`` takes those where ``ψ⁺ >= ψ⁻``
-            (the constraint of the hybrid formulation, :mod:`fem.phasefield_split`).
+        allowed : numpy.ndarray of int8 or None
+            What drives the damage at each Gauss point: 0 nothing, 1 ``ψ⁺``, 2 the whole ``ψ``
+            (crushing). ``None`` decides: 1 where ``ψ⁺ >= ψ⁻`` (the constraint of the hybrid
+            formulation, :mod:`fem.phasefield_split`), 2 where the smallest principal stress of
+            the undamaged material is below ``-compressive_strength``, 0 elsewhere.
 
         Returns
         -------
         (numpy.ndarray, numpy.ndarray)
-            ``ψ⁺`` of the problem's split where allowed and 0 elsewhere (always 0 in the grip
-            strips, ``PhaseFieldProblem.grip_strip``), and ``allowed``.
+            The driving energy so chosen (always 0 in the grip strips,
+            ``PhaseFieldProblem.grip_strip``), and ``allowed``.
         """
-        pos, neg = split_energy(*self.strains(u), self.lam, self.mu, self.pb.split)
+        exx, eyy, gxy = self.strains(u)
+        pos, neg = split_energy(exx, eyy, gxy, self.lam, self.mu, self.pb.split)
         if allowed is None:
-            allowed = pos >= neg
-        return np.where(allowed & self.drives, pos, 0.0), allowed
+            allowed = (pos >= neg).astype(np.int8)
+            if self.crush_at is not None:
+                tr = exx + eyy
+                sxx, syy = self.lam * tr + 2.0 * self.mu * exx, self.lam * tr + 2.0 * self.mu * eyy
+                smallest = 0.5 * (sxx + syy) - np.sqrt((0.5 * (sxx - syy)) ** 2 + (self.mu * gxy) ** 2)
+                allowed[smallest < -self.crush_at] = 2
+        drive = np.where(allowed == 2, pos + neg, np.where(allowed == 1, pos, 0.0))
+        return np.where(self.drives, drive, 0.0), allowed
 
     def damage_system(self, H: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
         """Matrix and right-hand side of the damage equation for history ``H`` (MPa, (nelem, 4))."""

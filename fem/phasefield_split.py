@@ -13,6 +13,10 @@ while damage is driven by the tensile part ``ψ⁺`` of the energy only, and poi
 - ``"voldev"``: Amor, Marigo & Maurini, J. Mech. Phys. Solids 57, 1209–1229 (2009):
   ``ψ⁺ = K/2 ⟨tr ε⟩₊² + μ ε_dev : ε_dev``, ``ψ⁻ = K/2 ⟨tr ε⟩₋²``.
 
+A phase with a stated compressive strength also crushes: where its smallest principal stress is
+below minus that strength the whole ``ψ`` drives the damage, whatever the split
+(:meth:`fem.phasefield_assembly.PhaseFieldAssembler.driving_energy`).
+
 ``⟨x⟩± = (x ± |x|)/2``. Both splits act on the in-plane strain with the in-plane Lamé
 parameters of the element (:func:`fem.materials.plane_lame`). In plane strain ``ε_zz = 0`` is a
 principal strain carrying no energy, so the spectral split is exactly the 3D one; the

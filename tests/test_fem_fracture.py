@@ -402,6 +402,29 @@ def test_random_mode_two_plates_fail_from_the_crack_tip():
         assert tip_band_reaches_an_edge(r, ell) and max(grip_stretches(r, ell), default=0) <= 4 * ell
 
 
+#: The toughest unbroken checkerboard of the mode-II campaign benchmark (row 0 at the bottom): at ε = 1
+#: it still carries its peak, its stiff blocks at principal stresses of +192 and -1073 MPa.
+LOCKED = [[1, 1, 1, 0, 1, 0, 1, 1], [1, 1, 1, 1, 1, 1, 0, 1], [1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1],
+          [1, 1, 1, 1, 0, 1, 0, 1], [0, 1, 1, 1, 1, 1, 1, 1], [1, 1, 0, 0, 1, 1, 1, 1], [1, 0, 1, 1, 0, 1, 0, 1]]
+
+
+@pytest.mark.slow
+def test_a_stated_compressive_strength_breaks_a_plate_held_by_a_compressed_strut():
+    """Mode II, about 20 s: without compressive failure (the default palette) the plate is unbroken at
+    ε = 1; with a compressive strength of 400 MPa (10× the tensile) stated for both phases it fails.
+
+    Measured: unbroken, 19.66 MPa, toughness ≥ 10.98 MJ/m³; with the strength: failure at ε = 0.20,
+    12.44 MPa, 1.06 MJ/m³.
+    """
+    plate = Checkerboard.from_array(np.array(LOCKED))
+    held = run(plate, "full", mode="II").metrics
+    assert not held["broke"] and held["end_criterion"] == "max_displacement"
+    crushing = {name: replace(m, compressive_strength=400.0) for name, m in default_palette(DEFAULT_ELL).items()}
+    crushed = run(plate, "full", mode="II", materials=crushing).metrics
+    assert crushed["broke"] and crushed["end_criterion"] == "failure" and crushed["failure_strain"] < 0.5
+    assert crushed["toughness"] < 0.2 * held["toughness"]
+
+
 def _stiff_with_soft(cells):
     a = np.ones((8, 8), int)
     for r, c in cells:

@@ -178,7 +178,30 @@ def test_compression_dominated_points_do_not_drive_damage():
         assert np.all(allowed == drives)
         np.testing.assert_allclose(drive, pos if drives else 0.0, rtol=1e-12)
         # a set of allowed points given (the stagger holds the one of its first solve) is used as is
-        np.testing.assert_allclose(asm.driving_energy(u, ~allowed)[0], 0.0 if drives else pos, rtol=1e-12)
+        np.testing.assert_allclose(asm.driving_energy(u, 1 - allowed)[0], 0.0 if drives else pos, rtol=1e-12)
+
+
+def test_points_beyond_the_compressive_strength_crush():
+    """Uniaxial compression along x (ν = 0: σ_xx = E ε_xx, σ_yy = 0): the spectral ψ⁺ is 0, so only
+    crushing drives damage; it starts where σ_min < -compressive_strength, with the whole energy E ε²/2."""
+    from dataclasses import replace
+
+    plain = _bar("spectral")
+    asm = PhaseFieldAssembler(replace(plain.pb, compressive_strength=np.full(plain.pb.grid.nelem, 1.0)))
+    x = asm.pb.grid.coords[:, 0]
+    u = np.zeros(asm.ndof)
+    for strain, crushed in ((0.0099, False), (0.0101, True)):  # σ_xx = -0.99 and -1.01 MPa
+        u[0::2] = -strain * x
+        drive, allowed = asm.driving_energy(u)
+        assert np.all(allowed == (2 if crushed else 0))
+        np.testing.assert_allclose(drive, 0.5 * E * strain**2 if crushed else 0.0, rtol=1e-9)
+        assert not plain.driving_energy(u)[0].any()  # no compressive strength: never
+    # the smallest principal stress decides, not σ_xx: simple shear γ has σ_min = -μ γ = -E γ / 2
+    for gamma, crushed in ((0.0198, False), (0.0202, True)):
+        u[0::2] = gamma * asm.pb.grid.coords[:, 1]
+        assert np.all((asm.driving_energy(u)[1] == 2) == crushed)
+    with pytest.raises(ValueError, match="compressive_strength must have one value > 0"):
+        replace(plain.pb, compressive_strength=np.zeros(plain.pb.grid.nelem))
 
 
 def test_predicted_damage_is_exact_for_damage_linear_in_load():

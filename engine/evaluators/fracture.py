@@ -106,7 +106,9 @@ def _materials_settings(materials: Mapping[str, Material] | None, elastic_only: 
             "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN},
         }
     else:
-        phases = {name: {"E": float(m.E), "nu": float(m.nu), "Gc": float(m.Gc)} for name, m in sorted(materials.items())}
+        phases = {name: {"E": float(m.E), "nu": float(m.nu), "Gc": float(m.Gc),
+                         **({} if m.compressive_strength is None else {"compressive_strength": float(m.compressive_strength)})}
+                  for name, m in sorted(materials.items())}
     if elastic_only:
         return {name: {"E": p["E"], "nu": p["nu"]} for name, p in phases.items()}
     return phases
