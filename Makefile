@@ -8,7 +8,8 @@ PORT   ?= 8501
 ADDRESS ?= localhost
 PYTEST_ARGS ?=
 # Test files run on this many pytest-xdist workers (whole files per worker, so module fixtures are
-# built once; in the order of tests/conftest.py); 0 runs them in this process.
+# built once, and the browser files one after the other on one worker; in the order and the units
+# of tests/conftest.py); 0 runs them in this process.
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.matloop-installed
 BIN    := $(VENV)/bin

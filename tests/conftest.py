@@ -59,16 +59,41 @@ def _blas_within_the_usable_cores() -> None:
     threadpool_limits(int(cores))
 
 
+#: Test files whose names start so drive the app in Chromium (they carry the ``browser`` mark).
+BROWSER_FILES = "test_ui_browser"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files in the order the pytest-xdist workers should take them (``make test`` keeps it with
     ``--no-loadscope-reorder``): files with tests marked ``slow`` first, so that the longest work is
-    handed out early and the workers finish together; then the rest; the browser tests last, so
-    that a slow computation never shares the two cores with a browser, a Streamlit server and its
-    job worker (the graph-network test took 332 s instead of 93 s beside them). Each file's tests
-    stay together and in order."""
+    handed out early; then the rest; the browser tests last, so that a slow computation never shares
+    the cores with a browser, a Streamlit server and its job worker (the graph-network test took
+    332 s instead of 93 s beside them). Each file's tests stay together and in order."""
     def rank(item: pytest.Item) -> int:
         return 2 if item.path in browser else 0 if item.path in slow else 1
 
     browser = {item.path for item in items if item.get_closest_marker("browser")}
+    misnamed = sorted(path.name for path in browser if not path.name.startswith(BROWSER_FILES))
+    if misnamed:  # the scheduler below knows them by name
+        raise pytest.UsageError(f"browser tests belong in files named {BROWSER_FILES}*.py: {misnamed}")
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=rank)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile`` with the browser test files as one unit, run one after the other on one worker.
+
+    Two of them side by side (two Streamlit servers, their job workers and two Chromiums on two
+    cores) once left a job's result undrawn past a test's wait. (``--dist loadgroup`` would do this
+    with marks, but pytest-xdist 3.8 renames the node ids the way pytest 9 no longer reads.)
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "browser" if Path(path).name.startswith(BROWSER_FILES) else path
+
+    return BrowserFilesTogether(config, log)
