@@ -306,6 +306,30 @@ def test_a_campaign_labelled_by_an_older_solver_is_shown_but_not_continued(
 
     fresh = Campaign.create(store, "new", config)  # the same designs, labelled again by the new version
     assert fresh.outdated is None and fresh.key.version == version + "-next"
+    fresh.ask()  # killed before its first label: it reopens as a current campaign
+    assert Campaign.open(store, "new").outdated is None
     with ThreadPoolExecutor(2) as executor:
-        assert fresh.run(executor) == "finished"
+        assert Campaign.open(store, "new").run(executor) == "finished"
     assert len(store.labels()) == 16
+
+
+def test_a_campaign_from_before_stores_kept_its_key_is_known_by_its_labels(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A campaign recorded without its solver key (stores before schema version 5) is outdated when the
+    labels of its told batches are all under one key of an older version; with none told, it is current."""
+    import sqlite3
+
+    from engine.evaluators.fracture import FractureEvaluator
+
+    store = Store(tmp_path)
+    config = {**FAST, "budget": 8, "batch_size": 4}
+    with ThreadPoolExecutor(2) as executor:
+        assert Campaign.create(store, "old", config).run(executor) == "finished"
+    Campaign.create(store, "asked", {**config, "seed": 6}).ask()
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("UPDATE campaigns SET solver_key = NULL")
+    version = FractureEvaluator.version
+    monkeypatch.setattr(FractureEvaluator, "version", version + "-next")
+    old = Campaign.open(store, "old")
+    assert old.outdated and old.key.version == version and old.status()["labelled"] == 8
+    assert Campaign.open(store, "asked").outdated is None  # nothing told: labelled by the new version

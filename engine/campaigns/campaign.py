@@ -38,7 +38,7 @@ from engine.campaigns.pretraining import PretrainingSet
 from engine.evaluators.labelling import evaluation_from_label, label_designs, record_evaluation, recorded_key
 from engine.evaluators.protocol import Evaluation
 from engine.search.protocol import pareto_fitness
-from engine.store import Store, StoreError, StoredKey
+from engine.store import SolverKey, Store, StoreError, StoredKey
 
 __all__ = ["CAMPAIGN_STATES", "Campaign", "Candidate", "Result"]
 
@@ -73,6 +73,21 @@ class Result:
     values: np.ndarray
 
 
+def _labelling_key(store: Store, recorded: StoredKey | None, current: SolverKey,
+                   rows: list[tuple[int, int, int, str]]) -> SolverKey | StoredKey:
+    """The key a campaign's labels are under: ``current``, unless the campaign has candidates and its
+    record names another key, or (a record from before keys were kept) the labels of its told
+    batches are all under one key of another solver version."""
+    if not rows:
+        return current
+    if recorded is not None:
+        same = (recorded.name, recorded.version, recorded.fidelity, recorded.config_hash) == \
+            (current.name, current.version, current.fidelity, current.config_hash)
+        return current if same else recorded
+    told = max(row[2] for row in rows)  # batches told when the last batch was asked: 0 .. told-1
+    return recorded_key(store, current, [row[3] for row in rows if row[1] < told])
+
+
 class Campaign:
     """A design campaign recorded in a store (use :meth:`create` or :meth:`open`)."""
 
@@ -82,8 +97,10 @@ class Campaign:
         self.name = str(record["name"])
         self.config = CampaignConfig.from_json(record["config"])
         self._parts: Built = self.config.build()
+        rows = store.candidates(self.id)
         current = self._parts.evaluator.key()
-        self.key = recorded_key(store, current, [row[3] for row in store.candidates(self.id)])
+        self.key = _labelling_key(store, record.get("solver_key"), current, rows)
+        self._key_recorded = bool(rows) and record.get("solver_key") is not None
         #: Why the campaign cannot continue (its labels were made by another solver version or
         #: settings: shown, never mixed with new ones), or None.
         self.outdated: str | None = None
@@ -97,7 +114,8 @@ class Campaign:
         self._told = 0  # batches told to the strategy
         evaluator = self._parts.pretrain_evaluator
         self._pretraining = None if evaluator is None else PretrainingSet(
-            store, self._parts.space, evaluator, self.config.pretrain, self.config.seed, stored=bool(self.outdated))
+            store, self._parts.space, evaluator, self.config.pretrain, self.config.seed,
+            stored_version=self.key.version if self.outdated else None)
         self._pretrained = self._pretraining is None or self._pretrain()
         self._replay()
 
@@ -243,6 +261,9 @@ class Campaign:
         if isinstance(n, bool) or int(n) != n or not 1 <= int(n) <= self.remaining:
             raise ValueError(f"ask for 1..{self.remaining} candidates (the rest of the budget), got {n!r}")
         designs = self._parts.strategy.ask(int(n))
+        if not self._key_recorded:  # the first batch (or the first since this store learnt keys)
+            self.store.set_campaign_key(self.id, self.key)
+            self._key_recorded = True
         hashes = self.store.add_designs(designs)
         batch = 1 + max((c.batch for c in self._candidates), default=-1)
         seqs = self.store.add_candidates(self.id, batch, self._told, hashes)

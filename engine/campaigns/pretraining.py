@@ -39,20 +39,20 @@ class PretrainingSet:
         Designs drawn (fewer after duplicates are dropped).
     seed : int
         The campaign's seed.
-    stored : bool
-        Read the labels under whatever key they were stored with (:func:`recorded_key`): a
-        campaign labelled by an older solver version, which can be shown but not continued.
+    stored_version : str or None
+        Read the labels made by this older solver version (:func:`recorded_key`): those of a
+        campaign labelled by it, which can be shown but not continued.
     """
 
     def __init__(self, store: Store, space: Any, evaluator: Evaluator, count: int, seed: int,
-                 stored: bool = False) -> None:
+                 stored_version: str | None = None) -> None:
         self.store = store
         self.evaluator = evaluator
         drawn = space.sample(count, np.random.default_rng([seed, 1]))
         self.designs: list[Design] = list({d.content_hash(): d for d in drawn}.values())
         self.key = evaluator.key()
-        if stored:
-            self.key = recorded_key(store, self.key, [d.content_hash() for d in self.designs])
+        if stored_version is not None:
+            self.key = recorded_key(store, self.key, [d.content_hash() for d in self.designs], stored_version)
 
     def labels(self) -> dict[str, Evaluation]:
         """Stored fast evaluations of the pre-training designs, by design hash."""

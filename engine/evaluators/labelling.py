@@ -48,18 +48,20 @@ def record_evaluation(store: Store, design_hash: str, key: SolverKey, evaluation
                            reason=evaluation.reason, wall_time=evaluation.wall_time)
 
 
-def recorded_key(store: Store, key: SolverKey, hashes: Collection[str]) -> SolverKey | StoredKey:
-    """The key under which the designs ``hashes`` were labelled.
+def recorded_key(store: Store, key: SolverKey, hashes: Collection[str], version: str | None = None) -> SolverKey | StoredKey:
+    """The key under which the designs ``hashes`` were labelled, for a record that does not say.
 
-    ``key`` itself when it labelled any of them, or when no key of its solver and fidelity did;
-    otherwise the stored key (another solver version, or other settings) that labelled the most
-    of them: labels made before a solver version was bumped, which this code can read but no
-    longer make.
+    ``key`` when it labelled all of them; otherwise the one key of another solver version (of
+    ``version``, if given) that labelled every one of them: labels made before a solver version
+    was bumped, which this code can read but no longer make. ``key`` again when no such key, or
+    more than one, exists (the caller then finds the labels missing).
     """
-    if not hashes or store.labelled_hashes(key) & set(hashes):
+    wanted = set(hashes)
+    if not wanted or wanted <= store.labelled_hashes(key):
         return key
-    found = store.label_keys(key.name, key.fidelity, hashes)
-    return found[0][0] if found else key
+    complete = [found for found, count in store.label_keys(key.name, key.fidelity, wanted)
+                if count == len(wanted) and found.version != key.version and version in (None, found.version)]
+    return complete[0] if len(complete) == 1 else key
 
 
 def evaluation_from_label(label: LabelRecord) -> Evaluation:

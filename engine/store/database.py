@@ -440,14 +440,26 @@ class Store:
                 [(campaign_id, h, now) for h in design_hashes],
             )
 
+    def set_campaign_key(self, campaign_id: int, key: SolverKey) -> None:
+        """Record the solver key a campaign labels under (see :meth:`campaigns`)."""
+        value = canonical_json({"name": key.name, "version": key.version, "fidelity": key.fidelity,
+                                "config_hash": key.config_hash})
+        with self._transaction() as c:
+            if c.execute("UPDATE campaigns SET solver_key=? WHERE id=?", (value, campaign_id)).rowcount == 0:
+                raise StoreError(f"no campaign with id {campaign_id}")
+
     def campaigns(self) -> list[dict[str, Any]]:
-        """All campaigns as dicts (id, name, config, state, created_at, updated_at, designs)."""
+        """All campaigns as dicts (id, name, config, state, created_at, updated_at, designs, and
+        ``solver_key``: the :class:`StoredKey` it labels under, None before its first batch or in
+        a campaign from a store older than schema version 5)."""
         with self._read() as c:
             rows = c.execute(
                 "SELECT campaigns.*, (SELECT COUNT(*) FROM campaign_designs d WHERE d.campaign_id = "
                 "campaigns.id) AS designs FROM campaigns ORDER BY id"
             ).fetchall()
-        return [{**dict(row), "config": json.loads(row["config"])} for row in rows]
+        return [{**dict(row), "config": json.loads(row["config"]),
+                 "solver_key": None if row["solver_key"] is None else StoredKey(**json.loads(row["solver_key"]))}
+                for row in rows]
 
     def campaign_designs(self, campaign_id: int) -> list[str]:
         """Hashes of the designs of a campaign, in the order they were added."""

@@ -107,6 +107,14 @@ CREATE TABLE campaign_candidates (
 """
 
 
+# Version 5: the solver key a campaign labels under (name, version, fidelity, settings hash),
+# recorded with its first batch, so that a campaign whose solver version has since been bumped is
+# known as such and never mixes labels of two versions (NULL in campaigns of older stores).
+_V5 = """
+ALTER TABLE campaigns ADD COLUMN solver_key TEXT;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(connection: sqlite3.Connection) -> None:
         for statement in sql.split(";"):
@@ -119,7 +127,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 #: Migration steps, keyed by the version they produce. Version 3 (:mod:`.migration_v3`): fracture
 #: labels keyed by fully resolved settings, renamed fast-fidelity metrics.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _script(_V1), 2: _script(_V2), 3: migrate_to_v3, 4: _script(_V4),
+    1: _script(_V1), 2: _script(_V2), 3: migrate_to_v3, 4: _script(_V4), 5: _script(_V5),
 }
 
 #: Version written by this matloop.
