@@ -210,13 +210,10 @@ class Material:
 
     @classmethod
     def from_failure_strain(
-        cls, name: str, E: float, nu: float, failure_strain: float, ell: float,
-        compressive_ratio: float | None = None,
+        cls, name: str, E: float, nu: float, failure_strain: float, ell: float
     ) -> "Material":
-        """Phase whose AT2 1D strength is ``E * failure_strain`` at length scale ``ell`` (mm), and whose
-        compressive strength is ``compressive_ratio`` times that (None: no compressive failure)."""
-        crush = None if compressive_ratio is None else _check_positive("compressive_ratio", compressive_ratio) * E * failure_strain
-        return cls(name, float(E), float(nu), gc_from_failure_strain(E, failure_strain, ell), crush)
+        """Phase whose AT2 1D strength is ``E * failure_strain`` at length scale ``ell`` (mm)."""
+        return cls(name, float(E), float(nu), gc_from_failure_strain(E, failure_strain, ell))
 
     def lame(self, plane: Literal["stress", "strain"] = "stress") -> tuple[float, float]:
         """In-plane Lamé parameters ``(lambda_2d, mu)`` in MPa; see :func:`plane_lame`."""
