@@ -325,11 +325,11 @@ def test_a_campaign_from_before_stores_kept_its_key_is_known_by_its_labels(
     config = {**FAST, "budget": 8, "batch_size": 4}
     with ThreadPoolExecutor(2) as executor:
         assert Campaign.create(store, "old", config).run(executor) == "finished"
-    Campaign.create(store, "asked", {**config, "seed": 6}).ask()
+    Campaign.create(store, "asked", config).ask()  # the same first designs, each labelled under the old key
     with sqlite3.connect(store.path) as raw:
         raw.execute("UPDATE campaigns SET solver_key = NULL")
     version = FractureEvaluator.version
     monkeypatch.setattr(FractureEvaluator, "version", version + "-next")
     old = Campaign.open(store, "old")
     assert old.outdated and old.key.version == version and old.status()["labelled"] == 8
-    assert Campaign.open(store, "asked").outdated is None  # nothing told: labelled by the new version
+    assert Campaign.open(store, "asked").outdated is None  # but nothing told: it labels with the new version
