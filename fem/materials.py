@@ -206,7 +206,12 @@ class Material:
         lame(self.E, self.nu)  # validates E and nu
         _check_positive(f"fracture toughness Gc of {self.name!r}", self.Gc)
         if self.compressive_strength is not None:
-            _check_positive(f"compressive strength of {self.name!r}", self.compressive_strength)
+            value = self.compressive_strength
+            if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.floating, np.integer)):
+                raise ValueError(f"compressive strength of {self.name!r} must be a finite number > 0 (MPa) or None, "
+                                 f"got {value!r}")
+            object.__setattr__(self, "compressive_strength",
+                               _check_positive(f"compressive strength of {self.name!r}", value))
 
     @classmethod
     def from_failure_strain(

@@ -269,8 +269,16 @@ def test_best_designs_say_which_plates_did_not_break(tmp_path: Path) -> None:
     rows = best_rows(campaign, 4)
     assert [(r["toughness (MJ/m³)"], r["broke"]) for r in rows] == [(9.0, False), (7.0, False), (5.0, True),
                                                                    (3.0, True)]
-    assert unbroken_note(rows).startswith("2 of these 4 designs (rank 1, 2) still carried load")
-    assert unbroken_note(rows[2:]) is None
+    assert unbroken_note(rows).startswith("2 of these 4 designs (ranks 1, 2) still carried load")
+    assert unbroken_note(rows[1:3]).startswith("1 of these 2 designs (rank 2) still carried load")
+    assert unbroken_note(rows[:1]).startswith("This design still carried load") and unbroken_note(rows[2:]) is None
+    # at the strength fidelity "broke" only says the peak was passed: no toughness, no column
+    strength = Campaign.create(Store(tmp_path), "peak", {**config, "objective": {"kind": "metric", "metrics": [
+        "strength"]}, "evaluator": {"kind": "fracture", "fidelity": "strength"}})
+    batch = strength.ask()
+    strength.tell({c.id: Evaluation("ok", None, {"strength": 1.0 + c.id, "toughness": None, "broke": c.id > 1})
+                   for c in batch})
+    assert all("broke" not in row for row in best_rows(strength, 4))
 
 
 def test_a_campaign_labelled_by_an_older_solver_is_shown_but_not_continued(

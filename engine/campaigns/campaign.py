@@ -105,11 +105,12 @@ class Campaign:
         #: settings: shown, never mixed with new ones), or None.
         self.outdated: str | None = None
         if isinstance(self.key, StoredKey):
-            change = (f"version {self.key.version}" if self.key.version != current.version
-                      else f"version {current.version} with other settings")
-            self.outdated = (f"campaign {self.name!r} was labelled by {current.name} {change}; this matloop labels "
-                             f"with version {current.version}, so the campaign can be shown and exported but not "
-                             "continued — start a new campaign with the same settings")
+            change = (f"version {self.key.version}; this matloop labels with version {current.version}"
+                      if self.key.version != current.version else
+                      f"version {current.version} with other solver settings than this matloop's (a default "
+                      "changed without a version bump)")
+            self.outdated = (f"campaign {self.name!r} was labelled by {current.name} {change}, so the campaign can "
+                             "be shown and exported but not continued — start a new campaign with its configuration")
         self._candidates: list[Candidate] = []
         self._told = 0  # batches told to the strategy
         evaluator = self._parts.pretrain_evaluator

@@ -42,8 +42,9 @@ def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
             value = result.evaluation.metrics.get(metric.name)
             if isinstance(value, (int, float)):
                 row[metric.label] = float(value)
-        if isinstance(result.evaluation.metrics.get("broke"), bool):
-            row["broke"] = result.evaluation.metrics["broke"]
+        metrics = result.evaluation.metrics
+        if isinstance(metrics.get("broke"), bool) and isinstance(metrics.get("toughness"), (int, float)):
+            row["broke"] = metrics["broke"]  # full labels (at strength fidelity "broke" only means the peak was passed)
         if campaign.objective.kind == "target_stiffness":
             errors = campaign.objective.relative_errors(np.asarray(result.evaluation.metrics["C"]))
             row.update({f"error C{i}{i}": float(e) for i, e in zip((1, 2, 3), errors)})
@@ -56,9 +57,12 @@ def unbroken_note(rows: Sequence[dict[str, Any]]) -> str | None:
     unbroken = [str(row["rank"]) for row in rows if row.get("broke") is not None and not bool(row["broke"])]
     if not unbroken:
         return None
-    return (f"{len(unbroken)} of these {len(rows)} designs (rank {', '.join(unbroken)}) still carried load at the "
-            "largest strain of the test (broke = False): their toughness is a lower bound, the work done up to "
-            "that strain.")
+    tail = "largest strain of the test (broke = False): {} toughness is a lower bound, the work done up to that strain."
+    if len(rows) == 1:
+        return "This design still carried load at the " + tail.format("its")
+    ranks = f"rank {unbroken[0]}" if len(unbroken) == 1 else f"ranks {', '.join(unbroken)}"
+    return (f"{len(unbroken)} of these {len(rows)} designs ({ranks}) still carried load at the "
+            + tail.format("its" if len(unbroken) == 1 else "their"))
 
 
 def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = None) -> bytes:

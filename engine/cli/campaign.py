@@ -45,22 +45,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.set_defaults(func=_new)
     for verb, text in (("run", "run a campaign until its budget is spent (Ctrl-C pauses it)"),
                        ("resume", "continue a paused or interrupted campaign")):
-        action = actions.add_parser(verb, help=text)
-        action.add_argument("name")
+        action = actions.add_parser(verb, help=text, description=text.capitalize() + ". A campaign labelled by an "
+                                    "older solver version is refused (status, report and export still show it).")
+        action.add_argument("name", help="campaign name (matloop campaign status lists them)")
         action.set_defaults(func=_run)
     status = actions.add_parser("status", help="all campaigns, or one in full")
-    status.add_argument("name", nargs="?")
+    status.add_argument("name", nargs="?", help="campaign name; without it, every campaign in one line each")
     status.set_defaults(func=_status)
     report = actions.add_parser("report", help="the best designs and the best-so-far curve")
     report.add_argument("name", nargs="+", help="campaign(s); several share the plot")
-    report.add_argument("--top", type=int, default=10)
+    report.add_argument("--top", type=int, default=10, help="best designs listed (default 10)")
     report.add_argument("--plot", metavar="PNG", help="write the best-so-far plot")
     report.set_defaults(func=_report)
     export = actions.add_parser("export", help="the best designs as JSON lines, CSV, or STL / 3MF files (zip)")
-    export.add_argument("name")
-    export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
-    export.add_argument("--top", type=int, default=10)
-    export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("name", help="campaign name")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="file format (default json)")
+    export.add_argument("--top", type=int, default=10, help="best designs exported (default 10)")
+    export.add_argument("--out", required=True, metavar="FILE", help="file to write (a zip for stl and 3mf)")
     export.set_defaults(func=_export)
 
 
@@ -145,10 +146,11 @@ def _status(args: argparse.Namespace) -> int:
     if not records:
         print("no campaigns yet; 'matloop campaign new --help' makes one")
         return 0
-    print(f"{'name':<20} {'state':<9} {'strategy':<14} {'space':<13} {'designs':>7}  budget")
+    width = max(20, *(len(record["name"]) for record in records))
+    print(f"{'name':<{width}} {'state':<9} {'strategy':<14} {'space':<13} {'designs':>7}  budget")
     for record in records:
         config = record["config"]
-        print(f"{record['name'][:20]:<20} {record['state']:<9} {str(config.get('strategy'))[:14]:<14} "
+        print(f"{record['name']:<{width}} {record['state']:<9} {str(config.get('strategy'))[:14]:<14} "
               f"{str(config.get('space'))[:13]:<13} {record['designs']:>7}  {config.get('budget')}")
     return 0
 
@@ -167,9 +169,10 @@ def _report(args: argparse.Namespace) -> int:
         if not rows:
             print("no labelled designs yet")
             continue
-        print("  ".join(f"{k:>14}" for k in rows[0]))
+        widths = [max(14, len(k)) for k in rows[0]]
+        print("  ".join(f"{k:>{w}}" for k, w in zip(rows[0], widths)))
         for row in rows:
-            print("  ".join(f"{v:14.4g}" if isinstance(v, float) else f"{v!s:>14}" for v in row.values()))
+            print("  ".join(f"{v:{w}.4g}" if isinstance(v, float) else f"{v!s:>{w}}" for v, w in zip(row.values(), widths)))
         if (note := unbroken_note(rows)) is not None:
             print(note)
     if args.plot:
