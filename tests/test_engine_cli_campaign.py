@@ -27,6 +27,17 @@ def test_a_campaign_from_new_to_export(tmp_path: Path, capsys: pytest.CaptureFix
     exported = [json.loads(line) for line in (tmp_path / "best.json").read_text().splitlines()]
     stiffness = sorted((label.metrics["stiffness"] for label in Store(tmp_path).labels()), reverse=True)
     assert len(stiffness) == 6 and [e["values"][0] for e in exported] == stiffness[:2]
+    # the format follows the file's suffix, or is asked for
+    assert main([*store, "campaign", "export", "c", "--top", "2", "--out", str(tmp_path / "best.csv")]) == 0
+    assert (tmp_path / "best.csv").read_text().startswith("rank,")
+    capsys.readouterr()
+    assert main([*store, "campaign", "export", "c", "--out", str(tmp_path / "best.zip")]) == 2
+    assert "give --format (json, csv, stl, 3mf): the suffix .zip" in capsys.readouterr().err
+    # its configuration, written out, makes the same campaign again
+    assert main([*store, "campaign", "status", "c", "--config", str(tmp_path / "c.json")]) == 0
+    assert main([*store, "campaign", "new", "again", "--config", str(tmp_path / "c.json")]) == 0
+    campaigns = {c["name"]: c["config"] for c in Store(tmp_path).campaigns()}
+    assert campaigns["again"] == campaigns["c"]
 
 
 def test_pretraining_is_configured_and_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,6 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action.set_defaults(func=_run)
     status = actions.add_parser("status", help="all campaigns, or one in full")
     status.add_argument("name", nargs="?", help="campaign name; without it, every campaign in one line each")
+    status.add_argument("--config", metavar="FILE", dest="config_out",
+                        help="also write the campaign's configuration as JSON, for 'campaign new NAME --config FILE'")
     status.set_defaults(func=_status)
     report = actions.add_parser("report", help="the best designs and the best-so-far curve")
     report.add_argument("name", nargs="+", help="campaign(s); several share the plot")
@@ -59,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.set_defaults(func=_report)
     export = actions.add_parser("export", help="the best designs as JSON lines, CSV, or STL / 3MF files (zip)")
     export.add_argument("name", help="campaign name")
-    export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="file format (default json)")
+    export.add_argument("--format", choices=EXPORT_FORMATS,
+                        help="file format (default: from the --out suffix, .json/.jsonl or .csv)")
     export.add_argument("--top", type=int, default=10, help="best designs exported (default 10)")
     export.add_argument("--out", required=True, metavar="FILE", help="file to write (a zip for stl and 3mf)")
     export.set_defaults(func=_export)
@@ -140,8 +143,17 @@ def _print_status(status: dict) -> None:
 def _status(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     if args.name:
-        _print_status(Campaign.open(store, args.name).status())
+        campaign = Campaign.open(store, args.name)
+        _print_status(campaign.status())
+        if args.config_out:
+            try:
+                Path(args.config_out).write_text(json.dumps(campaign.config.to_json(), indent=2) + "\n")
+            except OSError as exc:
+                raise ValueError(f"cannot write {args.config_out}: {exc.strerror}") from None
+            print(f"wrote {args.config_out}: the configuration of {campaign.name}", file=sys.stderr)
         return 0
+    if args.config_out:
+        raise ValueError("--config writes one campaign's configuration: name the campaign")
     records = store.campaigns()
     if not records:
         print("no campaigns yet; 'matloop campaign new --help' makes one")
@@ -184,9 +196,19 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Export formats known by the suffix of the file written.
+FORMAT_OF_SUFFIX = {".json": "json", ".jsonl": "json", ".csv": "csv"}
+
+
 def _export(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise ValueError(f"--top must be at least 1, got {args.top}")
+    if args.format is None:
+        suffix = Path(args.out).suffix.lower()
+        if suffix not in FORMAT_OF_SUFFIX:
+            raise ValueError(f"give --format ({', '.join(EXPORT_FORMATS)}): the suffix {suffix or '(none)'} of "
+                             f"{args.out} does not say which (.json, .jsonl and .csv do)")
+        args.format = FORMAT_OF_SUFFIX[suffix]
     store = open_store(args, create=False)
     campaign = Campaign.open(store, args.name)
     data = export_best(campaign, args.format, args.top)
