@@ -118,7 +118,7 @@ class Campaign:
             store, self._parts.space, evaluator, self.config.pretrain, self.config.seed,
             stored_version=self.key.version if self.outdated else None)
         self._pretrained = self._pretraining is None or self._pretrain()
-        self._replay()
+        self._replay(rows)
 
     # ------------------------------------------------------------------ life cycle
     @classmethod
@@ -155,9 +155,9 @@ class Campaign:
         self.store.set_campaign_state(self.id, state)
 
     # ------------------------------------------------------------------ replay
-    def _replay(self) -> None:
-        """Rebuild the strategy from the stored history (asks and tells in their original order)."""
-        rows = self.store.candidates(self.id)
+    def _replay(self, rows: list[tuple[int, int, int, str]]) -> None:
+        """Rebuild the strategy from the stored history ``rows`` (:meth:`Store.candidates`: asks and tells in
+        their original order)."""
         if rows and not self._pretrained:
             raise StoreError(f"campaign {self.name!r}: the fast labels that pre-trained its surrogate are missing from "
                              "the store; it cannot resume — start a new campaign")

@@ -38,15 +38,15 @@ def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
         names = campaign.objective.metrics if campaign.objective.kind != "target_stiffness" else ("error",)
         for name, value in zip(names if campaign.objective.n_values > 1 else ("objective",), result.values):
             row[name if campaign.objective.n_values > 1 else "objective"] = float(value)
+        metrics = result.evaluation.metrics
         for metric in objectives:
-            value = result.evaluation.metrics.get(metric.name)
+            value = metrics.get(metric.name)
             if isinstance(value, (int, float)):
                 row[metric.label] = float(value)
-        metrics = result.evaluation.metrics
         if isinstance(metrics.get("broke"), bool) and isinstance(metrics.get("toughness"), (int, float)):
             row["broke"] = metrics["broke"]  # full labels (at strength fidelity "broke" only means the peak was passed)
         if campaign.objective.kind == "target_stiffness":
-            errors = campaign.objective.relative_errors(np.asarray(result.evaluation.metrics["C"]))
+            errors = campaign.objective.relative_errors(np.asarray(metrics["C"]))
             row.update({f"error C{i}{i}": float(e) for i, e in zip((1, 2, 3), errors)})
         rows.append(row)
     return rows
