@@ -55,18 +55,22 @@ def test_the_key_spells_out_every_setting_and_the_materials() -> None:
     fast = FractureEvaluator("fast").settings
     assert set(fast) == {"crack_length", "mode", "plane", "element_size", "materials"}
     assert fast["materials"] == {"soft": {"E": 100.0, "nu": 0.33}, "stiff": {"E": 1000.0, "nu": 0.33}}
-    # a stated compressive strength is part of the phase (a phase-field setting, not an elastic one)
+    # a compressive strength is part of the phase (a phase-field setting, not an elastic one), where a split
+    # lets it act: not in mode I's default (no split), so mode-I full labels keep their keys
     from dataclasses import replace
 
     from fem.materials import default_palette
 
     palette = default_palette(1 / 32)
-    crushing = {**palette, "stiff": replace(palette["stiff"], compressive_strength=400.0)}
-    keys = {fidelity: [FractureEvaluator.from_options(fidelity, {"materials": m}).key() for m in (palette, crushing)]
-            for fidelity in ("fast", "full")}
-    assert keys["fast"][0] == keys["fast"][1] and keys["full"][0] != keys["full"][1]
-    assert FractureEvaluator.from_options("full", {"materials": crushing}).settings["materials"]["stiff"][
-        "compressive_strength"] == 400.0
+    crushing = {**palette, "stiff": replace(palette["stiff"], compressive_strength=250.0)}
+    keys = {(fidelity, mode): [FractureEvaluator.from_options(fidelity, {"materials": m, "mode": mode}).key()
+                               for m in (palette, crushing)]
+            for fidelity in ("fast", "full") for mode in ("I", "II")}
+    assert keys["fast", "I"][0] == keys["fast", "I"][1] and keys["fast", "II"][0] == keys["fast", "II"][1]
+    assert keys["full", "I"][0] == keys["full", "I"][1] and keys["full", "II"][0] != keys["full", "II"][1]
+    shear = FractureEvaluator.from_options("full", {"mode": "II"}).settings["materials"]
+    assert {name: m["compressive_strength"] for name, m in shear.items()} == {"soft": 400.0, "stiff": 400.0}
+    assert "compressive_strength" not in settings["materials"]["stiff"]
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,7 @@ def test_at2_critical_stress_round_trip_and_defaults():
     pal = default_palette(ell)
     for m in pal.values():
         assert critical_stress_at2(m.E, m.Gc, ell) == pytest.approx(40.0)
+        assert m.compressive_strength == pytest.approx(10 * 40.0)  # crushing at 10× the tensile strength
     assert pal["soft"].E == 100 and pal["stiff"].E == 1000
     # Gc = (16 sigma_c / (3 sqrt 3))^2 ell / E
     assert pal["soft"].Gc == pytest.approx((16 * 40 / (3 * math.sqrt(3))) ** 2 * ell / 100)

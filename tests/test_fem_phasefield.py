@@ -202,6 +202,15 @@ def test_points_beyond_the_compressive_strength_crush():
         assert np.all((asm.driving_energy(u)[1] == 2) == crushed)
     with pytest.raises(ValueError, match="compressive_strength must have one value > 0"):
         replace(plain.pb, compressive_strength=np.zeros(plain.pb.grid.nelem))
+    # without a split the whole energy drives the damage anyway: crushing changes nothing (so a
+    # compressive strength stays out of the key of labels without a split)
+    none = _bar("none")
+    crushing = PhaseFieldAssembler(replace(none.pb, compressive_strength=np.full(none.pb.grid.nelem, 1.0)))
+    for field in (-0.0101 * x, 0.0202 * asm.pb.grid.coords[:, 1]):
+        u[0::2] = field
+        drive, allowed = crushing.driving_energy(u)
+        assert (allowed == 2).all()
+        np.testing.assert_array_equal(drive, none.driving_energy(u)[0])
 
 
 def test_predicted_damage_is_exact_for_damage_linear_in_load():

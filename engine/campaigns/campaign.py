@@ -108,7 +108,7 @@ class Campaign:
             change = (f"version {self.key.version}; this matloop labels with version {current.version}"
                       if self.key.version != current.version else
                       f"version {current.version} with other solver settings than this matloop's (a default "
-                      "changed without a version bump)")
+                      "setting has changed since)")
             self.outdated = (f"campaign {self.name!r} was labelled by {current.name} {change}, so the campaign can "
                              "be shown and exported but not continued — start a new campaign with its configuration")
         self._candidates: list[Candidate] = []

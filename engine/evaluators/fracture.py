@@ -27,6 +27,7 @@ from engine.store import SolverKey, Store
 from fem import fracture
 from fem.cost import Cost, largest_size, plate_cost
 from fem.materials import (
+    DEFAULT_COMPRESSIVE_STRENGTH,
     DEFAULT_NU,
     DEFAULT_SOFT_E,
     DEFAULT_SOFT_FAILURE_STRAIN,
@@ -98,19 +99,28 @@ UNUSED_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _materials_settings(materials: Mapping[str, Material] | None, elastic_only: bool) -> dict[str, dict[str, float]]:
-    """The phases as JSON: the default palette by its failure strains, others by G_c (fast: E, ν only)."""
+def _materials_settings(materials: Mapping[str, Material] | None, fidelity: str, split: str) -> dict[str, dict[str, float]]:
+    """The phases as JSON: the default palette by its failure strains, others by G_c.
+
+    Only what can change the label: a fast (linear) label uses E and ν alone, and a compressive
+    strength acts only through a split (without one the whole strain energy drives the damage
+    anyway, :mod:`fem.phasefield_split`), so mode-I labels keep their keys.
+    """
     if materials is None:
         phases = {
-            "soft": {"E": DEFAULT_SOFT_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_SOFT_FAILURE_STRAIN},
-            "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN},
+            "soft": {"E": DEFAULT_SOFT_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_SOFT_FAILURE_STRAIN,
+                     "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
+            "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN,
+                      "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
         }
     else:
         phases = {name: {"E": float(m.E), "nu": float(m.nu), "Gc": float(m.Gc),
                          **({} if m.compressive_strength is None else {"compressive_strength": float(m.compressive_strength)})}
                   for name, m in sorted(materials.items())}
-    if elastic_only:
+    if fidelity == "fast":
         return {name: {"E": p["E"], "nu": p["nu"]} for name, p in phases.items()}
+    if split == "none":
+        return {name: {k: v for k, v in p.items() if k != "compressive_strength"} for name, p in phases.items()}
     return phases
 
 
@@ -167,7 +177,7 @@ class FractureEvaluator(Evaluator):
         unused = UNUSED_SETTINGS[self.fidelity] + (
             ("element_size",) if self.setup.elements_per_block is not None else ("elements_per_block",))
         values = {f.name: getattr(self.setup, f.name) for f in fields(fracture.PlateSetup) if f.name not in unused}
-        values["materials"] = _materials_settings(self.setup.materials, elastic_only=self.fidelity == "fast")
+        values["materials"] = _materials_settings(self.setup.materials, self.fidelity, self.setup.split)
         return values
 
     def provides(self, name: str) -> bool:

@@ -51,16 +51,17 @@ def record_evaluation(store: Store, design_hash: str, key: SolverKey, evaluation
 def recorded_key(store: Store, key: SolverKey, hashes: Collection[str], version: str | None = None) -> SolverKey | StoredKey:
     """The key under which the designs ``hashes`` were labelled, for a record that does not say.
 
-    ``key`` when it labelled all of them; otherwise the one key of another solver version (of
+    ``key`` when it labelled all of them; otherwise the one other key (of solver version
     ``version``, if given) that labelled every one of them: labels made before a solver version
-    was bumped, which this code can read but no longer make. ``key`` again when no such key, or
-    more than one, exists (the caller then finds the labels missing).
+    was bumped or a default setting changed, which this code can read but no longer make. ``key``
+    again when no such key, or more than one, exists (the caller then finds the labels missing).
     """
     wanted = set(hashes)
     if not wanted or wanted <= store.labelled_hashes(key):
         return key
     complete = [found for found, count in store.label_keys(key.name, key.fidelity, wanted)
-                if count == len(wanted) and found.version != key.version and version in (None, found.version)]
+                if count == len(wanted) and (found.version, found.config_hash) != (key.version, key.config_hash)
+                and version in (None, found.version)]
     return complete[0] if len(complete) == 1 else key
 
 
