@@ -341,3 +341,26 @@ def test_a_campaign_from_before_stores_kept_its_key_is_known_by_its_labels(
     old = Campaign.open(store, "old")
     assert old.outdated and old.key.version == version and old.status()["labelled"] == 8
     assert Campaign.open(store, "asked").outdated is None  # but nothing told: it labels with the new version
+
+
+def test_a_campaign_labelled_under_changed_default_settings_is_shown_but_not_continued(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A default setting that changes the labels (as the default phases' compressive strength did for
+    mode II) changes the key without a version bump: the campaign is outdated, recorded key or not."""
+    import sqlite3
+
+    import engine.evaluators.fracture as evaluators
+
+    store = Store(tmp_path)
+    with ThreadPoolExecutor(2) as executor:
+        assert Campaign.create(store, "old", {**FAST, "budget": 8, "batch_size": 4}).run(executor) == "finished"
+    monkeypatch.setattr(evaluators, "DEFAULT_SOFT_E", 2 * evaluators.DEFAULT_SOFT_E)  # another default palette
+    for recorded in (True, False):
+        if not recorded:
+            with sqlite3.connect(store.path) as raw:
+                raw.execute("UPDATE campaigns SET solver_key = NULL")
+        old = Campaign.open(store, "old")
+        assert old.outdated.endswith("with other solver settings than this matloop's (a default setting has changed "
+                                     "since), so the campaign can be shown and exported but not continued — start a "
+                                     "new campaign with its configuration")
+        assert old.status()["labelled"] == 8

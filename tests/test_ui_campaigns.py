@@ -201,3 +201,29 @@ def test_a_pretrained_campaign_is_recorded_and_shows_its_fast_labels(app_env: Pa
     record = Store(app_env).campaign("warm")
     assert record["config"]["pretrain"] == 12 and record["config"]["strategy"] == "genetic"
     assert any(c.value == "Pre-training: 0/12 fast labels labelled." for c in at.caption)
+
+
+def test_an_outdated_campaign_is_shown_with_why_and_starts_again_under_a_new_name(
+        app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Labels made under other default settings: a warning instead of Resume, and one button that
+    records the same configuration under a free name and submits its job (the old one untouched)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import engine.evaluators.fracture as evaluators
+
+    store = Store(app_env)
+    config = {"space": "checkerboard", "space_settings": {"rows": 4, "columns": 4}, "strategy": "random",
+              "objective": {"kind": "metric", "metrics": ["stiffness"]}, "budget": 4, "batch_size": 2, "seed": 3,
+              "evaluator": {"kind": "fracture", "fidelity": "fast"}}
+    with ThreadPoolExecutor(2) as executor:
+        assert Campaign.create(store, "old", config).run(executor) == "finished"
+    record_submitted_jobs(monkeypatch)
+    monkeypatch.setattr(evaluators, "DEFAULT_SOFT_E", 2 * evaluators.DEFAULT_SOFT_E)  # a default changed
+    at = campaigns_page("old")
+    assert "Resume" not in {b.label for b in at.button}
+    assert any(w.value.startswith("Campaign 'old' was labelled by phasefield-at2") for w in at.warning)
+    next(b for b in at.button if b.label == "Start a new campaign 'old-again-1' with this configuration").click().run()
+    assert not at.exception and at.query_params["campaign"] in ("old-again-1", ["old-again-1"])
+    assert store.campaign("old-again-1")["config"] == store.campaign("old")["config"]
+    assert [j.params["name"] for j in store.jobs() if j.kind == "run-campaign"] == ["old-again-1"]
+    assert Campaign.open(store, "old").spent == 4

@@ -190,10 +190,10 @@ def parse_target(text: str) -> list[float]:
                          f"got {text!r}") from None
 
 
-def default_name() -> str:
-    """The first free name campaign-1, campaign-2, ..."""
+def free_name(stem: str) -> str:
+    """The first of ``stem-1``, ``stem-2``, ... that no campaign in the store has."""
     taken = {c["name"] for c in store.campaigns()}
-    return next(f"campaign-{i}" for i in range(1, len(taken) + 2) if f"campaign-{i}" not in taken)
+    return next(f"{stem}-{i}" for i in range(1, len(taken) + 2) if f"{stem}-{i}" not in taken)
 
 
 def configure() -> None:
@@ -216,7 +216,7 @@ def configure() -> None:
     labels = {m.name: m.label for m in objectives}
     numbers = CheckedNumbers()
     with st.form("new-campaign"):
-        name = st.text_input("Name", value=default_name(), max_chars=100, key="name")
+        name = st.text_input("Name", value=free_name("campaign"), max_chars=100, key="name")
         if space == "spinodoid":
             rho = st.slider("Solid fraction ρ range", 0.05, 0.95, (0.3, 0.9), 0.01, key="rho")
             space_settings = {"rho": list(rho),
@@ -377,6 +377,13 @@ def watch(name: str) -> None:
         st.error(f"The last run of this campaign failed: {last.error}")
     if campaign.outdated:
         st.warning(campaign.outdated[0].upper() + campaign.outdated[1:] + ".", icon=":material/history:")
+        again = free_name(f"{name}-again")
+        if st.button(f"Start a new campaign '{again}' with this configuration", icon=":material/replay:",
+                     help="the same design space, objective, strategy, budget and seed, labelled by this matloop; "
+                          "this campaign stays as it is"):
+            Campaign.create(store, again, campaign.config.to_json())
+            start_job(again)
+            st.rerun()
     elif active is None and campaign.state != "finished":
         if st.button("Resume" if campaign.spent else "Start", type="primary", icon=":material/play_arrow:"):
             start_job(name)
