@@ -377,13 +377,17 @@ def watch(name: str) -> None:
         st.error(f"The last run of this campaign failed: {last.error}")
     if campaign.outdated:
         st.warning(campaign.outdated[0].upper() + campaign.outdated[1:] + ".", icon=":material/history:")
-        again = free_name(f"{name}-again")
+        again = free_name(f"{name[:86]}-again")  # names have at most 100 characters
         if st.button(f"Start a new campaign '{again}' with this configuration", icon=":material/replay:",
                      help="the same design space, objective, strategy, budget and seed, labelled by this matloop; "
                           "this campaign stays as it is"):
-            Campaign.create(store, again, campaign.config.to_json())
-            start_job(again)
-            st.rerun()
+            try:
+                Campaign.create(store, again, campaign.config.to_json())
+            except ValueError as exc:
+                show_error(f"Cannot start a new campaign {again!r}: {exc}")
+            else:
+                start_job(again)
+                st.rerun()
     elif active is None and campaign.state != "finished":
         if st.button("Resume" if campaign.spent else "Start", type="primary", icon=":material/play_arrow:"):
             start_job(name)
