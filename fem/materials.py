@@ -212,11 +212,11 @@ class Material:
         _check_positive(f"fracture toughness Gc of {self.name!r}", self.Gc)
         if self.compressive_strength is not None:
             value = self.compressive_strength
-            if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.floating, np.integer)):
-                raise ValueError(f"compressive strength of {self.name!r} must be a finite number > 0 (MPa) or None, "
-                                 f"got {value!r}")
-            object.__setattr__(self, "compressive_strength",
-                               _check_positive(f"compressive strength of {self.name!r}", value))
+            number = not isinstance(value, (bool, str)) and isinstance(value, (int, float, np.floating, np.integer))
+            if not number or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"compressive strength of {self.name!r} must be a finite number > 0 (MPa), or None "
+                                 f"for a phase that never crushes, got {value!r}")
+            object.__setattr__(self, "compressive_strength", float(value))
 
     @classmethod
     def from_failure_strain(

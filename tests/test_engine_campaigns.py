@@ -344,17 +344,28 @@ def test_a_campaign_from_before_stores_kept_its_key_is_known_by_its_labels(
 
 
 def test_a_campaign_labelled_under_changed_default_settings_is_shown_but_not_continued(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A default setting that changes the labels (as the default phases' compressive strength did for
-    mode II) changes the key without a version bump: the campaign is outdated, recorded key or not."""
+    mode II) changes the key without a version bump: the campaign is outdated, recorded key or not; the
+    command line lists it so and says how to start it again."""
     import sqlite3
 
     import engine.evaluators.fracture as evaluators
 
+    from engine.cli import main
+
     store = Store(tmp_path)
     with ThreadPoolExecutor(2) as executor:
         assert Campaign.create(store, "old", {**FAST, "budget": 8, "batch_size": 4}).run(executor) == "finished"
+    Campaign.create(store, "fresh", {**FAST, "budget": 8, "batch_size": 4})
     monkeypatch.setattr(evaluators, "DEFAULT_SOFT_E", 2 * evaluators.DEFAULT_SOFT_E)  # another default palette
+    assert main(["--store", str(tmp_path), "campaign", "status"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[1].endswith("(outdated)") and not listing[2].endswith("(outdated)")  # nothing labelled yet
+    assert listing[3].startswith("1 outdated: labelled by another solver version or settings")
+    assert main(["--store", str(tmp_path), "campaign", "run", "old"]) == 2
+    assert capsys.readouterr().err.endswith("('matloop campaign status old --config FILE' writes its configuration, "
+                                            "'matloop campaign new NEW --config FILE' starts it again)\n")
     for recorded in (True, False):
         if not recorded:
             with sqlite3.connect(store.path) as raw:

@@ -143,3 +143,28 @@ def test_labels_under_other_options_are_stored_apart(tmp_path: Path) -> None:
     assert stiffness["stress"].keys() == stiffness["strain"].keys() and len(stiffness["stress"]) == 2
     for design_hash, plane_stress in stiffness["stress"].items():
         assert stiffness["strain"][design_hash] > plane_stress
+
+
+def test_full_labels_say_whether_the_plate_broke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A full label's table and CSV have a ``broke`` column (its toughness is a lower bound when False);
+    the labels are taken from the store (as a solver wrote them), so nothing is solved here."""
+    plates = [Checkerboard.random(4, seed=s) for s in (1, 2)]
+    file = tmp_path / "plates.jsonl"
+    file.write_text("".join(p.to_json() + "\n" for p in plates))
+    store = Store(tmp_path)
+    key = fracture_key("full", {"mode": "II"})
+    for plate, broke in zip(plates, (True, False)):
+        store.add_designs([plate])
+        store.put_label(plate.content_hash(), key, {"stiffness": 50.0, "strength": 12.0, "toughness": 4.0,
+                                                   "broke": broke}, status="ok",
+                        reason=None if broke else "ended at max_displacement before the end criterion")
+    out_csv = tmp_path / "out.csv"
+    assert main(["--store", str(tmp_path), "label", str(file), "--fidelity", "full", "--mode", "II",
+                 "--csv", str(out_csv)]) == 0
+    assert "0 labelled now (0 failed), 2 already" in capsys.readouterr().out
+    rows = out_csv.read_text().splitlines()
+    assert rows[0] == "design,status,stiffness,strength,toughness,broke,energy_release_rate_per_stress_squared," \
+                      "wall_time,reason"
+    assert [r.split(",")[5] for r in rows[1:]] == ["True", "False"]
+    assert main(["--store", str(tmp_path), "label", str(file), "--fidelity", "fast"]) == 0
+    assert "broke" not in capsys.readouterr().out  # a linear solve does not break anything

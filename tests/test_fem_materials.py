@@ -70,8 +70,10 @@ def test_at2_critical_stress_round_trip_and_defaults():
 
 @pytest.mark.parametrize("kw,match", [
     (dict(E=float("nan")), "Young"), (dict(E=-1.0), "Young"), (dict(nu=0.5), "Poisson"), (dict(Gc=0.0), "toughness"),
-    (dict(compressive_strength=0.0), "compressive strength of 'x' must be a finite number > 0"),
-    (dict(compressive_strength="50"), r"compressive strength of 'x' must be a finite number > 0 \(MPa\) or None, got '50'"),
+    (dict(compressive_strength=0.0), r"compressive strength of 'x' must be a finite number > 0 \(MPa\), or None for "
+                                     "a phase that never crushes, got 0.0"),
+    (dict(compressive_strength=float("inf")), r"> 0 \(MPa\), or None for a phase that never crushes, got inf"),
+    (dict(compressive_strength="50"), r"> 0 \(MPa\), or None for a phase that never crushes, got '50'"),
     (dict(compressive_strength=True), "compressive strength of 'x' must be a finite number > 0 .* got True"),
 ])
 def test_bad_material(kw, match):

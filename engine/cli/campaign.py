@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.campaigns.campaign import Campaign
+from engine.campaigns.config import CampaignConfig
 from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, plot_best_so_far, unbroken_note
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
@@ -115,9 +116,17 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_again(name: str) -> str:
+    """How to start an outdated campaign again from the command line."""
+    return (f"'matloop campaign status {name} --config FILE' writes its configuration, "
+            "'matloop campaign new NEW --config FILE' starts it again")
+
+
 def _run(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     campaign = Campaign.open(store, args.name)
+    if campaign.outdated:
+        raise ValueError(f"{campaign.outdated} ({_start_again(campaign.name)})")
     line = ProgressLine(f"campaign {campaign.name}")
     try:
         with make_executor(args.executor) as executor:
@@ -137,20 +146,20 @@ def _print_status(status: dict) -> None:
     if status["pretrain"]:
         print(f"{'pretrain':<12} {status['pretrain']['labelled']}/{status['pretrain']['designs']} fast labels")
     if status["outdated"]:
-        print(f"{'outdated':<12} {status['outdated']}")
+        print(f"{'outdated':<12} {status['outdated']} ({_start_again(status['name'])})")
 
 
 def _status(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     if args.name:
         campaign = Campaign.open(store, args.name)
-        _print_status(campaign.status())
         if args.config_out:
             try:
                 Path(args.config_out).write_text(json.dumps(campaign.config.to_json(), indent=2) + "\n")
             except OSError as exc:
                 raise ValueError(f"cannot write {args.config_out}: {exc.strerror}") from None
             print(f"wrote {args.config_out}: the configuration of {campaign.name}", file=sys.stderr)
+        _print_status(campaign.status())
         return 0
     if args.config_out:
         raise ValueError("--config writes one campaign's configuration: name the campaign")
@@ -160,11 +169,31 @@ def _status(args: argparse.Namespace) -> int:
         return 0
     width = max(20, *(len(record["name"]) for record in records))
     print(f"{'name':<{width}} {'state':<9} {'strategy':<14} {'space':<13} {'designs':>7}  budget")
+    outdated = 0
     for record in records:
         config = record["config"]
+        stale = _labelled_elsewhere(record)
+        outdated += stale
         print(f"{record['name']:<{width}} {record['state']:<9} {str(config.get('strategy'))[:14]:<14} "
-              f"{str(config.get('space'))[:13]:<13} {record['designs']:>7}  {config.get('budget')}")
+              f"{str(config.get('space'))[:13]:<13} {record['designs']:>7}  {config.get('budget')}"
+              + ("  (outdated)" if stale else ""))
+    if outdated:
+        print(f"{outdated} outdated: labelled by another solver version or settings; 'matloop campaign status NAME' "
+              "says which and how to start one again")
     return 0
+
+
+def _labelled_elsewhere(record: dict) -> bool:
+    """Whether a campaign's recorded solver key is not the one this matloop labels under (False when it
+    recorded none yet, or its configuration no longer builds: ``status NAME`` then says more)."""
+    recorded = record.get("solver_key")
+    if recorded is None:
+        return False
+    try:
+        current = CampaignConfig.from_json(record["config"]).make_evaluator().key()
+    except (ValueError, TypeError, KeyError):
+        return False
+    return (recorded.version, recorded.config_hash) != (current.version, current.config_hash)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -125,14 +125,16 @@ def run(args: argparse.Namespace) -> int:
         f"{report.unique} designs: {report.newly_labelled} labelled now "
         f"({report.labelled_failed} failed), {report.already_labelled} already in the store {store.path}"
     )
+    # whether the plate broke by the largest strain (a full label's toughness is a lower bound if not)
+    columns = [*RESULT_COLUMNS[:3], *(("broke",) if args.fidelity == "full" else ()), *RESULT_COLUMNS[3:]]
     rows = []
     for design in designs:
         label = store.get_label(design.content_hash(), key)
         if label is None:
             continue
         rows.append([design.content_hash()[:12], label.status,
-                     *(label.metrics.get(c) for c in RESULT_COLUMNS), label.reason or ""])
-    header = ["design", "status", *RESULT_COLUMNS, "reason"]
+                     *(label.metrics.get(c) for c in columns), label.reason or ""])
+    header = ["design", "status", *columns, "reason"]
     print("  ".join(f"{h:>12}" for h in header[:-1]), header[-1])
     for row in rows[:50]:
         cells = [f"{v:12.4g}" if isinstance(v, float) else f"{'-' if v is None else v:>12}" for v in row[:-1]]
