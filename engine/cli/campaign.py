@@ -14,6 +14,7 @@ from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
 from engine.runtime.executors import make_executor
 from engine.search.registry import STRATEGIES
+from engine.store import same_labels
 
 __all__ = ["register", "config_from_args"]
 
@@ -193,7 +194,7 @@ def _labelled_elsewhere(record: dict) -> bool:
         current = CampaignConfig.from_json(record["config"]).make_evaluator().key()
     except (ValueError, TypeError, KeyError):
         return False
-    return (recorded.version, recorded.config_hash) != (current.version, current.config_hash)
+    return not same_labels(recorded, current)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from designs.base import Design
 from engine.evaluators.protocol import Evaluation, Evaluator
 from engine.runtime.jobs import JobCancelled
-from engine.store import LabelRecord, SolverKey, Store, StoredKey
+from engine.store import LabelRecord, SolverKey, Store, StoredKey, same_labels
 
 __all__ = ["BatchReport", "CancellableCall", "evaluation_from_label", "label_designs", "record_evaluation", "recorded_key"]
 
@@ -60,8 +60,7 @@ def recorded_key(store: Store, key: SolverKey, hashes: Collection[str], version:
     if not wanted or wanted <= store.labelled_hashes(key):
         return key
     complete = [found for found, count in store.label_keys(key.name, key.fidelity, wanted)
-                if count == len(wanted) and (found.version, found.config_hash) != (key.version, key.config_hash)
-                and version in (None, found.version)]
+                if count == len(wanted) and not same_labels(found, key) and version in (None, found.version)]
     return complete[0] if len(complete) == 1 else key
 
 

@@ -18,6 +18,7 @@ from engine.store.records import (
     SolverKey,
     StoredKey,
     StoreStatus,
+    same_labels,
 )
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreStatus",
+    "same_labels",
     "resolve_store_path",
 ]

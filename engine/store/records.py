@@ -14,7 +14,8 @@ from typing import Any
 
 from designs.base import canonical_json
 
-__all__ = ["JOB_STATES", "FINISHED_JOB_STATES", "SolverKey", "StoredKey", "DesignRecord", "LabelRecord", "JobRecord", "StoreStatus"]
+__all__ = ["JOB_STATES", "FINISHED_JOB_STATES", "SolverKey", "StoredKey", "DesignRecord", "LabelRecord", "JobRecord", "StoreStatus",
+           "same_labels"]
 
 #: Every state a job can be in.
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -49,6 +50,11 @@ class SolverKey:
     def config_hash(self) -> str:
         """SHA-256 hex digest of the canonical JSON of ``config``."""
         return hashlib.sha256(canonical_json(dict(self.config)).encode()).hexdigest()
+
+
+def same_labels(a: SolverKey | StoredKey, b: SolverKey | StoredKey) -> bool:
+    """Whether two keys name the same labels: solver, version, fidelity and settings hash all equal."""
+    return (a.name, a.version, a.fidelity, a.config_hash) == (b.name, b.version, b.fidelity, b.config_hash)
 
 
 @dataclass(frozen=True)
