@@ -180,7 +180,18 @@ def test_objectives_against_hand_values() -> None:
     target = Objective("target_stiffness", target=(0.5, 0.1, 0.1, 0.4, 0.1, 0.2, 0.1, 0.1, 0.1))
     C = stiffness_matrix((0.55, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1, 0.1, 0.1))
     np.testing.assert_allclose(target.relative_errors(C), [0.1, 0.0, 0.5])
-    assert target.values(Evaluation("ok", None, {"C": C.tolist()}), evaluator) == pytest.approx([-0.5])
+    labelled = Evaluation("ok", None, {"C": C.tolist()})
+    assert target.values(labelled, evaluator) == pytest.approx([-0.5])
+    # the outputs it is composed of: log C11, C22, C33, and the value again from them
+    np.testing.assert_allclose(target.outputs(labelled), np.log([0.55, 0.4, 0.1]))
+    assert target.value_from_outputs(target.outputs(labelled)) == pytest.approx(-0.5)
+    lower, upper = target.output_interval(np.array([0.1, 1.5]))
+    np.testing.assert_allclose(np.exp(lower[0]), [0.45, 0.36, 0.18])
+    np.testing.assert_allclose(np.exp(upper[1]), [1.25, 1.0, 0.5])
+    assert np.isneginf(lower[1]).all()  # above 100 % error any smaller stiffness will do
+    assert np.isnan(target.outputs(Evaluation("failed", "no"))).all()
+    with pytest.raises(ValueError, match="a metric objective is not composed of outputs"):
+        Objective("metric", ("stiffness",)).outputs(ok)
 
 
 def test_pareto_fitness_ranks_fronts_like_brute_force() -> None:

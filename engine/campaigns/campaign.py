@@ -38,7 +38,7 @@ from engine.campaigns.pretraining import PretrainingSet
 from engine.evaluators.labelling import evaluation_from_label, label_designs, record_evaluation, recorded_key
 from engine.evaluators.protocol import Evaluation
 from engine.search.protocol import pareto_fitness
-from engine.store import SolverKey, Store, StoreError, StoredKey
+from engine.store import SolverKey, Store, StoreError, StoredKey, same_labels
 
 __all__ = ["CAMPAIGN_STATES", "Campaign", "Candidate", "Result"]
 
@@ -81,9 +81,7 @@ def _labelling_key(store: Store, recorded: StoredKey | None, current: SolverKey,
     if not rows:
         return current
     if recorded is not None:
-        same = (recorded.name, recorded.version, recorded.fidelity, recorded.config_hash) == \
-            (current.name, current.version, current.fidelity, current.config_hash)
-        return current if same else recorded
+        return current if same_labels(recorded, current) else recorded
     told = max(row[2] for row in rows)  # batches told when the last batch was asked: 0 .. told-1
     return recorded_key(store, current, [row[3] for row in rows if row[1] < told])
 
@@ -193,8 +191,13 @@ class Campaign:
                     raise StoreError(f"campaign {self.name!r}: batch {batches[self._told]} was told before the next "
                                      "was asked, but its labels are missing from the store; it cannot resume")
                 return
-            values = np.array([self._values(labels[c.design.content_hash()]) for c in members])
-            self._parts.strategy.tell([c.design for c in members], values)
+            evaluations = [labels[c.design.content_hash()] for c in members]
+            values = np.array([self._values(e) for e in evaluations])
+            if self._parts.strategy.models_outputs:
+                outputs = np.array([self.objective.outputs(e) for e in evaluations])
+                self._parts.strategy.tell([c.design for c in members], values, outputs=outputs)
+            else:
+                self._parts.strategy.tell([c.design for c in members], values)
             self._told += 1
 
     def _values(self, evaluation: Evaluation) -> np.ndarray:

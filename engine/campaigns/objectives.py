@@ -142,6 +142,58 @@ class Objective:
             return np.array([float(np.dot(self.weights, signed))])
         return signed
 
+    @property
+    def n_outputs(self) -> int:
+        """Number of :meth:`outputs` per design the value is composed of (3 for a target stiffness, else 0)."""
+        return len(_NORMAL) if self.kind == "target_stiffness" else 0
+
+    def outputs(self, evaluation: Evaluation) -> np.ndarray:
+        """The smooth quantities the value is composed of, shape (:attr:`n_outputs`,): the log normal
+        stiffnesses log C_ii along x, y and z (i = 1, 2, 3) of a target stiffness; NaN where the label
+        failed or a C_ii is not positive.
+
+        The value is −max_i |C_ii / T_ii − 1| (:meth:`value_from_outputs`); it is at least −e exactly
+        where every output lies in :meth:`output_interval` (e). The outputs follow the axes: relabel
+        a design's axes and they are permuted with them.
+
+        Raises
+        ------
+        ValueError
+            The objective is not composed of outputs (:attr:`n_outputs` is 0).
+        """
+        if not self.n_outputs:
+            raise ValueError(f"a {self.kind} objective is not composed of outputs")
+        C = evaluation.metrics.get("C") if evaluation.ok else None
+        if C is None:
+            return np.full(self.n_outputs, np.nan)
+        normal = np.diag(np.asarray(C, dtype=float))[:3]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(normal > 0, np.log(np.where(normal > 0, normal, 1.0)), np.nan)
+
+    def value_from_outputs(self, outputs: np.ndarray) -> np.ndarray:
+        """Values (to maximise) of outputs (..., :attr:`n_outputs`): −max_i |exp(r_i) / T_ii − 1|, shape (...)."""
+        return -np.max(np.abs(np.expm1(np.asarray(outputs, dtype=float) - self._log_target())), axis=-1)
+
+    def output_interval(self, error: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds log T_ii + (log(1 − e), log(1 + e)) of the outputs that keep every relative error below e.
+
+        Parameters
+        ----------
+        error : ndarray
+            Errors e ≥ 0, shape (q,).
+
+        Returns
+        -------
+        lower, upper : ndarray
+            Shape (q, :attr:`n_outputs`); the lower bound is −inf for e ≥ 1.
+        """
+        error = np.asarray(error, dtype=float)[:, None]
+        with np.errstate(divide="ignore"):
+            return self._log_target() + np.log(np.clip(1.0 - error, 0.0, None)), self._log_target() + np.log1p(error)
+
+    def _log_target(self) -> np.ndarray:
+        return np.log(np.asarray(self.target)[list(_NORMAL)])
+
     def relative_errors(self, C: np.ndarray) -> np.ndarray:
         """|C_ii − T_ii| / T_ii for i = 1, 2, 3 of a 6×6 stiffness (target_stiffness only)."""
         target = np.asarray(self.target)[list(_NORMAL)]

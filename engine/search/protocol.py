@@ -52,6 +52,9 @@ class Strategy(ABC):
         #: Whether :attr:`predictions` are in the objective's units (``False`` for scores that only
         #: order designs, such as predicted ranks or class probabilities: no R² then).
         self.predictions_are_values = True
+        #: Whether ``tell`` also takes ``outputs=`` (n, m): the quantities the campaign's objective
+        #: composes its value of (:meth:`engine.campaigns.objectives.Objective.outputs`).
+        self.models_outputs = False
 
     @classmethod
     def check_space(cls, space: SearchSpace) -> None:

@@ -8,6 +8,7 @@ else 15–90; the geometry seed is fixed per campaign, so a vector names one str
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -160,6 +161,16 @@ class SpinodoidSpace(SearchSpace):
 
     def settings(self) -> dict[str, Any]:
         return {"rho": list(self.rho), "geometry_seed": self.geometry_seed}
+
+    def axis_permutations(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The relabellings of the axes other than the identity, as (vector order, axis order) pairs.
+
+        The design with vector ``x[vector_order]`` has the cones of design ``x`` with its axes
+        relabelled (new axis j = old axis p[j], p = ``axis_order``), so a quantity along the axes,
+        such as the normal stiffnesses, is permuted the same way: C'_jj = C_{p_j p_j}. The two are
+        equal only statistically: the geometry seed draws other waves for the relabelled cones.
+        """
+        return [(np.r_[0, 1 + np.array(p)], np.array(p)) for p in itertools.permutations(range(3)) if p != (0, 1, 2)]
 
     def to_vector(self, design: Spinodoid) -> np.ndarray:
         """``(rho, theta_x, theta_y, theta_z)`` of a design."""

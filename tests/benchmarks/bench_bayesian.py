@@ -19,6 +19,13 @@ Usage::
         [--seeds 0] [--workers 1] [--store DIR] [--no-random] [--setting KEY=JSON ...]
 
 Prints figures; asserts nothing. About 1 s per 32³ label on one core.
+
+Measured (``--seeds 0 1 2 3 4 --workers 2 --no-random``, 2 cores, about 5 min per seed): the
+default Bayesian campaign (a Gaussian process per log C11, C22, C33, taught each design's
+relabelled axes) ends within 10 % for 5 of 5 targets in every seed, 25 of 25 (median 1.7 %,
+largest 5.5 %); after 20 calls 21 of 25. Table in
+:class:`engine.search.bayesian.BayesianOptimization`. Uniform random search: 2 of 15 (seeds
+0–2, median 24.4 %).
 """
 
 from __future__ import annotations
