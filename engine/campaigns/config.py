@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from engine.campaigns.objectives import Objective
 from engine.evaluators.fracture import FractureEvaluator
 from engine.evaluators.protocol import Evaluator
@@ -180,9 +182,10 @@ class CampaignConfig:
 
 def _check_fits(space: SearchSpace, evaluator: Evaluator) -> None:
     """Refuse a campaign whose solves do not fit this machine's memory (every design of a
-    space has the same size, so one estimate covers them all)."""
+    space has the same size, so one estimate covers them all), or whose voxels are too coarse."""
     if isinstance(evaluator, FractureEvaluator):
         sub = getattr(space, "sub", 1)  # hierarchical designs are meshed as their expanded grid
         evaluator.check_grid(space.rows * sub, space.columns * sub)
     elif isinstance(evaluator, HomogenizationEvaluator):
-        evaluator.check_size()
+        # and samples them finely enough: every spinodoid of the space has the same wavelength and cell
+        evaluator.check_design(space.sample(1, np.random.default_rng(0))[0])
