@@ -227,3 +227,24 @@ def test_an_outdated_campaign_is_shown_with_why_and_starts_again_under_a_new_nam
     assert store.campaign("old-again-1")["config"] == store.campaign("old")["config"]
     assert [j.params["name"] for j in store.jobs() if j.kind == "run-campaign"] == ["old-again-1"]
     assert Campaign.open(store, "old").spent == 4
+
+
+def test_errors_of_a_target_stiffness_are_drawn_on_a_log_axis(tmp_path: Path) -> None:
+    """They span decades (hundreds of per cent at the start, about one at the end); other values stay linear."""
+    from engine.campaigns.objectives import stiffness_matrix
+    from engine.evaluators.protocol import Evaluation
+    from ui.campaign_figures import best_so_far_figure
+
+    store = Store(tmp_path)
+    target = [0.3, 0.1, 0.1, 0.2, 0.1, 0.15, 0.05, 0.05, 0.05]
+    campaign = Campaign.create(store, "match", {"space": "spinodoid", "strategy": "random", "budget": 2, "batch_size": 2,
+                                                "seed": 0, "objective": {"kind": "target_stiffness", "target": target}})
+    asked = campaign.ask()
+    campaign.tell({c.id: Evaluation("ok", None, {"C": stiffness_matrix([v * s for v in target]).tolist()})
+                   for c, s in zip(asked, (4.0, 1.02))})
+    figure = best_so_far_figure(campaign)
+    assert figure.layout.yaxis.type == "log"
+    np.testing.assert_allclose(figure.data[1].y, [300.0, 2.0])  # per cent
+    plain = Campaign.create(store, "plain", {"space": "spinodoid", "strategy": "random", "budget": 2, "batch_size": 2,
+                                             "seed": 0, "objective": {"kind": "metric", "metrics": ["E1"]}})
+    assert best_so_far_figure(plain).layout.yaxis.type == "linear"

@@ -16,7 +16,7 @@ from engine.campaigns.report import best_rows
 from engine.evaluators.protocol import Metric
 
 __all__ = ["best_so_far_figure", "best_so_far_trace", "best_table", "grid_figure", "metric_title", "objective_axis",
-           "pareto_figure", "surrogate_figure", "value_text", "wrapped"]
+           "pareto_figure", "surrogate_figure", "value_axis_type", "value_text", "wrapped"]
 
 
 def metric_title(metric: Metric) -> str:
@@ -59,6 +59,12 @@ def finite_or_none(values: np.ndarray) -> list[float | None]:
     return [float(v) if np.isfinite(v) else None for v in values]
 
 
+def value_axis_type(campaign: Campaign) -> str:
+    """Plotly axis type for the shown values: logarithmic for errors of a target stiffness (they span
+    decades, from a few hundred per cent at the start to about one at the end), else linear."""
+    return "log" if campaign.objective.kind == "target_stiffness" else "linear"
+
+
 def best_so_far_trace(campaign: Campaign, label: str | None = None) -> go.Scatter:
     """Best value against solver calls, as a step line through the labelled calls only."""
     _, shown = objective_axis(campaign)
@@ -79,7 +85,8 @@ def best_so_far_figure(campaign: Campaign) -> go.Figure:
         best_so_far_trace(campaign),
     ])
     figure.update_layout(height=360, title="best so far", xaxis_title="solver calls", yaxis_title=wrapped(title),
-                         xaxis={"range": [0, campaign.config.budget + 1]}, margin={"t": 50},
+                         xaxis={"range": [0, campaign.config.budget + 1]}, yaxis_type=value_axis_type(campaign),
+                         margin={"t": 50},
                          legend={"orientation": "h", "y": -0.25})
     return figure
 

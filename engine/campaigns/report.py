@@ -81,6 +81,13 @@ def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = No
         ax.step(calls[finite], shown, where="post", label=f"{campaign.name} ({campaign.config.strategy})")
     if campaigns:
         ax.set_ylabel("best " + campaigns[0].objective.axis_label(campaigns[0].evaluator))
+        if campaigns[0].objective.kind == "target_stiffness":  # errors span decades
+            from matplotlib.ticker import LogLocator, NullFormatter, PercentFormatter
+
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+            ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("solver calls")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -34,7 +34,7 @@ from engine.search.registry import STRATEGIES, strategy_class
 from engine.store import JobRecord, Store
 from fem.fracture import FIDELITIES
 from ui.campaign_figures import (best_so_far_figure, best_so_far_trace, best_table, grid_figure, objective_axis,
-                                 pareto_figure, surrogate_figure, wrapped)
+                                 pareto_figure, surrogate_figure, value_axis_type, wrapped)
 from ui.common import CheckedNumbers, job_manager, open_store, settings, show_error
 from ui.job_panel import attach_job
 
@@ -486,7 +486,8 @@ def compare() -> None:
     title, _ = objective_axis(campaigns[0])
     figure = go.Figure([best_so_far_trace(c, f"{c.name} ({c.config.strategy})") for c in campaigns])
     figure.update_layout(height=400, title=f"best so far: {campaigns[0].objective.describe()}",
-                         xaxis_title="solver calls", yaxis_title=wrapped(title), legend={"orientation": "h", "y": -0.2})
+                         xaxis_title="solver calls", yaxis_title=wrapped(title), yaxis_type=value_axis_type(campaigns[0]),
+                         legend={"orientation": "h", "y": -0.2})
     st.plotly_chart(figure)
     path = str(store.path)
     st.download_button("Comparison plot (PNG)", lambda: plot_best_so_far([Campaign.open(Store(path, create=False), n)
