@@ -54,6 +54,8 @@ def _history(campaign: Campaign) -> list[tuple[int, int, str, str, list[float]]]
       "resolution 16 is too coarse for this spinodoid .*use at least 20 voxels per side"),
      ({"strategy_settings": {"population": 3}}, "unknown setting(s) ['population'] of the random strategy"),
      ({"space_settings": {"rows": 1}}, "rows must be an integer in 2..64"),
+     ({"space": "spinodoid", "objective": {"kind": "metric", "metrics": ["E1"]}, "evaluator": None,
+       "space_settings": {"rho": 0.4}}, "rho must be a range (low, high) within (0, 1), got 0.4"),
      ({"colour": "red"}, "unknown campaign setting(s) ['colour']"),
      ({"pretrain": -1}, "pretrain must be an integer >= 0"),
      ({"pretrain": 10**6}, "pretrain must be at most 20000 designs"),

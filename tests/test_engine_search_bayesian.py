@@ -278,6 +278,11 @@ def test_failed_labels_steer_the_search_away_and_all_failing_still_proposes() ->
     print(f"\nfailed labels in 3 × 18 designs: worst-value imputation {counts['worst']}, ignored {counts['ignore']}")
     assert counts["worst"] < counts["ignore"]
 
+    target = Objective("target_stiffness", target=(0.5, 0.1, 0.1, 0.4, 0.1, 0.2, 0.1, 0.1, 0.1))
+    for strategy in (BayesianOptimization(box, 0, n_initial=2), BayesianOptimization(SpinodoidSpace(), 0, n_initial=2,
+                                                                                      objective=target)):
+        assert len(strategy.ask(5)) == 5  # a first batch larger than the initial design: the rest at random
+
     strategy = BayesianOptimization(box, 0, n_initial=2)
     for _ in range(3):
         designs = strategy.ask(2)

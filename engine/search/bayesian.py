@@ -487,6 +487,8 @@ class BayesianOptimization(Strategy):
         then their images under the space's axis permutations, whose outputs carry a noise of
         :data:`SYMMETRY_NOISE` (log units); the told rows carry none.
         """
+        if len(self._Y) < 2:  # a batch larger than the initial design asks before anything is told
+            return None
         Y = np.array(self._Y)
         ok = np.isfinite(Y).all(axis=1)
         if ok.sum() < 2:

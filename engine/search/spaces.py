@@ -137,7 +137,10 @@ class SpinodoidSpace(SearchSpace):
     name: ClassVar[str] = Spinodoid.space
 
     def __post_init__(self) -> None:
-        lo, hi = (float(v) for v in self.rho)
+        try:
+            lo, hi = (float(v) for v in self.rho)
+        except (TypeError, ValueError):
+            raise ValueError(f"rho must be a range (low, high) within (0, 1), got {self.rho!r}") from None
         if not 0.0 < lo < hi < 1.0:
             raise ValueError(f"rho must be a range within (0, 1), got {self.rho!r}")
         object.__setattr__(self, "rho", (lo, hi))
