@@ -167,8 +167,7 @@ class Objective:
         if C is None:
             return np.full(self.n_outputs, np.nan)
         normal = np.diag(np.asarray(C, dtype=float))[:3]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(normal > 0, np.log(np.where(normal > 0, normal, 1.0)), np.nan)
+        return np.where(normal > 0, np.log(np.where(normal > 0, normal, 1.0)), np.nan)
 
     def value_from_outputs(self, outputs: np.ndarray) -> np.ndarray:
         """Values (to maximise) of outputs (..., :attr:`n_outputs`): −max_i |exp(r_i) / T_ii − 1|, shape (...)."""

@@ -468,14 +468,10 @@ class BayesianOptimization(Strategy):
                 got = "none" if outputs is None else f"shape {outputs.shape}"
                 raise ValueError(f"the {self.name} strategy's composite model takes outputs of shape ({len(designs)}, "
                                  f"{m}) with the values, got {got}")
-        for k, (design, value) in enumerate(zip(designs, values[:, 0])):
+        for design, row in zip(designs, outputs if self.models_outputs else values):
             self._pending.pop(design.content_hash(), None)
             self._X.append(self._unit(design))
-            if self.models_outputs:
-                row = outputs[k] if np.isfinite(outputs[k]).all() else np.full(outputs.shape[1], math.nan)
-                self._Y.append(row)
-            else:
-                self._Y.append(np.array([value if np.isfinite(value) else math.nan]))
+            self._Y.append(row)  # a row with a non-finite entry counts as failed (_training_data)
 
     # ------------------------------------------------------------------ model
     def _training_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
