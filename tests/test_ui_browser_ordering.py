@@ -123,6 +123,8 @@ def test_a_file_too_big_for_the_uploader_leaves_the_file_in_use_named(store_dir:
 
 @pytest.mark.parametrize("seed", ["4294967296", "-1"])
 def test_a_seed_out_of_range_is_refused_in_the_browser(store_dir: Path, seed: str) -> None:
+    from playwright.sync_api import expect
+
     port = free_port()
     env = {**os.environ, "MATLOOP_STORE": str(store_dir), "MATLOOP_EXECUTOR": "local"}
     with running_app(streamlit_command(port), port, env), browser_page() as page:
@@ -133,5 +135,6 @@ def test_a_seed_out_of_range_is_refused_in_the_browser(store_dir: Path, seed: st
         box.fill(seed)
         box.press("Enter")
         page.get_by_text(f"Seed must be 0 to 2147483647, not {seed}").wait_for(timeout=30_000)
-        assert page.get_by_role("button", name="Classify").is_disabled()
-        assert page.get_by_text("Classify waits for inputs in range: Seed").count() == 1
+        # the message and the disabled button come in one rerun, but are drawn one after the other
+        expect(page.get_by_role("button", name="Classify")).to_be_disabled(timeout=30_000)
+        expect(page.get_by_text("Classify waits for inputs in range: Seed")).to_have_count(1, timeout=30_000)
