@@ -5,7 +5,8 @@ A *band* is a connected region (8-neighbour nodes) of the node grid where the da
 0.2ℓ wide at that level). The crack from the notch has run *through* once the band that holds
 a node within ``radius`` (ℓ) of the notch tip also holds a node within ``radius`` of the plate
 boundary: the regularised crack is about 2ℓ wide, so a band that close has cut the ligament to
-the edge. Used as an end of test by :mod:`fem.phasefield` (mode II of :mod:`fem.fracture`).
+the edge. Used as an end of test by :mod:`fem.phasefield` (mode II of :mod:`fem.fracture`), and
+to tell how a labelled plate failed (:func:`tip_band_reaches_an_edge`, :func:`grip_band_lengths`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from scipy import ndimage
 
 from fem.mesh_quad import QuadGrid
 
-__all__ = ["BAND_THRESHOLD", "node_damage", "crack_bands", "ThroughCrack"]
+__all__ = ["BAND_THRESHOLD", "node_damage", "crack_bands", "tip_band_reaches_an_edge", "grip_band_lengths", "ThroughCrack"]
 
 #: Damage above which a node belongs to a crack band.
 BAND_THRESHOLD = 0.9
@@ -48,6 +49,54 @@ def node_damage(grid: QuadGrid, damage: np.ndarray) -> np.ndarray:
 def crack_bands(dam: np.ndarray, threshold: float = BAND_THRESHOLD) -> np.ndarray:
     """Bands of ``dam > threshold`` (8-neighbour), labelled 1, 2, ... on the node grid (0 elsewhere)."""
     return ndimage.label(dam > threshold, structure=np.ones((3, 3)))[0]
+
+
+def tip_band_reaches_an_edge(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip: tuple[float, float], radius: float,
+                             threshold: float = BAND_THRESHOLD) -> bool:
+    """Whether one band holds a node within ``radius`` of the crack tip and one within ``radius`` of
+    the plate boundary (the notch's own edge included, unlike :class:`ThroughCrack`).
+
+    Parameters
+    ----------
+    dam : numpy.ndarray
+        Damage on the ``(len(y), len(x))`` node grid (:func:`node_damage`).
+    x, y : numpy.ndarray
+        Node coordinates of the grid (mm).
+    tip : (float, float)
+        Crack tip (mm).
+    radius : float
+        Distance (mm), usually ℓ.
+    threshold : float
+        Damage level of a band.
+    """
+    bands = crack_bands(dam, threshold)
+    X, Y = np.meshgrid(x, y)
+    at_tip = np.unique(bands[(np.hypot(X - tip[0], Y - tip[1]) <= radius) & (bands > 0)])
+    gap = np.minimum(np.minimum(X - x[0], x[-1] - X), np.minimum(Y - y[0], y[-1] - Y))
+    return bool(np.isin(at_tip, bands[gap <= radius * (1 + 1e-9)]).any())
+
+
+def grip_band_lengths(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
+                      threshold: float = BAND_THRESHOLD) -> list[float]:
+    """Lengths (mm) along the top and bottom edges (the grips) of the bands that come within ``radius``.
+
+    A band counts over the x positions of its nodes within ``radius`` of the edge: a crack that
+    crosses to a grip at 45° covers about 3ℓ for ``radius`` ℓ, one that runs along the grip its
+    whole path there. One entry per band and edge.
+
+    Parameters
+    ----------
+    dam, x, y, radius, threshold
+        As for :func:`tip_band_reaches_an_edge`.
+    """
+    bands = crack_bands(dam, threshold)
+    X, Y = np.meshgrid(x, y)
+    out = []
+    for near in (Y <= y[0] + radius * (1 + 1e-9), Y >= y[-1] - radius * (1 + 1e-9)):
+        for band in np.unique(bands[near & (bands > 0)]):
+            xs = X[near & (bands == band)]
+            out.append(float(xs.max() - xs.min()))
+    return out
 
 
 class ThroughCrack:

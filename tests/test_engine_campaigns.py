@@ -48,6 +48,14 @@ def _history(campaign: Campaign) -> list[tuple[int, int, str, str, list[float]]]
       "not positive definite"),
      ({"objective": {"kind": "target_stiffness", "target": [1, 0, 0, 1, 0, 1, 1, 1, 1]}},
       "a target stiffness is a spinodoid objective"),
+     # the Voigt bound: C11 <= rho C11(solid) = 0.9 × 1.346 (E_s = 1, ν = 0.3) for rho up to 0.9
+     ({"space": "spinodoid", "evaluator": None, "objective": {"kind": "target_stiffness", "target": [5, 0, 0, 1, 0, 1,
+                                                                                                 1, 1, 1]}},
+      "target C11 = 5 E_s is out of reach: a spinodoid of this space (rho up to 0.9) has C11 at most rho × the "
+      "solid's = 1.21 E_s (Voigt bound)"),
+     ({"space": "spinodoid", "evaluator": None, "space_settings": {"rho": [0.3, 0.5]},
+       "objective": {"kind": "target_stiffness", "target": [0.5, 0, 0, 0.7, 0, 0.5, 0.2, 0.2, 0.2]}},
+      "target C22 = 0.7 E_s is out of reach: .*rho up to 0.5.* = 0.673 E_s"),
      ({"evaluator": {"kind": "homogenization"}}, "the homogenization evaluator labels spinodoid designs"),
      ({"space": "spinodoid", "objective": {"kind": "metric", "metrics": ["E1"]},
        "evaluator": {"kind": "homogenization", "resolution": 16}},

@@ -52,3 +52,13 @@ def test_pretraining_is_configured_and_shown(tmp_path: Path, capsys: pytest.Capt
     assert main([*store, "campaign", "status", "p"]) == 0
     assert "pretrain     0/8 fast labels" in capsys.readouterr().out
     assert [c["name"] for c in Store(tmp_path).campaigns()] == ["p"]  # the bad one was never recorded
+
+
+def test_strategy_settings_are_key_value_pairs_and_one_call_is_singular(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path)]
+    one = [*SMALL[:-6], "--budget", "1", "--batch-size", "1"]
+    assert main([*store, "campaign", "new", "bad", *one, "--setting", "noequals"]) == 2
+    assert capsys.readouterr().err == "matloop: error: --setting 'noequals' is not of the form KEY=VALUE\n"
+    assert main([*store, "campaign", "new", "one", *one]) == 0
+    assert "budget 1 solver call in batches of 1;" in capsys.readouterr().out

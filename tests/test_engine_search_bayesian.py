@@ -216,7 +216,10 @@ def test_target_matching_models_the_stiffnesses_and_other_objectives_values() ->
     assert len(composite._symmetries) == 5  # the other relabellings of x, y, z
     assert BayesianOptimization(SpinodoidSpace(), 0, objective=target, symmetry=False)._symmetries == []
     value = BayesianOptimization(SpinodoidSpace(), 0, objective=target, model="value")
-    assert (value.model, value.transform, value.models_outputs) == ("value", "copula", False)
+    assert (value.model, value.transform, value.models_outputs, value.symmetry) == ("value", "copula", False, False)
+    assert composite.symmetry and not BayesianOptimization(SpinodoidSpace(), 0).symmetry
+    with pytest.raises(ValueError, match="symmetry .* applies to the composite model .* with model 'value' leave it out"):
+        BayesianOptimization(SpinodoidSpace(), 0, objective=target, model="value", symmetry=True)
     assert BayesianOptimization(SpinodoidSpace(), 0).transform == "standardize"
     with pytest.raises(ValueError, match="composite model needs an objective composed of outputs .*use model 'value'"):
         BayesianOptimization(SpinodoidSpace(), 0, objective=Objective("metric", ("E1",)), model="composite")

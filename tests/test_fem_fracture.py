@@ -28,6 +28,8 @@ from fem.fracture import (
 from fem.materials import Material, critical_stress_at2, default_palette, gc_from_failure_strain
 from fem.mesh_quad import QuadGrid
 from fem.phasefield import PhaseFieldProblem, SolverOptions, solve_phasefield
+from fem.phasefield_crack import crack_bands, grip_band_lengths
+from fem.phasefield_crack import tip_band_reaches_an_edge as fem_tip_band_reaches_an_edge
 from fem.reference import miehe_sens, miehe_sent
 
 DATA = Path(__file__).parent / "data" / "fracture"
@@ -282,37 +284,14 @@ def test_meshes_that_do_not_resolve_ell_are_refused():
         label(tall, "fast", elements_per_block=8)
 
 
-def _bands(damage: np.ndarray, level: float = 0.9) -> np.ndarray:
-    """Connected regions (8-neighbour nodes) of damage above ``level`` on the node grid, labelled 1, 2, ..."""
-    from scipy import ndimage
-
-    return ndimage.label(damage > level, structure=np.ones((3, 3)))[0]
-
-
 def tip_band_reaches_an_edge(r, ell: float, level: float = 0.9) -> bool:
     """Some band of d > level holds a node within ℓ of the crack tip and a node within ℓ of a plate edge."""
-    bands = _bands(r.damage, level)
-    X, Y = np.meshgrid(r.x, r.y)
-    at_tip = set(np.unique(bands[(np.hypot(X - r.metrics["crack_length"], Y - 0.5) <= ell) & (bands > 0)]))
-    edge = (np.minimum(X, 1 - X) <= ell + 1e-12) | (np.minimum(Y, 1 - Y) <= ell + 1e-12)
-    return bool(at_tip & set(np.unique(bands[edge & (bands > 0)])))
+    return fem_tip_band_reaches_an_edge(r.damage, r.x, r.y, (r.metrics["crack_length"], 0.5), ell, level)
 
 
 def grip_stretches(r, ell: float) -> list[float]:
-    """Lengths (mm) along a gripped edge of the bands of d > 0.9 that come within ℓ of it.
-
-    A band counts over the x positions of its nodes within ℓ of the top or bottom edge: a crack
-    that crosses to a grip at 45° covers about 3ℓ (0.09 mm at the default ℓ), one that runs along
-    the grip its whole path there.
-    """
-    bands = _bands(r.damage)
-    X, Y = np.meshgrid(r.x, r.y)
-    out = []
-    for near in (Y <= ell + 1e-12, Y >= 1 - ell - 1e-12):
-        for band in set(np.unique(bands[near & (bands > 0)])) - {0}:
-            xs = X[near & (bands == band)]
-            out.append(float(xs.max() - xs.min()))
-    return out
+    """Lengths (mm) along a gripped edge of the bands of d > 0.9 that come within ℓ of it."""
+    return grip_band_lengths(r.damage, r.x, r.y, ell)
 
 
 @pytest.mark.slow
@@ -331,7 +310,7 @@ def test_mode_two_plate_fails_from_the_crack_tip():
     assert peak.metrics["status"] == "ok" and peak.metrics["end_criterion"] == "peak"
     assert peak.metrics["split"] == "spectral" and peak.metrics["crack_length"] == 0.5
     assert peak.metrics["strength"] == pytest.approx(13.1, rel=0.02)
-    bands = _bands(peak.damage)
+    bands = crack_bands(peak.damage)
     X, Y = np.meshgrid(peak.x, peak.y)
     assert bands.max() == 1 and bands[np.hypot(X - 0.5, Y - 0.5) <= ell].max() == 1  # one band, at the tip
     end = run(plate, "full", mode="II")

@@ -13,7 +13,7 @@ from designs.checkerboard import Checkerboard
 from fem.fracture import PlateSetup, build_problem
 from fem.mesh_quad import QuadGrid
 from fem.phasefield import SolverOptions, solve_phasefield
-from fem.phasefield_crack import ThroughCrack, node_damage
+from fem.phasefield_crack import ThroughCrack, grip_band_lengths, node_damage, tip_band_reaches_an_edge
 from fem.phasefield_end import EndCriteria
 
 ELL = 1 / 16
@@ -55,6 +55,30 @@ def test_bands_that_stop_short_start_away_or_stay_below_the_threshold_are_not():
     assert not through(_damage(grid, ((0.5, 0.5), (1.0, 0.5)), level=0.85))  # below d = 0.9
     # two bands, one at the tip and one at the edge, with a gap of 2 elements between them
     assert not through(_damage(grid, ((0.5, 0.5), (0.7, 0.5)), ((0.7 + 2.5 / N, 0.5), (1.0, 0.5))))
+
+
+def test_how_a_plate_failed_tip_band_and_bands_along_the_grips():
+    """Drawn bands: from the tip to the bottom-right corner at 45° (reaches an edge; its last ℓ lies
+    within ℓ of the grip), down then along the bottom grip for 13 elements, and one away from the tip."""
+    grid = _grid()
+    xs = grid.xs
+
+    def drawn(*segments):
+        return node_damage(grid, _damage(grid, *segments))
+
+    diagonal = drawn(((0.5, 0.5), (1.0, 0.0)))
+    assert tip_band_reaches_an_edge(diagonal, xs, xs, (0.5, 0.5), ELL)
+    (corner,) = grip_band_lengths(diagonal, xs, xs, ELL)
+    assert corner == pytest.approx(ELL, abs=1e-12)
+    along = drawn(((0.5, 0.5), (0.5, 0.5 * ELL)), ((0.5, 0.5 * ELL), (0.5 + 13 / N, 0.5 * ELL)))
+    assert tip_band_reaches_an_edge(along, xs, xs, (0.5, 0.5), ELL)
+    assert grip_band_lengths(along, xs, xs, ELL) == [pytest.approx(13 / N, abs=1e-12)]
+    away = drawn(((0.5 + 2.5 * ELL, 0.5), (1.0, 0.5)))
+    assert not tip_band_reaches_an_edge(away, xs, xs, (0.5, 0.5), ELL)
+    assert not tip_band_reaches_an_edge(drawn(((0.5, 0.5), (0.5, 0.3))), xs, xs, (0.5, 0.5), ELL)
+    assert grip_band_lengths(away, xs, xs, ELL) == []
+    # the notch's own edge counts: a band from the tip back along the lower crack face to the left edge
+    assert tip_band_reaches_an_edge(drawn(((0.5, 0.5 - 1 / N), (0.0, 0.5 - 1 / N))), xs, xs, (0.5, 0.5), ELL)
 
 
 def test_damage_at_the_tip_of_a_short_notch_is_not_a_through_crack():

@@ -3,7 +3,7 @@
 Everything is checked when the configuration is built (:meth:`CampaignConfig.build`), before
 any design is proposed or labelled: an unknown strategy, a budget ≤ 0, a batch larger than the
 budget, an objective the evaluator cannot give, a target stiffness that is not positive
-definite, a design size or resolution whose solves do not fit this machine's memory — each is
+definite or that no design of the space can reach (Voigt bound), a design size or resolution whose solves do not fit this machine's memory — each is
 one ``ValueError`` naming what is allowed.
 """
 
@@ -23,6 +23,7 @@ from engine.evaluators.spinodoid import HomogenizationEvaluator
 from engine.search.protocol import Strategy
 from engine.search.registry import make_strategy
 from engine.search.spaces import SearchSpace, space_from_config
+from fem.materials import isotropic_stiffness
 
 __all__ = ["CampaignConfig", "Built", "EVALUATOR_KINDS", "MAX_PRETRAIN"]
 
@@ -161,6 +162,7 @@ class CampaignConfig:
             raise ValueError("a target stiffness is a spinodoid objective; this campaign searches " + self.space)
         objective.check(evaluator)
         _check_fits(space, evaluator)
+        _check_reachable(objective, space, evaluator)
         strategy = make_strategy(self.strategy, space, self.seed, self.strategy_settings, objective)
         return Built(space, evaluator, objective, strategy, self._pretrain_evaluator(evaluator, strategy))
 
@@ -178,6 +180,23 @@ class CampaignConfig:
                              "surrogate to pre-train")
         strategy.check_pretraining()
         return FractureEvaluator("fast", evaluator.setup)
+
+
+def _check_reachable(objective: Objective, space: SearchSpace, evaluator: Evaluator) -> None:
+    """Refuse a target stiffness that no design of the space can reach: with void as the other
+    phase, the Voigt bound gives ``C_ii <= rho C_ii(solid)`` for every microstructure (the uniform
+    strain is admissible under affine and periodic conditions alike), so ``C11``, ``C22``, ``C33``
+    (the matched ones) must lie below the largest ``rho`` of the space times the solid's."""
+    if objective.kind != "target_stiffness" or not isinstance(evaluator, HomogenizationEvaluator):
+        return
+    rho_max = float(space.bounds()[0][1])
+    settings = evaluator.settings
+    bound = rho_max * float(isotropic_stiffness(settings["E"], settings["nu"])[0, 0])
+    for name, value in zip(("C11", "C22", "C33"), np.asarray(objective.target)[[0, 3, 5]]):
+        if value >= bound:
+            raise ValueError(f"target {name} = {value:g} E_s is out of reach: a spinodoid of this space (rho up to "
+                             f"{rho_max:g}) has {name} at most rho × the solid's = {bound:.3g} E_s (Voigt bound); "
+                             f"give C11, C22 and C33 below that, or widen the space's rho range")
 
 
 def _check_fits(space: SearchSpace, evaluator: Evaluator) -> None:

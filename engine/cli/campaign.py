@@ -102,7 +102,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
     if args.resolution:
         config.setdefault("evaluator", {"kind": "homogenization"})["resolution"] = args.resolution
     if args.setting:
-        config.setdefault("strategy_settings", {}).update(parse_params(args.setting))
+        config.setdefault("strategy_settings", {}).update(parse_params(args.setting, "--setting"))
     return config
 
 
@@ -112,9 +112,14 @@ def _new(args: argparse.Namespace) -> int:
     status = campaign.status()
     pretrain = "" if not status["pretrain"] else f", pre-trained on {status['pretrain']['designs']} fast labels"
     print(f"campaign {campaign.name}: {status['strategy']} over {status['space']} designs, {status['objective']}, "
-          f"budget {status['budget']} solver calls in batches of {campaign.config.batch_size}{pretrain}; "
+          f"budget {_calls(status['budget'])} in batches of {campaign.config.batch_size}{pretrain}; "
           f"run it with 'matloop campaign run {campaign.name}'")
     return 0
+
+
+def _calls(n: int) -> str:
+    """``n`` solver call(s)."""
+    return f"{n} solver call{'' if n == 1 else 's'}"
 
 
 def _start_again(name: str) -> str:
@@ -133,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
         with make_executor(args.executor) as executor:
             state = campaign.run(executor, progress=line)
     except KeyboardInterrupt:
-        print(f"\npaused campaign {campaign.name} after {campaign.spent} solver calls; "
+        print(f"\npaused campaign {campaign.name} after {_calls(campaign.spent)}; "
               f"'matloop campaign resume {campaign.name}' continues", file=sys.stderr)
         return 130
     _print_status(campaign.status())

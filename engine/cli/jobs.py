@@ -31,13 +31,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(func=_run)
 
 
-def parse_params(pairs: list[str]) -> dict:
-    """Turn ``KEY=VALUE`` strings into a dict; values are JSON, or plain strings if not JSON."""
+def parse_params(pairs: list[str], what: str = "job parameter") -> dict:
+    """Turn ``KEY=VALUE`` strings into a dict; values are JSON, or plain strings if not JSON.
+
+    Raises
+    ------
+    ValueError
+        A string without ``=`` or without a key; the message calls it ``what``.
+    """
     params = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ValueError(f"job parameter {pair!r} is not of the form KEY=VALUE")
+            raise ValueError(f"{what} {pair!r} is not of the form KEY=VALUE")
         try:
             params[key] = json.loads(value)
         except json.JSONDecodeError:

@@ -252,9 +252,10 @@ class BayesianOptimization(Strategy):
         Model the objective value, or the outputs it is composed of
         (:meth:`engine.campaigns.objectives.Objective.outputs`; a target stiffness only).
         Default: composite where the objective is composed of outputs.
-    symmetry : bool
+    symmetry : bool or None
         Composite model only: teach the model each told design's relabelled twins where the
-        space offers ``axis_permutations()``.
+        space offers ``axis_permutations()``. Default: true for the composite model, false for
+        the value model (true there is refused: the value model has no outputs to relabel).
     prior : bool
         Gamma(3, 6) prior on the length scales (else maximum likelihood).
     n_candidates : int
@@ -308,7 +309,7 @@ class BayesianOptimization(Strategy):
         failed: str = "worst",
         transform: str | None = None,
         model: str | None = None,
-        symmetry: bool = True,
+        symmetry: bool | None = None,
         prior: bool = True,
         n_candidates: int = 2048,
         n_polish: int = 3,
@@ -339,11 +340,16 @@ class BayesianOptimization(Strategy):
         if self.models_outputs and self.transform != "standardize":
             raise ValueError("the composite model standardises each output; transform 'copula' applies to model 'value'")
         self.predictions_are_values = self.transform != "copula"
+        if symmetry is None:
+            symmetry = self.models_outputs
         if not isinstance(symmetry, bool):
             raise ValueError(f"symmetry must be true or false, got {symmetry!r}")
+        if symmetry and not self.models_outputs:
+            raise ValueError("symmetry (the relabelled twins of each design) applies to the composite model of a "
+                             "target stiffness; with model 'value' leave it out or set it false")
         self.symmetry = symmetry
         permutations = getattr(space, "axis_permutations", None)
-        self._symmetries = permutations() if symmetry and self.models_outputs and callable(permutations) else []
+        self._symmetries = permutations() if symmetry and callable(permutations) else []
         if not isinstance(prior, bool):
             raise ValueError(f"prior must be true or false, got {prior!r}")
         self.prior = prior
