@@ -347,7 +347,10 @@ def test_a_bayesian_campaign_runs_and_reopens_with_the_same_proposals(tmp_path: 
      ({"strategy_settings": {"kappa": 2}}, r"unknown setting\(s\) \['kappa'\] of the bayesian strategy"),
      ({"space": "checkerboard", "evaluator": None, "objective": {"kind": "metric", "metrics": ["stiffness"]}},
       "searches continuous spaces"),
-     ({"objective": {"kind": "pareto", "metrics": ["E1", "E2"]}}, "optimises one value per design")],
+     ({"objective": {"kind": "pareto", "metrics": ["E1", "E2"]}}, "optimises one value per design"),
+     ({"budget": 4}, r"a budget of 4 is spent on the initial design \(n_initial = 4\), so the Gaussian process would "
+                     "never propose a design: give a budget above 4"),
+     ({"strategy_settings": {}}, r"budget of 8 is spent on the initial design \(n_initial = 10\)")],
 )
 def test_bad_campaigns_fail_before_any_work(tmp_path: Path, change: dict, message: str) -> None:
     store = Store(tmp_path)

@@ -125,7 +125,7 @@ class Campaign:
         if not isinstance(name, str) or not name.strip() or len(name) > 100:
             raise ValueError(f"a campaign needs a name of 1..100 characters, got {name!r}")
         config = config if isinstance(config, CampaignConfig) else CampaignConfig.from_json(config)
-        config.build()
+        config.check_new()
         store.create_campaign(name.strip(), config.to_json())
         return cls.open(store, name.strip())
 

@@ -162,9 +162,19 @@ class CampaignConfig:
             raise ValueError("a target stiffness is a spinodoid objective; this campaign searches " + self.space)
         objective.check(evaluator)
         _check_fits(space, evaluator)
-        _check_reachable(objective, space, evaluator)
         strategy = make_strategy(self.strategy, space, self.seed, self.strategy_settings, objective)
         return Built(space, evaluator, objective, strategy, self._pretrain_evaluator(evaluator, strategy))
+
+    def check_new(self) -> Built:
+        """:meth:`build`, and what only a new campaign is refused for (a stored one stays open to
+        read): a target stiffness beyond reach (Voigt bound), a budget its strategy would spend
+        before it searches (``check_budget``, e.g. the Bayesian initial design)."""
+        built = self.build()
+        _check_reachable(built.objective, built.space, built.evaluator)
+        check_budget = getattr(built.strategy, "check_budget", None)
+        if callable(check_budget):
+            check_budget(self.budget)
+        return built
 
     def _pretrain_evaluator(self, evaluator: Evaluator, strategy: Strategy) -> Evaluator | None:
         """The fast evaluator of the pre-training labels (None without); ``ValueError`` where pre-training cannot help."""

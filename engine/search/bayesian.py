@@ -373,6 +373,14 @@ class BayesianOptimization(Strategy):
             raise ValueError(f"the {cls.name} strategy searches continuous spaces ({', '.join(cls.spaces)}, or any "
                              f"space with bounds(), to_vector() and from_vector()), not {space.name}")
 
+    def check_budget(self, budget: int) -> None:
+        """``ValueError`` where a campaign's ``budget`` would be spent on the initial design alone
+        (the Gaussian process would never propose a design)."""
+        if budget <= self.n_initial:
+            raise ValueError(f"a budget of {budget} is spent on the initial design (n_initial = {self.n_initial}), so the "
+                             f"Gaussian process would never propose a design: give a budget above {self.n_initial}, or a "
+                             "smaller n_initial (strategy setting), or use the random strategy")
+
     def settings(self) -> dict[str, Any]:
         return {"n_initial": self.n_initial, "initial": self.initial, "batch": self.batch, "failed": self.failed,
                 "transform": self.transform, "model": self.model, "symmetry": self.symmetry, "prior": self.prior,
