@@ -248,3 +248,29 @@ def test_errors_of_a_target_stiffness_are_drawn_on_a_log_axis(tmp_path: Path) ->
     plain = Campaign.create(store, "plain", {"space": "spinodoid", "strategy": "random", "budget": 2, "batch_size": 2,
                                              "seed": 0, "objective": {"kind": "metric", "metrics": ["E1"]}})
     assert best_so_far_figure(plain).layout.yaxis.type == "linear"
+
+
+@pytest.mark.skipif("bayesian" not in STRATEGIES, reason="no bayesian strategy registered")
+def test_a_bayesian_campaign_leaves_its_optional_settings_to_the_strategy(app_env: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings that default to None (model, symmetry) are sent only when chosen: a metric objective gets the
+    value model without relabelled twins; a budget its initial design would spend is an error box."""
+    record_submitted_jobs(monkeypatch)
+    at = campaigns_page()
+    at.sidebar.selectbox(key="space").set_value("spinodoid").run()
+    at.sidebar.selectbox(key="strategy").set_value("bayesian").run()
+    for name in ("symmetry", "model", "transform"):  # shown as "default"
+        assert at.sidebar.selectbox(key=f"setting-bayesian-{name}").value is None
+    assert at.sidebar.selectbox(key="setting-bayesian-model").options == ["default", "value", "composite"]
+    at.sidebar.selectbox(key="resolution").set_value(24)
+    at.sidebar.number_input(key="budget").set_value(8)
+    start(at)
+    assert "a budget of 8 is spent on the initial design (n_initial = 10)" in at.error[0].value
+    assert Store(app_env).campaigns() == []
+    at.sidebar.number_input(key="budget").set_value(12)
+    start(at)
+    assert not at.error
+    campaign = Campaign.open(Store(app_env), Store(app_env).campaigns()[0]["name"])
+    strategy = campaign._parts.strategy
+    assert (strategy.model, strategy.symmetry) == ("value", False)
+    assert "symmetry" not in campaign.config.strategy_settings

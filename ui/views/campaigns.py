@@ -130,12 +130,13 @@ def parameter_docs(cls: type) -> dict[str, tuple[str, str]]:
 
 
 def choices(kind: str) -> list[Any]:
-    """The values of a numpydoc set type such as ``{None, "mirror_rows"}`` (empty for other types)."""
-    inner = re.fullmatch(r"\s*\{(.*)\}\s*", kind)
+    """The values of a numpydoc set type such as ``{None, "mirror_rows"}`` (empty for other types);
+    ``{"a", "b"} or None`` (the strategy decides unless told) gives ``[None, "a", "b"]``."""
+    inner = re.fullmatch(r"\s*\{(.*)\}\s*(or None)?\s*", kind)
     if not inner:
         return []
     values = [item.strip() for item in inner.group(1).split(",")]
-    return [None if v == "None" else v.strip("\"'") for v in values if v]
+    return [None] * bool(inner.group(2)) + [None if v == "None" else v.strip("\"'") for v in values if v]
 
 
 def setting_widget(strategy: str, parameter: inspect.Parameter, doc: tuple[str, str]) -> Callable[[], Any]:
@@ -146,10 +147,14 @@ def setting_widget(strategy: str, parameter: inspect.Parameter, doc: tuple[str, 
     label, key = parameter.name.replace("_", " "), f"setting-{strategy}-{parameter.name}"
     allowed = choices(kind)
     if allowed:
+        unset = "default" if re.search(r"\bor None\s*$", kind) else "none"  # None: the strategy decides, or a value
         value = st.selectbox(label, allowed, index=allowed.index(default) if default in allowed else 0, help=text,
-                             format_func=lambda v: "none" if v is None else str(v), key=key)
+                             format_func=lambda v: unset if v is None else str(v), key=key)
     elif isinstance(default, bool):
         value = st.checkbox(label, value=default, help=text, key=key)
+    elif default is None and re.search(r"\bbool\b", hint):  # the strategy decides unless told
+        value = st.selectbox(label, [None, True, False], help=text, key=key,
+                             format_func=lambda v: "default" if v is None else str(v).lower())
     elif isinstance(default, int) or (default is None and re.search(r"\bint\b", hint)):
         value = st.number_input(label, value=default, step=1, help=text, key=key, placeholder="default")
     elif isinstance(default, float) or (default is None and re.search(r"\bfloat\b", hint)):
