@@ -16,7 +16,8 @@ from scipy import ndimage
 
 from fem.mesh_quad import QuadGrid
 
-__all__ = ["BAND_THRESHOLD", "node_damage", "crack_bands", "tip_band_reaches_an_edge", "grip_band_lengths", "ThroughCrack"]
+__all__ = ["BAND_THRESHOLD", "node_damage", "crack_bands", "tip_band_reaches_an_edge", "grip_band_lengths",
+           "ThroughCrack"]
 
 #: Damage above which a node belongs to a crack band.
 BAND_THRESHOLD = 0.9

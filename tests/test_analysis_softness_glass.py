@@ -122,8 +122,11 @@ def test_shipped_models_equal_a_fresh_training_and_are_small_json(training) -> N
              "propensity": train_propensity_ridge(samples, features=features)}
     for model in (shipped_svm, shipped_ridge):
         again = fresh[model.kind]
-        # BLAS sums in another order with another thread count (one per pytest-xdist worker: 8e-6)
-        np.testing.assert_allclose(model.coef, again.coef, rtol=1e-4, atol=1e-7)
-        assert model.intercept == pytest.approx(again.intercept, rel=1e-4, abs=1e-7)
+        # BLAS sums in another order with another thread count (one per pytest-xdist worker: 8e-6); the
+        # iterative SVM solver, stopped at its tolerance, also ends elsewhere on another CPU (on a 2-core
+        # AMD EPYC: 5e-4 of the largest weight, the intercept 6e-5 apart)
+        tol = 1e-3 * np.abs(model.coef).max() if model.kind == "softness" else 1e-7
+        np.testing.assert_allclose(model.coef, again.coef, rtol=0 if model.kind == "softness" else 1e-4, atol=tol)
+        assert model.intercept == pytest.approx(again.intercept, rel=1e-4, abs=tol)
         assert model.details["regenerate"] == "python -m engine.analysis.softness.shipped"
     assert max(p.stat().st_size for p in (SHIPPED_SOFTNESS, SHIPPED_PROPENSITY)) < 100_000

@@ -218,7 +218,7 @@ def test_target_matching_models_the_stiffnesses_and_other_objectives_values() ->
     value = BayesianOptimization(SpinodoidSpace(), 0, objective=target, model="value")
     assert (value.model, value.transform, value.models_outputs, value.symmetry) == ("value", "copula", False, False)
     assert composite.symmetry and not BayesianOptimization(SpinodoidSpace(), 0).symmetry
-    with pytest.raises(ValueError, match="symmetry .* applies to the composite model .* with model 'value' leave it out"):
+    with pytest.raises(ValueError, match="symmetry .* applies to the composite model .* 'value' leave it out"):
         BayesianOptimization(SpinodoidSpace(), 0, objective=target, model="value", symmetry=True)
     assert BayesianOptimization(SpinodoidSpace(), 0).transform == "standardize"
     with pytest.raises(ValueError, match="composite model needs an objective composed of outputs .*use model 'value'"):

@@ -3,8 +3,10 @@
 Everything is checked when the configuration is built (:meth:`CampaignConfig.build`), before
 any design is proposed or labelled: an unknown strategy, a budget ≤ 0, a batch larger than the
 budget, an objective the evaluator cannot give, a target stiffness that is not positive
-definite or that no design of the space can reach (Voigt bound), a design size or resolution whose solves do not fit this machine's memory — each is
-one ``ValueError`` naming what is allowed.
+definite, a design size or resolution whose solves do not fit this machine's memory — each is
+one ``ValueError`` naming what is allowed. A new campaign is also refused a target stiffness no
+design of its space can reach (Voigt bound) and a budget its strategy would spend before it
+searches (:meth:`CampaignConfig.check_new`); a stored one stays open to read.
 """
 
 from __future__ import annotations

@@ -377,9 +377,9 @@ class BayesianOptimization(Strategy):
         """``ValueError`` where a campaign's ``budget`` would be spent on the initial design alone
         (the Gaussian process would never propose a design)."""
         if budget <= self.n_initial:
-            raise ValueError(f"a budget of {budget} is spent on the initial design (n_initial = {self.n_initial}), so the "
-                             f"Gaussian process would never propose a design: give a budget above {self.n_initial}, or a "
-                             "smaller n_initial (strategy setting), or use the random strategy")
+            raise ValueError(f"a budget of {budget} is spent on the initial design (n_initial = {self.n_initial}), "
+                             "so the Gaussian process would never propose a design: give a budget above "
+                             f"{self.n_initial}, or a smaller n_initial (strategy setting), or use the random strategy")
 
     def settings(self) -> dict[str, Any]:
         return {"n_initial": self.n_initial, "initial": self.initial, "batch": self.batch, "failed": self.failed,

@@ -10,7 +10,7 @@ below 10 % of its peak, when the AT2 band is not yet fully formed):
 - *tip to an edge*: one band holds the tip and reaches the plate boundary (within ℓ);
 - *along a grip*: some band lies within ℓ of the top or bottom grip (of the border of the
   damage-free strip along it, in mode I) over more than 4ℓ of its length (a crack that crosses to
-  a grip at 45° covers about 2ℓ);
+  a grip obliquely covers about 3ℓ);
 - *broke*: the label's ``broke`` (unbroken: still carrying load at the largest strain).
 
 It prints the counts and the designs of each failing kind. Usage::
