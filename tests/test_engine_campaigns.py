@@ -51,11 +51,15 @@ def _history(campaign: Campaign) -> list[tuple[int, int, str, str, list[float]]]
      # the Voigt bound: C11 <= rho C11(solid) = 0.9 × 1.346 (E_s = 1, ν = 0.3) for rho up to 0.9
      ({"space": "spinodoid", "evaluator": None, "objective": {"kind": "target_stiffness", "target": [5, 0, 0, 1, 0, 1,
                                                                                                  1, 1, 1]}},
-      "target C11 = 5 E_s is out of reach: a spinodoid of this space (rho up to 0.9) has C11 at most rho × the "
-      "solid's = 1.21 E_s (Voigt bound)"),
+      "target C11 = 5 E_s is out of reach: the solid itself has C11 = 1.34615 E_s, and a spinodoid (rho < 1) less "
+      "(Voigt bound); give C11, C22 and C33 below 1.21154 E_s for this space (rho up to 0.9)"),
+     ({"space": "spinodoid", "evaluator": None, "objective": {"kind": "target_stiffness",
+                                                             "target": [1.2116, 0, 0, 1, 0, 1, 1, 1, 1]}},
+      "target C11 = 1.2116 E_s is out of reach: a spinodoid of this space (rho up to 0.9) has C11 below rho × the "
+      "solid's = 1.21154 E_s (Voigt bound)"),
      ({"space": "spinodoid", "evaluator": None, "space_settings": {"rho": [0.3, 0.5]},
        "objective": {"kind": "target_stiffness", "target": [0.5, 0, 0, 0.7, 0, 0.5, 0.2, 0.2, 0.2]}},
-      "target C22 = 0.7 E_s is out of reach: .*rho up to 0.5.* = 0.673 E_s"),
+      "target C22 = 0.7 E_s is out of reach: .*rho up to 0.5.* = 0.673077 E_s"),
      ({"evaluator": {"kind": "homogenization"}}, "the homogenization evaluator labels spinodoid designs"),
      ({"space": "spinodoid", "objective": {"kind": "metric", "metrics": ["E1"]},
        "evaluator": {"kind": "homogenization", "resolution": 16}},
@@ -399,3 +403,17 @@ def test_a_campaign_labelled_under_changed_default_settings_is_shown_but_not_con
                                      "since), so the campaign can be shown and exported but not continued — start a "
                                      "new campaign with its configuration")
         assert old.status()["labelled"] == 8
+
+
+def test_the_best_value_is_shown_as_people_read_it(tmp_path: Path) -> None:
+    """G/σ² is minimised: the strategy maximises −G/σ² (``best``), status and progress show G/σ² itself."""
+    store = Store(tmp_path)
+    config = {**FAST, "budget": 4, "objective": {"kind": "metric", "metrics": ["energy_release_rate_per_stress_squared"]}}
+    campaign = Campaign.create(store, "g", config)
+    messages = []
+    with make_executor("local:1") as executor:
+        campaign.run(executor, progress=lambda fraction, text: messages.append(text))
+    smallest = min(r.evaluation.metrics["energy_release_rate_per_stress_squared"] for r in campaign.results())
+    status = campaign.status()
+    assert status["best"] == [pytest.approx(-smallest)] and status["best_shown"] == f"{smallest:.4g}"
+    assert messages[-1].endswith(f": {smallest:.4g}")

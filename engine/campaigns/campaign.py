@@ -351,8 +351,14 @@ class Campaign:
         best = self.best(1)
         text = f"{labelled}/{self.config.budget} solver calls"
         if best and self.objective.n_values == 1:
-            text += f", best {self.objective.describe().split(' ', 1)[1]}: {best[0].values[0]:.4g}"
+            text += f", best {self.objective.describe().split(' ', 1)[1]}: {self._shown(best[0])}"
         return text
+
+    def _shown(self, result: Result) -> str:
+        """The objective value(s) of ``result`` as people read them (the metric, or the error)."""
+        if self.objective.n_values == 1:
+            return f"{self.objective.display(result.values[0], self.evaluator):.4g}"
+        return ", ".join(f"{v:.4g}" for v in result.values)
 
     # ------------------------------------------------------------------ results
     def results(self) -> list[Result]:
@@ -425,8 +431,9 @@ class Campaign:
         return rows
 
     def status(self) -> dict[str, Any]:
-        """JSON summary: name, state, budget, spent, pending, failed, objective, best value, and why an outdated
-        campaign cannot continue (``outdated``, None for a current one)."""
+        """JSON summary: name, state, budget, spent, pending, failed, objective, best value (``best`` as the
+        strategy maximises it, ``best_shown`` as people read it: the metric, or a target's error), and why an
+        outdated campaign cannot continue (``outdated``, None for a current one)."""
         results = self.results()
         best = self.best(1)
         return {
@@ -435,6 +442,7 @@ class Campaign:
             "labelled": len(results), "pending": self.spent - len(results),
             "failed": sum(not r.evaluation.ok for r in results),
             "best": None if not best else [float(v) for v in best[0].values],
+            "best_shown": None if not best else self._shown(best[0]),
             "best_design": None if not best else best[0].candidate.design.content_hash(),
             "pretrain": None if self._pretraining is None else self._pretraining.status(),
             "outdated": self.outdated, "updated": time.time(),

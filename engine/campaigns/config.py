@@ -203,12 +203,16 @@ def _check_reachable(objective: Objective, space: SearchSpace, evaluator: Evalua
         return
     rho_max = float(space.bounds()[0][1])
     settings = evaluator.settings
-    bound = rho_max * float(isotropic_stiffness(settings["E"], settings["nu"])[0, 0])
+    solid = float(isotropic_stiffness(settings["E"], settings["nu"])[0, 0])
     for name, value in zip(("C11", "C22", "C33"), np.asarray(objective.target)[[0, 3, 5]]):
-        if value >= bound:
+        if value >= solid:
+            raise ValueError(f"target {name} = {value:g} E_s is out of reach: the solid itself has {name} = "
+                             f"{solid:.6g} E_s, and a spinodoid (rho < 1) less (Voigt bound); give C11, C22 and C33 "
+                             f"below {rho_max * solid:.6g} E_s for this space (rho up to {rho_max:g})")
+        if value >= rho_max * solid:
             raise ValueError(f"target {name} = {value:g} E_s is out of reach: a spinodoid of this space (rho up to "
-                             f"{rho_max:g}) has {name} at most rho × the solid's = {bound:.3g} E_s (Voigt bound); "
-                             f"give C11, C22 and C33 below that, or widen the space's rho range")
+                             f"{rho_max:g}) has {name} below rho × the solid's = {rho_max * solid:.6g} E_s (Voigt "
+                             "bound); give C11, C22 and C33 below that, or widen the space's rho range")
 
 
 def _check_fits(space: SearchSpace, evaluator: Evaluator) -> None:

@@ -78,7 +78,7 @@ class Objective:
             metrics = ("C",)
             if len(target) != 9 or not np.isfinite(target).all():
                 raise ValueError("a target stiffness needs the 9 components C11, C12, C13, C22, C23, C33, C44, C55, "
-                                 f"C66 (units of the solid's E), got {list(target)}")
+                                 f"C66 as finite numbers (units of the solid's E), got {list(target)}")
             smallest = float(np.linalg.eigvalsh(stiffness_matrix(target)).min())
             if smallest <= 0:
                 raise ValueError(f"the target stiffness is not positive definite (smallest eigenvalue {smallest:.3g}); "

@@ -148,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
 def _print_status(status: dict) -> None:
     for key in ("name", "state", "strategy", "space", "objective", "budget", "spent", "labelled", "pending", "failed",
                 "best", "best_design"):
-        print(f"{key:<12} {status[key]}")
+        print(f"{key:<12} {status['best_shown' if key == 'best' else key]}")
     if status["pretrain"]:
         print(f"{'pretrain':<12} {status['pretrain']['labelled']}/{status['pretrain']['designs']} fast labels")
     if status["outdated"]:

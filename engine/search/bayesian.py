@@ -358,7 +358,8 @@ class BayesianOptimization(Strategy):
         self.restarts = _integer("restarts", restarts, 0, 20)
         if objective is not None and getattr(objective, "n_values", 1) != 1:
             raise ValueError(f"the {self.name} strategy optimises one value per design; a {objective.kind} objective "
-                             f"gives {objective.n_values} (use the genetic strategy for a Pareto front)")
+                             f"gives {objective.n_values} (for a Pareto front: the genetic strategy on plates, random search on "
+                             "any space)")
         self._atoms = self._lower_atoms(d)
         self._queue = list(self._initial_design(d))  # unit-cube points still to propose
         self._X: list[np.ndarray] = []  # told designs (unit cube, snapped)

@@ -142,7 +142,7 @@ class SpinodoidSpace(SearchSpace):
         except (TypeError, ValueError):
             raise ValueError(f"rho must be a range (low, high) within (0, 1), got {self.rho!r}") from None
         if not 0.0 < lo < hi < 1.0:
-            raise ValueError(f"rho must be a range within (0, 1), got {self.rho!r}")
+            raise ValueError(f"rho must be a range (low, high) with 0 < low < high < 1, got {self.rho!r}")
         object.__setattr__(self, "rho", (lo, hi))
         if isinstance(self.geometry_seed, bool) or int(self.geometry_seed) != self.geometry_seed or self.geometry_seed < 0:
             raise ValueError(f"geometry_seed must be an integer >= 0, got {self.geometry_seed!r}")

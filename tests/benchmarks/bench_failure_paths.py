@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -73,12 +74,21 @@ def failure_path(args: tuple[str, int]) -> dict:
     }
 
 
+def _at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        return value
+    return parse
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mode", choices=("I", "II"), default="II")
-    ap.add_argument("--designs", type=int, default=80)
-    ap.add_argument("--first", type=int, default=1000, help="seed of the first design")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--mode", choices=("I", "II"), default="II", help="loading mode (default II)")
+    ap.add_argument("--designs", type=_at_least(1), default=80, help="random plates to label (default 80)")
+    ap.add_argument("--first", type=_at_least(0), default=1000, help="seed of the first design (default 1000)")
+    ap.add_argument("--workers", type=_at_least(1), default=2, help="labelling processes (default 2)")
     a = ap.parse_args()
     t0 = time.perf_counter()
     jobs = [(a.mode, a.first + k) for k in range(a.designs)]
@@ -87,7 +97,8 @@ def main() -> None:
     n = len(rows)
     along = [r for r in rows if r["grip"] > 4 * DEFAULT_ELL]
     print(f"== mode {a.mode}, {n} random 8×8 plates (seeds {a.first}–{a.first + n - 1}), full labels, "
-          f"bands of d > {LEVELS[a.mode]}, {time.perf_counter() - t0:.0f} s with {a.workers} workers")
+          f"bands of d > {LEVELS[a.mode]}, {time.perf_counter() - t0:.0f} s with {a.workers} "
+          f"worker{'' if a.workers == 1 else 's'}")
     print(f"  broke               {sum(r['broke'] for r in rows):3d} of {n}   unbroken: "
           f"{[r['seed'] for r in rows if not r['broke']]}")
     print(f"  starts at the tip   {sum(r['at_tip'] for r in rows):3d} of {n}   not: "
@@ -95,7 +106,7 @@ def main() -> None:
     print(f"  tip to an edge      {sum(r['to_edge'] for r in rows):3d} of {n}   not: "
           f"{[r['seed'] for r in rows if not r['to_edge']]}")
     print(f"  along a grip (>4ℓ)  {len(along):3d} of {n}   "
-          f"{[(r['seed'], round(r['grip'], 3)) for r in along]} (mm)")
+          + (f"{[(r['seed'], round(r['grip'], 3)) for r in along]} (seed, mm)" if along else ""))
     print(f"  median label time   {np.median([r['seconds'] for r in rows]):.2f} s")
 
 
