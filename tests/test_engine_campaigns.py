@@ -417,3 +417,23 @@ def test_the_best_value_is_shown_as_people_read_it(tmp_path: Path) -> None:
     status = campaign.status()
     assert status["best"] == [pytest.approx(-smallest)] and status["best_shown"] == f"{smallest:.4g}"
     assert messages[-1].endswith(f": {smallest:.4g}")
+
+
+def test_best_spinodoids_are_listed_with_their_parameters(tmp_path: Path) -> None:
+    """Report and CSV rows of spinodoids carry rho and the cone angles of each design (fed known labels)."""
+    from engine.campaigns.report import best_rows
+
+    config = {"space": "spinodoid", "strategy": "random", "budget": 3, "batch_size": 3, "seed": 1,
+              "objective": {"kind": "target_stiffness", "target": [0.2, 0.05, 0.05, 0.2, 0.05, 0.2, 0.05, 0.05, 0.05]},
+              "evaluator": {"kind": "homogenization", "resolution": 24}}
+    campaign = Campaign.create(Store(tmp_path), "spin", config)
+    batch = campaign.ask()
+    campaign.tell({c.id: Evaluation("ok", None, {"C": (np.eye(6) * (0.1 + 0.05 * c.id)).tolist()}) for c in batch})
+    rows = best_rows(campaign, 3)
+    by_id = {c.id: c.design for c in batch}
+    assert [r["candidate"] for r in rows] == [2, 1, 0]  # C11 = 0.2, 0.15, 0.1 against 0.2
+    for row in rows:
+        design = by_id[row["candidate"]]
+        assert row["rho"] == design.rho
+        assert [row[f"theta_{a} (deg)"] for a in "xyz"] == list(design.theta)
+    assert rows[0]["error C11"] == pytest.approx(0.0, abs=1e-12) and rows[2]["error C11"] == pytest.approx(0.5)

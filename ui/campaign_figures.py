@@ -10,7 +10,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from designs.base import Design
 from engine.campaigns.campaign import Campaign
 from engine.campaigns.report import best_rows
 from engine.evaluators.protocol import Metric
@@ -149,21 +148,14 @@ def surrogate_figure(campaign: Campaign) -> go.Figure | None:
     return figure
 
 
-def design_columns(design: Design) -> dict[str, float]:
-    """What a scientist reads off a design: ρ and the cone angles, or the soft share of the plate."""
-    if design.space == "spinodoid":
-        return {"ρ": design.rho, **{f"θ{axis} (°)": t for axis, t in zip("xyz", design.theta)}}
-    plate = design if design.space == "checkerboard" else design.expand()
-    return {"soft fraction": plate.fraction("soft")}
+#: Column names of :func:`engine.campaigns.report.design_parameters` as the page shows them.
+PARAMETER_NAMES = {"rho": "ρ", **{f"theta_{axis} (deg)": f"θ{axis} (°)" for axis in "xyz"}}
 
 
 def best_table(campaign: Campaign, count: int) -> pd.DataFrame:
     """The ``count`` best designs as rows: solver calls counted from 1 as on the plots, metrics in their units."""
-    table = pd.DataFrame(best_rows(campaign, count))
+    table = pd.DataFrame(best_rows(campaign, count)).rename(columns=PARAMETER_NAMES)
     table.insert(1, "solver call", table.pop("candidate") + 1)
-    parameters = pd.DataFrame([design_columns(r.candidate.design) for r in campaign.best(count)])
-    for position, column in enumerate(parameters.columns, start=4):
-        table.insert(position, column, parameters[column])
     if campaign.objective.kind == "target_stiffness":
         table.insert(4, "max error (%)", -100.0 * table.pop("objective"))
         for column in [c for c in table.columns if c.startswith("error ")]:

@@ -15,16 +15,33 @@ from typing import Any
 
 import numpy as np
 
+from designs.base import Design
+from designs.checkerboard import Checkerboard
+from designs.hierarchical import Hierarchical
+from designs.spinodal import Spinodoid
 from engine.campaigns.campaign import Campaign, Result
 
-__all__ = ["EXPORT_FORMATS", "best_rows", "export_best", "plot_best_so_far", "unbroken_note"]
+__all__ = ["EXPORT_FORMATS", "best_rows", "design_parameters", "export_best", "plot_best_so_far", "unbroken_note"]
 
 #: File formats of :func:`export_best`.
 EXPORT_FORMATS = ("json", "csv", "stl", "3mf")
 
 
+def design_parameters(design: Design) -> dict[str, float]:
+    """What a scientist reads off a design: ``rho`` and the cone angles ``theta_x (deg)``,
+    ``theta_y (deg)``, ``theta_z (deg)`` of a spinodoid, or the ``soft fraction`` of a plate
+    (hierarchical designs: of the expanded plate)."""
+    if isinstance(design, Spinodoid):
+        return {"rho": float(design.rho), **{f"theta_{axis} (deg)": float(t) for axis, t in zip("xyz", design.theta)}}
+    if isinstance(design, Hierarchical):
+        design = design.expand()
+    return {"soft fraction": float(design.fraction("soft"))} if isinstance(design, Checkerboard) else {}
+
+
 def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
     """The ``k`` best labelled designs as table rows (rank, candidate id, design, objective values, metrics).
+
+    After the design hash come its parameters (:func:`design_parameters`).
 
     The metrics shown are the evaluator's objectives (units in the column names). Fracture labels
     add ``broke``: False where the plate still carried load at the largest strain of the test
@@ -35,6 +52,7 @@ def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
     for rank, result in enumerate(campaign.best(k), start=1):
         row: dict[str, Any] = {"rank": rank, "candidate": result.candidate.id, "batch": result.candidate.batch,
                                "design": result.candidate.design.content_hash()[:12]}
+        row.update(design_parameters(result.candidate.design))
         names = campaign.objective.metrics if campaign.objective.kind != "target_stiffness" else ("error",)
         for name, value in zip(names if campaign.objective.n_values > 1 else ("objective",), result.values):
             row[name if campaign.objective.n_values > 1 else "objective"] = float(value)
