@@ -248,6 +248,11 @@ def test_errors_of_a_target_stiffness_are_drawn_on_a_log_axis(tmp_path: Path) ->
     plain = Campaign.create(store, "plain", {"space": "spinodoid", "strategy": "random", "budget": 2, "batch_size": 2,
                                              "seed": 0, "objective": {"kind": "metric", "metrics": ["E1"]}})
     assert best_so_far_figure(plain).layout.yaxis.type == "linear"
+    # a short axis is ticked at whole solver calls (Plotly would tick 0.5, 1, 1.5, ...); a long one is left to Plotly
+    assert (figure.layout.xaxis.dtick, tuple(figure.layout.xaxis.range)) == (1, (0, 3))
+    from ui.campaign_figures import calls_axis
+
+    assert "dtick" not in calls_axis(40) and calls_axis(10)["dtick"] == 1
 
 
 @pytest.mark.skipif("bayesian" not in STRATEGIES, reason="no bayesian strategy registered")

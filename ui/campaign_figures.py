@@ -64,6 +64,12 @@ def value_axis_type(campaign: Campaign) -> str:
     return "log" if campaign.objective.kind == "target_stiffness" else "linear"
 
 
+def calls_axis(budget: int) -> dict:
+    """Plotly x axis of solver calls 0 .. ``budget`` + 1, ticked at whole calls (Plotly puts ticks at
+    half calls on a short axis)."""
+    return {"title": "solver calls", "range": [0, budget + 1], **({"dtick": 1} if budget <= 10 else {})}
+
+
 def best_so_far_trace(campaign: Campaign, label: str | None = None) -> go.Scatter:
     """Best value against solver calls, as a step line through the labelled calls only."""
     _, shown = objective_axis(campaign)
@@ -83,8 +89,8 @@ def best_so_far_figure(campaign: Campaign) -> go.Figure:
                    name="each design", marker={"color": "#9aa5b1", "size": 7}),
         best_so_far_trace(campaign),
     ])
-    figure.update_layout(height=360, title="best so far", xaxis_title="solver calls", yaxis_title=wrapped(title),
-                         xaxis={"range": [0, campaign.config.budget + 1]}, yaxis_type=value_axis_type(campaign),
+    figure.update_layout(height=360, title="best so far", yaxis_title=wrapped(title),
+                         xaxis=calls_axis(campaign.config.budget), yaxis_type=value_axis_type(campaign),
                          margin={"t": 50},
                          legend={"orientation": "h", "y": -0.25})
     return figure
@@ -143,8 +149,8 @@ def surrogate_figure(campaign: Campaign) -> go.Figure | None:
     table = pd.DataFrame(rows)
     figure = go.Figure([go.Scatter(x=table["solver calls"], y=table[c], mode="lines+markers", name=c)
                         for c in table.columns if c != "solver calls"])
-    figure.update_layout(height=360, title="surrogate accuracy on the newest labels", xaxis_title="solver calls",
-                         yaxis_title="score", margin={"t": 50}, legend={"orientation": "h", "y": -0.25})
+    figure.update_layout(height=360, title="surrogate accuracy on the newest labels",
+                         xaxis=calls_axis(campaign.config.budget), yaxis_title="score", margin={"t": 50}, legend={"orientation": "h", "y": -0.25})
     return figure
 
 

@@ -90,23 +90,28 @@ def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = No
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, PercentFormatter
+
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
+    values: list[float] = []
     for campaign in campaigns:
         trace = campaign.best_so_far()
         calls = np.arange(1, trace.size + 1)
         finite = np.isfinite(trace)
         shown = [campaign.objective.display(v, campaign.evaluator) for v in trace[finite]]
+        values += shown
         ax.step(calls[finite], shown, where="post", label=f"{campaign.name} ({campaign.config.strategy})")
     if campaigns:
         ax.set_ylabel("best " + campaigns[0].objective.axis_label(campaigns[0].evaluator))
         if campaigns[0].objective.kind == "target_stiffness":  # errors span decades
-            from matplotlib.ticker import LogLocator, NullFormatter, PercentFormatter
-
             ax.set_yscale("log")
             ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            positive = [v for v in values if v > 0]
+            narrow = bool(positive) and max(positive) < 3 * min(positive)  # too few 1-2-5 ticks: label the rest
+            ax.yaxis.set_minor_formatter(PercentFormatter(1.0, decimals=0) if narrow else NullFormatter())
     ax.set_xlabel("solver calls")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole calls, also on a short axis
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

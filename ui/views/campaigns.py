@@ -33,8 +33,8 @@ from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvalu
 from engine.search.registry import STRATEGIES, strategy_class
 from engine.store import JobRecord, Store
 from fem.fracture import FIDELITIES
-from ui.campaign_figures import (best_so_far_figure, best_so_far_trace, best_table, grid_figure, objective_axis,
-                                 pareto_figure, surrogate_figure, value_axis_type, wrapped)
+from ui.campaign_figures import (best_so_far_figure, best_so_far_trace, best_table, calls_axis, grid_figure,
+                                 objective_axis, pareto_figure, surrogate_figure, value_axis_type, wrapped)
 from ui.common import CheckedNumbers, job_manager, open_store, settings, show_error
 from ui.job_panel import attach_job
 
@@ -491,7 +491,8 @@ def compare() -> None:
     title, _ = objective_axis(campaigns[0])
     figure = go.Figure([best_so_far_trace(c, f"{c.name} ({c.config.strategy})") for c in campaigns])
     figure.update_layout(height=400, title=f"best so far: {campaigns[0].objective.describe()}",
-                         xaxis_title="solver calls", yaxis_title=wrapped(title), yaxis_type=value_axis_type(campaigns[0]),
+                         xaxis=calls_axis(max(c.config.budget for c in campaigns)), yaxis_title=wrapped(title),
+                         yaxis_type=value_axis_type(campaigns[0]),
                          legend={"orientation": "h", "y": -0.2})
     st.plotly_chart(figure)
     path = str(store.path)
