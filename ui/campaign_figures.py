@@ -150,7 +150,8 @@ def surrogate_figure(campaign: Campaign) -> go.Figure | None:
     figure = go.Figure([go.Scatter(x=table["solver calls"], y=table[c], mode="lines+markers", name=c)
                         for c in table.columns if c != "solver calls"])
     figure.update_layout(height=360, title="surrogate accuracy on the newest labels",
-                         xaxis=calls_axis(campaign.config.budget), yaxis_title="score", margin={"t": 50}, legend={"orientation": "h", "y": -0.25})
+                         xaxis=calls_axis(campaign.config.budget), yaxis_title="score", margin={"t": 50},
+                         legend={"orientation": "h", "y": -0.25})
     return figure
 
 
