@@ -204,7 +204,7 @@ def _check_reachable(objective: Objective, space: SearchSpace, evaluator: Evalua
     rho_max = float(space.bounds()[0][1])
     settings = evaluator.settings
     solid = float(isotropic_stiffness(settings["E"], settings["nu"])[0, 0])
-    for name, value in zip(("C11", "C22", "C33"), np.asarray(objective.target)[[0, 3, 5]]):
+    for name, value in zip(("C11", "C22", "C33"), objective.matched_target()):
         if value >= solid:
             raise ValueError(f"target {name} = {value:g} E_s is out of reach: the solid itself has {name} = "
                              f"{solid:.6g} E_s, and a spinodoid (rho < 1) less (Voigt bound); give C11, C22 and C33 "

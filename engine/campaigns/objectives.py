@@ -191,11 +191,15 @@ class Objective:
             return self._log_target() + np.log(np.clip(1.0 - error, 0.0, None)), self._log_target() + np.log1p(error)
 
     def _log_target(self) -> np.ndarray:
-        return np.log(np.asarray(self.target)[list(_NORMAL)])
+        return np.log(self.matched_target())
+
+    def matched_target(self) -> np.ndarray:
+        """The target's C11, C22, C33, shape (3,), the components matched (target_stiffness only)."""
+        return np.asarray(self.target)[list(_NORMAL)]
 
     def relative_errors(self, C: np.ndarray) -> np.ndarray:
         """|C_ii − T_ii| / T_ii for i = 1, 2, 3 of a 6×6 stiffness (target_stiffness only)."""
-        target = np.asarray(self.target)[list(_NORMAL)]
+        target = self.matched_target()
         return np.abs(np.diag(C)[:3] - target) / target
 
     def display(self, value: float, evaluator: Evaluator) -> float:
