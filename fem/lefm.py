@@ -25,8 +25,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.sparse as sp
 
 from fem.elements import elastic_type_matrices
+from fem.grips import GripLayer, edge_springs
 from fem.interrupt import Heartbeat
 from fem.linsolve import SPDFactor
 from fem.materials import Material
@@ -166,6 +168,7 @@ def solve_linear_crack(
     side_rollers: bool = False,
     top_free_y: bool = False,
     left_symmetry: bool = False,
+    grip_layer: GripLayer | None = None,
     heartbeat: Heartbeat | None = None,
 ) -> LinearCrackSolution:
     """One linear elastic solve of a cracked plate.
@@ -195,6 +198,9 @@ def solve_linear_crack(
         ``loading="traction"``: the left edge is a symmetry plane (``u_x = 0``, the crack a
         centre crack of twice the length; ``u_y`` held at the top-left node only) instead of the
         three point supports.
+    grip_layer : GripLayer or None
+        ``loading="displacement"``: bond the top and bottom edges to the grips through this
+        layer (springs, :func:`fem.grips.edge_springs`) instead of clamping them.
     heartbeat : callable, optional
         Called every 50 ms of the factorisation (:mod:`fem.interrupt`); what it raises propagates.
     """
@@ -214,11 +220,16 @@ def solve_linear_crack(
         comp = 1 if mode == "I" else 0
         if top_free_y and mode != "II":
             raise ValueError("top_free_y is a mode-II boundary condition (the top edge is pulled in y in mode I)")
-        fixed = [2 * bottom, 2 * bottom + 1, 2 * top] + ([] if top_free_y else [2 * top + 1])
-        if side_rollers:
-            fixed.append(2 * np.flatnonzero(np.isclose(x, grid.xs[0]) | np.isclose(x, grid.xs[-1])) + 1)
-        fixed = np.unique(np.concatenate(fixed))
-        u[2 * top + comp] = value
+        rollers = [2 * np.flatnonzero(np.isclose(x, grid.xs[0]) | np.isclose(x, grid.xs[-1])) + 1] if side_rollers else []
+        if grip_layer is not None:
+            springs, pull = edge_springs(grid, grip_layer, mode, top_free_y)
+            K = K + sp.diags(springs)
+            f = value * pull
+            fixed = np.unique(np.concatenate(rollers)) if rollers else np.zeros(0, dtype=np.int64)
+        else:
+            fixed = np.unique(np.concatenate([2 * bottom, 2 * bottom + 1, 2 * top] + ([] if top_free_y else [2 * top + 1])
+                                             + rollers))
+            u[2 * top + comp] = value
         loaded = 2 * top + comp
     else:
         for nodes, sign in ((top, 1.0), (bottom, -1.0)):
@@ -240,7 +251,12 @@ def solve_linear_crack(
     free = np.setdiff1d(np.arange(n), fixed)
     rhs = f[free] - K[free][:, fixed] @ u[fixed]
     u[free] = SPDFactor(K[free][:, free], heartbeat).solve(rhs)
-    reaction = float((K @ u)[loaded].sum()) if loading == "displacement" else float(value * (grid.xs[-1] - grid.xs[0]))
+    if loading == "traction":
+        reaction = float(value * (grid.xs[-1] - grid.xs[0]))
+    elif grip_layer is not None:
+        reaction = float(value * pull.sum() - pull @ u)  # the tension of the top springs
+    else:
+        reaction = float((K @ u)[loaded].sum())
     return LinearCrackSolution(grid, np.asarray(lam, float), np.asarray(mu, float), u, reaction)
 
 

@@ -15,7 +15,9 @@ solved with an LDLᵀ factorisation that is reused as CG preconditioner across i
 
 Loading: bottom edge fixed; the top edge moves by ``u`` in y (mode I, ``u_x = 0``) or in x
 (mode II, ``u_y = 0``, or free with ``top_free_y``); optionally the left and right edges are
-held at ``u_y = 0`` (``side_rollers``, Miehe's shear test). With ``ends="traction"`` (mode I) the
+held at ``u_y = 0`` (``side_rollers``, Miehe's shear test). With ``ends="bonded"`` the top and
+bottom edges are held by those grips through a thin elastic layer (springs, :mod:`fem.grips`),
+into which damage decays undriven. With ``ends="traction"`` (mode I) the
 top and bottom edges instead carry uniform normal traction and the load is their mean opening
 (the handbook specimen with free ends; no grip corners). Each step iterates the stagger until
 the largest damage change of an iteration is below ``stagger_tol``. Speed-ups that leave each converged step unchanged within
@@ -62,6 +64,7 @@ from fem.interrupt import interruptible
 from fem.linsolve import ReusedFactorSolver
 from fem.mesh_quad import QuadGrid
 from fem.phasefield_assembly import PhaseFieldAssembler
+from fem.grips import ADHESIVE, GripLayer
 from fem.phasefield_crack import ThroughCrack
 from fem.phasefield_end import EndCriteria
 from fem.phasefield_split import Split, check_split
@@ -96,12 +99,16 @@ class PhaseFieldProblem:
     top_free_y : bool
         Mode II only: leave the top edge free in y (it is moved in x and carries no normal
         stress) instead of holding it at ``u_y = 0``.
-    ends : {"clamped", "traction"}
-        ``"clamped"``: the grips above. ``"traction"`` (mode I only): uniform normal traction on
+    ends : {"clamped", "bonded", "traction"}
+        ``"clamped"``: the grips above. ``"bonded"``: the top and bottom edges are held by the
+        grips through a thin elastic layer (springs, :mod:`fem.grips`), with the same motions of
+        the grips as clamped ones. ``"traction"`` (mode I only): uniform normal traction on
         the top and bottom edges (free ends, the handbook single-edge-notched tension
         specimen), its size set by the mean end opening: the load ``t`` is the mean top minus
         the mean bottom displacement, work-conjugate to the total force. Rigid motions are
         held by three point supports on the right edge, which carry no force.
+    grip_layer : GripLayer
+        The layer of ``"bonded"`` ends (default :data:`fem.grips.ADHESIVE`).
     grip_strip : float
         Width (mm) of a damage-free strip along the top and bottom edges: nothing drives the
         damage (``ψ⁺ = 0``) in elements whose centre lies within it, so the grips' corners over
@@ -113,6 +120,12 @@ class PhaseFieldProblem:
         smallest principal stress of the undamaged element falls below ``-compressive_strength``
         its whole strain energy drives the damage, whatever the split (crushing; see
         :mod:`fem.phasefield_split`). None (the default): no compressive failure.
+    hold_compressed : bool
+        With a split: the damage may not grow at nodes where compression dominates at every
+        Gauss point around them (``ψ⁺ < ψ⁻``; the constraint of the hybrid formulation,
+        :mod:`fem.phasefield_split`). True (the default); False only lets no driving energy
+        in there, so the diffuse tail of a nearby crack still spreads into them (solver
+        versions up to 6). No effect without a split.
     """
 
     grid: QuadGrid
@@ -125,9 +138,11 @@ class PhaseFieldProblem:
     split: Split = "none"
     side_rollers: bool = False
     top_free_y: bool = False
-    ends: Literal["clamped", "traction"] = "clamped"
+    ends: Literal["clamped", "bonded", "traction"] = "clamped"
+    grip_layer: GripLayer = ADHESIVE
     grip_strip: float = 0.0
     compressive_strength: np.ndarray | None = None
+    hold_compressed: bool = True
 
     def __post_init__(self) -> None:
         ne = self.grid.nelem
@@ -153,8 +168,8 @@ class PhaseFieldProblem:
         check_split(self.split)
         if self.top_free_y and self.mode != "II":
             raise ValueError("top_free_y is a mode-II boundary condition (the top edge is pulled in y in mode I)")
-        if self.ends not in ("clamped", "traction"):
-            raise ValueError(f"ends must be 'clamped' or 'traction', got {self.ends!r}")
+        if self.ends not in ("clamped", "bonded", "traction"):
+            raise ValueError(f"ends must be 'clamped', 'bonded' or 'traction', got {self.ends!r}")
         if self.ends == "traction" and (self.mode != "I" or self.side_rollers):
             raise ValueError("traction ends load mode I without side rollers (uniform tension of the top and bottom edges)")
         if not (np.isfinite(self.grip_strip) and 0.0 <= self.grip_strip < 0.5 * self.height):

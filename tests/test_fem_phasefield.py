@@ -18,7 +18,7 @@ from fem.phasefield import PhaseFieldProblem, SolverOptions
 from fem.phasefield_assembly import PhaseFieldAssembler
 from fem.phasefield_end import EndCriteria
 from fem.phasefield_split import SPLITS, check_split, split_energy
-from fem.phasefield_stagger import predict_damage, stagger
+from fem.phasefield_stagger import _solve_damage, predict_damage, stagger
 from fem.phasefield_steps import LoadStepper
 
 E, GC, ELL, K_RES = 100.0, 1.0, 0.1, 1e-6  # MPa, N/mm, mm, residual stiffness
@@ -179,6 +179,33 @@ def test_compression_dominated_points_do_not_drive_damage():
         np.testing.assert_allclose(drive, pos if drives else 0.0, rtol=1e-12)
         # a set of allowed points given (the stagger holds the one of its first solve) is used as is
         np.testing.assert_allclose(asm.driving_energy(u, 1 - allowed)[0], 0.0 if drives else pos, rtol=1e-12)
+
+
+def test_damage_is_held_where_compression_dominates_at_every_point_around_a_node():
+    """Ambati et al. (2015): no damage where ``ψ⁺ < ψ⁻``. Held: the nodes all of whose elements are
+    compression dominated; the damage solve keeps ``d_old`` there (a Dirichlet condition) and
+    solves the rest exactly (against a direct solve of the reduced system)."""
+    from dataclasses import replace
+
+    asm = _bar("spectral")
+    g = asm.pb.grid
+    x = g.coords[:, 0]
+    left = g.coords[g.conn, 0].mean(axis=1) < 1.0  # the two element columns left of x = 0.9 mm
+    allowed = np.where(left[:, None], 0, 1).astype(np.int8).repeat(4, axis=1)
+    held = asm.held_nodes(allowed)
+    np.testing.assert_array_equal(held, x < 0.9 - 1e-12)  # nodes at x = 0.9 touch a right element
+    assert asm.held_nodes(np.ones_like(allowed)) is None  # nothing compressed: the plain solve
+    assert _bar("none").held_nodes(np.zeros_like(allowed)) is None  # no split: never
+    assert PhaseFieldAssembler(replace(asm.pb, hold_compressed=False)).held_nodes(np.zeros_like(allowed)) is None
+    rng = np.random.default_rng(0)
+    A, b = asm.damage_system(rng.uniform(0.0, 5.0, (g.nelem, 4)))
+    d_old = rng.uniform(0.0, 0.3, g.nnode)
+    d = _solve_damage(A, b, d_old, d_old, held, None)
+    np.testing.assert_array_equal(d[held], d_old[held])
+    free = ~held
+    A = A.tocsr()
+    direct = spsolve(A[free][:, free].tocsc(), b[free] - A[free][:, held] @ d_old[held])
+    np.testing.assert_allclose(d[free], direct, rtol=1e-8)
 
 
 def test_points_beyond_the_compressive_strength_crush():

@@ -14,6 +14,7 @@ from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator, label
 from engine.evaluators.fracture_batch import random_plates
 from engine.runtime.executors import make_executor
 from fem.fracture import DEFAULT_ELL, FIDELITIES
+from fem.plate_setup import GRIPS
 from fem.phasefield_split import SPLITS
 
 __all__ = ["register", "RESULT_COLUMNS", "add_setup_arguments", "setup_options"]
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
-    """The fracture solver set-up flags (loading, 2D model, length scale, mesh, energy split, grip strips)."""
+    """The fracture solver set-up flags (loading, 2D model, length scale, mesh, energy split, grips, grip strips)."""
     parser.add_argument("--mode", choices=("I", "II"), default="I", help="tension (I) or shear (II)")
     parser.add_argument("--plane", choices=("stress", "strain"), default="stress")
     parser.add_argument("--ell", type=float, metavar="MM",
@@ -59,15 +60,18 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
                       "at most ell/2 along both axes of the design's blocks)")
     parser.add_argument("--split", choices=SPLITS,
                         help="energy split that drives the damage (default: none in mode I, spectral in mode II)")
+    parser.add_argument("--grips", choices=GRIPS,
+                        help="how the top and bottom edges are held: through a thin elastic layer (bonded, the default) "
+                        "or with their displacements prescribed (clamped)")
     parser.add_argument("--grip-strip", type=float, metavar="ELLS",
-                        help="width of the damage-free strips along the grips, in units of ell (default 2 in mode I, "
-                        "0 in mode II)")
+                        help="width of the damage-free strips along the grips, in units of ell (default 0; 2 in mode I "
+                        "with clamped grips)")
 
 
 def setup_options(args: argparse.Namespace) -> dict:
     """``PlateSetup`` fields from the flags of :func:`add_setup_arguments` (unset ones left out)."""
     options = {"mode": args.mode, "plane": args.plane}
-    for name in ("ell", "element_size", "elements_per_block", "split", "grip_strip"):
+    for name in ("ell", "element_size", "elements_per_block", "split", "grips", "grip_strip"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     return options

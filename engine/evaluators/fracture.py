@@ -69,7 +69,8 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
            "|K|/σ of the initial crack: √(G E′)/σ inside one phase, √(G E*) cosh(πε)/σ on the interface of "
            "two (Hutchinson & Suo 1992); none where more than two phases meet at the tip", False),
     Metric("ell", "mm", "phase-field length scale"),
-    Metric("grip_strip", "mm", "width of the damage-free strip along each grip (2ℓ in mode I, none in mode II)"),
+    Metric("grip_strip", "mm", "width of the damage-free strip along each grip (none by default; 2ℓ in mode I with "
+           "clamped grips)"),
     Metric("element_size", "mm", "longest element edge of the mesh"),
     Metric("crack_length", "mm", "initial crack length as meshed"),
     Metric("elements", "1", "mesh elements"),

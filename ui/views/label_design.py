@@ -21,6 +21,7 @@ from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord, SolverKey
 from fem.fracture import DEFAULT_ELL, FIDELITIES, PlateSetup
 from fem.phasefield_split import SPLITS
+from fem.plate_setup import GRIPS
 from ui.common import CheckedNumbers, job_manager, open_store, show_error, theme_safe_colours
 from ui.design_figures import plate_figure
 from ui.job_panel import attach_job, attached_job_id, job_panel
@@ -28,10 +29,11 @@ from ui.job_panel import attach_job, attached_job_id, job_panel
 st.title("Label a design")
 st.markdown(
     f"A soft/stiff block plate with an edge crack (from the left edge at mid-height, {PlateSetup().crack_length:g} of "
-    f"the width in mode I, {PlateSetup(mode='II').crack_length:g} in mode II as in Miehe's shear test) is pulled at "
-    "the top (mode I, with a damage-free strip 2ℓ wide along each grip so that the plate cracks at the notch, "
-    "not at the rigid grips) or sheared, the top free to rise (mode II), until it breaks (the stress falls below 10 % of its "
-    "peak or, in mode II, the crack from the notch reaches an edge) or reaches the largest applied strain "
+    f"the width in mode I, {PlateSetup(mode='II').crack_length:g} in mode II as in Miehe's shear test), held at its top "
+    "and bottom edges through a thin bonded layer (so that the plate cracks at the notch, not at rigid grips), is "
+    "pulled at the top (mode I) or sheared, the top free to rise (mode II), until it breaks (the stress falls below "
+    f"{100 * PlateSetup().end_fraction:g} % of its peak in mode I, {100 * PlateSetup(mode='II').end_fraction:g} % in "
+    "mode II, or, in mode II, the crack from the notch reaches an edge) or reaches the largest applied strain "
     f"({PlateSetup().max_strain:g} in mode I, {PlateSetup(mode='II').max_strain:g} in mode II; a plate that has not "
     "broken by then is flagged). "
     "The phase-field (AT2) solver gives the nominal stress–strain curve, strength (peak stress) "
@@ -169,10 +171,15 @@ with right:
         mesh_option = {} if per_block is None else {"elements_per_block": int(per_block)}
     split = st.selectbox("Energy split", ["default", *SPLITS],
                          help="what drives the damage; default: none in mode I, spectral in mode II")
+    grips = st.radio("Grips", GRIPS, horizontal=True,
+                     help="bonded: the edges held through a thin elastic layer (the default); clamped: their "
+                     "displacements prescribed, with damage-free strips 2ℓ wide along the grips in mode I")
     st.caption(f"Design hash `{design.content_hash()[:16]}`")
     options = {"mode": mode, "plane": plane, "ell": ell, **mesh_option}
     if split != "default":
         options["split"] = split
+    if grips != PlateSetup().grips:
+        options["grips"] = grips
     try:  # what the run will cost; a set-up that cannot run is explained when the button is pressed
         if solver_numbers.ok:
             st.caption(f"Estimate: {FractureEvaluator.from_options(fidelity, options).cost(design).describe()}.")
@@ -239,14 +246,13 @@ def lower_bounds(fidelity: str, metrics: dict, strain: list[float], stress: list
 
 
 def through_crack_note(metrics: dict, stress: list[float], strain_name: str) -> str | None:
-    """Why a curve stops above 10 % of its peak: the crack from the notch reached an edge (mode II's end).
+    """Why a curve stops above its end fraction of the peak: the crack from the notch reached an edge (mode II's end).
     ``strain_name``: "strain" or "shear strain" (mode II)."""
     if metrics.get("end_criterion") != "through_crack" or not stress or max(stress) <= 0:
         return None
     return (f"The run ended when the crack from the notch reached an edge of the plate ({strain_name} "
             f"{metrics.get('failure_strain', 0.0):.3g}, stress at {100 * stress[-1] / max(stress):.0f} % of its peak): "
-            "the plate has failed from the crack, and what is left beside the crack would only tear along the grips. "
-            "The toughness is the work up to that point.")
+            "the plate has failed from the crack. The toughness is the work up to that point.")
 
 
 def metric_row(fidelity: str, metrics: dict, mode: str, bounds: set[str]) -> None:
@@ -296,7 +302,7 @@ def show_result(job: JobRecord) -> None:
     if result["status"] != "ok":
         st.error(f"The solver did not finish: {result['reason']}")
     bounds, message = lower_bounds(fidelity, metrics, result["strain"], result["stress"],
-                                   float(options.get("end_fraction", PlateSetup().end_fraction)),
+                                   float(options.get("end_fraction", PlateSetup(mode=mode).end_fraction)),
                                    "shear strain" if mode == "II" else "strain")
     if message:
         st.warning(message, icon=":material/warning:")

@@ -1,0 +1,147 @@
+"""Bonded grips: the plate's top and bottom edges held through a thin elastic layer (springs).
+
+A grip that clamps the edge (``u`` prescribed) forces one displacement on the soft and stiff
+blocks of a checkerboard's first and last rows; the bimaterial corners at that rigid edge carry
+singular stresses and start cracks along the grips (see "Grips" in :mod:`fem.fracture`). A
+real plate is glued or gripped through a layer of finite stiffness. Here a thin elastic layer
+of thickness ``T`` between the edge and a rigid grip is modelled as a bed of independent springs
+(the thin-layer limit, as in Winkler foundations and cohesive interface elements): the traction
+on the edge is ``k (u_grip - u)`` with normal stiffness ``k_n = E' / T`` (the layer strained
+along its thickness only, ``E' = E / (1 - ν²)`` in the plate's plane stress) and tangential
+stiffness ``k_t = μ / T``. The tractions are then bounded by ``k`` times the displacement jump,
+so no corner of the edge is singular.
+
+Nodal springs are lumped: each edge node gets ``k`` times its tributary length of the edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fem.mesh_quad import QuadGrid
+
+__all__ = ["GripLayer", "ADHESIVE", "edge_springs", "bond_damage_sink"]
+
+
+@dataclass(frozen=True)
+class GripLayer:
+    """The elastic layer between a plate edge and its rigid grip.
+
+    Parameters
+    ----------
+    thickness : float
+        Layer thickness ``T`` (mm), > 0.
+    E : float
+        Young's modulus of the layer (MPa), > 0.
+    nu : float
+        Poisson's ratio of the layer, in (-1, 0.5).
+
+    Raises
+    ------
+    ValueError
+        A value outside those ranges.
+    """
+
+    thickness: float
+    E: float
+    nu: float
+
+    def __post_init__(self) -> None:
+        for name in ("thickness", "E"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"grip layer {name} must be a finite number > 0, got {value!r}")
+        if not -1.0 < self.nu < 0.5:
+            raise ValueError(f"grip layer nu must lie in (-1, 0.5), got {self.nu!r}")
+
+    @property
+    def stiffness(self) -> tuple[float, float]:
+        """``(k_n, k_t)``: normal and tangential stiffness per unit area of edge (N/mm³)."""
+        return self.E / (1.0 - self.nu ** 2) / self.thickness, self.E / (2.0 * (1.0 + self.nu)) / self.thickness
+
+
+#: The default bond of the plates of :mod:`fem.fracture`: 1/64 mm of a layer as stiff as the soft
+#: phase (E = 100 MPa, ν = 0.33), ``k_n`` = 7.2e3 and ``k_t`` = 2.4e3 N/mm³.
+ADHESIVE = GripLayer(thickness=1.0 / 64.0, E=100.0, nu=0.33)
+
+
+def edge_springs(grid: QuadGrid, layer: GripLayer, mode: str, top_free_y: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Spring stiffness of every displacement DOF and the load of a unit grip displacement.
+
+    The bottom grip stays put; the top grip moves by ``t`` in y (mode I) or x (mode II). The
+    linear system of the plate with stiffness ``K`` is ``(K + diag(s)) u = t f``, and the grip
+    force (N/mm per unit thickness) is ``f · (t - u)`` summed over the loaded DOFs, i.e.
+    ``t sum(f) - f @ u``.
+
+    Parameters
+    ----------
+    grid : QuadGrid
+        The plate mesh; its top and bottom edges are bonded.
+    layer : GripLayer
+        The bond.
+    mode : {"I", "II"}
+        Direction of the top grip's displacement.
+    top_free_y : bool
+        Mode II: the top grip does not hold the edge in y (no normal springs on top).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``s`` (N/mm, one per DOF, 0 off the edges) and ``f`` (N/mm per mm of grip displacement:
+        the springs of the top edge along the load).
+    """
+    if mode not in ("I", "II"):
+        raise ValueError(f"mode must be 'I' or 'II', got {mode!r}")
+    kn, kt = layer.stiffness
+    x, y = grid.coords[:, 0], grid.coords[:, 1]
+    s = np.zeros(2 * grid.nnode)
+    f = np.zeros_like(s)
+    for edge, top in ((grid.ys[0], False), (grid.ys[-1], True)):
+        nodes = np.flatnonzero(np.isclose(y, edge))
+        nodes = nodes[np.argsort(x[nodes])]
+        dx = np.diff(x[nodes])
+        w = np.concatenate([dx, [0.0]]) / 2 + np.concatenate([[0.0], dx]) / 2
+        s[2 * nodes] = kt * w
+        s[2 * nodes + 1] = 0.0 if top and top_free_y else kn * w
+        if top:
+            comp = 1 if mode == "I" else 0
+            f[2 * nodes + comp] = s[2 * nodes + comp]
+    return s, f
+
+
+def bond_damage_sink(grid: QuadGrid, gc: np.ndarray) -> np.ndarray:
+    """Damage stiffness of the bonds on the top and bottom edges (N/mm per node, lumped).
+
+    The bond does not crack: nothing drives its damage, so damage that reaches the edge decays
+    into it as ``d0 exp(-s/ℓ)`` (the AT2 profile with no driving force), which stores
+    ``G_c d0² / 2`` per unit length of edge (``∫ G_c/(2ℓ) (d² + ℓ² d'²) ds``) with the toughness
+    of the adjacent element. Its variation adds ``G_c w_i`` to the diagonal of the damage
+    equation at an edge node of tributary length ``w_i``: a Robin condition in place of the
+    natural one, so a crack cannot run along a bonded edge as freely as along a free one.
+
+    Parameters
+    ----------
+    grid : QuadGrid
+        The plate mesh.
+    gc : numpy.ndarray
+        Fracture toughness per element (N/mm), shape ``(nelem,)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(nnode,)``; zero off the top and bottom edges.
+    """
+    x, y = grid.coords[:, 0], grid.coords[:, 1]
+    centres = grid.centres()
+    sink = np.zeros(grid.nnode)
+    for edge, first in ((grid.ys[0], grid.ys[1]), (grid.ys[-1], grid.ys[-2])):
+        nodes = np.flatnonzero(np.isclose(y, edge))
+        nodes = nodes[np.argsort(x[nodes])]
+        row = np.flatnonzero(np.isclose(centres[:, 1], 0.5 * (edge + first)))
+        row = row[np.argsort(centres[row, 0])]
+        share = 0.5 * np.asarray(gc, float)[row] * np.diff(x[nodes])
+        np.add.at(sink, nodes[:-1], share)
+        np.add.at(sink, nodes[1:], share)
+    return sink
