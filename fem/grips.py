@@ -5,10 +5,11 @@ blocks of a checkerboard's first and last rows; the bimaterial corners at that r
 singular stresses and start cracks along the grips (see "Grips" in :mod:`fem.fracture`). A
 real plate is glued or gripped through a layer of finite stiffness. Here a thin elastic layer
 of thickness ``T`` between the edge and a rigid grip is modelled as a bed of independent springs
-(the thin-layer limit, as in Winkler foundations and cohesive interface elements): the traction
-on the edge is ``k (u_grip - u)`` with normal stiffness ``k_n = E' / T`` (the layer strained
-along its thickness only, ``E' = E / (1 - ν²)`` in the plate's plane stress) and tangential
-stiffness ``k_t = μ / T``. The tractions are then bounded by ``k`` times the displacement jump,
+(the thin-layer limit of a bonded interphase, the spring-layer interface of Hashin, J. Mech. Phys.
+Solids 50, 2509 (2002)): the traction on the edge is ``k (u_grip - u)`` with normal stiffness
+``k_n = E' / T`` (the layer strained along its thickness, held laterally by the plate and the
+grip, free through the plate's thickness: ``E' = E / (1 - ν²)``, for either 2D model of the plate)
+and tangential stiffness ``k_t = μ / T``. The tractions are then bounded by ``k`` times the displacement jump,
 so no corner of the edge is singular.
 
 Nodal springs are lumped: each edge node gets ``k`` times its tributary length of the edge.

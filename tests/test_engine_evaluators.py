@@ -51,9 +51,9 @@ def test_the_key_spells_out_every_setting_and_the_materials() -> None:
     # the default palette: 100 / 1000 MPa, both failing at 40 MPa in uniaxial tension
     assert {name: m["E"] * m["failure_strain"] for name, m in settings["materials"].items()} == pytest.approx(
         {"soft": 40.0, "stiff": 40.0})
-    # the linear (fast) solve sees only geometry, loading and the elastic constants
+    # the linear (fast) solve sees only geometry, loading (grips included) and the elastic constants
     fast = FractureEvaluator("fast").settings
-    assert set(fast) == {"crack_length", "mode", "plane", "element_size", "materials"}
+    assert set(fast) == {"crack_length", "mode", "plane", "element_size", "grips", "materials"}
     assert fast["materials"] == {"soft": {"E": 100.0, "nu": 0.33}, "stiff": {"E": 1000.0, "nu": 0.33}}
     # a compressive strength is part of the phase (a phase-field setting, not an elastic one), where a split
     # lets it act: not in mode I's default (no split), so mode-I full labels keep their keys
