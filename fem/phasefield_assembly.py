@@ -257,7 +257,8 @@ class PhaseFieldAssembler:
         return held if held.any() else None
 
     def damage_system(self, H: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Matrix and right-hand side of the damage equation for history ``H`` (MPa, (nelem, 4))."""
+        """Matrix and right-hand side of the damage equation for history ``H`` (MPa, (nelem, 4)); with
+        bonded ends the matrix holds the bonds' damage sink."""
         Ke = self.Kd0.reshape(-1, 16).copy()
         f = np.empty((H.shape[0], 4))
         for t, rows in enumerate(self.groups):
@@ -269,7 +270,8 @@ class PhaseFieldAssembler:
         return (A if self.bond_sink is None else (A + self.bond_sink).tocsr()), g.assemble_vector(f, False)
 
     def fracture_energy(self, d: np.ndarray) -> float:
-        """``int G_c/(2 ell)(d² + ell²|grad d|²) dA`` of nodal damage ``d`` (N·mm/mm)."""
+        """``int G_c/(2 ell)(d² + ell²|grad d|²) dA`` of nodal damage ``d`` (N·mm/mm), with bonded ends
+        plus the damage that has decayed into the bonds (:func:`fem.grips.bond_damage_sink`)."""
         de = d[self.pb.grid.conn]
         bonds = 0.0 if self.bond_sink is None else float(d @ (self.bond_sink @ d))
         return 0.5 * (float(np.einsum("ei,eij,ej->", de, self.Kd0, de)) + bonds)

@@ -1,10 +1,10 @@
 """The set-up of the edge-cracked plate test that :mod:`fem.fracture` labels with.
 
 :class:`PlateSetup` holds the geometry, loading, mesh, materials and solver settings of a run,
-each checked and with its default resolved (per loading mode: crack length, strain limit,
-energy split, through-crack end, grip strips); :func:`updated` changes some of them and
-resolves the defaults again. What the defaults are and how they were measured is told in
-:mod:`fem.fracture` ("Mode II grips …", "Mode I grips").
+each checked and with its default resolved (per loading mode: crack length, strain limit, end
+fraction, energy split, through-crack end; grip strips per mode and grips); :func:`updated`
+changes some of them and resolves the defaults again. What the defaults are and how they were measured is told in
+:mod:`fem.fracture` ("Grips", "Mode II grips …", "Mode I grips").
 """
 
 from __future__ import annotations
