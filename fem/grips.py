@@ -96,14 +96,10 @@ def edge_springs(grid: QuadGrid, layer: GripLayer, mode: str, top_free_y: bool =
     if mode not in ("I", "II"):
         raise ValueError(f"mode must be 'I' or 'II', got {mode!r}")
     kn, kt = layer.stiffness
-    x, y = grid.coords[:, 0], grid.coords[:, 1]
     s = np.zeros(2 * grid.nnode)
     f = np.zeros_like(s)
     for edge, top in ((grid.ys[0], False), (grid.ys[-1], True)):
-        nodes = np.flatnonzero(np.isclose(y, edge))
-        nodes = nodes[np.argsort(x[nodes])]
-        dx = np.diff(x[nodes])
-        w = np.concatenate([dx, [0.0]]) / 2 + np.concatenate([[0.0], dx]) / 2
+        nodes, w = grid.edge_nodes(edge)
         s[2 * nodes] = kt * w
         s[2 * nodes + 1] = 0.0 if top and top_free_y else kn * w
         if top:
@@ -113,14 +109,16 @@ def edge_springs(grid: QuadGrid, layer: GripLayer, mode: str, top_free_y: bool =
 
 
 def bond_damage_sink(grid: QuadGrid, gc: np.ndarray) -> np.ndarray:
-    """Damage stiffness of the bonds on the top and bottom edges (N/mm per node, lumped).
+    """Damage stiffness of the bonds on the top and bottom edges, per element and node (N/mm, lumped).
 
     The bond does not crack: nothing drives its damage, so damage that reaches the edge decays
     into it as ``d0 exp(-s/ℓ)`` (the AT2 profile with no driving force), which stores
     ``G_c d0² / 2`` per unit length of edge (``∫ G_c/(2ℓ) (d² + ℓ² d'²) ds``) with the toughness
     of the adjacent element. Its variation adds ``G_c w_i`` to the diagonal of the damage
     equation at an edge node of tributary length ``w_i``: a Robin condition in place of the
-    natural one, so a crack cannot run along a bonded edge as freely as along a free one.
+    natural one, so a crack cannot run along a bonded edge as freely as along a free one. Each
+    element on an edge gives half its edge length times its ``G_c`` to each of its two nodes there,
+    so the sink adds to the diagonal of the element damage matrices.
 
     Parameters
     ----------
@@ -132,17 +130,9 @@ def bond_damage_sink(grid: QuadGrid, gc: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Shape ``(nnode,)``; zero off the top and bottom edges.
+        Shape ``(nelem, 4)``, in the local node order of ``grid.conn``; zero off the top and
+        bottom edges.
     """
-    x, y = grid.coords[:, 0], grid.coords[:, 1]
-    centres = grid.centres()
-    sink = np.zeros(grid.nnode)
-    for edge, first in ((grid.ys[0], grid.ys[1]), (grid.ys[-1], grid.ys[-2])):
-        nodes = np.flatnonzero(np.isclose(y, edge))
-        nodes = nodes[np.argsort(x[nodes])]
-        row = np.flatnonzero(np.isclose(centres[:, 1], 0.5 * (edge + first)))
-        row = row[np.argsort(centres[row, 0])]
-        share = 0.5 * np.asarray(gc, float)[row] * np.diff(x[nodes])
-        np.add.at(sink, nodes[:-1], share)
-        np.add.at(sink, nodes[1:], share)
-    return sink
+    y = grid.coords[grid.conn, 1]
+    on_edge = np.isclose(y, grid.ys[0]) | np.isclose(y, grid.ys[-1])
+    return on_edge * (0.5 * np.asarray(gc, float) * grid.dx)[:, None]

@@ -232,14 +232,9 @@ def solve_linear_crack(
             u[2 * top + comp] = value
         loaded = 2 * top + comp
     else:
-        for nodes, sign in ((top, 1.0), (bottom, -1.0)):
-            xn = x[nodes]
-            order = np.argsort(xn)
-            xs = xn[order]
-            w = np.zeros(xs.size)
-            w[:-1] += np.diff(xs) / 2
-            w[1:] += np.diff(xs) / 2
-            f[2 * nodes[order] + 1] += sign * value * w
+        for edge, sign in ((grid.ys[-1], 1.0), (grid.ys[0], -1.0)):
+            nodes, w = grid.edge_nodes(edge)
+            f[2 * nodes + 1] += sign * value * w
         if left_symmetry:
             left = np.flatnonzero(np.isclose(x, grid.xs[0]))
             fixed = np.append(2 * left, 2 * left[np.argmax(y[left])] + 1)

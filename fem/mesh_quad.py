@@ -190,6 +190,14 @@ class QuadGrid:
         """Element centres, shape (nelem, 2) (mm)."""
         return np.stack([self.xs[self.ix] + self.dx / 2, self.ys[self.iy] + self.dy / 2], axis=1)
 
+    def edge_nodes(self, y: float) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes on the horizontal edge at height ``y`` (mm), sorted by x, and their tributary
+        lengths along it (mm: half of each neighbouring element edge)."""
+        nodes = np.flatnonzero(np.isclose(self.coords[:, 1], y))
+        nodes = nodes[np.argsort(self.coords[nodes, 0])]
+        dx = np.diff(self.coords[nodes, 0])
+        return nodes, np.concatenate([dx, [0.0]]) / 2 + np.concatenate([[0.0], dx]) / 2
+
     def detj(self) -> np.ndarray:
         """Jacobian determinant per element, ``dx dy / 4`` (mm²)."""
         return self.dx * self.dy / 4.0

@@ -67,8 +67,12 @@ class PhaseFieldAssembler:
         self.crush_at = None if crush is None or np.all(np.isinf(crush)) else crush[:, None]
         self.edofs = g.edofs()
         L, Mq = damage_matrices(g)
-        # H-independent part of the damage matrix, G_c/ell M + G_c ell L, per element
+        # H-independent part of the damage matrix, G_c/ell M + G_c ell L, per element (with bonded
+        # ends plus the bonds' damage sink on the diagonal, fem.grips.bond_damage_sink)
         self.Kd0 = (pb.gc * pb.ell)[:, None, None] * L + (pb.gc / pb.ell)[:, None, None] * Mq.sum(1)
+        if pb.ends == "bonded":
+            local = np.arange(4)
+            self.Kd0[:, local, local] += bond_damage_sink(g, pb.gc)
         self.Mq_t = Mq[first].reshape(first.size, 4, 16)
         self.NJ_t = (GAUSS_N[None] * g.detj()[first, None, None])  # (types, q, i)
         centre_y = g.coords[g.conn, 1].mean(axis=1)
@@ -84,22 +88,17 @@ class PhaseFieldAssembler:
         #: Bonded ends: spring stiffness per DOF and the load of a unit grip displacement
         #: (:func:`fem.grips.edge_springs`); None otherwise.
         self.springs: tuple[np.ndarray, np.ndarray] | None = None
-        #: Bonded ends: the damage sink of the bonds (:func:`fem.grips.bond_damage_sink`), diagonal; None otherwise.
-        self.bond_sink: sp.dia_matrix | None = None
         rollers = [2 * np.flatnonzero(np.isclose(x, g.xs[0]) | np.isclose(x, g.xs[-1])) + 1] if pb.side_rollers else []
         if pb.ends == "bonded":
             self.load_dofs = np.zeros(0, dtype=np.int64)
             self.springs = edge_springs(g, pb.grip_layer, pb.mode, pb.top_free_y)
-            self.bond_sink = sp.diags(bond_damage_sink(g, pb.gc))
             fixed = np.unique(np.concatenate(rollers)) if rollers else np.zeros(0, dtype=np.int64)
         elif pb.ends == "traction":
             self.load_dofs = np.zeros(0, dtype=np.int64)
             self.f_unit = np.zeros(ndof)
-            for nodes, sign in ((top, 1.0), (bottom, -1.0)):
-                order = nodes[np.argsort(x[nodes])]
-                width = np.diff(x[order])
-                share = np.concatenate([width, [0.0]]) / 2 + np.concatenate([[0.0], width]) / 2
-                self.f_unit[2 * order + 1] = sign * share / pb.width
+            for edge, sign in ((g.ys[-1], 1.0), (g.ys[0], -1.0)):
+                nodes, share = g.edge_nodes(edge)
+                self.f_unit[2 * nodes + 1] = sign * share / pb.width
             right_bottom, right_top = bottom[np.argmax(x[bottom])], top[np.argmax(x[top])]
             fixed = np.array([2 * right_bottom, 2 * right_bottom + 1, 2 * right_top])
         else:
@@ -266,12 +265,10 @@ class PhaseFieldAssembler:
             f[rows] = 2.0 * (H[rows] @ self.NJ_t[t])
         Ke = Ke.reshape(-1, 4, 4)
         g = self.pb.grid
-        A = g.assemble(Ke, False)
-        return (A if self.bond_sink is None else (A + self.bond_sink).tocsr()), g.assemble_vector(f, False)
+        return g.assemble(Ke, False), g.assemble_vector(f, False)
 
     def fracture_energy(self, d: np.ndarray) -> float:
         """``int G_c/(2 ell)(d² + ell²|grad d|²) dA`` of nodal damage ``d`` (N·mm/mm), with bonded ends
         plus the damage that has decayed into the bonds (:func:`fem.grips.bond_damage_sink`)."""
         de = d[self.pb.grid.conn]
-        bonds = 0.0 if self.bond_sink is None else float(d @ (self.bond_sink @ d))
-        return 0.5 * (float(np.einsum("ei,eij,ej->", de, self.Kd0, de)) + bonds)
+        return 0.5 * float(np.einsum("ei,eij,ej->", de, self.Kd0, de))
