@@ -336,6 +336,8 @@ def test_a_campaign_labelled_by_an_older_solver_is_shown_but_not_continued(
             call()
     assert main(["--store", str(tmp_path), "campaign", "report", "old", "--top", "2"]) == 0
     assert "outdated: campaign 'old' was labelled by" in capsys.readouterr().out
+    assert main(["--store", str(tmp_path), "campaign", "export", "old", "--out", str(tmp_path / "old.csv")]) == 0
+    assert "\noutdated: campaign 'old' was labelled by" in capsys.readouterr().out
     assert main(["--store", str(tmp_path), "campaign", "resume", "old"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("matloop: error: campaign 'old' was labelled by") and error.count("\n") == 1

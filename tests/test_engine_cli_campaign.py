@@ -62,3 +62,14 @@ def test_strategy_settings_are_key_value_pairs_and_one_call_is_singular(tmp_path
     assert capsys.readouterr().err == "matloop: error: --setting 'noequals' is not of the form KEY=VALUE\n"
     assert main([*store, "campaign", "new", "one", *one]) == 0
     assert "budget 1 solver call in batches of 1;" in capsys.readouterr().out
+
+
+def test_a_missing_setting_is_named_by_its_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path)]
+    assert main([*store, "campaign", "new", "c", "--space", "checkerboard", "--strategy", "genetic"]) == 2
+    assert capsys.readouterr().err == ("matloop: error: a campaign needs --objective (or --target), --budget, "
+                                       "--batch-size (or the keys objective, budget, batch_size in a --config FILE)\n")
+    (tmp_path / "c.json").write_text(json.dumps({"space": "checkerboard", "strategy": "random", "budget": 4}))
+    assert main([*store, "campaign", "new", "c", "--config", str(tmp_path / "c.json"), "--batch-size", "2"]) == 2
+    assert "needs --objective (or --target) (or the key objective in a --config FILE)" in capsys.readouterr().err
+    assert Store(tmp_path).campaigns() == []

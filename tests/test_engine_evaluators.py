@@ -17,6 +17,7 @@ from engine.evaluators.protocol import Evaluation, evaluation_from_output
 from engine.evaluators.spinodoid import HomogenizationEvaluator, homogenize_key
 from engine.store import Store
 from fem import fracture, homogenize
+from fem.materials import default_palette
 from support_tasks import VectorDesign
 
 #: The options ``matloop label`` passes when nothing is chosen.
@@ -26,7 +27,8 @@ CLI_DEFAULTS = {"mode": "I", "plane": "stress"}
 @pytest.mark.parametrize(
     "options",
     [{}, CLI_DEFAULTS, {"element_size": 1 / 64}, {"ell": 0.03125}, {"ell": 1 / 32, "element_size": 0.015625},
-     {"split": "none"}, {"crack_length": 0.2, "max_nonconverged": 20.0}, {"stagger_tol": 0.003, "du_max_strain": 0.01}],
+     {"split": "none"}, {"crack_length": 0.2, "max_nonconverged": 20.0}, {"stagger_tol": 0.003, "du_max_strain": 0.01},
+     {"materials": default_palette(1 / 32)}],
 )
 def test_the_same_physics_has_one_key_however_it_is_spelled(options: dict) -> None:
     assert fracture_key("full", options) == fracture_key("full", {}) == FractureEvaluator("full").key()
@@ -58,8 +60,6 @@ def test_the_key_spells_out_every_setting_and_the_materials() -> None:
     # a compressive strength is part of the phase (a phase-field setting, not an elastic one), where a split
     # lets it act: not in mode I's default (no split), so mode-I full labels keep their keys
     from dataclasses import replace
-
-    from fem.materials import default_palette
 
     palette = default_palette(1 / 32)
     crushing = {**palette, "stiff": replace(palette["stiff"], compressive_strength=250.0)}

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from engine.evaluators.protocol import Evaluation, Evaluator
+from engine.surrogates.data import NORMAL_STIFFNESS
 
 __all__ = ["OBJECTIVE_KINDS", "Objective", "stiffness_matrix"]
 
 OBJECTIVE_KINDS = ("metric", "weighted", "pareto", "target_stiffness")
-_NORMAL = (0, 3, 5)  # C11, C22, C33 in the 9-vector
 
 
 def stiffness_matrix(components: Sequence[float]) -> np.ndarray:
@@ -145,7 +145,7 @@ class Objective:
     @property
     def n_outputs(self) -> int:
         """Number of :meth:`outputs` per design the value is composed of (3 for a target stiffness, else 0)."""
-        return len(_NORMAL) if self.kind == "target_stiffness" else 0
+        return len(NORMAL_STIFFNESS) if self.kind == "target_stiffness" else 0
 
     def outputs(self, evaluation: Evaluation) -> np.ndarray:
         """The smooth quantities the value is composed of, shape (:attr:`n_outputs`,): the log normal
@@ -195,7 +195,7 @@ class Objective:
 
     def matched_target(self) -> np.ndarray:
         """The target's C11, C22, C33, shape (3,), the components matched (target_stiffness only)."""
-        return np.asarray(self.target)[list(_NORMAL)]
+        return np.asarray(self.target)[list(NORMAL_STIFFNESS)]
 
     def relative_errors(self, C: np.ndarray) -> np.ndarray:
         """|C_ii − T_ii| / T_ii for i = 1, 2, 3 of a 6×6 stiffness (target_stiffness only)."""

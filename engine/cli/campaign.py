@@ -70,6 +70,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=_export)
 
 
+#: What every campaign needs: configuration key → the option that gives it.
+_REQUIRED = {"space": "--space", "strategy": "--strategy", "objective": "--objective (or --target)",
+             "budget": "--budget", "batch_size": "--batch-size"}
+
+
 def config_from_args(args: argparse.Namespace) -> dict:
     """The campaign configuration given by ``--config`` and the options."""
     config: dict = {}
@@ -103,6 +108,10 @@ def config_from_args(args: argparse.Namespace) -> dict:
         config.setdefault("evaluator", {"kind": "homogenization"})["resolution"] = args.resolution
     if args.setting:
         config.setdefault("strategy_settings", {}).update(parse_params(args.setting, "--setting"))
+    missing = [key for key in _REQUIRED if key not in config]
+    if missing:
+        raise ValueError(f"a campaign needs {', '.join(_REQUIRED[key] for key in missing)} (or the "
+                         f"key{'s' * (len(missing) > 1)} {', '.join(missing)} in a --config FILE)")
     return config
 
 
@@ -253,4 +262,6 @@ def _export(args: argparse.Namespace) -> int:
         raise ValueError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {args.out}: the {min(args.top, len(campaign.best(args.top)))} best designs as {args.format} "
           f"({len(data)} bytes)")
+    if campaign.outdated:
+        print(f"outdated: {campaign.outdated}")
     return 0

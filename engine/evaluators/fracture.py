@@ -34,6 +34,7 @@ from fem.materials import (
     DEFAULT_STIFF_E,
     DEFAULT_STIFF_FAILURE_STRAIN,
     Material,
+    default_palette,
 )
 
 __all__ = [
@@ -100,29 +101,35 @@ UNUSED_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _materials_settings(materials: Mapping[str, Material] | None, fidelity: str, split: str) -> dict[str, dict[str, float]]:
+def _materials_settings(materials: Mapping[str, Material] | None, fidelity: str, split: str,
+                        ell: float) -> dict[str, dict[str, float]]:
     """The phases as JSON: the default palette by its failure strains, others by G_c.
 
     Only what can change the label: a fast (linear) label uses E and ν alone, and a compressive
     strength acts only through a split (without one the whole strain energy drives the damage
-    anyway, :mod:`fem.phasefield_split`), so mode-I labels keep their keys.
+    anyway, :mod:`fem.phasefield_split`), so mode-I labels keep their keys. Phases that equal the
+    default palette at ``ell`` in all of that (given explicitly, say) are spelled as the default.
     """
-    if materials is None:
-        phases = {
-            "soft": {"E": DEFAULT_SOFT_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_SOFT_FAILURE_STRAIN,
-                     "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
-            "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN,
-                      "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
-        }
-    else:
-        phases = {name: {"E": float(m.E), "nu": float(m.nu), "Gc": float(m.Gc),
-                         **({} if m.compressive_strength is None else {"compressive_strength": float(m.compressive_strength)})}
-                  for name, m in sorted(materials.items())}
-    if fidelity == "fast":
-        return {name: {"E": p["E"], "nu": p["nu"]} for name, p in phases.items()}
-    if split == "none":
-        return {name: {k: v for k, v in p.items() if k != "compressive_strength"} for name, p in phases.items()}
-    return phases
+    def used(phases: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        if fidelity == "fast":
+            return {name: {"E": p["E"], "nu": p["nu"]} for name, p in phases.items()}
+        if split == "none":
+            return {name: {k: v for k, v in p.items() if k != "compressive_strength"} for name, p in phases.items()}
+        return phases
+
+    def by_toughness(phases: Mapping[str, Material]) -> dict[str, dict[str, float]]:
+        return used({name: {"E": float(m.E), "nu": float(m.nu), "Gc": float(m.Gc),
+                            **({} if m.compressive_strength is None else {"compressive_strength": float(m.compressive_strength)})}
+                     for name, m in sorted(phases.items())})
+
+    if materials is not None and by_toughness(materials) != by_toughness(default_palette(ell)):
+        return by_toughness(materials)
+    return used({
+        "soft": {"E": DEFAULT_SOFT_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_SOFT_FAILURE_STRAIN,
+                 "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
+        "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN,
+                  "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
+    })
 
 
 @dataclass(frozen=True)
@@ -178,7 +185,7 @@ class FractureEvaluator(Evaluator):
         unused = UNUSED_SETTINGS[self.fidelity] + (
             ("element_size",) if self.setup.elements_per_block is not None else ("elements_per_block",))
         values = {f.name: getattr(self.setup, f.name) for f in fields(fracture.PlateSetup) if f.name not in unused}
-        values["materials"] = _materials_settings(self.setup.materials, self.fidelity, self.setup.split)
+        values["materials"] = _materials_settings(self.setup.materials, self.fidelity, self.setup.split, self.setup.ell)
         return values
 
     def provides(self, name: str) -> bool:

@@ -34,6 +34,7 @@ import torch
 from designs.base import Design
 from engine.search.protocol import Strategy
 from engine.search.spaces import SearchSpace, SpinodoidSpace
+from engine.surrogates.data import NORMAL_STIFFNESS
 from fem.spmm import torch_threads
 
 __all__ = ["InverseSpinodoid", "train_inverse", "inverse_model", "DATA_RHO_RANGE", "REFINE_RULES"]
@@ -289,7 +290,7 @@ class InverseSpinodoid(Strategy):
         of C11, C22, C33, the campaign's objective) in :attr:`predictions`."""
         if not designs:
             return
-        normal = [0, 3, 5]  # C11, C22, C33 of the nine published components
+        normal = list(NORMAL_STIFFNESS)
         predicted = self.inverse.forward_stiffness(np.array([self.space.to_vector(d) for d in designs]))[:, normal]
         errors = np.max(np.abs(predicted - self.target[normal]) / self.target[normal], axis=1)
         for design, error in zip(designs, errors):
@@ -320,7 +321,7 @@ class InverseSpinodoid(Strategy):
         points = [(rho, e) for rho, e in self._errors[theta].items() if np.isfinite(e)]
         grid = np.linspace(*self.rho_range, 601)
         params = np.column_stack([grid, np.tile(theta, (len(grid), 1))])
-        normal = self.inverse.forward_stiffness(params)[:, [0, 3, 5]]
+        normal = self.inverse.forward_stiffness(params)[:, list(NORMAL_STIFFNESS)]
         log_scale = np.maximum.accumulate(np.log(np.clip(normal, 1e-9, None)).mean(axis=1))  # monotone in ρ
         anchor = float(np.interp(points[0][0], grid, log_scale))
         s = np.exp(np.interp([rho for rho, _ in points], grid, log_scale) - anchor)

@@ -22,6 +22,9 @@ __all__ = [
     "RHO_RANGE",
     "SPINODOID_PARAMS",
     "STIFFNESS_COMPONENTS",
+    "NORMAL_STIFFNESS",
+    "OFF_DIAGONAL_STIFFNESS",
+    "SHEAR_STIFFNESS",
     "THETA_MAX",
     "THETA_MIN_OPEN",
     "check_spinodoid_params",
@@ -35,6 +38,11 @@ __all__ = [
 SPINODOID_PARAMS = ("rho", "theta_x", "theta_y", "theta_z")
 #: Names of the nine stiffness components, in the column order of the data set.
 STIFFNESS_COMPONENTS = ("C11", "C12", "C13", "C22", "C23", "C33", "C44", "C55", "C66")
+#: Columns of the normal (C11, C22, C33), off-diagonal (C23, C13, C12) and shear (C44, C55, C66) stiffnesses,
+#: each in the order of the axes they couple (1, 2, 3 / 23, 13, 12 / 23, 13, 12).
+NORMAL_STIFFNESS = tuple(STIFFNESS_COMPONENTS.index(c) for c in ("C11", "C22", "C33"))
+OFF_DIAGONAL_STIFFNESS = tuple(STIFFNESS_COMPONENTS.index(c) for c in ("C23", "C13", "C12"))
+SHEAR_STIFFNESS = tuple(STIFFNESS_COMPONENTS.index(c) for c in ("C44", "C55", "C66"))
 KUMAR_PARAM_COLUMNS = ("volFrac", "thetaX", "thetaY", "thetaZ")
 KUMAR_STIFFNESS_COLUMNS = tuple(f"stiffness{i}" for i in (0, 1, 2, 7, 8, 14, 21, 28, 35))
 #: Physically allowed volume fractions (the published data cover 0.30–0.90).

@@ -24,7 +24,7 @@ from sklearn.metrics import r2_score
 from torch import nn
 
 from engine.surrogates.base import ProgressCallback, TorchSurrogate, as_tuple_of_ints, check_matrix
-from engine.surrogates.data import THETA_MAX, THETA_MIN_OPEN, snap_angles
+from engine.surrogates.data import NORMAL_STIFFNESS, SHEAR_STIFFNESS, THETA_MAX, THETA_MIN_OPEN, snap_angles
 from engine.surrogates.registry import from_payload
 from engine.surrogates.spinodoid import _SpinodoidBase
 
@@ -32,7 +32,6 @@ __all__ = ["InverseCandidate", "TandemInverse", "CONE_PATTERNS"]
 
 #: The seven open (1) / closed (0) cone patterns (at least one cone open).
 CONE_PATTERNS = tuple(p for p in itertools.product((0, 1), repeat=3) if any(p))
-_DIAGONAL = (0, 3, 5, 6, 7, 8)  # C11, C22, C33, C44, C55, C66 must be positive
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ class TandemInverse(TorchSurrogate):
 
     def _check_targets(self, Y: Any) -> np.ndarray:
         arr = check_matrix(Y, 9, "target stiffness (C11, C12, C13, C22, C23, C33, C44, C55, C66)")
-        if (arr[:, list(_DIAGONAL)] <= 0).any():
+        if (arr[:, list(NORMAL_STIFFNESS + SHEAR_STIFFNESS)] <= 0).any():
             raise ValueError("target stiffness: C11, C22, C33, C44, C55, C66 must be positive (normalised by the base Young's modulus)")
         return arr
 

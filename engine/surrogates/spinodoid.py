@@ -28,15 +28,18 @@ from sklearn.metrics import r2_score
 from torch import nn
 
 from engine.surrogates.base import ProgressCallback, TorchSurrogate, as_tuple_of_ints
-from engine.surrogates.data import check_spinodoid_params, check_stiffness
+from engine.surrogates.data import (
+    NORMAL_STIFFNESS,
+    OFF_DIAGONAL_STIFFNESS,
+    SHEAR_STIFFNESS,
+    check_spinodoid_params,
+    check_stiffness,
+)
 
 __all__ = ["SpinodoidEquivariantNet", "SpinodoidPublishedNet", "permute_axes"]
 
 # For axis a (x=0, y=1, z=2): column of C_aa, of the complementary off-diagonal C_bc and of the
 # complementary shear modulus (Voigt 4 = yz, 5 = xz, 6 = xy) in the 9-vector.
-_NORMAL = (0, 3, 5)  # C11, C22, C33
-_OFFDIAG = (4, 2, 1)  # C23, C13, C12
-_SHEAR = (6, 7, 8)  # C44, C55, C66
 _OTHERS = ((1, 2), (0, 2), (0, 1))
 
 
@@ -68,9 +71,9 @@ def permute_axes(X: np.ndarray, Y: np.ndarray | None, perm: Sequence[int]) -> tu
     Yp = np.empty_like(Y)
     for new in range(3):
         old = perm[new]
-        Yp[:, _NORMAL[new]] = Y[:, _NORMAL[old]]
-        Yp[:, _OFFDIAG[new]] = Y[:, _OFFDIAG[old]]
-        Yp[:, _SHEAR[new]] = Y[:, _SHEAR[old]]
+        Yp[:, NORMAL_STIFFNESS[new]] = Y[:, NORMAL_STIFFNESS[old]]
+        Yp[:, OFF_DIAGONAL_STIFFNESS[new]] = Y[:, OFF_DIAGONAL_STIFFNESS[old]]
+        Yp[:, SHEAR_STIFFNESS[new]] = Y[:, SHEAR_STIFFNESS[old]]
     return Xp, Yp
 
 
@@ -129,9 +132,9 @@ class _EquivariantModule(nn.Module):
         out = self.net(torch.stack(feats, dim=1)) * self.y_std + self.y_mean  # (n, 3 axes, 3 kinds)
         y = x.new_empty(x.shape[0], 9)
         for a in range(3):
-            y[:, _NORMAL[a]] = out[:, a, 0]
-            y[:, _OFFDIAG[a]] = out[:, a, 1]
-            y[:, _SHEAR[a]] = out[:, a, 2]
+            y[:, NORMAL_STIFFNESS[a]] = out[:, a, 0]
+            y[:, OFF_DIAGONAL_STIFFNESS[a]] = out[:, a, 1]
+            y[:, SHEAR_STIFFNESS[a]] = out[:, a, 2]
         return y
 
 
@@ -276,12 +279,12 @@ class SpinodoidEquivariantNet(_SpinodoidBase):
         lo, hi = float(X[:, 0].min()), float(X[:, 0].max())
         module.rho_min.fill_(lo)
         module.rho_span.fill_(hi - lo if hi > lo else 1.0)
-        groups = [Y[:, list(_NORMAL)], Y[:, list(_OFFDIAG)], Y[:, list(_SHEAR)]]
+        groups = [Y[:, list(NORMAL_STIFFNESS)], Y[:, list(OFF_DIAGONAL_STIFFNESS)], Y[:, list(SHEAR_STIFFNESS)]]
         module.y_mean.copy_(torch.tensor([g.mean() for g in groups], dtype=torch.float32))
         module.y_std.copy_(torch.tensor([g.std() + 1e-12 for g in groups], dtype=torch.float32))
 
     def _loss_scale(self, Y: np.ndarray) -> np.ndarray:
         scale = np.empty(9)
-        for cols in (_NORMAL, _OFFDIAG, _SHEAR):
+        for cols in (NORMAL_STIFFNESS, OFF_DIAGONAL_STIFFNESS, SHEAR_STIFFNESS):
             scale[list(cols)] = Y[:, list(cols)].std()
         return scale
