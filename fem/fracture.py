@@ -102,7 +102,10 @@ right corner, where the shear set-up puts the plate in diagonal tension (Miehe's
 there too). On 4×4 grids a stiff corner block next to a soft one cracks there, diagonally to the
 grip, before the tip does in 4 of 80 plates (seeds 1000–1079; its crack sets the strength); on
 8×8 (80 plates) and 16×16 grids (30) no plate's first crack starts at a grip (damage at the peak:
-``strength`` labels).
+``strength`` labels). The bond's compliance sets that count: a layer of 1/16 mm (four times as
+compliant) leaves 1 of those 80 4×4 plates, one of 1/256 mm 6; but 1/16 mm would add as much
+compliance (2/k_n = 1.1e-3 mm/MPa) as the whole cracked all-stiff plate has, so the stiffness
+label would describe the bond as much as the plate, and 1/64 mm stays.
 
 In mode I the plates whose tip crack reaches no edge are those where another flaw (a soft–stiff corner on a free side or inside) is
 weaker than the 0.2 mm notch. The bond is part of the specimen: the all-stiff plate's stiffness

@@ -18,8 +18,9 @@ parameters; we never chain it and compute them here (see :func:`lame`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -31,6 +32,9 @@ __all__ = [
     "gc_from_failure_strain",
     "critical_stress_at2",
     "default_palette",
+    "material_from_settings",
+    "PHASE_SETTINGS",
+    "DEFAULT_PHASE_SETTINGS",
     "DEFAULT_SOFT_E",
     "DEFAULT_STIFF_E",
     "DEFAULT_NU",
@@ -48,6 +52,15 @@ DEFAULT_STIFF_FAILURE_STRAIN = 0.04
 #: (``E * failure_strain``), the ratio of brittle solids (Griffith's criterion gives 8); measured
 #: against 8× and 5× in :mod:`fem.fracture` ("Compressive failure").
 DEFAULT_COMPRESSIVE_STRENGTH = 400.0
+#: What a phase can be given by (:func:`material_from_settings`), with units.
+PHASE_SETTINGS: dict[str, str] = {"E": "MPa", "nu": "1", "failure_strain": "1", "Gc": "N/mm", "compressive_strength": "MPa"}
+#: The default phases (:func:`default_palette`) by their settings.
+DEFAULT_PHASE_SETTINGS: dict[str, dict[str, float]] = {
+    "soft": {"E": DEFAULT_SOFT_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_SOFT_FAILURE_STRAIN,
+             "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
+    "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN,
+              "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
+}
 
 _AT2_FACTOR = 3.0 * math.sqrt(3.0) / 16.0
 
@@ -256,11 +269,51 @@ def default_palette(ell: float) -> dict[str, Material]:
     dict
         ``{"soft": Material, "stiff": Material}``.
     """
-    return {
-        "soft": Material.from_failure_strain(
-            "soft", DEFAULT_SOFT_E, DEFAULT_NU, DEFAULT_SOFT_FAILURE_STRAIN, ell, DEFAULT_COMPRESSIVE_STRENGTH
-        ),
-        "stiff": Material.from_failure_strain(
-            "stiff", DEFAULT_STIFF_E, DEFAULT_NU, DEFAULT_STIFF_FAILURE_STRAIN, ell, DEFAULT_COMPRESSIVE_STRENGTH
-        ),
-    }
+    return {name: material_from_settings(name, settings, ell) for name, settings in DEFAULT_PHASE_SETTINGS.items()}
+
+
+def material_from_settings(name: str, settings: Mapping[str, Any], ell: float) -> Material:
+    """A phase from its settings (the JSON form of a phase: files, forms, the command line).
+
+    Parameters
+    ----------
+    name : str
+        Block type name.
+    settings : mapping
+        ``E`` (MPa) and ``nu``; the toughness as ``Gc`` (N/mm) or as ``failure_strain`` (the
+        uniaxial AT2 failure strain at ``ell``, :func:`gc_from_failure_strain`), not both;
+        optionally ``compressive_strength`` (MPa; absent or None: the phase never crushes).
+    ell : float
+        Phase-field length scale (mm), > 0.
+
+    Raises
+    ------
+    ValueError
+        Unknown or missing settings, or values out of range; the message names the phase and
+        what is allowed.
+    """
+    if not isinstance(settings, Mapping):
+        raise ValueError(f"phase {name!r} must be given as a mapping of {', '.join(PHASE_SETTINGS)}, got {settings!r}")
+    unknown = sorted(set(settings) - set(PHASE_SETTINGS))
+    if unknown:
+        raise ValueError(f"phase {name!r}: unknown setting(s) {unknown}; allowed: "
+                         + ", ".join(f"{key} ({unit})" for key, unit in PHASE_SETTINGS.items()))
+    if "Gc" in settings and "failure_strain" in settings:
+        raise ValueError(f"phase {name!r}: give its toughness as Gc or as failure_strain, not both")
+    if not {"E", "nu"} <= set(settings) or not {"Gc", "failure_strain"} & set(settings):
+        raise ValueError(f"phase {name!r} needs E, nu and Gc or failure_strain, got {sorted(settings)}")
+    values = {}
+    for key, value in settings.items():
+        if key == "compressive_strength" and value is None:
+            values[key] = None
+        elif isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"phase {name!r}: {key} must be a number ({PHASE_SETTINGS[key]}), got {value!r}")
+        else:
+            values[key] = float(value)
+    strength = values.get("compressive_strength")
+    try:
+        if "Gc" in values:
+            return Material(name, values["E"], values["nu"], values["Gc"], strength)
+        return Material.from_failure_strain(name, values["E"], values["nu"], values["failure_strain"], ell, strength)
+    except ValueError as exc:
+        raise ValueError(f"phase {name!r}: {exc}") from None

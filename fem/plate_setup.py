@@ -17,7 +17,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 
 from fem.cost import plate_cost
-from fem.materials import Material
+from fem.materials import Material, material_from_settings
 from fem.phasefield_split import Split, check_split
 
 __all__ = [
@@ -82,7 +82,9 @@ class PlateSetup:
         Energy split that drives the damage (:mod:`fem.phasefield_split`); ``None`` means
         ``"none"`` in mode I and ``"spectral"`` in mode II (resolved here).
     materials : mapping of str to Material or None
-        Block type name → phase; ``None`` uses :func:`fem.materials.default_palette` at ``ell``.
+        Block type name → phase; ``None`` uses :func:`fem.materials.default_palette` at ``ell``. A
+        phase may be given by its settings (``{"E": 100, "nu": 0.33, "failure_strain": 0.4}``,
+        :func:`fem.materials.material_from_settings`; a failure strain is taken at ``ell``).
     du_max_strain : float
         Largest nominal strain increment per load step; where damage grows, steps follow the
         damage-growth target of :class:`fem.phasefield.SolverOptions`, and sudden drops are
@@ -171,8 +173,8 @@ class PlateSetup:
             raise ValueError(f"through_crack must be True or False, got {self.through_crack!r}")
         _set(self, "through_crack", bool(self.through_crack))
         self._resolve_mesh()
-        if self.materials is not None and not all(isinstance(m, Material) for m in self.materials.values()):
-            raise ValueError("materials must map block type names to fem.materials.Material phases")
+        if self.materials is not None:
+            _set(self, "materials", _phases(self.materials, self.ell))
 
     def _resolve_mesh(self) -> None:
         if self.elements_per_block is not None:
@@ -193,6 +195,16 @@ class PlateSetup:
                              f"(element_size >= {1.0 / MAX_ELEMENTS_PER_SIDE:g} mm, so ell >= "
                              f"{2.0 / MAX_ELEMENTS_PER_SIDE:g} mm)")
         _set(self, "element_size", size)
+
+
+def _phases(materials: Any, ell: float) -> dict[str, Material]:
+    """``materials`` as block type name → :class:`Material`; a phase may be given by its settings
+    (:func:`fem.materials.material_from_settings`, at ``ell``)."""
+    if not isinstance(materials, Mapping) or not materials:
+        raise ValueError(f"materials must map block type names to phases (fem.materials.Material, or settings such "
+                         f"as {{'E': 100, 'nu': 0.33, 'failure_strain': 0.4}}), got {materials!r}")
+    return {str(name): phase if isinstance(phase, Material) else material_from_settings(str(name), phase, ell)
+            for name, phase in materials.items()}
 
 
 def _default_grip_strip(mode: str, ell: float, grips: str) -> float:

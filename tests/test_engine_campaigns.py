@@ -388,7 +388,8 @@ def test_a_campaign_labelled_under_changed_default_settings_is_shown_but_not_con
     with ThreadPoolExecutor(2) as executor:
         assert Campaign.create(store, "old", {**FAST, "budget": 8, "batch_size": 4}).run(executor) == "finished"
     Campaign.create(store, "fresh", {**FAST, "budget": 8, "batch_size": 4})
-    monkeypatch.setattr(evaluators, "DEFAULT_SOFT_E", 2 * evaluators.DEFAULT_SOFT_E)  # another default palette
+    soft = evaluators.DEFAULT_PHASE_SETTINGS["soft"]
+    monkeypatch.setitem(evaluators.DEFAULT_PHASE_SETTINGS, "soft", {**soft, "E": 2 * soft["E"]})  # another default palette
     assert main(["--store", str(tmp_path), "campaign", "status"]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert listing[1].endswith("(outdated)") and not listing[2].endswith("(outdated)")  # nothing labelled yet

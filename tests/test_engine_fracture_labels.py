@@ -79,6 +79,11 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
     (["--split", "miehe"], "invalid choice: 'miehe'"),
     (["--grip-strip=-1"], "grip_strip must be a finite number >= 0 (in units of ell; 0 for none), got -1.0"),
     (["--ell", "0.1", "--grip-strip", "3"], "makes damage-free strips 0.3 mm wide along the grips; at most 0.25 mm"),
+    (["--phase", "soft=E:50"], "--phase 'soft=E:50' is not of the form NAME:KEY=VALUE,..."),
+    (["--phase", "soft:E"], "--phase soft: 'E' is not of the form KEY=VALUE"),
+    (["--phase", "soft:nu=0.5"], "phase 'soft': Poisson's ratio nu must lie in (-1, 0.5), got 0.5"),
+    (["--phase", "soft:Young=50"], "phase 'soft': unknown setting(s) ['Young']; allowed: E (MPa), nu (1)"),
+    (["--phase", "stiff:E=big"], "phase 'stiff': E must be a number (MPa), got 'big'"),
 ])
 def test_bad_setups_are_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
@@ -168,3 +173,19 @@ def test_full_labels_say_whether_the_plate_broke(tmp_path: Path, capsys: pytest.
     assert [r.split(",")[5] for r in rows[1:]] == ["True", "False"]
     assert main(["--store", str(tmp_path), "label", str(file), "--fidelity", "fast"]) == 0
     assert "broke" not in capsys.readouterr().out  # a linear solve does not break anything
+
+
+def test_phases_changed_on_the_command_line(tmp_path: Path) -> None:
+    """``--phase`` changes what it names and keeps the rest: an all-soft plate between clamped grips
+    is a linear elastic body, so its stiffness halves with the soft E; the stiff phase, not in the
+    plate, leaves the label alone but gets its own key (a fast label's key holds E and ν only)."""
+    base = ["--store", str(tmp_path), "label", "--random", "1", "--size", "4", "--soft-fraction", "1",
+            "--fidelity", "fast", "--grips", "clamped"]
+    runs = {"default": [], "soft E 50": ["--phase", "soft:E=50"], "stiff E": ["--phase", "stiff:E=2000"], "stiff Gc": ["--phase", "stiff:Gc=0.2"],
+            "soft E 50 again": ["--phase", "soft:nu=0.33", "--phase", "soft:E=50,failure_strain=0.4"]}
+    for flags in runs.values():
+        assert main([*base, *flags]) == 0
+    labels = Store(tmp_path).labels()
+    assert len(labels) == 3  # the stiff Gc run is the default's fast label, the last the second's
+    stiffness = sorted(label.metrics["stiffness"] for label in labels)
+    assert stiffness[0] == pytest.approx(0.5 * stiffness[1], rel=1e-9) and stiffness[1] == pytest.approx(stiffness[2])

@@ -13,6 +13,7 @@ from fem.materials import (
     gc_from_failure_strain,
     isotropic_stiffness,
     lame,
+    material_from_settings,
     plane_lame,
 )
 
@@ -82,3 +83,31 @@ def test_bad_material(kw, match):
         Material(**args)
     with pytest.raises(ValueError, match="plane"):
         plane_lame(1.0, 0.3, "shell")
+
+
+def test_a_phase_from_its_settings():
+    ell = 1 / 32
+    by_strain = material_from_settings("soft", {"E": 100, "nu": 0.33, "failure_strain": 0.4, "compressive_strength": 400},
+                                       ell)
+    assert by_strain == default_palette(ell)["soft"]
+    by_gc = material_from_settings("glass", {"E": 70e3, "nu": 0.22, "Gc": 0.01}, ell)
+    # the AT2 bar strength (3 sqrt 3 / 16) sqrt(E Gc / ell), and no crushing unless asked
+    assert critical_stress_at2(by_gc.E, by_gc.Gc, ell) == pytest.approx(3 * math.sqrt(3) / 16 * math.sqrt(70e3 * 0.01 / ell))
+    assert by_gc.compressive_strength is None
+    assert material_from_settings("x", {"E": 1, "nu": 0.3, "Gc": 1, "compressive_strength": None}, ell).Gc == 1.0
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"E": 1, "nu": 0.3}, r"phase 'x' needs E, nu and Gc or failure_strain, got \['E', 'nu'\]"),
+    ({"E": 1, "nu": 0.3, "Gc": 1, "failure_strain": 0.1}, "phase 'x': give its toughness as Gc or as failure_strain, not both"),
+    ({"E": 1, "nu": 0.3, "Gc": 1, "G": 2}, r"phase 'x': unknown setting\(s\) \['G'\]; allowed: E \(MPa\), nu \(1\), "
+                                          r"failure_strain \(1\), Gc \(N/mm\), compressive_strength \(MPa\)"),
+    ({"E": "100", "nu": 0.3, "Gc": 1}, r"phase 'x': E must be a number \(MPa\), got '100'"),
+    ({"E": 1, "nu": True, "Gc": 1}, r"phase 'x': nu must be a number \(1\), got True"),
+    ({"E": 1, "nu": 0.6, "Gc": 1}, "phase 'x': Poisson's ratio nu must lie in"),
+    ({"E": 1, "nu": 0.3, "failure_strain": -0.1}, "phase 'x': failure strain must be a finite number > 0"),
+    ([1, 2], "phase 'x' must be given as a mapping of E, nu, failure_strain, Gc, compressive_strength"),
+])
+def test_bad_phase_settings(settings, message):
+    with pytest.raises(ValueError, match=message):
+        material_from_settings("x", settings, 1 / 32)

@@ -218,7 +218,8 @@ def test_an_outdated_campaign_is_shown_with_why_and_starts_again_under_a_new_nam
     with ThreadPoolExecutor(2) as executor:
         assert Campaign.create(store, "old", config).run(executor) == "finished"
     record_submitted_jobs(monkeypatch)
-    monkeypatch.setattr(evaluators, "DEFAULT_SOFT_E", 2 * evaluators.DEFAULT_SOFT_E)  # a default changed
+    soft = evaluators.DEFAULT_PHASE_SETTINGS["soft"]
+    monkeypatch.setitem(evaluators.DEFAULT_PHASE_SETTINGS, "soft", {**soft, "E": 2 * soft["E"]})  # a default changed
     at = campaigns_page("old")
     assert "Resume" not in {b.label for b in at.button}
     assert any(w.value.startswith("Campaign 'old' was labelled by phasefield-at2") for w in at.warning)

@@ -389,3 +389,31 @@ def test_a_label_made_on_this_page_reopens_its_run(monkeypatch: pytest.MonkeyPat
     assert at.query_params["job"] in (job_id, [job_id])
     assert any("already labelled" in i.value for i in at.info)
     assert "linear elastic response (fast: one linear solve)" in figures(at)
+
+
+def test_phases_changed_on_the_page_go_to_the_job_and_are_checked(monkeypatch: pytest.MonkeyPatch,
+                                                                  label_page: AppTest, store_dir: Path) -> None:
+    """A changed E is sent with the rest of the phase, a crushing strength of 0 as a phase that never
+    crushes, so the label stored under the default phases is not shown; a ν out of range is refused
+    by the form."""
+    from engine.evaluators.fracture import FractureEvaluator, fracture_key
+    from fem.fracture import DEFAULT_ELL
+
+    record_submitted_jobs(monkeypatch)
+    store = Store(store_dir)
+    design = Checkerboard.from_array(editor_grid(label_page))
+    store.put_label(store.add(design), fracture_key("strength", {"mode": "I", "plane": "stress", "ell": DEFAULT_ELL}),
+                    {"stiffness": 512.0, "strength": 12.5, "broke": True, "wall_time": 3.0})
+    _widget(label_page.number_input, "soft: E (MPa)").set_value(50.0)
+    _widget(label_page.number_input, "stiff: crushing (MPa)").set_value(0.0)
+    at = _click_label(label_page.run())
+    assert not at.exception and not at.error
+    options = store.jobs()[0].params["options"]
+    assert options["materials"] == {
+        "soft": {"E": 50.0, "nu": 0.33, "failure_strain": 0.4, "compressive_strength": 400.0},
+        "stiff": {"E": 1000.0, "nu": 0.33, "failure_strain": 0.04, "compressive_strength": None}}
+    assert FractureEvaluator.from_options("strength", options).setup.materials["soft"].E == 50.0
+    _widget(at.number_input, "soft: ν").set_value(0.5)  # outside (-1, 0.5): the form says so, no job
+    at = at.run()
+    assert any("soft: ν" in e.value and "0.5" in e.value for e in at.error), [e.value for e in at.error]
+    assert _widget(at.button, "Label design").disabled and len(store.jobs()) == 1

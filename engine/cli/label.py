@@ -10,14 +10,16 @@ from pathlib import Path
 
 from designs.registry import read_designs
 from engine.cli.common import ProgressLine, open_store
+from engine.cli.jobs import parse_params
 from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator, label_fracture_batch
 from engine.evaluators.fracture_batch import random_plates
 from engine.runtime.executors import make_executor
 from fem.fracture import DEFAULT_ELL, FIDELITIES
+from fem.materials import DEFAULT_PHASE_SETTINGS, PHASE_SETTINGS
 from fem.plate_setup import GRIPS
 from fem.phasefield_split import SPLITS
 
-__all__ = ["register", "RESULT_COLUMNS", "add_setup_arguments", "setup_options"]
+__all__ = ["register", "RESULT_COLUMNS", "add_setup_arguments", "setup_options", "phase_settings"]
 
 #: Metrics printed (and written with --csv) for each design.
 RESULT_COLUMNS = ("stiffness", "strength", "toughness", "energy_release_rate_per_stress_squared", "wall_time")
@@ -66,6 +68,12 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grip-strip", type=float, metavar="ELLS",
                         help="width of the damage-free strips along the grips, in units of ell (default 0; 2 in mode I "
                         "with clamped grips)")
+    defaults = "; ".join(f"{name} " + ", ".join(f"{k}={v:g}" for k, v in phase.items())
+                         for name, phase in DEFAULT_PHASE_SETTINGS.items())
+    parser.add_argument("--phase", action="append", default=[], metavar="NAME:KEY=VALUE,...",
+                        help="change a phase, e.g. soft:E=50,failure_strain=0.3 (repeatable); keys "
+                        + ", ".join(f"{k} ({unit})" for k, unit in PHASE_SETTINGS.items())
+                        + f", compressive_strength=none for a phase that never crushes; defaults: {defaults}")
 
 
 def setup_options(args: argparse.Namespace) -> dict:
@@ -74,7 +82,36 @@ def setup_options(args: argparse.Namespace) -> dict:
     for name in ("ell", "element_size", "elements_per_block", "split", "grips", "grip_strip"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
+    if args.phase:
+        options["materials"] = phase_settings(args.phase)
     return options
+
+
+def phase_settings(texts: list[str]) -> dict[str, dict]:
+    """The phases (settings of :func:`fem.materials.material_from_settings`) after ``--phase`` changes.
+
+    Each text is ``NAME:KEY=VALUE,...``; a default phase keeps what is not given (a toughness given as
+    ``Gc`` replaces its failure strain and the other way round); a new name needs every setting.
+
+    Raises
+    ------
+    ValueError
+        A text not of that form; the values themselves are checked by ``PlateSetup``.
+    """
+    phases = {name: dict(phase) for name, phase in DEFAULT_PHASE_SETTINGS.items()}
+    for text in texts:
+        name, sep, pairs = text.partition(":")
+        if not (sep and name.strip() and pairs.strip()) or "=" in name:
+            raise ValueError(f"--phase {text!r} is not of the form NAME:KEY=VALUE,... (e.g. soft:E=50,failure_strain=0.3)")
+        given = parse_params(pairs.split(","), f"--phase {name}:")
+        if str(given.get("compressive_strength", "")).lower() == "none":
+            given["compressive_strength"] = None
+        phase = phases.setdefault(name.strip(), {})
+        for toughness, other in (("Gc", "failure_strain"), ("failure_strain", "Gc")):
+            if toughness in given:
+                phase.pop(other, None)
+        phase.update(given)
+    return phases
 
 
 def _designs(args: argparse.Namespace) -> list:

@@ -26,16 +26,7 @@ from engine.runtime.resources import check_fits, memory_budget
 from engine.store import SolverKey, Store
 from fem import fracture
 from fem.cost import Cost, largest_size, plate_cost
-from fem.materials import (
-    DEFAULT_COMPRESSIVE_STRENGTH,
-    DEFAULT_NU,
-    DEFAULT_SOFT_E,
-    DEFAULT_SOFT_FAILURE_STRAIN,
-    DEFAULT_STIFF_E,
-    DEFAULT_STIFF_FAILURE_STRAIN,
-    Material,
-    default_palette,
-)
+from fem.materials import DEFAULT_PHASE_SETTINGS, Material, default_palette
 
 __all__ = [
     "FRACTURE_METRICS",
@@ -124,12 +115,7 @@ def _materials_settings(materials: Mapping[str, Material] | None, fidelity: str,
 
     if materials is not None and by_toughness(materials) != by_toughness(default_palette(ell)):
         return by_toughness(materials)
-    return used({
-        "soft": {"E": DEFAULT_SOFT_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_SOFT_FAILURE_STRAIN,
-                 "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
-        "stiff": {"E": DEFAULT_STIFF_E, "nu": DEFAULT_NU, "failure_strain": DEFAULT_STIFF_FAILURE_STRAIN,
-                  "compressive_strength": DEFAULT_COMPRESSIVE_STRENGTH},
-    })
+    return used({name: dict(phase) for name, phase in DEFAULT_PHASE_SETTINGS.items()})
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from designs.threemf import plate_3mf
 from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord, SolverKey
 from fem.fracture import DEFAULT_ELL, FIDELITIES, PlateSetup
+from fem.materials import DEFAULT_PHASE_SETTINGS
 from fem.phasefield_split import SPLITS
 from fem.plate_setup import GRIPS
 from ui.common import CheckedNumbers, job_manager, open_store, show_error, theme_safe_colours
@@ -40,11 +41,37 @@ st.markdown(
     "and toughness (the work of fracture per unit volume: the area under the curve up to failure, "
     "MJ/m³); the *fast* fidelity is one linear solve (stiffness, and the energy release rate of the "
     "initial crack per unit stress squared). Soft E = 100 MPa, stiff E = 1000 MPa, ν = 0.33, both "
-    "fail at 40 MPa. Method: the AT2 phase-field model of brittle fracture (Bourdin, Francfort & Marigo, "
+    "fail at 40 MPa in tension and crush at 400 MPa, unless changed under *Phases*. Method: the AT2 phase-field model of brittle fracture (Bourdin, Francfort & Marigo, "
     "J. Mech. Phys. Solids 48, 797, 2000) with the history field and spectral tension/compression split of "
     "Miehe, Hofacker & Welschinger (Comput. Methods Appl. Mech. Eng. 199, 2765, 2010), staggered solves; "
     "checkerboard composites as in Yu, Qin & Buehler (Soft Matter 15, 2019)."
 )
+
+
+def phase_inputs(numbers: CheckedNumbers) -> dict[str, dict[str, float | None]]:
+    """The settings of the soft and stiff phases (:func:`fem.materials.material_from_settings`), from
+    inputs preset to the defaults; a crushing strength of 0 means a phase that never crushes."""
+    phases = {}
+    with st.expander("Phases"):
+        st.caption("The failure strain ε_f sets a phase's tensile strength E·ε_f (an AT2 bar at ℓ, so its "
+                   "toughness G_c follows ℓ); crushing is the uniaxial compressive strength, at which a phase "
+                   "fails under a split (0: never).")
+        for column, (name, default) in zip(st.columns(len(DEFAULT_PHASE_SETTINGS)), DEFAULT_PHASE_SETTINGS.items()):
+            given = {
+                "E": numbers.number(f"{name}: E (MPa)", default["E"], 0.0, 1e7, "MPa", where=column, open_low=True,
+                                    step=10.0, format="%g"),
+                "nu": numbers.number(f"{name}: ν", default["nu"], -1.0, 0.5, where=column, open_low=True,
+                                     open_high=True, step=0.01, format="%g"),
+                "failure_strain": numbers.number(f"{name}: failure strain ε_f", default["failure_strain"], 0.0, 10.0,
+                                                 where=column, open_low=True, step=0.01, format="%g"),
+            }
+            phases[name] = {key: default[key] if value is None else float(value) for key, value in given.items()}
+            crushing = numbers.number(f"{name}: crushing (MPa)", default["compressive_strength"], 0.0, 1e7, "MPa",
+                                      where=column, step=10.0, format="%g", help="0: the phase never crushes")
+            phases[name]["compressive_strength"] = float(crushing) if crushing else None
+    return phases
+
+
 store = open_store()
 manager = job_manager(store)
 SOFT, STIFF = 0, 1
@@ -174,12 +201,15 @@ with right:
     grips = st.radio("Grips", GRIPS, horizontal=True,
                      help="bonded: the edges held through a thin elastic layer (the default); clamped: their "
                      "displacements prescribed, with damage-free strips 2ℓ wide along the grips in mode I")
+    phases = phase_inputs(solver_numbers)
     st.caption(f"Design hash `{design.content_hash()[:16]}`")
     options = {"mode": mode, "plane": plane, "ell": ell, **mesh_option}
     if split != "default":
         options["split"] = split
     if grips != PlateSetup().grips:
         options["grips"] = grips
+    if phases != DEFAULT_PHASE_SETTINGS:
+        options["materials"] = phases
     try:  # what the run will cost; a set-up that cannot run is explained when the button is pressed
         if solver_numbers.ok:
             st.caption(f"Estimate: {FractureEvaluator.from_options(fidelity, options).cost(design).describe()}.")
