@@ -101,6 +101,11 @@ FIELDS: list[Field] = [
     Field("label_design", "Phase-field length ℓ (mm)", 0.0, 1.0, "Label design"),
     Field("label_design", "Element size (mm)", 0.0, 0.6, "Label design"),
     Field("label_design", "Elements per block side", 0, 257, "Label design", "per block"),
+    *(field for phase in ("soft", "stiff") for field in (
+        Field("label_design", f"{phase}: E (MPa)", 0.0, 1.1e7, "Label design"),
+        Field("label_design", f"{phase}: ν", -1.0, 0.5, "Label design"),
+        Field("label_design", f"{phase}: failure strain ε_f", 0.0, 11.0, "Label design"),
+        Field("label_design", f"{phase}: crushing (MPa)", -1.0, 1.1e7, "Label design"))),
     Field("spinodoid", "Seed", -1, SEED_MAX + 1, "Compute stiffness"),
     Field("spinodoid", "Cell edge (mm)", 0.5, 201.0, "Prepare STL"),
     Field("spinodoid", "Cells per axis", 0, 2, "Prepare STL"),
