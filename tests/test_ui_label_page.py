@@ -413,6 +413,12 @@ def test_phases_changed_on_the_page_go_to_the_job_and_are_checked(monkeypatch: p
         "soft": {"E": 50.0, "nu": 0.33, "failure_strain": 0.4, "compressive_strength": 400.0},
         "stiff": {"E": 1000.0, "nu": 0.33, "failure_strain": 0.04, "compressive_strength": None}}
     assert FractureEvaluator.from_options("strength", options).setup.materials["soft"].E == 50.0
+    store.put_label(store.add(design), FractureEvaluator.from_options("strength", options).key(),
+                    {"stiffness": 300.0, "strength": 11.0, "broke": True, "wall_time": 3.0})
+    at = _click_label(at)  # labelled elsewhere under these phases: shown, with them named
+    assert {m.label: m.value for m in at.metric}["strength (MPa)"] == "11"
+    assert ("Phases: soft E = 50 MPa, ν = 0.33, ε_f = 0.4, crushing at 400 MPa; stiff E = 1000 MPa, ν = 0.33, "
+            "ε_f = 0.04, never crushes.") in [c.value for c in at.caption]
     _widget(at.number_input, "soft: ν").set_value(0.5)  # outside (-1, 0.5): the form says so, no job
     at = at.run()
     assert any("soft: ν" in e.value and "0.5" in e.value for e in at.error), [e.value for e in at.error]

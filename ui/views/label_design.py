@@ -320,6 +320,21 @@ def show_design_of(space: str, genome: object, design_hash: str, crack_length: f
     text.caption(f"Result of the {space} design `{design_hash}` (drawn left, as the preview draws it)")
 
 
+#: How a phase setting reads under a result.
+PHASE_TEXT = {"E": "E = {:g} MPa", "nu": "ν = {:g}", "failure_strain": "ε_f = {:g}", "Gc": "G_c = {:g} N/mm",
+              "compressive_strength": "crushing at {:g} MPa"}
+
+
+def phases_caption(options: dict) -> None:
+    """A caption naming the phases of a result labelled under other than the default ones."""
+    phases = options.get("materials")
+    if phases:
+        st.caption("Phases: " + "; ".join(
+            f"{name} " + ", ".join("never crushes" if phase[key] is None else PHASE_TEXT[key].format(phase[key])
+                                   for key in PHASE_TEXT if key in phase)
+            for name, phase in phases.items()) + ".")
+
+
 def show_result(job: JobRecord) -> None:
     """Design, numbers, stress–strain curve, damage field and downloads of a finished label."""
     result = job.result
@@ -329,6 +344,7 @@ def show_result(job: JobRecord) -> None:
     fidelity = job.params.get("fidelity") or metrics.get("fidelity", "full")
     show_design_of(job.params.get("space", "checkerboard"), job.params.get("genome"), result["design_hash"],
                    metrics.get("crack_length") or PlateSetup(mode=mode).crack_length)
+    phases_caption(options)
     if result["status"] != "ok":
         st.error(f"The solver did not finish: {result['reason']}")
     bounds, message = lower_bounds(fidelity, metrics, result["strain"], result["stress"],
@@ -407,6 +423,7 @@ def show_stored_label(fidelity: str, options: dict) -> None:
         return
     show_design_of(space, design.genome(), label.design_hash,
                    label.metrics.get("crack_length") or PlateSetup(mode=options.get("mode", "I")).crack_length)
+    phases_caption(options)
     if label.status != "ok":
         st.error(f"The solver did not finish: {label.reason}")
     metrics = dict(label.metrics)
