@@ -41,10 +41,10 @@ st.markdown(
     "and toughness (the work of fracture per unit volume: the area under the curve up to failure, "
     "MJ/m³); the *fast* fidelity is one linear solve (stiffness, and the energy release rate of the "
     "initial crack per unit stress squared). Soft E = 100 MPa, stiff E = 1000 MPa, ν = 0.33, both "
-    "fail at 40 MPa in tension and crush at 400 MPa, unless changed under *Phases*. Method: the AT2 phase-field model of brittle fracture (Bourdin, Francfort & Marigo, "
-    "J. Mech. Phys. Solids 48, 797, 2000) with the history field and spectral tension/compression split of "
-    "Miehe, Hofacker & Welschinger (Comput. Methods Appl. Mech. Eng. 199, 2765, 2010), staggered solves; "
-    "checkerboard composites as in Yu, Qin & Buehler (Soft Matter 15, 2019)."
+    "fail at 40 MPa in tension and crush at 400 MPa, unless changed under *Phases*. Method: the AT2 "
+    "phase-field model of brittle fracture (Bourdin, Francfort & Marigo, J. Mech. Phys. Solids 48, 797, "
+    "2000) with the history field and spectral tension/compression split of Miehe, Hofacker & Welschinger "
+    "(Comput. Methods Appl. Mech. Eng. 199, 2765, 2010), staggered solves; checkerboard composites as in Yu, Qin & Buehler (Soft Matter 15, 2019)."
 )
 
 
