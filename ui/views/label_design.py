@@ -44,7 +44,8 @@ st.markdown(
     "fail at 40 MPa in tension and crush at 400 MPa, unless changed under *Phases*. Method: the AT2 "
     "phase-field model of brittle fracture (Bourdin, Francfort & Marigo, J. Mech. Phys. Solids 48, 797, "
     "2000) with the history field and spectral tension/compression split of Miehe, Hofacker & Welschinger "
-    "(Comput. Methods Appl. Mech. Eng. 199, 2765, 2010), staggered solves; checkerboard composites as in Yu, Qin & Buehler (Soft Matter 15, 2019)."
+    "(Comput. Methods Appl. Mech. Eng. 199, 2765, 2010), staggered solves; checkerboard composites as in "
+    "Yu, Qin & Buehler (Soft Matter 15, 2019)."
 )
 
 
