@@ -247,7 +247,9 @@ def updated(setup: PlateSetup, **options: Any) -> PlateSetup:
     moves an ``element_size`` that was at its default ``ell/2`` along with it; a new ``mode``
     resolves ``split``, ``crack_length``, ``max_strain``, ``end_fraction`` and ``through_crack`` again where they
     were at the old mode's default and are not given; a new ``mode``, ``ell`` or ``grips``
-    resolves ``grip_strip`` again where it was at its default and is not given.
+    resolves ``grip_strip`` again where it was at its default and is not given. Phases given by their
+    settings were made at the old ``ell`` (a failure strain became a ``G_c`` there): give ``materials``
+    again with a new ``ell`` to have them made at it.
 
     Raises
     ------
