@@ -304,16 +304,22 @@ def material_from_settings(name: str, settings: Mapping[str, Any], ell: float) -
         raise ValueError(f"phase {name!r} needs E, nu and Gc or failure_strain, got {sorted(settings)}")
     values = {}
     for key, value in settings.items():
-        if key == "compressive_strength" and value is None:
+        if key == "compressive_strength" and (value is None or str(value).lower() == "none"):
             values[key] = None
         elif isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ValueError(f"phase {name!r}: {key} must be a number ({PHASE_SETTINGS[key]}), got {value!r}")
+            never = ", or None (JSON null, 'none') for a phase that never crushes" if key == "compressive_strength" else ""
+            raise ValueError(f"phase {name!r}: {key} must be a number ({PHASE_SETTINGS[key]}){never}, got {value!r}")
         else:
             values[key] = float(value)
     strength = values.get("compressive_strength")
     try:
         if "Gc" in values:
             return Material(name, values["E"], values["nu"], values["Gc"], strength)
-        return Material.from_failure_strain(name, values["E"], values["nu"], values["failure_strain"], ell, strength)
-    except ValueError as exc:
-        raise ValueError(f"phase {name!r}: {exc}") from None
+        gc = gc_from_failure_strain(values["E"], values["failure_strain"], ell)
+        if not (math.isfinite(gc) and gc > 0):
+            raise ValueError(f"E = {values['E']:g} MPa with failure_strain = {values['failure_strain']:g} gives G_c = "
+                             f"{gc:g} N/mm at ell = {ell:g} mm, out of floating-point range; give moduli in MPa")
+        return Material(name, values["E"], values["nu"], gc, strength)
+    except (ValueError, ArithmeticError) as exc:
+        text = str(exc) if isinstance(exc, ValueError) else f"E = {values['E']:g} MPa is out of floating-point range"
+        raise ValueError(text if repr(name) in text else f"phase {name!r}: {text}") from None

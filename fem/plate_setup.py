@@ -29,6 +29,7 @@ __all__ = [
     "GRIP_STRIP",
     "GRIPS",
     "MAX_GRIP_STRIP",
+    "MAX_CONTRAST",
     "PlateSetup",
     "updated",
 ]
@@ -49,6 +50,8 @@ END_FRACTION: dict[str, float] = {"I": 0.1, "II": 0.02}
 GRIP_STRIP: dict[str, float] = {"I": 2.0, "II": 0.0}
 #: How the top and bottom edges are held (see "Grips" in :mod:`fem.fracture`).
 GRIPS: tuple[str, ...] = ("bonded", "clamped")
+#: Largest ratio of the phases' Young's moduli (the iterative linear solves of the plate lose their digits beyond).
+MAX_CONTRAST = 1e6
 #: Widest damage-free grip strip (mm): the middle half of the plate, crack plane and process zone, stays free.
 MAX_GRIP_STRIP = 0.25
 
@@ -203,8 +206,13 @@ def _phases(materials: Any, ell: float) -> dict[str, Material]:
     if not isinstance(materials, Mapping) or not materials:
         raise ValueError(f"materials must map block type names to phases (fem.materials.Material, or settings such "
                          f"as {{'E': 100, 'nu': 0.33, 'failure_strain': 0.4}}), got {materials!r}")
-    return {str(name): phase if isinstance(phase, Material) else material_from_settings(str(name), phase, ell)
-            for name, phase in materials.items()}
+    phases = {str(name): phase if isinstance(phase, Material) else material_from_settings(str(name), phase, ell)
+              for name, phase in materials.items()}
+    moduli = {name: phase.E for name, phase in phases.items()}
+    if max(moduli.values()) > MAX_CONTRAST * min(moduli.values()):
+        raise ValueError(f"the phases' Young's moduli {moduli} (MPa) differ by more than {MAX_CONTRAST:g}×, where the "
+                         f"linear solves lose their accuracy; allowed: E of every phase within {MAX_CONTRAST:g}× of the others")
+    return phases
 
 
 def _default_grip_strip(mode: str, ell: float, grips: str) -> float:

@@ -73,3 +73,24 @@ def test_a_missing_setting_is_named_by_its_option(tmp_path: Path, capsys: pytest
     assert main([*store, "campaign", "new", "c", "--config", str(tmp_path / "c.json"), "--batch-size", "2"]) == 2
     assert "needs --objective (or --target) (or the key objective in a --config FILE)" in capsys.readouterr().err
     assert Store(tmp_path).campaigns() == []
+
+
+def test_phases_in_a_configuration_are_checked_when_the_campaign_is_made(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Phases given by their settings label; a palette without the stiff phase is refused by ``new``, not by ``run``."""
+    config = {"space": "checkerboard", "space_settings": {"rows": 4, "columns": 4}, "strategy": "random",
+              "objective": {"kind": "metric", "metrics": ["stiffness"]}, "budget": 2, "batch_size": 2,
+              "evaluator": {"kind": "fracture", "fidelity": "fast", "options": {"materials": {
+                  "soft": {"E": 50, "nu": 0.3, "Gc": 1.0, "compressive_strength": None},
+                  "stiff": {"E": 500, "nu": 0.3, "Gc": 0.1}}}}}
+    store = ["--store", str(tmp_path), "--executor", "local:1"]
+    (tmp_path / "ok.json").write_text(json.dumps(config))
+    assert main([*store, "campaign", "new", "ok", "--config", str(tmp_path / "ok.json")]) == 0
+    assert main([*store, "campaign", "run", "ok"]) == 0
+    assert len(Store(tmp_path).labels()) == 2
+    del config["evaluator"]["options"]["materials"]["stiff"]
+    (tmp_path / "soft.json").write_text(json.dumps(config))
+    capsys.readouterr()
+    assert main([*store, "campaign", "new", "soft", "--config", str(tmp_path / "soft.json")]) == 2
+    assert "unknown block type(s) ['stiff']; materials are defined for ['soft']" in capsys.readouterr().err
+    assert [c["name"] for c in Store(tmp_path).campaigns()] == ["ok"]

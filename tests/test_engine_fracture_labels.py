@@ -84,6 +84,11 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
     (["--phase", "soft:nu=0.5"], "phase 'soft': Poisson's ratio nu must lie in (-1, 0.5), got 0.5"),
     (["--phase", "soft:Young=50"], "phase 'soft': unknown setting(s) ['Young']; allowed: E (MPa), nu (1)"),
     (["--phase", "stiff:E=big"], "phase 'stiff': E must be a number (MPa), got 'big'"),
+    (["--phase", "Soft:E=50"], "--phase Soft: is not a default phase (soft, stiff); a new phase needs E, nu and Gc"),
+    (["--phase", "soft:E=50,E=60"], "--phase 'soft:E=50,E=60' gives ['E'] more than once"),
+    (["--phase", "soft:E=1e30"], "the phases' Young's moduli {'soft': 1e+30, 'stiff': 1000.0} (MPa) differ by more "
+                                 "than 1e+06×"),
+    (["--phase", "soft:E=1e308"], "phase 'soft': E = 1e+308 MPa is out of floating-point range"),
 ])
 def test_bad_setups_are_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
@@ -182,7 +187,7 @@ def test_phases_changed_on_the_command_line(tmp_path: Path) -> None:
     base = ["--store", str(tmp_path), "label", "--random", "1", "--size", "4", "--soft-fraction", "1",
             "--fidelity", "fast", "--grips", "clamped"]
     runs = {"default": [], "soft E 50": ["--phase", "soft:E=50"], "stiff E": ["--phase", "stiff:E=2000"], "stiff Gc": ["--phase", "stiff:Gc=0.2"],
-            "soft E 50 again": ["--phase", "soft:nu=0.33", "--phase", "soft:E=50,failure_strain=0.4"]}
+            "soft E 50 again": ["--phase", "soft:nu=0.33", "--phase", "soft : E = 50, failure_strain=0.4"]}
     for flags in runs.values():
         assert main([*base, *flags]) == 0
     labels = Store(tmp_path).labels()

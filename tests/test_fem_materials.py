@@ -94,7 +94,9 @@ def test_a_phase_from_its_settings():
     # the AT2 bar strength (3 sqrt 3 / 16) sqrt(E Gc / ell), and no crushing unless asked
     assert critical_stress_at2(by_gc.E, by_gc.Gc, ell) == pytest.approx(3 * math.sqrt(3) / 16 * math.sqrt(70e3 * 0.01 / ell))
     assert by_gc.compressive_strength is None
-    assert material_from_settings("x", {"E": 1, "nu": 0.3, "Gc": 1, "compressive_strength": None}, ell).Gc == 1.0
+    for never in (None, "none", "None"):
+        assert material_from_settings("x", {"E": 1, "nu": 0.3, "Gc": 1, "compressive_strength": never}, ell) == \
+            Material("x", 1.0, 0.3, 1.0)
 
 
 @pytest.mark.parametrize("settings,message", [
@@ -107,6 +109,11 @@ def test_a_phase_from_its_settings():
     ({"E": 1, "nu": 0.6, "Gc": 1}, "phase 'x': Poisson's ratio nu must lie in"),
     ({"E": 1, "nu": 0.3, "failure_strain": -0.1}, "phase 'x': failure strain must be a finite number > 0"),
     ([1, 2], "phase 'x' must be given as a mapping of E, nu, failure_strain, Gc, compressive_strength"),
+    ({"E": 1e308, "nu": 0.3, "failure_strain": 0.1}, r"phase 'x': E = 1e\+308 MPa is out of floating-point range"),
+    ({"E": 1e-300, "nu": 0.3, "failure_strain": 0.4}, "phase 'x': E = 1e-300 MPa with failure_strain = 0.4 gives G_c = 0"),
+    ({"E": 1, "nu": 0.3, "Gc": 0}, "^fracture toughness Gc of 'x' must be a finite number > 0"),  # the phase named once
+    ({"E": 1, "nu": 0.3, "Gc": 1, "compressive_strength": "high"},
+     r"compressive_strength must be a number \(MPa\), or None \(JSON null, 'none'\) for a phase that never crushes"),
 ])
 def test_bad_phase_settings(settings, message):
     with pytest.raises(ValueError, match=message):

@@ -71,7 +71,8 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = "; ".join(f"{name} " + ", ".join(f"{k}={v:g}" for k, v in phase.items())
                          for name, phase in DEFAULT_PHASE_SETTINGS.items())
     parser.add_argument("--phase", action="append", default=[], metavar="NAME:KEY=VALUE,...",
-                        help="change a phase, e.g. soft:E=50,failure_strain=0.3 (repeatable); keys "
+                        help=f"change a phase ({', '.join(DEFAULT_PHASE_SETTINGS)}), e.g. soft:E=50,failure_strain=0.3 "
+                        "(repeatable; a new name needs every key); keys "
                         + ", ".join(f"{k} ({unit})" for k, unit in PHASE_SETTINGS.items())
                         + f", compressive_strength=none for a phase that never crushes; defaults: {defaults}")
 
@@ -103,10 +104,16 @@ def phase_settings(texts: list[str]) -> dict[str, dict]:
         name, sep, pairs = text.partition(":")
         if not (sep and name.strip() and pairs.strip()) or "=" in name:
             raise ValueError(f"--phase {text!r} is not of the form NAME:KEY=VALUE,... (e.g. soft:E=50,failure_strain=0.3)")
-        given = parse_params(pairs.split(","), f"--phase {name}:")
-        if str(given.get("compressive_strength", "")).lower() == "none":
-            given["compressive_strength"] = None
-        phase = phases.setdefault(name.strip(), {})
+        name = name.strip()
+        items = [item.split("=", 1) for item in pairs.split(",")]
+        keys = [item[0].strip() for item in items]
+        if len(set(keys)) < len(keys):
+            raise ValueError(f"--phase {text!r} gives {sorted({k for k in keys if keys.count(k) > 1})} more than once")
+        given = parse_params(["=".join(part.strip() for part in item) for item in items], f"--phase {name}:")
+        if name not in phases and not ({"E", "nu"} <= set(given) and {"Gc", "failure_strain"} & set(given)):
+            raise ValueError(f"--phase {name}: is not a default phase ({', '.join(DEFAULT_PHASE_SETTINGS)}); a new phase "
+                             f"needs E, nu and Gc or failure_strain")
+        phase = phases.setdefault(name, {})
         for toughness, other in (("Gc", "failure_strain"), ("failure_strain", "Gc")):
             if toughness in given:
                 phase.pop(other, None)
