@@ -50,7 +50,8 @@ END_FRACTION: dict[str, float] = {"I": 0.1, "II": 0.02}
 GRIP_STRIP: dict[str, float] = {"I": 2.0, "II": 0.0}
 #: How the top and bottom edges are held (see "Grips" in :mod:`fem.fracture`).
 GRIPS: tuple[str, ...] = ("bonded", "clamped")
-#: Largest ratio of the phases' Young's moduli (the iterative linear solves of the plate lose their digits beyond).
+#: Largest ratio of the phases' Young's moduli: at 1e6 a random 8×8 plate's fast label still tends smoothly to its
+#: void limit (stiffness 41.06 MPa at 1e4, 40.67 at 1e6), at 1e30 the linear solve gave a negative G/σ².
 MAX_CONTRAST = 1e6
 #: Widest damage-free grip strip (mm): the middle half of the plate, crack plane and process zone, stays free.
 MAX_GRIP_STRIP = 0.25
@@ -210,8 +211,8 @@ def _phases(materials: Any, ell: float) -> dict[str, Material]:
               for name, phase in materials.items()}
     moduli = {name: phase.E for name, phase in phases.items()}
     if max(moduli.values()) > MAX_CONTRAST * min(moduli.values()):
-        raise ValueError(f"the phases' Young's moduli {moduli} (MPa) differ by more than {MAX_CONTRAST:g}×, where the "
-                         f"linear solves lose their accuracy; allowed: E of every phase within {MAX_CONTRAST:g}× of the others")
+        raise ValueError(f"the phases' Young's moduli {moduli} (MPa) differ by more than {MAX_CONTRAST:g}×, beyond which "
+                         f"the linear solves lose their accuracy; allowed: E of every phase within {MAX_CONTRAST:g}× of the others")
     return phases
 
 

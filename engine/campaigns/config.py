@@ -221,7 +221,7 @@ def _check_fits(space: SearchSpace, evaluator: Evaluator) -> None:
     if isinstance(evaluator, FractureEvaluator):
         sub = getattr(space, "sub", 1)  # hierarchical designs are meshed as their expanded grid
         evaluator.check_grid(space.rows * sub, space.columns * sub)
-        evaluator.check_design(space.sample(1, np.random.default_rng(0))[0])  # a phase for every block type
-    elif isinstance(evaluator, HomogenizationEvaluator):
-        # and samples them finely enough: every spinodoid of the space has the same wavelength and cell
+    if isinstance(evaluator, (FractureEvaluator, HomogenizationEvaluator)):
+        # a phase for every block type of the space's palette; voxels fine enough for the space's
+        # spinodoids (all of the same wavelength and cell): one design tells for them all
         evaluator.check_design(space.sample(1, np.random.default_rng(0))[0])
