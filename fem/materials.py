@@ -231,14 +231,6 @@ class Material:
                                  f"for a phase that never crushes, got {value!r}")
             object.__setattr__(self, "compressive_strength", float(value))
 
-    @classmethod
-    def from_failure_strain(
-        cls, name: str, E: float, nu: float, failure_strain: float, ell: float,
-        compressive_strength: float | None = None,
-    ) -> "Material":
-        """Phase whose AT2 1D strength is ``E * failure_strain`` at length scale ``ell`` (mm)."""
-        return cls(name, float(E), float(nu), gc_from_failure_strain(E, failure_strain, ell), compressive_strength)
-
     def lame(self, plane: Literal["stress", "strain"] = "stress") -> tuple[float, float]:
         """In-plane Lamé parameters ``(lambda_2d, mu)`` in MPa; see :func:`plane_lame`."""
         return plane_lame(self.E, self.nu, plane)

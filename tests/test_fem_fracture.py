@@ -25,7 +25,13 @@ from fem.fracture import (
     run,
     updated,
 )
-from fem.materials import Material, critical_stress_at2, default_palette, gc_from_failure_strain
+from fem.materials import (
+    Material,
+    critical_stress_at2,
+    default_palette,
+    gc_from_failure_strain,
+    material_from_settings,
+)
 from fem.mesh_quad import QuadGrid
 from fem.phasefield import PhaseFieldProblem, SolverOptions, solve_phasefield
 from fem.phasefield_crack import crack_bands, grip_band_lengths
@@ -136,7 +142,7 @@ def test_constants_and_label_is_json_and_picklable():
 
 def test_homogeneous_checkerboard_equals_plain_plate():
     ell = 1 / 16
-    mat = Material.from_failure_strain("m", 1000.0, 0.33, 0.04, ell)
+    mat = material_from_settings("m", {"E": 1000.0, "nu": 0.33, "failure_strain": 0.04}, ell)
     c = Checkerboard.random(8, soft_fraction=0.5, seed=1)
     m = label(c, "strength", materials={"soft": mat, "stiff": mat}, crack_length=0.1875, grip_strip=0, **CHEAP)
     # plain plate built independently (bonded grips, no damage-free grip strips): 32×32 uniform mesh
