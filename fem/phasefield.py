@@ -120,12 +120,13 @@ class PhaseFieldProblem:
         smallest principal stress of the undamaged element falls below ``-compressive_strength``
         its whole strain energy drives the damage, whatever the split (crushing; see
         :mod:`fem.phasefield_split`). None (the default): no compressive failure.
-    hold_compressed : bool
+    hold_below : float
         With a split: the damage may not grow at nodes where compression dominates at every
         Gauss point around them (``ψ⁺ < ψ⁻``; the constraint of the hybrid formulation,
-        :mod:`fem.phasefield_split`). True (the default); False only lets no driving energy
-        in there, so the diffuse tail of a nearby crack still spreads into them (solver
-        versions up to 6). No effect without a split.
+        :mod:`fem.phasefield_split`) and whose damage is below ``hold_below`` (in [0, 1]).
+        0.5 (the default) holds the diffuse tail of a crack and leaves a band's own nodes free
+        (solver version 8); 1 holds every such node (version 7); 0 none, so the tail spreads
+        into compressed material (versions up to 6). No effect without a split.
     """
 
     grid: QuadGrid
@@ -142,7 +143,7 @@ class PhaseFieldProblem:
     grip_layer: GripLayer = ADHESIVE
     grip_strip: float = 0.0
     compressive_strength: np.ndarray | None = None
-    hold_compressed: bool = True
+    hold_below: float = 0.5
 
     def __post_init__(self) -> None:
         ne = self.grid.nelem
@@ -175,6 +176,8 @@ class PhaseFieldProblem:
         if not (np.isfinite(self.grip_strip) and 0.0 <= self.grip_strip < 0.5 * self.height):
             raise ValueError(f"grip_strip must be >= 0 mm and less than half the plate height "
                              f"({0.5 * self.height:g} mm), got {self.grip_strip!r}")
+        if not 0.0 <= self.hold_below <= 1.0:
+            raise ValueError(f"hold_below is a damage level in [0, 1], got {self.hold_below!r}")
 
     @property
     def width(self) -> float:

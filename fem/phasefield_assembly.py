@@ -232,27 +232,29 @@ class PhaseFieldAssembler:
         drive = np.where(allowed == 2, pos + neg, np.where(allowed == 1, pos, 0.0))
         return np.where(self.drives, drive, 0.0), allowed
 
-    def held_nodes(self, allowed: np.ndarray) -> np.ndarray | None:
+    def held_nodes(self, allowed: np.ndarray, d: np.ndarray) -> np.ndarray | None:
         """Nodes whose damage may not grow: no Gauss point of any element around them drives it
-        (compression dominates, ``allowed == 0`` of :meth:`driving_energy`, or a grip strip).
+        (compression dominates, ``allowed == 0`` of :meth:`driving_energy`, or a grip strip), and
+        their damage is below ``hold_below`` (the diffuse tail of a crack, not a band itself).
 
         Parameters
         ----------
         allowed : numpy.ndarray of int8
             What drives the damage at each Gauss point, shape (nelem, 4).
+        d : numpy.ndarray
+            Nodal damage at the start of the step, shape (nnode,).
 
         Returns
         -------
         numpy.ndarray of bool or None
-            Shape (nnode,); None without a split (the whole energy drives), with
-            ``hold_compressed`` False, or where no node is held, so that the damage solve stays
-            the plain one.
+            Shape (nnode,); None without a split (the whole energy drives), with ``hold_below``
+            0, or where no node is held, so that the damage solve stays the plain one.
         """
-        if self.pb.split == "none" or not self.pb.hold_compressed:
+        if self.pb.split == "none" or self.pb.hold_below == 0.0:
             return None
         g = self.pb.grid
         drives = np.repeat((allowed > 0).any(axis=1) & self.drives[:, 0], 4)
-        held = np.bincount(g.conn.ravel(), weights=drives, minlength=g.nnode) == 0
+        held = (np.bincount(g.conn.ravel(), weights=drives, minlength=g.nnode) == 0) & (d < self.pb.hold_below)
         return held if held.any() else None
 
     def damage_system(self, H: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:

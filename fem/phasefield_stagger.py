@@ -14,8 +14,9 @@ At a fixed top displacement ``t`` (mm) each iteration
    Miehe shear benchmark is unchanged (peak 0.5515 kN both ways);
 3. solves the linear, SPD damage equation ``(G_c/ell + 2H) d - G_c ell Δd = 2H``
    (:func:`fem.linsolve.jacobi_cg`), clipped to ``[d_old, 1]`` (irreversibility); with a split,
-   nodes where compression dominates at every Gauss point around them keep ``d_old`` as a
-   Dirichlet condition (:meth:`PhaseFieldAssembler.held_nodes`);
+   nodes where compression dominates at every Gauss point around them, and whose damage at the
+   start of the step is below ``hold_below``, keep ``d_old`` as a Dirichlet condition
+   (:meth:`PhaseFieldAssembler.held_nodes`);
 4. stops when ``max |G(d) - d|`` is below the tolerance, otherwise over-relaxes
    ``d <- d + ω (G(d) - d)`` (Farrell & Maurini 2017), clipped to ``[d_old, 1]``.
 
@@ -187,7 +188,7 @@ def stagger(
             return StaggerStep("rejected", u, dn, H_old, F, it, solves)
         if allowed is None:  # constraint set from the first solve of the step
             drive, allowed = asm.driving_energy(u)
-            held = asm.held_nodes(allowed)
+            held = asm.held_nodes(allowed, dn)
         else:
             drive, _ = asm.driving_energy(u, allowed)
         H = np.maximum(H_old, drive)

@@ -44,7 +44,7 @@ CRACK_LENGTH: dict[str, float] = {"I": 0.2, "II": 0.5}
 MAX_STRAIN: dict[str, float] = {"I": 0.5, "II": 2.0}
 #: Default ``end_fraction`` per mode: a shear plate whose cracks overlap still carries a few per cent of its
 #: peak while the crack from the tip runs on to an edge (see "Grips" in :mod:`fem.fracture`).
-END_FRACTION: dict[str, float] = {"I": 0.1, "II": 0.02}
+END_FRACTION: dict[str, float] = {"I": 0.1, "II": 0.005}
 #: Default ``grip_strip`` per mode (in units of ``ell``) with clamped grips: see "Grips" in :mod:`fem.fracture`; in
 #: mode II a strip only moved the grip bands to its border. Bonded grips (the default) need none.
 GRIP_STRIP: dict[str, float] = {"I": 2.0, "II": 0.0}
@@ -98,7 +98,7 @@ class PlateSetup:
         mode (0.5 in mode I, 2 in mode II; resolved here).
     end_fraction : float or None
         Failure when σ < end_fraction σ_peak after the peak; ``None`` means
-        :data:`END_FRACTION` of the mode (0.1 in mode I, 0.02 in mode II; resolved here).
+        :data:`END_FRACTION` of the mode (0.1 in mode I, 0.005 in mode II; resolved here).
     through_crack : bool or None
         Also end a full run (failure) once the crack from the notch tip has reached the plate
         boundary (:class:`fem.phasefield_crack.ThroughCrack`); ``None`` means True in mode II

@@ -13,6 +13,7 @@ import pytest
 
 from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
+from fem import fracture
 from fem.fracture import (
     DEFAULT_ELL,
     FIDELITIES,
@@ -81,7 +82,7 @@ def test_miehe_single_edge_notched_shear():
     h = ℓ/2: 0.5595 kN (+5.4 %) at 9.23e-3 mm (-1.9 %); h = ℓ/3: 0.5626 kN (+6.0 %); h = ℓ/4:
     0.5502 kN (+3.6 %) at 9.03e-3 mm (-4.0 %). Largest damage above the notch plane farther than
     2ℓ from the tip: 0.0042 at h = ℓ/4 (0.012 at h = ℓ/2). With only the driving energy cut
-    where compression dominates (``hold_compressed=False``, solver version 6) the peak was 0.5515
+    where compression dominates (``hold_below=0``, solver version 6) the peak was 0.5515
     kN at h = ℓ/2 and 0.5352 kN at h = ℓ/4, but the diffuse tail of the downward crack spread
     along the ligament just above the notch plane: 0.114 there 2ℓ ahead of the tip (0.135 =
     exp(-2) in a straight AT2 band). Without a split the peak is 0.486 kN (-8.5 %) and a second
@@ -117,14 +118,14 @@ def test_shear_without_split_cracks_the_compressed_side():
     up = {}
     for split, held in (("spectral", True), ("spectral", False), ("voldev", True), ("none", True)):
         pb, opts = miehe_sens(1.0, split)
-        res = solve_phasefield(replace(pb, hold_compressed=held), opts)
+        res = solve_phasefield(replace(pb, hold_below=0.5 if held else 0.0), opts)
         assert res.status == "ok", res.reason
         up[split, held] = _above_notch(pb, res.damage, 2 * pb.ell)
     assert up["spectral", True] < 0.05 < 0.09 < up["spectral", False] < 0.5 < up["voldev", True] < up["none", True]
 
 
 def test_constants_and_label_is_json_and_picklable():
-    assert SOLVER_NAME == "phasefield-at2" and SOLVER_VERSION == "7"
+    assert SOLVER_NAME == "phasefield-at2" and SOLVER_VERSION == "8"
     assert FIDELITIES == ("fast", "strength", "full")
     pickle.dumps(label)
     c = Checkerboard.random(8, soft_fraction=0.3, seed=0)
@@ -371,7 +372,7 @@ def test_mode_defaults_follow_the_mode():
     assert (one.crack_length, one.max_strain, one.end_fraction, one.split, one.through_crack, one.grips, one.grip_strip) \
         == (0.2, 0.5, 0.1, "none", False, "bonded", 0)
     assert (two.crack_length, two.max_strain, two.end_fraction, two.split, two.through_crack, two.grips, two.grip_strip) \
-        == (0.5, 2.0, 0.02, "spectral", True, "bonded", 0)
+        == (0.5, 2.0, 0.005, "spectral", True, "bonded", 0)
     clamped = PlateSetup(grips="clamped")
     assert clamped.grip_strip == 2 and PlateSetup(mode="II", grips="clamped").grip_strip == 0
     assert PlateSetup(ell=0.2, grips="clamped").grip_strip == pytest.approx(1.25)  # capped at 0.25 mm
@@ -425,6 +426,30 @@ def test_mode_two_plates_that_tore_along_a_clamped_grip_fail_from_the_tip_when_b
     assert tip_band_reaches_an_edge(bonded, ell) and max(grip_stretches(bonded, ell), default=0) == 0
     clamped = run(plate, "full", mode="II", grips="clamped")
     assert max(grip_stretches(clamped, ell)) > 0.3
+
+
+def test_a_crack_that_crosses_a_compressed_block_corner_runs_on_to_the_edge(monkeypatch: pytest.MonkeyPatch):
+    """Seed 1018 of the 80 plates of ``tests/benchmarks/bench_failure_paths.py`` in shear (about 20 s).
+
+    The tip's crack runs down a soft block's edge and meets a second crack that reaches the right
+    edge at a block corner where compression dominates. Solver version 7 held the damage there in
+    the band itself (``hold_below=1``) and ended at 2 % of the peak: a bridge of d ≈ 0.75 stayed,
+    and no band of d > 0.9 joined the tip to an edge. Version 8 holds only the crack's tail
+    (d < 1/2) and ends at 0.5 %: the band joins the tip to the right edge and the run ends on the
+    through crack.
+    """
+    ell = DEFAULT_ELL
+    plate = _random_plates(1018, 1)[0]
+    r = run(plate, "full", mode="II")
+    assert r.metrics["broke"] and r.metrics["end_criterion"] == "through_crack"
+    assert tip_band_reaches_an_edge(r, ell) and max(grip_stretches(r, ell), default=0) == 0
+    problem = fracture._problem
+    monkeypatch.setattr(fracture, "_problem", lambda *args: replace(problem(*args), hold_below=1.0))
+    version7 = run(plate, "full", mode="II", end_fraction=0.02)
+    assert version7.metrics["end_criterion"] == "failure" and not tip_band_reaches_an_edge(version7, ell)
+    assert tip_band_reaches_an_edge(version7, ell, 0.7)  # the bridge: a band of d > 0.7 does join
+    # the same peak: the hold acts on the cracks once they cross the compressed corner
+    assert version7.metrics["strength"] == pytest.approx(r.metrics["strength"], rel=1e-3)
 
 
 #: The toughest unbroken checkerboard of the mode-II campaign benchmark of solver version 5 (row 0 at the

@@ -183,8 +183,9 @@ def test_compression_dominated_points_do_not_drive_damage():
 
 def test_damage_is_held_where_compression_dominates_at_every_point_around_a_node():
     """Ambati et al. (2015): no damage where ``ψ⁺ < ψ⁻``. Held: the nodes all of whose elements are
-    compression dominated; the damage solve keeps ``d_old`` there (a Dirichlet condition) and
-    solves the rest exactly (against a direct solve of the reduced system)."""
+    compression dominated and whose damage is below ``hold_below`` (a crack's tail, not its band);
+    the damage solve keeps ``d_old`` there (a Dirichlet condition) and solves the rest exactly
+    (against a direct solve of the reduced system)."""
     from dataclasses import replace
 
     asm = _bar("spectral")
@@ -192,11 +193,18 @@ def test_damage_is_held_where_compression_dominates_at_every_point_around_a_node
     x = g.coords[:, 0]
     left = g.coords[g.conn, 0].mean(axis=1) < 1.0  # the two element columns left of x = 0.9 mm
     allowed = np.where(left[:, None], 0, 1).astype(np.int8).repeat(4, axis=1)
-    held = asm.held_nodes(allowed)
+    undamaged = np.zeros(g.nnode)
+    held = asm.held_nodes(allowed, undamaged)
     np.testing.assert_array_equal(held, x < 0.9 - 1e-12)  # nodes at x = 0.9 touch a right element
-    assert asm.held_nodes(np.ones_like(allowed)) is None  # nothing compressed: the plain solve
-    assert _bar("none").held_nodes(np.zeros_like(allowed)) is None  # no split: never
-    assert PhaseFieldAssembler(replace(asm.pb, hold_compressed=False)).held_nodes(np.zeros_like(allowed)) is None
+    # inside a band (d >= 1/2, the default hold_below) the damage may grow; version 7 held it too
+    band = np.where(x < 0.3, 0.5, np.where(x < 0.6, 0.49, 0.0))
+    np.testing.assert_array_equal(asm.held_nodes(allowed, band), (x >= 0.3) & (x < 0.9 - 1e-12))
+    np.testing.assert_array_equal(PhaseFieldAssembler(replace(asm.pb, hold_below=1.0)).held_nodes(allowed, band), held)
+    assert asm.held_nodes(np.ones_like(allowed), undamaged) is None  # nothing compressed: the plain solve
+    assert _bar("none").held_nodes(np.zeros_like(allowed), undamaged) is None  # no split: never
+    assert PhaseFieldAssembler(replace(asm.pb, hold_below=0.0)).held_nodes(np.zeros_like(allowed), undamaged) is None
+    with pytest.raises(ValueError, match=r"hold_below is a damage level in \[0, 1\]"):
+        replace(asm.pb, hold_below=1.5)
     rng = np.random.default_rng(0)
     A, b = asm.damage_system(rng.uniform(0.0, 5.0, (g.nelem, 4)))
     d_old = rng.uniform(0.0, 0.3, g.nnode)

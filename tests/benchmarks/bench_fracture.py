@@ -5,9 +5,9 @@ fidelities fast / strength / full, the median number of linear solves per label 
 and damage solves), labels per hour with a local 2-process pool, and as yardstick the time of
 one linear solve (LDLᵀ factorisation + solve) of the same undamaged mesh, measured in the same
 run. For 8×8 designs it also times full labels in mode II (shear, spectral split, side rollers,
-top free in y, crack to mid-width, run to 2 % of the peak, the through crack or ε = 2) next to
+top free in y, crack to mid-width, run to 0.5 % of the peak, the through crack or ε = 2) next to
 mode I (run to 10 % of the peak or ε = 0.5), both with bonded grips (the defaults of solver
-version 7) on the same designs, each the median of ``--repeats-full`` runs (``--modes-only``: only that). Usage::
+version 8) on the same designs, each the median of ``--repeats-full`` runs (``--modes-only``: only that). Usage::
 
     python tests/benchmarks/bench_fracture.py [--designs 3] [--designs16 3] [--skip-full16] [--modes-only]
 """

@@ -270,7 +270,7 @@ def lower_bounds(fidelity: str, metrics: dict, strain: list[float], stress: list
     share = 100 * stress[-1] / peak if peak > 0 else 100.0
     return {"toughness", *(("strength",) if rising else ())}, (
         f"The plate did not break within the applied strain: the run ended {where} ({strain_name} {strain[-1]:.3g}) "
-        f"with the stress at {share:.0f} % of its peak, and breaking means falling below {100 * end_fraction:.0f} %. "
+        f"with the stress at {share:.2g} % of its peak, and breaking means falling below {100 * end_fraction:g} %. "
         "The toughness shown is the work up to that strain, a lower bound (≥)"
         + ("; the stress had not fallen from its highest value, so the strength is a lower bound too."
            if rising else "."))
