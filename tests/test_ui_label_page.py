@@ -199,6 +199,20 @@ def test_a_plate_that_did_not_break_says_so_and_shows_lower_bounds(monkeypatch: 
     assert values["strength (MPa)"] == "≥ 30" and values["toughness (MJ/m³)"].startswith("≥ ")
 
 
+def test_an_unbroken_shear_plate_names_its_share_and_the_end_fraction_in_full() -> None:
+    """Mode II ends at 0.5 % of the peak: a plate that still carries 0.8 % at the largest strain is
+    unbroken, and the message says both figures as they are (not rounded to 1 % and 0 %)."""
+    from fem.plate_setup import PlateSetup
+    from ui.views.label_design import lower_bounds
+
+    strain, stress = [0.0, 0.05, 1.0, 2.0], [0.0, 16.0, 1.0, 0.128]
+    end_fraction = PlateSetup(mode="II").end_fraction
+    bounds, message = lower_bounds("full", {"broke": False, "end_criterion": "max_displacement"}, strain, stress,
+                                   end_fraction, "shear strain")
+    assert end_fraction == 0.005 and bounds == {"toughness"}
+    assert "stress at 0.8 % of its peak, and breaking means falling below 0.5 %" in message, message
+
+
 def test_a_fast_label_shows_its_crack_numbers_and_no_damage_map(monkeypatch: pytest.MonkeyPatch,
                                                                 store_dir: Path) -> None:
     """One linear solve: G/σ² and |K|/σ are its results; it has no damage field to draw (not all black)."""
