@@ -14,12 +14,12 @@ it: in the Miehe shear test (:func:`fem.reference.miehe_sens`) the largest damag
 notch plane farther than 2ℓ from the tip falls from 0.114 to 0.012 (h = ℓ/2; 0.004 at h = ℓ/4),
 and the peak rises from 0.5515 to 0.5595 kN (h = ℓ/2; 0.5352 to 0.5502 kN at h = ℓ/4, the
 reference 0.531 kN). ``PhaseFieldProblem(hold_below=0)`` keeps only the first part. The hold
-acts on that tail only, nodes with ``d < hold_below`` (1/2 by default, the AT2 profile within
-0.69ℓ of a band's centre line above it): holding a band's own nodes as well (solver version 7)
-left a bridge of d = 0.75 where a crack crossed a compressed block corner, in one of 80 random
-8×8 shear plates, while the plate carried less than 2 % of its peak (:mod:`fem.fracture`,
-"Grips"); the Miehe shear test is the same both ways (peak 0.5595 kN and 0.012 above the notch
-plane at h = ℓ/2).
+acts on that tail only, nodes with ``d < hold_below`` (1/2 by default; the AT2 profile
+``exp(-r/ℓ)`` is above 1/2 within 0.69ℓ of a band's centre line): holding a band's own nodes as
+well (solver version 7) left a bridge of d = 0.75 where a crack crossed a compressed block
+corner, in one of 80 random 8×8 shear plates, while the plate carried less than 2 % of its peak
+(:mod:`fem.fracture`, "Grips"); the Miehe shear test is the same both ways (peak 0.5595 kN and
+0.012 above the notch plane at h = ℓ/2, 0.5502 kN and 0.0042 at h = ℓ/4).
 The split is one of
 
 - ``"none"``: ``ψ⁺ = ψ``, ``ψ⁻ = 0`` (isotropic model, as in the phasefieldx Miehe SENT run);
