@@ -6,21 +6,30 @@ A *band* is a connected region (8-neighbour nodes) of the node grid where the da
 a node within ``radius`` (ℓ) of the notch tip also holds a node within ``radius`` of the plate
 boundary: the regularised crack is about 2ℓ wide, so a band that close has cut the ligament to
 the edge. Used as an end of test by :mod:`fem.phasefield` (mode II of :mod:`fem.fracture`), and
-to tell how a labelled plate failed (:func:`tip_band_reaches_an_edge`, :func:`grip_band_lengths`).
+to tell how a labelled plate failed (:func:`crack_path`: from the tip to an edge, along a grip).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
 from fem.mesh_quad import QuadGrid
 
-__all__ = ["BAND_THRESHOLD", "node_damage", "crack_bands", "tip_band_reaches_an_edge", "grip_band_lengths",
-           "ThroughCrack"]
+__all__ = ["BAND_THRESHOLD", "FAILURE_LEVEL", "GRIP_BAND_ELLS", "node_damage", "crack_bands",
+           "tip_band_reaches_an_edge", "grip_bands", "grip_band_lengths", "CrackPath", "crack_path", "ThroughCrack"]
 
 #: Damage above which a node belongs to a crack band.
 BAND_THRESHOLD = 0.9
+#: Damage level of a band when telling how a labelled plate failed, per loading mode: mode II runs on
+#: to the through crack (0.9); mode I ends once the stress is below 10 % of its peak, when the AT2
+#: band is not yet fully formed (0.5).
+FAILURE_LEVEL = {"I": 0.5, "II": BAND_THRESHOLD}
+#: A band runs *along a grip* when it lies within ℓ of it over more than this many ℓ (a crack that
+#: crosses to a grip at 45° covers about 3ℓ).
+GRIP_BAND_ELLS = 4.0
 
 
 def node_damage(grid: QuadGrid, damage: np.ndarray) -> np.ndarray:
@@ -77,13 +86,14 @@ def tip_band_reaches_an_edge(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip:
     return bool(np.isin(at_tip, bands[gap <= radius * (1 + 1e-9)]).any())
 
 
-def grip_band_lengths(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
-                      threshold: float = BAND_THRESHOLD) -> list[float]:
-    """Lengths (mm) along the top and bottom edges (the grips) of the bands that come within ``radius``.
+def grip_bands(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
+               threshold: float = BAND_THRESHOLD) -> list[tuple[str, float]]:
+    """The bands that come within ``radius`` of the top or bottom edge (the grips): which edge, and
+    their length along it (mm).
 
     A band counts over the x positions of its nodes within ``radius`` of the edge: a crack that
     crosses to a grip at 45° covers about 3ℓ for ``radius`` ℓ, one that runs along the grip its
-    whole path there. One entry per band and edge.
+    whole path there. One entry per band and edge, ``("bottom" | "top", length)``.
 
     Parameters
     ----------
@@ -93,11 +103,80 @@ def grip_band_lengths(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: flo
     bands = crack_bands(dam, threshold)
     X, Y = np.meshgrid(x, y)
     out = []
-    for near in (Y <= y[0] + radius * (1 + 1e-9), Y >= y[-1] - radius * (1 + 1e-9)):
+    for edge, near in (("bottom", Y <= y[0] + radius * (1 + 1e-9)), ("top", Y >= y[-1] - radius * (1 + 1e-9))):
         for band in np.unique(bands[near & (bands > 0)]):
             xs = X[near & (bands == band)]
-            out.append(float(xs.max() - xs.min()))
+            out.append((edge, float(xs.max() - xs.min())))
     return out
+
+
+def grip_band_lengths(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
+                      threshold: float = BAND_THRESHOLD) -> list[float]:
+    """The lengths (mm) of :func:`grip_bands`, without their edges."""
+    return [length for _, length in grip_bands(dam, x, y, radius, threshold)]
+
+
+@dataclass(frozen=True)
+class CrackPath:
+    """How a labelled plate failed, read from its damage at the end (:func:`crack_path`).
+
+    Attributes
+    ----------
+    level : float
+        Damage level of a band.
+    at_tip : bool
+        A band holds a node within ℓ of the notch tip.
+    tip_to_edge : bool
+        That band also reaches the plate boundary (within ℓ; the notch's own edge included).
+    grip_edge : str or None
+        ``"bottom"`` or ``"top"``: the grip along which the longest stretch of a band runs; None
+        where no band comes near a grip.
+    grip_length : float
+        That stretch (mm): the x extent of the band's nodes within ℓ of the grip (of the border of
+        a damage-free grip strip, where there is one).
+    along_grip : bool
+        ``grip_length`` exceeds :data:`GRIP_BAND_ELLS` ℓ: a band runs along a grip, so the plate
+        failed there in part.
+    """
+
+    level: float
+    at_tip: bool
+    tip_to_edge: bool
+    grip_edge: str | None
+    grip_length: float
+    along_grip: bool
+
+
+def crack_path(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip: tuple[float, float], ell: float,
+               level: float, grip_strip: float = 0.0) -> CrackPath:
+    """Whether the bands of ``dam > level`` join the notch tip to an edge, and how far one runs along a grip.
+
+    Parameters
+    ----------
+    dam : numpy.ndarray
+        Damage on the ``(len(y), len(x))`` node grid at the end of a run (:func:`node_damage`).
+    x, y : numpy.ndarray
+        Node coordinates of the grid (mm).
+    tip : (float, float)
+        Notch tip (mm).
+    ell : float
+        Phase-field length (mm): the distance within which a band holds the tip, reaches an edge,
+        or lies along a grip.
+    level : float
+        Damage level of a band (:data:`FAILURE_LEVEL` per loading mode).
+    grip_strip : float
+        Width (mm) of the damage-free strip along each grip, 0 for none: a band along its border counts.
+
+    Returns
+    -------
+    CrackPath
+    """
+    X, Y = np.meshgrid(x, y)
+    bands = grip_bands(dam, x, y, grip_strip + ell, level)
+    edge, length = max(bands, key=lambda band: band[1], default=(None, 0.0))
+    return CrackPath(level=level, at_tip=bool(dam[np.hypot(X - tip[0], Y - tip[1]) <= ell].max(initial=0.0) > level),
+                     tip_to_edge=tip_band_reaches_an_edge(dam, x, y, tip, ell, level), grip_edge=edge,
+                     grip_length=length, along_grip=length > GRIP_BAND_ELLS * ell)
 
 
 class ThroughCrack:

@@ -138,6 +138,30 @@ def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_pa
     assert store.get_label(other.content_hash(), key) is None  # nothing half-done is stored
 
 
+def test_a_full_label_job_reads_its_crack_path_from_the_whole_damage_grid(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job keeps a thinned damage grid for the page (here every 4th node); how the crack ran is
+    read from the whole grid, as a run of the same label reads it (mode II, ℓ = 1/16 mm)."""
+    from dataclasses import asdict
+
+    from engine.evaluators import fracture as evaluator
+    from engine.runtime.jobs import run_job
+    from fem.fracture import crack_path_of, run
+
+    monkeypatch.setattr(evaluator, "_MAX_FIELD", 9)
+    store = Store(tmp_path)
+    design = Checkerboard.random(8, seed=4)
+    options = {"mode": "II", "ell": 1 / 16}
+    params = {"space": "checkerboard", "genome": design.genome(), "fidelity": "full", "options": options}
+    job = store.create_job("label-fracture", params)
+    assert run_job(store, job, evaluator.label_fracture_job, params) == "done"
+    result = store.get_job(job).result
+    assert len(result["x"]) == 9  # 33 nodes a side, every 4th kept
+    whole = run(design, "full", **options)
+    expected = asdict(crack_path_of(whole.metrics, whole.damage, whole.x, whole.y))
+    assert result["crack_path"] == expected and expected["level"] == 0.9
+
+
 def test_labels_under_other_options_are_stored_apart(tmp_path: Path) -> None:
     """Plane-strain labels get their own key; they are stiffer (C_strain - C_stress is PSD)."""
     base = ["--store", str(tmp_path), "label", "--random", "2", "--seed", "7", "--fidelity", "fast",

@@ -13,7 +13,8 @@ from designs.checkerboard import Checkerboard
 from fem.fracture import PlateSetup, build_problem
 from fem.mesh_quad import QuadGrid
 from fem.phasefield import SolverOptions, solve_phasefield
-from fem.phasefield_crack import ThroughCrack, grip_band_lengths, node_damage, tip_band_reaches_an_edge
+from fem.phasefield_crack import (GRIP_BAND_ELLS, ThroughCrack, crack_path, grip_band_lengths, grip_bands,
+                                  node_damage, tip_band_reaches_an_edge)
 from fem.phasefield_end import EndCriteria
 
 ELL = 1 / 16
@@ -79,6 +80,35 @@ def test_how_a_plate_failed_tip_band_and_bands_along_the_grips():
     assert grip_band_lengths(away, xs, xs, ELL) == []
     # the notch's own edge counts: a band from the tip back along the lower crack face to the left edge
     assert tip_band_reaches_an_edge(drawn(((0.5, 0.5 - 1 / N), (0.0, 0.5 - 1 / N))), xs, xs, (0.5, 0.5), ELL)
+
+
+def test_the_crack_path_of_a_plate_names_the_grip_and_how_far_a_band_runs_along_it():
+    """The same drawings read as one :func:`crack_path`: the diagonal ends within ℓ of the bottom grip
+    over ℓ (no band along a grip); the band turned along the bottom grip covers 13 elements (> 4ℓ);
+    one mirrored to the top names the top grip; a band along the border of a damage-free strip counts
+    only when the strip is given; a band below the level is no band."""
+    grid = _grid()
+    xs = grid.xs
+
+    def path(*segments, level=0.9, strip=0.0):
+        return crack_path(node_damage(grid, _damage(grid, *segments)), xs, xs, (0.5, 0.5), ELL, level, strip)
+
+    diagonal = path(((0.5, 0.5), (1.0, 0.0)))
+    assert (diagonal.at_tip, diagonal.tip_to_edge, diagonal.grip_edge, diagonal.along_grip) == (True, True, "bottom", False)
+    assert diagonal.grip_length == pytest.approx(ELL, abs=1e-12)
+    along = path(((0.5, 0.5), (0.5, 0.5 * ELL)), ((0.5, 0.5 * ELL), (0.5 + 13 / N, 0.5 * ELL)))
+    assert along.along_grip and along.grip_edge == "bottom" and along.grip_length == pytest.approx(13 / N, abs=1e-12)
+    assert 13 / N > GRIP_BAND_ELLS * ELL
+    top = path(((0.5, 0.5), (0.5, 1 - 0.5 * ELL)), ((0.5, 1 - 0.5 * ELL), (0.5 + 13 / N, 1 - 0.5 * ELL)))
+    assert top.along_grip and top.grip_edge == "top"
+    assert grip_bands(node_damage(grid, _damage(grid, ((0.5, 0.5), (0.5, 1.0)))), xs, xs, ELL) == [
+        ("top", pytest.approx(0.0, abs=1e-12))]
+    strip = ((0.3, 2.5 * ELL), (0.3 + 13 / N, 2.5 * ELL))  # 2.5ℓ above the bottom: 0.5ℓ from a strip of 2ℓ
+    assert not path(strip).along_grip and path(strip, strip=2 * ELL).along_grip
+    away = path(((0.5 + 2.5 * ELL, 0.5), (1.0, 0.5)))
+    assert (away.at_tip, away.tip_to_edge, away.grip_edge, away.grip_length) == (False, False, None, 0.0)
+    faint = path(((0.5, 0.5), (0.5, 0.5 * ELL)), ((0.5, 0.5 * ELL), (0.9, 0.5 * ELL)), level=1.0)
+    assert not (faint.at_tip or faint.tip_to_edge or faint.along_grip)  # d = 1 is not above the level 1
 
 
 def test_damage_at_the_tip_of_a_short_notch_is_not_a_through_crack():

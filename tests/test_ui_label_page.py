@@ -79,7 +79,8 @@ def test_a_set_up_that_resolves_ell_starts_the_job(label_page: AppTest, store_di
 
 def finished_label_job(store: Store, damage: np.ndarray | None = None, x: np.ndarray | None = None,
                        y: np.ndarray | None = None, *, mode: str = "I", broke: bool = True,
-                       fidelity: str = "full", through_crack: bool = False, residual: float = 1.0) -> str:
+                       fidelity: str = "full", through_crack: bool = False, residual: float = 1.0,
+                       crack_path: dict | None = None) -> str:
     """Id of a finished ``label-fracture`` job as :func:`label_fracture_job` records it, with a given
     damage field (nodes, row 0 at the bottom; x, y in mm) and no solve.
 
@@ -90,6 +91,8 @@ def finished_label_job(store: Store, damage: np.ndarray | None = None, x: np.nda
     ``through_crack``: the run ends at ε = 0.04 (stress 15 MPa, half the peak), where the crack
     from the notch reached an edge (mode II's end, ``end_criterion`` "through_crack").
     ``residual``: the share of the peak that a plate that did not break still carries past ε = 0.03.
+    ``crack_path``: the job's reading of how the crack ran (:func:`fem.fracture.crack_path_of` as a
+    dict), None as for a job recorded before jobs kept one.
     """
     x = np.linspace(0.0, 1.0, 17) if x is None else np.asarray(x, float)
     y = np.linspace(0.0, 1.0, 17) if y is None else np.asarray(y, float)
@@ -123,7 +126,7 @@ def finished_label_job(store: Store, damage: np.ndarray | None = None, x: np.nda
         "design_hash": design.content_hash(), "status": "ok",
         "reason": None if broke or fidelity == "fast" else "ended at max_displacement before the end criterion",
         "metrics": metrics, "stored": True, "strain": strain.tolist(), "stress": stress.tolist(),
-        "damage": damage.tolist(), "x": x.tolist(), "y": y.tolist(),
+        "damage": damage.tolist(), "x": x.tolist(), "y": y.tolist(), "crack_path": crack_path,
     })
     return job_id
 
@@ -210,6 +213,62 @@ def test_an_unbroken_shear_plate_names_its_share_and_the_end_fraction_in_full(mo
     at = open_label_job(finished_label_job(Store(store_dir), mode="II", broke=False, residual=0.008))
     messages = [w.value for w in at.warning]
     assert any("stress at 0.8 % of its peak, and breaking means falling below 0.5 %" in m for m in messages), messages
+
+
+def drawn_damage(*segments, n: int = 64) -> np.ndarray:
+    """Damage 1 on the nodes of an n × n element unit plate within half an element of the straight
+    segments ((x0, y0), (x1, y1)) (mm), 0 elsewhere; row 0 at the bottom."""
+    X, Y = np.meshgrid(np.linspace(0, 1, n + 1), np.linspace(0, 1, n + 1))
+    p = np.stack([X.ravel(), Y.ravel()], axis=1)
+    d = np.zeros(p.shape[0])
+    for a, b in segments:
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        t = np.clip((p - a) @ (b - a) / ((b - a) @ (b - a)), 0, 1)
+        d[np.linalg.norm(p - (a + t[:, None] * (b - a)), axis=1) <= 0.5 / n + 1e-12] = 1.0
+    return d.reshape(n + 1, n + 1)
+
+
+@pytest.mark.parametrize(("segments", "warned", "caption"), [
+    ((((0.5, 0.5), (1.0, 0.0)),), None, "a band of d > 0.9 runs from the notch tip to an edge of the plate"),
+    ((((0.5, 0.5), (0.5, 1 / 64)), ((0.5, 1 / 64), (0.75, 1 / 64))),
+     "A crack band (d > 0.9) runs 0.25 mm along the bottom grip, more than 4ℓ (0.125 mm)",
+     "a band of d > 0.9 runs from the notch tip to an edge of the plate"),
+    ((((0.7, 0.3), (1.0, 0.3)),), None, "no band of d > 0.9 joins the notch tip to an edge. The plate broke along"),
+])
+def test_a_full_label_says_how_its_crack_ran_and_warns_of_a_band_along_a_grip(
+        monkeypatch: pytest.MonkeyPatch, store_dir: Path, segments, warned: str | None, caption: str) -> None:
+    """Drawn damage on a mode-II label (tip at (0.5, 0.5) mm, ℓ = 1/32 mm): a diagonal from the tip to the
+    bottom-right corner, the same crack turned along the bottom grip for 0.25 mm, a band away from the tip."""
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    grid = np.linspace(0.0, 1.0, 65)
+    at = open_label_job(finished_label_job(Store(store_dir), drawn_damage(*segments), grid, grid, mode="II"))
+    grip = [w.value for w in at.warning if "along the" in w.value]
+    assert (grip == []) if warned is None else (len(grip) == 1 and warned in grip[0]), grip
+    assert [c.value for c in at.caption if caption in c.value], [c.value for c in at.caption]
+
+
+def test_a_run_that_ended_on_its_through_crack_does_not_say_the_crack_path_twice(monkeypatch: pytest.MonkeyPatch,
+                                                                                   store_dir: Path) -> None:
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    grid = np.linspace(0.0, 1.0, 65)
+    at = open_label_job(finished_label_job(Store(store_dir), drawn_damage(((0.5, 0.5), (1.0, 0.0))), grid, grid,
+                                           mode="II", through_crack=True))
+    captions = [c.value for c in at.caption]
+    assert [c for c in captions if "crack from the notch reached an edge" in c], captions
+    assert not [c for c in captions if c.startswith("Crack path")], captions
+
+
+def test_the_page_shows_the_jobs_own_reading_of_the_crack_path(monkeypatch: pytest.MonkeyPatch,
+                                                                store_dir: Path) -> None:
+    """A job reads the crack path on its whole damage grid and keeps a thinned one: the page shows the
+    job's reading (a band 0.2 mm along the top grip), not one of the kept grid (here blank)."""
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    recorded = {"level": 0.9, "at_tip": True, "tip_to_edge": True, "grip_edge": "top", "grip_length": 0.2,
+                "along_grip": True}
+    at = open_label_job(finished_label_job(Store(store_dir), mode="II", crack_path=recorded))
+    grip = [w.value for w in at.warning if "along the" in w.value]
+    assert len(grip) == 1 and "runs 0.2 mm along the top grip" in grip[0], grip
+    assert [c.value for c in at.caption if "runs from the notch tip to an edge" in c.value]
 
 
 def test_a_fast_label_shows_its_crack_numbers_and_no_damage_map(monkeypatch: pytest.MonkeyPatch,

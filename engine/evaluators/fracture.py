@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -285,8 +285,9 @@ def label_fracture_job(
     dict
         ``design_hash``, ``status``, ``reason``, ``metrics`` (see :data:`FRACTURE_METRICS`),
         ``strain`` and ``stress`` (MPa) lists, ``damage`` (node grid, row 0 at the bottom, at
-        most 129 per side), ``x`` and ``y`` (mm) of the damage grid, and ``stored`` (False
-        when the store already had this label).
+        most 129 per side), ``x`` and ``y`` (mm) of the damage grid, ``crack_path`` (full labels:
+        :func:`fem.fracture.crack_path_of` on the whole damage grid, as a dict; None otherwise), and
+        ``stored`` (False when the store already had this label).
     """
     evaluator = FractureEvaluator.from_options(fidelity, options)
     design = design_from_record(space, genome)
@@ -296,8 +297,10 @@ def label_fracture_job(
     stored = record_evaluation(ctx.store, design_hash, evaluator.key(), evaluation)
     out: dict[str, Any] = {"design_hash": design_hash, "status": evaluation.status, "reason": evaluation.reason,
                            "metrics": evaluation.metrics, "stored": stored,
-                           "strain": [], "stress": [], "damage": [], "x": [], "y": []}
+                           "strain": [], "stress": [], "damage": [], "x": [], "y": [], "crack_path": None}
     if result is not None:
+        path = fracture.crack_path_of(result.metrics, result.damage, result.x, result.y)
+        out["crack_path"] = None if path is None else asdict(path)
         step = _field_step(np.asarray(result.damage))
         out.update(
             strain=np.asarray(result.strain, dtype=float).tolist(),

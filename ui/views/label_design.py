@@ -19,8 +19,9 @@ from designs.stl import plate_stl
 from designs.threemf import plate_3mf
 from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord, SolverKey
-from fem.fracture import DEFAULT_ELL, FIDELITIES, PlateSetup
+from fem.fracture import DEFAULT_ELL, FIDELITIES, PlateSetup, crack_path_of
 from fem.materials import DEFAULT_PHASE_SETTINGS
+from fem.phasefield_crack import GRIP_BAND_ELLS, CrackPath
 from fem.phasefield_split import SPLITS
 from fem.plate_setup import GRIPS
 from ui.common import CheckedNumbers, job_manager, open_store, show_error, theme_safe_colours
@@ -286,6 +287,35 @@ def through_crack_note(metrics: dict, stress: list[float], strain_name: str) -> 
             "the plate has failed from the crack. The toughness is the work up to that point.")
 
 
+def crack_path_notes(metrics: dict, result: dict) -> tuple[str | None, str | None]:
+    """How a full label's plate failed (:func:`fem.fracture.crack_path_of`): a warning where a band runs
+    along a grip, and a caption on the band from the notch tip (None each where there is nothing to
+    say: other fidelities, a failed run). The job's own reading of the whole damage grid, or, for a job
+    recorded without one, a reading of the stored grid."""
+    recorded = result.get("crack_path")
+    path = CrackPath(**recorded) if recorded else crack_path_of(metrics, result.get("damage") or [],
+                                                                 result.get("x") or [], result.get("y") or [])
+    if path is None:
+        return None, None
+    ell = metrics["ell"]
+    warning = None
+    if path.along_grip:
+        warning = (f"A crack band (d > {path.level:g}) runs {path.grip_length:.3g} mm along the {path.grip_edge} grip, "
+                   f"more than {GRIP_BAND_ELLS:g}ℓ ({GRIP_BAND_ELLS * ell:.3g} mm): the plate failed partly at the "
+                   "grip, so its strength and toughness describe the grip as well as the plate.")
+    if path.tip_to_edge:  # a run that ended on its through crack says so already (through_crack_note)
+        caption = (None if metrics.get("end_criterion") == "through_crack" else
+                   f"Crack path: a band of d > {path.level:g} runs from the notch tip to an edge of the plate.")
+    elif metrics.get("broke"):
+        caption = (f"Crack path: no band of d > {path.level:g} joins the notch tip to an edge. The plate broke along "
+                   "another path: a crack that formed away from the tip, where the blocks concentrate the load "
+                   "more than the notch does, crossed the plate, or the tip's crack arrested on the way.")
+    else:
+        caption = (f"Crack path: no band of d > {path.level:g} joins the notch tip to an edge; "
+                   "the plate still carries load.")
+    return warning, caption
+
+
 def metric_row(fidelity: str, metrics: dict, mode: str, bounds: set[str]) -> None:
     """The four headline metrics with units; ``bounds``: those shown as lower bounds (≥)."""
     evaluator = FractureEvaluator(fidelity) if fidelity in FIDELITIES else FractureEvaluator()
@@ -370,12 +400,17 @@ def show_result(job: JobRecord) -> None:
         damage = go.Figure(go.Heatmap(z=result["damage"], x=result["x"], y=result["y"], zmin=0, zmax=1,
                                       colorscale="Inferno", colorbar={"title": "damage d"},
                                       hovertemplate="x %{x:.3f} mm, y %{y:.3f} mm, d = %{z:.2f}<extra></extra>"))
-        crack = metrics.get("crack_length") or PlateSetup().crack_length  # mm, from the left edge at mid-height
+        crack = metrics.get("crack_length") or PlateSetup(mode=mode).crack_length  # mm, from the left edge at mid-height
         damage.add_shape(type="line", x0=0, x1=crack, y0=0.5, y1=0.5, line={"color": "#00d5ff", "width": 3})
         damage.update_layout(height=360, title="damage d at the end of the run (cyan: initial crack)",
                              xaxis={"title": "x (mm)", "constrain": "domain"},
                              yaxis={"title": "y (mm)", "scaleanchor": "x"})
         b.plotly_chart(theme_safe_colours(damage))
+        warning, caption = crack_path_notes(metrics, result)
+        if warning:
+            b.warning(warning, icon=":material/warning:")
+        if caption:
+            b.caption(caption)
     with st.expander("All numbers"):
         st.json({name: value for name, value in metrics.items() if name != "curve"})  # the curve is drawn
     strain_column, stress_column = CURVE_COLUMNS[mode]
