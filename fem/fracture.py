@@ -96,8 +96,10 @@ version 7 had a second, which version 8 removes:
   average at the tip is 0.40 of it. With the vol–dev split (or none) the tip cracks first in this plate, and with
   vol–dev in all 80 (the table); but those splits fail the Miehe shear benchmark (peak 8 % low, a branch into the
   compressed side above the notch), which the spectral split passes. The spectral split drives
-  a sheared tip with its tensile principal strain only (a sheared solid fails at about its tensile
-  strength, as a brittle one does), where vol–dev drives it with the whole shear energy, twice as much.
+  a sheared tip with its tensile principal strain only, vol–dev with the whole shear energy, twice as
+  much: in plane stress (ν = 0.33) the spectral split breaks pure shear at τ = 0.83 σ_c, vol–dev at
+  0.61 σ_c (σ_c the uniaxial strength), where a brittle solid, failing by its largest principal
+  stress, takes τ = σ_c.
   A first crack away from the tip is common in mode II: at the peak, the largest damage of 24 of
   these 80 plates lies farther than 2ℓ from the tip, and in all of them but 1050 the band at the end
   still joins the tip to an edge.
@@ -118,7 +120,7 @@ edge, 3 along a grip (0.14–0.19 mm): seed 1119 still carries load at ε = 2 th
 round an island of blocks, and in 1106, 1111 and 1145 a crack that formed away from the tip (1111: the
 first one, at the peak, in a stiff block 2ℓ above the bottom grip) reaches the bottom grip and turns
 along it toward the right corner before the tip's crack joins it. The Label page warns of such a band
-(:func:`fem.phasefield_crack.crack_path`). A longer crack (5/8 of the width) moves the exceptions but
+(:func:`fem.fracture.crack_path_of`). A longer crack (5/8 of the width) moves the exceptions but
 not their number: 80, 80, 80, 0 on seeds 1000–1079 and 118, 120, 118, 2 on 1080–1199, and over those
 80 and the 120 plates of the other grids below it joins the tip to an edge in 196 of 200, as the crack
 to mid-width does.

@@ -138,6 +138,23 @@ def test_split_bar_in_tension_and_compression(split, eps, drive):
     assert s.force == pytest.approx(((1 - d) ** 2 + K_RES) * E * eps * WIDTH, rel=1e-9)
 
 
+@pytest.mark.parametrize("nu", [0.0, 0.33, 0.45])
+def test_pure_shear_breaks_at_the_share_of_the_uniaxial_strength_each_split_gives(nu):
+    """Plane stress. Uniaxial stress σ: strains σ/E and -νσ/E, ψ = σ²/2E; pure shear τ: principal
+    strains ±τ/2μ, ψ = τ²/2μ. Spectral: ψ⁺ = ψ - μ(νσ/E)² in tension, τ²/4μ in shear, so shear
+    breaks at τ/σ = sqrt(1 + ν - ν²)/(1 + ν); vol–dev: ψ⁺ = ψ in both, τ/σ = 1/sqrt(2(1 + ν))
+    ("Grips" in fem.fracture: 0.83 and 0.61 at ν = 0.33, against 1 for a largest-principal-stress solid)."""
+    E, sigma = 1000.0, 1.0
+    mu = E / (2 * (1 + nu))
+    lam = 2 * mu * nu / (1 - nu)  # plane-stress λ*
+    for split, ratio in (("spectral", math.sqrt(1 + nu - nu**2) / (1 + nu)), ("voldev", 1 / math.sqrt(2 * (1 + nu)))):
+        uniaxial = split_energy(np.array(sigma / E), np.array(-nu * sigma / E), np.array(0.0), lam, mu, split)[0]
+        tau = ratio * sigma
+        shear = split_energy(np.array(0.0), np.array(0.0), np.array(tau / mu), lam, mu, split)[0]
+        assert shear == pytest.approx(uniaxial, rel=1e-12), split
+    assert math.sqrt(1 + 0.33 - 0.33**2) / 1.33 == pytest.approx(0.8309, abs=1e-4)
+
+
 def test_split_energies_against_an_eigen_decomposition():
     """ψ± from numpy's eigenvalues of the strain tensor (spectral) and from ε_dev (vol–dev)."""
     rng = np.random.default_rng(3)
