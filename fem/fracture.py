@@ -126,7 +126,7 @@ not their number: 80, 80, 80, 0 on seeds 1000–1079 and 118, 120, 118, 2 on 108
 to mid-width does.
 
 On other grids (mode II, 30 plates each, seeds 1000–1029, ``--size``; broke, at tip, tip to edge,
-along a grip; all 30 start at the tip in every row):
+along a grip; all 30 are cracked at the tip in every row):
 
 =====  ==================  ===================================  ==================
 grid   version 7           version 8 with the 2 % end           version 8

@@ -249,6 +249,7 @@ def test_a_full_label_says_how_its_crack_ran_and_warns_of_a_band_along_a_grip(
 
 def test_a_run_that_ended_on_its_through_crack_does_not_say_the_crack_path_twice(monkeypatch: pytest.MonkeyPatch,
                                                                                    store_dir: Path) -> None:
+    """The through-crack note already says that the crack from the notch reached an edge."""
     monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
     grid = np.linspace(0.0, 1.0, 65)
     at = open_label_job(finished_label_job(Store(store_dir), drawn_damage(((0.5, 0.5), (1.0, 0.0))), grid, grid,
