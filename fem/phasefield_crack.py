@@ -79,7 +79,11 @@ def tip_band_reaches_an_edge(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip:
     threshold : float
         Damage level of a band.
     """
-    bands = crack_bands(dam, threshold)
+    return _tip_band_reaches_an_edge(crack_bands(dam, threshold), x, y, tip, radius)
+
+
+def _tip_band_reaches_an_edge(bands: np.ndarray, x: np.ndarray, y: np.ndarray, tip: tuple[float, float],
+                              radius: float) -> bool:
     X, Y = np.meshgrid(x, y)
     at_tip = np.unique(bands[(np.hypot(X - tip[0], Y - tip[1]) <= radius) & (bands > 0)])
     gap = np.minimum(np.minimum(X - x[0], x[-1] - X), np.minimum(Y - y[0], y[-1] - Y))
@@ -100,7 +104,10 @@ def grip_bands(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
     dam, x, y, radius, threshold
         As for :func:`tip_band_reaches_an_edge`.
     """
-    bands = crack_bands(dam, threshold)
+    return _grip_bands(crack_bands(dam, threshold), x, y, radius)
+
+
+def _grip_bands(bands: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float) -> list[tuple[str, float]]:
     X, Y = np.meshgrid(x, y)
     out = []
     for edge, near in (("bottom", Y <= y[0] + radius * (1 + 1e-9)), ("top", Y >= y[-1] - radius * (1 + 1e-9))):
@@ -171,11 +178,11 @@ def crack_path(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip: tuple[float, 
     -------
     CrackPath
     """
+    bands = crack_bands(dam, level)
     X, Y = np.meshgrid(x, y)
-    bands = grip_bands(dam, x, y, grip_strip + ell, level)
-    edge, length = max(bands, key=lambda band: band[1], default=(None, 0.0))
-    return CrackPath(level=level, at_tip=bool(dam[np.hypot(X - tip[0], Y - tip[1]) <= ell].max(initial=0.0) > level),
-                     tip_to_edge=tip_band_reaches_an_edge(dam, x, y, tip, ell, level), grip_edge=edge,
+    edge, length = max(_grip_bands(bands, x, y, grip_strip + ell), key=lambda band: band[1], default=(None, 0.0))
+    return CrackPath(level=level, at_tip=bool((bands[np.hypot(X - tip[0], Y - tip[1]) <= ell] > 0).any()),
+                     tip_to_edge=_tip_band_reaches_an_edge(bands, x, y, tip, ell), grip_edge=edge,
                      grip_length=length, along_grip=length > GRIP_BAND_ELLS * ell)
 
 
