@@ -86,9 +86,9 @@ in mode I.) Version 8's one mode-II exception is a label of the model, not of it
 version 7 had a second, which version 8 removes:
 
 - Seed 1050: the four blocks round the tip are soft (ten times tougher than the stiff ones: the
-  phases share one strength, so ``G_c ∝ E``). The first crack forms at the peak in a stiff block at
-  (0.83, 0.25) mm, and in the same load step runs to the right edge and back along the soft blocks'
-  borders to the lower notch face, 4ℓ behind the tip: round the tough blocks, not through them. It
+  phases share one strength, so ``G_c ∝ 1/E``, :mod:`fem.materials`). The first crack forms at the
+  peak in a stiff block at (0.83, 0.25) mm, and in the same load step runs to the right edge and
+  back along the soft blocks' borders to the lower notch face, 4ℓ behind the tip: round the tough blocks, not through them. It
   does so on elements of ℓ/2, ℓ/3 and ℓ/4 (strength 16.2, 16.0, 15.9 MPa; version 7). An elastic
   solve outside the phase-field model agrees on where the first crack forms: the largest tensile
   principal stress averaged over a disc of 3ℓ (the critical distance of Taylor's theory of critical
@@ -500,6 +500,8 @@ class FractureResult:
         Damage on the (ny+1, nx+1) node grid, row 0 at the bottom (zeros for ``"fast"``).
     x, y : numpy.ndarray
         Node coordinates of the damage grid (mm).
+    crack_path : CrackPath or None
+        How the plate failed (:func:`crack_path_of` on the whole damage grid); full labels only.
     """
 
     metrics: dict
@@ -509,6 +511,7 @@ class FractureResult:
     x: np.ndarray
     y: np.ndarray
     raw: PhaseFieldResult | None = field(default=None, repr=False)
+    crack_path: CrackPath | None = None
 
 
 def crack_path_of(metrics: dict, damage: np.ndarray, x: np.ndarray, y: np.ndarray) -> CrackPath | None:
@@ -664,8 +667,13 @@ def run(
         metrics["reason"] = f"ended at {res.end_criterion} before the end criterion"
     # the nominal σ–ε curve travels with the label, so that stored labels can be compared by their curves
     metrics["curve"] = {"strain": strain.tolist(), "stress": stress.tolist()}
+    damage = node_damage(grid, res.damage)
+    path = crack_path_of(metrics, damage, grid.xs, grid.ys)
+    if path is not None:  # full labels: how the plate failed travels with the label
+        metrics.update(crack_tip_to_edge=path.tip_to_edge, grip_band=path.grip_length,
+                       along_grip=path.along_grip)
     metrics["wall_time"] = time.perf_counter() - t0
-    return FractureResult(metrics, strain, stress, node_damage(grid, res.damage), grid.xs, grid.ys, res)
+    return FractureResult(metrics, strain, stress, damage, grid.xs, grid.ys, res, path)
 
 
 def _tip_phases(grid: QuadGrid, block: np.ndarray) -> tuple[int, int] | None:
@@ -742,7 +750,8 @@ def label(design: Any, fidelity: str = "full", **options: Any) -> dict:
         volume, MJ/m³), ``failure_strain``, ``dissipated_energy`` (mJ/mm),
         ``energy_release_rate_per_stress_squared`` (G / σ², mm/MPa) and
         ``stress_intensity_per_stress`` (|K| / σ, √mm; ``None`` where more than two phases meet
-        at the tip) (both fast only), ``ell``, ``element_size`` (mm), diagnostics and
+        at the tip) (both fast only), how the plate failed (full only, :func:`crack_path_of`:
+        ``crack_tip_to_edge``, ``grip_band`` in mm, ``along_grip``), ``ell``, ``element_size`` (mm), diagnostics and
         ``wall_time`` (s). Unavailable numbers are ``None``.
         An unexpected solver breakdown gives ``status="failed"`` rather than an exception.
     """

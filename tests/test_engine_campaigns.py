@@ -309,6 +309,34 @@ def test_best_designs_say_which_plates_did_not_break(tmp_path: Path) -> None:
     assert all("broke" not in row for row in best_rows(strength, 4))
 
 
+def test_best_designs_say_which_plates_failed_along_a_grip(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A full label whose crack ran along a grip describes the grip as well as the plate: the table
+    carries how each plate failed and the report names the ranks; a label recorded before the crack
+    path was read has neither column (fed known labels by ask/tell); ``matloop campaign report`` says so
+    under its table."""
+    from engine.campaigns.report import best_rows, grip_note
+
+    config = {**FAST, "budget": 4, "batch_size": 4, "objective": {"kind": "metric", "metrics": ["toughness"]},
+              "evaluator": {"kind": "fracture", "fidelity": "full"}}
+    campaign = Campaign.create(Store(tmp_path), "grips", config)
+    batch = campaign.ask()
+    paths = {0: {"crack_tip_to_edge": True, "along_grip": False}, 1: {"crack_tip_to_edge": True, "along_grip": True},
+             2: {}, 3: {"crack_tip_to_edge": False, "along_grip": True}}
+    campaign.tell({c.id: Evaluation("ok", None, {"toughness": 3.0 + c.id, "broke": True, **paths[c.id]}) for c in batch})
+    rows = best_rows(campaign, 4)
+    assert [(r.get("crack_tip_to_edge"), r.get("along_grip")) for r in rows] == [(False, True), (None, None),
+                                                                                 (True, True), (True, False)]
+    assert grip_note(rows).startswith("2 of these 4 designs (ranks 1, 3) failed partly along a grip")
+    assert grip_note(rows[2:3]).startswith("This design failed partly along a grip") and grip_note(rows[1:2]) is None
+    assert grip_note(rows[:2]).endswith(": its strength and toughness describe the grip as well as the plate.")
+    from engine.cli import main
+
+    assert main(["--store", str(tmp_path), "campaign", "report", "grips", "--top", "4"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == grip_note(rows) and "along_grip" in out[-6]  # the table's header, then its 4 rows
+
+
 def test_a_campaign_labelled_by_an_older_solver_is_shown_but_not_continued(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """After a solver version bump the campaign still opens with its own labels (status, best designs,

@@ -94,3 +94,25 @@ def test_phases_in_a_configuration_are_checked_when_the_campaign_is_made(tmp_pat
     assert main([*store, "campaign", "new", "soft", "--config", str(tmp_path / "soft.json")]) == 2
     assert "unknown block type(s) ['stiff']; materials are defined for ['soft']" in capsys.readouterr().err
     assert [c["name"] for c in Store(tmp_path).campaigns()] == ["ok"]
+
+
+def test_the_solver_set_up_flags_of_matloop_label_configure_a_campaign(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """``campaign new`` takes the set-up flags of ``matloop label`` (2D model, ℓ, mesh, split, grips,
+    phases) into its labels' set-up, and refuses a mesh that does not resolve ℓ in one line."""
+    from engine.campaigns.campaign import Campaign
+    from fem.materials import DEFAULT_PHASE_SETTINGS
+
+    store = ["--store", str(tmp_path)]
+    flags = ["--plane", "strain", "--ell", "0.015625", "--split", "voldev", "--grips", "clamped", "--phase", "soft:E=50"]
+    assert main([*store, "campaign", "new", "c", *SMALL, *flags]) == 0
+    soft = {**DEFAULT_PHASE_SETTINGS["soft"], "E": 50.0}
+    assert Campaign.open(Store(tmp_path), "c").config.evaluator == {
+        "kind": "fracture", "fidelity": "fast", "options": {
+            "plane": "strain", "ell": 0.015625, "split": "voldev", "grips": "clamped",
+            "materials": {**DEFAULT_PHASE_SETTINGS, "soft": soft}}}
+    capsys.readouterr()
+    assert main([*store, "campaign", "new", "coarse", *SMALL, "--element-size", "0.05"]) == 2
+    assert capsys.readouterr().err == ("matloop: error: element_size 0.05 mm does not resolve the phase-field length "
+                                       "ell = 0.03125 mm: at most ell/2 = 0.015625 mm is allowed\n")
+    assert [c["name"] for c in Store(tmp_path).campaigns()] == ["c"]

@@ -141,7 +141,8 @@ def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_pa
 def test_a_full_label_job_reads_its_crack_path_from_the_whole_damage_grid(tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The job keeps a thinned damage grid for the page (here every 4th node); how the crack ran is
-    read from the whole grid, as a run of the same label reads it (mode II, ℓ = 1/16 mm)."""
+    read from the whole grid, as a run of the same label reads it (mode II, ℓ = 1/16 mm), and the
+    stored label carries the same reading."""
     from dataclasses import asdict
 
     from engine.evaluators import fracture as evaluator
@@ -160,6 +161,10 @@ def test_a_full_label_job_reads_its_crack_path_from_the_whole_damage_grid(tmp_pa
     whole = run(design, "full", **options)
     expected = asdict(crack_path_of(whole.metrics, whole.damage, whole.x, whole.y))
     assert result["crack_path"] == expected and expected["level"] == 0.9
+    label = store.get_label(design.content_hash(), evaluator.fracture_key("full", options))
+    assert {name: label.metrics[name] for name in ("crack_tip_to_edge", "grip_band", "along_grip")} == {
+        "crack_tip_to_edge": expected["tip_to_edge"], "grip_band": expected["grip_length"],
+        "along_grip": expected["along_grip"]}
 
 
 def test_labels_under_other_options_are_stored_apart(tmp_path: Path) -> None:
@@ -179,29 +184,43 @@ def test_labels_under_other_options_are_stored_apart(tmp_path: Path) -> None:
         assert stiffness["strain"][design_hash] > plane_stress
 
 
-def test_full_labels_say_whether_the_plate_broke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A full label's table and CSV have a ``broke`` column (its toughness is a lower bound when False);
-    the labels are taken from the store (as a solver wrote them), so nothing is solved here."""
-    plates = [Checkerboard.random(4, seed=s) for s in (1, 2)]
+def test_full_labels_say_how_the_plate_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A full label's table and CSV say whether the plate broke (its toughness is a lower bound when
+    not), whether its crack ran from the tip to an edge and whether it failed partly along a grip; a
+    label recorded before those were read shows "-". The labels are taken from the store (as a
+    solver wrote them), so nothing is solved here."""
+    plates = [Checkerboard.random(4, seed=s) for s in (1, 2, 3)]
     file = tmp_path / "plates.jsonl"
     file.write_text("".join(p.to_json() + "\n" for p in plates))
     store = Store(tmp_path)
     key = fracture_key("full", {"mode": "II"})
-    for plate, broke in zip(plates, (True, False)):
+    failures = ({"broke": True, "crack_tip_to_edge": True, "grip_band": 0.0, "along_grip": False},
+                {"broke": False, "crack_tip_to_edge": False, "grip_band": 0.17, "along_grip": True},
+                {"broke": True})
+    for plate, failure in zip(plates, failures):
         store.add_designs([plate])
-        store.put_label(plate.content_hash(), key, {"stiffness": 50.0, "strength": 12.0, "toughness": 4.0,
-                                                   "broke": broke}, status="ok",
-                        reason=None if broke else "ended at max_displacement before the end criterion")
+        store.put_label(plate.content_hash(), key, {"stiffness": 50.0, "strength": 12.0, "toughness": 4.0, **failure},
+                        status="ok", reason=None if failure["broke"] else "ended at max_displacement before the end criterion")
     out_csv = tmp_path / "out.csv"
     assert main(["--store", str(tmp_path), "label", str(file), "--fidelity", "full", "--mode", "II",
                  "--csv", str(out_csv)]) == 0
-    assert "0 labelled now (0 failed), 2 already" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 labelled now (0 failed), 3 already" in out
     rows = out_csv.read_text().splitlines()
-    assert rows[0] == "design,status,stiffness,strength,toughness,broke,energy_release_rate_per_stress_squared," \
-                      "wall_time,reason"
-    assert [r.split(",")[5] for r in rows[1:]] == ["True", "False"]
+    assert rows[0] == "design,status,stiffness,strength,toughness,broke,crack_tip_to_edge,along_grip," \
+                      "energy_release_rate_per_stress_squared,wall_time,reason"
+    assert [r.split(",")[5:8] for r in rows[1:]] == [["True", "True", "False"], ["False", "False", "True"],
+                                                     ["True", "", ""]]
+    table = out.splitlines()[-4:]
+    header = table[0].split()
+    assert header[:8] == ["design", "status", "stiffness", "strength", "toughness", "broke", "crack_tip_to_edge",
+                          "along_grip"]
+    ends = [table[0].index(name) + len(name) for name in ("broke", "crack_tip_to_edge", "along_grip")]
+    for line, cells in zip(table[1:], (("True", "True", "False"), ("False", "False", "True"), ("True", "-", "-"))):
+        assert [line[end - len(cell):end] for end, cell in zip(ends, cells)] == list(cells)  # right-aligned under the header
     assert main(["--store", str(tmp_path), "label", str(file), "--fidelity", "fast"]) == 0
-    assert "broke" not in capsys.readouterr().out  # a linear solve does not break anything
+    out = capsys.readouterr().out
+    assert "broke" not in out and "along_grip" not in out  # a linear solve does not break anything
 
 
 def test_phases_changed_on_the_command_line(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from engine.runtime.jobs import JobContext
 from engine.store import Store
 from engine.surrogates.grid import GridLinearRegressor
 from engine.surrogates.ranking import rank_random_plates
+from fem.materials import DEFAULT_PHASE_SETTINGS
 from support_pages import record_submitted_jobs
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
@@ -59,13 +60,19 @@ def test_the_random_form_submits_a_batch_job_with_the_values_typed(env: Path) ->
     widget(at.number_input, "Seed").set_value(9)
     widget(at.radio, "Loading").set_value("II")
     widget(at.radio, "2D model").set_value("strain")
+    widget(at.number_input, "Phase-field length ℓ (mm)").set_value(1 / 64)  # the solver set-up of Label design
+    widget(at.selectbox, "Energy split").set_value("voldev")
+    widget(at.number_input, "soft: E (MPa)").set_value(50.0)
     at.run()
     assert any(c.value.startswith("Estimate per design: a ") for c in at.caption)
     widget(at.button, "Label designs").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     job = Store(env).jobs(limit=1)[0]
     assert job.kind == "label-batch"
-    assert job.params == {"fidelity": "fast", "options": {"mode": "II", "plane": "strain"}, "executor": "local",
+    soft = {**DEFAULT_PHASE_SETTINGS["soft"], "E": 50.0}
+    assert job.params == {"fidelity": "fast", "options": {"mode": "II", "plane": "strain", "ell": 1 / 64, "split": "voldev",
+                                                          "materials": {**DEFAULT_PHASE_SETTINGS, "soft": soft}},
+                          "executor": "local",
                           "random": {"space": "checkerboard", "count": 3, "size": 4, "seed": 9, "soft_fraction": 0.25,
                                      "symmetric": False}}
     assert at.query_params["job"] in (job.id, [job.id])
@@ -78,6 +85,16 @@ def test_a_number_out_of_range_starts_nothing(env: Path, label: str, value: floa
     widget(at.number_input, label).set_value(value).run()
     assert any(e.value.startswith(f"{label} must be ") for e in at.error), [e.value for e in at.error]
     assert widget(at.button, "Label designs").proto.disabled
+    assert Store(env).jobs() == []
+
+
+def test_a_mesh_that_does_not_resolve_ell_starts_no_batch(env: Path) -> None:
+    """The set-up's guard rail of Label design (elements at most ℓ/2) holds for a batch too."""
+    at = open_page("label_batch")
+    widget(at.number_input, "Element size (mm)").set_value(0.05).run()
+    widget(at.button, "Label designs").click().run()
+    assert [e.value for e in at.error] == ["Nothing was started: element_size 0.05 mm does not resolve the phase-field "
+                                           "length ell = 0.03125 mm: at most ell/2 = 0.015625 mm is allowed"]
     assert Store(env).jobs() == []
 
 
@@ -178,3 +195,31 @@ def test_out_of_range_ranking_inputs_rank_nothing(env: Path) -> None:
     assert any(e.value.startswith("Candidates must be 1 to 100000") for e in at.error), [e.value for e in at.error]
     assert widget(at.button, "Rank candidates").proto.disabled
     assert "ranking" not in at.session_state
+
+
+def test_a_full_batch_says_how_each_plate_failed_and_an_older_result_still_opens(env: Path) -> None:
+    """Full labels (put in the store as a solver wrote them, so the job solves nothing) show whether the
+    crack ran from the tip to an edge and whether it ran along a grip; a result recorded before those
+    columns existed opens without them."""
+    store = Store(env)
+    plates = random_plates("checkerboard", 2, 4, seed=5)
+    options = {"mode": "II", "plane": "stress"}
+    key = fracture_key("full", options)
+    for plate, (to_edge, along) in zip(plates, ((True, False), (False, True))):
+        store.put_label(store.add(plate), key, {"stiffness": 50.0, "strength": 12.0, "toughness": 4.0, "broke": True,
+                                                "crack_tip_to_edge": to_edge, "grip_band": 0.2 if along else 0.0,
+                                                "along_grip": along}, status="ok")
+    params = {"fidelity": "full", "options": options, "executor": "local:1",
+              "designs": [{"space": p.space, "genome": p.genome()} for p in plates]}
+    job = store.create_job("label-batch", params)
+    store.start_job(job)
+    result = label_batch_job(JobContext(store, job), **params)
+    store.finish_job(job, "done", result=result)
+    table = open_page("label_batch", job).dataframe[0].value
+    assert table["crack tip to edge"].tolist() == [True, False] and table["along a grip"].tolist() == [False, True]
+    older = store.create_job("label-batch", params)
+    store.start_job(older)
+    store.finish_job(older, "done", result={**result, "rows": [
+        {k: v for k, v in row.items() if k not in ("crack_tip_to_edge", "along_grip")} for row in result["rows"]]})
+    table = open_page("label_batch", older).dataframe[0].value
+    assert "broke" in table and "along a grip" not in table

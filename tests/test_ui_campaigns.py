@@ -149,6 +149,34 @@ def test_small_campaign_starts_finishes_and_shows_best_designs(app_env: Path) ->
     assert {m.label: m.value for m in again.metric}["State"] == "finished"
 
 
+def test_the_solver_set_up_of_label_design_reaches_the_campaign(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 2D model, ℓ, mesh, split, grips and phases asked as on Label design are the campaign's
+    labels' set-up; a mesh that does not resolve ℓ starts nothing."""
+    from fem.materials import DEFAULT_PHASE_SETTINGS
+
+    record_submitted_jobs(monkeypatch)
+    at = configure(campaigns_page(), budget=6, batch=3)
+    at.sidebar.radio(key="plane").set_value("strain")
+    at.sidebar.number_input(key="setup-ell").set_value(1 / 64)
+    at.sidebar.number_input(key="setup-element-size").set_value(0.05)
+    at.sidebar.text_input(key="name").set_value("set-up")
+    start(at)
+    assert len(at.error) == 1 and at.error[0].value.startswith("Cannot start this campaign: element_size 0.05 mm does "
+                                                               "not resolve the phase-field length ell = 0.015625 mm")
+    assert Store(app_env).campaigns() == []
+    at.sidebar.number_input(key="setup-element-size").set_value(None)
+    at.sidebar.number_input(key="setup-per-block").set_value(32)  # 4 × 4 blocks: ℓ/2 per element
+    at.sidebar.radio(key="setup-grips").set_value("clamped")
+    at.sidebar.number_input(key="setup-stiff-E").set_value(2000.0)
+    start(at)
+    assert not at.error, [e.value for e in at.error]
+    stiff = {**DEFAULT_PHASE_SETTINGS["stiff"], "E": 2000.0}
+    assert Campaign.open(Store(app_env), "set-up").config.evaluator == {
+        "kind": "fracture", "fidelity": "fast", "options": {
+            "mode": "I", "plane": "strain", "ell": 1 / 64, "elements_per_block": 32, "grips": "clamped",
+            "materials": {**DEFAULT_PHASE_SETTINGS, "stiff": stiff}}}
+
+
 def test_unknown_campaign_in_the_url_is_a_warning(app_env: Path) -> None:
     at = campaigns_page("no-such-campaign")
     assert not at.error

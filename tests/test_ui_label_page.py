@@ -443,6 +443,30 @@ def test_a_stored_label_is_shown_not_recomputed(monkeypatch: pytest.MonkeyPatch,
     assert not at.metric and not any("already labelled" in i.value for i in at.info)
 
 
+def test_a_stored_full_label_says_how_its_plate_failed(monkeypatch: pytest.MonkeyPatch, label_page: AppTest,
+                                                      store_dir: Path) -> None:
+    """A full label made elsewhere keeps no damage map, but the reading of its crack path travels with
+    its metrics: the page warns of a band along a grip (which grip is not kept) and says the tip's band
+    reached an edge."""
+    from engine.evaluators.fracture import fracture_key
+    from fem.fracture import DEFAULT_ELL
+
+    record_submitted_jobs(monkeypatch)
+    store = Store(store_dir)
+    design = Checkerboard.from_array(editor_grid(label_page))
+    key = fracture_key("full", {"mode": "I", "plane": "stress", "ell": DEFAULT_ELL})
+    store.put_label(store.add(design), key, {
+        "fidelity": "full", "mode": "I", "ell": DEFAULT_ELL, "stiffness": 512.0, "strength": 12.5, "toughness": 0.4,
+        "broke": True, "end_criterion": "failure", "crack_tip_to_edge": True, "grip_band": 0.2, "along_grip": True})
+    label_page.selectbox[0].set_value("full").run()
+    at = _click_label(label_page)
+    assert not at.exception and not at.error and Store(store_dir).jobs() == []
+    assert [w.value for w in at.warning] == [
+        "A crack band (d > 0.5) runs 0.2 mm along a grip, more than 4ℓ (0.125 mm): the plate failed partly at the "
+        "grip, so its strength and toughness describe the grip as well as the plate."]
+    assert "Crack path: a band of d > 0.5 runs from the notch tip to an edge of the plate." in [c.value for c in at.caption]
+
+
 def test_a_label_made_on_this_page_reopens_its_run(monkeypatch: pytest.MonkeyPatch, label_page: AppTest,
                                                    store_dir: Path) -> None:
     """The job that made the label kept its curve and damage map: Label design opens it, runs nothing."""

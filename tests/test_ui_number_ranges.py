@@ -70,6 +70,7 @@ STATES: dict[tuple[str, str], Callable[[AppTest], None]] = {
     ("campaigns", "hierarchical"): lambda at: at.sidebar.selectbox(key="space").set_value("hierarchical").run(),
     ("campaigns", "genetic"): lambda at: at.sidebar.selectbox(key="strategy").set_value("genetic").run(),
     ("label_batch", "hierarchical"): lambda at: _select(at, "Design space", "hierarchical"),
+    ("label_batch", "per block"): lambda at: _select(at, "Mesh", "elements per block"),
     ("rank", "with model"): lambda at: _with_model(at),
 }
 
@@ -90,6 +91,18 @@ def _with_model(at: AppTest) -> None:
     at.run()
 
 
+def setup_fields(page: str, action: str, in_form: bool = False) -> list[Field]:
+    """The fracture solver set-up's inputs of a page (``ui.fracture_setup``): ℓ, the mesh, the phases."""
+    per_block = (Field(page, "or elements per block side", 0, 257, action) if in_form
+                 else Field(page, "Elements per block side", 0, 257, action, "per block"))
+    return [Field(page, "Phase-field length ℓ (mm)", 0.0, 1.0, action),
+            Field(page, "Element size (mm)", 0.0, 0.6, action), per_block, *(field for phase in ("soft", "stiff") for field in (
+                Field(page, f"{phase}: E (MPa)", 0.0, 1.1e7, action),
+                Field(page, f"{phase}: ν", -1.0, 0.5, action),
+                Field(page, f"{phase}: failure strain ε_f", 0.0, 11.0, action),
+                Field(page, f"{phase}: crushing (MPa)", -1.0, 1.1e7, action)))]
+
+
 FIELDS: list[Field] = [
     Field("label_design", "Rows", 1, 33, "Label design"),
     Field("label_design", "Columns", 1, 33, "Label design"),
@@ -98,14 +111,7 @@ FIELDS: list[Field] = [
     Field("label_design", "Columns", 0, 33, "Label design", "hierarchical"),
     Field("label_design", "Block edge (mm)", 0.4, 51.0, None),
     Field("label_design", "Thickness (mm)", 0.1, 51.0, None),
-    Field("label_design", "Phase-field length ℓ (mm)", 0.0, 1.0, "Label design"),
-    Field("label_design", "Element size (mm)", 0.0, 0.6, "Label design"),
-    Field("label_design", "Elements per block side", 0, 257, "Label design", "per block"),
-    *(field for phase in ("soft", "stiff") for field in (
-        Field("label_design", f"{phase}: E (MPa)", 0.0, 1.1e7, "Label design"),
-        Field("label_design", f"{phase}: ν", -1.0, 0.5, "Label design"),
-        Field("label_design", f"{phase}: failure strain ε_f", 0.0, 11.0, "Label design"),
-        Field("label_design", f"{phase}: crushing (MPa)", -1.0, 1.1e7, "Label design"))),
+    *setup_fields("label_design", "Label design"),
     Field("spinodoid", "Seed", -1, SEED_MAX + 1, "Compute stiffness"),
     Field("spinodoid", "Cell edge (mm)", 0.5, 201.0, "Prepare STL"),
     Field("spinodoid", "Cells per axis", 0, 2, "Prepare STL"),
@@ -113,9 +119,7 @@ FIELDS: list[Field] = [
     Field("train", "Most epochs", 0, 5001, "Train"),
     Field("train", "Held-out share", 0.04, 0.95, "Train"),
     Field("train", "Seed", -1, SEED_MAX + 1, "Train"),
-    Field("train", "ℓ (mm)", 0.0, 1.0, "Train"),
-    Field("train", "Element size (mm)", 0.0, 0.6, "Train"),
-    Field("train", "or elements per block", 0, 257, "Train"),
+    *setup_fields("train", "Train", in_form=True),
     Field("campaigns", "Rows", 1, 65, "Start campaign"),
     Field("campaigns", "Columns", 1, 65, "Start campaign"),
     Field("campaigns", "Budget", 0, 100_001, "Start campaign"),
@@ -124,6 +128,7 @@ FIELDS: list[Field] = [
     Field("campaigns", "Pre-train on fast labels", -1, 20_001, "Start campaign", "genetic"),
     Field("campaigns", "Geometry seed", -1, SEED_MAX + 1, "Start campaign", "spinodoid"),
     Field("campaigns", "Fine cells per block side", 1, 33, "Start campaign", "hierarchical"),
+    *setup_fields("campaigns", "Start campaign", in_form=True),
     Field("campaigns", "Best designs to export", 0, 1001, None, "with results"),
     Field("ordering", "Unit cells per axis", 0, 21, "Classify"),
     Field("ordering", "Seed", -1, SEED_MAX + 1, "Classify"),
@@ -148,6 +153,7 @@ FIELDS: list[Field] = [
     Field("label_batch", "Soft fraction", -0.1, 1.1, "Label designs"),
     Field("label_batch", "Seed", -1, SEED_MAX + 1, "Label designs"),
     Field("label_batch", "Building blocks per side", 0, 17, "Label designs", "hierarchical"),
+    *setup_fields("label_batch", "Label designs"),
     Field("rank", "Candidates", 0, 100_001, "Rank candidates", "with model"),
     Field("rank", "Top k", 0, 25, "Rank candidates", "with model"),
     Field("rank", "Soft fraction", -0.1, 1.1, "Rank candidates", "with model"),

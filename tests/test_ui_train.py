@@ -127,3 +127,20 @@ def test_a_set_up_without_labels_is_refused_with_what_the_store_holds(train_page
     assert len(at.error) == 1 and "no ok fast labels with a stiffness (MPa)" in at.error[0].value
     assert "20 fast" in at.error[0].value
     assert store.jobs() == []
+
+
+def test_labels_of_other_phases_train_under_their_set_up(train_page, store_dir: Path) -> None:  # noqa: ANN001
+    """Labels made with a softer soft phase (``matloop label --phase soft:E=50``) are found when the
+    phases are set as they were labelled, and not under the default phases."""
+    from fem.materials import DEFAULT_PHASE_SETTINGS
+
+    phases = {**DEFAULT_PHASE_SETTINGS, "soft": {**DEFAULT_PHASE_SETTINGS["soft"], "E": 50.0}}
+    store = Store(store_dir)
+    put_labels(store, "fast", 20, {"materials": phases})
+    at = _train(train_page())
+    assert len(at.error) == 1 and "no ok fast labels with a stiffness (MPa) under this solver set-up" in at.error[0].value
+    next(w for w in at.number_input if w.label == "soft: E (MPa)").set_value(50.0)
+    at = _train(at)
+    assert not at.error, [e.value for e in at.error]
+    job = store.jobs(limit=1)[0]
+    assert job.kind == "train-grid" and job.params["options"]["materials"] == phases

@@ -20,8 +20,10 @@ from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
 from designs.spinodal import Spinodoid
 from engine.campaigns.campaign import Campaign, Result
+from engine.evaluators.fracture import FAILURE_METRICS
 
-__all__ = ["EXPORT_FORMATS", "best_rows", "design_parameters", "export_best", "plot_best_so_far", "unbroken_note"]
+__all__ = ["EXPORT_FORMATS", "best_rows", "design_parameters", "export_best", "grip_note",
+           "plot_best_so_far", "unbroken_note"]
 
 #: File formats of :func:`export_best`.
 EXPORT_FORMATS = ("json", "csv", "stl", "3mf")
@@ -43,9 +45,12 @@ def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
 
     After the design hash come its parameters (:func:`design_parameters`).
 
-    The metrics shown are the evaluator's objectives (units in the column names). Fracture labels
-    add ``broke``: False where the plate still carried load at the largest strain of the test
-    (:mod:`fem.fracture`), so its toughness is a lower bound (see :func:`unbroken_note`).
+    The metrics shown are the evaluator's objectives (units in the column names). Full fracture
+    labels add how the plate failed (:mod:`fem.fracture`): ``broke``, False where the plate still
+    carried load at the largest strain of the test, so its toughness is a lower bound (see
+    :func:`unbroken_note`); ``crack_tip_to_edge``, whether a crack band joins the notch tip to an
+    edge; ``along_grip``, True where a band runs along a grip (see :func:`grip_note`). Labels
+    recorded before the last two were read lack them.
     """
     objectives = [m for m in campaign.evaluator.METRICS if m.larger_is_better is not None]
     rows = []
@@ -61,8 +66,9 @@ def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
             value = metrics.get(metric.name)
             if isinstance(value, (int, float)):
                 row[metric.label] = float(value)
-        if isinstance(metrics.get("broke"), bool) and isinstance(metrics.get("toughness"), (int, float)):
-            row["broke"] = metrics["broke"]  # full labels (at strength fidelity "broke" only means the peak was passed)
+        # full labels only: at the strength fidelity "broke" only means the peak was passed
+        if isinstance(metrics.get("toughness"), (int, float)):
+            row.update({name: metrics[name] for name in FAILURE_METRICS if isinstance(metrics.get(name), bool)})
         if campaign.objective.kind == "target_stiffness":
             errors = campaign.objective.relative_errors(np.asarray(metrics["C"]))
             row.update({f"error C{i}{i}": float(e) for i, e in zip((1, 2, 3), errors)})
@@ -70,17 +76,30 @@ def best_rows(campaign: Campaign, k: int = 10) -> list[dict[str, Any]]:
     return rows
 
 
+def _flagged_note(rows: Sequence[dict[str, Any]], flagged: list[str], what: str, tail: str) -> str | None:
+    """``what`` and ``tail`` (with ``{}`` for its or their) said of the ranks ``flagged`` among ``rows``."""
+    if not flagged:
+        return None
+    if len(rows) == 1:
+        return f"This design {what}{tail.format('its')}"
+    ranks = f"rank {flagged[0]}" if len(flagged) == 1 else f"ranks {', '.join(flagged)}"
+    whose = "its" if len(flagged) == 1 else "their"
+    return f"{len(flagged)} of these {len(rows)} designs ({ranks}) {what}{tail.format(whose)}"
+
+
 def unbroken_note(rows: Sequence[dict[str, Any]]) -> str | None:
     """A sentence on the rows of :func:`best_rows` whose plate did not break, or None when every one broke."""
     unbroken = [str(row["rank"]) for row in rows if row.get("broke") is not None and not bool(row["broke"])]
-    if not unbroken:
-        return None
-    tail = "largest strain of the test (broke = False): {} toughness is a lower bound, the work done up to that strain."
-    if len(rows) == 1:
-        return "This design still carried load at the " + tail.format("its")
-    ranks = f"rank {unbroken[0]}" if len(unbroken) == 1 else f"ranks {', '.join(unbroken)}"
-    return (f"{len(unbroken)} of these {len(rows)} designs ({ranks}) still carried load at the "
-            + tail.format("its" if len(unbroken) == 1 else "their"))
+    return _flagged_note(rows, unbroken,
+                         "still carried load at the largest strain of the test (broke = False)",
+                         ": {} toughness is a lower bound, the work done up to that strain.")
+
+
+def grip_note(rows: Sequence[dict[str, Any]]) -> str | None:
+    """A sentence on the rows of :func:`best_rows` whose plate failed partly along a grip, or None."""
+    return _flagged_note(rows, [str(row["rank"]) for row in rows if row.get("along_grip") is True],
+                         "failed partly along a grip (along_grip = True: a crack band runs more than 4ℓ along a "
+                         "gripped edge)", ": {} strength and toughness describe the grip as well as the plate.")
 
 
 def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = None) -> bytes:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from engine.campaigns.campaign import Campaign
 from engine.campaigns.config import CampaignConfig
-from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, plot_best_so_far, unbroken_note
+from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, grip_note, plot_best_so_far, unbroken_note
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
+from engine.cli.label import add_setup_arguments, setup_options
 from engine.runtime.executors import make_executor
 from engine.search.registry import STRATEGIES
 from engine.store import same_labels
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("--batch-size", type=int, help="designs labelled together")
     new.add_argument("--seed", type=int)
     new.add_argument("--fidelity", choices=("fast", "strength", "full"), help="fracture labels (grid spaces)")
-    new.add_argument("--mode", choices=("I", "II"), help="fracture loading (grid spaces)")
+    add_setup_arguments(new.add_argument_group("fracture solver set-up (grid spaces; as matloop label)"), defaults=False)
     new.add_argument("--resolution", type=int, help="homogenisation voxels per side (spinodoids)")
     new.add_argument("--pretrain", type=int, metavar="N",
                      help="label N random designs at the fast fidelity first and pre-train the surrogate on them "
@@ -99,11 +100,11 @@ def config_from_args(args: argparse.Namespace) -> dict:
         config["objective"] = {"kind": kind, "metrics": args.objective}
     if args.target:
         config["objective"] = {"kind": "target_stiffness", "target": args.target}
-    if args.fidelity or args.mode:
+    options = setup_options(args)
+    if args.fidelity or options:
         evaluator = config.setdefault("evaluator", {"kind": "fracture", "fidelity": "full"})
         evaluator["fidelity"] = args.fidelity or evaluator.get("fidelity", "full")
-        if args.mode:
-            evaluator.setdefault("options", {})["mode"] = args.mode
+        evaluator.setdefault("options", {}).update(options)
     if args.resolution:
         config.setdefault("evaluator", {"kind": "homogenization"})["resolution"] = args.resolution
     if args.setting:
@@ -229,8 +230,9 @@ def _report(args: argparse.Namespace) -> int:
         print("  ".join(f"{k:>{w}}" for k, w in zip(rows[0], widths)))
         for row in rows:
             print("  ".join(f"{v:{w}.4g}" if isinstance(v, float) else f"{v!s:>{w}}" for v, w in zip(row.values(), widths)))
-        if (note := unbroken_note(rows)) is not None:
-            print(note)
+        for note in (unbroken_note(rows), grip_note(rows)):
+            if note is not None:
+                print(note)
     if args.plot:
         try:
             plot_best_so_far(campaigns, args.plot)

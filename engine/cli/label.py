@@ -11,7 +11,7 @@ from pathlib import Path
 from designs.registry import read_designs
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
-from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator, label_fracture_batch
+from engine.evaluators.fracture import FAILURE_METRICS, FRACTURE_SPACES, FractureEvaluator, label_fracture_batch
 from engine.evaluators.fracture_batch import random_plates
 from engine.runtime.executors import make_executor
 from fem.fracture import DEFAULT_ELL, FIDELITIES
@@ -48,10 +48,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
-    """The fracture solver set-up flags (loading, 2D model, length scale, mesh, energy split, grips, grip strips)."""
-    parser.add_argument("--mode", choices=("I", "II"), default="I", help="tension (I) or shear (II)")
-    parser.add_argument("--plane", choices=("stress", "strain"), default="stress")
+def add_setup_arguments(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
+    """The fracture solver set-up flags (loading, 2D model, length scale, mesh, energy split, grips, grip
+    strips, phases); without ``defaults`` the loading and 2D model are left out when not given too."""
+    parser.add_argument("--mode", choices=("I", "II"), default="I" if defaults else None,
+                        help="tension (I) or shear (II)" + ("" if defaults else " (default I)"))
+    parser.add_argument("--plane", choices=("stress", "strain"), default="stress" if defaults else None,
+                        help=None if defaults else "2D model (default stress)")
     parser.add_argument("--ell", type=float, metavar="MM",
                         help=f"phase-field length scale in mm, the same on every grid (default {DEFAULT_ELL:g})")
     mesh = parser.add_mutually_exclusive_group()
@@ -79,8 +82,8 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
 
 def setup_options(args: argparse.Namespace) -> dict:
     """``PlateSetup`` fields from the flags of :func:`add_setup_arguments` (unset ones left out)."""
-    options = {"mode": args.mode, "plane": args.plane}
-    for name in ("ell", "element_size", "elements_per_block", "split", "grips", "grip_strip"):
+    options = {}
+    for name in ("mode", "plane", "ell", "element_size", "elements_per_block", "split", "grips", "grip_strip"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.phase:
@@ -173,8 +176,9 @@ def run(args: argparse.Namespace) -> int:
         f"{report.unique} designs: {report.newly_labelled} labelled now "
         f"({report.labelled_failed} failed), {report.already_labelled} already in the store {store.path}"
     )
-    # whether the plate broke by the largest strain (a full label's toughness is a lower bound if not)
-    columns = [*RESULT_COLUMNS[:3], *(("broke",) if args.fidelity == "full" else ()), *RESULT_COLUMNS[3:]]
+    # how a full label's plate failed: whether it broke by the largest strain (its toughness is a lower
+    # bound if not), from the crack tip to an edge, partly along a grip
+    columns = [*RESULT_COLUMNS[:3], *(FAILURE_METRICS if args.fidelity == "full" else ()), *RESULT_COLUMNS[3:]]
     rows = []
     for design in designs:
         label = store.get_label(design.content_hash(), key)
@@ -183,9 +187,11 @@ def run(args: argparse.Namespace) -> int:
         rows.append([design.content_hash()[:12], label.status,
                      *(label.metrics.get(c) for c in columns), label.reason or ""])
     header = ["design", "status", *columns, "reason"]
-    print("  ".join(f"{h:>12}" for h in header[:-1]), header[-1])
+    widths = [max(12, len(h)) for h in header[:-1]]
+    print("  ".join(f"{h:>{w}}" for h, w in zip(header, widths)), header[-1])
     for row in rows[:50]:
-        cells = [f"{v:12.4g}" if isinstance(v, float) else f"{'-' if v is None else v:>12}" for v in row[:-1]]
+        cells = [f"{v:{w}.4g}" if isinstance(v, float) else f"{'-' if v is None else str(v):>{w}}"
+                 for v, w in zip(row, widths)]
         print("  ".join(cells), row[-1])
     if len(rows) > 50:
         print(f"... {len(rows) - 50} more (use --csv)")

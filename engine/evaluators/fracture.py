@@ -29,6 +29,7 @@ from fem.cost import Cost, largest_size, plate_cost
 from fem.materials import DEFAULT_PHASE_SETTINGS, Material, default_palette
 
 __all__ = [
+    "FAILURE_METRICS",
     "FRACTURE_METRICS",
     "FIDELITY_METRICS",
     "FRACTURE_SPACES",
@@ -74,10 +75,19 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
     Metric("nonconverged_steps", "1", f"steps accepted without stagger convergence, {_COUNT}"),
     Metric("rejected_steps", "1", f"steps retried smaller at a sudden drop, {_COUNT}"),
     Metric("broke", "1", "true when the run reached its end criterion (failure, or the peak for strength)"),
+    Metric("crack_tip_to_edge", "1", "full labels: true when a band of d > 0.9 (mode II; d > 0.5 in mode I) "
+           "joins the notch tip to an edge at the end (the plate failed from its crack tip)"),
+    Metric("grip_band", "mm", "full labels: the longest stretch of a damage band within ℓ of a grip at the end"),
+    Metric("along_grip", "1", "full labels: true when grip_band exceeds 4ℓ: the plate failed partly at a grip, so "
+           "its strength and toughness describe the grip as well as the plate"),
     Metric("end_criterion", "1", "how the run ended: failure, through_crack (mode II: the crack from the notch "
            "reached an edge), peak, max_displacement, max_steps or error"),
     Metric("wall_time", "s", "solver wall time", timing=True),
 )
+
+#: How a full label's plate failed: whether it broke by the largest strain of the test, whether its
+#: crack ran from the notch tip to an edge, whether a band ran along a grip (flags of :data:`FRACTURE_METRICS`).
+FAILURE_METRICS = ("broke", "crack_tip_to_edge", "along_grip")
 
 #: ``PlateSetup`` fields that cannot change a label at a fidelity, so they stay out of its key:
 #: the fast (linear) solve uses neither the phase field (length, energy split, grip strips, toughness) nor
@@ -299,8 +309,7 @@ def label_fracture_job(
                            "metrics": evaluation.metrics, "stored": stored,
                            "strain": [], "stress": [], "damage": [], "x": [], "y": [], "crack_path": None}
     if result is not None:
-        path = fracture.crack_path_of(result.metrics, result.damage, result.x, result.y)
-        out["crack_path"] = None if path is None else asdict(path)
+        out["crack_path"] = None if result.crack_path is None else asdict(result.crack_path)
         step = _field_step(np.asarray(result.damage))
         out.update(
             strain=np.asarray(result.strain, dtype=float).tolist(),

@@ -18,7 +18,7 @@ from designs.base import Design
 from designs.checkerboard import Checkerboard
 from designs.hierarchical import Hierarchical
 from designs.registry import design_from_record
-from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator, label_fracture_batch
+from engine.evaluators.fracture import FAILURE_METRICS, FRACTURE_SPACES, FractureEvaluator, label_fracture_batch
 from engine.evaluators.labelling import CancellableCall
 from engine.evaluators.protocol import Evaluation
 from engine.runtime.config import settings_from_env
@@ -31,7 +31,7 @@ __all__ = ["MAX_BATCH", "ROW_METRICS", "label_batch_job", "random_plates"]
 MAX_BATCH = 10_000
 #: Metrics each row of the job's result table holds (units: see the fracture metric table).
 ROW_METRICS = ("stiffness", "strength", "toughness", "energy_release_rate_per_stress_squared",
-               "stress_intensity_per_stress", "broke", "wall_time")
+               "stress_intensity_per_stress", *FAILURE_METRICS, "wall_time")
 
 
 def random_plates(space: str, count: int, size: int, soft_fraction: float = 0.5, seed: int = 0,

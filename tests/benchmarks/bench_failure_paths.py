@@ -68,7 +68,7 @@ import numpy as np
 
 from designs.checkerboard import Checkerboard
 from engine.cli.jobs import parse_params
-from fem.fracture import crack_path_of, run
+from fem.fracture import run
 from fem.phasefield_crack import FAILURE_LEVEL
 from fem.plate_setup import PlateSetup, updated
 
@@ -80,7 +80,7 @@ def failure_path(args: tuple[str, int, dict, tuple[int, int]]) -> dict:
     rng = np.random.default_rng(seed)
     plate = Checkerboard.random(rows, columns, soft_fraction=rng.uniform(0.2, 0.8), seed=rng)
     r = run(plate, "full", mode=mode, **settings)
-    path = crack_path_of(r.metrics, r.damage, r.x, r.y)
+    path = r.crack_path
     return {
         "seed": seed,
         "broke": bool(r.metrics["broke"]),

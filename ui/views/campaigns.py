@@ -27,7 +27,7 @@ from designs.stl import spinodoid_mesh
 from engine.campaigns.campaign import Campaign
 from engine.campaigns.config import MAX_PRETRAIN, CampaignConfig
 from engine.campaigns.objectives import Objective
-from engine.campaigns.report import export_best, plot_best_so_far, unbroken_note
+from engine.campaigns.report import export_best, grip_note, plot_best_so_far, unbroken_note
 from engine.evaluators.fracture import FractureEvaluator
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator
 from engine.search.registry import STRATEGIES, strategy_class
@@ -36,6 +36,7 @@ from fem.fracture import FIDELITIES
 from ui.campaign_figures import (best_so_far_figure, best_so_far_trace, best_table, calls_axis, grid_figure,
                                  objective_axis, pareto_figure, surrogate_figure, value_axis_type, wrapped)
 from ui.common import CheckedNumbers, job_manager, open_store, settings, show_error
+from ui.fracture_setup import setup_inputs
 from ui.job_panel import attach_job
 
 CAMPAIGN_KEY = "campaign"
@@ -261,7 +262,10 @@ def configure() -> None:
                                    help="fast: one linear solve of the initial crack (stiffness, G/σ², |K|/σ); "
                                         "strength: to the peak stress (+ strength); full: to failure (+ toughness)")
             mode = st.radio("Loading", ["I", "II"], format_func=lambda m: f"mode {m}", key="mode", horizontal=True)
-            evaluator = {"kind": "fracture", "fidelity": fidelity, "options": {"mode": mode}}
+            plane = st.radio("2D model", ["stress", "strain"], format_func=lambda p: f"plane {p}", key="plane",
+                             horizontal=True)
+            evaluator = {"kind": "fracture", "fidelity": fidelity,
+                         "options": {"mode": mode, "plane": plane, **setup_inputs(numbers, in_form=True, key="setup-")}}
             # only strategies with a surrogate can pre-train (the strategy is chosen outside the form)
             pretrain = numbers.number("Pre-train on fast labels", 0, 0, MAX_PRETRAIN, key="pretrain",
                                       help="multi-fidelity: label this many random designs at the fast fidelity "
@@ -371,8 +375,10 @@ def watch(name: str) -> None:
             table = best_table(current, SHOWN_DESIGNS)
             st.dataframe(table, hide_index=True, column_config={
                 c: st.column_config.NumberColumn(c, format="%.4g") for c in table.columns if table[c].dtype == float})
-            if (note := unbroken_note(table.to_dict("records"))) is not None:
-                st.caption(note)
+            records = table.to_dict("records")
+            for note in (unbroken_note(records), grip_note(records)):
+                if note is not None:
+                    st.caption(note)
             if current.config.space == "spinodoid":
                 spinodoid_preview(results, name)
 

@@ -12,6 +12,7 @@ from engine.library import MAX_UPLOAD_BYTES
 from engine.store import JobRecord
 from fem.fracture import FIDELITIES
 from ui.common import CheckedNumbers, job_manager, open_store, settings, show_error
+from ui.fracture_setup import setup_inputs
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 #: Session key under which other pages (Design library, Rank designs) hand designs to this page.
@@ -19,7 +20,8 @@ HANDED = "batch-designs"
 #: Result table columns with units (σ: nominal stress; τ in mode II).
 COLUMNS = {"stiffness": "stiffness (MPa)", "strength": "strength (MPa)", "toughness": "toughness (MJ/m³)",
            "energy_release_rate_per_stress_squared": "G/σ² (mm/MPa)", "stress_intensity_per_stress": "|K|/σ (√mm)",
-           "broke": "broke", "wall_time": "wall time (s)"}
+           "broke": "broke", "crack_tip_to_edge": "crack tip to edge", "along_grip": "along a grip",
+           "wall_time": "wall time (s)"}
 
 st.title("Label a batch")
 st.markdown(
@@ -95,14 +97,20 @@ fidelity = cols[0].selectbox("Fidelity", FIDELITIES, index=FIDELITIES.index("fas
 mode = cols[1].radio("Loading", ["I", "II"], horizontal=True, format_func=lambda m: f"mode {m}",
                      help="I: tension; II: shear (stiffness and strength are then shear values)")
 plane = cols[2].radio("2D model", ["stress", "strain"], horizontal=True, format_func=lambda p: f"plane {p}")
-options = {"mode": mode, "plane": plane}
-evaluator = FractureEvaluator.from_options(fidelity, options)
-if grid_side is not None:
+st.subheader("Solver set-up")
+st.caption("As on **Label design**: a set-up tried on one design labels the batch the same way.")
+options = {"mode": mode, "plane": plane, **setup_inputs(numbers, wide=True)}
+try:  # a set-up that cannot run is explained when the button is pressed
+    evaluator = FractureEvaluator.from_options(fidelity, options) if numbers.ok else None
+except ValueError:
+    evaluator = None
+if grid_side is not None and evaluator is not None:
     st.caption(f"Estimate per design: {evaluator.grid_cost(grid_side, grid_side).describe()}.")
 numbers.summary("Labelling")
 ready = numbers.ok and (random is not None or bool(records))
 if st.button("Label designs", type="primary", disabled=not ready) and ready:
     try:
+        evaluator = FractureEvaluator.from_options(fidelity, options)
         if grid_side is not None:  # before any design is drawn: the guard rails of matloop label
             evaluator.check_grid(grid_side, grid_side)
         params = {"fidelity": fidelity, "options": options, "executor": settings().executor}
@@ -136,7 +144,9 @@ def show_result(job: JobRecord) -> None:
     rows = pd.DataFrame(result["rows"])
     if not rows.empty:
         rows = rows.assign(design=rows["design_hash"].str[:12]).rename(columns=COLUMNS)
-        shown = ["design", "space", "status", "stored", *[c for c in COLUMNS.values() if rows[c].notna().any()],
+        # a job recorded before a column was added lacks it
+        filled = [c for c in COLUMNS.values() if c in rows and rows[c].notna().any()]
+        shown = ["design", "space", "status", "stored", *filled,
                  *(["reason"] if rows["reason"].notna().any() else [])]
         st.dataframe(rows[shown], hide_index=True)
     key = result["key"]

@@ -19,13 +19,11 @@ from designs.stl import plate_stl
 from designs.threemf import plate_3mf
 from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord, SolverKey
-from fem.fracture import DEFAULT_ELL, FIDELITIES, PlateSetup, crack_path_of
-from fem.materials import DEFAULT_PHASE_SETTINGS
-from fem.phasefield_crack import GRIP_BAND_ELLS, CrackPath
-from fem.phasefield_split import SPLITS
-from fem.plate_setup import GRIPS
+from fem.fracture import FIDELITIES, PlateSetup, crack_path_of
+from fem.phasefield_crack import FAILURE_LEVEL, GRIP_BAND_ELLS, CrackPath
 from ui.common import CheckedNumbers, job_manager, open_store, show_error, theme_safe_colours
 from ui.design_figures import plate_figure
+from ui.fracture_setup import setup_inputs
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Label a design")
@@ -48,30 +46,6 @@ st.markdown(
     "(Comput. Methods Appl. Mech. Eng. 199, 2765, 2010), staggered solves; checkerboard composites as in "
     "Yu, Qin & Buehler (Soft Matter 15, 2019)."
 )
-
-
-def phase_inputs(numbers: CheckedNumbers) -> dict[str, dict[str, float | None]]:
-    """The settings of the soft and stiff phases (:func:`fem.materials.material_from_settings`), from
-    inputs preset to the defaults; a crushing strength of 0 means a phase that never crushes."""
-    phases = {}
-    with st.expander("Phases"):
-        st.caption("The failure strain ε_f sets a phase's tensile strength E·ε_f (an AT2 bar at ℓ, so its "
-                   "toughness G_c follows ℓ); crushing is the uniaxial compressive strength, at which a phase "
-                   "fails under a split (0: never).")
-        for column, (name, default) in zip(st.columns(len(DEFAULT_PHASE_SETTINGS)), DEFAULT_PHASE_SETTINGS.items()):
-            given = {
-                "E": numbers.number(f"{name}: E (MPa)", default["E"], 0.0, 1e7, "MPa", where=column, open_low=True,
-                                    step=10.0, format="%g"),
-                "nu": numbers.number(f"{name}: ν", default["nu"], -1.0, 0.5, where=column, open_low=True,
-                                     open_high=True, step=0.01, format="%g"),
-                "failure_strain": numbers.number(f"{name}: failure strain ε_f", default["failure_strain"], 0.0, 10.0,
-                                                 where=column, open_low=True, step=0.01, format="%g"),
-            }
-            phases[name] = {key: default[key] if value is None else float(value) for key, value in given.items()}
-            crushing = numbers.number(f"{name}: crushing (MPa)", default["compressive_strength"], 0.0, 1e7, "MPa",
-                                      where=column, step=10.0, format="%g", help="0: the phase never crushes")
-            phases[name]["compressive_strength"] = float(crushing) if crushing else None
-    return phases
 
 
 store = open_store()
@@ -184,34 +158,9 @@ with right:
     preview.plotly_chart(plate_figure(design, crack_length=PlateSetup(mode=mode).crack_length))
     plane = st.radio("2D model", ["stress", "strain"], horizontal=True, format_func=lambda p: f"plane {p}")
     solver_numbers = CheckedNumbers()
-    ell = solver_numbers.number("Phase-field length ℓ (mm)", DEFAULT_ELL, 0.0, 1.0, "mm", open_low=True, open_high=True,
-                                step=1 / 256, format="%.5f",
-                                help="a physical length: the same on every grid drawn on the 1 mm plate")
-    mesh = st.radio("Mesh", ["element size", "elements per block"], horizontal=True,
-                    help="elements may be at most ℓ/2 in either direction")
-    if mesh == "element size":
-        size = solver_numbers.number("Element size (mm)", None, 0.0, 0.5, "mm", open_low=True, step=1 / 512,
-                                     format="%.5f", placeholder="ℓ/2",
-                                     help="largest element edge, at most ℓ/2 (checked on Label design); empty: ℓ/2")
-        mesh_option = {} if size is None else {"element_size": float(size)}
-    else:
-        per_block = solver_numbers.number("Elements per block side", 8, 1, 256,
-                                          help="the grid's blocks times this, at most ℓ/2 per element")
-        mesh_option = {} if per_block is None else {"elements_per_block": int(per_block)}
-    split = st.selectbox("Energy split", ["default", *SPLITS],
-                         help="what drives the damage; default: none in mode I, spectral in mode II")
-    grips = st.radio("Grips", GRIPS, horizontal=True,
-                     help="bonded: the edges held through a thin elastic layer (the default); clamped: their "
-                     "displacements prescribed, with damage-free strips 2ℓ wide along the grips in mode I")
-    phases = phase_inputs(solver_numbers)
+    setup = setup_inputs(solver_numbers)
     st.caption(f"Design hash `{design.content_hash()[:16]}`")
-    options = {"mode": mode, "plane": plane, "ell": ell, **mesh_option}
-    if split != "default":
-        options["split"] = split
-    if grips != PlateSetup().grips:
-        options["grips"] = grips
-    if phases != DEFAULT_PHASE_SETTINGS:
-        options["materials"] = phases
+    options = {"mode": mode, "plane": plane, **setup}
     try:  # what the run will cost; a set-up that cannot run is explained when the button is pressed
         if solver_numbers.ok:
             st.caption(f"Estimate: {FractureEvaluator.from_options(fidelity, options).cost(design).describe()}.")
@@ -290,17 +239,25 @@ def through_crack_note(metrics: dict, stress: list[float], strain_name: str) -> 
 def crack_path_notes(metrics: dict, result: dict) -> tuple[str | None, str | None]:
     """How a full label's plate failed (:func:`fem.fracture.crack_path_of`): a warning where a band runs
     along a grip, and a caption on the band from the notch tip (None each where there is nothing to
-    say: other fidelities, a failed run). The job's own reading of the whole damage grid, or, for a job
-    recorded without one, a reading of the stored grid."""
+    say: other fidelities, a failed run). The job's own reading of the whole damage grid; for a label
+    without a job (``result`` empty), the reading its metrics carry (which grip is not kept there); for a
+    job recorded before either was read, a reading of the stored grid."""
     recorded = result.get("crack_path")
-    path = CrackPath(**recorded) if recorded else crack_path_of(metrics, result.get("damage") or [],
-                                                                 result.get("x") or [], result.get("y") or [])
+    if recorded:
+        path = CrackPath(**recorded)
+    elif not result and isinstance(metrics.get("crack_tip_to_edge"), bool):
+        path = CrackPath(level=FAILURE_LEVEL[metrics.get("mode", "I")], at_tip=metrics["crack_tip_to_edge"],
+                         tip_to_edge=metrics["crack_tip_to_edge"], grip_edge=None,
+                         grip_length=float(metrics.get("grip_band") or 0.0), along_grip=bool(metrics.get("along_grip")))
+    else:
+        path = crack_path_of(metrics, result.get("damage") or [], result.get("x") or [], result.get("y") or [])
     if path is None:
         return None, None
     ell = metrics["ell"]
     warning = None
     if path.along_grip:
-        warning = (f"A crack band (d > {path.level:g}) runs {path.grip_length:.3g} mm along the {path.grip_edge} grip, "
+        grip = "a" if path.grip_edge is None else f"the {path.grip_edge}"
+        warning = (f"A crack band (d > {path.level:g}) runs {path.grip_length:.3g} mm along {grip} grip, "
                    f"more than {GRIP_BAND_ELLS:g}ℓ ({GRIP_BAND_ELLS * ell:.3g} mm): the plate failed partly at the "
                    "grip, so its strength and toughness describe the grip as well as the plate.")
     if path.tip_to_edge:  # a run that ended on its through crack says so already (through_crack_note)
@@ -482,6 +439,11 @@ def show_stored_label(fidelity: str, options: dict) -> None:
         note = through_crack_note(metrics, curve["stress"], "shear strain" if shear else "strain")
         if note:
             st.caption(note)
+    warning, caption = crack_path_notes(metrics, {})
+    if warning:
+        st.warning(warning, icon=":material/warning:")
+    if caption:
+        st.caption(caption)
     with st.expander("All numbers"):
         st.json(metrics)
 

@@ -12,9 +12,9 @@ from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator, frac
 from engine.store import JobRecord, LabelRecord
 from engine.surrogates.ranking import model_summary
 from engine.surrogates.training import TASKS
-from fem.fracture import DEFAULT_ELL, FIDELITIES
-from fem.phasefield_split import SPLITS
+from fem.fracture import FIDELITIES
 from ui.common import CheckedNumbers, job_manager, open_store, show_error
+from ui.fracture_setup import setup_inputs
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 st.title("Train a surrogate")
@@ -79,27 +79,18 @@ with st.form("train"):
     test_fraction = numbers.number("Held-out share", round(default_share, 2), 0.05, 0.9, where=cols[2], step=0.05,
                                    help="share of the designs held out to score the model")
     seed = numbers.number("Seed", 0, 0, 2**31 - 1, where=cols[3], help="of the training/held-out split and the model")
-    with st.expander("Solver set-up of the labels"):
-        cols = st.columns(3)
-        mode = cols[0].radio("Loading", ["I", "II"], index=["I", "II"].index(default_mode), horizontal=True)
-        plane = cols[1].radio("2D model", ["stress", "strain"], index=["stress", "strain"].index(default_plane),
-                              horizontal=True)
-        split = cols[2].selectbox("Energy split", ["default", *SPLITS], help="default: none in mode I, spectral in II")
-        cols = st.columns(3)
-        ell = numbers.number("ℓ (mm)", DEFAULT_ELL, 0.0, 1.0, "mm", where=cols[0], open_low=True, open_high=True,
-                             step=1 / 256, format="%.5f", help="phase-field length of the labels")
-        size = numbers.number("Element size (mm)", None, 0.0, 0.5, "mm", where=cols[1], open_low=True,
-                              format="%.5f", placeholder="ℓ/2", help="of the labels; empty: ℓ/2")
-        elements = numbers.number("or elements per block", None, 1, 256, where=cols[2], placeholder="–",
-                                  help="of the labels, instead of an element size")
+    st.markdown("**Solver set-up of the labels** (as they were labelled on **Label design**, **Label batch** or "
+                "with `matloop label`)")
+    cols = st.columns(2)
+    mode = cols[0].radio("Loading", ["I", "II"], index=["I", "II"].index(default_mode), horizontal=True)
+    plane = cols[1].radio("2D model", ["stress", "strain"], index=["stress", "strain"].index(default_plane),
+                          horizontal=True)
+    setup = setup_inputs(numbers, in_form=True, wide=True)
     submitted = st.form_submit_button("Train", type="primary")
     if submitted:
         numbers.summary("Training")
     if submitted and numbers.ok:
-        setup = {"mode": mode, "plane": plane, "ell": float(ell), "split": None if split == "default" else split,
-                 "element_size": None if size is None else float(size),
-                 "elements_per_block": None if elements is None else int(elements)}
-        options = {name: value for name, value in setup.items() if value is not None}
+        options = {"mode": mode, "plane": plane, **setup}
         try:
             evaluator = FractureEvaluator.from_options(fidelity, options)
         except ValueError as exc:
