@@ -330,7 +330,7 @@ from fem.grips import ADHESIVE
 from fem.lefm import interface_stress_intensity, solve_linear_crack
 from fem.materials import default_palette
 from fem.mesh_quad import QuadGrid, block_axis
-from fem.phasefield_crack import FAILURE_LEVEL, CrackPath, crack_path, node_damage
+from fem.phasefield_crack import FAILURE_LEVEL, GRIP_BAND_ELLS, CrackPath, crack_path, node_damage
 from fem.phasefield import PhaseFieldProblem, PhaseFieldResult, SolverOptions, solve_phasefield
 from fem.plate_setup import CRACK_LENGTH, DEFAULT_ELL, MAX_ELEMENTS_PER_SIDE, MAX_STRAIN, PlateSetup, updated
 
@@ -338,6 +338,7 @@ __all__ = [
     "SOLVER_NAME",
     "SOLVER_VERSION",
     "FIDELITIES",
+    "ENDED_AT",
     "DEFAULT_ELL",
     "MAX_ELEMENTS_PER_SIDE",
     "CRACK_LENGTH",
@@ -356,6 +357,8 @@ __all__ = [
 SOLVER_NAME = "phasefield-at2"
 SOLVER_VERSION = "8"
 FIDELITIES: tuple[str, ...] = ("fast", "strength", "full")
+#: Where a run ended that did not meet its end criterion, by its ``end_criterion``.
+ENDED_AT = {"max_displacement": "at the largest applied strain", "max_steps": "at its load-step limit"}
 
 
 def _as_checkerboard(design: Any) -> Checkerboard:
@@ -663,8 +666,12 @@ def run(
         metrics.update(toughness=tough, failure_strain=ef, broke=broke or res.end_criterion == "through_crack")
     else:
         metrics.update(toughness=None, failure_strain=None, broke=res.end_criterion == "peak")
+    caveats = []
     if res.status == "ok" and res.end_criterion not in ("failure", "peak", "through_crack"):
-        metrics["reason"] = f"ended at {res.end_criterion} before the end criterion"
+        where = ENDED_AT.get(res.end_criterion, f"at {res.end_criterion}")
+        caveats.append(f"ended {where} (strain {strain[-1]:.3g}) before "
+                       + ("it broke: its toughness is a lower bound" if fidelity == "full"
+                          else "its peak: its strength is a lower bound"))
     # the nominal σ–ε curve travels with the label, so that stored labels can be compared by their curves
     metrics["curve"] = {"strain": strain.tolist(), "stress": stress.tolist()}
     damage = node_damage(grid, res.damage)
@@ -672,6 +679,11 @@ def run(
     if path is not None:  # full labels: how the plate failed travels with the label
         metrics.update(crack_tip_to_edge=path.tip_to_edge, grip_band=path.grip_length,
                        along_grip=path.along_grip)
+        if path.along_grip:
+            caveats.append(f"a crack band runs {path.grip_length:.3g} mm along the {path.grip_edge} grip (more than "
+                           f"{GRIP_BAND_ELLS:g}ℓ): the plate failed partly at the grip")
+    if caveats and res.status == "ok":  # a failed run keeps the solver's reason
+        metrics["reason"] = "; ".join(caveats)
     metrics["wall_time"] = time.perf_counter() - t0
     return FractureResult(metrics, strain, stress, damage, grid.xs, grid.ys, res, path)
 

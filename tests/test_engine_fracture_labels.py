@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from designs.checkerboard import Checkerboard
@@ -165,6 +166,23 @@ def test_a_full_label_job_reads_its_crack_path_from_the_whole_damage_grid(tmp_pa
     assert {name: label.metrics[name] for name in ("crack_tip_to_edge", "grip_band", "along_grip")} == {
         "crack_tip_to_edge": expected["tip_to_edge"], "grip_band": expected["grip_length"],
         "along_grip": expected["along_grip"]}
+
+
+@pytest.mark.parametrize(("seed", "broke", "along_grip"), [(0, False, False), (5, True, True), (14, False, True)])
+def test_a_full_labels_reason_says_why_its_numbers_need_care(seed: int, broke: bool, along_grip: bool) -> None:
+    """An ok label says in its reason (shown by matloop label, the batch page and the library) that it
+    did not break, that its crack ran along a grip, or both (4×4 mode-I plates of the failure-path
+    benchmark's recipe at ℓ = 1/16 mm, a second each)."""
+    from fem.fracture import label
+
+    rng = np.random.default_rng(seed)
+    plate = Checkerboard.random(4, soft_fraction=rng.uniform(0.2, 0.8), seed=rng)
+    metrics = label(plate, "full", mode="I", ell=1 / 16)
+    assert (metrics["status"], metrics["broke"], metrics["along_grip"]) == ("ok", broke, along_grip)
+    caveats = ([] if broke else ["ended at the largest applied strain (strain 0.5) before it broke: its toughness is a "
+                                 "lower bound"]) + ([f"a crack band runs {metrics['grip_band']:.3g} mm along the top grip "
+                                                     "(more than 4ℓ): the plate failed partly at the grip"] if along_grip else [])
+    assert metrics["reason"] == "; ".join(caveats) and (metrics["grip_band"] > 4 / 16) == along_grip
 
 
 def test_labels_under_other_options_are_stored_apart(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from designs.stl import plate_stl
 from designs.threemf import plate_3mf
 from engine.evaluators.fracture import FractureEvaluator
 from engine.store import JobRecord, SolverKey
-from fem.fracture import FIDELITIES, PlateSetup, crack_path_of
+from fem.fracture import ENDED_AT, FIDELITIES, PlateSetup, crack_path_of
 from fem.phasefield_crack import FAILURE_LEVEL, GRIP_BAND_ELLS, CrackPath
 from ui.common import CheckedNumbers, job_manager, open_store, show_error, theme_safe_colours
 from ui.design_figures import plate_figure
@@ -186,8 +186,6 @@ with right:
 CURVE_AXES = {"I": ("nominal strain ε (dimensionless)", "nominal stress σ (MPa)"),
               "II": ("nominal shear strain γ (dimensionless)", "nominal shear stress τ (MPa)")}
 CURVE_COLUMNS = {"I": ("strain", "stress_MPa"), "II": ("shear_strain", "shear_stress_MPa")}
-#: Where a run ended that did not meet its end criterion (``end_criterion`` of fem.fracture).
-ENDED = {"max_displacement": "at the largest applied strain", "max_steps": "at its load-step limit"}
 #: Metrics in the result's top row: the fast fidelity's linear-elastic crack numbers, or the run's.
 SHOWN_METRICS = {"fast": ("stiffness", "energy_release_rate_per_stress_squared", "stress_intensity_per_stress",
                           "wall_time"),
@@ -208,7 +206,7 @@ def lower_bounds(fidelity: str, metrics: dict, strain: list[float], stress: list
     """
     if metrics.get("broke") is not False or not stress:
         return set(), None
-    where = ENDED.get(metrics.get("end_criterion"), "before its end criterion")
+    where = ENDED_AT.get(metrics.get("end_criterion"), "before its end criterion")
     peak = max(stress)
     rising = stress[-1] >= peak  # the stress had not fallen from its highest value
     if fidelity == "strength":
