@@ -64,7 +64,8 @@ def crack_bands(dam: np.ndarray, threshold: float = BAND_THRESHOLD) -> np.ndarra
 def tip_band_reaches_an_edge(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip: tuple[float, float], radius: float,
                              threshold: float = BAND_THRESHOLD) -> bool:
     """Whether one band holds a node within ``radius`` of the crack tip and one within ``radius`` of
-    the plate boundary (the notch's own edge included, unlike :class:`ThroughCrack`).
+    the plate boundary farther than ``2 radius`` from the tip (as :class:`ThroughCrack`: the damage
+    at the tip of a notch shorter than 2ℓ is no crack to an edge).
 
     Parameters
     ----------
@@ -85,9 +86,10 @@ def tip_band_reaches_an_edge(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip:
 def _tip_band_reaches_an_edge(bands: np.ndarray, x: np.ndarray, y: np.ndarray, tip: tuple[float, float],
                               radius: float) -> bool:
     X, Y = np.meshgrid(x, y)
-    at_tip = np.unique(bands[(np.hypot(X - tip[0], Y - tip[1]) <= radius) & (bands > 0)])
+    from_tip = np.hypot(X - tip[0], Y - tip[1])
+    at_tip = np.unique(bands[(from_tip <= radius) & (bands > 0)])
     gap = np.minimum(np.minimum(X - x[0], x[-1] - X), np.minimum(Y - y[0], y[-1] - Y))
-    return bool(np.isin(at_tip, bands[gap <= radius * (1 + 1e-9)]).any())
+    return bool(np.isin(at_tip, bands[(gap <= radius * (1 + 1e-9)) & (from_tip > 2 * radius)]).any())
 
 
 def grip_bands(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
@@ -95,9 +97,11 @@ def grip_bands(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
     """The bands that come within ``radius`` of the top or bottom edge (the grips): which edge, and
     their length along it (mm).
 
-    A band counts over the x positions of its nodes within ``radius`` of the edge: a crack that
-    crosses to a grip at 45° covers about 3ℓ for ``radius`` ℓ, one that runs along the grip its
-    whole path there. One entry per band and edge, ``("bottom" | "top", length)``.
+    A band counts over the x positions of its nodes within ``radius`` of the edge, in unbroken runs
+    of node columns (a band that touches a grip at two places far apart runs along it at neither):
+    a crack that crosses to a grip at 45° covers about 3ℓ for ``radius`` ℓ, one that runs along the
+    grip its whole path there. One entry per band and edge, ``("bottom" | "top", length)``, the
+    length of its longest run.
 
     Parameters
     ----------
@@ -112,8 +116,9 @@ def _grip_bands(bands: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float) 
     out = []
     for edge, near in (("bottom", Y <= y[0] + radius * (1 + 1e-9)), ("top", Y >= y[-1] - radius * (1 + 1e-9))):
         for band in np.unique(bands[near & (bands > 0)]):
-            xs = X[near & (bands == band)]
-            out.append((edge, float(xs.max() - xs.min())))
+            columns = np.unique(np.nonzero(near & (bands == band))[1])
+            runs = np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
+            out.append((edge, max(float(x[run[-1]] - x[run[0]]) for run in runs)))
     return out
 
 
@@ -134,7 +139,7 @@ class CrackPath:
     at_tip : bool
         A band holds a node within ℓ of the notch tip.
     tip_to_edge : bool
-        That band also reaches the plate boundary (within ℓ; the notch's own edge included).
+        That band also reaches the plate boundary (within ℓ, farther than 2ℓ from the tip).
     grip_edge : str or None
         ``"bottom"`` or ``"top"``: the grip along which the longest stretch of a band runs; None
         where no band comes near a grip.

@@ -116,3 +116,48 @@ def test_the_solver_set_up_flags_of_matloop_label_configure_a_campaign(tmp_path:
     assert capsys.readouterr().err == ("matloop: error: element_size 0.05 mm does not resolve the phase-field length "
                                        "ell = 0.03125 mm: at most ell/2 = 0.015625 mm is allowed\n")
     assert [c["name"] for c in Store(tmp_path).campaigns()] == ["c"]
+
+
+def test_set_up_flags_change_what_a_configuration_file_gave(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Options win over --config one by one: --phase changes the file's phases (the others stay as the
+    file gave them), a mesh flag replaces the file's other mesh setting; set-up flags for the wrong
+    kind of design are refused with what they apply to."""
+    from engine.campaigns.campaign import Campaign
+
+    soft = {"E": 50, "nu": 0.3, "failure_strain": 0.3}
+    config = {"space": "checkerboard", "space_settings": {"rows": 4, "columns": 4}, "strategy": "random",
+              "objective": {"kind": "metric", "metrics": ["stiffness"]}, "budget": 2, "batch_size": 2,
+              "evaluator": {"kind": "fracture", "fidelity": "fast", "options": {
+                  "element_size": 0.015625, "materials": {"soft": soft, "stiff": {"E": 1000, "nu": 0.33, "Gc": 0.05}}}}}
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    store = ["--store", str(tmp_path)]
+    assert main([*store, "campaign", "new", "c", "--config", str(tmp_path / "c.json"), "--phase", "stiff:E=2000",
+                 "--elements-per-block", "16"]) == 0
+    assert Campaign.open(Store(tmp_path), "c").config.evaluator["options"] == {
+        "elements_per_block": 16, "materials": {"soft": soft, "stiff": {"E": 2000, "nu": 0.33, "Gc": 0.05}}}
+    capsys.readouterr()
+    spinodoid = ["--space", "spinodoid", "--strategy", "random", "--target", *["0.3", "0.1", "0.1", "0.3", "0.1", "0.3"],
+                 *["0.1"] * 3, "--budget", "2", "--batch-size", "2"]
+    assert main([*store, "campaign", "new", "s", *spinodoid, "--mode", "II", "--ell", "0.05"]) == 2
+    assert capsys.readouterr().err == ("matloop: error: --mode, --ell set the fracture labels of checkerboard and "
+                                       "hierarchical designs, not of spinodoids (their labeller takes --resolution)\n")
+    assert main([*store, "campaign", "new", "g", *SMALL, "--resolution", "16"]) == 2
+    assert capsys.readouterr().err == ("matloop: error: --resolution sets the homogenisation of spinodoids, not the "
+                                       "labels of checkerboard designs\n")
+    assert [c["name"] for c in Store(tmp_path).campaigns()] == ["c"]
+
+
+def test_a_group_linked_by_matloop_label_is_named_for_what_it_is(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """``matloop label --campaign NAME`` links designs under a name; the campaign commands list it as a
+    group and say why it cannot be opened as a campaign (they said its settings were unknown)."""
+    store = ["--store", str(tmp_path)]
+    assert main([*store, "label", "--random", "2", "--size", "4", "--fidelity", "fast", "--campaign", "gc"]) == 0
+    capsys.readouterr()
+    assert main([*store, "campaign", "status"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == [
+        "gc", "group", "-", "checkerboard", "2", "-", "(designs", "linked", "by", "matloop", "label", "--campaign)"]
+    for action in ("status", "report", "run"):
+        assert main([*store, "campaign", action, "gc"]) == 2
+        assert capsys.readouterr().err.startswith("matloop: error: 'gc' is a group of 2 designs that 'matloop label "
+                                                  "--campaign gc' linked, not a design campaign")

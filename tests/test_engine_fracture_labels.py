@@ -85,7 +85,7 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
     (["--phase", "soft:nu=0.5"], "phase 'soft': Poisson's ratio nu must lie in (-1, 0.5), got 0.5"),
     (["--phase", "soft:Young=50"], "phase 'soft': unknown setting(s) ['Young']; allowed: E (MPa), nu (1)"),
     (["--phase", "stiff:E=big"], "phase 'stiff': E must be a number (MPa), got 'big'"),
-    (["--phase", "Soft:E=50"], "--phase Soft: is not a default phase (soft, stiff); a new phase needs E, nu and Gc"),
+    (["--phase", "Soft:E=50"], "--phase Soft: is not one of the phases (soft, stiff); a new phase needs E, nu and Gc"),
     (["--phase", "soft:E=50,E=60"], "--phase 'soft:E=50,E=60' gives ['E'] more than once"),
     (["--phase", "soft:E=1e30"], "the phases' Young's moduli {'soft': 1e+30, 'stiff': 1000.0} (MPa) differ by more "
                                  "than 1e+06×"),
@@ -225,8 +225,8 @@ def test_full_labels_say_how_the_plate_failed(tmp_path: Path, capsys: pytest.Cap
     out = capsys.readouterr().out
     assert "0 labelled now (0 failed), 3 already" in out
     rows = out_csv.read_text().splitlines()
-    assert rows[0] == "design,status,stiffness,strength,toughness,broke,crack_tip_to_edge,along_grip," \
-                      "energy_release_rate_per_stress_squared,wall_time,reason"
+    assert rows[0] == "design,status,stiffness,strength,toughness,broke,crack_tip_to_edge,along_grip,grip_band," \
+                      "wall_time,reason"
     assert [r.split(",")[5:8] for r in rows[1:]] == [["True", "True", "False"], ["False", "False", "True"],
                                                      ["True", "", ""]]
     table = out.splitlines()[-4:]

@@ -80,6 +80,16 @@ def test_how_a_plate_failed_tip_band_and_bands_along_the_grips():
     assert grip_band_lengths(away, xs, xs, ELL) == []
     # the notch's own edge counts: a band from the tip back along the lower crack face to the left edge
     assert tip_band_reaches_an_edge(drawn(((0.5, 0.5 - 1 / N), (0.0, 0.5 - 1 / N))), xs, xs, (0.5, 0.5), ELL)
+    # but not within 2ℓ of the tip: the damage at the tip of a notch ℓ long is no crack to an edge
+    blob = drawn(((0.0, 0.5), (2 * ELL, 0.5)))
+    assert not tip_band_reaches_an_edge(blob, xs, xs, (ELL, 0.5), ELL)
+    assert tip_band_reaches_an_edge(blob, xs, xs, (2 * ELL, 0.5), 0.9 * ELL)  # the edge 2.2 radii away
+    # a band that touches the bottom grip with two legs 0.8 mm apart runs along it nowhere
+    legs = drawn(((0.1, 0.3), (0.9, 0.3)), ((0.1, 0.3), (0.1, 0.0)), ((0.9, 0.3), (0.9, 0.0)))
+    assert grip_band_lengths(legs, xs, xs, ELL) == [pytest.approx(0.0, abs=1e-12)]
+    feet = drawn(((0.1, 0.3), (0.9, 0.3)), ((0.1, 0.3), (0.1, 0.0)), ((0.9, 0.3), (0.9, 0.0)),
+                 ((0.9, 0.5 * ELL), (0.9 + 3 / N, 0.5 * ELL)))
+    assert grip_band_lengths(feet, xs, xs, ELL) == [pytest.approx(3 / N, abs=1e-12)]  # the longer foot
 
 
 def test_the_crack_path_of_a_plate_names_the_grip_and_how_far_a_band_runs_along_it():

@@ -25,6 +25,7 @@ from engine.surrogates.grid import GridLinearRegressor
 from engine.surrogates.ranking import rank_random_plates
 from fem.materials import DEFAULT_PHASE_SETTINGS
 from support_pages import record_submitted_jobs
+from ui.fracture_setup import describe_setup
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
 
@@ -70,6 +71,7 @@ def test_the_random_form_submits_a_batch_job_with_the_values_typed(env: Path) ->
     job = Store(env).jobs(limit=1)[0]
     assert job.kind == "label-batch"
     soft = {**DEFAULT_PHASE_SETTINGS["soft"], "E": 50.0}
+    assert describe_setup(job.params["options"]) == "ℓ = 0.015625 mm, voldev split, soft E = 50 MPa"
     assert job.params == {"fidelity": "fast", "options": {"mode": "II", "plane": "strain", "ell": 1 / 64, "split": "voldev",
                                                           "materials": {**DEFAULT_PHASE_SETTINGS, "soft": soft}},
                           "executor": "local",
@@ -89,12 +91,23 @@ def test_a_number_out_of_range_starts_nothing(env: Path, label: str, value: floa
 
 
 def test_a_mesh_that_does_not_resolve_ell_starts_no_batch(env: Path) -> None:
-    """The set-up's guard rail of Label design (elements at most ℓ/2) holds for a batch too."""
+    """The set-up's guard rail of Label design (elements at most ℓ/2) holds for a batch too: an element
+    size, or a count per block side on the grid of the random plates or of the designs handed over."""
     at = open_page("label_batch")
     widget(at.number_input, "Element size (mm)").set_value(0.05).run()
     widget(at.button, "Label designs").click().run()
     assert [e.value for e in at.error] == ["Nothing was started: element_size 0.05 mm does not resolve the phase-field "
                                            "length ell = 0.03125 mm: at most ell/2 = 0.015625 mm is allowed"]
+    widget(at.radio, "Mesh").set_value("elements per block").run()
+    widget(at.number_input, "Elements per block side").set_value(2).run()  # 1/16 mm on 8 × 8 blocks
+    widget(at.button, "Label designs").click().run()
+    assert len(at.error) == 1 and at.error[0].value.startswith("Nothing was started: the mesh does not resolve")
+    at.session_state["batch-designs"] = {"what": "the test", "records": [  # handed over (as by the library)
+        {"space": "checkerboard", "genome": Checkerboard.random(4, seed=1).genome()}]}
+    at.run()
+    widget(at.number_input, "Elements per block side").set_value(8).run()  # fine on 8 × 8, 1/32 mm on 4 × 4
+    widget(at.button, "Label designs").click().run()
+    assert len(at.error) == 1 and at.error[0].value.startswith("Nothing was started: the mesh does not resolve")
     assert Store(env).jobs() == []
 
 
@@ -215,8 +228,11 @@ def test_a_full_batch_says_how_each_plate_failed_and_an_older_result_still_opens
     store.start_job(job)
     result = label_batch_job(JobContext(store, job), **params)
     store.finish_job(job, "done", result=result)
-    table = open_page("label_batch", job).dataframe[0].value
+    at = open_page("label_batch", job)
+    table = at.dataframe[0].value
     assert table["crack tip to edge"].tolist() == [True, False] and table["along a grip"].tolist() == [False, True]
+    assert "Labelled: 2 designs given to the job, fidelity full, mode II, plane stress, default set-up." in [
+        c.value for c in at.caption]
     older = store.create_job("label-batch", params)
     store.start_job(older)
     store.finish_job(older, "done", result={**result, "rows": [

@@ -167,13 +167,14 @@ def test_the_solver_set_up_of_label_design_reaches_the_campaign(app_env: Path, m
     at.sidebar.number_input(key="setup-element-size").set_value(None)
     at.sidebar.number_input(key="setup-per-block").set_value(32)  # 4 × 4 blocks: ℓ/2 per element
     at.sidebar.radio(key="setup-grips").set_value("clamped")
+    at.sidebar.number_input(key="setup-grip-strip").set_value(1.0)
     at.sidebar.number_input(key="setup-stiff-E").set_value(2000.0)
     start(at)
     assert not at.error, [e.value for e in at.error]
     stiff = {**DEFAULT_PHASE_SETTINGS["stiff"], "E": 2000.0}
     assert Campaign.open(Store(app_env), "set-up").config.evaluator == {
         "kind": "fracture", "fidelity": "fast", "options": {
-            "mode": "I", "plane": "strain", "ell": 1 / 64, "elements_per_block": 32, "grips": "clamped",
+            "mode": "I", "plane": "strain", "ell": 1 / 64, "elements_per_block": 32, "grips": "clamped", "grip_strip": 1.0,
             "materials": {**DEFAULT_PHASE_SETTINGS, "stiff": stiff}}}
 
 

@@ -13,12 +13,12 @@ from typing import Any
 import streamlit as st
 
 from fem.fracture import DEFAULT_ELL
-from fem.materials import DEFAULT_PHASE_SETTINGS
+from fem.materials import DEFAULT_PHASE_SETTINGS, PHASE_SETTINGS
 from fem.phasefield_split import SPLITS
-from fem.plate_setup import GRIPS, PlateSetup
+from fem.plate_setup import GRIPS, MAX_GRIP_STRIP, PlateSetup
 from ui.common import CheckedNumbers
 
-__all__ = ["setup_inputs"]
+__all__ = ["describe_setup", "setup_inputs"]
 
 
 def _phase_inputs(numbers: CheckedNumbers, key: str = "") -> dict[str, dict[str, float | None]]:
@@ -49,7 +49,7 @@ def _phase_inputs(numbers: CheckedNumbers, key: str = "") -> dict[str, dict[str,
 
 
 def setup_inputs(numbers: CheckedNumbers, *, in_form: bool = False, wide: bool = False, key: str = "") -> dict[str, Any]:
-    """Inputs of ℓ, the mesh, the energy split, the grips and the phases; the ``PlateSetup`` options they give.
+    """Inputs of ℓ, the mesh, the energy split, the grips and their strips, and the phases; the ``PlateSetup`` options.
 
     Parameters
     ----------
@@ -70,8 +70,8 @@ def setup_inputs(numbers: CheckedNumbers, *, in_form: bool = False, wide: bool =
     dict
         ``ell`` (mm; None when out of range), and where given ``element_size`` (mm) or
         ``elements_per_block``, ``split`` (not the mode's default), ``grips`` (not the default
-        bonded grips) and ``materials`` (phases other than the defaults). Mode and plane are the
-        page's own inputs.
+        bonded grips), ``grip_strip`` (in units of ℓ) and ``materials`` (phases other than the
+        defaults). Mode and plane are the page's own inputs.
     """
     first, second, third = st.columns(3) if wide else (st, st, st)
     ell = numbers.number("Phase-field length ℓ (mm)", DEFAULT_ELL, 0.0, 1.0, "mm", open_low=True, open_high=True,
@@ -92,12 +92,16 @@ def setup_inputs(numbers: CheckedNumbers, *, in_form: bool = False, wide: bool =
     else:
         per_block = numbers.number("Elements per block side", 8, 1, 256, key=f"{key}per-block", where=third,
                                    help="the grid's blocks times this, at most ℓ/2 per element")
-    first, second = st.columns(2) if wide else (st, st)
+    first, second, third = st.columns(3) if wide else (st, st, st)
     split = first.selectbox("Energy split", ["default", *SPLITS], key=f"{key}split",
                             help="what drives the damage; default: none in mode I, spectral in mode II")
     grips = second.radio("Grips", GRIPS, horizontal=True, key=f"{key}grips",
                          help="bonded: the edges held through a thin elastic layer (the default); clamped: their "
                          "displacements prescribed, with damage-free strips 2ℓ wide along the grips in mode I")
+    strip = numbers.number("Grip strips (ℓ)", None, 0.0, 100.0, "ℓ", where=third, step=0.5, format="%g",
+                           placeholder="default", key=f"{key}grip-strip",
+                           help=f"width of the damage-free strip along each grip, in units of ℓ (at most {MAX_GRIP_STRIP:g} mm); "
+                           "empty: none, or 2 in mode I with clamped grips")
     phases = _phase_inputs(numbers, key)
     options: dict[str, Any] = {"ell": None if ell is None else float(ell)}
     if size is not None:
@@ -108,6 +112,37 @@ def setup_inputs(numbers: CheckedNumbers, *, in_form: bool = False, wide: bool =
         options["split"] = split
     if grips != PlateSetup().grips:
         options["grips"] = grips
+    if strip is not None:
+        options["grip_strip"] = float(strip)
     if phases != DEFAULT_PHASE_SETTINGS:
         options["materials"] = phases
     return options
+
+
+def describe_setup(options: dict[str, Any]) -> str:
+    """What a set-up of :func:`setup_inputs` changes from the defaults, in words (e.g. "ℓ = 0.0156 mm,
+    clamped grips, soft E = 50 MPa"); "default set-up" where it changes nothing."""
+    said = []
+    if options.get("ell") not in (None, DEFAULT_ELL):
+        said.append(f"ℓ = {options['ell']:g} mm")
+    if options.get("element_size") is not None:
+        said.append(f"elements of {options['element_size']:g} mm")
+    if options.get("elements_per_block") is not None:
+        said.append(f"{options['elements_per_block']} elements per block side")
+    if options.get("split"):
+        said.append(f"{options['split']} split")
+    if options.get("grips"):
+        said.append(f"{options['grips']} grips")
+    if options.get("grip_strip") is not None:
+        said.append(f"grip strips of {options['grip_strip']:g}ℓ")
+    for name, phase in (options.get("materials") or {}).items():
+        default = DEFAULT_PHASE_SETTINGS.get(name, {})
+        for key, value in phase.items():
+            if default.get(key) == value:
+                continue
+            if value is None or value == "none":
+                said.append(f"{name} never crushes")
+            else:
+                unit = "" if PHASE_SETTINGS.get(key, "1") == "1" else f" {PHASE_SETTINGS[key]}"
+                said.append(f"{name} {key} = {value:g}{unit}" if isinstance(value, (int, float)) else f"{name} {key} = {value}")
+    return ", ".join(said) or "default set-up"

@@ -86,6 +86,13 @@ def _labelling_key(store: Store, recorded: StoredKey | None, current: SolverKey,
     return recorded_key(store, current, [row[3] for row in rows if row[1] < told])
 
 
+def is_design_group(record: Mapping[str, Any]) -> bool:
+    """Whether a campaign record of the store is a group of designs that ``matloop label --campaign``
+    linked (its configuration names the labelling solver, not a strategy), not a design campaign."""
+    config = record.get("config")
+    return isinstance(config, Mapping) and "strategy" not in config and "solver" in config
+
+
 class Campaign:
     """A design campaign recorded in a store (use :meth:`create` or :meth:`open`)."""
 
@@ -93,6 +100,11 @@ class Campaign:
         self.store = store
         self.id = int(record["id"])
         self.name = str(record["name"])
+        if is_design_group(record):
+            raise ValueError(
+                f"{self.name!r} is a group of {record.get('designs', 0)} designs that 'matloop label --campaign "
+                f"{self.name}' linked, not a design campaign: it has no strategy to run, resume or report. Its designs "
+                "and their labels are in the Design library; 'matloop campaign new' starts a campaign")
         self.config = CampaignConfig.from_json(record["config"])
         self._parts: Built = self.config.build()
         rows = store.candidates(self.id)

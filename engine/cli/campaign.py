@@ -7,12 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from engine.campaigns.campaign import Campaign
+from engine.campaigns.campaign import Campaign, is_design_group
 from engine.campaigns.config import CampaignConfig
 from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, grip_note, plot_best_so_far, unbroken_note
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
 from engine.cli.label import add_setup_arguments, setup_options
+from engine.evaluators.fracture import FRACTURE_SPACES
 from engine.runtime.executors import make_executor
 from engine.search.registry import STRATEGIES
 from engine.store import same_labels
@@ -100,12 +101,11 @@ def config_from_args(args: argparse.Namespace) -> dict:
         config["objective"] = {"kind": kind, "metrics": args.objective}
     if args.target:
         config["objective"] = {"kind": "target_stiffness", "target": args.target}
-    options = setup_options(args)
-    if args.fidelity or options:
-        evaluator = config.setdefault("evaluator", {"kind": "fracture", "fidelity": "full"})
-        evaluator["fidelity"] = args.fidelity or evaluator.get("fidelity", "full")
-        evaluator.setdefault("options", {}).update(options)
+    _fracture_set_up(config, args)
     if args.resolution:
+        if config.get("space") in FRACTURE_SPACES:
+            raise ValueError(f"--resolution sets the homogenisation of spinodoids, not the labels of {config['space']} "
+                             "designs")
         config.setdefault("evaluator", {"kind": "homogenization"})["resolution"] = args.resolution
     if args.setting:
         config.setdefault("strategy_settings", {}).update(parse_params(args.setting, "--setting"))
@@ -114,6 +114,31 @@ def config_from_args(args: argparse.Namespace) -> dict:
         raise ValueError(f"a campaign needs {', '.join(_REQUIRED[key] for key in missing)} (or the "
                          f"key{'s' * (len(missing) > 1)} {', '.join(missing)} in a --config FILE)")
     return config
+
+
+def _fracture_set_up(config: dict, args: argparse.Namespace) -> None:
+    """Put ``--fidelity`` and the set-up flags into the fracture evaluator of ``config``: each flag
+    replaces what a ``--config`` file gave (a mesh flag the file's other mesh setting too), and
+    ``--phase`` changes the file's phases."""
+    flags = ["--phase" if name == "materials" else f"--{name.replace('_', '-')}" for name in setup_options(args)]
+    flags += ["--fidelity"] * bool(args.fidelity)
+    if not flags:
+        return
+    if config.get("space") == "spinodoid":
+        raise ValueError(f"{', '.join(flags)} set the fracture labels of {' and '.join(FRACTURE_SPACES)} designs, "
+                         "not of spinodoids (their labeller takes --resolution)")
+    evaluator = config.setdefault("evaluator", {"kind": "fracture", "fidelity": "full"})
+    if not isinstance(evaluator, dict) or not isinstance(evaluator.get("options", {}), dict):
+        raise ValueError("the evaluator of a --config FILE must be a JSON object with an object of options")
+    evaluator["fidelity"] = args.fidelity or evaluator.get("fidelity", "full")
+    given = dict(evaluator.get("options") or {})
+    phases = given.get("materials")
+    usable = isinstance(phases, dict) and all(isinstance(phase, dict) for phase in phases.values())
+    options = setup_options(args, phases if usable else None)
+    for mesh, other in (("element_size", "elements_per_block"), ("elements_per_block", "element_size")):
+        if mesh in options:
+            given.pop(other, None)
+    evaluator["options"] = {**given, **options}
 
 
 def _new(args: argparse.Namespace) -> int:
@@ -188,6 +213,10 @@ def _status(args: argparse.Namespace) -> int:
     outdated = 0
     for record in records:
         config = record["config"]
+        if is_design_group(record):  # linked by matloop label --campaign: no strategy, no budget
+            print(f"{record['name']:<{width}} {'group':<9} {'-':<14} {str(config.get('space'))[:13]:<13} "
+                  f"{record['designs']:>7}  -  (designs linked by matloop label --campaign)")
+            continue
         stale = _labelled_elsewhere(record)
         outdated += stale
         print(f"{record['name']:<{width}} {record['state']:<9} {str(config.get('strategy'))[:14]:<14} "

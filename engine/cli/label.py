@@ -6,7 +6,9 @@ import argparse
 import csv
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from designs.registry import read_designs
 from engine.cli.common import ProgressLine, open_store
@@ -21,8 +23,13 @@ from fem.phasefield_split import SPLITS
 
 __all__ = ["register", "RESULT_COLUMNS", "add_setup_arguments", "setup_options", "phase_settings"]
 
-#: Metrics printed (and written with --csv) for each design.
-RESULT_COLUMNS = ("stiffness", "strength", "toughness", "energy_release_rate_per_stress_squared", "wall_time")
+#: Metrics printed (and written with --csv) for each design, by fidelity (those it computes, and for a
+#: full label how the plate failed).
+RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "fast": ("stiffness", "energy_release_rate_per_stress_squared", "stress_intensity_per_stress", "wall_time"),
+    "strength": ("stiffness", "strength", "wall_time"),
+    "full": ("stiffness", "strength", "toughness", *FAILURE_METRICS, "grip_band", "wall_time"),
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,29 +87,31 @@ def add_setup_arguments(parser: argparse.ArgumentParser, defaults: bool = True) 
                         + f", compressive_strength=none for a phase that never crushes; defaults: {defaults}")
 
 
-def setup_options(args: argparse.Namespace) -> dict:
-    """``PlateSetup`` fields from the flags of :func:`add_setup_arguments` (unset ones left out)."""
+def setup_options(args: argparse.Namespace, phases: Mapping[str, Mapping[str, Any]] | None = None) -> dict:
+    """``PlateSetup`` fields from the flags of :func:`add_setup_arguments` (unset ones left out);
+    ``--phase`` changes ``phases`` (settings by phase name; the default phases when None)."""
     options = {}
     for name in ("mode", "plane", "ell", "element_size", "elements_per_block", "split", "grips", "grip_strip"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.phase:
-        options["materials"] = phase_settings(args.phase)
+        options["materials"] = phase_settings(args.phase, phases)
     return options
 
 
-def phase_settings(texts: list[str]) -> dict[str, dict]:
+def phase_settings(texts: list[str], phases: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict]:
     """The phases (settings of :func:`fem.materials.material_from_settings`) after ``--phase`` changes.
 
-    Each text is ``NAME:KEY=VALUE,...``; a default phase keeps what is not given (a toughness given as
-    ``Gc`` replaces its failure strain and the other way round); a new name needs every setting.
+    Each text is ``NAME:KEY=VALUE,...``; a phase of ``phases`` (the default phases when None) keeps
+    what is not given (a toughness given as ``Gc`` replaces its failure strain and the other way
+    round); a new name needs every setting.
 
     Raises
     ------
     ValueError
         A text not of that form; the values themselves are checked by ``PlateSetup``.
     """
-    phases = {name: dict(phase) for name, phase in DEFAULT_PHASE_SETTINGS.items()}
+    phases = {name: dict(phase) for name, phase in (DEFAULT_PHASE_SETTINGS if phases is None else phases).items()}
     for text in texts:
         name, sep, pairs = text.partition(":")
         if not (sep and name.strip() and pairs.strip()) or "=" in name:
@@ -114,7 +123,7 @@ def phase_settings(texts: list[str]) -> dict[str, dict]:
             raise ValueError(f"--phase {text!r} gives {sorted({k for k in keys if keys.count(k) > 1})} more than once")
         given = parse_params(["=".join(part.strip() for part in item) for item in items], f"--phase {name}:")
         if name not in phases and not ({"E", "nu"} <= set(given) and {"Gc", "failure_strain"} & set(given)):
-            raise ValueError(f"--phase {name}: is not a default phase ({', '.join(DEFAULT_PHASE_SETTINGS)}); a new phase "
+            raise ValueError(f"--phase {name}: is not one of the phases ({', '.join(phases)}); a new phase "
                              f"needs E, nu and Gc or failure_strain")
         phase = phases.setdefault(name, {})
         for toughness, other in (("Gc", "failure_strain"), ("failure_strain", "Gc")):
@@ -176,9 +185,7 @@ def run(args: argparse.Namespace) -> int:
         f"{report.unique} designs: {report.newly_labelled} labelled now "
         f"({report.labelled_failed} failed), {report.already_labelled} already in the store {store.path}"
     )
-    # how a full label's plate failed: whether it broke by the largest strain (its toughness is a lower
-    # bound if not), from the crack tip to an edge, partly along a grip
-    columns = [*RESULT_COLUMNS[:3], *(FAILURE_METRICS if args.fidelity == "full" else ()), *RESULT_COLUMNS[3:]]
+    columns = RESULT_COLUMNS[args.fidelity]
     rows = []
     for design in designs:
         label = store.get_label(design.content_hash(), key)

@@ -76,7 +76,8 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
     Metric("rejected_steps", "1", f"steps retried smaller at a sudden drop, {_COUNT}"),
     Metric("broke", "1", "true when the run reached its end criterion (failure, or the peak for strength)"),
     Metric("crack_tip_to_edge", "1", "full labels: true when a band of d > 0.9 (mode II; d > 0.5 in mode I) "
-           "joins the notch tip to an edge at the end (the plate failed from its crack tip)"),
+           "joins the notch tip to an edge at the end; with broke true, the plate failed from its crack tip (a "
+           "plate that did not break can have such a band that still carries load)"),
     Metric("grip_band", "mm", "full labels: the longest stretch of a damage band within ℓ of a grip at the end"),
     Metric("along_grip", "1", "full labels: true when grip_band exceeds 4ℓ: the plate failed partly at a grip, so "
            "its strength and toughness describe the grip as well as the plate"),

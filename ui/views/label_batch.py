@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from designs.registry import DesignFileError, parse_designs
+from designs.registry import DesignFileError, design_from_record, parse_designs
 from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator
-from engine.evaluators.fracture_batch import MAX_BATCH
+from engine.evaluators.fracture_batch import MAX_BATCH, random_plates
 from engine.library import MAX_UPLOAD_BYTES
 from engine.store import JobRecord
 from fem.fracture import FIDELITIES
 from ui.common import CheckedNumbers, job_manager, open_store, settings, show_error
-from ui.fracture_setup import setup_inputs
+from ui.fracture_setup import describe_setup, setup_inputs
 from ui.job_panel import attach_job, attached_job_id, job_panel
 
 #: Session key under which other pages (Design library, Rank designs) hand designs to this page.
@@ -111,8 +111,11 @@ ready = numbers.ok and (random is not None or bool(records))
 if st.button("Label designs", type="primary", disabled=not ready) and ready:
     try:
         evaluator = FractureEvaluator.from_options(fidelity, options)
-        if grid_side is not None:  # before any design is drawn: the guard rails of matloop label
-            evaluator.check_grid(grid_side, grid_side)
+        # the checks of the job (mesh resolves ℓ, plate fits this machine) before it is started: on one
+        # random plate (they all have its grid), or on each design given
+        for design in ([random_plates(**{**random, "count": 1})[0]] if random is not None else
+                       (design_from_record(r["space"], r["genome"]) for r in records)):
+            evaluator.check_design(design)
         params = {"fidelity": fidelity, "options": options, "executor": settings().executor}
         params |= {"random": random} if random is not None else {"designs": records}
     except ValueError as exc:
@@ -140,7 +143,7 @@ def show_result(job: JobRecord) -> None:
         what = f"{len(job.params.get('designs') or [])} designs given to the job"
     options = job.params.get("options") or {}
     st.caption(f"Labelled: {what}, fidelity {job.params.get('fidelity')}, mode {options.get('mode', 'I')}, "
-               f"plane {options.get('plane', 'stress')}.")
+               f"plane {options.get('plane', 'stress')}, {describe_setup(options)}.")
     rows = pd.DataFrame(result["rows"])
     if not rows.empty:
         rows = rows.assign(design=rows["design_hash"].str[:12]).rename(columns=COLUMNS)
