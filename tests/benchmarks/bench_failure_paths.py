@@ -31,7 +31,7 @@ Measured (2 workers, 80 designs from 1000, 3–6 min each; the default phases cr
 mode  solver version                       broke  cracked at tip  tip to an edge  along a grip (> 4ℓ)
 ====  ===================================  =====  ==============  ==============  =====================
 I     6 (clamped, strips of 2ℓ)            78     69              53              11 (0.14–0.53 mm)
-I     7 (bonded grips)                     77     72              55              5 (0.14–0.42 mm)
+I     7 (bonded grips)                     77     72              55              5 (0.14–0.25 mm)
 II    6 (clamped, end 10 %, ε ≤ 1)         79     79              60              6 (0.19–0.59 mm)
 II    7 (bonded, hold, end 2 %, ε ≤ 2)     80     79              78              0
 II    8 (bands not held, end 0.5 %)        80     79              79              0
