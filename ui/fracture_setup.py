@@ -1,7 +1,7 @@
 """The fracture solver's set-up as inputs, the same on every page that labels plates.
 
 Label design, Label batch, Train and Campaigns ask for the phase-field length ℓ, the mesh, the
-energy split, the grips and the two phases with the same inputs, so that a set-up tried on one
+energy split, the grips and their damage-free strips, and the two phases with the same inputs, so that a set-up tried on one
 design can be used for a batch, a surrogate and a campaign (the ``matloop`` flags of
 :func:`engine.cli.label.add_setup_arguments` give the same set-up on the command line).
 """
@@ -49,7 +49,7 @@ def _phase_inputs(numbers: CheckedNumbers, key: str = "") -> dict[str, dict[str,
 
 
 def setup_inputs(numbers: CheckedNumbers, *, in_form: bool = False, wide: bool = False, key: str = "") -> dict[str, Any]:
-    """Inputs of ℓ, the mesh, the energy split, the grips and their strips, and the phases; the ``PlateSetup`` options.
+    """Inputs of ℓ, the mesh, the energy split, the grips and their strips, and the phases.
 
     Parameters
     ----------
@@ -68,7 +68,7 @@ def setup_inputs(numbers: CheckedNumbers, *, in_form: bool = False, wide: bool =
     Returns
     -------
     dict
-        ``ell`` (mm; None when out of range), and where given ``element_size`` (mm) or
+        The ``PlateSetup`` options they give: ``ell`` (mm; None when out of range), and where given ``element_size`` (mm) or
         ``elements_per_block``, ``split`` (not the mode's default), ``grips`` (not the default
         bonded grips), ``grip_strip`` (in units of ℓ) and ``materials`` (phases other than the
         defaults). Mode and plane are the page's own inputs.
@@ -88,7 +88,7 @@ def setup_inputs(numbers: CheckedNumbers, *, in_form: bool = False, wide: bool =
                       help="elements may be at most ℓ/2 in either direction") == "element size":
         size = numbers.number("Element size (mm)", None, 0.0, 0.5, "mm", open_low=True, step=1 / 512, format="%.5f",
                               placeholder="ℓ/2", key=f"{key}element-size", where=third,
-                              help="largest element edge, at most ℓ/2 (checked on Label design); empty: ℓ/2")
+                              help="largest element edge, at most ℓ/2; empty: ℓ/2")
     else:
         per_block = numbers.number("Elements per block side", 8, 1, 256, key=f"{key}per-block", where=third,
                                    help="the grid's blocks times this, at most ℓ/2 per element")
