@@ -80,16 +80,23 @@ def tip_band_reaches_an_edge(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip:
     threshold : float
         Damage level of a band.
     """
-    return _tip_band_reaches_an_edge(crack_bands(dam, threshold), x, y, tip, radius)
+    return _joins(crack_bands(dam, threshold), *_tip_and_edge(x, y, tip, radius))
 
 
-def _tip_band_reaches_an_edge(bands: np.ndarray, x: np.ndarray, y: np.ndarray, tip: tuple[float, float],
-                              radius: float) -> bool:
+def _tip_and_edge(x: np.ndarray, y: np.ndarray, tip: tuple[float, float], radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Node masks: within ``radius`` of the tip; within ``radius`` of the boundary and farther than
+    ``2 radius`` from the tip (the damage at the tip of a notch shorter than 2ℓ reaches no edge)."""
     X, Y = np.meshgrid(x, y)
     from_tip = np.hypot(X - tip[0], Y - tip[1])
-    at_tip = np.unique(bands[(from_tip <= radius) & (bands > 0)])
     gap = np.minimum(np.minimum(X - x[0], x[-1] - X), np.minimum(Y - y[0], y[-1] - Y))
-    return bool(np.isin(at_tip, bands[(gap <= radius * (1 + 1e-9)) & (from_tip > 2 * radius)]).any())
+    reach = radius * (1 + 1e-9)
+    return from_tip <= reach, (gap <= reach) & (from_tip > 2 * radius)
+
+
+def _joins(bands: np.ndarray, tip: np.ndarray, edge: np.ndarray) -> bool:
+    """Whether one band holds a node of the ``tip`` mask and one of the ``edge`` mask."""
+    held = np.unique(bands[tip & (bands > 0)])
+    return bool(np.isin(held, bands[edge]).any())
 
 
 def grip_bands(dam: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
@@ -184,10 +191,10 @@ def crack_path(dam: np.ndarray, x: np.ndarray, y: np.ndarray, tip: tuple[float, 
     CrackPath
     """
     bands = crack_bands(dam, level)
-    X, Y = np.meshgrid(x, y)
+    near_tip, near_edge = _tip_and_edge(x, y, tip, ell)
     edge, length = max(_grip_bands(bands, x, y, grip_strip + ell), key=lambda band: band[1], default=(None, 0.0))
-    return CrackPath(level=level, at_tip=bool((bands[np.hypot(X - tip[0], Y - tip[1]) <= ell] > 0).any()),
-                     tip_to_edge=_tip_band_reaches_an_edge(bands, x, y, tip, ell), grip_edge=edge,
+    return CrackPath(level=level, at_tip=bool((bands[near_tip] > 0).any()),
+                     tip_to_edge=_joins(bands, near_tip, near_edge), grip_edge=edge,
                      grip_length=length, along_grip=length > GRIP_BAND_ELLS * ell)
 
 
@@ -209,16 +216,9 @@ class ThroughCrack:
 
     def __init__(self, grid: QuadGrid, radius: float, threshold: float = BAND_THRESHOLD) -> None:
         self.grid, self.threshold = grid, threshold
-        X, Y = np.meshgrid(grid.xs, grid.ys)
-        from_tip = np.hypot(X - grid.xs[grid.crack_tip], Y - grid.ys[grid.crack_row])
-        self._tip = from_tip <= radius * (1 + 1e-9)
-        gap = np.minimum(np.minimum(X - grid.xs[0], grid.xs[-1] - X), np.minimum(Y - grid.ys[0], grid.ys[-1] - Y))
-        # the edge near the tip of a short notch does not count: damage at the tip is no through crack
-        self._edge = (gap <= radius * (1 + 1e-9)) & (from_tip > 2 * radius)
+        self._tip, self._edge = _tip_and_edge(grid.xs, grid.ys, (grid.xs[grid.crack_tip], grid.ys[grid.crack_row]),
+                                              radius)
 
     def __call__(self, damage: np.ndarray) -> bool:
         """True when a band holds the tip and reaches an edge; ``damage`` of every node of the grid."""
-        bands = crack_bands(node_damage(self.grid, damage), self.threshold)
-        held = np.unique(bands[self._tip])
-        held = held[held > 0]
-        return bool(held.size) and bool(np.isin(held, bands[self._edge]).any())
+        return _joins(crack_bands(node_damage(self.grid, damage), self.threshold), self._tip, self._edge)
