@@ -421,6 +421,17 @@ def _axes(cb: Checkerboard, setup: PlateSetup) -> _Axes:
     return _Axes(xs, ys, int(np.argmin(np.abs(ys - 0.5))), int(np.argmin(np.abs(xs - setup.crack_length))))
 
 
+def block_types(design: Any) -> tuple[str, ...]:
+    """The block type names of a plate design: its palette (a hierarchical design: its expanded plate's).
+
+    Raises
+    ------
+    ValueError
+        The design is not a plate.
+    """
+    return _as_checkerboard(design).palette
+
+
 def check_design(design: Any, setup: PlateSetup | None = None) -> None:
     """Check, without solving, that ``design`` can be meshed and labelled under ``setup``.
 

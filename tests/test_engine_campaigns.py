@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -366,6 +367,13 @@ def test_a_campaign_labelled_by_an_older_solver_is_shown_but_not_continued(
     assert "outdated: campaign 'old' was labelled by" in capsys.readouterr().out
     assert main(["--store", str(tmp_path), "campaign", "export", "old", "--out", str(tmp_path / "old.csv")]) == 0
     assert "\noutdated: campaign 'old' was labelled by" in capsys.readouterr().out
+    # the exported files say so too: which version made the labels, and that the campaign is outdated
+    with (tmp_path / "old.csv").open() as table:
+        assert {row["solver"] for row in csv.DictReader(table)} == {f"phasefield-at2 {version} (fast) outdated"}
+    assert main(["--store", str(tmp_path), "campaign", "export", "old", "--out", str(tmp_path / "old.json")]) == 0
+    origins = [json.loads(line)["provenance"] for line in (tmp_path / "old.json").read_text().splitlines()]
+    assert len(origins) == 8 and all(o["outdated"] == reopened.outdated and o["solver"]["version"] == version
+                                     for o in origins)
     assert main(["--store", str(tmp_path), "campaign", "resume", "old"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("matloop: error: campaign 'old' was labelled by") and error.count("\n") == 1

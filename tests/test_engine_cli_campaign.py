@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -27,9 +29,24 @@ def test_a_campaign_from_new_to_export(tmp_path: Path, capsys: pytest.CaptureFix
     exported = [json.loads(line) for line in (tmp_path / "best.json").read_text().splitlines()]
     stiffness = sorted((label.metrics["stiffness"] for label in Store(tmp_path).labels()), reverse=True)
     assert len(stiffness) == 6 and [e["values"][0] for e in exported] == stiffness[:2]
+    # every exported file names the solver whose labels it holds: the key the store filed them under
+    (label_key,) = {(label.solver, label.solver_version, label.fidelity, label.config_hash)
+                    for label in Store(tmp_path).labels()}
+    origin = {"campaign": "c", "objective": "optimise stiffness",
+              "solver": dict(zip(("name", "version", "fidelity", "config_hash"), label_key))}
+    assert all(e["provenance"] == origin for e in exported)
     # the format follows the file's suffix, or is asked for
     assert main([*store, "campaign", "export", "c", "--top", "2", "--out", str(tmp_path / "best.csv")]) == 0
-    assert (tmp_path / "best.csv").read_text().startswith("rank,")
+    with (tmp_path / "best.csv").open() as table:
+        rows = list(csv.DictReader(table))
+    assert list(rows[0])[0] == "rank" and \
+        [row["solver"] for row in rows] == [f"{label_key[0]} {label_key[1]} (fast)"] * 2
+    assert main([*store, "campaign", "export", "c", "--top", "2", "--format", "stl", "--out",
+                 str(tmp_path / "best.zip")]) == 0
+    with zipfile.ZipFile(tmp_path / "best.zip") as zipped:
+        assert sorted(zipped.namelist())[-1] == "provenance.json" and \
+            sum(name.endswith(".stl") for name in zipped.namelist()) == 4  # soft and stiff bodies of two plates
+        assert json.loads(zipped.read("provenance.json")) == origin
     capsys.readouterr()
     assert main([*store, "campaign", "export", "c", "--out", str(tmp_path / "best.zip")]) == 2
     assert "give --format (json, csv, stl, 3mf): the suffix .zip" in capsys.readouterr().err
@@ -93,6 +110,10 @@ def test_phases_in_a_configuration_are_checked_when_the_campaign_is_made(tmp_pat
     capsys.readouterr()
     assert main([*store, "campaign", "new", "soft", "--config", str(tmp_path / "soft.json")]) == 2
     assert "unknown block type(s) ['stiff']; materials are defined for ['soft']" in capsys.readouterr().err
+    # a phase for a block type the designs do not have (a misspelt name) would only change the labels' key
+    assert main([*store, "campaign", "new", "typo", "--config", str(tmp_path / "ok.json"),
+                 "--phase", "stif:E=2000,nu=0.3,Gc=0.1"]) == 2
+    assert "phase 'stif' is no block type of the designs (theirs: soft, stiff)" in capsys.readouterr().err
     assert [c["name"] for c in Store(tmp_path).campaigns()] == ["ok"]
 
 

@@ -87,6 +87,8 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
     (["--phase", "stiff:E=big"], "phase 'stiff': E must be a number (MPa), got 'big'"),
     (["--phase", "Soft:E=50"], "--phase Soft: is not one of the phases (soft, stiff); a new phase needs E, nu and Gc"),
     (["--phase", "soft:E=50,E=60"], "--phase 'soft:E=50,E=60' gives ['E'] more than once"),
+    (["--phase", "stif:E=2000,nu=0.3,Gc=0.1"], "phase 'stif' is no block type of the designs (theirs: soft, stiff): "
+                                              "give phases for the designs' block types"),
     (["--phase", "soft:E=1e30"], "the phases' Young's moduli {'soft': 1e+30, 'stiff': 1000.0} (MPa) differ by more "
                                  "than 1e+06×"),
     (["--phase", "soft:E=1e308"], "phase 'soft': E = 1e+308 MPa is out of floating-point range"),
@@ -104,6 +106,30 @@ def test_bad_setups_are_refused_in_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("matloop: error: ") and message in err[0], err
     assert Store(tmp_path).labels() == []
+
+
+def test_a_new_phase_labels_the_designs_whose_palette_names_it(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A plate of a third block type, given the stiff phase's settings under its own name, has the
+    all-stiff plate's label; that phase is refused for designs of the default palette only."""
+    from fem.materials import DEFAULT_PHASE_SETTINGS
+
+    stiff = DEFAULT_PHASE_SETTINGS["stiff"]
+    glass = "glass:" + ",".join(f"{k}={v}" for k, v in stiff.items())
+    files = {}
+    for name, palette in (("glass", ["soft", "glass"]), ("stiff", ["soft", "stiff"])):
+        files[name] = tmp_path / f"{name}.json"
+        files[name].write_text(json.dumps([{"space": "checkerboard",
+                                            "genome": {"grid": [[1] * 4] * 4, "palette": palette}}]))
+    (tmp_path / "store").mkdir()
+    store = ["--store", str(tmp_path / "store")]
+    for name in files:
+        assert main([*store, "label", str(files[name]), "--fidelity", "fast", "--phase", glass,
+                     "--csv", str(tmp_path / f"{name}.csv")]) == (0 if name == "glass" else 2)
+    assert "phase 'glass' is no block type of the designs (theirs: soft, stiff)" in capsys.readouterr().err
+    assert main([*store, "label", str(files["stiff"]), "--fidelity", "fast", "--csv", str(tmp_path / "stiff.csv")]) == 0
+    values = {name: (tmp_path / f"{name}.csv").read_text().splitlines()[1].split(",")[2] for name in files}
+    assert float(values["glass"]) == pytest.approx(float(values["stiff"]), rel=1e-12)
 
 
 def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.campaigns.objectives import Objective
-from engine.evaluators.fracture import FractureEvaluator
+from engine.evaluators.fracture import FractureEvaluator, check_phases_used
 from engine.evaluators.protocol import Evaluator
 from engine.evaluators.spinodoid import HomogenizationEvaluator
 from engine.search.protocol import Strategy
@@ -217,11 +217,15 @@ def _check_reachable(objective: Objective, space: SearchSpace, evaluator: Evalua
 
 def _check_fits(space: SearchSpace, evaluator: Evaluator) -> None:
     """Refuse a campaign whose solves do not fit this machine's memory (every design of a
-    space has the same size, so one estimate covers them all), or whose voxels are too coarse."""
+    space has the same size, so one estimate covers them all), whose phases are not the block types of
+    its designs, or whose voxels are too coarse."""
     if isinstance(evaluator, FractureEvaluator):
         sub = getattr(space, "sub", 1)  # hierarchical designs are meshed as their expanded grid
         evaluator.check_grid(space.rows * sub, space.columns * sub)
     if isinstance(evaluator, (FractureEvaluator, HomogenizationEvaluator)):
-        # a phase for every block type of the space's palette; voxels fine enough for the space's
-        # spinodoids (all of the same wavelength and cell): one design tells for them all
-        evaluator.check_design(space.sample(1, np.random.default_rng(0))[0])
+        # a phase for every block type of the space's palette and none for another; voxels fine enough
+        # for the space's spinodoids (all of the same wavelength and cell): one design tells for them all
+        sample = space.sample(1, np.random.default_rng(0))[0]
+        evaluator.check_design(sample)
+        if isinstance(evaluator, FractureEvaluator):
+            check_phases_used(evaluator.setup, [sample])

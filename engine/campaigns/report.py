@@ -23,7 +23,7 @@ from engine.campaigns.campaign import Campaign, Result
 from engine.evaluators.fracture import FAILURE_METRICS
 
 __all__ = ["EXPORT_FORMATS", "best_rows", "design_parameters", "export_best", "grip_note",
-           "plot_best_so_far", "unbroken_note"]
+           "plot_best_so_far", "provenance", "unbroken_note"]
 
 #: File formats of :func:`export_best`.
 EXPORT_FORMATS = ("json", "csv", "stl", "3mf")
@@ -159,8 +159,29 @@ def _design_files(result: Result, fmt: str) -> dict[str, bytes]:
     return {f"{stem}-{('soft', 'stiff')[k]}.stl": data for k, data in plate_stl(grid).items()}
 
 
+def provenance(campaign: Campaign) -> dict[str, Any]:
+    """Where a campaign's labels come from, for its exported files: the campaign and its objective,
+    the solver (name, version, fidelity, hash of its settings) and, for an outdated campaign, why it
+    is outdated (:attr:`engine.campaigns.campaign.Campaign.outdated`)."""
+    key = campaign.key
+    return {"campaign": campaign.name, "objective": campaign.objective.describe(),
+            "solver": {"name": key.name, "version": key.version, "fidelity": key.fidelity,
+                       "config_hash": key.config_hash},
+            **({"outdated": campaign.outdated} if campaign.outdated else {})}
+
+
+def _solver_text(origin: dict[str, Any]) -> str:
+    """The solver of :func:`provenance` in one line: ``name version (fidelity)``, marked if outdated."""
+    solver = origin["solver"]
+    return f"{solver['name']} {solver['version']} ({solver['fidelity']})" + (" outdated" if "outdated" in origin else "")
+
+
 def export_best(campaign: Campaign, fmt: str = "json", k: int = 10) -> bytes:
     """The ``k`` best designs as JSON lines, CSV, or a zip of STL / 3MF files (mm).
+
+    Each says where its labels come from (:func:`provenance`): a JSON line has a ``provenance``
+    object, a CSV row a ``solver`` column (``name version (fidelity)``, ``outdated`` appended for an
+    outdated campaign), a zip a ``provenance.json`` file beside the designs.
 
     Raises
     ------
@@ -170,13 +191,15 @@ def export_best(campaign: Campaign, fmt: str = "json", k: int = 10) -> bytes:
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; allowed: {', '.join(EXPORT_FORMATS)}")
     best = campaign.best(k)
+    origin = provenance(campaign)
     if fmt == "json":
         lines = [json.dumps({"space": r.candidate.design.space, "genome": r.candidate.design.genome(),
-                             "values": [float(v) for v in r.values], "metrics": r.evaluation.metrics})
+                             "values": [float(v) for v in r.values], "metrics": r.evaluation.metrics,
+                             "provenance": origin})
                  for r in best]
         return ("\n".join(lines) + "\n").encode()
     if fmt == "csv":
-        rows = best_rows(campaign, k)
+        rows = [{**row, "solver": _solver_text(origin)} for row in best_rows(campaign, k)]
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["rank"])
         writer.writeheader()
@@ -187,4 +210,5 @@ def export_best(campaign: Campaign, fmt: str = "json", k: int = 10) -> bytes:
         for result in best:
             for name, data in _design_files(result, fmt).items():
                 zipped.writestr(name, data)
+        zipped.writestr("provenance.json", json.dumps(origin, indent=2) + "\n")
     return archive.getvalue()

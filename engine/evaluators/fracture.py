@@ -10,7 +10,7 @@ curve and damage field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
@@ -35,6 +35,7 @@ __all__ = [
     "FRACTURE_SPACES",
     "FractureEvaluator",
     "UNUSED_SETTINGS",
+    "check_phases_used",
     "fracture_key",
     "label_fracture_batch",
     "label_fracture_job",
@@ -271,8 +272,37 @@ def label_fracture_batch(
     executor: Executor,
     **kwargs: Any,
 ) -> BatchReport:
-    """Label the designs still missing under this fracture set-up (see :func:`label_designs`)."""
-    return label_designs(store, designs, FractureEvaluator.from_options(fidelity, options), executor, **kwargs)
+    """Label the designs still missing under this fracture set-up (see :func:`label_designs`).
+
+    Raises
+    ------
+    ValueError
+        Invalid options, or a phase that none of the designs uses (:func:`check_phases_used`).
+    """
+    evaluator = FractureEvaluator.from_options(fidelity, options)
+    check_phases_used(evaluator.setup, designs)
+    return label_designs(store, designs, evaluator, executor, **kwargs)
+
+
+def check_phases_used(setup: fracture.PlateSetup, designs: Iterable[Design]) -> None:
+    """Refuse a phase of ``setup`` that is none of the default phases and no block type of ``designs``.
+
+    Such a phase would change nothing in the labels but their store key; it is most likely a
+    misspelt block type (``--phase stif:...`` meant for ``stiff``).
+
+    Raises
+    ------
+    ValueError
+        Says which phases are unused and which block types the designs have.
+    """
+    if setup.materials is None:
+        return
+    types = {name for design in designs for name in fracture.block_types(design)}
+    unused = sorted(set(setup.materials) - set(DEFAULT_PHASE_SETTINGS) - types)
+    if unused and types:
+        raise ValueError(f"phase {' and '.join(map(repr, unused))} is no block type of the designs (theirs: "
+                         f"{', '.join(sorted(types))}): give phases for the designs' block types; a new phase is "
+                         "for designs whose palette names it")
 
 
 def _grid_shape(design: Design) -> tuple[int, int]:

@@ -413,6 +413,8 @@ def exports(name: str, campaign: Campaign) -> None:
     if not campaign.results():
         return
     st.subheader("Export")
+    st.caption("Each file names the solver that labelled its designs (version, fidelity, a hash of its settings)"
+               + (" and says that the campaign is outdated." if campaign.outdated else "."))
     k = CheckedNumbers().number("Best designs to export", 10, 1, 1000, key=f"export-k-{name}",
                                 help="the best by the campaign's objective")
     if k is None:
