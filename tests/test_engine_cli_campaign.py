@@ -23,6 +23,11 @@ def test_a_campaign_from_new_to_export(tmp_path: Path, capsys: pytest.CaptureFix
     assert main([*store, "campaign", "run", "c"]) == 0
     status = capsys.readouterr().out
     assert "state        finished" in status and "spent        6" in status and "pretrain" not in status
+    # and the best designs, the stiffest first
+    table = status.split("the 5 best designs ('matloop campaign report c --top N' for more")[1].splitlines()[1:]
+    assert table[0].split()[:2] == ["rank", "candidate"] and [row.split()[0] for row in table[1:]] == list("12345")
+    best = max(label.metrics["stiffness"] for label in Store(tmp_path).labels())
+    assert float(table[1].split()[-3]) == pytest.approx(best, rel=1e-3)
     assert main([*store, "campaign", "report", "c", "--top", "2", "--plot", str(tmp_path / "best.png")]) == 0
     assert (tmp_path / "best.png").stat().st_size > 1000
     assert main([*store, "campaign", "export", "c", "--top", "2", "--out", str(tmp_path / "best.json")]) == 0

@@ -163,6 +163,10 @@ def _start_again(name: str) -> str:
             "'matloop campaign new NEW --config FILE' starts it again")
 
 
+#: Best designs shown at the end of ``matloop campaign run``.
+RUN_TOP = 5
+
+
 def _run(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     campaign = Campaign.open(store, args.name)
@@ -177,6 +181,9 @@ def _run(args: argparse.Namespace) -> int:
               f"'matloop campaign resume {campaign.name}' continues", file=sys.stderr)
         return 130
     _print_status(campaign.status())
+    print(f"\nthe {RUN_TOP} best designs ('matloop campaign report {campaign.name} --top N' for more, "
+          f"'matloop campaign export' to save them):")
+    _print_best(campaign, RUN_TOP)
     return 0 if state == "finished" else 1
 
 
@@ -188,6 +195,21 @@ def _print_status(status: dict) -> None:
         print(f"{'pretrain':<12} {status['pretrain']['labelled']}/{status['pretrain']['designs']} fast labels")
     if status["outdated"]:
         print(f"{'outdated':<12} {status['outdated']} ({_start_again(status['name'])})")
+
+
+def _print_best(campaign: Campaign, top: int) -> None:
+    """The table of the ``top`` best designs (:func:`best_rows`) and its notes."""
+    rows = best_rows(campaign, top)
+    if not rows:
+        print("no labelled designs yet")
+        return
+    widths = [max(14, len(k)) for k in rows[0]]
+    print("  ".join(f"{k:>{w}}" for k, w in zip(rows[0], widths)))
+    for row in rows:
+        print("  ".join(f"{v:{w}.4g}" if isinstance(v, float) else f"{v!s:>{w}}" for v, w in zip(row.values(), widths)))
+    for note in (unbroken_note(rows), grip_note(rows)):
+        if note is not None:
+            print(note)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -251,17 +273,7 @@ def _report(args: argparse.Namespace) -> int:
               f"solver calls, state {campaign.state}")
         if campaign.outdated:
             print(f"outdated: {campaign.outdated}")
-        rows = best_rows(campaign, args.top)
-        if not rows:
-            print("no labelled designs yet")
-            continue
-        widths = [max(14, len(k)) for k in rows[0]]
-        print("  ".join(f"{k:>{w}}" for k, w in zip(rows[0], widths)))
-        for row in rows:
-            print("  ".join(f"{v:{w}.4g}" if isinstance(v, float) else f"{v!s:>{w}}" for v, w in zip(row.values(), widths)))
-        for note in (unbroken_note(rows), grip_note(rows)):
-            if note is not None:
-                print(note)
+        _print_best(campaign, args.top)
     if args.plot:
         try:
             plot_best_so_far(campaigns, args.plot)
