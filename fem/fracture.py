@@ -132,8 +132,10 @@ not their number: 80, 80, 80, 0 on seeds 1000–1079 and 118, 120, 118, 2 on 108
 to mid-width does.
 
 On other grids (mode II, 30 plates each, seeds 1000–1029, ``--size``; broke, at tip, tip to edge,
-along a grip, the last counted as the x extent of a band's nodes by a grip, before runs; all 30 are
-cracked at the tip in every row):
+along a grip; all 30 are cracked at the tip in every row; the version-7 and 2 % columns counted a
+band's stretch along a grip as the x extent of its nodes there, the last column is re-measured in
+unbroken runs: the same counts, 0.156 mm for both 4×4 plates (1012, 1025), 0.156 and 0.234 mm on
+16×16 (1001, 1011)):
 
 =====  ==================  ===================================  ==================
 grid   version 7           version 8 with the 2 % end           version 8

@@ -23,7 +23,7 @@ import numpy as np
 
 from fem.mesh_quad import QuadGrid
 
-__all__ = ["GripLayer", "ADHESIVE", "edge_springs", "bond_damage_sink"]
+__all__ = ["GripLayer", "ADHESIVE", "edge_springs", "bond_damage_sink", "held_dofs"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,47 @@ def bond_damage_sink(grid: QuadGrid, gc: np.ndarray) -> np.ndarray:
     y = grid.coords[grid.conn, 1]
     on_edge = np.isclose(y, grid.ys[0]) | np.isclose(y, grid.ys[-1])
     return on_edge * (0.5 * np.asarray(gc, float) * grid.dx)[:, None]
+
+
+def held_dofs(grid: QuadGrid, ends: str, top_free_y: bool = False, side_rollers: bool = False) -> np.ndarray:
+    """The degrees of freedom (``2 * node + component``) held by the supports of the edge-cracked plate.
+
+    Parameters
+    ----------
+    grid : QuadGrid
+        Mesh of the plate.
+    ends : {"bonded", "clamped", "traction"}
+        ``"bonded"``: the grips hold the top and bottom edges through springs
+        (:func:`edge_springs`), so no edge DOF is held; ``"clamped"``: the bottom edge is fixed
+        and the top edge's ``u_x`` and, unless ``top_free_y``, ``u_y`` are held (prescribed by
+        the load); ``"traction"``: free ends, the three point supports that remove the rigid
+        motions (the right bottom corner in x and y, the right top corner in x).
+    top_free_y : bool
+        Clamped ends: leave the top edge free in y (the mode-II plates of :mod:`fem.fracture`).
+    side_rollers : bool
+        Also hold the left and right edges at ``u_y = 0`` (Miehe's shear test); not with traction ends.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted DOF indices, int64.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``ends``, or side rollers with traction ends.
+    """
+    x, y = grid.coords[:, 0], grid.coords[:, 1]
+    bottom = np.flatnonzero(np.isclose(y, grid.ys[0]))
+    top = np.flatnonzero(np.isclose(y, grid.ys[-1]))
+    if ends == "traction":
+        if side_rollers:
+            raise ValueError("traction ends take no side rollers (uniform tension of the top and bottom edges)")
+        return np.array(sorted({2 * bottom[np.argmax(x[bottom])], 2 * bottom[np.argmax(x[bottom])] + 1,
+                                2 * top[np.argmax(x[top])]}), dtype=np.int64)
+    if ends not in ("bonded", "clamped"):
+        raise ValueError(f"ends must be 'bonded', 'clamped' or 'traction', got {ends!r}")
+    parts = [2 * np.flatnonzero(np.isclose(x, grid.xs[0]) | np.isclose(x, grid.xs[-1])) + 1] if side_rollers else []
+    if ends == "clamped":
+        parts += [2 * bottom, 2 * bottom + 1, 2 * top] + ([] if top_free_y else [2 * top + 1])
+    return np.unique(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fem.elements import elastic_type_matrices
-from fem.grips import GripLayer, edge_springs
+from fem.grips import GripLayer, edge_springs, held_dofs
 from fem.interrupt import Heartbeat
 from fem.linsolve import SPDFactor
 from fem.materials import Material
@@ -213,23 +213,19 @@ def solve_linear_crack(
     n = K.shape[0]
     x, y = grid.coords[:, 0], grid.coords[:, 1]
     top = np.flatnonzero(np.isclose(y, grid.ys[-1]))
-    bottom = np.flatnonzero(np.isclose(y, grid.ys[0]))
     u = np.zeros(n)
     f = np.zeros(n)
     if loading == "displacement":
         comp = 1 if mode == "I" else 0
         if top_free_y and mode != "II":
             raise ValueError("top_free_y is a mode-II boundary condition (the top edge is pulled in y in mode I)")
-        rollers = [2 * np.flatnonzero(np.isclose(x, grid.xs[0]) | np.isclose(x, grid.xs[-1])) + 1] if side_rollers else []
         if grip_layer is not None:
             springs, pull = edge_springs(grid, grip_layer, mode, top_free_y)
             K = K + sp.diags(springs)
             f = value * pull
-            fixed = np.unique(np.concatenate(rollers)) if rollers else np.zeros(0, dtype=np.int64)
         else:
-            fixed = np.unique(np.concatenate([2 * bottom, 2 * bottom + 1, 2 * top] + ([] if top_free_y else [2 * top + 1])
-                                             + rollers))
             u[2 * top + comp] = value
+        fixed = held_dofs(grid, "clamped" if grip_layer is None else "bonded", top_free_y, side_rollers)
         loaded = 2 * top + comp
     else:
         for edge, sign in ((grid.ys[-1], 1.0), (grid.ys[0], -1.0)):
@@ -239,9 +235,7 @@ def solve_linear_crack(
             left = np.flatnonzero(np.isclose(x, grid.xs[0]))
             fixed = np.append(2 * left, 2 * left[np.argmax(y[left])] + 1)
         else:
-            br = bottom[np.argmax(x[bottom])]
-            tr = top[np.argmax(x[top])]
-            fixed = np.array([2 * br, 2 * br + 1, 2 * tr])
+            fixed = held_dofs(grid, "traction")
         loaded = 2 * top + 1
     free = np.setdiff1d(np.arange(n), fixed)
     rhs = f[free] - K[free][:, fixed] @ u[fixed]

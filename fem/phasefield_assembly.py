@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fem.elements import damage_matrices, elastic_type_matrices
-from fem.grips import bond_damage_sink, edge_springs
+from fem.grips import bond_damage_sink, edge_springs, held_dofs
 from fem.mesh_quad import GAUSS_N
 from fem.phasefield_split import split_energy
 
@@ -78,9 +78,6 @@ class PhaseFieldAssembler:
         centre_y = g.coords[g.conn, 1].mean(axis=1)
         #: Elements where damage may be driven: all but those of the grip strips, shape (nelem, 1).
         self.drives = ((centre_y > g.ys[0] + pb.grip_strip) & (centre_y < g.ys[-1] - pb.grip_strip))[:, None]
-        x, y = g.coords[:, 0], g.coords[:, 1]
-        bottom = np.flatnonzero(np.isclose(y, g.ys[0]))
-        top = np.flatnonzero(np.isclose(y, g.ys[-1]))
         ndof = 2 * g.nnode
         #: Unit end forces of traction ends (1 N/mm in all, uniform, +y on top, -y at the bottom);
         #: ``f_unit @ u`` is the mean end opening. None for clamped ends.
@@ -88,23 +85,19 @@ class PhaseFieldAssembler:
         #: Bonded ends: spring stiffness per DOF and the load of a unit grip displacement
         #: (:func:`fem.grips.edge_springs`); None otherwise.
         self.springs: tuple[np.ndarray, np.ndarray] | None = None
-        rollers = [2 * np.flatnonzero(np.isclose(x, g.xs[0]) | np.isclose(x, g.xs[-1])) + 1] if pb.side_rollers else []
         if pb.ends == "bonded":
             self.load_dofs = np.zeros(0, dtype=np.int64)
             self.springs = edge_springs(g, pb.grip_layer, pb.mode, pb.top_free_y)
-            fixed = np.unique(np.concatenate(rollers)) if rollers else np.zeros(0, dtype=np.int64)
         elif pb.ends == "traction":
             self.load_dofs = np.zeros(0, dtype=np.int64)
             self.f_unit = np.zeros(ndof)
             for edge, sign in ((g.ys[-1], 1.0), (g.ys[0], -1.0)):
                 nodes, share = g.edge_nodes(edge)
                 self.f_unit[2 * nodes + 1] = sign * share / pb.width
-            right_bottom, right_top = bottom[np.argmax(x[bottom])], top[np.argmax(x[top])]
-            fixed = np.array([2 * right_bottom, 2 * right_bottom + 1, 2 * right_top])
         else:
+            top = np.flatnonzero(np.isclose(g.coords[:, 1], g.ys[-1]))
             self.load_dofs = 2 * top + (1 if pb.mode == "I" else 0)
-            parts = [2 * bottom, 2 * bottom + 1, 2 * top] + ([] if pb.top_free_y else [2 * top + 1])
-            fixed = np.unique(np.concatenate(parts + rollers))
+        fixed = held_dofs(g, pb.ends, pb.top_free_y, pb.side_rollers)
         self.free = np.setdiff1d(np.arange(ndof), fixed)
         A, _ = g.pattern(True)
         self.idx_ff = self._submap(A, self.free, self.free)

@@ -104,3 +104,24 @@ def test_the_bond_sink_equals_a_meshed_undriven_layer():
     free = solve(_plate(plate_ys, gc, ends="clamped"), drive)
     np.testing.assert_allclose(free[edge][far], uniform[far], atol=3e-3)
     assert bond_damage_sink(bonded.grid, gc).sum() == pytest.approx(2 * (0.5 * gcs[0] + 0.5 * gcs[1]))
+
+
+def test_the_supports_hold_the_edges_each_set_up_names():
+    """Clamped ends hold every bottom DOF and the top edge's (y too unless it is free); side rollers the
+    sides' u_y; bonded ends nothing but the rollers; traction ends the three rigid-motion supports at the
+    right corners. Counted on a 4 × 2 element grid (5 × 3 nodes, node = column + 5 row)."""
+    from fem.grips import held_dofs
+
+    grid = QuadGrid(np.linspace(0.0, 1.0, 5), np.linspace(0.0, 1.0, 3))
+    bottom, top, sides = range(5), range(10, 15), (0, 4, 5, 9, 10, 14)
+    clamped = {2 * n + c for n in bottom for c in (0, 1)} | {2 * n + c for n in top for c in (0, 1)}
+    rollers = {2 * n + 1 for n in sides}
+    assert set(held_dofs(grid, "clamped")) == clamped
+    assert set(held_dofs(grid, "clamped", top_free_y=True)) == clamped - {2 * n + 1 for n in top}
+    assert set(held_dofs(grid, "clamped", side_rollers=True)) == clamped | rollers
+    assert set(held_dofs(grid, "bonded", side_rollers=True)) == rollers and held_dofs(grid, "bonded").size == 0
+    assert list(held_dofs(grid, "traction")) == [8, 9, 28]
+    for ends, rollers_too, message in (("glued", False, "ends must be 'bonded', 'clamped' or 'traction'"),
+                                       ("traction", True, "traction ends take no side rollers")):
+        with pytest.raises(ValueError, match=message):
+            held_dofs(grid, ends, side_rollers=rollers_too)
