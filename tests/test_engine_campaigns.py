@@ -130,8 +130,13 @@ def test_a_changed_history_is_refused_not_resumed(tmp_path: Path) -> None:
     with sqlite3.connect(store.path) as raw:
         raw.execute("UPDATE campaign_candidates SET design_hash = (SELECT design_hash FROM campaign_candidates "
                     "WHERE seq = 1) WHERE seq = 0")
-    with pytest.raises(StoreError, match="replaying its strategy proposes other designs"):
-        Campaign.open(store, "tampered")
+    reopened = Campaign.open(store, "tampered")  # shown as stored: opening replays nothing
+    assert [c.design.content_hash() for c in reopened.pending()] == [campaign.pending()[1].design.content_hash()] * 2
+    state = reopened.state
+    for go_on in (lambda: reopened.ask(1), lambda: reopened.tell({}), lambda: reopened.run(ThreadPoolExecutor(1))):
+        with pytest.raises(StoreError, match="replaying its strategy proposes other designs"):
+            go_on()
+    assert Campaign.open(store, "tampered").state == state  # refused before it was marked running
 
 
 def test_a_failing_solver_is_recorded_and_the_campaign_goes_on(tmp_path: Path) -> None:
@@ -180,9 +185,10 @@ def test_pretraining_labels_fast_designs_first_then_shapes_the_surrogate(tmp_pat
     strategy = campaign._parts.strategy
     assert [h["kind"] for h in strategy.history] == ["pretrain", "random", "model", "model"]
     assert strategy.history[0]["rows"] == 30 and strategy._pretrained is not None
-    again = Campaign.open(store, "pre")  # replayed with the stored fast labels: the same proposals
+    again = Campaign.open(store, "pre")
     assert [r.candidate.design.content_hash() for r in again.results()] == asked
-    assert again._parts.strategy.predictions == strategy.predictions
+    # replayed with the stored fast labels (it proposes the stored designs, or raises), it predicts as it did
+    assert again._strategy().predictions == strategy.predictions
     plain = _drive(Campaign.create(store, "plain", {**PRETRAINED, "pretrain": 0}))
     assert plain[:4] == asked[:4] and plain[4:] != asked[4:]  # the same random start, other proposals
 

@@ -334,6 +334,8 @@ def test_a_bayesian_campaign_runs_and_reopens_with_the_same_proposals(tmp_path: 
     with make_executor("local:2") as executor:
         assert Campaign.create(store, "bo", {**CAMPAIGN, "objective": objective}).run(executor) == "finished"
     runs = [Campaign.open(store, "bo") for _ in range(2)]
+    for run in runs:
+        run._strategy()  # replayed: it proposes the stored designs again, or raises
     proposals = [[(c.id, c.batch, c.design.content_hash()) for c in run._candidates] for run in runs]
     assert proposals[0] == proposals[1] and len({p[2] for p in proposals[0]}) == 8
     assert [p[1] for p in proposals[0]] == [0, 0, 0, 1, 1, 1, 2, 2]

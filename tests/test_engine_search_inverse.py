@@ -205,4 +205,5 @@ def test_an_inverse_campaign_replays_from_the_cache_with_the_same_proposals(tmp_
 
     monkeypatch.setattr(inverse_spinodoid, "train_inverse", no_training)
     again = Campaign.open(store, "inv")
+    again._strategy()  # replayed: it proposes the stored designs again (or raises), from the cached nets
     assert [(r.candidate.id, r.candidate.batch, r.candidate.design.content_hash()) for r in again.results()] == history

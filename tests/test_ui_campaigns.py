@@ -259,6 +259,30 @@ def test_an_outdated_campaign_is_shown_with_why_and_starts_again_under_a_new_nam
     assert Campaign.open(store, "old").spent == 4
 
 
+def test_a_campaign_whose_history_does_not_replay_is_shown_not_resumed(app_env: Path) -> None:
+    """Its stored designs and labels are drawn as they are; a warning says why it cannot go on, in place of Resume."""
+    import sqlite3
+
+    from engine.evaluators.protocol import Evaluation
+
+    store = Store(app_env)
+    config = {"space": "checkerboard", "space_settings": {"rows": 4, "columns": 4}, "strategy": "random",
+              "objective": {"kind": "metric", "metrics": ["stiffness"]}, "budget": 6, "batch_size": 2, "seed": 3,
+              "evaluator": {"kind": "fracture", "fidelity": "fast"}}
+    campaign = Campaign.create(store, "changed", config)
+    for _ in range(2):  # two batches labelled, one to go
+        campaign.tell({c.id: Evaluation("ok", None, {"stiffness": 100.0 + c.id}) for c in campaign.ask()})
+    with sqlite3.connect(store.path) as raw:  # as if the strategy's code had changed: batch 1 is not what it proposes
+        raw.execute("UPDATE campaign_candidates SET design_hash = (SELECT design_hash FROM campaign_candidates "
+                    "WHERE seq = 0) WHERE seq = 2")
+    at = campaigns_page("changed")
+    assert not at.exception and "Resume" not in {b.label for b in at.button}
+    assert any(w.value.startswith("Campaign 'changed': replaying its strategy proposes other designs than it stored "
+                                  "in batch 1") and w.value.endswith("it can be shown and exported.") for w in at.warning)
+    assert any(b.label == "Start a new campaign 'changed-again-1' with this configuration" for b in at.button)
+    assert at.metric[1].value == "4 / 6"  # what it labelled is shown
+
+
 def test_errors_of_a_target_stiffness_are_drawn_on_a_log_axis(tmp_path: Path) -> None:
     """They span decades (hundreds of per cent at the start, about one at the end); other values stay linear."""
     from engine.campaigns.objectives import stiffness_matrix

@@ -69,7 +69,8 @@ manager = job_manager(store)
 
 # ---------------------------------------------------------------------------------------------- helpers
 def open_campaign(name: str) -> Campaign:
-    """The campaign, reopened (its strategy replayed) only when it has proposed new candidates."""
+    """The campaign, reopened only when it has proposed new candidates (so its strategy, rebuilt for the
+    surrogate accuracy and to tell whether it can resume, is replayed at most once per batch)."""
     record = store.campaign(name)  # StoreError (a ValueError) naming the known campaigns
     count = len(store.candidates(record["id"]))
     cache = st.session_state.setdefault("campaign-cache", {})
@@ -357,7 +358,7 @@ def watch(name: str) -> None:
             st.warning(f"None of the {status['labelled']} labelled designs has a value of the objective "
                        f"({status['objective']}); {status['failed']} labels failed. "
                        + "; ".join(sorted({r.evaluation.reason for r in current.results() if r.evaluation.reason})[:3]))
-        surrogate = surrogate_figure(current)
+        surrogate = None if current.replay_problem() else surrogate_figure(current)
         charts = [best_so_far_figure(current), pareto_figure(current) if current.objective.n_values == 2 else None,
                   surrogate]
         charts = [chart for chart in charts if chart is not None]
@@ -386,8 +387,11 @@ def watch(name: str) -> None:
     last = jobs[0] if jobs else None
     if active is None and last is not None and last.status == "failed":
         st.error(f"The last run of this campaign failed: {last.error}")
-    if campaign.outdated:
-        st.warning(campaign.outdated[0].upper() + campaign.outdated[1:] + ".", icon=":material/history:")
+    stuck = campaign.outdated or (campaign.state != "finished" and active is None and campaign.replay_problem())
+    if stuck:
+        if not campaign.outdated:
+            stuck = stuck.removesuffix(" — start a new campaign") + "; it can be shown and exported"
+        st.warning(stuck[0].upper() + stuck[1:] + ".", icon=":material/history:")
         again = free_name(f"{name[:86]}-again")  # names have at most 100 characters
         if st.button(f"Start a new campaign '{again}' with this configuration", icon=":material/replay:",
                      help="the same design space, objective, strategy, budget and seed, labelled by this matloop; "
