@@ -394,7 +394,7 @@ def test_a_campaign_labelled_by_an_older_solver_is_shown_but_not_continued(
 
 
 def test_a_campaign_from_before_stores_kept_its_key_is_known_by_its_labels(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A campaign recorded without its solver key (stores before schema version 5) is outdated when the
     labels of its told batches are all under one key of an older version; with none told, it is current."""
     import sqlite3
@@ -413,6 +413,13 @@ def test_a_campaign_from_before_stores_kept_its_key_is_known_by_its_labels(
     old = Campaign.open(store, "old")
     assert old.outdated and old.key.version == version and old.status()["labelled"] == 8
     assert Campaign.open(store, "asked").outdated is None  # but nothing told: it labels with the new version
+    from engine.cli import main
+
+    assert main(["--store", str(tmp_path), "campaign", "status"]) == 0  # the list marks it too
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[1].startswith("old ") and listing[1].endswith("(outdated)")
+    assert listing[2].startswith("asked ") and not listing[2].endswith("(outdated)")
+    assert listing[3].startswith("1 outdated: labelled by another solver version or settings")
 
 
 def test_a_campaign_labelled_under_changed_default_settings_is_shown_but_not_continued(

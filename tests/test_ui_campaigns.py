@@ -249,6 +249,8 @@ def test_an_outdated_campaign_is_shown_with_why_and_starts_again_under_a_new_nam
     record_submitted_jobs(monkeypatch)
     soft = evaluators.DEFAULT_PHASE_SETTINGS["soft"]
     monkeypatch.setitem(evaluators.DEFAULT_PHASE_SETTINGS, "soft", {**soft, "E": 2 * soft["E"]})  # a default changed
+    listed = campaigns_page().dataframe[0].value
+    assert dict(zip(listed["campaign"], listed["outdated"])) == {"old": True}
     at = campaigns_page("old")
     assert "Resume" not in {b.label for b in at.button}
     assert any(w.value.startswith("Campaign 'old' was labelled by phasefield-at2") for w in at.warning)

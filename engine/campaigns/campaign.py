@@ -43,7 +43,7 @@ from engine.evaluators.protocol import Evaluation
 from engine.search.protocol import Strategy, pareto_fitness
 from engine.store import SolverKey, Store, StoreError, StoredKey, same_labels
 
-__all__ = ["CAMPAIGN_STATES", "Campaign", "Candidate", "Result"]
+__all__ = ["CAMPAIGN_STATES", "Campaign", "Candidate", "Result", "is_design_group", "is_outdated"]
 
 #: States a campaign record can be in.
 CAMPAIGN_STATES = ("created", "running", "paused", "finished")
@@ -94,6 +94,17 @@ def is_design_group(record: Mapping[str, Any]) -> bool:
     linked (its configuration names the labelling solver, not a strategy), not a design campaign."""
     config = record.get("config")
     return isinstance(config, Mapping) and "strategy" not in config and "solver" in config
+
+
+def is_outdated(store: Store, record: Mapping[str, Any]) -> bool:
+    """Whether the campaign of ``record`` (:meth:`Store.campaigns`) was labelled by another solver version or
+    settings than this matloop's (:attr:`Campaign.outdated`; a campaign from before stores kept its solver key is
+    judged by its labels). False for a group of designs and where its configuration no longer builds (opening
+    the campaign then says why)."""
+    try:
+        return Campaign(store, record).outdated is not None
+    except (ValueError, TypeError, KeyError):
+        return False
 
 
 class Campaign:
@@ -148,7 +159,8 @@ class Campaign:
 
     @classmethod
     def open(cls, store: Store, name: str) -> "Campaign":
-        """The campaign ``name``, its strategy replayed to where it stopped."""
+        """The campaign ``name`` as the store holds it (its strategy is replayed only once it proposes, learns or
+        predicts again)."""
         return cls(store, store.campaign(name))
 
     @property

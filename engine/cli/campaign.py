@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from engine.campaigns.campaign import Campaign, is_design_group
-from engine.campaigns.config import CampaignConfig
+from engine.campaigns.campaign import Campaign, is_design_group, is_outdated
 from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, grip_note, plot_best_so_far, unbroken_note
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
@@ -16,7 +15,6 @@ from engine.cli.label import add_setup_arguments, setup_options
 from engine.evaluators.fracture import FRACTURE_SPACES
 from engine.runtime.executors import make_executor
 from engine.search.registry import STRATEGIES
-from engine.store import same_labels
 
 __all__ = ["register", "config_from_args"]
 
@@ -239,7 +237,7 @@ def _status(args: argparse.Namespace) -> int:
             print(f"{record['name']:<{width}} {'group':<9} {'-':<14} {str(config.get('space'))[:13]:<13} "
                   f"{record['designs']:>7}  -  (designs linked by matloop label --campaign)")
             continue
-        stale = _labelled_elsewhere(record)
+        stale = is_outdated(store, record)
         outdated += stale
         print(f"{record['name']:<{width}} {record['state']:<9} {str(config.get('strategy'))[:14]:<14} "
               f"{str(config.get('space'))[:13]:<13} {record['designs']:>7}  {config.get('budget')}"
@@ -248,19 +246,6 @@ def _status(args: argparse.Namespace) -> int:
         print(f"{outdated} outdated: labelled by another solver version or settings; 'matloop campaign status NAME' "
               "says which and how to start one again")
     return 0
-
-
-def _labelled_elsewhere(record: dict) -> bool:
-    """Whether a campaign's recorded solver key is not the one this matloop labels under (False when it
-    recorded none yet, or its configuration no longer builds: ``status NAME`` then says more)."""
-    recorded = record.get("solver_key")
-    if recorded is None:
-        return False
-    try:
-        current = CampaignConfig.from_json(record["config"]).make_evaluator().key()
-    except (ValueError, TypeError, KeyError):
-        return False
-    return not same_labels(recorded, current)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ import streamlit as st
 
 from designs.spinodal import Spinodoid
 from designs.stl import spinodoid_mesh
-from engine.campaigns.campaign import Campaign
+from engine.campaigns.campaign import Campaign, is_outdated
 from engine.campaigns.config import MAX_PRETRAIN, CampaignConfig
 from engine.campaigns.objectives import Objective
 from engine.campaigns.report import export_best, grip_note, plot_best_so_far, unbroken_note
@@ -468,7 +468,10 @@ elif not names:
 else:
     st.dataframe(pd.DataFrame([{"campaign": r["name"], "state": r["state"], "strategy": r["config"].get("strategy"),
                                 "space": r["config"].get("space"), "designs": r["designs"],
-                                "budget": r["config"].get("budget")} for r in records]), hide_index=True)
+                                "budget": r["config"].get("budget"), "outdated": is_outdated(store, r)}
+                               for r in records]), hide_index=True,
+                 column_config={"outdated": st.column_config.CheckboxColumn(
+                     "outdated", help="labelled by another solver version or settings: shown, not resumed")})
 
 
 # ---------------------------------------------------------------------------------------------- compare
