@@ -262,10 +262,13 @@ def test_an_outdated_campaign_is_shown_with_why_and_starts_again_under_a_new_nam
 
 
 def test_a_campaign_whose_history_does_not_replay_is_shown_not_resumed(app_env: Path) -> None:
-    """Its stored designs and labels are drawn as they are; a warning says why it cannot go on, in place of Resume."""
+    """Opening it replays nothing, so it is shown with Resume; once a run found that its history does not replay,
+    a warning says why it cannot go on, in place of Resume, with the button that starts it again."""
     import sqlite3
 
+    from engine.campaigns.jobs import campaign_job
     from engine.evaluators.protocol import Evaluation
+    from engine.runtime.jobs import run_job
 
     store = Store(app_env)
     config = {"space": "checkerboard", "space_settings": {"rows": 4, "columns": 4}, "strategy": "random",
@@ -278,11 +281,16 @@ def test_a_campaign_whose_history_does_not_replay_is_shown_not_resumed(app_env: 
         raw.execute("UPDATE campaign_candidates SET design_hash = (SELECT design_hash FROM campaign_candidates "
                     "WHERE seq = 0) WHERE seq = 2")
     at = campaigns_page("changed")
-    assert not at.exception and "Resume" not in {b.label for b in at.button}
-    assert any(w.value.startswith("Campaign 'changed': replaying its strategy proposes other designs than it stored "
-                                  "in batch 1") and w.value.endswith("it can be shown and exported.") for w in at.warning)
+    assert at.metric[1].value == "4 / 6" and "Resume" in {b.label for b in at.button}  # shown as stored
+    params = {"name": "changed", "executor": "local:1"}
+    assert run_job(store, store.create_job("run-campaign", params), campaign_job, params) == "failed"
+    at = campaigns_page("changed")
+    assert not at.exception and "Resume" not in {b.label for b in at.button} and not at.error
+    assert [w.value for w in at.warning] == [
+        "Campaign 'changed': replaying its strategy proposes other designs than it stored in batch 1 (was the code "
+        "or the environment changed?); it cannot resume, but it can be shown and exported."]
     assert any(b.label == "Start a new campaign 'changed-again-1' with this configuration" for b in at.button)
-    assert at.metric[1].value == "4 / 6"  # what it labelled is shown
+    assert at.metric[1].value == "4 / 6"
 
 
 def test_errors_of_a_target_stiffness_are_drawn_on_a_log_axis(tmp_path: Path) -> None:

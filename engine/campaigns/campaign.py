@@ -43,10 +43,12 @@ from engine.evaluators.protocol import Evaluation
 from engine.search.protocol import Strategy, pareto_fitness
 from engine.store import SolverKey, Store, StoreError, StoredKey, same_labels
 
-__all__ = ["CAMPAIGN_STATES", "Campaign", "Candidate", "Result", "is_design_group", "is_outdated"]
+__all__ = ["CAMPAIGN_STATES", "CANNOT_RESUME", "Campaign", "Candidate", "Result", "is_design_group", "is_outdated"]
 
 #: States a campaign record can be in.
 CAMPAIGN_STATES = ("created", "running", "paused", "finished")
+#: How every message of a campaign whose stored history cannot be replayed ends (:meth:`Campaign._strategy`).
+CANNOT_RESUME = "it cannot resume — start a new campaign"
 
 
 @dataclass(frozen=True)
@@ -212,23 +214,13 @@ class Campaign:
             self._replayed = True
         return self._parts.strategy
 
-    def replay_problem(self) -> str | None:
-        """Why the strategy cannot be rebuilt from the stored history, so that the campaign can be shown and
-        exported but not resumed (its pre-training labels are gone, or it proposes other designs than it
-        stored), or None. Rebuilds the strategy to find out (once; a Bayesian campaign of 40 labels: about 19 s)."""
-        try:
-            self._strategy()
-        except StoreError as exc:
-            return str(exc)
-        return None
-
     def _replay(self) -> None:
         """Rebuild the strategy from the stored history (asks and tells in their original order): each batch is
         asked again after as many batches were told as when it was first asked, and must propose the stored
         designs."""
         if self._rows and not self._pretrained:
             raise StoreError(f"campaign {self.name!r}: the fast labels that pre-trained its surrogate are missing from "
-                             "the store; it cannot resume — start a new campaign")
+                             f"the store; {CANNOT_RESUME}")
         told_before = {seq: told for seq, _, told, _ in self._rows}
         batches: dict[int, list[Candidate]] = {}
         for candidate in self._candidates:
@@ -240,7 +232,7 @@ class Campaign:
             if [d.content_hash() for d in designs] != [c.design.content_hash() for c in members]:
                 raise StoreError(
                     f"campaign {self.name!r}: replaying its strategy proposes other designs than it stored in batch "
-                    f"{batch} (was the code or the environment changed?); it cannot resume — start a new campaign")
+                    f"{batch} (was the code or the environment changed?); {CANNOT_RESUME}")
         self._advance()
 
     def _labels(self) -> dict[str, Evaluation]:
@@ -258,7 +250,7 @@ class Campaign:
             if any(c.design.content_hash() not in labels for c in members):
                 if until is not None:
                     raise StoreError(f"campaign {self.name!r}: batch {batches[self._told]} was told before the next "
-                                     "was asked, but its labels are missing from the store; it cannot resume")
+                                     f"was asked, but its labels are missing from the store; {CANNOT_RESUME}")
                 return
             evaluations = [labels[c.design.content_hash()] for c in members]
             values = np.array([self._values(e) for e in evaluations])
@@ -341,7 +333,8 @@ class Campaign:
             self._key_recorded = True
         hashes = self.store.add_designs(designs)
         batch = 1 + max((c.batch for c in self._candidates), default=-1)
-        seqs = self.store.add_candidates(self.id, batch, self._told, hashes)
+        seqs = self.store.add_candidates(self.id, batch, self._told, hashes,
+                                         [strategy.predictions.get(h) for h in hashes])
         new = [Candidate(seq, batch, design) for seq, design in zip(seqs, designs)]
         self._candidates += new
         if self.state == "created":
@@ -483,16 +476,22 @@ class Campaign:
             Per batch with at least three predicted and labelled designs: ``solver calls``
             (after the batch), ``Spearman`` (rank correlation of prediction and first objective
             value) and ``R²`` (of the prediction; NaN where the surrogate predicts ranks or class
-            probabilities rather than values). Empty for strategies without a surrogate.
+            probabilities rather than values). Empty for strategies without a surrogate. The
+            predictions are those kept in the store when each design was proposed (:meth:`_predictions`).
+
+        Raises
+        ------
+        StoreError
+            A campaign of an older store, whose predictions were not kept, cannot replay its strategy.
         """
         from scipy.stats import spearmanr
 
-        predicted = self._strategy().predictions
+        predicted = self._predictions()
         values = {r.candidate.id: r.values[0] for r in self.results() if np.isfinite(r.values[0])}
         rows = []
         for batch in sorted({c.batch for c in self._candidates}):
-            pairs = [(predicted[c.design.content_hash()], values[c.id]) for c in self._candidates
-                     if c.batch == batch and c.id in values and c.design.content_hash() in predicted]
+            pairs = [(predicted[c.id], values[c.id]) for c in self._candidates
+                     if c.batch == batch and c.id in values and c.id in predicted]
             if len(pairs) < 3:
                 continue
             p, v = np.array(pairs).T
@@ -502,6 +501,22 @@ class Campaign:
                 r2 = 1.0 - float(np.sum((v - p) ** 2) / np.sum((v - v.mean()) ** 2))
             rows.append({"solver calls": float(calls), "Spearman": float(spearmanr(p, v).statistic), "R²": r2})
         return rows
+
+    def _predictions(self) -> dict[int, float]:
+        """The surrogate's prediction of each predicted candidate, by id, as kept in the store when it was proposed;
+        a campaign of an older store replays its strategy once for them, and they are kept from then on.
+
+        Raises
+        ------
+        StoreError
+            That replay is not possible (the message ends with :data:`CANNOT_RESUME`).
+        """
+        kept = self.store.predictions(self.id)
+        if kept is None:
+            by_hash = self._strategy().predictions
+            kept = {c.id: by_hash[h] for c in self._candidates if (h := c.design.content_hash()) in by_hash}
+            self.store.keep_predictions(self.id, kept)
+        return kept
 
     def status(self) -> dict[str, Any]:
         """JSON summary: name, state, budget, spent, pending, failed, objective, best value (``best`` as the

@@ -415,7 +415,8 @@ class Store:
         try:
             with self._transaction() as c:
                 cursor = c.execute(
-                    "INSERT INTO campaigns(name, config, state, created_at, updated_at) VALUES (?,?,?,?,?)",
+                    "INSERT INTO campaigns(name, config, state, created_at, updated_at, predictions_kept) "
+                    "VALUES (?,?,?,?,?,1)",
                     (name, canonical_json(dict(config)), state, now, now),
                 )
                 return int(cursor.lastrowid)
@@ -478,20 +479,26 @@ class Store:
             raise StoreError(f"no campaign named {name!r} in this store; campaigns: {known}")
         return found[0]
 
-    def add_candidates(self, campaign_id: int, batch: int, told: int, design_hashes: Sequence[str]) -> list[int]:
+    def add_candidates(self, campaign_id: int, batch: int, told: int, design_hashes: Sequence[str],
+                       predictions: Sequence[float | None] | None = None) -> list[int]:
         """Record stored designs as the next batch of a campaign's candidates; returns their sequence numbers.
 
-        ``told`` is the number of batches the campaign's strategy had been told when it proposed these.
+        ``told`` is the number of batches the campaign's strategy had been told when it proposed these;
+        ``predictions`` its surrogate's prediction of each (None: not predicted; see :meth:`predictions`).
         """
+        predictions = [None] * len(design_hashes) if predictions is None else list(predictions)
+        if len(predictions) != len(design_hashes):
+            raise ValueError(f"{len(predictions)} predictions for {len(design_hashes)} candidates")
         now = time.time()
         with self._transaction() as c:
             first = c.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM campaign_candidates WHERE campaign_id=?",
                               (campaign_id,)).fetchone()[0]
             seqs = list(range(first, first + len(design_hashes)))
             c.executemany(
-                "INSERT INTO campaign_candidates(campaign_id, seq, batch, told, design_hash, created_at) "
-                "VALUES (?,?,?,?,?,?)",
-                [(campaign_id, seq, batch, told, h, now) for seq, h in zip(seqs, design_hashes)],
+                "INSERT INTO campaign_candidates(campaign_id, seq, batch, told, design_hash, created_at, prediction) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [(campaign_id, seq, batch, told, h, now, None if v is None else float(v))
+                 for seq, h, v in zip(seqs, design_hashes, predictions)],
             )
             c.executemany(
                 "INSERT OR IGNORE INTO campaign_designs(campaign_id, design_hash, added_at) VALUES (?,?,?)",
@@ -505,6 +512,29 @@ class Store:
             rows = c.execute("SELECT seq, batch, told, design_hash FROM campaign_candidates WHERE campaign_id=? "
                              "ORDER BY seq", (campaign_id,)).fetchall()
         return [(int(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
+
+    def predictions(self, campaign_id: int) -> dict[int, float] | None:
+        """The surrogate's prediction of each predicted candidate of a campaign, by sequence number, or None
+        where the campaign's candidates do not carry them (a campaign of a store before schema version 6
+        until :meth:`keep_predictions`)."""
+        with self._read() as c:
+            kept = c.execute("SELECT predictions_kept FROM campaigns WHERE id=?", (campaign_id,)).fetchone()
+            if kept is None:
+                raise StoreError(f"no campaign with id {campaign_id}")
+            if not kept[0]:
+                return None
+            rows = c.execute("SELECT seq, prediction FROM campaign_candidates WHERE campaign_id=? AND prediction "
+                             "IS NOT NULL", (campaign_id,)).fetchall()
+        return {int(r[0]): float(r[1]) for r in rows}
+
+    def keep_predictions(self, campaign_id: int, predictions: Mapping[int, float]) -> None:
+        """Record the predictions of a campaign's candidates (by sequence number; the others: not predicted)
+        and that its candidates carry them."""
+        with self._transaction() as c:
+            c.execute("UPDATE campaign_candidates SET prediction=NULL WHERE campaign_id=?", (campaign_id,))
+            c.executemany("UPDATE campaign_candidates SET prediction=? WHERE campaign_id=? AND seq=?",
+                          [(float(v), campaign_id, int(seq)) for seq, v in predictions.items()])
+            c.execute("UPDATE campaigns SET predictions_kept=1 WHERE id=?", (campaign_id,))
 
     # ------------------------------------------------------------------ models
     def register_model(

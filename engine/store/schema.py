@@ -115,6 +115,16 @@ ALTER TABLE campaigns ADD COLUMN solver_key TEXT;
 """
 
 
+# Version 6: the surrogate's prediction of each candidate, kept when the strategy proposed it (NULL:
+# not predicted), so that a campaign's surrogate accuracy is read from the store, not from a replay of
+# its strategy; ``predictions_kept`` says a campaign's candidates carry them (0 for the campaigns of
+# older stores until their strategy is replayed once).
+_V6 = """
+ALTER TABLE campaign_candidates ADD COLUMN prediction REAL;
+ALTER TABLE campaigns ADD COLUMN predictions_kept INTEGER NOT NULL DEFAULT 0;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(connection: sqlite3.Connection) -> None:
         for statement in sql.split(";"):
@@ -127,7 +137,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 #: Migration steps, keyed by the version they produce. Version 3 (:mod:`.migration_v3`): fracture
 #: labels keyed by fully resolved settings, renamed fast-fidelity metrics.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _script(_V1), 2: _script(_V2), 3: migrate_to_v3, 4: _script(_V4), 5: _script(_V5),
+    1: _script(_V1), 2: _script(_V2), 3: migrate_to_v3, 4: _script(_V4), 5: _script(_V5), 6: _script(_V6),
 }
 
 #: Version written by this matloop.

@@ -24,14 +24,14 @@ import streamlit as st
 
 from designs.spinodal import Spinodoid
 from designs.stl import spinodoid_mesh
-from engine.campaigns.campaign import Campaign, is_outdated
+from engine.campaigns.campaign import CANNOT_RESUME, Campaign, is_outdated
 from engine.campaigns.config import MAX_PRETRAIN, CampaignConfig
 from engine.campaigns.objectives import Objective
 from engine.campaigns.report import export_best, grip_note, plot_best_so_far, unbroken_note
 from engine.evaluators.fracture import FractureEvaluator
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator
 from engine.search.registry import STRATEGIES, strategy_class
-from engine.store import JobRecord, Store
+from engine.store import JobRecord, Store, StoreError
 from fem.fracture import FIDELITIES
 from ui.campaign_figures import (best_so_far_figure, best_so_far_trace, best_table, calls_axis, grid_figure,
                                  objective_axis, pareto_figure, surrogate_figure, value_axis_type, wrapped)
@@ -358,13 +358,18 @@ def watch(name: str) -> None:
             st.warning(f"None of the {status['labelled']} labelled designs has a value of the objective "
                        f"({status['objective']}); {status['failed']} labels failed. "
                        + "; ".join(sorted({r.evaluation.reason for r in current.results() if r.evaluation.reason})[:3]))
-        surrogate = None if current.replay_problem() else surrogate_figure(current)
+        try:
+            surrogate, unreadable = surrogate_figure(current), None
+        except StoreError as exc:  # an older store's campaign, whose predictions were not kept, that cannot replay
+            surrogate, unreadable = None, exc
         charts = [best_so_far_figure(current), pareto_figure(current) if current.objective.n_values == 2 else None,
                   surrogate]
         charts = [chart for chart in charts if chart is not None]
         for column, chart in zip(st.columns(len(charts)) if len(charts) > 1 else [st.container()], charts):
             column.plotly_chart(chart)
-        if surrogate is None and current.config.strategy == "random":
+        if unreadable is not None:
+            st.caption(f"No surrogate accuracy: {unreadable}.")
+        elif surrogate is None and current.config.strategy == "random":
             st.caption("Random search has no surrogate, so there is no surrogate accuracy to show.")
         elif surrogate is None:
             st.caption(f"No surrogate accuracy yet: the {current.config.strategy} strategy's surrogate has not "
@@ -385,13 +390,15 @@ def watch(name: str) -> None:
 
     live()
     last = jobs[0] if jobs else None
-    if active is None and last is not None and last.status == "failed":
+    failed = active is None and last is not None and last.status == "failed"
+    # its history no longer replays (the strategy's code changed): found by the run that tried to resume it
+    stuck = failed and last.error.endswith(CANNOT_RESUME)
+    if failed and not stuck:
         st.error(f"The last run of this campaign failed: {last.error}")
-    stuck = campaign.outdated or (campaign.state != "finished" and active is None and campaign.replay_problem())
-    if stuck:
-        if not campaign.outdated:
-            stuck = stuck.removesuffix(" — start a new campaign") + "; it can be shown and exported"
-        st.warning(stuck[0].upper() + stuck[1:] + ".", icon=":material/history:")
+    if campaign.outdated or stuck:
+        why = campaign.outdated or (last.error.partition(": ")[2].removesuffix(CANNOT_RESUME)
+                                    + "it cannot resume, but it can be shown and exported")
+        st.warning(why[0].upper() + why[1:] + ".", icon=":material/history:")
         again = free_name(f"{name[:86]}-again")  # names have at most 100 characters
         if st.button(f"Start a new campaign '{again}' with this configuration", icon=":material/replay:",
                      help="the same design space, objective, strategy, budget and seed, labelled by this matloop; "
