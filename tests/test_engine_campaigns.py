@@ -121,7 +121,7 @@ def test_run_spends_the_budget_in_batches_and_reopens_where_it_ended(tmp_path: P
     assert trace[-1] == max(h[4][0] for h in history) and np.all(np.diff(trace) >= 0)
 
 
-def test_a_changed_history_is_refused_not_resumed(tmp_path: Path) -> None:
+def test_a_changed_history_is_refused_not_resumed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sqlite3
 
     store = Store(tmp_path)
@@ -137,6 +137,12 @@ def test_a_changed_history_is_refused_not_resumed(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="replaying its strategy proposes other designs"):
             go_on()
     assert Campaign.open(store, "tampered").state == state  # refused before it was marked running
+    from engine.cli import main
+
+    assert main(["--store", str(tmp_path), "campaign", "resume", "tampered"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "it cannot resume — start a new campaign ('matloop campaign status tampered --config FILE' writes its "
+        "configuration, 'matloop campaign new NEW --config FILE' starts it again)\n")
 
 
 def test_a_failing_solver_is_recorded_and_the_campaign_goes_on(tmp_path: Path) -> None:
@@ -375,9 +381,10 @@ def test_a_campaign_labelled_by_an_older_solver_is_shown_but_not_continued(
     assert "\noutdated: campaign 'old' was labelled by" in capsys.readouterr().out
     # the exported files say so too: which version made the labels, and that the campaign is outdated
     with (tmp_path / "old.csv").open() as table:
-        assert {row["solver"] for row in csv.DictReader(table)} == {f"phasefield-at2 {version} (fast) outdated"}
+        assert {row["solver"] for row in csv.DictReader(table)} == \
+            {f"phasefield-at2 {version} (fast, settings {reopened.key.config_hash[:12]}) outdated"}
     assert main(["--store", str(tmp_path), "campaign", "export", "old", "--out", str(tmp_path / "old.json")]) == 0
-    origins = [json.loads(line)["provenance"] for line in (tmp_path / "old.json").read_text().splitlines()]
+    origins = [record["provenance"] for record in json.loads((tmp_path / "old.json").read_text())]
     assert len(origins) == 8 and all(o["outdated"] == reopened.outdated and o["solver"]["version"] == version
                                      for o in origins)
     assert main(["--store", str(tmp_path), "campaign", "resume", "old"]) == 2

@@ -31,21 +31,25 @@ def test_a_campaign_from_new_to_export(tmp_path: Path, capsys: pytest.CaptureFix
     assert main([*store, "campaign", "report", "c", "--top", "2", "--plot", str(tmp_path / "best.png")]) == 0
     assert (tmp_path / "best.png").stat().st_size > 1000
     assert main([*store, "campaign", "export", "c", "--top", "2", "--out", str(tmp_path / "best.json")]) == 0
-    exported = [json.loads(line) for line in (tmp_path / "best.json").read_text().splitlines()]
-    stiffness = sorted((label.metrics["stiffness"] for label in Store(tmp_path).labels()), reverse=True)
+    exported = json.loads((tmp_path / "best.json").read_text())  # .json: one JSON array
+    assert f"\nwrote {tmp_path / 'best.json'}: the 2 best designs as json" in capsys.readouterr().out
+    labels = {label.design_hash: label for label in Store(tmp_path).labels()}
+    stiffness = sorted((label.metrics["stiffness"] for label in labels.values()), reverse=True)
     assert len(stiffness) == 6 and [e["values"][0] for e in exported] == stiffness[:2]
+    assert [labels[e["design_hash"]].metrics["stiffness"] for e in exported] == stiffness[:2]
     # every exported file names the solver whose labels it holds: the key the store filed them under
-    (label_key,) = {(label.solver, label.solver_version, label.fidelity, label.config_hash)
-                    for label in Store(tmp_path).labels()}
-    origin = {"campaign": "c", "objective": "optimise stiffness",
+    (label_key,) = {(label.solver, label.solver_version, label.fidelity, label.config_hash) for label in labels.values()}
+    origin = {"campaign": "c", "objective": "maximise stiffness",
               "solver": dict(zip(("name", "version", "fidelity", "config_hash"), label_key))}
     assert all(e["provenance"] == origin for e in exported)
     # the format follows the file's suffix, or is asked for
+    assert main([*store, "campaign", "export", "c", "--top", "2", "--out", str(tmp_path / "best.jsonl")]) == 0
+    assert [json.loads(line) for line in (tmp_path / "best.jsonl").read_text().splitlines()] == exported
     assert main([*store, "campaign", "export", "c", "--top", "2", "--out", str(tmp_path / "best.csv")]) == 0
     with (tmp_path / "best.csv").open() as table:
         rows = list(csv.DictReader(table))
-    assert list(rows[0])[0] == "rank" and \
-        [row["solver"] for row in rows] == [f"{label_key[0]} {label_key[1]} (fast)"] * 2
+    assert list(rows[0])[0] == "rank" and [row["design"] for row in rows] == [e["design_hash"][:12] for e in exported]
+    assert [row["solver"] for row in rows] == [f"{label_key[0]} {label_key[1]} (fast, settings {label_key[3][:12]})"] * 2
     assert main([*store, "campaign", "export", "c", "--top", "2", "--format", "stl", "--out",
                  str(tmp_path / "best.zip")]) == 0
     with zipfile.ZipFile(tmp_path / "best.zip") as zipped:
@@ -54,7 +58,11 @@ def test_a_campaign_from_new_to_export(tmp_path: Path, capsys: pytest.CaptureFix
         assert json.loads(zipped.read("provenance.json")) == origin
     capsys.readouterr()
     assert main([*store, "campaign", "export", "c", "--out", str(tmp_path / "best.zip")]) == 2
-    assert "give --format (json, csv, stl, 3mf): the suffix .zip" in capsys.readouterr().err
+    assert "give --format (json, jsonl, csv, stl, 3mf): the suffix .zip" in capsys.readouterr().err
+    assert main([*store, "campaign", "export", "c", "--format", "stl", "--out", str(tmp_path / "best.stl")]) == 2
+    assert "--format stl writes a zip of STL files (each design's bodies): give --out a .zip path" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "best.stl").exists()
     # its configuration, written out, makes the same campaign again
     assert main([*store, "campaign", "status", "c", "--config", str(tmp_path / "c.json")]) == 0
     assert main([*store, "campaign", "new", "again", "--config", str(tmp_path / "c.json")]) == 0
@@ -115,11 +123,17 @@ def test_phases_in_a_configuration_are_checked_when_the_campaign_is_made(tmp_pat
     capsys.readouterr()
     assert main([*store, "campaign", "new", "soft", "--config", str(tmp_path / "soft.json")]) == 2
     assert "unknown block type(s) ['stiff']; materials are defined for ['soft']" in capsys.readouterr().err
+    # --phase adds the left-out default phase, from its default settings
+    assert main([*store, "campaign", "new", "soft", "--config", str(tmp_path / "soft.json"), "--phase", "stiff:E=900"]) == 0
+    from fem.materials import DEFAULT_PHASE_SETTINGS
+
+    phases = Store(tmp_path).campaign("soft")["config"]["evaluator"]["options"]["materials"]
+    assert phases["stiff"] == {**DEFAULT_PHASE_SETTINGS["stiff"], "E": 900.0} and phases["soft"]["E"] == 50
     # a phase for a block type the designs do not have (a misspelt name) would only change the labels' key
     assert main([*store, "campaign", "new", "typo", "--config", str(tmp_path / "ok.json"),
                  "--phase", "stif:E=2000,nu=0.3,Gc=0.1"]) == 2
     assert "phase 'stif' is no block type of the designs (theirs: soft, stiff)" in capsys.readouterr().err
-    assert [c["name"] for c in Store(tmp_path).campaigns()] == ["ok"]
+    assert [c["name"] for c in Store(tmp_path).campaigns()] == ["ok", "soft"]
 
 
 def test_the_solver_set_up_flags_of_matloop_label_configure_a_campaign(tmp_path: Path,
@@ -187,3 +201,14 @@ def test_a_group_linked_by_matloop_label_is_named_for_what_it_is(tmp_path: Path,
         assert main([*store, "campaign", action, "gc"]) == 2
         assert capsys.readouterr().err.startswith("matloop: error: 'gc' is a group of 2 designs that 'matloop label "
                                                   "--campaign gc' linked, not a design campaign")
+
+
+def test_a_campaign_without_values_exports_nothing_and_says_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path), "--executor", "local:1"]
+    assert main([*store, "campaign", "new", "e", *SMALL]) == 0
+    capsys.readouterr()
+    for suffix in ("json", "jsonl", "csv"):
+        assert main([*store, "campaign", "export", "e", "--out", str(tmp_path / f"e.{suffix}")]) == 2
+        assert capsys.readouterr().err == ("matloop: error: campaign 'e' has no design with a value of its objective yet "
+                                           "(0 of 0 proposed designs labelled): nothing to export\n")
+        assert not (tmp_path / f"e.{suffix}").exists()

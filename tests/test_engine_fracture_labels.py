@@ -127,6 +127,10 @@ def test_a_new_phase_labels_the_designs_whose_palette_names_it(tmp_path: Path,
         assert main([*store, "label", str(files[name]), "--fidelity", "fast", "--phase", glass,
                      "--csv", str(tmp_path / f"{name}.csv")]) == (0 if name == "glass" else 2)
     assert "phase 'glass' is no block type of the designs (theirs: soft, stiff)" in capsys.readouterr().err
+    # a default phase changed for designs that do not have it is refused too; left at its default it is not
+    assert main([*store, "label", str(files["glass"]), "--fidelity", "fast", "--phase", glass,
+                 "--phase", "stiff:E=2000"]) == 2
+    assert "phase 'stiff' is no block type of the designs (theirs: glass, soft)" in capsys.readouterr().err
     assert main([*store, "label", str(files["stiff"]), "--fidelity", "fast", "--csv", str(tmp_path / "stiff.csv")]) == 0
     values = {name: (tmp_path / f"{name}.csv").read_text().splitlines()[1].split(",")[2] for name in files}
     assert float(values["glass"]) == pytest.approx(float(values["stiff"]), rel=1e-12)

@@ -526,7 +526,7 @@ class Campaign:
         best = self.best(1)
         return {
             "name": self.name, "state": self.state, "strategy": self.config.strategy, "space": self.config.space,
-            "objective": self.objective.describe(), "budget": self.config.budget, "spent": self.spent,
+            "objective": self.objective.describe(self.evaluator), "budget": self.config.budget, "spent": self.spent,
             "labelled": len(results), "pending": self.spent - len(results),
             "failed": sum(not r.evaluation.ok for r in results),
             "best": None if not best else [float(v) for v in best[0].values],

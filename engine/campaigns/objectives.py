@@ -216,9 +216,12 @@ class Objective:
             return "weighted objective"
         return evaluator.metric(self.metrics[0]).label
 
-    def describe(self) -> str:
-        """One line for reports, e.g. ``maximise toughness``."""
+    def describe(self, evaluator: Evaluator | None = None) -> str:
+        """One line for reports, e.g. ``maximise toughness`` (``optimise toughness`` without the ``evaluator``
+        that says which way the metric is better)."""
         if self.kind == "metric":
+            if evaluator is not None:
+                return f"{'maximise' if self.signs(evaluator)[0] > 0 else 'minimise'} {self.metrics[0]}"
             return f"optimise {self.metrics[0]}"
         if self.kind == "weighted":
             return "optimise " + " + ".join(f"{w:g}·{m}" for w, m in zip(self.weights, self.metrics))

@@ -26,7 +26,7 @@ __all__ = ["EXPORT_FORMATS", "best_rows", "design_parameters", "export_best", "g
            "plot_best_so_far", "provenance", "unbroken_note"]
 
 #: File formats of :func:`export_best`.
-EXPORT_FORMATS = ("json", "csv", "stl", "3mf")
+EXPORT_FORMATS = ("json", "jsonl", "csv", "stl", "3mf")
 
 
 def design_parameters(design: Design) -> dict[str, float]:
@@ -164,44 +164,54 @@ def provenance(campaign: Campaign) -> dict[str, Any]:
     the solver (name, version, fidelity, hash of its settings) and, for an outdated campaign, why it
     is outdated (:attr:`engine.campaigns.campaign.Campaign.outdated`)."""
     key = campaign.key
-    return {"campaign": campaign.name, "objective": campaign.objective.describe(),
+    return {"campaign": campaign.name, "objective": campaign.objective.describe(campaign.evaluator),
             "solver": {"name": key.name, "version": key.version, "fidelity": key.fidelity,
                        "config_hash": key.config_hash},
             **({"outdated": campaign.outdated} if campaign.outdated else {})}
 
 
 def _solver_text(origin: dict[str, Any]) -> str:
-    """The solver of :func:`provenance` in one line: ``name version (fidelity)``, marked if outdated."""
+    """The solver of :func:`provenance` in one line, ``name version (fidelity, settings <hash12>)``, marked if
+    outdated."""
     solver = origin["solver"]
-    return f"{solver['name']} {solver['version']} ({solver['fidelity']})" + (" outdated" if "outdated" in origin else "")
+    return (f"{solver['name']} {solver['version']} ({solver['fidelity']}, settings {solver['config_hash'][:12]})"
+            + (" outdated" if "outdated" in origin else ""))
 
 
 def export_best(campaign: Campaign, fmt: str = "json", k: int = 10) -> bytes:
-    """The ``k`` best designs as JSON lines, CSV, or a zip of STL / 3MF files (mm).
+    """The ``k`` best designs as a JSON array, JSON lines, CSV, or a zip of STL / 3MF files (mm).
 
-    Each says where its labels come from (:func:`provenance`): a JSON line has a ``provenance``
-    object, a CSV row a ``solver`` column (``name version (fidelity)``, ``outdated`` appended for an
-    outdated campaign), a zip a ``provenance.json`` file beside the designs.
+    A JSON record holds the design (``space``, ``genome``, ``design_hash``: what ``matloop label`` reads
+    back), its objective ``values`` (to maximise), its label's ``metrics`` and a ``provenance`` object
+    (:func:`provenance`); a CSV row is a row of :func:`best_rows` with a ``solver`` column (``name version
+    (fidelity, settings <hash12>)``, ``outdated`` appended for an outdated campaign); a zip holds the
+    designs' files and ``provenance.json``.
 
     Raises
     ------
     ValueError
-        Unknown format, or a format the design space has no use for.
+        Unknown format, a format the design space has no use for, or no design with a value of the
+        objective yet.
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; allowed: {', '.join(EXPORT_FORMATS)}")
     best = campaign.best(k)
+    if not best:
+        labelled = len(campaign.results())
+        raise ValueError(f"campaign {campaign.name!r} has no design with a value of its objective yet "
+                         f"({labelled} of {campaign.spent} proposed designs labelled): nothing to export")
     origin = provenance(campaign)
-    if fmt == "json":
-        lines = [json.dumps({"space": r.candidate.design.space, "genome": r.candidate.design.genome(),
-                             "values": [float(v) for v in r.values], "metrics": r.evaluation.metrics,
-                             "provenance": origin})
-                 for r in best]
-        return ("\n".join(lines) + "\n").encode()
+    if fmt in ("json", "jsonl"):
+        records = [{"space": r.candidate.design.space, "genome": r.candidate.design.genome(),
+                    "design_hash": r.candidate.design.content_hash(), "values": [float(v) for v in r.values],
+                    "metrics": r.evaluation.metrics, "provenance": origin} for r in best]
+        if fmt == "json":
+            return (json.dumps(records, indent=1) + "\n").encode()
+        return "".join(json.dumps(record) + "\n" for record in records).encode()
     if fmt == "csv":
         rows = [{**row, "solver": _solver_text(origin)} for row in best_rows(campaign, k)]
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["rank"])
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue().encode()

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from engine.campaigns.campaign import Campaign, is_design_group, is_outdated
+from engine.campaigns.campaign import CANNOT_RESUME, Campaign, is_design_group, is_outdated
 from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, grip_note, plot_best_so_far, unbroken_note
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
@@ -15,6 +15,7 @@ from engine.cli.label import add_setup_arguments, setup_options
 from engine.evaluators.fracture import FRACTURE_SPACES
 from engine.runtime.executors import make_executor
 from engine.search.registry import STRATEGIES
+from engine.store import StoreError
 
 __all__ = ["register", "config_from_args"]
 
@@ -61,12 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--top", type=int, default=10, help="best designs listed (default 10)")
     report.add_argument("--plot", metavar="PNG", help="write the best-so-far plot")
     report.set_defaults(func=_report)
-    export = actions.add_parser("export", help="the best designs as JSON lines, CSV, or STL / 3MF files (zip)")
+    export = actions.add_parser("export", help="the best designs as JSON, JSON lines, CSV, or STL / 3MF files (zip)")
     export.add_argument("name", help="campaign name")
     export.add_argument("--format", choices=EXPORT_FORMATS,
-                        help="file format (default: from the --out suffix, .json/.jsonl or .csv)")
+                        help="file format (default: from the --out suffix, .json, .jsonl or .csv)")
     export.add_argument("--top", type=int, default=10, help="best designs exported (default 10)")
-    export.add_argument("--out", required=True, metavar="FILE", help="file to write (a zip for stl and 3mf)")
+    export.add_argument("--out", required=True, metavar="FILE", help="file to write (a .zip for stl and 3mf)")
     export.set_defaults(func=_export)
 
 
@@ -123,8 +124,8 @@ def _fracture_set_up(config: dict, args: argparse.Namespace) -> None:
     if not flags:
         return
     if config.get("space") == "spinodoid":
-        raise ValueError(f"{', '.join(flags)} set the fracture labels of {' and '.join(FRACTURE_SPACES)} designs, "
-                         "not of spinodoids (their labeller takes --resolution)")
+        raise ValueError(f"{', '.join(flags)} set{'s' * (len(flags) == 1)} the fracture labels of "
+                         f"{' and '.join(FRACTURE_SPACES)} designs, not of spinodoids (their labeller takes --resolution)")
     evaluator = config.setdefault("evaluator", {"kind": "fracture", "fidelity": "full"})
     if not isinstance(evaluator, dict) or not isinstance(evaluator.get("options", {}), dict):
         raise ValueError("the evaluator of a --config FILE must be a JSON object with an object of options")
@@ -150,6 +151,11 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _best(n: int) -> str:
+    """``the n best designs``, or ``the best design``."""
+    return "the best design" if n == 1 else f"the {n} best designs"
+
+
 def _calls(n: int) -> str:
     """``n`` solver call(s)."""
     return f"{n} solver call{'' if n == 1 else 's'}"
@@ -171,6 +177,8 @@ def _run(args: argparse.Namespace) -> int:
     if campaign.outdated:
         raise ValueError(f"{campaign.outdated} ({_start_again(campaign.name)})")
     line = ProgressLine(f"campaign {campaign.name}")
+    if campaign.spent:
+        line(campaign.spent / campaign.config.budget, f"rebuilding its strategy from {_calls(campaign.spent)}")
     try:
         with make_executor(args.executor) as executor:
             state = campaign.run(executor, progress=line)
@@ -178,10 +186,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"\npaused campaign {campaign.name} after {_calls(campaign.spent)}; "
               f"'matloop campaign resume {campaign.name}' continues", file=sys.stderr)
         return 130
+    except StoreError as exc:
+        if str(exc).endswith(CANNOT_RESUME):  # its stored history does not replay
+            raise StoreError(f"{exc} ({_start_again(campaign.name)})") from None
+        raise
     _print_status(campaign.status())
-    print(f"\nthe {RUN_TOP} best designs ('matloop campaign report {campaign.name} --top N' for more, "
-          f"'matloop campaign export' to save them):")
-    _print_best(campaign, RUN_TOP)
+    shown = len(campaign.best(RUN_TOP))
+    if shown:
+        print(f"\n{_best(shown)} ('matloop campaign report {campaign.name} --top N' for more, "
+              f"'matloop campaign export' to save them):")
+        _print_best(campaign, RUN_TOP)
     return 0 if state == "finished" else 1
 
 
@@ -254,7 +268,7 @@ def _report(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     campaigns = [Campaign.open(store, name) for name in args.name]
     for campaign in campaigns:
-        print(f"== {campaign.name}: {campaign.objective.describe()}, {campaign.spent}/{campaign.config.budget} "
+        print(f"== {campaign.name}: {campaign.objective.describe(campaign.evaluator)}, {campaign.spent}/{campaign.config.budget} "
               f"solver calls, state {campaign.state}")
         if campaign.outdated:
             print(f"outdated: {campaign.outdated}")
@@ -269,7 +283,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 #: Export formats known by the suffix of the file written.
-FORMAT_OF_SUFFIX = {".json": "json", ".jsonl": "json", ".csv": "csv"}
+FORMAT_OF_SUFFIX = {".json": "json", ".jsonl": "jsonl", ".csv": "csv"}
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -281,6 +295,9 @@ def _export(args: argparse.Namespace) -> int:
             raise ValueError(f"give --format ({', '.join(EXPORT_FORMATS)}): the suffix {suffix or '(none)'} of "
                              f"{args.out} does not say which (.json, .jsonl and .csv do)")
         args.format = FORMAT_OF_SUFFIX[suffix]
+    if args.format in ("stl", "3mf") and Path(args.out).suffix.lower() != ".zip":
+        raise ValueError(f"--format {args.format} writes a zip of {args.format.upper()} files (each design's bodies): "
+                         f"give --out a .zip path, not {args.out}")
     store = open_store(args, create=False)
     campaign = Campaign.open(store, args.name)
     data = export_best(campaign, args.format, args.top)
@@ -288,8 +305,7 @@ def _export(args: argparse.Namespace) -> int:
         Path(args.out).write_bytes(data)
     except OSError as exc:
         raise ValueError(f"cannot write {args.out}: {exc.strerror}") from None
-    print(f"wrote {args.out}: the {min(args.top, len(campaign.best(args.top)))} best designs as {args.format} "
-          f"({len(data)} bytes)")
+    print(f"wrote {args.out}: {_best(len(campaign.best(args.top)))} as {args.format} ({len(data)} bytes)")
     if campaign.outdated:
         print(f"outdated: {campaign.outdated}")
     return 0

@@ -102,8 +102,8 @@ def setup_options(args: argparse.Namespace, phases: Mapping[str, Mapping[str, An
 def phase_settings(texts: list[str], phases: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict]:
     """The phases (settings of :func:`fem.materials.material_from_settings`) after ``--phase`` changes.
 
-    Each text is ``NAME:KEY=VALUE,...``; a phase of ``phases`` (the default phases when None) keeps
-    what is not given (a toughness given as ``Gc`` replaces its failure strain and the other way
+    Each text is ``NAME:KEY=VALUE,...``; a phase of ``phases`` (the default phases when None) or a default
+    phase keeps what is not given (a toughness given as ``Gc`` replaces its failure strain and the other way
     round); a new name needs every setting.
 
     Raises
@@ -122,6 +122,8 @@ def phase_settings(texts: list[str], phases: Mapping[str, Mapping[str, Any]] | N
         if len(set(keys)) < len(keys):
             raise ValueError(f"--phase {text!r} gives {sorted({k for k in keys if keys.count(k) > 1})} more than once")
         given = parse_params(["=".join(part.strip() for part in item) for item in items], f"--phase {name}:")
+        if name not in phases and name in DEFAULT_PHASE_SETTINGS:  # a default phase that a --config file left out
+            phases[name] = dict(DEFAULT_PHASE_SETTINGS[name])
         if name not in phases and not ({"E", "nu"} <= set(given) and {"Gc", "failure_strain"} & set(given)):
             raise ValueError(f"--phase {name}: is not one of the phases ({', '.join(phases)}); a new phase "
                              f"needs E, nu and Gc or failure_strain")

@@ -285,10 +285,12 @@ def label_fracture_batch(
 
 
 def check_phases_used(setup: fracture.PlateSetup, designs: Iterable[Design]) -> None:
-    """Refuse a phase of ``setup`` that is none of the default phases and no block type of ``designs``.
+    """Refuse a phase of ``setup`` that is no block type of ``designs``, unless it is a default phase as it
+    is by default (:func:`fem.materials.default_palette` at ``setup.ell``: what fills in the phases not given).
 
     Such a phase would change nothing in the labels but their store key; it is most likely a
-    misspelt block type (``--phase stif:...`` meant for ``stiff``).
+    misspelt block type (``--phase stif:...`` meant for ``stiff``), or a change to a phase the designs
+    do not have.
 
     Raises
     ------
@@ -298,7 +300,9 @@ def check_phases_used(setup: fracture.PlateSetup, designs: Iterable[Design]) -> 
     if setup.materials is None:
         return
     types = {name for design in designs for name in fracture.block_types(design)}
-    unused = sorted(set(setup.materials) - set(DEFAULT_PHASE_SETTINGS) - types)
+    defaults = default_palette(setup.ell)
+    unused = sorted(name for name, phase in setup.materials.items()
+                    if name not in types and phase != defaults.get(name))
     if unused and types:
         raise ValueError(f"phase {' and '.join(map(repr, unused))} is no block type of the designs (theirs: "
                          f"{', '.join(sorted(types))}): give phases for the designs' block types; a new phase is "

@@ -435,7 +435,7 @@ def exports(name: str, campaign: Campaign) -> None:
     def make(fmt: str) -> Callable[[], bytes]:
         return lambda: export_best(Campaign.open(Store(path, create=False), name), fmt, k)
 
-    files = [("Best designs (JSON lines)", make("json"), "jsonl", "application/jsonl"),
+    files = [("Best designs (JSON lines)", make("jsonl"), "jsonl", "application/jsonl"),
              ("Best designs (CSV)", make("csv"), "csv", "text/csv"),
              ("Best-so-far plot (PNG)", lambda: plot_best_so_far([Campaign.open(Store(path, create=False), name)]),
               "png", "image/png"),
@@ -512,7 +512,7 @@ def compare() -> None:
         return
     title, _ = objective_axis(campaigns[0])
     figure = go.Figure([best_so_far_trace(c, f"{c.name} ({c.config.strategy})") for c in campaigns])
-    figure.update_layout(height=400, title=f"best so far: {campaigns[0].objective.describe()}",
+    figure.update_layout(height=400, title=f"best so far: {campaigns[0].objective.describe(campaigns[0].evaluator)}",
                          xaxis=calls_axis(max(c.config.budget for c in campaigns)), yaxis_title=wrapped(title),
                          yaxis_type=value_axis_type(campaigns[0]),
                          legend={"orientation": "h", "y": -0.2})
