@@ -268,8 +268,8 @@ def _report(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     campaigns = [Campaign.open(store, name) for name in args.name]
     for campaign in campaigns:
-        print(f"== {campaign.name}: {campaign.objective.describe(campaign.evaluator)}, {campaign.spent}/{campaign.config.budget} "
-              f"solver calls, state {campaign.state}")
+        print(f"== {campaign.name}: {campaign.objective.describe(campaign.evaluator)}, "
+              f"{campaign.spent}/{campaign.config.budget} solver calls, state {campaign.state}")
         if campaign.outdated:
             print(f"outdated: {campaign.outdated}")
         _print_best(campaign, args.top)

@@ -285,8 +285,9 @@ def label_fracture_batch(
 
 
 def check_phases_used(setup: fracture.PlateSetup, designs: Iterable[Design]) -> None:
-    """Refuse a phase of ``setup`` that is no block type of ``designs``, unless it is a default phase as it
-    is by default (:func:`fem.materials.default_palette` at ``setup.ell``: what fills in the phases not given).
+    """Refuse a phase of ``setup`` that is no block type of ``designs``, unless it is a default phase left at
+    its default settings (:func:`fem.materials.default_palette` at ``setup.ell``, which fills in the phases
+    not given).
 
     Such a phase would change nothing in the labels but their store key; it is most likely a
     misspelt block type (``--phase stif:...`` meant for ``stiff``), or a change to a phase the designs

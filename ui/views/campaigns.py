@@ -69,8 +69,8 @@ manager = job_manager(store)
 
 # ---------------------------------------------------------------------------------------------- helpers
 def open_campaign(name: str) -> Campaign:
-    """The campaign, reopened only when it has proposed new candidates (so its strategy, rebuilt for the
-    surrogate accuracy and to tell whether it can resume, is replayed at most once per batch)."""
+    """The campaign, reopened only when it has proposed new candidates (so a campaign of an older store,
+    which replays its strategy once for the surrogate accuracy, does so once per page session)."""
     record = store.campaign(name)  # StoreError (a ValueError) naming the known campaigns
     count = len(store.candidates(record["id"]))
     cache = st.session_state.setdefault("campaign-cache", {})
@@ -421,7 +421,7 @@ def watch(name: str) -> None:
 
 def exports(name: str, campaign: Campaign) -> None:
     """Download buttons; each file is made when its button is pressed (from the store as it is then)."""
-    if not campaign.results():
+    if not campaign.best(1):  # nothing with a value of the objective: nothing to export
         return
     st.subheader("Export")
     st.caption("Each file names the solver that labelled its designs (version, fidelity, a hash of its settings)"
