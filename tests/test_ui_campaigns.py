@@ -293,6 +293,22 @@ def test_a_campaign_whose_history_does_not_replay_is_shown_not_resumed(app_env: 
     assert at.metric[1].value == "4 / 6"
 
 
+def test_a_campaign_without_a_value_says_why_and_offers_no_export(app_env: Path) -> None:
+    """Every label failed: a warning names the reasons, and there is nothing to export (no Export section)."""
+    from engine.evaluators.protocol import Evaluation
+
+    config = {"space": "checkerboard", "space_settings": {"rows": 4, "columns": 4}, "strategy": "random",
+              "objective": {"kind": "metric", "metrics": ["stiffness"]}, "budget": 2, "batch_size": 2, "seed": 3,
+              "evaluator": {"kind": "fracture", "fidelity": "fast"}}
+    campaign = Campaign.create(Store(app_env), "failing", config)
+    campaign.tell({c.id: Evaluation("failed", "the solve diverged", {}) for c in campaign.ask()})
+    at = campaigns_page("failing")
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["None of the 2 labelled designs has a value of the objective (maximise "
+                                             "stiffness); 2 labels failed. the solve diverged"]
+    assert "Export" not in [h.value for h in at.subheader]
+
+
 def test_errors_of_a_target_stiffness_are_drawn_on_a_log_axis(tmp_path: Path) -> None:
     """They span decades (hundreds of per cent at the start, about one at the end); other values stay linear."""
     from engine.campaigns.objectives import stiffness_matrix
