@@ -63,9 +63,9 @@ self-learning, hierarchical, II       6.478 / 5.901 (+10 %)  +5.3 %      3.1×  
 ====================================  =====================  ===========  ============  ====================
 
 The loops beat random search on 3 (genetic) and 4 (self-learning) of 5 seeds; every winner re-labelled
-with relative difference 0. Of the 799 labels, 19 are unbroken at ε = 2 (one winner, random hierarchical
-seed 0, marked ≥), 772 have a crack band from the tip to an edge and 13 a band along a grip (0.14–0.23
-mm; ``along_grip``), none of them a loop's winner.
+with relative difference 0. Of the 799 labels, 19 are unbroken at ε = 2, 772 have a crack band from the
+tip to an edge and 13 a band along a grip (0.14–0.23 mm; ``along_grip``); one winner is among both, random
+search's on hierarchical designs in seed 0 (marked ≥), no loop's.
 """
 
 from __future__ import annotations
