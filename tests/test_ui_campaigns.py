@@ -309,6 +309,33 @@ def test_a_campaign_without_a_value_says_why_and_offers_no_export(app_env: Path)
     assert "Export" not in [h.value for h in at.subheader]
 
 
+def test_campaigns_of_one_objective_and_solver_are_compared_on_one_plot(app_env: Path) -> None:
+    """Two random searches of the same space, objective and solver form one group; the plot draws each one's
+    best so far, ending at its best stiffness; a campaign of another fidelity is in no group (none to compare)."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = Store(app_env)
+    config = {"space": "checkerboard", "space_settings": {"rows": 4, "columns": 4}, "strategy": "random",
+              "objective": {"kind": "metric", "metrics": ["stiffness"]}, "budget": 4, "batch_size": 4,
+              "evaluator": {"kind": "fracture", "fidelity": "fast"}}
+    best = {}
+    with ThreadPoolExecutor(2) as executor:
+        for seed in (1, 2):
+            campaign = Campaign.create(store, f"seed-{seed}", {**config, "seed": seed})
+            assert campaign.run(executor) == "finished"
+            best[campaign.name] = campaign.best(1)[0].evaluation.metrics["stiffness"]
+    Campaign.create(store, "strength", {**config, "evaluator": {"kind": "fracture", "fidelity": "strength"}})
+    at = campaigns_page()
+    assert not at.exception
+    assert at.selectbox(key="compare-group").options == ["maximise stiffness · checkerboard · fidelity fast"]
+    assert at.multiselect(key="compare-maximise stiffness · checkerboard · fidelity fast").value == ["seed-1", "seed-2"]
+    (plot,) = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert plot["layout"]["title"]["text"] == "best so far: maximise stiffness"
+    assert {trace["name"]: trace["y"][-1] for trace in plot["data"]} == \
+        {f"{name} (random)": pytest.approx(value) for name, value in best.items()}
+
+
 def test_errors_of_a_target_stiffness_are_drawn_on_a_log_axis(tmp_path: Path) -> None:
     """They span decades (hundreds of per cent at the start, about one at the end); other values stay linear."""
     from engine.campaigns.objectives import stiffness_matrix

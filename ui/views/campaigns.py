@@ -489,7 +489,7 @@ def compare() -> None:
     for record in records:
         try:
             config = CampaignConfig.from_json(record["config"])
-            described = Objective.from_config(config.objective).describe()
+            described = Objective.from_config(config.objective).describe(config.make_evaluator())
         except ValueError:  # a configuration this version cannot read: the campaign's own view says why
             continue
         spec = {k: v for k, v in config.evaluator.items() if k not in ("kind", "options")}
