@@ -325,7 +325,6 @@ only moved the grip bands to their border (see above), so mode II has none.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from collections.abc import Callable
@@ -333,14 +332,12 @@ from typing import Any
 
 import numpy as np
 
-from designs.checkerboard import Checkerboard
-from fem.cost import plate_cost
 from fem.grips import ADHESIVE
 from fem.lefm import interface_stress_intensity, solve_linear_crack
-from fem.materials import default_palette
-from fem.mesh_quad import QuadGrid, block_axis
+from fem.mesh_quad import QuadGrid
 from fem.phasefield_crack import FAILURE_LEVEL, GRIP_BAND_ELLS, CrackPath, crack_path, node_damage
 from fem.phasefield import PhaseFieldProblem, PhaseFieldResult, SolverOptions, solve_phasefield
+from fem.plate_mesh import as_checkerboard, block_types, check_design, element_materials, mesh_elements, plate_mesh
 from fem.plate_setup import CRACK_LENGTH, DEFAULT_ELL, MAX_ELEMENTS_PER_SIDE, MAX_STRAIN, PlateSetup, updated
 
 __all__ = [
@@ -357,6 +354,7 @@ __all__ = [
     "FractureResult",
     "crack_path_of",
     "build_problem",
+    "block_types",
     "check_design",
     "mesh_elements",
     "run",
@@ -370,135 +368,11 @@ FIDELITIES: tuple[str, ...] = ("fast", "strength", "full")
 ENDED_AT = {"max_displacement": "at the largest applied strain", "max_steps": "at its load-step limit"}
 
 
-def _as_checkerboard(design: Any) -> Checkerboard:
-    if isinstance(design, Checkerboard):
-        return design
-    if hasattr(design, "expand"):
-        return design.expand()
-    raise ValueError(f"design must be a Checkerboard or Hierarchical, got {type(design).__name__}")
-
-
-@dataclass(frozen=True)
-class _Axes:
-    """Node coordinates of a plate mesh (mm), the crack row and tip column, the element size."""
-
-    xs: np.ndarray
-    ys: np.ndarray
-    crack_row: int
-    crack_tip: int
-
-    @property
-    def element_size(self) -> float:
-        """Longest element edge (mm)."""
-        return float(max(np.diff(self.xs).max(), np.diff(self.ys).max()))
-
-
-def _axes(cb: Checkerboard, setup: PlateSetup) -> _Axes:
-    """Mesh lines of a design under ``setup``; ``ValueError`` if the mesh cannot be used."""
-    rows, cols = cb.shape
-    if setup.elements_per_block is None:
-        hx = hy = float(setup.element_size)
-    else:
-        epb = setup.elements_per_block
-        hx, hy = 1.0 / (cols * epb), 1.0 / (rows * epb)
-        if max(hx, hy) > 0.5 * setup.ell * (1 + 1e-12):
-            need = math.ceil(2.0 / (min(rows, cols) * setup.ell) - 1e-9)
-            raise ValueError(
-                f"the mesh does not resolve the phase-field length ell = {setup.ell:g} mm: elements_per_block = {epb} "
-                f"on a {rows}×{cols} grid gives elements of {hx:g} × {hy:g} mm, and at most ell/2 = "
-                f"{0.5 * setup.ell:g} mm is allowed in each direction (use elements_per_block >= {need}, or "
-                f"element_size <= {0.5 * setup.ell:g} mm)")
-        if max(rows, cols) * epb > MAX_ELEMENTS_PER_SIDE:
-            raise ValueError(f"elements_per_block = {epb} on a {rows}×{cols} grid gives {max(rows, cols) * epb} "
-                             f"elements per side ({plate_cost(cols * epb, rows * epb).describe()}); at most "
-                             f"{MAX_ELEMENTS_PER_SIDE} are allowed")
-    if not 0.5 * hx <= setup.crack_length <= 1.0 - 0.5 * hx:
-        raise ValueError(f"crack_length {setup.crack_length:g} mm leaves less than half an element ({0.5 * hx:g} mm) "
-                         f"to a plate edge; allowed {0.5 * hx:g} to {1.0 - 0.5 * hx:g} mm on this mesh")
-    xs, ys = block_axis(cols, hx, setup.crack_length), block_axis(rows, hy, 0.5)
-    known = sorted(default_palette(DEFAULT_ELL) if setup.materials is None else setup.materials)
-    missing = sorted(set(cb.palette) - set(known))
-    if missing:
-        raise ValueError(f"unknown block type(s) {missing}; materials are defined for {known}")
-    return _Axes(xs, ys, int(np.argmin(np.abs(ys - 0.5))), int(np.argmin(np.abs(xs - setup.crack_length))))
-
-
-def block_types(design: Any) -> tuple[str, ...]:
-    """The block type names of a plate design: its palette (a hierarchical design: its expanded plate's).
-
-    Raises
-    ------
-    ValueError
-        The design is not a plate.
-    """
-    return _as_checkerboard(design).palette
-
-
-def check_design(design: Any, setup: PlateSetup | None = None) -> None:
-    """Check, without solving, that ``design`` can be meshed and labelled under ``setup``.
-
-    Raises
-    ------
-    ValueError
-        The design is not a plate, its mesh does not resolve ``ell`` or is too large, or a block
-        type has no material.
-    """
-    _axes(_as_checkerboard(design), PlateSetup() if setup is None else setup)
-
-
-def mesh_elements(rows: int, columns: int, setup: PlateSetup | None = None) -> tuple[int, int]:
-    """Elements ``(nx, ny)`` of the mesh of a plate of ``rows × columns`` blocks, without meshing it.
-
-    Exact for grids of at most :data:`MAX_ELEMENTS_PER_SIDE` blocks a side (the mesh lines of
-    :func:`check_design`); beyond, a lower bound (one element per block at least, and at least
-    ``1 / element_size`` per side), which is enough to refuse the plate. Whether the mesh
-    resolves ``ell`` is not checked here.
-
-    Raises
-    ------
-    ValueError
-        ``rows`` or ``columns`` below 1.
-    """
-    setup = PlateSetup() if setup is None else setup
-    if min(rows, columns) < 1:
-        raise ValueError(f"a plate needs at least one block a side, got {rows}×{columns}")
-    epb = setup.elements_per_block
-
-    def count(blocks: int, cut: float) -> int:
-        h = 1.0 / (blocks * epb) if epb is not None else float(setup.element_size)
-        least = max(int(blocks), math.ceil(1.0 / h - 1e-9))
-        if least > MAX_ELEMENTS_PER_SIDE:
-            return least
-        return len(block_axis(int(blocks), h, cut)) - 1
-
-    return count(int(columns), setup.crack_length), count(int(rows), 0.5)
-
-
-def _mesh(cb: Checkerboard, setup: PlateSetup) -> tuple[QuadGrid, np.ndarray]:
-    """The plate mesh and the block (palette index) of each element."""
-    axes = _axes(cb, setup)
-    grid = QuadGrid(axes.xs, axes.ys, axes.crack_row, axes.crack_tip)
-    rows, cols = cb.shape
-    centres = grid.centres()
-    iy = np.minimum((centres[:, 1] * rows).astype(int), rows - 1)
-    ix = np.minimum((centres[:, 0] * cols).astype(int), cols - 1)
-    return grid, cb.as_array()[iy, ix]
-
-
-def _element_materials(cb: Checkerboard, block: np.ndarray, setup: PlateSetup):
-    mats = dict(default_palette(setup.ell)) if setup.materials is None else dict(setup.materials)
-    table = [mats[p] for p in cb.palette]
-    lm = np.array([m.lame(setup.plane) for m in table])
-    gc = np.array([m.Gc for m in table])
-    crush = np.array([np.inf if m.compressive_strength is None else m.compressive_strength for m in table])
-    return lm[block, 0], lm[block, 1], gc[block], crush[block], table
-
-
 def build_problem(design: Any, setup: PlateSetup = PlateSetup()) -> tuple[PhaseFieldProblem, float]:
     """Phase-field problem of a design and the crack length actually meshed (mm)."""
-    cb = _as_checkerboard(design)
-    grid, block = _mesh(cb, setup)
-    lam, mu, gc, crush, _ = _element_materials(cb, block, setup)
+    cb = as_checkerboard(design)
+    grid, block = plate_mesh(cb, setup)
+    lam, mu, gc, crush, _ = element_materials(cb, block, setup)
     return _problem(grid, lam, mu, gc, crush, setup), float(grid.xs[grid.crack_tip])
 
 
@@ -618,10 +492,10 @@ def run(
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; allowed {list(FIDELITIES)}")
     setup = updated(PlateSetup() if setup is None else setup, **options)
-    cb = _as_checkerboard(design)
+    cb = as_checkerboard(design)
     t0 = time.perf_counter()
-    grid, block = _mesh(cb, setup)
-    lam, mu, gc, crush, table = _element_materials(cb, block, setup)
+    grid, block = plate_mesh(cb, setup)
+    lam, mu, gc, crush, table = element_materials(cb, block, setup)
     ny, nx = grid.shape
     base = {
         "solver": SOLVER_NAME,
