@@ -55,3 +55,6 @@ def test_train_command_reports_missing_labels_and_bad_settings(tmp_path: Path, c
     assert "no ok labels with a numeric 'toughness'" in captured.err
     assert "test_fraction must lie in (0, 0.9]" in captured.err
     assert "10 training / 10 held-out designs" in captured.out
+    # a misspelt phase is named, not reported as missing labels
+    assert main(["--store", str(tmp_path), "train", "--fidelity", "fast", "--phase", "stif:E=10,nu=0.3,Gc=0.01"]) == 2
+    assert "phase 'stif' is no block type of the designs (theirs: soft, stiff)" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import r2_score
 
 from designs.registry import design_from_record
-from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator
+from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator, check_phases_used
 from engine.runtime.jobs import JobContext
 from engine.store import SolverKey, Store
 from engine.store.migration_v3 import METRIC_RENAMES
@@ -106,6 +106,16 @@ def _check_target(evaluator: FractureEvaluator, target: str) -> None:
     evaluator.metric(target)
 
 
+def _check_phases_labelled(store: Store, evaluator: FractureEvaluator) -> None:
+    """:func:`check_phases_used` against the designs that ``evaluator``'s solver labelled at its fidelity
+    under any settings: ``ValueError`` naming a phase none of them has."""
+    key = evaluator.key()
+    hashes = {label.design_hash for label in store.labels() if label.solver == key.name
+              and label.fidelity == key.fidelity}
+    check_phases_used(evaluator.setup, [design_from_record(r.space, r.genome) for r in store.designs(hashes=hashes)
+                                        if r.space in FRACTURE_SPACES])
+
+
 def train_grid_surrogate(
     store: Store,
     *,
@@ -146,7 +156,11 @@ def train_grid_surrogate(
     evaluator = FractureEvaluator.from_options(fidelity, options)
     _check_target(evaluator, target)
     key = evaluator.key()
-    data = grid_dataset(store, key, target)
+    try:
+        data = grid_dataset(store, key, target)
+    except ValueError:
+        _check_phases_labelled(store, evaluator)  # a misspelt phase explains it better than "no labels"
+        raise
     n = len(data.targets)
     n_test = int(round(test_fraction * n))
     if n - n_test < 10 or n_test < 5:
