@@ -271,6 +271,7 @@ def test_killed_mid_batch_the_campaign_resumes_to_the_uninterrupted_result(tmp_p
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)  # mid second batch: its labels partly stored
     process.wait()
+    assert Campaign.open(store, "c").state == "interrupted"
     labelled = store.status().labels_ok
     assert 5 <= labelled < 8, "the kill must land inside the second batch"
     stamps = {label.design_hash: label.created_at for label in store.labels()}
@@ -279,6 +280,48 @@ def test_killed_mid_batch_the_campaign_resumes_to_the_uninterrupted_result(tmp_p
                                               if label.design_hash in stamps}  # nothing labelled twice
     assert store.status().labels_ok == 8
     assert _history(Campaign.open(store, "c")) == _history(Campaign.open(whole, "c"))
+
+
+def test_a_running_campaign_is_not_run_twice_and_a_killed_run_reads_interrupted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A second run of a campaign that a live process runs is refused before it replays or labels anything;
+    once that process is killed the campaign reads "interrupted" (API, ``matloop campaign status``) and resumes
+    here. A runner in another process namespace (another machine or container) cannot be judged and reads as
+    running, but does not block: its process id means nothing here."""
+    from engine.cli import main
+    from support_runner import campaign_run_elsewhere
+
+    store = Store(tmp_path)
+    campaign = Campaign.create(store, "c", {**FAST, "budget": 4})
+    with campaign_run_elsewhere(tmp_path, "c") as holder:
+        assert campaign.state == "running" and campaign.status()["runner"] == holder.pid
+        with ThreadPoolExecutor(1) as executor, pytest.raises(StoreError, match=f"is being run by process "
+                                                                                f"{holder.pid} on this machine"):
+            campaign.run(executor)
+        assert store.status().labels_ok == 0 and campaign.state == "running" and campaign.spent == 0
+        assert main(["--store", str(tmp_path), "campaign", "run", "c"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "stop that run first (Ctrl-C where it runs, or Stop on the Campaigns" in err
+        assert main(["--store", str(tmp_path), "campaign", "status", "c"]) == 0
+        assert f"state        running\nrunner       process {holder.pid}\n" in capsys.readouterr().out
+    assert campaign.state == "interrupted" and campaign.status()["runner"] is None
+    assert main(["--store", str(tmp_path), "campaign", "status"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["c", "interrupted"]
+    with ThreadPoolExecutor(1) as executor:
+        assert campaign.run(executor) == "finished"
+    assert store.status().labels_ok == 4
+    # a runner elsewhere: shown as running, not judged, not blocking
+    import sqlite3
+
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("UPDATE campaigns SET state='running', runner_pid=?, runner_host='another-host'", (os.getpid() + 1,))
+    assert campaign.state == "running"
+    with ThreadPoolExecutor(1) as executor:
+        assert campaign.run(executor) == "finished"
+    # left running by a matloop whose store (before schema version 7) recorded no runner: it has exited
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("UPDATE campaigns SET state='running', runner_pid=NULL, runner_host=NULL")
+    assert campaign.state == "interrupted"
 
 
 @pytest.mark.slow

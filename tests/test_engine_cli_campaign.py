@@ -63,6 +63,15 @@ def test_a_campaign_from_new_to_export(tmp_path: Path, capsys: pytest.CaptureFix
     assert "--format stl writes a zip of STL files (each design's bodies): give --out a .zip path" in \
         capsys.readouterr().err
     assert not (tmp_path / "best.stl").exists()
+    # to standard output: the file's text alone, what was written said on standard error
+    assert main([*store, "campaign", "export", "c", "--top", "2", "--format", "jsonl", "--out", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line) for line in out.splitlines()] == exported
+    assert err.startswith("wrote standard output: the 2 best designs as jsonl")
+    for fmt in ([], ["--format", "stl"]):
+        assert main([*store, "campaign", "export", "c", *fmt, "--out", "-"]) == 2
+        assert "--out - writes to standard output: give --format json, jsonl or csv" in capsys.readouterr().err
+    assert not (Path.cwd() / "-").exists()
     # its configuration, written out, makes the same campaign again
     assert main([*store, "campaign", "status", "c", "--config", str(tmp_path / "c.json")]) == 0
     assert main([*store, "campaign", "new", "again", "--config", str(tmp_path / "c.json")]) == 0

@@ -155,7 +155,7 @@ def test_migration_from_version_1_keeps_data(store_dir: Path) -> None:
     raw.execute("INSERT INTO jobs(id, kind, params, status, created_at) VALUES ('j1', 'demo', '{}', 'done', 0)")
     raw.close()
     store = Store(path, create=False)
-    assert store.status().schema_version == SCHEMA_VERSION == 6
+    assert store.status().schema_version == SCHEMA_VERSION == 7
     assert store.get_design("h1") == ("vector", [1.0])
     job = store.get_job("j1")
     assert job.result is None and job.owner_pid is None  # columns added by version 2

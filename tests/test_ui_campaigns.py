@@ -277,6 +277,7 @@ def test_a_campaign_whose_history_does_not_replay_is_shown_not_resumed(app_env: 
     campaign = Campaign.create(store, "changed", config)
     for _ in range(2):  # two batches labelled, one to go
         campaign.tell({c.id: Evaluation("ok", None, {"stiffness": 100.0 + c.id}) for c in campaign.ask()})
+    store.set_campaign_state(campaign.id, "paused")  # this process asked and told; another resumes it
     with sqlite3.connect(store.path) as raw:  # as if the strategy's code had changed: batch 1 is not what it proposes
         raw.execute("UPDATE campaign_candidates SET design_hash = (SELECT design_hash FROM campaign_candidates "
                     "WHERE seq = 0) WHERE seq = 2")
@@ -291,6 +292,25 @@ def test_a_campaign_whose_history_does_not_replay_is_shown_not_resumed(app_env: 
         "or the environment changed?); it cannot resume, but it can be shown and exported."]
     assert any(b.label == "Start a new campaign 'changed-again-1' with this configuration" for b in at.button)
     assert at.metric[1].value == "4 / 6"
+
+
+def test_a_campaign_run_from_the_command_line_is_followed_not_resumed(app_env: Path) -> None:
+    """A campaign that another live process runs (``matloop campaign run``) is shown running, by that process,
+    and offers no Resume; once that process is killed it reads "interrupted" and offers Resume."""
+    from support_runner import campaign_run_elsewhere
+
+    config = {"space": "checkerboard", "space_settings": {"rows": 4, "columns": 4}, "strategy": "random",
+              "objective": {"kind": "metric", "metrics": ["stiffness"]}, "budget": 4, "batch_size": 2, "seed": 3,
+              "evaluator": {"kind": "fracture", "fidelity": "fast"}}
+    Campaign.create(Store(app_env), "cli", config)
+    with campaign_run_elsewhere(app_env, "cli") as holder:
+        at = campaigns_page("cli")
+        assert not at.exception and at.metric[0].value == "running"
+        assert f"Run by process {holder.pid} outside this app" in " ".join(c.value for c in at.caption)
+        assert not {"Resume", "Start"} & {b.label for b in at.button}
+    at = campaigns_page("cli")
+    assert at.metric[0].value == "interrupted" and "Start" in {b.label for b in at.button}
+    assert not any("outside this app" in c.value for c in at.caption)
 
 
 def test_a_campaign_without_a_value_says_why_and_offers_no_export(app_env: Path) -> None:

@@ -46,7 +46,7 @@ from engine.store import SolverKey, Store, StoreError, StoredKey, same_labels
 __all__ = ["CAMPAIGN_STATES", "CANNOT_RESUME", "Campaign", "Candidate", "Result", "is_design_group", "is_outdated"]
 
 #: States a campaign record can be in.
-CAMPAIGN_STATES = ("created", "running", "paused", "finished")
+CAMPAIGN_STATES = ("created", "running", "paused", "finished", "interrupted")
 #: How every message of a campaign whose stored history cannot be replayed ends (:meth:`Campaign._strategy`).
 CANNOT_RESUME = "it cannot resume — start a new campaign"
 
@@ -182,7 +182,8 @@ class Campaign:
 
     @property
     def state(self) -> str:
-        """``created``, ``running``, ``paused`` or ``finished`` (as recorded)."""
+        """``created``, ``running``, ``paused``, ``finished``, or ``interrupted``: recorded as running by a
+        process that has exited (:meth:`Store.campaigns`)."""
         return str(self.store.campaign(self.name)["state"])
 
     def _set_state(self, state: str) -> None:
@@ -316,6 +317,9 @@ class Campaign:
     def ask(self, n: int | None = None) -> list[Candidate]:
         """Propose ``n`` candidates (default: a batch, within the budget) and record them as pending.
 
+        A campaign's first batch marks it running, run by this process: until its budget is told, or this
+        process exits (``interrupted``), another process cannot :meth:`run` it.
+
         Raises
         ------
         ValueError
@@ -352,7 +356,8 @@ class Campaign:
         return [c for c in self._candidates if c.design.content_hash() not in labels]
 
     def tell(self, results: Mapping[int, Evaluation]) -> None:
-        """Record evaluations of candidates (by id, any order, failures included).
+        """Record evaluations of candidates (by id, any order, failures included); the campaign is finished
+        once its whole budget is labelled.
 
         Raises
         ------
@@ -371,6 +376,8 @@ class Campaign:
         for cid, evaluation in results.items():
             record_evaluation(self.store, by_id[cid].design.content_hash(), self.key, evaluation)
         self._advance()
+        if self.remaining == 0 and not self.pending():
+            self._set_state("finished")
 
     # ------------------------------------------------------------------ the loop
     def run(
@@ -389,8 +396,14 @@ class Campaign:
         """
         if self.outdated:
             raise StoreError(self.outdated)
-        self._strategy()  # a history that cannot be replayed is refused before the state changes
-        self._set_state("running")
+        before = self.state
+        self._set_state("running")  # refused while another process runs this campaign
+        try:
+            self._strategy()
+        except BaseException:  # a history that cannot be replayed: refused, its state as it was (or paused)
+            if before != "running":  # running: by this process (ask), which it still is
+                self._set_state("paused" if before == "interrupted" else before)
+            raise
         try:
             if not self.label_pretraining(executor, progress=progress, should_stop=should_stop):
                 self._set_state("paused")
@@ -525,12 +538,15 @@ class Campaign:
 
     def status(self) -> dict[str, Any]:
         """JSON summary: name, state, budget, spent, pending, failed, objective, best value (``best`` as the
-        strategy maximises it, ``best_shown`` as people read it: the metric, or a target's error), and why an
-        outdated campaign cannot continue (``outdated``, None for a current one)."""
+        strategy maximises it, ``best_shown`` as people read it: the metric, or a target's error), the process
+        running it (``runner``, None unless running), and why an outdated campaign cannot continue (``outdated``,
+        None for a current one)."""
         results = self.results()
         best = self.best(1)
+        record = self.store.campaign(self.name)
         return {
-            "name": self.name, "state": self.state, "strategy": self.config.strategy, "space": self.config.space,
+            "name": self.name, "state": record["state"],
+            "runner": record["runner_pid"] if record["state"] == "running" else None, "strategy": self.config.strategy, "space": self.config.space,
             "objective": self.objective.describe(self.evaluator), "budget": self.config.budget, "spent": self.spent,
             "labelled": len(results), "pending": self.spent - len(results),
             "failed": sum(not r.evaluation.ok for r in results),

@@ -67,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=EXPORT_FORMATS,
                         help="file format (default: from the --out suffix, .json, .jsonl or .csv)")
     export.add_argument("--top", type=int, default=10, help="best designs exported (default 10)")
-    export.add_argument("--out", required=True, metavar="FILE", help="file to write (a .zip for stl and 3mf)")
+    export.add_argument("--out", required=True, metavar="FILE",
+                        help="file to write (a .zip for stl and 3mf; - for standard output)")
     export.set_defaults(func=_export)
 
 
@@ -203,6 +204,8 @@ def _print_status(status: dict) -> None:
     for key in ("name", "state", "strategy", "space", "objective", "budget", "spent", "labelled", "pending", "failed",
                 "best", "best_design"):
         print(f"{key:<12} {status['best_shown' if key == 'best' else key]}")
+        if key == "state" and status["runner"] is not None:
+            print(f"{'runner':<12} process {status['runner']}")
     if status["pretrain"]:
         print(f"{'pretrain':<12} {status['pretrain']['labelled']}/{status['pretrain']['designs']} fast labels")
     if status["outdated"]:
@@ -243,17 +246,17 @@ def _status(args: argparse.Namespace) -> int:
         print("no campaigns yet; 'matloop campaign new --help' makes one")
         return 0
     width = max(20, *(len(record["name"]) for record in records))
-    print(f"{'name':<{width}} {'state':<9} {'strategy':<14} {'space':<13} {'designs':>7}  budget")
+    print(f"{'name':<{width}} {'state':<11} {'strategy':<14} {'space':<13} {'designs':>7}  budget")
     outdated = 0
     for record in records:
         config = record["config"]
         if is_design_group(record):  # linked by matloop label --campaign: no strategy, no budget
-            print(f"{record['name']:<{width}} {'group':<9} {'-':<14} {str(config.get('space'))[:13]:<13} "
+            print(f"{record['name']:<{width}} {'group':<11} {'-':<14} {str(config.get('space'))[:13]:<13} "
                   f"{record['designs']:>7}  -  (designs linked by matloop label --campaign)")
             continue
         stale = is_outdated(store, record)
         outdated += stale
-        print(f"{record['name']:<{width}} {record['state']:<9} {str(config.get('strategy'))[:14]:<14} "
+        print(f"{record['name']:<{width}} {record['state']:<11} {str(config.get('strategy'))[:14]:<14} "
               f"{str(config.get('space'))[:13]:<13} {record['designs']:>7}  {config.get('budget')}"
               + ("  (outdated)" if stale else ""))
     if outdated:
@@ -289,6 +292,10 @@ FORMAT_OF_SUFFIX = {".json": "json", ".jsonl": "jsonl", ".csv": "csv"}
 def _export(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise ValueError(f"--top must be at least 1, got {args.top}")
+    to_stdout = args.out == "-"
+    if to_stdout and args.format not in ("json", "jsonl", "csv"):
+        raise ValueError("--out - writes to standard output: give --format json, jsonl or csv (stl and 3mf "
+                         "write a zip: give a .zip path)")
     if args.format is None:
         suffix = Path(args.out).suffix.lower()
         if suffix not in FORMAT_OF_SUFFIX:
@@ -302,10 +309,15 @@ def _export(args: argparse.Namespace) -> int:
     campaign = Campaign.open(store, args.name)
     data = export_best(campaign, args.format, args.top)
     try:
-        Path(args.out).write_bytes(data)
+        if to_stdout:
+            sys.stdout.write(data.decode())
+        else:
+            Path(args.out).write_bytes(data)
     except OSError as exc:
         raise ValueError(f"cannot write {args.out}: {exc.strerror}") from None
-    print(f"wrote {args.out}: {_best(len(campaign.best(args.top)))} as {args.format} ({len(data)} bytes)")
+    log = sys.stderr if to_stdout else sys.stdout
+    print(f"wrote {'standard output' if to_stdout else args.out}: {_best(len(campaign.best(args.top)))} as "
+          f"{args.format} ({len(data)} bytes)", file=log)
     if campaign.outdated:
-        print(f"outdated: {campaign.outdated}")
+        print(f"outdated: {campaign.outdated}", file=log)
     return 0

@@ -424,13 +424,31 @@ class Store:
             raise StoreError(f"a campaign named {name!r} already exists; choose another name") from None
 
     def set_campaign_state(self, campaign_id: int, state: str) -> None:
-        """Record a campaign's state (e.g. ``running``, ``paused``, ``finished``)."""
+        """Record a campaign's state (``running``, ``paused``, ``finished``).
+
+        ``running`` records this process as the campaign's runner (any other state clears it), so that a
+        campaign whose run was killed reads as ``interrupted`` (:meth:`campaigns`).
+
+        Raises
+        ------
+        StoreError
+            No such campaign, or ``running`` while another live process on this machine runs the campaign
+            (two runs at once would propose and label the same batch twice).
+        """
+        here = _process_namespace()
         with self._transaction() as c:
-            cursor = c.execute(
-                "UPDATE campaigns SET state=?, updated_at=? WHERE id=?", (state, time.time(), campaign_id)
-            )
-            if cursor.rowcount == 0:
+            row = c.execute("SELECT name, state, runner_pid, runner_host FROM campaigns WHERE id=?",
+                            (campaign_id,)).fetchone()
+            if row is None:
                 raise StoreError(f"no campaign with id {campaign_id}")
+            if (state == "running" and row["state"] == "running" and row["runner_pid"] not in (None, os.getpid())
+                    and row["runner_host"] == here and _process_alive(row["runner_pid"])):
+                raise StoreError(f"campaign {row['name']!r} is being run by process {row['runner_pid']} on this "
+                                 "machine; stop that run first (Ctrl-C where it runs, or Stop on the Campaigns page): "
+                                 "two runs at once would label the same designs twice")
+            runner = (os.getpid(), here) if state == "running" else (None, None)
+            c.execute("UPDATE campaigns SET state=?, updated_at=?, runner_pid=?, runner_host=? WHERE id=?",
+                      (state, time.time(), *runner, campaign_id))
 
     def add_to_campaign(self, campaign_id: int, design_hashes: Iterable[str]) -> None:
         """Link stored designs to a campaign (idempotent)."""
@@ -450,15 +468,25 @@ class Store:
                 raise StoreError(f"no campaign with id {campaign_id}")
 
     def campaigns(self) -> list[dict[str, Any]]:
-        """All campaigns as dicts (id, name, config, state, created_at, updated_at, designs, and
-        ``solver_key``: the :class:`StoredKey` it labels under, None before its first batch or in
-        a campaign from a store older than schema version 5)."""
+        """All campaigns as dicts (id, name, config, state, created_at, updated_at, designs, runner_pid,
+        runner_host, and ``solver_key``: the :class:`StoredKey` it labels under, None before its first batch
+        or in a campaign from a store older than schema version 5).
+
+        ``state`` is as recorded (``created``, ``running``, ``paused``, ``finished``), except that a campaign
+        recorded as running whose runner has exited (killed, or a store from before schema version 7, whose
+        runs recorded no runner) is ``interrupted``. A runner in another process namespace (another machine
+        or container) cannot be judged from here and counts as running.
+        """
+        here = _process_namespace()
         with self._read() as c:
             rows = c.execute(
                 "SELECT campaigns.*, (SELECT COUNT(*) FROM campaign_designs d WHERE d.campaign_id = "
                 "campaigns.id) AS designs FROM campaigns ORDER BY id"
             ).fetchall()
         return [{**dict(row), "config": json.loads(row["config"]),
+                 "state": "interrupted" if row["state"] == "running" and (
+                     row["runner_pid"] is None or row["runner_host"] == here and not _process_alive(row["runner_pid"]))
+                 else row["state"],
                  "solver_key": None if row["solver_key"] is None else StoredKey(**json.loads(row["solver_key"]))}
                 for row in rows]
 

@@ -125,6 +125,15 @@ ALTER TABLE campaigns ADD COLUMN predictions_kept INTEGER NOT NULL DEFAULT 0;
 """
 
 
+# Version 7: the process running a campaign (its id and :func:`engine.store.database` process namespace),
+# recorded when the campaign is marked running and cleared when it pauses or finishes, so that a campaign
+# whose run was killed reads as interrupted, and a second run of a campaign that is running is refused.
+_V7 = """
+ALTER TABLE campaigns ADD COLUMN runner_pid INTEGER;
+ALTER TABLE campaigns ADD COLUMN runner_host TEXT;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(connection: sqlite3.Connection) -> None:
         for statement in sql.split(";"):
@@ -138,6 +147,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 #: labels keyed by fully resolved settings, renamed fast-fidelity metrics.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _script(_V1), 2: _script(_V2), 3: migrate_to_v3, 4: _script(_V4), 5: _script(_V5), 6: _script(_V6),
+    7: _script(_V7),
 }
 
 #: Version written by this matloop.

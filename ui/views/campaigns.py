@@ -319,15 +319,16 @@ def watch(name: str) -> None:
         return
     jobs = campaign_jobs(name)
     active = next((job for job in jobs if not job.finished), None)
+    elsewhere = active is None and campaign.state == "running"  # run by `matloop campaign run` or another app
 
-    @st.fragment(run_every=POLL_SECONDS if active else None)
+    @st.fragment(run_every=POLL_SECONDS if active or elsewhere else None)
     def live() -> None:
         current = open_campaign(name)
         job = store.get_job(active.id) if active else None
-        if active and job.finished:
+        if active and job.finished or elsewhere and current.state != "running":
             st.rerun()  # the whole page redraws once: Resume, the outcome, no more polling
         status = current.status()
-        state = status["state"] if active or status["state"] != "running" else "interrupted"
+        state = status["state"]
         title, shown = objective_axis(current)
         quantity, _, unit = title.removesuffix(")").partition(" (")
         unit = {"units of the solid's E": "E_s"}.get(unit, unit)
@@ -346,6 +347,10 @@ def watch(name: str) -> None:
             done, total = status["pretrain"]["labelled"], status["pretrain"]["designs"]
             st.caption(f"Surrogate pre-trained on {total} fast labels (stored, not counted in the budget)."
                        if done == total else f"Pre-training: {done}/{total} fast labels labelled.")
+        if elsewhere:
+            runner = store.campaign(name)["runner_pid"]
+            st.caption(f"Run by process {runner} outside this app (`matloop campaign run`, or another app on this "
+                       "store): this page follows it; stop it where it runs.")
         if job is not None:
             st.caption(f"Job `{job.id}` · {job.status} · {job.message}")
             if st.button("Stop campaign", key="stop", disabled=job.cancel_requested, icon=":material/pause:",
@@ -410,7 +415,7 @@ def watch(name: str) -> None:
             else:
                 start_job(again)
                 st.rerun()
-    elif active is None and campaign.state != "finished":
+    elif active is None and campaign.state not in ("finished", "running"):
         if st.button("Resume" if campaign.spent else "Start", type="primary", icon=":material/play_arrow:"):
             start_job(name)
             st.rerun()
