@@ -178,7 +178,7 @@ def _run(args: argparse.Namespace) -> int:
     if campaign.outdated:
         raise ValueError(f"{campaign.outdated} ({_start_again(campaign.name)})")
     line = ProgressLine(f"campaign {campaign.name}")
-    if campaign.spent:
+    if campaign.spent and campaign.state != "running":  # running: by another process, and refused below
         line(campaign.spent / campaign.config.budget, f"rebuilding its strategy from {_calls(campaign.spent)}")
     try:
         with make_executor(args.executor) as executor:
