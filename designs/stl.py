@@ -24,16 +24,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from designs.spinodal import Spinodoid, connectivity
+from designs.spinodal import Connectivity, Spinodoid, connectivity
 
 __all__ = [
+    "CELL_MM_RANGE",
     "STL_PINCH_MM",
     "TriMesh",
     "body_volumes",
     "check_plate_blocks",
+    "part_warnings",
     "plate_meshes",
     "plate_stl",
     "spinodoid_mesh",
+    "spinodoid_part",
     "spinodoid_stl",
     "write_binary_stl",
 ]
@@ -96,10 +99,24 @@ def write_binary_stl(vertices: np.ndarray, faces: np.ndarray, header: str = "mat
     return head + np.uint32(len(tri)).tobytes() + rec.tobytes()
 
 
+#: Edges of a printed spinodoid cell that :func:`spinodoid_mesh` takes (mm): from two-photon lithography
+#: (tens of micrometres) to large-format printers (a metre). Outside them the float32 coordinates of an STL
+#: file cannot hold the surface (vertices merge, or overflow).
+CELL_MM_RANGE = (0.01, 1000.0)
+
+
 def spinodoid_mesh(
     design: Spinodoid, resolution: int = 64, cell_size_mm: float = 10.0, tiles: int = 1
 ) -> TriMesh:
-    """Closed surface of a spinodoid (tiled ``tiles``³ times), in millimetres.
+    """Closed surface of a spinodoid (tiled ``tiles``³ times), in millimetres (:func:`spinodoid_part`)."""
+    return spinodoid_part(design, resolution, cell_size_mm, tiles)[0]
+
+
+def spinodoid_part(
+    design: Spinodoid, resolution: int = 64, cell_size_mm: float = 10.0, tiles: int = 1
+) -> tuple[TriMesh, Connectivity]:
+    """Closed surface of a spinodoid (tiled ``tiles``³ times), in millimetres, and the connectivity of what
+    it keeps.
 
     Parameters
     ----------
@@ -108,25 +125,38 @@ def spinodoid_mesh(
     resolution : int
         Samples per cell side (≥ ``design.min_resolution()``).
     cell_size_mm : float
-        Edge of one cell in mm (the periodic cell spans ``design.cell_length`` units).
+        Edge of one cell in mm (the periodic cell spans ``design.cell_length`` units), within
+        :data:`CELL_MM_RANGE`.
     tiles : int
         Number of cells along each axis, 1..6.
 
     Returns
     -------
-    TriMesh
+    mesh : TriMesh
         Watertight mesh with the outer faces capped, of the load-bearing solid only: node
         clusters touching a face of the cell (published variant) or percolating (periodic
         variant, clustered on one period and tiled); floating islands are dropped. Pieces that
         the cell faces cut off the rest remain and are separate bodies of the printed part:
         :func:`body_volumes` lists them. Bodies smaller than one sample voxel are dropped too.
+    connectivity : Connectivity
+        :func:`designs.spinodal.connectivity` of the node samples of the part (periodic: of one period):
+        whether it joins opposite faces along x, y, z, and the share of the solid it keeps
+        (:func:`part_warnings`).
+
+    Raises
+    ------
+    ValueError
+        A design that is not a spinodoid, a cell edge outside :data:`CELL_MM_RANGE`, a tile count outside
+        1..6, tiling of a non-periodic design, or a resolution the design does not take.
     """
     from skimage.measure import marching_cubes
 
     if not isinstance(design, Spinodoid):
         raise ValueError(f"design must be a Spinodoid, got {type(design).__name__}")
-    if not (isinstance(cell_size_mm, (int, float)) and math.isfinite(cell_size_mm) and cell_size_mm > 0):
-        raise ValueError(f"cell_size_mm must be a positive number of millimetres, got {cell_size_mm!r}")
+    low, high = CELL_MM_RANGE
+    if isinstance(cell_size_mm, bool) or not isinstance(cell_size_mm, numbers.Real) or not (
+            low <= cell_size_mm <= high):
+        raise ValueError(f"the cell edge must be a number of millimetres from {low:g} to {high:g}, got {cell_size_mm!r}")
     if isinstance(tiles, bool) or int(tiles) != tiles or not 1 <= int(tiles) <= 6:
         raise ValueError(f"tiles must be an integer in 1..6, got {tiles!r}")
     tiles = int(tiles)
@@ -137,7 +167,7 @@ def spinodoid_mesh(
     level = design.level(phi_c)
     r = int(resolution)
     nodes = np.arange(r * tiles + 1) * (L / r)
-    phi = _drop_floating(design.field_at(nodes, nodes, nodes), level, r, design.periodic)
+    phi, report = _drop_floating(design.field_at(nodes, nodes, nodes), level, r, design.periodic)
     # a very low void value puts the cap crossing within ~1e-4 voxel outside the box faces
     pad = np.full(tuple(s + 2 for s in phi.shape), level - 1e4 * (1.0 + np.abs(phi).max()))
     pad[1:-1, 1:-1, 1:-1] = phi
@@ -155,25 +185,46 @@ def spinodoid_mesh(
     speck = (volume > 0) & (volume < h**3)
     if speck.any():
         mesh = TriMesh(vertices=mesh.vertices, faces=mesh.faces[~speck[shell]])
-    return mesh
+    return mesh, report
 
 
-def _drop_floating(phi: np.ndarray, level: float, r: int, periodic: bool) -> np.ndarray:
-    """Node field with the solid nodes of floating islands pushed below ``level``.
+def part_warnings(mesh: TriMesh, report: Connectivity) -> list[str]:
+    """What makes a spinodoid part (:func:`spinodoid_part`) unfit to print or to test, as sentences.
+
+    A part that joins no pair of opposite faces along an axis has no load path along it (zero
+    stiffness, as :func:`fem.homogenize.label` reports it); a part of several bodies falls apart
+    when printed. An empty list: neither.
+    """
+    warnings = []
+    missing = [axis for axis, joined in zip("xyz", report.percolates) if not joined]
+    if len(missing) == 3:
+        warnings.append("the part joins no pair of opposite faces: it carries no load along x, y or z")
+    elif missing:
+        warnings.append(f"the part joins opposite faces only along {', '.join(a for a in 'xyz' if a not in missing)}: "
+                        f"it has no stiffness along {' and '.join(missing)}")
+    bodies = body_volumes(mesh)
+    if len(bodies) > 1:
+        warnings.append(f"the part falls apart into {len(bodies)} separate bodies (the largest holds "
+                        f"{100 * bodies[0] / bodies.sum():.1f} % of the volume): it will not print as one piece")
+    return warnings
+
+
+def _drop_floating(phi: np.ndarray, level: float, r: int, periodic: bool) -> tuple[np.ndarray, Connectivity]:
+    """Node field with the solid nodes of floating islands pushed below ``level``, and the connectivity report.
 
     Periodic: the clusters of one period (r nodes per side, wrapping) decide, tiled to the
     whole grid (node i is node i mod r of the period). Otherwise: the clusters touching a face.
     """
     solid = phi > level
     if periodic:
-        kept, _ = connectivity(solid[:r, :r, :r], periodic=True)
+        kept, report = connectivity(solid[:r, :r, :r], periodic=True)
         i = np.arange(phi.shape[0]) % r
         kept = kept[np.ix_(i, i, i)]
     else:
-        kept, _ = connectivity(solid, periodic=False)
+        kept, report = connectivity(solid, periodic=False)
     out = phi.copy()
     out[solid & ~kept] = min(float(phi.min()), level) - 1.0
-    return out
+    return out, report
 
 
 def body_volumes(mesh: TriMesh) -> np.ndarray:

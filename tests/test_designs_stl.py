@@ -90,7 +90,7 @@ def test_stl_bad_input():
     s = Spinodoid(rho=0.5)
     with pytest.raises(ValueError, match="periodic"):
         spinodoid_mesh(s, resolution=24, tiles=2)
-    with pytest.raises(ValueError, match="cell_size_mm"):
+    with pytest.raises(ValueError, match="cell edge must be a number of millimetres from 0.01 to 1000"):
         spinodoid_mesh(s, resolution=24, cell_size_mm=0.0)
     with pytest.raises(ValueError, match="tiles"):
         spinodoid_mesh(Spinodoid(rho=0.5, periodic=True), resolution=24, tiles=0)

@@ -35,7 +35,7 @@ def test_export_stl_writes_a_binary_stl(tmp_path: Path, capsys: pytest.CaptureFi
     data = out.read_bytes()
     triangles = int(np.frombuffer(data[80:84], dtype="<u4")[0])
     assert len(data) == 84 + 50 * triangles
-    assert "watertight True" in capsys.readouterr().out
+    assert "watertight, 1 body" in capsys.readouterr().out
 
 
 def test_export_stl_reports_bodies_and_warns_when_the_part_falls_apart(
@@ -50,13 +50,47 @@ def test_export_stl_reports_bodies_and_warns_when_the_part_falls_apart(
     shells = trimesh.load(out, file_type="stl").split(only_watertight=False)
     bodies = sum(b.volume > 0 for b in shells)
     assert bodies > 1 and f"{bodies} bodies" in captured.out
-    (warning,) = captured.err.strip().splitlines()
-    assert warning.startswith(f"matloop: warning: the part falls apart into {bodies} separate bodies")
+    assert f"matloop: warning: the part falls apart into {bodies} separate bodies" in captured.err
     # a connected part: one body, no warning
     assert main(["spinodoid", "export-stl", "--rho", "0.6", "--seed", "2", "--resolution", "40",
                  "--out", str(tmp_path / "one.stl")]) == 0
     captured = capsys.readouterr()
     assert "1 body" in captured.out and captured.err == ""
+
+
+def test_export_stl_says_what_the_part_lacks_and_refuses_what_it_cannot_write(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A part that joins no pair of opposite faces carries no load (the homogenisation labels it failed,
+    naming the axes): the export says so; floating islands are left out and counted; a cell edge whose
+    float32 STL coordinates would merge or overflow, and a file name that is not .stl, are refused."""
+    from designs.spinodal import Spinodoid
+    from designs.stl import part_warnings, spinodoid_part
+
+    out = tmp_path / "sparse.stl"
+    assert main(["spinodoid", "export-stl", "--rho", "0.05", "--resolution", "24", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "matloop: warning: the part joins no pair of opposite faces: it carries no load along x, y or z" \
+        in captured.err
+    assert "; floating islands, " in captured.out and " of the box, left out)" in captured.out
+    # the warning agrees with the mechanics' percolation along each axis (a one-open-cone row: plates)
+    design = Spinodoid(rho=0.312, theta=(16.7, 0, 0), seed=1)
+    mesh, report = spinodoid_part(design, 48, 10.0)
+    labelled = Store(tmp_path).labels()  # nothing yet
+    assert not labelled
+    assert main(["--store", str(tmp_path), "spinodoid", "homogenize", "--rho", "0.312", "--theta", "16.7", "0", "0",
+                 "--seed", "1", "--resolution", "48", "--json"]) in (0, 1)
+    percolates = json.loads(capsys.readouterr().out)["percolates"]
+    assert list(report.percolates) == percolates
+    missing = [a for a, p in zip("xyz", percolates) if not p]
+    assert any(f"no stiffness along {' and '.join(missing)}" in w for w in part_warnings(mesh, report)) == (
+        0 < len(missing) < 3)
+    for cell, why in (("1e-6", "from 0.01 to 1000, got 1e-06"), ("1e30", "from 0.01 to 1000, got 1e+30")):
+        assert main(["spinodoid", "export-stl", "--rho", "0.5", "--resolution", "24", "--cell-mm", cell,
+                     "--out", str(tmp_path / "c.stl")]) == 2
+        assert why in capsys.readouterr().err
+    assert main(["spinodoid", "export-stl", "--rho", "0.5", "--resolution", "24", "--out", str(tmp_path / "c.3mf")]) == 2
+    assert "must end in .stl" in capsys.readouterr().err
+    assert not (tmp_path / "c.stl").exists() and not (tmp_path / "c.3mf").exists()
 
 
 def test_sparse_design_is_stored_as_failed_with_the_axes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

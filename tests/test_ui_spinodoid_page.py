@@ -59,3 +59,31 @@ def test_a_stiffness_result_shows_the_hash_and_a_drawing_of_its_design(monkeypat
             tuple(int(n) for n in z["shape"].split(",")))
     solid = design.voxels(48)  # the drawing: the solid on the mid-plane z = ½ cell, rows along y
     np.testing.assert_array_equal(np.asarray(z), solid[:, :, solid.shape[2] // 2].astype(int).T)
+
+
+def test_a_part_that_falls_apart_or_carries_no_load_is_warned_before_download(monkeypatch: pytest.MonkeyPatch,
+                                                                              store_dir: Path) -> None:
+    """A one-open-cone design (a stack of plates, as a published row) gets the export's warnings: no stiffness
+    along the closed axis, several bodies; a connected isotropic one gets none."""
+    from designs.stl import part_warnings, spinodoid_part
+
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("views/spinodoid.py").run()
+    for label, value in (("Solid fraction ρ", 0.31), ("θx (°)", 17), ("θy (°)", 0), ("θz (°)", 0)):
+        next(s for s in at.sidebar.slider if s.label == label).set_value(value)
+    next(n for n in at.sidebar.number_input if n.label == "Seed").set_value(1)
+    next(b for b in at.button if b.label == "Prepare STL").click().run()
+    assert not at.exception
+    design = Spinodoid(rho=0.31, theta=(17.0, 0.0, 0.0), seed=1)
+    expected = part_warnings(*spinodoid_part(design, max(design.min_resolution(), 48), 10.0))
+    assert any("no stiffness along" in w for w in expected) and any("falls apart" in w for w in expected)
+    assert [w.value for w in at.warning] == ["; ".join(expected).capitalize() + ". Floating islands are already left "
+                                             "out; raise ρ or widen the cones for a connected part."]
+    assert any(d.label.startswith("Download STL") for d in at.get("download_button"))
+    next(s for s in at.sidebar.slider if s.label == "Solid fraction ρ").set_value(0.6)
+    for label in ("θx (°)", "θy (°)", "θz (°)"):
+        next(s for s in at.sidebar.slider if s.label == label).set_value(90)
+    next(b for b in at.button if b.label == "Prepare STL").click().run()
+    assert not at.exception and not at.warning

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from designs.spinodal import Spinodoid
+from designs.stl import CELL_MM_RANGE
 from engine.cli.common import open_store
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, check_stl_export, homogenize_and_store
 from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
@@ -40,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stl = actions.add_parser("export-stl", help="binary STL in millimetres, capped and watertight")
     _design_arguments(stl)
     stl.add_argument("--out", required=True, help="STL file to write")
-    stl.add_argument("--cell-mm", type=float, default=10.0, help="edge of one cell in mm")
+    stl.add_argument("--cell-mm", type=float, default=10.0,
+                     help=f"edge of one cell in mm, {CELL_MM_RANGE[0]:g} to {CELL_MM_RANGE[1]:g} (default 10)")
     stl.add_argument("--tiles", type=int, default=1, help="cells along each axis (needs --periodic when > 1)")
     stl.add_argument("--resolution", type=int, default=64, help="samples per cell side")
     stl.set_defaults(func=_export)
@@ -79,25 +81,30 @@ def _homogenize(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import trimesh
 
-    from designs.stl import body_volumes, spinodoid_mesh
+    from designs.stl import body_volumes, part_warnings, spinodoid_part
 
+    out = Path(args.out)
+    if out.suffix.lower() != ".stl":
+        raise ValueError(f"--out {out} must end in .stl: this writes a binary STL file (3MF is for two-material "
+                         "plates, 'matloop campaign export --format 3mf')")
     design = design_from_args(args)
     check_stl_export(args.resolution, args.tiles)
-    mesh = spinodoid_mesh(design, args.resolution, args.cell_mm, args.tiles)
+    mesh, connectivity = spinodoid_part(design, args.resolution, args.cell_mm, args.tiles)
+    check = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, process=True)
+    if not len(mesh.faces) or not check.is_watertight:
+        raise ValueError(f"the surface at ρ = {design.rho:g}, {args.resolution} samples a side is "
+                         f"{'empty' if not len(mesh.faces) else 'not closed'}; nothing written")
     data = mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} tiles={args.tiles} mm")
-    out = Path(args.out)
     try:
         out.write_bytes(data)
     except OSError as exc:
         raise ValueError(f"cannot write {out}: {exc.strerror}") from None
-    check = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, process=True)
     side = args.cell_mm * args.tiles
-    bodies = body_volumes(mesh)
-    print(f"wrote {out}: {len(mesh.faces)} triangles, {len(data)} bytes, "
-          f"{side:g} mm cube, watertight {check.is_watertight}, {len(bodies)} bod{'y' if len(bodies) == 1 else 'ies'}, "
-          f"volume {check.volume:.1f} mm³ ({check.volume / side**3:.3f} of the box; ρ = {design.rho:.3f})")
-    if len(bodies) > 1:
-        print(f"matloop: warning: the part falls apart into {len(bodies)} separate bodies (the largest holds "
-              f"{100 * bodies[0] / bodies.sum():.1f} % of the volume)",
-              file=sys.stderr)
+    islands = connectivity.solid_fraction - connectivity.connected_fraction
+    dropped = f"; floating islands, {islands:.3f} of the box, left out" if islands >= 5e-4 else ""
+    bodies = len(body_volumes(mesh))
+    print(f"wrote {out}: {len(mesh.faces)} triangles, {len(data)} bytes, {side:g} mm cube, watertight, "
+          f"{bodies} bod{'y' if bodies == 1 else 'ies'}, volume {check.volume:.4g} mm³ ({check.volume / side**3:.3f} of the box; ρ = {design.rho:.3f}{dropped})")
+    for warning in part_warnings(mesh, connectivity):
+        print(f"matloop: warning: {warning}", file=sys.stderr)
     return 0

@@ -11,7 +11,7 @@ import streamlit as st
 
 from designs.registry import design_from_record
 from designs.spinodal import Spinodoid
-from designs.stl import body_volumes, spinodoid_mesh
+from designs.stl import part_warnings, spinodoid_mesh, spinodoid_part
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator, check_stl_export
 from engine.store import JobRecord
 from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
@@ -56,11 +56,11 @@ def preview_mesh(genome_json: str, resolution: int) -> tuple[np.ndarray, np.ndar
 
 
 @st.cache_data(show_spinner="Writing the STL…", max_entries=8)
-def stl_bytes(genome_json: str, resolution: int, cell_mm: float, tiles: int) -> tuple[bytes, list[float]]:
-    """Binary STL of the design and the volumes (mm³) of its separate bodies, largest first."""
+def stl_bytes(genome_json: str, resolution: int, cell_mm: float, tiles: int) -> tuple[bytes, list[str]]:
+    """Binary STL of the design and what makes it unfit to print or test (:func:`designs.stl.part_warnings`)."""
     design = Spinodoid.from_json(genome_json)
-    mesh = spinodoid_mesh(design, resolution, cell_mm, tiles)
-    return mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} mm"), body_volumes(mesh).tolist()
+    mesh, connectivity = spinodoid_part(design, resolution, cell_mm, tiles)
+    return mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} mm"), part_warnings(mesh, connectivity)
 
 
 left, right = st.columns([3, 2])
@@ -100,14 +100,13 @@ with right:
     if st.button("Prepare STL", disabled=not printing.ok) and printing.ok:
         try:
             check_stl_export(max(design.min_resolution(), 48), int(tiles))
-            data, bodies = stl_bytes(design.to_json(), max(design.min_resolution(), 48), float(cell_mm), int(tiles))
+            data, warnings = stl_bytes(design.to_json(), max(design.min_resolution(), 48), float(cell_mm), int(tiles))
         except ValueError as exc:
             show_error(f"Cannot export: {exc}")
         else:
-            if len(bodies) > 1:
-                st.warning(f"This part falls apart into {len(bodies)} separate bodies (the largest holds "
-                           f"{100 * bodies[0] / sum(bodies):.1f} % of the volume): it will not print as one piece. "
-                           "Floating islands are already left out; raise ρ or widen the cones for a connected part.")
+            if warnings:
+                st.warning("; ".join(warnings).capitalize() + ". Floating islands are already left out; raise ρ or "
+                           "widen the cones for a connected part.")
             st.download_button(f"Download STL ({len(data) / 1e6:.1f} MB)", data,
                                file_name=f"spinodoid-{design.content_hash()[:12]}.stl", mime="model/stl")
 
