@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -529,16 +530,30 @@ class Spinodoid(GenomeIdentity):
 
     @classmethod
     def from_json(cls, text: str | dict[str, Any]) -> "Spinodoid":
-        """Rebuild from :meth:`to_json` output (string or dict); unknown keys are rejected."""
-        data = json.loads(text) if isinstance(text, str) else dict(text)
+        """Rebuild from :meth:`to_json` output (string or dict); unknown keys are rejected.
+
+        Raises
+        ------
+        ValueError
+            Text that is not JSON, JSON that is not an object, unknown keys, no ``rho``, or values the
+            constructor refuses.
+        """
+        try:
+            data = json.loads(text) if isinstance(text, str) else text
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"a spinodoid genome is a JSON object; this text is not JSON ({exc.msg} at character "
+                             f"{exc.pos})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"a spinodoid genome is a JSON object with keys rho, theta, ...; got {type(data).__name__}")
+        data = dict(data)
         allowed = {"rho", "theta", "beta", "n_waves", "seed", "periodic", "cell"}
         unknown = set(data) - allowed
         if unknown:
-            raise ValueError(f"unknown spinodoid keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+            raise ValueError(f"unknown spinodoid keys {sorted(map(str, unknown))}; allowed: {sorted(allowed)}")
         if "rho" not in data:
             raise ValueError("spinodoid genome needs 'rho'")
         if "theta" in data:
-            data["theta"] = tuple(data["theta"])
+            data["theta"] = _check_theta(data["theta"])
         return cls(**data)
 
     # ------------------------------------------------------------------ geometry
@@ -621,22 +636,24 @@ class Spinodoid(GenomeIdentity):
             out += (t.T @ ez).real
         return out.reshape(len(x), len(y), len(z))
 
-    def _check_resolution(self, resolution: int) -> int:
-        if isinstance(resolution, bool) or int(resolution) != resolution:
+    def check_resolution(self, resolution: int) -> int:
+        """``resolution`` as an int, or ``ValueError``: not an integer, below :meth:`min_resolution`
+        (:data:`MIN_VOXELS_PER_WAVELENGTH` samples per wavelength), or above 512 samples per side."""
+        if isinstance(resolution, bool) or not isinstance(resolution, numbers.Real) or int(resolution) != resolution:
             raise ValueError(f"resolution must be an integer number of voxels, got {resolution!r}")
         r = int(resolution)
         if r < self.min_resolution():
             raise ValueError(
-                f"resolution {r} is too small for beta={self.beta:.4g} on a cell of "
-                f"{self.cell_length} unit(s): need at least {self.min_resolution()} voxels per side "
-                f"({MIN_VOXELS_PER_WAVELENGTH:g} per wavelength)")
+                f"resolution {r} is too coarse for this spinodoid (β = {self.beta:.4g} on a cell of "
+                f"{self.cell_length} unit{'s' if self.cell_length > 1 else ''}): use at least {self.min_resolution()} "
+                f"voxels per side ({MIN_VOXELS_PER_WAVELENGTH:g} per wavelength)")
         if r > 512:
             raise ValueError(f"resolution must be at most 512 voxels per side, got {r}")
         return r
 
     def field(self, resolution: int) -> np.ndarray:
         """φ at the voxel centres of an r³ grid over the cell (shape (r, r, r))."""
-        r = self._check_resolution(resolution)
+        r = self.check_resolution(resolution)
         c = (np.arange(r) + 0.5) * self.cell_length / r
         return self.field_at(c, c, c)
 

@@ -34,6 +34,7 @@ symmetric, with an error quadratic in the residual of the iterative solve.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,11 +51,13 @@ from fem.voxel_elasticity import ELEMENTS, assemble, check_element, rigid_body_m
 __all__ = [
     "BASE_MATERIAL",
     "ORTHOTROPIC_CONSTANTS",
+    "RESOLUTIONS",
     "SOLVER_NAME",
     "SOLVER_VERSION",
     "Homogenized",
     "directional_young",
     "directional_young_surface",
+    "check_resolution",
     "homogenize",
     "isotropic_stiffness",
     "label",
@@ -73,8 +76,11 @@ ORTHOTROPIC_CONSTANTS = ("E1", "E2", "E3", "G23", "G13", "G12", "nu12", "nu13", 
 
 
 def symmetry_error(C: np.ndarray) -> float:
-    """max |C − Cᵀ| / max |C| (dimensionless); 0 for an exactly symmetric matrix."""
+    """max |C − Cᵀ| / max |C| (dimensionless); 0 for an exactly symmetric matrix, NaN for one with a
+    non-finite entry (no symmetry can be read from it)."""
     C = np.asarray(C, dtype=float)
+    if not np.all(np.isfinite(C)):
+        return float("nan")
     m = np.abs(C).max()
     return float(np.abs(C - C.T).max() / m) if m > 0 else 0.0
 
@@ -93,10 +99,23 @@ def orthotropic_constants(C: np.ndarray) -> dict[str, float]:
         E1, E2, E3 (Young's moduli), G23, G13, G12 (shear moduli), in the unit of C, and
         nu12, nu13, nu23 (ν_ij = −S_ij / S_ii, strain in j per strain in i under stress i),
         from the compliance S = C⁻¹ of the symmetrised C.
+
+    Raises
+    ------
+    ValueError
+        C is not a finite 6×6 matrix, not symmetric (:func:`symmetry_error` above 1 %: a loose solve's
+        error, ``rtol`` = 1e-3, stays far below it), or not positive definite: then it is no stiffness of a stable solid (a
+        structure with no load path along an axis has a singular one) and has no engineering constants.
     """
     C = np.asarray(C, dtype=float)
     if C.shape != (6, 6) or not np.all(np.isfinite(C)):
         raise ValueError(f"C must be a finite 6x6 matrix, got shape {C.shape}")
+    if symmetry_error(C) > 1e-2:
+        raise ValueError(f"C is not symmetric (max |C - Cᵀ| / max |C| = {symmetry_error(C):.2g}): no stiffness")
+    smallest = float(np.linalg.eigvalsh(0.5 * (C + C.T))[0])
+    if not smallest > 1e-12 * np.abs(C).max():
+        raise ValueError(f"C is not positive definite (smallest eigenvalue {smallest:.3g}): no stiffness of a stable "
+                         "solid, so no engineering constants")
     S = np.linalg.inv(0.5 * (C + C.T))
     values = (1 / S[0, 0], 1 / S[1, 1], 1 / S[2, 2], 1 / S[3, 3], 1 / S[4, 4], 1 / S[5, 5],
               -S[0, 1] / S[0, 0], -S[0, 2] / S[0, 0], -S[1, 2] / S[1, 1])
@@ -370,6 +389,21 @@ def homogenize(
     return Homogenized(C, bc, status, reason, sf, cf, perc, info.iterations, res, secs, ndof, rep.n_kept)
 
 
+#: Voxels per cell side that a homogenisation takes: 8 (coarser resolves no structure) to 256 (16.8 million
+#: voxels; :mod:`fem.cost` estimates what a machine holds).
+RESOLUTIONS = (8, 256)
+
+
+def check_resolution(resolution: Any) -> int:
+    """``resolution`` as an int, or ``ValueError`` unless it is an integer within :data:`RESOLUTIONS`."""
+    low, high = RESOLUTIONS
+    r = resolution
+    if not (isinstance(r, numbers.Real) and not isinstance(r, bool) and math.isfinite(r)
+            and float(r).is_integer() and low <= r <= high):
+        raise ValueError(f"resolution must be an integer in {low}..{high} voxels per side, got {r!r}")
+    return int(r)
+
+
 def label(design: Any, resolution: int = 32, bc: str = "affine",
           progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
     """Picklable labelling entry point for the store: JSON-serialisable metrics of a design.
@@ -379,7 +413,7 @@ def label(design: Any, resolution: int = 32, bc: str = "affine",
     design : designs.spinodal.Spinodoid
         The design, made of :data:`BASE_MATERIAL` (stiffness in units of its E).
     resolution : int
-        Voxels per cell side.
+        Voxels per cell side, within :data:`RESOLUTIONS` and at least ``design.min_resolution()``.
     bc : {"affine", "periodic"}
         Boundary condition.
     progress : callable, optional
@@ -405,6 +439,7 @@ def label(design: Any, resolution: int = 32, bc: str = "affine",
         raise ValueError(f"label expects a Spinodoid design, got {type(design).__name__}")
     if bc not in _BCS:
         raise ValueError(f"bc must be one of {_BCS}, got {bc!r}")
+    resolution = check_resolution(resolution)
     vox = design.voxels(resolution)
     out: dict[str, Any] = {"bc": bc, "resolution": int(resolution), "solver": SOLVER_NAME,
                            "solver_version": SOLVER_VERSION}

@@ -36,7 +36,7 @@ def test_all_cones_closed_rejected():
 def test_resolution_too_small_for_beta_rejected():
     s = Spinodoid(rho=0.5)
     assert s.min_resolution() == 20  # 4 voxels per wavelength 0.2
-    with pytest.raises(ValueError, match="too small for beta"):
+    with pytest.raises(ValueError, match="too coarse for this spinodoid"):
         s.voxels(16)
 
 
@@ -49,6 +49,12 @@ def test_other_bad_parameters_rejected():
         Spinodoid(rho=0.5, cell=2)  # cell only for periodic
     with pytest.raises(ValueError, match="unknown"):
         Spinodoid.from_json('{"rho": 0.5, "colour": 1}')
+    # a genome that is no JSON object, or a theta that is not three angles: said so (not TypeError, JSONDecodeError)
+    for text, message in (('{"rho": 0.5, "theta": 5}', "theta must be three angles in degrees, got 5"),
+                          ("[1, 2]", "a spinodoid genome is a JSON object with keys rho, theta, ...; got list"),
+                          ("rho=0.5", "this text is not JSON")):
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
+            Spinodoid.from_json(text)
 
 
 @pytest.mark.parametrize("periodic", [False, True])

@@ -94,7 +94,7 @@ def test_stl_bad_input():
         spinodoid_mesh(s, resolution=24, cell_size_mm=0.0)
     with pytest.raises(ValueError, match="tiles"):
         spinodoid_mesh(Spinodoid(rho=0.5, periodic=True), resolution=24, tiles=0)
-    with pytest.raises(ValueError, match="too small"):
+    with pytest.raises(ValueError, match="too coarse for this spinodoid"):
         spinodoid_mesh(s, resolution=8)
 
 

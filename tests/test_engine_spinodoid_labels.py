@@ -116,3 +116,20 @@ def test_bad_input_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["--store", str(tmp_path), "spinodoid", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_a_degenerate_periodic_cell_is_warned_and_the_header_names_the_variant(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nearly closed cones on a periodic cell of one unit leave 3 lattice wave directions (the design's own
+    lattice report): a laminate-like structure, said so; the isotropic periodic cell is not warned."""
+    from designs.spinodal import Spinodoid
+
+    assert Spinodoid(rho=0.3, theta=(0.01, 0.01, 0.01), periodic=True).lattice_report()["n_directions"] == 3
+    main(["--store", str(tmp_path), "spinodoid", "homogenize", "--rho", "0.3", "--theta", "0.01", "0.01", "0.01",
+          "--periodic", "--resolution", "20"])
+    captured = capsys.readouterr()
+    assert captured.err.startswith("matloop: warning: this periodic cell (1 unit) holds only 3 wave directions")
+    assert "θ = (0.01, 0.01, 0.01)  periodic  20³ voxels" in captured.out
+    assert main(["--store", str(tmp_path), "spinodoid", "homogenize", "--rho", "0.5", "--periodic",
+                 "--resolution", "24"]) == 0
+    assert capsys.readouterr().err == ""

@@ -132,6 +132,20 @@ def test_orthotropic_constants_and_directional_modulus_of_isotropic_C():
     assert symmetry_error(C) == 0.0
 
 
+@pytest.mark.parametrize(("C", "message"), [
+    (np.diag([1.0, 1, 1, -1, 1, 1]), r"not positive definite \(smallest eigenvalue -1\)"),
+    (np.zeros((6, 6)), "not positive definite"),
+    (isotropic_stiffness(2.0, 0.25) + np.triu(np.ones((6, 6)), 1), "not symmetric"),
+    (np.full((6, 6), np.nan), "finite 6x6"),
+])
+def test_a_matrix_that_is_no_stiffness_has_no_engineering_constants(C: np.ndarray, message: str) -> None:
+    """A non-positive-definite C gave negative moduli, a singular one a bare LinAlgError, a non-symmetric one
+    was symmetrised silently; NaN entries read as symmetric."""
+    with pytest.raises(ValueError, match=message):
+        orthotropic_constants(C)
+    assert np.isnan(symmetry_error(np.full((6, 6), np.nan)))
+
+
 def test_directional_modulus_of_cubic_C():
     # cubic: E along <111> from 1/E = S11 - 2 (S11 - S12 - S44/2)/3
     C = np.zeros((6, 6))
@@ -186,7 +200,7 @@ def test_label_is_json_serialisable_and_picklable():
     assert C.shape == (6, 6) and out["symmetry_error"] < 1e-5
     assert out["solid_fraction"] == pytest.approx(0.6, abs=1e-3)
     assert out["E1"] == pytest.approx(orthotropic_constants(C)["E1"])
-    with pytest.raises(ValueError, match="too small"):
+    with pytest.raises(ValueError, match="too coarse for this spinodoid"):
         label(s, resolution=10)
 
 

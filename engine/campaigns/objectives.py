@@ -22,9 +22,13 @@ import numpy as np
 from engine.evaluators.protocol import Evaluation, Evaluator
 from engine.surrogates.data import NORMAL_STIFFNESS
 
-__all__ = ["OBJECTIVE_KINDS", "Objective", "stiffness_matrix"]
+__all__ = ["OBJECTIVE_KINDS", "Objective", "TARGET_MATCHED", "stiffness_matrix"]
 
 OBJECTIVE_KINDS = ("metric", "weighted", "pareto", "target_stiffness")
+
+#: What a target stiffness's nine components do, for help texts.
+TARGET_MATCHED = ("the campaign matches C11, C22 and C33 (its value is their largest relative error); all nine must "
+                  "form a positive-definite stiffness, and the inverse strategy's net reads all nine")
 
 
 def stiffness_matrix(components: Sequence[float]) -> np.ndarray:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.campaigns.campaign import CANNOT_RESUME, Campaign, is_design_group, is_outdated
+from engine.campaigns.objectives import TARGET_MATCHED
 from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, grip_note, plot_best_so_far, unbroken_note
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
@@ -25,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
     new = actions.add_parser("new", help="configure a campaign (checked before any work) and record it",
                              description="From --config FILE (JSON, see engine.campaigns.config.CampaignConfig) "
-                             "and/or the options below (options win).")
+                             "and/or the options below (options win). Every campaign needs --space, --strategy, "
+                             "--objective (or --target), --budget and --batch-size, from the options or the file.")
     new.add_argument("name")
     new.add_argument("--config", metavar="FILE", help="JSON configuration")
     new.add_argument("--space", choices=("checkerboard", "hierarchical", "spinodoid"))
@@ -34,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("--objective", nargs="+", metavar="METRIC",
                      help="metric to optimise (e.g. toughness); two metrics: their Pareto front")
     new.add_argument("--target", type=float, nargs=9, metavar="C",
-                     help="target stiffness C11 C12 C13 C22 C23 C33 C44 C55 C66 (spinodoids, units of the solid's E)")
+                     help="target stiffness C11 C12 C13 C22 C23 C33 C44 C55 C66 (spinodoids, units of the solid's E): "
+                     + TARGET_MATCHED)
     new.add_argument("--budget", type=int, help="solver calls")
     new.add_argument("--batch-size", type=int, help="designs labelled together")
     new.add_argument("--seed", type=int)

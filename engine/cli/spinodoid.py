@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from designs.spinodal import Spinodoid
+from designs.spinodal import MIN_LATTICE_DIRECTIONS, Spinodoid
 from designs.stl import CELL_MM_RANGE
 from engine.cli.common import open_store
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, check_stl_export, homogenize_and_store
-from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
+from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS, RESOLUTIONS
 
 __all__ = ["register", "design_from_args"]
 
@@ -21,10 +21,10 @@ __all__ = ["register", "design_from_args"]
 def _design_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rho", type=float, required=True, help="solid volume fraction, in (0, 1)")
     parser.add_argument("--theta", type=float, nargs=3, default=(90.0, 90.0, 90.0), metavar=("TX", "TY", "TZ"),
-                        help="cone half-angles in degrees (0 = closed, up to 90)")
+                        help="cone half-angles in degrees (0 = closed, up to 90; default 90 90 90: isotropic)")
     parser.add_argument("--beta", type=float, default=10 * np.pi, help="wave number (1/unit length), default 10π")
-    parser.add_argument("--n-waves", type=int, default=1000, help="number of superposed waves")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the wave directions and phases")
+    parser.add_argument("--n-waves", type=int, default=1000, help="number of superposed waves (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the wave directions and phases (default 0)")
     parser.add_argument("--periodic", action="store_true", help="exactly periodic variant (for tiling/printing)")
 
 
@@ -34,8 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     E, nu = BASE_MATERIAL
     hom = actions.add_parser("homogenize", help=f"effective 6×6 stiffness (solid E = {E:g}, ν = {nu:g}), stored")
     _design_arguments(hom)
-    hom.add_argument("--resolution", type=int, default=32, help="voxels per cell side")
-    hom.add_argument("--bc", choices=BOUNDARY_CONDITIONS, default="affine", help="boundary conditions")
+    hom.add_argument("--resolution", type=int, default=32,
+                     help=f"voxels per cell side, {RESOLUTIONS[0]}..{RESOLUTIONS[1]} (default 32)")
+    hom.add_argument("--bc", choices=BOUNDARY_CONDITIONS, default="affine", help="boundary conditions (default affine)")
     hom.add_argument("--json", action="store_true", help="print the metrics as JSON")
     hom.set_defaults(func=_homogenize)
     stl = actions.add_parser("export-stl", help="binary STL in millimetres, capped and watertight")
@@ -43,15 +44,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stl.add_argument("--out", required=True, help="STL file to write")
     stl.add_argument("--cell-mm", type=float, default=10.0,
                      help=f"edge of one cell in mm, {CELL_MM_RANGE[0]:g} to {CELL_MM_RANGE[1]:g} (default 10)")
-    stl.add_argument("--tiles", type=int, default=1, help="cells along each axis (needs --periodic when > 1)")
-    stl.add_argument("--resolution", type=int, default=64, help="samples per cell side")
+    stl.add_argument("--tiles", type=int, default=1, help="cells along each axis, 1..6 (needs --periodic when > 1)")
+    stl.add_argument("--resolution", type=int, default=64, help="samples per cell side, up to 512 (default 64)")
     stl.set_defaults(func=_export)
 
 
 def design_from_args(args: argparse.Namespace) -> Spinodoid:
-    """The spinodoid described by the command-line options (validated)."""
-    return Spinodoid(rho=args.rho, theta=tuple(args.theta), beta=args.beta, n_waves=args.n_waves,
-                     seed=args.seed, periodic=args.periodic)
+    """The spinodoid described by the command-line options (validated); a warning on standard error for a
+    periodic one whose cell holds few wave directions."""
+    design = Spinodoid(rho=args.rho, theta=tuple(args.theta), beta=args.beta, n_waves=args.n_waves,
+                       seed=args.seed, periodic=args.periodic)
+    lattice = design.lattice_report()
+    if lattice["degenerate"]:
+        print(f"matloop: warning: this periodic cell ({lattice['cell']} unit{'s' if lattice['cell'] > 1 else ''}) "
+              f"holds only {lattice['n_directions']} wave directions within the cones (fewer than "
+              f"{MIN_LATTICE_DIRECTIONS}): a few superposed waves, close to a laminate, not a spinodoid; widen the "
+              "cones or drop --periodic", file=sys.stderr)
+    return design
 
 
 def _homogenize(args: argparse.Namespace) -> int:
@@ -63,6 +72,7 @@ def _homogenize(args: argparse.Namespace) -> int:
         print(json.dumps({"status": evaluation.status, "reason": evaluation.reason or "", **metrics}, indent=2))
         return 0 if evaluation.ok else 1
     print(f"spinodoid {design.content_hash()[:12]}  ρ = {design.rho:.3f}  θ = {design.theta}  "
+          + ("periodic  " if design.periodic else "") +
           f"{args.resolution}³ voxels, {args.bc} BC ({'computed' if computed else 'from the store'})")
     if "connected_fraction" in metrics:  # absent when the solver broke down before the clusters
         print(f"solid fraction {metrics['solid_fraction']:.4f}, load-bearing {metrics['connected_fraction']:.4f} "

@@ -7,7 +7,6 @@ the store key holds the resolution, the boundary condition and that base materia
 from __future__ import annotations
 
 from collections.abc import Mapping
-import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -61,7 +60,7 @@ class HomogenizationEvaluator(Evaluator):
     Parameters
     ----------
     resolution : int
-        Voxels per cell side, 8..256.
+        Voxels per cell side, :data:`fem.homogenize.RESOLUTIONS` (8..256).
     bc : {"affine", "periodic"}
         Boundary condition.
 
@@ -83,18 +82,13 @@ class HomogenizationEvaluator(Evaluator):
         if self.bc not in BOUNDARY_CONDITIONS:
             raise ValueError(f"bc must be 'affine' or 'periodic', got {self.bc!r}")
         r = self.resolution
-        if not (isinstance(r, numbers.Real) and not isinstance(r, bool) and math.isfinite(r)
-                and float(r).is_integer() and 8 <= r <= 256):
-            raise ValueError(f"resolution must be an integer in 8..256 voxels per side, got {r!r}")
-        object.__setattr__(self, "resolution", int(r))
+        object.__setattr__(self, "resolution", homogenize.check_resolution(r))
 
     def check_design(self, design: Design) -> None:
         """``ValueError`` unless ``design`` is a spinodoid this resolution samples finely enough
         and this machine can homogenise at it (see :meth:`check_size`)."""
         super().check_design(design)
-        if self.resolution < design.min_resolution():
-            raise ValueError(f"resolution {self.resolution} is too coarse for this spinodoid (β = {design.beta:.4g}): "
-                             f"use at least {design.min_resolution()} voxels per side")
+        design.check_resolution(self.resolution)
         self.check_size()
 
     @property
@@ -114,7 +108,7 @@ class HomogenizationEvaluator(Evaluator):
         budget = memory_budget()
         if self.cost.memory <= budget.bytes:
             return
-        most = largest_size(lambda r: voxel_cost(r, self.bc), budget.bytes, 8, 256)
+        most = largest_size(lambda r: voxel_cost(r, self.bc), budget.bytes, *homogenize.RESOLUTIONS)
         check_fits(self.cost, f"at most {most} voxels per side fit" if most else "no resolution fits", budget)
 
     @property

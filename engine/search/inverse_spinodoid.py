@@ -209,7 +209,8 @@ class InverseSpinodoid(Strategy):
         self.target = np.asarray(objective.target, dtype=float)
         if (data is None) == (model is None):
             raise ValueError(f"the {self.name} strategy needs either data (the Kumar et al. 2020 CSV to train on) or "
-                             "model (a saved TandemInverse file), not both or neither")
+                             "model (a saved TandemInverse file), not both or neither (strategy settings: "
+                             "--setting data=PATH or --setting model=PATH on the command line)")
         for label, path in (("data", data), ("model", model)):
             if path is not None and not (isinstance(path, str) and Path(path).is_file()):
                 raise ValueError(f"{label} must be the path of an existing file, got {path!r}")

@@ -26,7 +26,7 @@ from designs.spinodal import Spinodoid
 from designs.stl import spinodoid_mesh
 from engine.campaigns.campaign import CANNOT_RESUME, Campaign, is_outdated
 from engine.campaigns.config import MAX_PRETRAIN, CampaignConfig
-from engine.campaigns.objectives import Objective
+from engine.campaigns.objectives import TARGET_MATCHED, Objective
 from engine.campaigns.report import export_best, grip_note, plot_best_so_far, unbroken_note
 from engine.evaluators.fracture import FractureEvaluator
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator
@@ -245,7 +245,8 @@ def configure() -> None:
                                                        help="of each building block")
         if kind == "target_stiffness":
             target = st.text_input("Target C11 C12 C13 C22 C23 C33 C44 C55 C66", EXAMPLE_TARGET, key="target",
-                                   help="orthotropic stiffness in units of the solid's Young's modulus")
+                                   help="orthotropic stiffness in units of the solid's Young's modulus; "
+                                        + TARGET_MATCHED)
         else:
             names = list(labels)
             preferred = [names.index(n) for n in ("strength", "stiffness") if n in names] or [0, 1]
