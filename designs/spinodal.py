@@ -544,7 +544,8 @@ class Spinodoid(GenomeIdentity):
             raise ValueError(f"a spinodoid genome is a JSON object; this text is not JSON ({exc.msg} at character "
                              f"{exc.pos})") from None
         if not isinstance(data, dict):
-            raise ValueError(f"a spinodoid genome is a JSON object with keys rho, theta, ...; got {type(data).__name__}")
+            raise ValueError("a spinodoid genome is a JSON object with keys rho, theta, ...; "
+                             f"got {type(data).__name__}")
         data = dict(data)
         allowed = {"rho", "theta", "beta", "n_waves", "seed", "periodic", "cell"}
         unknown = set(data) - allowed

@@ -546,7 +546,8 @@ class Campaign:
         record = self.store.campaign(self.name)
         return {
             "name": self.name, "state": record["state"],
-            "runner": record["runner_pid"] if record["state"] == "running" else None, "strategy": self.config.strategy, "space": self.config.space,
+            "runner": record["runner_pid"] if record["state"] == "running" else None,
+            "strategy": self.config.strategy, "space": self.config.space,
             "objective": self.objective.describe(self.evaluator), "budget": self.config.budget, "spent": self.spent,
             "labelled": len(results), "pending": self.spent - len(results),
             "failed": sum(not r.evaluation.ok for r in results),

@@ -349,8 +349,7 @@ def watch(name: str) -> None:
             st.caption(f"Surrogate pre-trained on {total} fast labels (stored, not counted in the budget)."
                        if done == total else f"Pre-training: {done}/{total} fast labels labelled.")
         if elsewhere:
-            runner = store.campaign(name)["runner_pid"]
-            st.caption(f"Run by process {runner} outside this app (`matloop campaign run`, or another app on this "
+            st.caption(f"Run by process {status['runner']} outside this app (`matloop campaign run`, or another app on this "
                        "store): this page follows it; stop it where it runs.")
         if job is not None:
             st.caption(f"Job `{job.id}` · {job.status} · {job.message}")
