@@ -296,6 +296,36 @@ def test_bad_instrument(kwargs: dict, message: str) -> None:
         Instrument(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(wavelength=447, magnification=0.048, n_m=1.34), r"wavelength 447 µm is outside the plausible range 0\.2 to "
+     r"2 µm .*did you give nm\? \(447 nm = 0\.447 µm\)"),
+    (dict(wavelength=4.47e-7, magnification=0.048, n_m=1.34), r"did you give metres\? \(4\.47e-07 m = 0\.447 µm\)"),
+    (dict(wavelength=0.1, magnification=0.048, n_m=1.34), "wavelength 0.1 µm is outside the plausible range"),
+    (dict(wavelength=0.447, magnification=48, n_m=1.34), r"magnification 48 µm/px is outside the plausible range "
+     r"0\.005 to 1 µm per pixel .*did you give nm per pixel \(48 nm/px = 0\.048 µm/px\)"),
+    (dict(wavelength=0.447, magnification=0.001, n_m=1.34), "magnification 0.001 µm/px is outside"),
+    (dict(wavelength=0.447, magnification=0.048, n_m=0.5), r"n_m 0\.5 is outside the plausible range 1 to 2 .*no "
+     "transparent medium has a refractive index below 1"),
+    (dict(wavelength=0.447, magnification=0.048, n_m=133), r"n_m 133 is outside .*did you give it scaled"),
+])
+def test_implausible_optics_are_refused_with_the_unit_and_range(kwargs: dict, message: str) -> None:
+    """Unit slips (nm for µm, nm/px for µm/px) and media that do not exist; the API, the CLI and the
+    hologram job all construct an Instrument, so the check is in one place."""
+    with pytest.raises(ValueError, match=message):
+        Instrument(**kwargs)
+
+
+@pytest.mark.parametrize("wavelength", [0.405, 0.447, 0.532, 0.6328, 0.658, 0.785, 1.064])
+@pytest.mark.parametrize(("magnification", "n_m"), [(0.135, 1.33), (0.048, 1.34), (0.1151, 1.33), (0.0586, 1.47),
+                                                    (0.65, 1.0), (0.035, 1.74)])
+def test_real_microscopes_are_accepted(wavelength: float, magnification: float, n_m: float) -> None:
+    """Laser lines used in holographic video microscopy (405 diode, 447 diode, 532 doubled Nd:YAG,
+    632.8 HeNe, 658 diode, 785 diode, 1064 Nd:YAG nm), published pixel sizes (Lee et al. 2007:
+    0.135 µm/px; 100× with 5.86 µm pixels: 0.0586; 10× with 6.5 µm: 0.65) and media from air to
+    diiodomethane (1.74)."""
+    Instrument(wavelength, magnification, n_m)
+
+
 @pytest.mark.parametrize("args, message", [
     ((1.0, 2.0, 10.0, -0.5, 1.5), "radius a_p must be positive"),
     ((1.0, 2.0, 10.0, 0.0, 1.5), "radius a_p must be positive"),

@@ -184,3 +184,79 @@ def test_configurations_unlike_the_training_data_are_flagged(tmp_path: Path, cap
     table = pd.read_csv(out)
     assert table.loc[table.species == "A", "outside_training"].all()
     assert not table.loc[table.species == "B", "outside_training"].any()
+
+
+def test_a_plain_configuration_npz_is_predicted_without_propensity(tmp_path: Path, capsys) -> None:
+    """Softness needs only the configuration: types and initial_positions (the help says positions or
+    propensity are optional); it was refused for lacking positions or propensity."""
+    from engine.analysis.softness.isoconfig import read_isoconfigurational
+
+    with np.load(GLASS / "ka3d_T0.44_config401.npz") as full:
+        np.savez(tmp_path / "ka_plain.npz", types=full["types"], initial_positions=full["initial_positions"])
+    plain = read_isoconfigurational(tmp_path / "ka_plain.npz", box_length=float(BOX))
+    known = read_isoconfigurational(GLASS / "ka3d_T0.44_config401.npz", box_length=float(BOX))
+    assert plain.propensity is None and known.propensity is not None
+    np.testing.assert_array_equal(plain.system.positions, known.system.positions)
+    np.testing.assert_array_equal(plain.system.species, known.system.species)
+    rng = np.random.default_rng(3)  # a small configuration keeps the command fast
+    positions = rng.uniform(0, 10.0, (400, 3))
+    np.savez(tmp_path / "small.npz", types=(rng.uniform(size=400) < 0.2).astype(int), initial_positions=positions)
+    out = tmp_path / "s.csv"
+    assert main(["softness", "predict", str(tmp_path / "small.npz"), "--box", "10", "--csv", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "small.npz: 400 particles, 3D box 10 × 10 × 10" in text and "Pearson" not in text
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["particle", "species", "x", "y", "z", "softness", "outside_training"]
+    assert table.loc[table.species == "A", "softness"].notna().all()
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    (dict(types=np.zeros(0, int), initial_positions=np.zeros((0, 3)), propensity=np.zeros(0)),
+     "bad.npz: the file holds no particles (initial_positions has shape (0, 3)); it needs at least one particle"),
+    (dict(types=np.zeros(9, int), initial_positions=np.ones((10, 3))),
+     "bad.npz: types must hold 10 integers (one per particle) in 0 … 1 (A, B); got shape (9,)"),
+    (dict(types=np.zeros(10, int), initial_positions=np.ones((10, 1))),
+     "bad.npz: initial_positions must have shape (N, 2) or (N, 3), got (10, 1)"),
+    (dict(types=-np.ones(10, int), initial_positions=np.ones((10, 3))),
+     "bad.npz: types must hold 10 integers (one per particle) in 0 … 1 (A, B); got shape (10,), values [-1]"),
+    (dict(types=np.zeros(10, int), initial_positions=np.full((10, 3), 1e300)),
+     "bad.npz: initial positions must lie in [0, L) = [0, 15.0566); they span 1e+300"),
+    (dict(types=np.zeros(10, int), positions_at_start=np.ones((10, 3))),
+     "bad.npz: needs fields types (N,) and initial_positions (N, d), optionally positions (R, N, d) or propensity "
+     "(N,); it has types, positions_at_start"),
+])
+def test_each_bad_configuration_npz_gets_its_own_message(tmp_path: Path, monkeypatch, capsys, fields: dict,
+                                                         message: str) -> None:
+    np.savez(tmp_path / "bad.npz", **fields)
+    monkeypatch.chdir(tmp_path)
+    assert main(["softness", "predict", "bad.npz", "--box", BOX]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("matloop: error: ") and message in err[0], err
+
+
+@pytest.mark.parametrize(("args", "message", "absent"), [
+    (["plain.npy"], "plain.npy: a .npy file is not read here; glass files are .npz (isoconfigurational ensemble or "
+                    "trajectory) or one configuration with species as .xyz, .csv, .gsd", "give the format"),
+    (["plain.npy", "--box", "15"], "plain.npy: a .npy file is not read here", "--box"),
+    (["blob", "--box", "15"], "blob: a file without a suffix is not read here", "--box"),
+    (["small.npz", "--density", "1.2", "--box", "15"], "give --box or --density, not both", "no box"),
+    (["small.npz", "--box", "15", "--frames", "0"], "--frames must be an integer >= 1, got 0", "max_frames"),
+    (["small.npz", "--box", "15", "--half-window", "0"], "--half-window must be an integer >= 1, got 0",
+     "half_window"),
+])
+def test_messages_name_what_softness_reads_and_its_own_options(tmp_path: Path, monkeypatch, capsys, args: list[str],
+                                                               message: str, absent: str) -> None:
+    np.save(tmp_path / "plain.npy", np.ones((10, 3)))
+    (tmp_path / "blob").write_bytes(b"\x00\x01\x02")
+    np.savez(tmp_path / "small.npz", types=np.zeros(10, int), initial_positions=np.ones((10, 3)))
+    monkeypatch.chdir(tmp_path)
+    assert main(["softness", "predict", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and absent not in err[0], err
+
+
+def test_train_help_shows_a_plain_percent_sign(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["softness", "train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "top 10 % propensity" in text and "%%" not in text

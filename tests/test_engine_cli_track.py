@@ -193,3 +193,30 @@ def test_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
         "matloop: error: bad.csv: particle 0 appears more than once in frame 0 (line 2 and line 3); each particle "
         "may have one position per frame"]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("extra_row", "message"), [
+    ("99999999999,1,1,0", "corrupt.csv: particle 0 spans frames 0 to 99999999999 (99,999,999,999 frames from its "
+                          "first to its last position); a track may span at most 1,000,000 frames"),
+    ("20,1e308,1,0", "corrupt.csv: column 'x' has 1e+308 at line 22; positions must lie within ±1e+09"),
+])
+def test_a_corrupt_row_is_one_error_line_not_a_memory_error_or_inf(tmp_path: Path, extra_row: str, message: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A far-off frame number sized a dense array by the frame span (43.7 TiB, a traceback); x = 1e308
+    overflowed to ``step rms = inf`` with exit status 0."""
+    rows = "".join(f"{f},{f * 0.1},{1 + f * 0.2},0\n" for f in range(20))
+    (tmp_path / "corrupt.csv").write_text("frame,x,y,particle\n" + rows + extra_row + "\n")
+    assert main(["track", "tracks", str(tmp_path / "corrupt.csv")]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("matloop: error: ") and message in lines[0], captured.err
+    assert "inf" not in captured.out
+
+
+@pytest.mark.parametrize("action", [["simulate", "--out", "x.csv"], ["tracks", "x.csv"]])
+def test_a_negative_seed_names_the_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("frame,x,y,particle\n" + "".join(f"{f},{f * 0.1},1,0\n" for f in range(20)))
+    assert main(["track", *action, "--seed", "-1"]) == 2
+    assert capsys.readouterr().err.strip() == "matloop: error: --seed must be an integer >= 0, got -1"

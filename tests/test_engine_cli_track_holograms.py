@@ -95,3 +95,35 @@ def test_the_method_names_match_the_pipeline() -> None:
     from engine.cli.track_holograms import DETECTOR_NAMES, ESTIMATOR_NAMES
 
     assert DETECTOR_NAMES == tuple(DETECTORS) and ESTIMATOR_NAMES == tuple(ESTIMATORS)
+
+
+@pytest.mark.parametrize("action", ["holograms", "generate-holograms"])
+@pytest.mark.parametrize(("optics", "message"), [
+    (["--wavelength", "447"], "--wavelength 447 µm is outside the plausible range 0.2 to 2 µm (vacuum wavelength of "
+                              "a visible or near-infrared laser): did you give nm? (447 nm = 0.447 µm)"),
+    (["--magnification", "48"], "--magnification 48 µm/px is outside the plausible range 0.005 to 1 µm per pixel"),
+    (["--medium-index", "0.5"], "--medium-index 0.5 is outside the plausible range 1 to 2 for the refractive index "
+                                "of the medium"),
+])
+def test_implausible_optics_are_refused_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        action: str, optics: list[str], message: str) -> None:
+    """48 µm/px (meant 0.048) hung in the fits, n_m 0.5 took minutes, 447 (nm) exited 0 with bad rows."""
+    settings = dict(zip(MICROSCOPE[::2], MICROSCOPE[1::2])) | dict(zip(optics[::2], optics[1::2]))
+    given = [item for pair in settings.items() for item in pair]
+    target = [str(tmp_path / "missing.png")] if action == "holograms" else ["--out", str(tmp_path / "out")]
+    assert main(["track", action, *target, *given]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("matloop: error: ") and message in captured.err, captured.err
+    assert captured.err.count("\n") == 1 and not (tmp_path / "out").exists()
+    if "48" in optics:
+        assert "did you give nm per pixel (48 nm/px = 0.048 µm/px)" in captured.err
+
+
+def test_generate_holograms_names_its_seed_option_and_describes_its_microscope(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["track", "generate-holograms", "--out", str(tmp_path / "out"), "--seed", "-1"]) == 2
+    assert capsys.readouterr().err.strip() == "matloop: error: --seed must be an integer >= 0, got -1"
+    with pytest.raises(SystemExit):
+        main(["track", "generate-holograms", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "issue" not in text and "447 nm (blue) laser, 0.048 µm per camera pixel" in text

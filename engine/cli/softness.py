@@ -12,6 +12,7 @@ labels, :mod:`engine.analysis.softness.labels`). The analysis modules are import
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from engine.cli.common import ProgressLine, write_table
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     train = actions.add_parser(
         "train", help="train a softness (SVM) or propensity (ridge) model on isoconfigurational files or trajectories",
-        description=f"Each FILE is an {_FILES}. Isoconfigurational files: rearranging = top 10 %% propensity, "
+        description=f"Each FILE is an {_FILES}. Isoconfigurational files: rearranging = top 10 % propensity, "
         "not rearranging = bottom half. Trajectories: rearranging = p_hop > --threshold at a frame, not rearranging "
         "= p_hop < --stable-threshold within --stable-window frames (Cubuk et al. 2015, Schoenholz et al. 2016).")
     train.add_argument("files", nargs="+", help="training .npz files (one kind)")
@@ -80,23 +81,41 @@ def _hop_options(parser: argparse.ArgumentParser, frames: str) -> None:
                        help=f"most frames described per trajectory ({frames}; default 10)")
 
 
+#: Names in the messages of :class:`~engine.analysis.softness.labels.HopSettings` and their options.
+_HOP_OPTIONS = (("half_window", "--half-window"), ("stable_threshold", "--stable-threshold"),
+                ("stable_window", "--stable-window"), ("max_frames", "--frames"))
+
+
 def _hops(args: argparse.Namespace):
     from engine.analysis.softness.labels import HopSettings
 
-    return HopSettings(half_window=args.half_window, threshold=args.threshold, stable_threshold=args.stable_threshold,
-                       stable_window=args.stable_window, max_frames=args.max_frames)
+    try:
+        return HopSettings(half_window=args.half_window, threshold=args.threshold,
+                           stable_threshold=args.stable_threshold, stable_window=args.stable_window,
+                           max_frames=args.max_frames)
+    except ValueError as exc:
+        message = str(exc)
+        for name, flag in _HOP_OPTIONS:
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?!\w)", flag, message)
+        raise ValueError(message) from None
 
 
 def _read(path: str, args: argparse.Namespace):
-    from engine.analysis.softness.inputs import is_trajectory, read_glass_file
+    from engine.analysis.softness.inputs import check_format, is_trajectory, read_glass_file
     from engine.analysis.softness.trajectory import npz_fields
 
-    if Path(path).suffix.lower() == ".npz" and args.box_length is None and args.density is None \
+    name = Path(path).name
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such file" if not Path(path).exists() else f"{path}: not a file")
+    kind = check_format(path)
+    if args.box_length is not None and args.density is not None:
+        raise ValueError("give --box or --density, not both (the density sets the box length L = (N/density)^(1/d))")
+    if kind != "npz" and (args.box_length is not None or args.density is not None):
+        raise ValueError(f"{name}: --box and --density apply to .npz files only; a .{kind} file carries its own box")
+    if kind == "npz" and args.box_length is None and args.density is None \
             and not (is_trajectory(path) and "box" in npz_fields(path)):
-        raise ValueError(f"{Path(path).name}: an .npz file has no box; give --box L or --density RHO "
+        raise ValueError(f"{name}: an .npz file has no box; give --box L or --density RHO "
                          "(the Kob-Andersen data: --box 15.05658)")
-    if Path(path).suffix.lower() != ".npz" and (args.box_length is not None or args.density is not None):
-        raise ValueError("--box and --density apply to .npz files only; XYZ and CSV files carry their box")
     return read_glass_file(path, box_length=args.box_length, density=args.density)
 
 

@@ -98,6 +98,11 @@ def _positive(value: float | None, flag: str, unit: str) -> None:
         raise ValueError(f"{flag} must be a finite number > 0 ({unit}), got {value:g}")
 
 
+def _seed(seed: int) -> None:
+    if seed < 0:
+        raise ValueError(f"--seed must be an integer >= 0, got {seed}")
+
+
 def _output(path: str | None, source: str | None = None) -> Path | None:
     """The CSV to write, checked before any work is done."""
     if path is None:
@@ -153,6 +158,7 @@ def _tracks(args: argparse.Namespace) -> int:
         raise ValueError("--memory applies with --link (files without a particle column)")
     if args.min_points < 5:
         raise ValueError(f"--min-points must be at least 5 (positions), got {args.min_points}")
+    _seed(args.seed)
     if not 2 <= args.max_clusters <= MAX_CLUSTERS:
         raise ValueError(f"--max-clusters must be 2 to {MAX_CLUSTERS}, got {args.max_clusters} (one cluster is always "
                          "considered: the gap statistic tests for structure first)")
@@ -172,7 +178,8 @@ def _tracks(args: argparse.Namespace) -> int:
                                 k_max=args.max_clusters, seed=args.seed)
     except ValueError as exc:
         message = str(exc)
-        for name, flag in (("min_points", "--min-points"), ("search_range", "--link"), ("memory", "--memory")):
+        for name, flag in (("min_points", "--min-points"), ("search_range", "--link"), ("memory", "--memory"),
+                           ("pixel_size", "--pixel-size")):
             message = message.replace(name, flag)
         raise ValueError(f"{args.file}: {message}") from None
     unit = result.unit
@@ -221,6 +228,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
     _positive(args.pixel_size, "--pixel-size", "µm per px")
     _positive(args.frame_interval, "--frame-interval", "s")
+    _seed(args.seed)
     if not (math.isfinite(args.sigma) and args.sigma >= 0):
         raise ValueError(f"--sigma must be a finite number >= 0 (µm), got {args.sigma:g}")
     if not 1 <= args.n_tracks <= 100_000:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 __all__ = ["register_actions"]
 
-#: The issue-13 microscope, the defaults of generate-holograms only.
+#: A 100× oil-immersion holographic microscope with a blue (447 nm) laser and 0.048 µm pixels, in water:
+#: the defaults of generate-holograms only (the shipped networks were trained for it).
 DEFAULT_MICROSCOPE = {"wavelength": 0.447, "magnification": 0.048, "n_m": 1.34}
 #: Names of the pipeline's detectors and estimators (``pipeline.DETECTORS``, ``ESTIMATORS``; kept
 #: here so that ``--help`` does not import the pipeline).
@@ -51,7 +52,7 @@ def _particles(text: str) -> tuple[int, int]:
 
 
 def _instrument_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
-    default = "" if required else " (default: the issue-13 microscope, {})"
+    default = "" if required else " (default {})"
     parser.add_argument("--wavelength", type=float, required=required, default=None if required else
                         DEFAULT_MICROSCOPE["wavelength"], help="vacuum wavelength of the illumination, µm"
                         + default.format(DEFAULT_MICROSCOPE["wavelength"]))
@@ -102,7 +103,9 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
         "generate-holograms", help="write seeded synthetic hologram frames and their truth table",
         description="Lorenz-Mie holograms of random spheres (uniform in the ranges), normalised, with Gaussian noise; "
         "PNG and TIFF frames are quantised as a camera records them (background at 64 counts of 8 bits or 16384 of "
-        "16), .npy frames are the floats. truth.csv holds frame, x, y (px), z, a_p (µm), n_p.")
+        "16), .npy frames are the floats. truth.csv holds frame, x, y (px), z, a_p (µm), n_p. The default "
+        "microscope: a 447 nm (blue) laser, 0.048 µm per camera pixel in the focal plane (a 100× oil objective) and "
+        "water (n_m 1.34), the microscope the shipped networks were trained for.")
     generate.add_argument("--out", required=True, help="directory to write into (created if missing)")
     generate.add_argument("--frames", type=int, default=3, help=f"number of frames, 1 to {MAX_GENERATED} (default 3)")
     generate.add_argument("--shape", type=_shape, default=(512, 512), help="ROWSxCOLUMNS px (default 512x512)")
@@ -121,13 +124,22 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
 
 
 def _instrument(args: argparse.Namespace):  # noqa: ANN202 - an Instrument (imported late)
+    """The microscope of the options (ranges: :func:`engine.analysis.tracking.instrument.check_optics`)."""
     from engine.analysis.tracking.instrument import Instrument
 
     for flag, value, unit in (("--wavelength", args.wavelength, "µm"), ("--magnification", args.magnification,
                                                                         "µm per px"), ("--medium-index", args.n_m, "")):
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"{flag} must be a finite number > 0{' (' + unit + ')' if unit else ''}, got {value:g}")
-    return Instrument(args.wavelength, args.magnification, args.n_m)
+    try:
+        return Instrument(args.wavelength, args.magnification, args.n_m)
+    except ValueError as exc:
+        message = str(exc)
+        for name, flag in (("wavelength", "--wavelength"), ("magnification", "--magnification"),
+                           ("n_m", "--medium-index")):
+            if message.startswith(name + " "):
+                message = flag + message[len(name):]
+        raise ValueError(message) from None
 
 
 def _holograms(args: argparse.Namespace) -> int:
@@ -221,6 +233,8 @@ def _generate(args: argparse.Namespace) -> int:
     from engine.cli.common import write_table
 
     instrument = _instrument(args)
+    if args.seed < 0:
+        raise ValueError(f"--seed must be an integer >= 0, got {args.seed}")
     if not 1 <= args.frames <= MAX_GENERATED:
         raise ValueError(f"--frames must be 1 to {MAX_GENERATED}, got {args.frames}")
     if not (math.isfinite(args.noise) and 0 <= args.noise <= 1):

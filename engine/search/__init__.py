@@ -2,5 +2,5 @@
 Bayesian optimisation and the inverse spinodoid solver.
 
 Strategies see designs, evaluators' metric tables and surrogates; they do not touch the store
-(campaigns do). Empty until the campaign issue lands.
+(campaigns do).
 """

@@ -19,6 +19,7 @@ import streamlit as st
 
 from engine.analysis.tracking.hologram_job import JOB_KIND, MAX_GENERATED_PIXELS, MAX_UPLOAD_BYTES, UPLOAD_FORMATS, \
     instrument_from, stage_upload
+from engine.analysis.tracking.instrument import MAGNIFICATION_RANGE, MEDIUM_INDEX_RANGE, WAVELENGTH_RANGE
 from engine.analysis.tracking.pipeline import DETECTORS, ESTIMATORS
 from engine.analysis.tracking.synthetic import random_spheres
 from engine.store import JobRecord
@@ -101,11 +102,11 @@ job_id = attached_job_id()
 numbers = CheckedNumbers()
 st.subheader("Microscope")
 a, b, c = st.columns(3)
-wavelength = numbers.number("Wavelength λ (µm)", 0.447, 0.2, 2.0, "µm", where=a, step=0.001, format="%.4f",
+wavelength = numbers.number("Wavelength λ (µm)", 0.447, *WAVELENGTH_RANGE, "µm", where=a, step=0.001, format="%.4f",
                             help="vacuum wavelength of the illumination")
-magnification = numbers.number("Magnification (µm/px)", 0.048, 0.005, 1.0, "µm/px", where=b, step=0.001,
+magnification = numbers.number("Magnification (µm/px)", 0.048, *MAGNIFICATION_RANGE, "µm/px", where=b, step=0.001,
                                format="%.4f", help="size of one camera pixel in the focal plane")
-n_m = numbers.number("Medium index n_m", 1.34, 1.0, 2.0, where=c, step=0.001, format="%.4f",
+n_m = numbers.number("Medium index n_m", 1.34, *MEDIUM_INDEX_RANGE, where=c, step=0.001, format="%.4f",
                      help="refractive index of the medium (water at 447 nm: 1.340)")
 st.caption("The shipped CNN detector and estimator belong to λ = 0.447 µm, 0.048 µm/px, n_m = 1.34. For another "
            "microscope the automatic methods are the classical detector and an SVR estimator trained on the first run "
@@ -118,20 +119,20 @@ with source_column:
     if origin == GENERATE:
         a, b = st.columns(2)
         rows = numbers.number("Rows (px)", 512, 64, 1024, "px", where=a, help="frame height")
-        cols = numbers.number("Columns (px)", 512, 64, 1280, "px", where=b, help="frame width; the issue's camera "
-                              "frames are 1024×1280 (slower: about four times the pixels of 512×512)")
+        cols = numbers.number("Columns (px)", 512, 64, 1280, "px", where=b, help="frame width; a full 1024×1280 camera "
+                              "frame is slower (about four times the pixels of 512×512)")
         fewest = numbers.number("Fewest particles", 1, 0, 10, where=a)
         most = numbers.number("Most particles", 3, 0, 10, where=b, help="drawn uniformly from fewest to most")
         noise = numbers.number("Noise (%)", 5.0, 0.0, 50.0, "%", where=a, step=0.5, format="%.1f",
                                help="Gaussian pixel noise, per cent of the background")
         separation = numbers.number("Least separation (px)", 150.0, 0.0, 1000.0, "px", where=b, step=10.0,
                                     format="%.0f", help="least distance between particle centres")
-        a_range = st.slider("Radius a_p (µm)", 0.2, 3.0, (0.4, 2.0), 0.05, help="uniform; the issue's range 0.4–2 µm")
-        n_range = st.slider("Index n_p", 1.0, 2.5, (1.38, 1.8), 0.01, help="uniform, real; the issue's 1.38–1.8")
-        z_range = st.slider("Depth z_p (µm)", 5.0, 100.0, (10.0, 40.0), 0.5, help="uniform, upstream of the focal "
-                            "plane; the issue's 10–40 µm")
+        a_range = st.slider("Radius a_p (µm)", 0.2, 3.0, (0.4, 2.0), 0.05, help="drawn uniformly; default 0.4–2 µm")
+        n_range = st.slider("Index n_p", 1.0, 2.5, (1.38, 1.8), 0.01, help="drawn uniformly, real; default 1.38–1.8")
+        z_range = st.slider("Depth z_p (µm)", 5.0, 100.0, (10.0, 40.0), 0.5, help="drawn uniformly, upstream of the focal "
+                            "plane; default 10–40 µm")
         seed = numbers.number("Seed", 0, 0, 2**31 - 1, help="of the particles and the noise")
-        st.caption("The estimators that ship with matloop were trained on the issue's ranges; particles outside "
+        st.caption("The estimators that ship with matloop were trained on the default ranges; particles outside "
                    "them start their fit from the nearest edge of the ranges.")
     else:
         upload = st.file_uploader("Hologram (PNG, TIFF or .npy)", type=list(UPLOAD_FORMATS),
@@ -251,7 +252,7 @@ def show_result(job: JobRecord) -> None:
     if compared:
         cols[3].metric("Within 1 % / 0.005 / 1 %", f"{compared['within']} of {compared['particles']}",
                        help="true particles found and fitted with a_p within 1 %, n_p within 0.005 and z within 1 % "
-                            f"(the issue's tolerances); missed {compared['missed']}, false {compared['false']}")
+                            f"(the tolerances of matloop's benchmark); missed {compared['missed']}, false {compared['false']}")
     for note in result.get("notes", []):
         st.warning(note[0].upper() + note[1:] + ("" if note.endswith(".") else "."), icon=":material/warning:")
     source = result["source"]

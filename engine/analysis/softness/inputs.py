@@ -14,12 +14,30 @@ from ..ordering.configurations import READ_FORMATS, read_configuration
 from .isoconfig import GlassSample, read_isoconfigurational
 from .trajectory import GlassTrajectory, npz_fields, read_trajectory
 
-__all__ = ["GlassData", "FORMATS", "is_trajectory", "read_glass_file"]
+__all__ = ["GlassData", "FORMATS", "check_format", "is_trajectory", "read_glass_file"]
 
 #: What a glass file holds: one configuration (with propensity when known) or a trajectory.
 GlassData = Union[GlassSample, GlassTrajectory]
 #: Suffixes read (without the dot).
 FORMATS = ("npz",) + tuple(READ_FORMATS)
+
+
+def check_format(path: str | Path) -> str:
+    """The format of ``path`` by its suffix (one of :data:`FORMATS`, without the dot).
+
+    Raises
+    ------
+    ValueError
+        A suffix that is not one of :data:`FORMATS`; the message lists what is read.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        found = f"a .{suffix} file" if suffix else "a file without a suffix"
+        raise ValueError(f"{path.name}: {found} is not read here; glass files are .npz (isoconfigurational "
+                         "ensemble or trajectory) or one configuration with species as "
+                         f"{', '.join('.' + f for f in FORMATS if f != 'npz')}, recognised by the suffix")
+    return suffix
 
 
 def is_trajectory(path: str | Path) -> bool:
@@ -43,10 +61,11 @@ def read_glass_file(path: str | Path, *, box_length: float | None = None,
     Raises
     ------
     ValueError
-        What the chosen reader refuses, or a box given for an XYZ/CSV/GSD file.
+        A file that is none of :data:`FORMATS` (:func:`check_format`), what the chosen reader
+        refuses, or a box given for an XYZ/CSV/GSD file.
     """
     path = Path(path)
-    if path.suffix.lower() != ".npz":
+    if check_format(path) != "npz":
         if box_length is not None or density is not None:
             raise ValueError(f"{path.name}: a box length or density applies to .npz files only; XYZ, CSV and GSD "
                              "files carry their box")

@@ -9,7 +9,8 @@ particle's **dynamic propensity** is the ensemble mean of its displacement at a 
 the definition of Bapst et al., Nat. Phys. 16, 448 (2020) and of the BOTAN release (Shiba et
 al., J. Chem. Phys. 158, 084503 (2023)), whose files this module reads: NumPy ``.npz`` with
 ``types`` (N,) integers, ``initial_positions`` (N, d) and either ``positions`` (R, N, d), the R
-trajectories' unwrapped positions at time t, or ``propensity`` (N,). Coordinates lie in
+trajectories' unwrapped positions at time t, or ``propensity`` (N,). Without either the file is a
+plain configuration (enough to predict softness; training needs the propensity). Coordinates lie in
 ``[0, L)^d`` (shifted here to the centred box of :class:`.ordering.systems.ParticleSystem`).
 The files carry no box: give its length, or the number density (cubic box ``L = (N/ρ)^(1/d)``).
 """
@@ -37,7 +38,7 @@ class GlassSample:
     system : ParticleSystem
         Positions at time 0 with species.
     propensity : ndarray, shape (N,), or None
-        Dynamic propensity (length units of the positions).
+        Dynamic propensity (length units of the positions); None for a plain configuration.
     """
 
     system: ParticleSystem
@@ -93,31 +94,37 @@ def read_isoconfigurational(path: str | Path, *, box_length: float | None = None
     Raises
     ------
     ValueError
-        A missing field, no (or both) box length and density, types outside ``species``,
-        trajectories of the wrong shape, NaN coordinates, or particles outside [0, L).
+        A missing field (``types`` or ``initial_positions``), no particles, no (or both) box
+        length and density, types outside ``species``, positions or trajectories of the wrong
+        shape, NaN coordinates, or particles outside [0, L).
     """
     path = Path(path)
+    if box_length is not None and density is not None:
+        raise ValueError(f"{path.name}: give the box length or the number density, not both")
     with open_npz(path) as data:
         missing = [k for k in ("types", "initial_positions") if k not in data.files]
-        if missing or not ({"positions", "propensity"} & set(data.files)):
-            raise ValueError(f"{path.name}: needs fields types, initial_positions and positions (R, N, d) "
-                             f"or propensity (N,); it has {', '.join(data.files) or 'none'}")
+        if missing:
+            raise ValueError(f"{path.name}: needs fields types (N,) and initial_positions (N, d), optionally positions "
+                             f"(R, N, d) or propensity (N,); it has {', '.join(data.files) or 'none'}")
         types = np.asarray(data["types"])
         initial = real_array(data, "initial_positions", path)
+        if initial.ndim != 2 or initial.shape[1] not in (2, 3):
+            raise ValueError(f"{path.name}: initial_positions must have shape (N, 2) or (N, 3), got {initial.shape}")
+        if len(initial) == 0:
+            raise ValueError(f"{path.name}: the file holds no particles (initial_positions has shape "
+                             f"{initial.shape}); it needs at least one particle")
+        values = None
         if "propensity" in data.files:
             values = real_array(data, "propensity", path)
             if values.shape != (len(initial),) or not np.isfinite(values).all():
                 raise ValueError(f"{path.name}: propensity must hold {len(initial)} finite values, got shape "
                                  f"{values.shape}")
-        else:
+        elif "positions" in data.files:
             values = propensity(initial, real_array(data, "positions", path))
-    if initial.ndim != 2 or initial.shape[1] not in (2, 3):
-        raise ValueError(f"{path.name}: initial_positions must have shape (N, 2) or (N, 3), got {initial.shape}")
     n, dim = initial.shape
     names = species_of_types(types, n, species, path.name)
-    if (box_length is None) == (density is None):
-        raise ValueError(f"{path.name}: the file has no box; give its length or the number density "
-                         "(one of them)")
+    if box_length is None and density is None:
+        raise ValueError(f"{path.name}: the file has no box; give its length or the number density")
     if density is not None and not (np.isfinite(density) and density > 0):
         raise ValueError(f"the number density must be a finite number > 0, got {density!r}")
     length = float(box_length) if box_length is not None else (n / float(density)) ** (1 / dim)

@@ -13,9 +13,17 @@ that no unit or feature range dominates); Ward's minimum-variance linkage
    Ward cut into ``k`` clusters is compared with its mean over ``B`` reference data sets drawn
    uniformly in the box spanned by the data along its principal axes (their reference "b"),
    clustered the same way: ``Gap(k) = mean_b log W*_kb − log W_k``, ``s_k = sd_b(log W*_kb)
-   sqrt(1 + 1/B)``. **k = 1** when ``Gap(1) ≥ Gap(2) − s_2``: splitting the tracks in two helps
-   no more than splitting structureless data of the same extent does (Tibshirani et al.'s rule
-   at k = 1).
+   sqrt(1 + 1/B)``. **k = 1** when ``Gap(1) ≥ Gap(k*) − s_k*`` with ``k* = argmax_k Gap(k)``: no
+   cut beats structureless data of the same extent by more than one standard error more than
+   leaving the tracks together does. This is the "global SE max" form of the rule (Dudoit &
+   Fridlyand 2002, Genome Biol. 3, research0036; ``maxSE(method = "globalSEmax")`` of R's
+   ``cluster::clusGap``). Tibshirani et al.'s first-step form, ``Gap(1) ≥ Gap(2) − s_2``, looks
+   only at k = 2 and misses three populations of which any two-way cut merges two: 20 tracks
+   each of D = 0.05, 0.5 µm²/s and a trap (50–100 positions) had Gap(1) = 0.16, Gap(2) = 0.23 ±
+   0.08 but Gap(3) = 0.61 ± 0.11, and the first-step form called 14 of 30 such data sets
+   structureless; the global form found structure in all 30 (margin 4.9–10.6 s.e., 10–90 %),
+   and in 2 of 240 single-population data sets (free and trapped, 20–150 tracks, fixed and mixed
+   lengths), against 0 of 240 for the first-step form.
 2. *How many clusters?* Otherwise ``k`` in ``2 … k_max`` minimises the Bayesian information
    criterion of the Ward cut, each cluster a Gaussian with its own mean and full covariance
    (classification likelihood, as in model-based clustering, Fraley & Raftery 2002, J. Am.
@@ -29,8 +37,19 @@ alone split large, elongated clusters (wrong k in 14 of 20 data sets with unequa
 the best silhouette merged close groups when others were far apart (wrong in 11 of 12 four-group
 sets), and the BIC alone split single populations whose features are heavy-tailed because short
 tracks are noisier (3 of 12). The two-step rule chose the right k in 178 of 180 data sets
-(9 designs × 20 seeds; every single population gave k = 1). The silhouette (Rousseeuw 1987) of
-each cut is reported for information.
+(9 designs × 20 seeds; every single population gave k = 1; measured with the first-step form of
+step 1). Re-measured on another 9 designs × 20 seeds (frame interval 0.01 s; D in µm²/s; one free
+population of 150 tracks, one trapped, one of 60 tracks of 50–300 frames; two free of 80/80 and
+150/30 tracks, D = 0.05 and 0.5; free and trapped 60/60; three of 60 and of 20 tracks, 50–100
+frames; four of 40), the global form chose the right k in 167 of 180 with localisation noise
+σ = 0.02 µm (first-step form: 148) and 165 without (154), and was never worse on any design;
+every single population still gave k = 1. The silhouette (Rousseeuw 1987) of each cut is
+reported for information.
+
+Two free populations of only 20 tracks each (D ten-fold apart) are still often called
+structureless (12 of 30 data sets): log D separates them, but the two other default features
+carry only noise, which standardisation weighs as much, so that the best two-way cut of the data
+beats that of the reference box by less than a standard error.
 
 Default features (:data:`CLUSTER_FEATURES`): ``log10_D``, ``alpha`` and ``log10_rg_ratio``.
 The non-Gaussian parameter and the confinement ratio are computed too and can be added with
@@ -49,7 +68,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import silhouette_score
 
-__all__ = ["CLUSTER_FEATURES", "TrackClusters", "cluster_tracks"]
+__all__ = ["CLUSTER_FEATURES", "TrackClusters", "cluster_tracks", "gap_structure"]
 
 #: Features clustered by default (columns of :func:`.features.track_features`).
 CLUSTER_FEATURES = ("log10_D", "alpha", "log10_rg_ratio")
@@ -155,7 +174,7 @@ def cluster_tracks(features: pd.DataFrame, *, columns: Sequence[str] = CLUSTER_F
         gap = reference.mean(axis=0) - log_w
         gap_se = reference.std(axis=0) * np.sqrt(1 + 1 / n_references)
         bic = np.array([_bic(x, c) for c in cuts])
-        if gap[0] >= gap[1] - gap_se[1] or not np.isfinite(bic[1:]).any():
+        if not gap_structure(gap, gap_se)[0] or not np.isfinite(bic[1:]).any():
             k = 1
         else:
             k = int(ks[1:][np.argmin(bic[1:])])
@@ -168,6 +187,28 @@ def cluster_tracks(features: pd.DataFrame, *, columns: Sequence[str] = CLUSTER_F
     labels[good] = rank[raw - 1]
     return TrackClusters(pd.Series(labels, index=features.index, name="cluster"), k, ks, gap, gap_se, bic,
                          silhouette, tree, features.index.to_numpy()[good], columns)
+
+
+def gap_structure(gap: np.ndarray, gap_se: np.ndarray) -> tuple[bool, int]:
+    """Whether the gap statistic finds structure: ``Gap(1) < Gap(k*) − s_k*`` (module notes, step 1).
+
+    Parameters
+    ----------
+    gap, gap_se : ndarray of float, shape (m,)
+        ``Gap(k)`` and ``s_k`` for ``k = 1 … m``.
+
+    Returns
+    -------
+    structure : bool
+        False (one cluster) when ``Gap(1) ≥ Gap(k*) − s_k*``, or when ``m < 2``.
+    best : int
+        ``k* = argmax_k Gap(k)`` (1-based; 1 when ``m < 2``).
+    """
+    gap, gap_se = np.asarray(gap, dtype=float), np.asarray(gap_se, dtype=float)
+    if len(gap) < 2:
+        return False, 1
+    best = int(np.argmax(gap))
+    return bool(gap[0] < gap[best] - gap_se[best]), best + 1
 
 
 def _cuts(tree: np.ndarray, ks: np.ndarray) -> list[np.ndarray]:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .diffusion import MIN_POINTS, fit_diffusion
-from .msd import TrackMSD, track_msd
+from .msd import TrackMSD, scaled_positions, track_msd
 from .table import check_tracks
 
 __all__ = ["FEATURES", "track_features"]
@@ -80,7 +80,7 @@ def track_features(tracks: pd.DataFrame, frame_interval: float, *, pixel_size: f
     ids, start, n_points = np.unique(table["particle"].to_numpy(), return_index=True, return_counts=True)
     if len(ids) != len(msd.particles) or np.any(ids != msd.particles):
         raise ValueError("msd was computed for other tracks than those given")
-    xy = table[["x", "y"]].to_numpy(float) * (1.0 if pixel_size is None else float(pixel_size))
+    xy = scaled_positions(table, pixel_size)
     frame = table["frame"].to_numpy()
     row = np.repeat(np.arange(len(ids)), n_points)
     dims = msd.dims

@@ -21,12 +21,19 @@ import numpy as np
 import pandas as pd
 from scipy.fft import irfft, next_fast_len, rfft
 
-from .table import check_tracks
+from .table import MAX_COORDINATE, check_tracks
 
-__all__ = ["TrackMSD", "ensemble_msd", "track_msd"]
+__all__ = ["MAX_MSD_VALUES", "MAX_SPAN", "TrackMSD", "ensemble_msd", "scaled_positions", "track_msd"]
 
 #: Largest padded batch, positions (tracks × frames) per FFT.
 _BATCH = 1 << 21
+#: Longest track, frames from first to last position. The MSD is computed at every lag up to the
+#: span on a dense frame grid (FFT), so a span costs memory even where the track has no
+#: positions; 10⁶ frames is 9 h at 30 frames/s or 17 min at 1 kHz, longer than any single-particle
+#: track, and a row with a far-off frame number (a typo, a corrupt file) is refused, not allocated.
+MAX_SPAN = 1_000_000
+#: Most MSD values (tracks × lags) of one call: 16 bytes each (MSD and pair count), 320 MB.
+MAX_MSD_VALUES = 20_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,8 +116,10 @@ def track_msd(tracks: pd.DataFrame, frame_interval: float, *, pixel_size: float 
     Raises
     ------
     ValueError
-        Bad tracks, ``frame_interval`` or ``pixel_size`` not finite and > 0, ``max_lag < 1``, or
-        no track with two positions.
+        Bad tracks, ``frame_interval`` or ``pixel_size`` not finite and > 0, ``max_lag < 1``, no
+        track with two positions, a track spanning more than :data:`MAX_SPAN` frames, more than
+        :data:`MAX_MSD_VALUES` tracks × lags, or positions × ``pixel_size`` beyond
+        ± :data:`.table.MAX_COORDINATE`.
     """
     if not (isinstance(frame_interval, int | float) and math.isfinite(frame_interval) and frame_interval > 0):
         raise ValueError(f"frame_interval must be a finite number > 0 (s); got {frame_interval!r}")
@@ -120,7 +129,7 @@ def track_msd(tracks: pd.DataFrame, frame_interval: float, *, pixel_size: float 
     table = check_tracks(tracks, require_particle=True)
     particle = table["particle"].to_numpy()
     frame = table["frame"].to_numpy()
-    xy = table[["x", "y"]].to_numpy(float) * (1.0 if pixel_size is None else float(pixel_size))
+    xy = scaled_positions(table, pixel_size)
     ids, start, n_points = np.unique(particle, return_index=True, return_counts=True)
     row = np.repeat(np.arange(len(ids)), n_points)
     first = frame[start]
@@ -128,11 +137,23 @@ def track_msd(tracks: pd.DataFrame, frame_interval: float, *, pixel_size: float 
     if span.max() < 1:
         raise ValueError("no track has two positions: the MSD needs tracks over at least two frames")
     longest = int(span.max())
+    if longest > MAX_SPAN:
+        k = int(np.argmax(span))
+        raise ValueError(f"particle {ids[k]} spans frames {first[k]} to {first[k] + span[k]} ({span[k]:,} frames "
+                         f"from its first to its last position); a track may span at most {MAX_SPAN:,} frames (the "
+                         "MSD is computed at every lag up to the span): check the frame column for a corrupt value "
+                         "or split the track")
     if max_lag is None:
         max_lag = longest
     if isinstance(max_lag, bool) or int(max_lag) != max_lag or max_lag < 1:
         raise ValueError(f"max_lag must be an integer >= 1 (frames); got {max_lag!r}")
     max_lag = int(max_lag)
+    if len(ids) * max_lag > MAX_MSD_VALUES:
+        k = int(np.argmax(span))
+        raise ValueError(f"{len(ids):,} tracks × {max_lag:,} lags make {len(ids) * max_lag:,} MSD values; at most "
+                         f"{MAX_MSD_VALUES:,} are allowed (the longest track, particle {ids[k]}, spans frames "
+                         f"{first[k]} to {first[k] + span[k]}): check the frame column for a corrupt value, analyse "
+                         "fewer tracks at a time, or (in Python) give a smaller max_lag")
     msd = np.full((len(ids), max_lag), np.nan)
     counts = np.zeros((len(ids), max_lag), dtype=np.int64)
     # centre each track: smaller numbers, less cancellation in the FFT sums
@@ -145,9 +166,40 @@ def track_msd(tracks: pd.DataFrame, frame_interval: float, *, pixel_size: float 
         if k + 1 == len(order) or (len(batch) + 1) * (int(span[order[k + 1]]) + 1) > _BATCH:
             _batch_msd(np.array(batch), width, start, n_points, frame - first[row], centred, max_lag, msd, counts)
             batch = []
+    if not np.all(np.isfinite(msd[counts > 0])):  # cannot happen within MAX_COORDINATE; kept as a guard
+        raise ValueError("the MSD overflowed (positions too large for float64); positions must lie within "
+                         f"±{MAX_COORDINATE:.0e}")
     return TrackMSD(ids.astype(np.int64), np.arange(1, max_lag + 1, dtype=np.int64), msd, counts,
                     n_points.astype(np.int64), span.astype(np.int64), float(frame_interval),
                     "px" if pixel_size is None else "µm")
+
+
+def scaled_positions(table: pd.DataFrame, pixel_size: float | None) -> np.ndarray:
+    """Positions ``x, y`` of a checked track table times ``pixel_size``, shape (n, 2).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table from :func:`.table.check_tracks`; x, y in px (or any unit).
+    pixel_size : float or None
+        µm per px; ``None`` leaves the positions as they are.
+
+    Returns
+    -------
+    ndarray of float, shape (n, 2)
+        µm with a ``pixel_size``, else the unit of the table.
+
+    Raises
+    ------
+    ValueError
+        A scaled position beyond ± :data:`.table.MAX_COORDINATE` (a huge ``pixel_size``).
+    """
+    xy = table[["x", "y"]].to_numpy(float) * (1.0 if pixel_size is None else float(pixel_size))
+    largest = float(np.abs(xy).max(initial=0.0))
+    if not largest <= MAX_COORDINATE:
+        raise ValueError(f"positions × pixel_size reach {largest:.3g} µm; they must lie within "
+                         f"±{MAX_COORDINATE:.0e} µm: is pixel_size {pixel_size:g} µm per px right?")
+    return xy
 
 
 def _batch_msd(tracks: np.ndarray, width: int, start: np.ndarray, n_points: np.ndarray, local: np.ndarray,

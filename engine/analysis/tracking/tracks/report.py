@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import TrackAnalysis
-from .clustering import TrackClusters
+from .clustering import TrackClusters, gap_structure
 
 __all__ = ["CONFINED_ALPHA", "cluster_choice", "summary_table", "track_table"]
 
@@ -38,20 +38,23 @@ def cluster_choice(clusters: TrackClusters) -> str:
     Returns
     -------
     str
-        E.g. ``"3 clusters: the tracks have structure (gap statistic: Gap(1) = 0.11 < Gap(2) − s₂ =
-        0.26), and of the Ward cuts into 2 … 6 clusters the one into 3 has the lowest BIC (663; next
-        best 4: 719)"``.
+        E.g. ``"3 clusters: the tracks have structure (gap statistic: Gap(1) = 0.11 < Gap(3) − s₃ =
+        0.26, the largest gap at k = 3), and of the Ward cuts into 2 … 6 clusters the one into 3 has
+        the lowest BIC (663; next best 4: 719)"``.
     """
     k, n = clusters.n_clusters, len(clusters.clustered)
     if len(clusters.ks) < 2:
         return (f"1 cluster: {n} track{'s' * (n != 1)} with all features cannot be split (3 or more with "
                 "varying features are needed)")
-    gap1, threshold = float(clusters.gap[0]), float(clusters.gap[1] - clusters.gap_se[1])
+    structure, k_star = gap_structure(clusters.gap, clusters.gap_se)
+    gap1, threshold = float(clusters.gap[0]), float(clusters.gap[k_star - 1] - clusters.gap_se[k_star - 1])
+    rule = f"Gap({k_star}) − s{_subscript(k_star)}"
     if k == 1:
-        if gap1 >= threshold:
-            return (f"1 cluster: no structure (gap statistic: Gap(1) = {gap1:.2f} ≥ Gap(2) − s₂ = "
-                    f"{threshold:.2f}; splitting the tracks in two helps no more than splitting structureless "
-                    "data of the same extent)")
+        if not structure:
+            compared = (f"Gap(1) = {gap1:.2f} is the largest gap" if k_star == 1 else
+                        f"Gap(1) = {gap1:.2f} ≥ {rule} = {threshold:.2f}, the largest gap less its standard error")
+            return (f"1 cluster: no structure (gap statistic: {compared}; splitting the tracks helps no more than "
+                    "splitting structureless data of the same extent)")
         return ("1 cluster: every split into 2 or more clusters leaves a cluster too small for its covariance "
                 f"({len(clusters.columns) + 1} tracks or fewer), so no split is admissible")
     bic = np.asarray(clusters.bic, dtype=float)
@@ -60,14 +63,18 @@ def cluster_choice(clusters: TrackClusters) -> str:
     ranked = sorted(finite)
     best = ranked[0][0]
     runner = f"; next best {ranked[1][1]}: {ranked[1][0]:.0f}" if len(ranked) > 1 else ""
-    structure = (f"{k} clusters: the tracks have structure (gap statistic: Gap(1) = {gap1:.2f} < Gap(2) − s₂ = "
-                 f"{threshold:.2f})")
+    structure = (f"{k} clusters: the tracks have structure (gap statistic: Gap(1) = {gap1:.2f} < {rule} = "
+                 f"{threshold:.2f}, the largest gap at k = {k_star})")
     if int(ks[-1]) == 2:
         return f"{structure}; 2 is the most clusters tried"
     choice = (f"{structure}, and of the Ward cuts into 2 … {int(ks[-1])} clusters the one into {k} has the lowest "
               f"BIC ({best:.0f}{runner})")
     return choice + ("; it is the most clusters tried: allow more to see whether more fit better"
                      if k == int(ks[-1]) else "")
+
+
+def _subscript(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 def summary_table(result: TrackAnalysis, time_unit: str = "s") -> pd.DataFrame:

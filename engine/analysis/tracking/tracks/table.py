@@ -4,6 +4,12 @@ A track table has trackpy's column names: ``frame`` (integer ≥ 0), ``x`` and `
 px or µm; the unit is the caller's) and, once linked, ``particle`` (integer track id). Extra
 columns (``mass``, ``population``, …) are kept. Every problem is a :class:`ValueError` saying what
 is wrong, where (the line of the file, or the row of a table) and what is allowed.
+
+Two bounds keep corrupt rows out of the arithmetic: positions must lie within
+± :data:`MAX_COORDINATE` (10⁹ of the file's unit: a 1 m field in nm, 10⁴ times the widest
+camera mosaic in px; squares of larger numbers lose every digit of a sub-pixel step in float64,
+and near 10¹⁵⁴ they overflow), and frame numbers must be at most :data:`MAX_FRAME` (2⁵³, the
+largest integer a CSV number is read into exactly).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-__all__ = ["POSITION_COLUMNS", "TRACK_COLUMNS", "check_tracks", "read_tracks"]
+__all__ = ["MAX_COORDINATE", "MAX_FRAME", "POSITION_COLUMNS", "TRACK_COLUMNS", "check_tracks", "read_tracks"]
 
 #: Columns every detection table needs: frame (integer ≥ 0), x, y (length).
 POSITION_COLUMNS = ("frame", "x", "y")
@@ -24,6 +30,10 @@ POSITION_COLUMNS = ("frame", "x", "y")
 TRACK_COLUMNS = ("frame", "x", "y", "particle")
 
 _NEEDED = "frame, x, y (and optionally particle)"
+#: Largest |x| or |y| accepted, in the unit of the positions (module docstring).
+MAX_COORDINATE = 1e9
+#: Largest frame number accepted (2⁵³: exact in float64).
+MAX_FRAME = 2**53
 
 
 def read_tracks(source: str | Path | bytes | IO[str] | IO[bytes], *, require_particle: bool = False,
@@ -89,8 +99,9 @@ def check_tracks(table: pd.DataFrame, *, require_particle: bool = False) -> pd.D
     ------
     ValueError
         No rows; a missing column; column names that clash after normalising; a non-numeric,
-        missing (NaN) or infinite value in ``frame, x, y, particle``; a negative or non-integer
-        frame; a non-integer particle id; the same particle twice in one frame.
+        missing (NaN) or infinite value in ``frame, x, y, particle``; a negative, non-integer or
+        too large (> :data:`MAX_FRAME`) frame; a non-integer particle id; a position beyond
+        ± :data:`MAX_COORDINATE`; the same particle twice in one frame.
     """
     if not isinstance(table, pd.DataFrame):
         raise ValueError(f"tracks must be a pandas DataFrame with columns {_NEEDED}; got {type(table).__name__}")
@@ -129,7 +140,18 @@ def _check(table: pd.DataFrame, require_particle: bool, where: Callable[[int], s
         if column == "frame" and (values < 0).any():
             i = int(np.flatnonzero(values < 0)[0])
             raise ValueError(f"column 'frame' must hold integers >= 0; {where(i)} has {_show(table[column].iloc[i])}")
+        if (np.abs(values) > MAX_FRAME).any():
+            i = int(np.flatnonzero(np.abs(values) > MAX_FRAME)[0])
+            raise ValueError(f"column {column!r} must hold integers up to 2^53 = {MAX_FRAME}; {where(i)} has "
+                             f"{_show(table[column].iloc[i])}")
         out[column] = values.astype(np.int64)
+    for column in ("x", "y"):
+        far = np.abs(out[column].to_numpy()) > MAX_COORDINATE
+        if far.any():
+            i = int(np.flatnonzero(far)[0])
+            raise ValueError(f"column {column!r} has {_show(table[column].iloc[i])} at {where(i)}; positions must "
+                             f"lie within ±{MAX_COORDINATE:.0e} (px or µm; no microscope field is that wide): "
+                             "corrupt data?")
     if "particle" in out:
         twice = out.duplicated(["frame", "particle"], keep=False).to_numpy()
         if twice.any():
