@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -522,10 +523,14 @@ def test_the_best_value_is_shown_as_people_read_it(tmp_path: Path) -> None:
 
 
 def test_best_spinodoids_are_listed_with_their_parameters(tmp_path: Path) -> None:
-    """Report and CSV rows of spinodoids carry rho and the cone angles of each design (fed known labels)."""
-    from engine.campaigns.report import best_rows
+    """Report and CSV rows of spinodoids carry rho and the cone angles of each design (fed known labels); a zip
+    of their STL files lists the parts unfit to print, and why (as the export of one part says it)."""
+    import zipfile
 
-    config = {"space": "spinodoid", "strategy": "random", "budget": 3, "batch_size": 3, "seed": 1,
+    from designs.stl import part_warnings, spinodoid_part
+    from engine.campaigns.report import PART_WARNINGS, best_rows, export_best
+
+    config = {"space": "spinodoid", "strategy": "random", "budget": 3, "batch_size": 3, "seed": 3,
               "objective": {"kind": "target_stiffness", "target": [0.2, 0.05, 0.05, 0.2, 0.05, 0.2, 0.05, 0.05, 0.05]},
               "evaluator": {"kind": "homogenization", "resolution": 24}}
     campaign = Campaign.create(Store(tmp_path), "spin", config)
@@ -539,3 +544,9 @@ def test_best_spinodoids_are_listed_with_their_parameters(tmp_path: Path) -> Non
         assert row["rho"] == design.rho
         assert [row[f"theta_{a} (deg)"] for a in "xyz"] == list(design.theta)
     assert rows[0]["error C11"] == pytest.approx(0.0, abs=1e-12) and rows[2]["error C11"] == pytest.approx(0.5)
+    expected = {f"design-{c.id}-{c.design.content_hash()[:12]}.stl": part_warnings(*spinodoid_part(c.design))
+                for c in batch}
+    with zipfile.ZipFile(io.BytesIO(export_best(campaign, "stl", 3))) as zipped:
+        assert sorted(n for n in zipped.namelist() if n.endswith(".stl")) == sorted(expected)
+        assert json.loads(zipped.read(PART_WARNINGS)) == {n: w for n, w in expected.items() if w}
+    assert sum(bool(w) for w in expected.values()) == 2  # seed 3: two of the three parts are unfit

@@ -22,7 +22,7 @@ from designs.spinodal import Spinodoid
 from engine.campaigns.campaign import Campaign, Result
 from engine.evaluators.fracture import FAILURE_METRICS
 
-__all__ = ["EXPORT_FORMATS", "best_rows", "design_parameters", "export_best", "grip_note",
+__all__ = ["EXPORT_FORMATS", "PART_WARNINGS", "best_rows", "design_parameters", "export_best", "grip_note",
            "plot_best_so_far", "provenance", "unbroken_note"]
 
 #: File formats of :func:`export_best`.
@@ -143,8 +143,14 @@ def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = No
     return data
 
 
-def _design_files(result: Result, fmt: str) -> dict[str, bytes]:
-    from designs.stl import plate_stl, spinodoid_stl
+#: The file of a zip export that lists the parts unfit to print, and why.
+PART_WARNINGS = "part_warnings.json"
+
+
+def _design_files(result: Result, fmt: str) -> tuple[dict[str, bytes], list[str]]:
+    """The printable files of a design (name → bytes) and what makes a spinodoid part unfit to print
+    (:func:`designs.stl.part_warnings`; plates are closed bodies by construction)."""
+    from designs.stl import part_warnings, plate_stl, spinodoid_part
     from designs.threemf import plate_3mf
 
     design = result.candidate.design
@@ -152,11 +158,13 @@ def _design_files(result: Result, fmt: str) -> dict[str, bytes]:
     if design.space == "spinodoid":
         if fmt == "3mf":
             raise ValueError("3MF export is for two-material plates; export spinodoids as stl")
-        return {f"{stem}.stl": spinodoid_stl(design)}
+        mesh, connectivity = spinodoid_part(design)
+        return ({f"{stem}.stl": mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} tiles=1 mm")},
+                part_warnings(mesh, connectivity))
     grid = (design if design.space == "checkerboard" else design.expand()).as_array().T  # rows along x
     if fmt == "3mf":
-        return {f"{stem}.3mf": plate_3mf(grid)}
-    return {f"{stem}-{('soft', 'stiff')[k]}.stl": data for k, data in plate_stl(grid).items()}
+        return {f"{stem}.3mf": plate_3mf(grid)}, []
+    return {f"{stem}-{('soft', 'stiff')[k]}.stl": data for k, data in plate_stl(grid).items()}, []
 
 
 def provenance(campaign: Campaign) -> dict[str, Any]:
@@ -185,7 +193,8 @@ def export_best(campaign: Campaign, fmt: str = "json", k: int = 10) -> bytes:
     back), its objective ``values`` (to maximise), its label's ``metrics`` and a ``provenance`` object
     (:func:`provenance`); a CSV row is a row of :func:`best_rows` with a ``solver`` column (``name version
     (fidelity, settings <hash12>)``, ``outdated`` appended for an outdated campaign); a zip holds the
-    designs' files and ``provenance.json``.
+    designs' files, ``provenance.json`` and, where a spinodoid part falls apart or joins no pair of opposite
+    faces along an axis, :data:`PART_WARNINGS` (file name → sentences).
 
     Raises
     ------
@@ -216,9 +225,14 @@ def export_best(campaign: Campaign, fmt: str = "json", k: int = 10) -> bytes:
         writer.writerows(rows)
         return buffer.getvalue().encode()
     archive = io.BytesIO()
+    unfit = {}
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
         for result in best:
-            for name, data in _design_files(result, fmt).items():
+            files, warnings = _design_files(result, fmt)
+            for name, data in files.items():
                 zipped.writestr(name, data)
+            unfit.update(dict.fromkeys(files, warnings) if warnings else {})
         zipped.writestr("provenance.json", json.dumps(origin, indent=2) + "\n")
+        if unfit:
+            zipped.writestr(PART_WARNINGS, json.dumps(unfit, indent=2) + "\n")
     return archive.getvalue()
