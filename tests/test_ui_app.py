@@ -199,6 +199,32 @@ def test_train_page_trains_on_stored_labels(app_env: Path) -> None:
     at, job = run_page_job("views/train.py", "Train", lambda at: at.number_input[0].set_value(5))
     assert len(at.get("plotly_chart")) == 2
     assert at.dataframe[-1].value["id"].tolist() == [job.result["model_id"]]
+    # the same request again (Enter in a field submits the form, then Train is pressed): shown, not retrained
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception and len(Store(app_env).models()) == 1
+    assert f"was trained already (job `{job.id}`)" in at.info[0].value
+    assert [j.kind for j in Store(app_env).jobs()] == ["train-grid"]
+
+
+def test_train_page_refuses_too_few_labels_before_a_job(app_env: Path) -> None:
+    """4 labels cannot be split into 10 to train on and 5 held out: said on the page, with how many the share
+    needs (the engine's own split rule), and no job is started. The share offered is the one that needs the
+    fewest labels: 0.35 holds out round(5.25) = 5 of 15."""
+    from engine.surrogates.training import check_split
+    from test_engine_training import known_truth_store
+
+    known_truth_store(app_env, n=4)
+    at = new_app().run()
+    at.switch_page("views/train.py").run()
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception and not Store(app_env).jobs()
+    with pytest.raises(ValueError) as refused:
+        check_split(4, 0.35)
+    assert "share of 0.35 needs at least 15 (10 to train on, 5 held out;" in str(refused.value)
+    assert check_split(15, 0.35) == 5 and check_split(96, 0.9) == 86  # 0.9 x 96 = 86.4: 10 left to train on
+    with pytest.raises(ValueError, match="needs at least 96"):
+        check_split(95, 0.9)  # round(85.5) = 86 held out, 9 to train on
+    assert at.error[0].value.startswith(f"Cannot train on these labels: {refused.value}")
 
 
 PAGES_AND_KINDS = {

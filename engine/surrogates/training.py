@@ -32,8 +32,8 @@ from engine.surrogates.grid import (
     good_bad_labels,
 )
 
-__all__ = ["GRID_MODELS", "TASKS", "GridDataset", "TrainingReport", "grid_dataset", "train_grid_surrogate",
-           "train_grid_job"]
+__all__ = ["GRID_MODELS", "MIN_TEST", "MIN_TRAIN", "TASKS", "GridDataset", "TrainingReport", "check_split",
+           "grid_dataset", "train_grid_surrogate", "train_grid_job"]
 
 #: (model, task) → estimator class.
 GRID_MODELS = {
@@ -106,6 +106,30 @@ def _check_target(evaluator: FractureEvaluator, target: str) -> None:
     evaluator.metric(target)
 
 
+#: Fewest designs a surrogate trains on, and fewest it is scored on.
+MIN_TRAIN, MIN_TEST = 10, 5
+
+
+def check_split(n: int, test_fraction: float) -> int:
+    """The number of held-out designs of ``n`` labelled ones at ``test_fraction``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than :data:`MIN_TRAIN` designs left to train on or :data:`MIN_TEST` held out; the message
+        says how many labels this share needs.
+    """
+    n_test = int(round(test_fraction * n))
+    if n - n_test < MIN_TRAIN or n_test < MIN_TEST:
+        needed = next(m for m in range(MIN_TRAIN + MIN_TEST, 100 * (MIN_TRAIN + MIN_TEST))
+                      if m - int(round(test_fraction * m)) >= MIN_TRAIN and int(round(test_fraction * m)) >= MIN_TEST)
+        fewest = MIN_TRAIN + MIN_TEST
+        raise ValueError(f"only {n} labelled designs: a held-out share of {test_fraction:g} needs at least {needed} "
+                         f"({MIN_TRAIN} to train on, {MIN_TEST} held out; {fewest} at a share of 0.35); label more "
+                         "designs")
+    return n_test
+
+
 def _check_phases_labelled(store: Store, evaluator: FractureEvaluator) -> None:
     """:func:`check_phases_used` against the designs that ``evaluator``'s solver labelled at its fidelity
     under any settings: ``ValueError`` naming a phase none of them has."""
@@ -162,9 +186,7 @@ def train_grid_surrogate(
         _check_phases_labelled(store, evaluator)  # a misspelt phase explains it better than "no labels"
         raise
     n = len(data.targets)
-    n_test = int(round(test_fraction * n))
-    if n - n_test < 10 or n_test < 5:
-        raise ValueError(f"only {n} labelled designs: need at least 10 for training and 5 held out")
+    n_test = check_split(n, test_fraction)
     order = np.random.default_rng(random_state).permutation(n)
     test, train = order[:n_test], order[n_test:]
     y = data.targets if task == "regression" else good_bad_labels(data.targets)

@@ -11,7 +11,7 @@ import streamlit as st
 from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator, fracture_key
 from engine.store import JobRecord, LabelRecord
 from engine.surrogates.ranking import model_summary
-from engine.surrogates.training import TASKS
+from engine.surrogates.training import TASKS, check_split
 from fem.fracture import FIDELITIES
 from ui.common import CheckedNumbers, job_manager, open_store, show_error
 from ui.fracture_setup import setup_inputs
@@ -42,6 +42,18 @@ else:
 
 
 
+def same_training(params: dict, n_labels: int) -> JobRecord | None:
+    """A training job of this store with the same ``params`` that is still running, or that trained on
+    ``n_labels`` labels (training is seeded: it would make the same model again); None if there is none."""
+    for job in store.jobs(limit=200):
+        if job.kind != "train-grid" or job.params != params or job.status in ("failed", "cancelled"):
+            continue
+        metrics = (job.result or {}).get("metrics", {})
+        if not job.finished or metrics.get("n_train", 0) + metrics.get("n_test", 0) == n_labels:
+            return job
+    return None
+
+
 def numeric(label: LabelRecord, name: str) -> bool:
     """Whether a label holds a number for metric ``name`` (fast labels hold None for toughness)."""
     value = label.metrics.get(name)
@@ -59,9 +71,10 @@ default_target = next((name for name in TARGETS if any(numeric(label, name) for 
 by_setup = {(m, p): len(store.labels(fracture_key(default_fidelity, {"mode": m, "plane": p}), status="ok"))
             for m in ("I", "II") for p in ("stress", "strain")} if fracture else {("I", "stress"): 0}
 default_mode, default_plane = max(by_setup, key=by_setup.get)
-# the held-out share that leaves the engine's minimum of 5 held-out designs (0.2 from 25 labels on)
+# the held-out share that leaves the engine's minimum of 5 held-out designs (0.2 from 25 labels on; 0.35, the
+# share that needs the fewest labels, 15, below that)
 n_default = by_setup[(default_mode, default_plane)]
-default_share = min(0.9, max(0.2, math.ceil(round(5 / n_default / 0.05, 9)) * 0.05)) if n_default else 0.2
+default_share = min(0.35, max(0.2, math.ceil(round(5 / n_default / 0.05, 9)) * 0.05)) if n_default else 0.2
 
 with st.form("train"):
     numbers = CheckedNumbers()
@@ -97,7 +110,14 @@ with st.form("train"):
             problem = f"Invalid solver set-up: {exc}"
         else:
             problem = None
-            if not any(numeric(label, target) for label in store.labels(evaluator.key(), status="ok")):
+            usable = sum(numeric(label, target) for label in store.labels(evaluator.key(), status="ok"))
+            if usable:
+                try:
+                    check_split(usable, float(test_fraction))
+                except ValueError as exc:
+                    problem = (f"Cannot train on these labels: {exc} (on **Label a batch**, or with `matloop label "
+                               f"--random N --fidelity {fidelity}`), or lower the held-out share. Nothing was trained.")
+            if not usable:
                 computed = ", ".join(TARGETS[n].label for n in TARGETS if evaluator.provides(n))
                 why = ("" if evaluator.provides(target) else
                        f": {fidelity} labels have no {target} (the {fidelity} fidelity computes {computed})")
@@ -105,13 +125,18 @@ with st.form("train"):
                 problem = (f"The store has no ok {fidelity} labels with a {TARGETS[target].label} under this solver "
                            f"set-up{why}. Its fracture labels by fidelity: {counts}; the set-up must be the one they "
                            "were computed with. Nothing was trained.")
+        params = {"fidelity": fidelity, "target": target, "model": model, "task": task, "max_epochs": int(epochs),
+                  "test_fraction": float(test_fraction), "random_state": int(seed), "options": options}
+        same = None if problem else same_training(params, usable)
         if problem:
             show_error(problem)
+        elif same is not None:  # e.g. Enter in a field submitted the form, then Train was pressed
+            st.info(f"This model, with these settings and seed on the same {usable} labels, "
+                    + ("is being trained" if not same.finished else "was trained already")
+                    + f" (job `{same.id}`): shown below. Change the seed or a setting to train another.")
+            attach_job(same.id)
         else:
-            attach_job(manager.submit("train-grid", {
-                "fidelity": fidelity, "target": target, "model": model, "task": task, "max_epochs": int(epochs),
-                "test_fraction": float(test_fraction), "random_state": int(seed), "options": options,
-            }))
+            attach_job(manager.submit("train-grid", params))
 
 
 def show_result(job: JobRecord) -> None:
