@@ -23,6 +23,7 @@ from engine.runtime.jobs import JobContext
 from engine.store import Store
 from engine.surrogates.grid import GridLinearRegressor
 from engine.surrogates.ranking import rank_random_plates
+from engine.surrogates.training import soft_fraction_range
 from fem.materials import DEFAULT_PHASE_SETTINGS
 from support_pages import record_submitted_jobs
 from ui.fracture_setup import describe_setup
@@ -161,7 +162,7 @@ def register_tiny_model(store: Store) -> tuple[GridLinearRegressor, int]:
     path = model.save(store.path.parent / "tiny.pt")
     model_id = store.register_model("linear regression stiffness", "GridLinearRegressor", path, {
         "target": "stiffness", "task": "regression", "model": "linear", "fidelity": "fast", "n_train": 32,
-        "n_test": 8, "spearman_test": 0.8, "r2_test": 0.5,
+        "n_test": 8, "spearman_test": 0.8, "r2_test": 0.5, "soft_fraction_range": soft_fraction_range(grids[:32]),
         "solver_key": {"name": key.name, "version": key.version, "fidelity": key.fidelity,
                        "config_hash": key.config_hash, "settings": dict(key.config)}})
     return model, model_id
@@ -199,6 +200,24 @@ def test_ranking_draws_the_top_k_and_sends_them_to_labelling(env: Path) -> None:
         d.content_hash() for d in expected.designs()]
     assert at.title[0].value == "Label a batch"
     assert at.session_state["batch-designs"]["records"] == job.params["designs"]  # the page shows them as its source
+
+
+def test_ranking_outside_the_soft_fractions_a_model_was_trained_on_is_warned(env: Path) -> None:
+    """An all-stiff candidate ranked by a model trained on mixed plates was predicted at a third of its label,
+    with no word: the models table shows the soft fractions each model was trained on (block type 0 of the
+    training grids, counted here by hand), and ranking outside them is warned."""
+    store = Store(env)
+    register_tiny_model(store)
+    shares = (np.random.default_rng(0).integers(0, 2, (40, 4, 4))[:32] == 0).mean(axis=(1, 2))
+    at = open_page("rank")
+    assert at.dataframe[0].value["soft fraction (trained)"].tolist() == [f"{shares.min():.2f}–{shares.max():.2f}"]
+    assert not at.warning  # 0.5 lies inside
+    for soft in (0.0, 1.0):
+        widget(at.number_input, "Soft fraction").set_value(soft).run()
+        assert [w.value for w in at.warning] == [
+            f"Model #1 was trained on plates with soft fractions {shares.min():.2f} to {shares.max():.2f}; candidates "
+            f"at {soft:.2f} lie outside them, where its predictions are extrapolations and may be far off. Label the "
+            "top designs to check, or train on labels that cover this soft fraction."]
 
 
 def test_out_of_range_ranking_inputs_rank_nothing(env: Path) -> None:

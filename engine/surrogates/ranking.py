@@ -141,6 +141,8 @@ def model_summary(record: Mapping[str, Any], model: Any = None) -> dict[str, Any
             "fidelity": key.get("fidelity") or metrics.get("fidelity"), "mode": settings.get("mode"),
             "plane": settings.get("plane"), "grid": grid,
             "labels": sum(v for v in n if isinstance(v, int)) if any(isinstance(v, int) for v in n) else None,
+            "soft fraction (trained)": ("{:.2f}–{:.2f}".format(*metrics["soft_fraction_range"])
+                                        if metrics.get("soft_fraction_range") else None),
             "spearman (held out)": metrics.get("spearman_test"), "R² (held out)": metrics.get("r2_test"),
             "accuracy (held out)": metrics.get("accuracy_test"), "created_at": record.get("created_at")}
 

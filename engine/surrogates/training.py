@@ -33,7 +33,7 @@ from engine.surrogates.grid import (
 )
 
 __all__ = ["GRID_MODELS", "MIN_TEST", "MIN_TRAIN", "TASKS", "GridDataset", "TrainingReport", "check_split",
-           "grid_dataset", "train_grid_surrogate", "train_grid_job"]
+           "grid_dataset", "soft_fraction_range", "train_grid_surrogate", "train_grid_job"]
 
 #: (model, task) → estimator class.
 GRID_MODELS = {
@@ -104,6 +104,13 @@ def _check_target(evaluator: FractureEvaluator, target: str) -> None:
     if target in METRIC_RENAMES:
         raise ValueError(f"the metric {target!r} is now called {METRIC_RENAMES[target]!r}")
     evaluator.metric(target)
+
+
+def soft_fraction_range(grids: np.ndarray) -> list[float]:
+    """``[least, largest]`` share of soft blocks (block type 0, the first of the palette) of grids
+    ``(n, rows, columns)``: where a model trained on them interpolates (ranking outside it extrapolates)."""
+    shares = (np.asarray(grids) == 0).mean(axis=(1, 2))
+    return [float(shares.min()), float(shares.max())]
 
 
 #: Fewest designs a surrogate trains on, and fewest it is scored on.
@@ -197,6 +204,7 @@ def train_grid_surrogate(
         "target": target, "task": task, "model": model, "fidelity": fidelity, "n_train": int(len(train)),
         "n_test": int(n_test), "spearman_test": float(spearmanr(score, data.targets[test]).statistic),
         "epochs": int(estimator.n_epochs_), "fit_seconds": float(estimator.fit_time_s_),
+        "soft_fraction_range": soft_fraction_range(data.grids[train]),
     }
     if task == "regression":
         metrics["r2_test"] = float(r2_score(data.targets[test], score))

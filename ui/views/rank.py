@@ -22,6 +22,8 @@ from ui.job_panel import attached_job_id, no_jobs_here
 MAX_CANDIDATES = 100_000
 MAX_TOP = 24
 PER_ROW = 4
+#: How far outside the soft fractions a model was trained on the page still counts as within them (one block of 20).
+EXTRAPOLATION_MARGIN = 0.05
 UNITS = {metric.name: metric.unit for metric in FRACTURE_METRICS}
 
 st.title("Rank designs")
@@ -100,6 +102,12 @@ k = numbers.number("Top k", 8, 1, MAX_TOP, where=cols[1], help="best distinct de
 soft = numbers.number("Soft fraction", 0.5, 0.0, 1.0, where=cols[2], step=0.05,
                       help="exact share of soft blocks of each candidate")
 seed = numbers.number("Seed", 0, 0, 2**31 - 1, where=cols[3], help="of the candidates")
+trained = record["metrics"].get("soft_fraction_range")  # None for models from before it was recorded
+if soft is not None and trained and not trained[0] - EXTRAPOLATION_MARGIN <= soft <= trained[1] + EXTRAPOLATION_MARGIN:
+    st.warning(f"Model #{model_id} was trained on plates with soft fractions {trained[0]:.2f} to {trained[1]:.2f}; "
+               f"candidates at {soft:.2f} lie outside them, where its predictions are extrapolations and may be far "
+               "off. Label the top designs to check, or train on labels that cover this soft fraction.",
+               icon=":material/warning:")
 try:
     larger = target_direction(target)
 except ValueError as exc:
