@@ -65,7 +65,9 @@ def _axes(cb: Checkerboard, setup: PlateSetup) -> _Axes:
                              f"{MAX_ELEMENTS_PER_SIDE} are allowed")
     if not 0.5 * hx <= setup.crack_length <= 1.0 - 0.5 * hx:
         raise ValueError(f"crack_length {setup.crack_length:g} mm leaves less than half an element ({0.5 * hx:g} mm) "
-                         f"to a plate edge; allowed {0.5 * hx:g} to {1.0 - 0.5 * hx:g} mm on this mesh")
+                         f"to a plate edge; allowed {0.5 * hx:g} to {1.0 - 0.5 * hx:g} mm on this mesh, whose elements "
+                         f"are {hx:g} mm wide (ell = {setup.ell:g} mm allows up to ell/2): a smaller ell or element "
+                         "size makes room for the crack")
     xs, ys = block_axis(cols, hx, setup.crack_length), block_axis(rows, hy, 0.5)
     known = sorted(default_palette(DEFAULT_ELL) if setup.materials is None else setup.materials)
     missing = sorted(set(cb.palette) - set(known))
