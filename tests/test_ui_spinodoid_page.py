@@ -87,3 +87,4 @@ def test_a_part_that_falls_apart_or_carries_no_load_is_warned_before_download(mo
         next(s for s in at.sidebar.slider if s.label == label).set_value(90)
     next(b for b in at.button if b.label == "Prepare STL").click().run()
     assert not at.exception and not at.warning
+

@@ -62,9 +62,9 @@ def plate_figure(design: Checkerboard | Hierarchical, title: str = PLATE_TITLE, 
     crack = PlateSetup().crack_length if crack_length is None else float(crack_length)
     figure.add_shape(type="line", x0=0, x1=crack, y0=0.5, y1=0.5,
                      line={"color": "red", "width": 4})
-    figure.update_layout(height=height, width=width, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=title,
-                         xaxis={"range": [0, 1], "constrain": "domain"},
-                         yaxis={"range": [0, 1], "scaleanchor": "x"})
+    figure.update_layout(height=height, width=width, margin={"l": 45, "r": 10, "t": 30, "b": 40}, title=title,
+                         xaxis={"range": [0, 1], "constrain": "domain", "title": {"text": "x (mm)", "font_size": 11}},
+                         yaxis={"range": [0, 1], "scaleanchor": "x", "title": {"text": "y (mm)", "font_size": 11}})
     return figure
 
 

@@ -71,7 +71,8 @@ def softness_histograms(table: pd.DataFrame, rearranging: str = "rearranging") -
     figure = go.Figure(traces)
     figure.add_vline(x=0, line_dash="dot")
     figure.update_layout(barmode="overlay", height=340, title="P(S)", xaxis_title="softness S (dimensionless)",
-                         yaxis_title="probability density", margin={"t": 40}, legend={"x": 0.01, "y": 0.99})
+                         yaxis_title="probability density", margin={"t": 40},
+                         legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"})  # below: clear of the peaks
     return figure
 
 

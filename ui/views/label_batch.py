@@ -67,8 +67,11 @@ if source == "Random designs":
         grid_side = int(size) * (2 if hierarchical else 1)
 elif source == "Design file":
     upload = st.file_uploader("Design file", type=["json", "jsonl"], key="batch-upload",
-                              help=f"a JSON list or JSON lines of {{space, genome}}, at most "
-                                   f"{MAX_UPLOAD_BYTES // 2**20} MiB and {MAX_BATCH} designs")
+                              help=f"a JSON list or JSON lines of {{space, genome}}, e.g. "
+                                   '`{"space": "checkerboard", "genome": {"grid": [[0, 1], [1, 0]], "palette": '
+                                   '["soft", "stiff"]}}` (grid rows from the bottom; the Design library and the '
+                                   f"campaign exports write such files), at most {MAX_UPLOAD_BYTES // 2**20} MiB and "
+                                   f"{MAX_BATCH} designs")
     if upload is not None:
         try:
             designs = parse_designs(upload.getvalue(), upload.name, max_bytes=MAX_UPLOAD_BYTES)
@@ -86,7 +89,7 @@ elif source == "Design file":
                 st.caption(f"{upload.name}: {len(records)} designs, checked.")
 else:
     records = list(handed["records"])
-    st.caption(f"{len(records)} designs handed over from {handed['what']}.")
+    st.caption(f"{len(records)} design{'' if len(records) == 1 else 's'} handed over from {handed['what']}.")
     if st.button("Forget these designs"):
         st.session_state.pop(HANDED, None)
         st.rerun()
@@ -140,7 +143,8 @@ def show_result(job: JobRecord) -> None:
                    f", soft fraction {random.get('soft_fraction', 0.5):g}, seed {random.get('seed')}"
                    + (", mirror-symmetric" if random.get("symmetric") else "") + ")"))
     else:
-        what = f"{len(job.params.get('designs') or [])} designs given to the job"
+        given = len(job.params.get("designs") or [])
+        what = f"{given} design{'' if given == 1 else 's'} given to the job"
     options = job.params.get("options") or {}
     st.caption(f"Labelled: {what}, fidelity {job.params.get('fidelity')}, mode {options.get('mode', 'I')}, "
                f"plane {options.get('plane', 'stress')}, {describe_setup(options)}.")

@@ -79,11 +79,16 @@ with left:
     st.plotly_chart(figure)
 with right:
     st.subheader("Homogenise")
-    resolution = st.selectbox("Voxels per side", [24, 32, 48, 64], index=1,
+    # the choices live in plain session keys too: an invalid design stops the page before these widgets, and
+    # Streamlit forgets the state of a widget that a run did not draw
+    voxels = [24, 32, 48, 64]
+    resolution = st.selectbox("Voxels per side", voxels, index=voxels.index(st.session_state.get("kept-voxels", 32)),
                               help=f"at least {design.min_resolution()} for β = {design.beta:.1f}")
     bc = st.radio("Boundary conditions", BOUNDARY_CONDITIONS, horizontal=True,
+                  index=BOUNDARY_CONDITIONS.index(st.session_state.get("kept-bc", BOUNDARY_CONDITIONS[0])),
                   help="affine: displacements prescribed on the faces (reproduces the published data); "
                        "periodic: true effective properties of a periodic structure")
+    st.session_state["kept-voxels"], st.session_state["kept-bc"] = resolution, bc
     if st.button("Compute stiffness", type="primary"):
         try:  # before the job: a resolution this machine cannot solve is refused with its estimate
             HomogenizationEvaluator(int(resolution), bc).check_design(design)

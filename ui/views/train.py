@@ -161,7 +161,7 @@ def show_result(job: JobRecord) -> None:
         parity.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="y = x"))
     target_label = TARGETS[metrics["target"]].label if metrics["target"] in TARGETS else metrics["target"]
     parity.update_layout(xaxis_title=f"solver {target_label}", height=340, showlegend=False,
-                         yaxis_title="predicted" if metrics["task"] == "regression" else "P(good)",
+                         yaxis_title=f"predicted {target_label}" if metrics["task"] == "regression" else "P(good)",
                          title="held-out designs")
     a, b = st.columns(2)
     a.plotly_chart(curves)
