@@ -417,6 +417,11 @@ def test_a_result_shows_the_hash_and_a_drawing_of_its_design(monkeypatch: pytest
     np.testing.assert_array_equal(heatmap_z(drawing), np.eye(8, dtype=int))
     assert any(f"`{design.content_hash()}`" in c.value for c in at.caption)
     assert not [w.value for w in at.warning if "hash" in w.value]
+    # opened from its link, the page's inputs draw another design: the result says it is not that one
+    shown = Checkerboard.from_array(editor_grid(at))
+    assert shown.content_hash() != design.content_hash()
+    assert any(f"; not the design above (`{shown.content_hash()[:16]}`), which **Label design** would label" in c.value
+               for c in at.caption)
 
 
 def test_a_stored_label_is_shown_not_recomputed(monkeypatch: pytest.MonkeyPatch, label_page: AppTest,

@@ -294,16 +294,18 @@ def show_design_of(space: str, genome: object, design_hash: str, crack_length: f
     crack, mm) and its hash."""
     drawing, text = st.columns([1, 3])
     try:
-        design = design_from_record(space, genome)
+        labelled = design_from_record(space, genome)
     except (ValueError, TypeError, KeyError) as exc:
         text.warning(f"The design of this result cannot be drawn: {exc}")
     else:
-        drawing.plotly_chart(plate_figure(design, title="the labelled design", height=200, width=200,
+        drawing.plotly_chart(plate_figure(labelled, title="the labelled design", height=200, width=200,
                                           crack_length=crack_length))
-        if design.content_hash() != design_hash:
-            text.warning(f"The job's design has hash {design.content_hash()[:16]}, not the result's: the drawing "
+        if labelled.content_hash() != design_hash:
+            text.warning(f"The job's design has hash {labelled.content_hash()[:16]}, not the result's: the drawing "
                          "may not be the labelled design.")
-    text.caption(f"Result of the {space} design `{design_hash}` (drawn left, as the preview draws it)")
+    other = ("" if design_hash == design.content_hash() else
+             f"; not the design above (`{design.content_hash()[:16]}`), which **Label design** would label")
+    text.caption(f"Result of the {space} design `{design_hash}` (drawn left, as the preview draws it){other}")
 
 
 #: How a phase setting reads under a result.
