@@ -84,11 +84,11 @@ def test_bad_uploads_get_an_error_box_and_no_job(page: AppTest, store_dir: Path,
         ("colour.png", rgb.getvalue(), "colour.png is a colour image whose red, green and blue channels differ"),
         ("empty.tif", b"", "empty.tif is empty"),
     ]:
-        at = page.file_uploader[0].upload(name, content, "image/png").run()
-        _widget(at.button, "Characterise").click().run()
+        at = page.file_uploader[0].upload(name, content, "image/png").run()  # said once uploaded, not on Characterise
         assert not at.exception
         errors = [e.value for e in at.error]
         assert any(e.startswith("Cannot characterise this file: ") and message in e for e in errors), errors
+        assert _widget(at.button, "Characterise").proto.disabled
     assert Store(store_dir).jobs(limit=10) == [] and "job" not in page.query_params
 
 

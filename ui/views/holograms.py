@@ -115,7 +115,7 @@ source_column, settings_column = st.columns(2)
 with source_column:
     st.subheader("Frame")
     origin = st.radio("Source", [GENERATE, UPLOAD], horizontal=True, label_visibility="collapsed")
-    upload = background = None
+    upload = background = staged = None
     if origin == GENERATE:
         a, b = st.columns(2)
         rows = numbers.number("Rows (px)", 512, 64, 1024, "px", where=a, help="frame height")
@@ -144,6 +144,17 @@ with source_column:
                                       "divided by its median.")
         st.caption(f"At most {UPLOAD_MB} MiB and 2048×2048 px; read as data (Pillow, NumPy without pickles), never "
                    "executed.")
+        if upload is not None:  # read (and kept beside the store) once uploaded: a bad file is said at once
+            extra = None if background is None else (background.name, background.getvalue())
+            try:
+                staged = stage_upload(store.path, upload.name, upload.getvalue(), extra)
+            except ValueError as exc:
+                show_error(f"Cannot characterise this file: {exc}")
+                staged = exc
+            else:
+                info = staged[1]
+                st.caption(f"Read {upload.name}: {info['shape'][0]}×{info['shape'][1]} px, {info['kind']}; "
+                           f"{info['normalisation']}.")
 
 with settings_column:
     st.subheader("Method")
@@ -162,9 +173,10 @@ with settings_column:
                              help="look for particles hidden under the fitted fringes, then fit every particle again "
                                   "with its neighbours' fitted holograms removed from its crop (about twice the time)")
     numbers.summary("Characterise")
-    start = st.button("Characterise", type="primary", disabled=not numbers.ok)
+    unreadable = isinstance(staged, ValueError)  # said under the uploader
+    start = st.button("Characterise", type="primary", disabled=not numbers.ok or unreadable)
 
-if start and numbers.ok:
+if start and numbers.ok and not unreadable:
     try:
         instrument = {"wavelength": float(wavelength), "magnification": float(magnification), "n_m": float(n_m)}
         instrument_from(instrument)
@@ -181,10 +193,7 @@ if start and numbers.ok:
         else:
             if upload is None:
                 raise ValueError("upload a hologram image first (PNG, TIFF or .npy)")
-            extra = None if background is None else (background.name, background.getvalue())
-            source, info = stage_upload(store.path, upload.name, upload.getvalue(), extra)
-            st.caption(f"Read {upload.name}: {info['shape'][0]}×{info['shape'][1]} px, {info['kind']}; "
-                       f"{info['normalisation']}.")
+            source = staged[0]
         options = {"detector": detector, "estimator": estimator, "refine": bool(refine),
                    "neighbours": bool(refine and neighbours), "max_particles": int(max_particles),
                    "max_crop": int(max_crop) | 1}
