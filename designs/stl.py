@@ -36,6 +36,7 @@ __all__ = [
     "plate_meshes",
     "plate_stl",
     "spinodoid_mesh",
+    "spinodoid_header",
     "spinodoid_part",
     "spinodoid_stl",
     "write_binary_stl",
@@ -188,12 +189,13 @@ def spinodoid_part(
     return mesh, report
 
 
-def part_warnings(mesh: TriMesh, report: Connectivity) -> list[str]:
+def part_warnings(mesh: TriMesh, report: Connectivity, bodies: np.ndarray | None = None) -> list[str]:
     """What makes a spinodoid part (:func:`spinodoid_part`) unfit to print or to test, as sentences.
 
     A part that joins no pair of opposite faces along an axis has no load path along it (zero
     stiffness, as :func:`fem.homogenize.label` reports it); a part of several bodies falls apart
-    when printed. An empty list: neither.
+    when printed. An empty list: neither. ``bodies``: :func:`body_volumes` of ``mesh``, where the caller
+    has them.
     """
     warnings = []
     missing = [axis for axis, joined in zip("xyz", report.percolates) if not joined]
@@ -202,7 +204,7 @@ def part_warnings(mesh: TriMesh, report: Connectivity) -> list[str]:
     elif missing:
         warnings.append(f"the part joins opposite faces only along {', '.join(a for a in 'xyz' if a not in missing)}: "
                         f"it has no stiffness along {' and '.join(missing)}")
-    bodies = body_volumes(mesh)
+    bodies = body_volumes(mesh) if bodies is None else bodies
     if len(bodies) > 1:
         warnings.append(f"the part falls apart into {len(bodies)} separate bodies (the largest holds "
                         f"{100 * bodies[0] / bodies.sum():.1f} % of the volume): it will not print as one piece")
@@ -266,8 +268,12 @@ def spinodoid_stl(
     design: Spinodoid, resolution: int = 64, cell_size_mm: float = 10.0, tiles: int = 1
 ) -> bytes:
     """Binary STL (mm) of :func:`spinodoid_mesh`."""
-    mesh = spinodoid_mesh(design, resolution, cell_size_mm, tiles)
-    return mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} tiles={tiles} mm")
+    return spinodoid_mesh(design, resolution, cell_size_mm, tiles).to_stl(spinodoid_header(design, tiles))
+
+
+def spinodoid_header(design: Spinodoid, tiles: int = 1) -> str:
+    """The STL header of a spinodoid part: its ρ, tiling and unit."""
+    return f"matloop spinodoid rho={design.rho:.3f} tiles={tiles} mm"
 
 
 _QUAD = {  # outward faces of a unit cube, as corner offsets (counter-clockwise from outside)

@@ -150,7 +150,7 @@ PART_WARNINGS = "part_warnings.json"
 def _design_files(result: Result, fmt: str) -> tuple[dict[str, bytes], list[str]]:
     """The printable files of a design (name → bytes) and what makes a spinodoid part unfit to print
     (:func:`designs.stl.part_warnings`; plates are closed bodies by construction)."""
-    from designs.stl import part_warnings, plate_stl, spinodoid_part
+    from designs.stl import part_warnings, plate_stl, spinodoid_header, spinodoid_part
     from designs.threemf import plate_3mf
 
     design = result.candidate.design
@@ -159,7 +159,7 @@ def _design_files(result: Result, fmt: str) -> tuple[dict[str, bytes], list[str]
         if fmt == "3mf":
             raise ValueError("3MF export is for two-material plates; export spinodoids as stl")
         mesh, connectivity = spinodoid_part(design)
-        return ({f"{stem}.stl": mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} tiles=1 mm")},
+        return ({f"{stem}.stl": mesh.to_stl(spinodoid_header(design))},
                 part_warnings(mesh, connectivity))
     grid = (design if design.space == "checkerboard" else design.expand()).as_array().T  # rows along x
     if fmt == "3mf":

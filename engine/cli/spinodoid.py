@@ -91,7 +91,7 @@ def _homogenize(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import trimesh
 
-    from designs.stl import body_volumes, part_warnings, spinodoid_part
+    from designs.stl import body_volumes, part_warnings, spinodoid_header, spinodoid_part
 
     out = Path(args.out)
     if out.suffix.lower() != ".stl":
@@ -104,7 +104,7 @@ def _export(args: argparse.Namespace) -> int:
     if not len(mesh.faces) or not check.is_watertight:
         raise ValueError(f"the surface at ρ = {design.rho:g}, {args.resolution} samples a side is "
                          f"{'empty' if not len(mesh.faces) else 'not closed'}; nothing written")
-    data = mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} tiles={args.tiles} mm")
+    data = mesh.to_stl(spinodoid_header(design, args.tiles))
     try:
         out.write_bytes(data)
     except OSError as exc:
@@ -112,9 +112,10 @@ def _export(args: argparse.Namespace) -> int:
     side = args.cell_mm * args.tiles
     islands = connectivity.solid_fraction - connectivity.connected_fraction
     dropped = f"; floating islands, {islands:.3f} of the box, left out" if islands >= 5e-4 else ""
-    bodies = len(body_volumes(mesh))
+    bodies = body_volumes(mesh)
     print(f"wrote {out}: {len(mesh.faces)} triangles, {len(data)} bytes, {side:g} mm cube, watertight, "
-          f"{bodies} bod{'y' if bodies == 1 else 'ies'}, volume {check.volume:.4g} mm³ ({check.volume / side**3:.3f} of the box; ρ = {design.rho:.3f}{dropped})")
-    for warning in part_warnings(mesh, connectivity):
+          f"{len(bodies)} bod{'y' if len(bodies) == 1 else 'ies'}, volume {check.volume:.4g} mm³ "
+          f"({check.volume / side**3:.3f} of the box; ρ = {design.rho:.3f}{dropped})")
+    for warning in part_warnings(mesh, connectivity, bodies):
         print(f"matloop: warning: {warning}", file=sys.stderr)
     return 0

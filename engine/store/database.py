@@ -441,8 +441,8 @@ class Store:
                             (campaign_id,)).fetchone()
             if row is None:
                 raise StoreError(f"no campaign with id {campaign_id}")
-            if (state == "running" and row["state"] == "running" and row["runner_pid"] not in (None, os.getpid())
-                    and row["runner_host"] == here and _process_alive(row["runner_pid"])):
+            if (state == "running" and row["state"] == "running" and row["runner_pid"] != os.getpid()
+                    and _runner_alive(row, here) is True):
                 raise StoreError(f"campaign {row['name']!r} is being run by process {row['runner_pid']} on this "
                                  "machine; stop that run first (Ctrl-C where it runs, or Stop on the Campaigns page): "
                                  "two runs at once would label the same designs twice")
@@ -484,8 +484,7 @@ class Store:
                 "campaigns.id) AS designs FROM campaigns ORDER BY id"
             ).fetchall()
         return [{**dict(row), "config": json.loads(row["config"]),
-                 "state": "interrupted" if row["state"] == "running" and (
-                     row["runner_pid"] is None or row["runner_host"] == here and not _process_alive(row["runner_pid"]))
+                 "state": "interrupted" if row["state"] == "running" and _runner_alive(row, here) is False
                  else row["state"],
                  "solver_key": None if row["solver_key"] is None else StoredKey(**json.loads(row["solver_key"]))}
                 for row in rows]
@@ -728,6 +727,16 @@ def _process_namespace() -> str:
     except OSError:
         namespace = ""
     return f"{socket.gethostname()} {namespace}".strip()
+
+
+def _runner_alive(row: sqlite3.Row, here: str) -> bool | None:
+    """Whether the process recorded as running a campaign lives: False where none is recorded (a store before
+    schema version 7) or it has exited, None where it runs in another process namespace (cannot be judged)."""
+    if row["runner_pid"] is None:
+        return False
+    if row["runner_host"] != here:
+        return None
+    return _process_alive(row["runner_pid"])
 
 
 def _process_alive(pid: int) -> bool:

@@ -99,6 +99,13 @@ store = open_store()
 manager = job_manager(store)
 job_id = attached_job_id()
 
+@st.cache_data(show_spinner="Reading the image…", max_entries=4)
+def staged_upload(store_path: str, name: str, data: bytes,
+                  background: tuple[str, bytes] | None) -> tuple[dict, dict]:
+    """:func:`stage_upload`, once per file: the page reruns on every input."""
+    return stage_upload(store_path, name, data, background)
+
+
 numbers = CheckedNumbers()
 st.subheader("Microscope")
 a, b, c = st.columns(3)
@@ -147,7 +154,7 @@ with source_column:
         if upload is not None:  # read (and kept beside the store) once uploaded: a bad file is said at once
             extra = None if background is None else (background.name, background.getvalue())
             try:
-                staged = stage_upload(store.path, upload.name, upload.getvalue(), extra)
+                staged = staged_upload(str(store.path), upload.name, upload.getvalue(), extra)
             except ValueError as exc:
                 show_error(f"Cannot characterise this file: {exc}")
                 staged = exc

@@ -11,7 +11,7 @@ import streamlit as st
 
 from designs.registry import design_from_record
 from designs.spinodal import Spinodoid
-from designs.stl import part_warnings, spinodoid_mesh, spinodoid_part
+from designs.stl import part_warnings, spinodoid_header, spinodoid_mesh, spinodoid_part
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator, check_stl_export
 from engine.store import JobRecord
 from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
@@ -60,7 +60,7 @@ def stl_bytes(genome_json: str, resolution: int, cell_mm: float, tiles: int) -> 
     """Binary STL of the design and what makes it unfit to print or test (:func:`designs.stl.part_warnings`)."""
     design = Spinodoid.from_json(genome_json)
     mesh, connectivity = spinodoid_part(design, resolution, cell_mm, tiles)
-    return mesh.to_stl(f"matloop spinodoid rho={design.rho:.3f} mm"), part_warnings(mesh, connectivity)
+    return mesh.to_stl(spinodoid_header(design, tiles)), part_warnings(mesh, connectivity)
 
 
 left, right = st.columns([3, 2])
