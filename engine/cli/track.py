@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tracks.add_argument("--memory", type=int, help="with --link: frames a particle may go undetected (default 0)")
     tracks.add_argument("--min-points", dest="min_points", type=int, default=10,
                         help="tracks with fewer positions are measured but not clustered (at least 5; default 10)")
+    tracks.add_argument("--max-lag", dest="max_lag", type=int,
+                        help="largest MSD lag, frames (at least 10; default the longest track's span, or fewer where "
+                        "tracks × lags would pass 2e7): D is fitted over the first lags only")
     tracks.add_argument("--max-clusters", dest="max_clusters", type=int, default=6,
                         help=f"most clusters considered, 2 to {MAX_CLUSTERS} (default 6)")
     tracks.add_argument("--seed", type=int, default=0, help="seed of the gap statistic's reference sets (default 0)")
@@ -147,6 +150,7 @@ def _read(path: str):
 
 def _tracks(args: argparse.Namespace) -> int:
     from engine.analysis.tracking.tracks import analyse_tracks
+    from engine.analysis.tracking.tracks.msd import MAX_MSD_VALUES
     from engine.analysis.tracking.tracks.report import CONFINED_ALPHA, cluster_choice, summary_table, track_table
 
     _positive(args.pixel_size, "--pixel-size", "µm per px")
@@ -175,11 +179,11 @@ def _tracks(args: argparse.Namespace) -> int:
     try:
         result = analyse_tracks(table, args.frame_interval or 1.0, pixel_size=args.pixel_size,
                                 search_range=args.search_range, memory=args.memory or 0, min_points=args.min_points,
-                                k_max=args.max_clusters, seed=args.seed)
+                                max_lag=args.max_lag, k_max=args.max_clusters, seed=args.seed)
     except ValueError as exc:
         message = str(exc)
         for name, flag in (("min_points", "--min-points"), ("search_range", "--link"), ("memory", "--memory"),
-                           ("pixel_size", "--pixel-size")):
+                           ("pixel_size", "--pixel-size"), ("max_lag", "--max-lag")):
             message = message.replace(name, flag)
         raise ValueError(f"{args.file}: {message}") from None
     unit = result.unit
@@ -193,6 +197,11 @@ def _tracks(args: argparse.Namespace) -> int:
     every = f"{args.frame_interval:g} s between frames" if args.frame_interval is not None else \
         "times in frames (no --frame-interval)"
     print(f"units: {scale}; {every}")
+    last_lag, longest = int(result.msd.lags[-1]), int(result.msd.span.max())
+    if last_lag < longest:
+        print(f"MSD computed up to a lag of {last_lag:,} frames (the longest track spans {longest:,}; "
+              + ("--max-lag" if args.max_lag is not None else f"tracks × lags are limited to {MAX_MSD_VALUES:,}")
+              + "); the D fits read the first lags only")
     print(f"clustered {clustered} tracks with {args.min_points} or more positions"
           + (f" ({n_tracks - clustered} shorter or incomplete left out, cluster -1)" if clustered < n_tracks else "")
           + f" by {', '.join(result.clusters.columns)}")

@@ -39,10 +39,23 @@ import pandas as pd
 
 from .msd import TrackMSD, ensemble_msd
 
-__all__ = ["fit_diffusion", "fit_ensemble_diffusion", "msd_covariance", "optimal_fit_points"]
+__all__ = ["fit_diffusion", "fit_ensemble_diffusion", "longest_fit", "msd_covariance", "optimal_fit_points"]
 
 #: Fewest positions a track needs for a fit (Michalet's expressions need N ≥ 5).
 MIN_POINTS = 5
+
+
+def longest_fit(n_points: np.ndarray | int) -> np.ndarray:
+    """Most MSD points Michalet's rule fits for tracks of ``n_points`` positions: ``⌊L_b⌋``, ``L_b = 0.8 + 0.564 N``.
+
+    The slope's optimum ``p_b`` never exceeds it, and the offset's ``p_a`` is smaller (module notes).
+    """
+    return np.floor(_slope_limit(n_points)).astype(np.int64)
+
+
+def _slope_limit(n_points: np.ndarray | int) -> np.ndarray:
+    """Michalet's ``L_b = 0.8 + 0.564 N``."""
+    return 0.8 + 0.564 * np.asarray(n_points, dtype=float)
 
 
 def optimal_fit_points(reduced_error: np.ndarray | float, n_points: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +76,7 @@ def optimal_fit_points(reduced_error: np.ndarray | float, n_points: np.ndarray |
     """
     x = np.maximum(np.asarray(reduced_error, dtype=float), 0.0)
     n = np.asarray(n_points, dtype=float)
-    limit_b = 0.8 + 0.564 * n
+    limit_b = _slope_limit(n)
     limit_a = 3 + np.maximum(4.5 * n**0.4 - 8.5, 0.0) ** 1.2
     with np.errstate(over="ignore", invalid="ignore"):
         f_b = 2 + 1.35 * x**0.6

@@ -35,14 +35,16 @@ from .diffusion import MIN_POINTS, fit_diffusion
 from .msd import TrackMSD, scaled_positions, track_msd
 from .table import check_tracks
 
-__all__ = ["FEATURES", "track_features"]
+__all__ = ["ALPHA_LAGS", "FEATURES", "track_features"]
 
+#: Lags over which the MSD exponent ``alpha`` is read by default (the first decade).
+ALPHA_LAGS = 10
 #: Features used to cluster tracks (:func:`.clustering.cluster_tracks`), all dimensionless.
 FEATURES = ("log10_D", "alpha", "non_gaussian", "log10_rg_ratio", "confinement_ratio")
 
 
 def track_features(tracks: pd.DataFrame, frame_interval: float, *, pixel_size: float | None = None,
-                   msd: TrackMSD | None = None, decade: int = 10, fit_lags: int = 4) -> pd.DataFrame:
+                   msd: TrackMSD | None = None, decade: int = ALPHA_LAGS, fit_lags: int = 4) -> pd.DataFrame:
     """Step statistics of every track.
 
     Parameters

@@ -153,7 +153,7 @@ def track_msd(tracks: pd.DataFrame, frame_interval: float, *, pixel_size: float 
         raise ValueError(f"{len(ids):,} tracks × {max_lag:,} lags make {len(ids) * max_lag:,} MSD values; at most "
                          f"{MAX_MSD_VALUES:,} are allowed (the longest track, particle {ids[k]}, spans frames "
                          f"{first[k]} to {first[k] + span[k]}): check the frame column for a corrupt value, analyse "
-                         "fewer tracks at a time, or (in Python) give a smaller max_lag")
+                         "fewer tracks at a time, or give a smaller max_lag")
     msd = np.full((len(ids), max_lag), np.nan)
     counts = np.zeros((len(ids), max_lag), dtype=np.int64)
     # centre each track: smaller numbers, less cancellation in the FFT sums
