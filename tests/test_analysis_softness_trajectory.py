@@ -144,7 +144,7 @@ def test_a_trajectory_too_short_for_the_windows_is_refused() -> None:
     with pytest.raises(ValueError, match=r"has 20 frames; p_hop windows of 5 frames and a stable window of 10 "
                                          r"frames need at least 31"):
         trajectory_labels(trajectory, HopSettings())
-    with pytest.raises(ValueError, match="stable_threshold must be > 0 and at most the threshold"):
+    with pytest.raises(ValueError, match=r"stable_threshold must be > 0 and at most threshold \(0.2\), got 0.3"):
         HopSettings(threshold=0.2, stable_threshold=0.3)
 
 

@@ -92,7 +92,7 @@ def test_train_on_a_2d_trajectory_then_predict_on_another(tmp_path: Path, capsys
     (["softness", "predict", "t.npz"], "this model was trained on 3D configurations; the system is 2D"),
     (["softness", "predict", "t.npz", "--box", "10"], "t.npz: the file's box is 16 × 15.5885; the given box length 10"),
     (["softness", "predict", "bare.npz"], "bare.npz: an .npz file has no box; give --box L"),
-    (["softness", "train", "t.npz", "--out", "m.json", "--threshold", "-1"], "the p_hop threshold must be a length"),
+    (["softness", "train", "t.npz", "--out", "m.json", "--threshold", "-1"], "--threshold must be a length² > 0, got -1"),
     (["softness", "train", "short.npz", "--out", "m.json"], "short.npz: the trajectory has 20 frames; p_hop windows of "
                                                              "5 frames and a stable window of 10 frames need at least 31"),
     (["softness", "train", "t.npz", "--out", "m.json", "--kind", "propensity"],

@@ -102,6 +102,15 @@ def test_a_2d_trajectory_with_the_shipped_3d_model_gets_the_reason_and_no_job(pa
     assert not at.exception and Store(store_dir).jobs() == []
 
 
+def test_a_stable_threshold_above_p_c_is_said_in_the_page_words(page: AppTest, store_dir: Path) -> None:
+    """The engine's message named its Python fields (stable_threshold) in the error box."""
+    _widget(page.number_input, "Stable below (σ²)").set_value(0.5).run()
+    at = _widget(page.button, "Compute softness").click().run()
+    assert [e.value for e in at.error] == [
+        "Cannot use this input: “Stable below” must be > 0 and at most “p_c” (0.2), got 0.5"]
+    assert not at.exception and Store(store_dir).jobs() == []
+
+
 def test_train_on_a_trajectory_then_compute_softness_of_another_with_the_trained_model(page: AppTest) -> None:
     at = page
     _widget(at.number_input, "Frames described").set_value(12).run()

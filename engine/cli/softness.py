@@ -12,7 +12,6 @@ labels, :mod:`engine.analysis.softness.labels`). The analysis modules are import
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from engine.cli.common import ProgressLine, write_table
@@ -83,21 +82,18 @@ def _hop_options(parser: argparse.ArgumentParser, frames: str) -> None:
 
 #: Names in the messages of :class:`~engine.analysis.softness.labels.HopSettings` and their options.
 _HOP_OPTIONS = (("half_window", "--half-window"), ("stable_threshold", "--stable-threshold"),
-                ("stable_window", "--stable-window"), ("max_frames", "--frames"))
+                ("threshold", "--threshold"), ("stable_window", "--stable-window"), ("max_frames", "--frames"))
 
 
 def _hops(args: argparse.Namespace):
-    from engine.analysis.softness.labels import HopSettings
+    from engine.analysis.softness.labels import HopSettings, in_words
 
     try:
         return HopSettings(half_window=args.half_window, threshold=args.threshold,
                            stable_threshold=args.stable_threshold, stable_window=args.stable_window,
                            max_frames=args.max_frames)
     except ValueError as exc:
-        message = str(exc)
-        for name, flag in _HOP_OPTIONS:
-            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?!\w)", flag, message)
-        raise ValueError(message) from None
+        raise ValueError(in_words(str(exc), _HOP_OPTIONS)) from None
 
 
 def _read(path: str, args: argparse.Namespace):

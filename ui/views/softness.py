@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.analysis.softness.catalog import TrainedModel, model_title, resolve_model, trained_models
-from engine.analysis.softness.labels import HopSettings
+from engine.analysis.softness.labels import HopSettings, in_words
 from engine.analysis.softness.prediction import check_compatible
 from engine.analysis.softness.shipped import EXAMPLES, KA_BOX, TRAINING
 from engine.analysis.softness.softness_job import MAX_UPLOAD_BYTES, UPLOAD_FORMATS, load_data, stage_upload
@@ -92,6 +92,9 @@ with st.expander("Rearrangements in trajectories (p_hop)"):
     max_frames = hop_numbers.number("Frames described", 10, 1, 100, where=c[4],
                                     help="per trajectory: evenly spaced for prediction, the richest in "
                                          "rearrangements for training (structure functions cost seconds per frame)")
+#: The p_hop settings' names in the words of this page's inputs.
+HOP_LABELS = (("half_window", "“Half window w”"), ("stable_threshold", "“Stable below”"), ("threshold", "“p_c”"),
+              ("stable_window", "“Stable window”"), ("max_frames", "“Frames described”"))
 hops = {"half_window": int(half_window), "threshold": float(threshold), "stable_threshold": float(stable_threshold),
         "stable_window": int(stable_window), "max_frames": int(max_frames)} if hop_numbers.ok else None
 
@@ -139,7 +142,7 @@ if start and ready:
         else:
             check_compatible(load_data(source).system, [resolve_model(m) for m in models])
     except ValueError as exc:
-        show_error(f"Cannot use this {'file' if upload is not None else 'input'}: {exc}")
+        show_error(f"Cannot use this {'file' if upload is not None else 'input'}: {in_words(str(exc), HOP_LABELS)}")
         st.query_params.pop(QUERY_KEY, None)
         job_id = None
     else:
@@ -191,7 +194,7 @@ with st.expander("Train a model", expanded=attached_kind == TRAIN_KIND):
                                                   models=())[0], "name": f.name})
                 inputs = {"files": staged}
         except ValueError as exc:
-            show_error(f"Cannot train: {exc}")
+            show_error(f"Cannot train: {in_words(str(exc), HOP_LABELS)}")
         else:
             attach_job(manager.submit(TRAIN_KIND, {"inputs": inputs, "kind": kind, "species": species.strip(),
                                                    "C": float(C), "hops": hops, "name": name.strip() or None}))

@@ -22,6 +22,8 @@ the range where p_hop is defined (:func:`prediction_frames`).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +31,7 @@ import numpy as np
 from .dynamics import p_hop
 from .trajectory import GlassTrajectory
 
-__all__ = ["HopSettings", "REARRANGING", "STABLE", "UNLABELLED", "hop_labels", "trajectory_labels",
+__all__ = ["HopSettings", "in_words", "REARRANGING", "STABLE", "UNLABELLED", "hop_labels", "trajectory_labels",
            "training_frames", "prediction_frames"]
 
 REARRANGING, STABLE, UNLABELLED = 1, 0, -1
@@ -71,10 +73,10 @@ class HopSettings:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
             object.__setattr__(self, name, int(value))
         if not (np.isfinite(self.threshold) and self.threshold > 0):
-            raise ValueError(f"the p_hop threshold must be a length² > 0, got {self.threshold!r}")
+            raise ValueError(f"threshold must be a length² > 0, got {self.threshold!r}")
         low = self.threshold if self.stable_threshold is None else self.stable_threshold
         if not (np.isfinite(low) and 0 < low <= self.threshold):
-            raise ValueError(f"stable_threshold must be > 0 and at most the threshold {self.threshold:g}, got {low!r}")
+            raise ValueError(f"stable_threshold must be > 0 and at most threshold ({self.threshold:g}), got {low!r}")
         window = 2 * self.half_window if self.stable_window is None else self.stable_window
         if int(window) != window or window < 0:
             raise ValueError(f"stable_window must be an integer >= 0 (frames), got {window!r}")
@@ -90,6 +92,22 @@ class HopSettings:
         """One line for captions and logs."""
         return (f"rearranging: p_hop > {self.threshold:g}; not rearranging: p_hop < {self.stable_threshold:g} within "
                 f"{self.stable_window} frames; p_hop windows of {self.half_window} frames")
+
+
+def in_words(message: str, words: Iterable[tuple[str, str]]) -> str:
+    """A :class:`HopSettings` message with its field names replaced, e.g. by command-line options.
+
+    Parameters
+    ----------
+    message : str
+        The message of the ``ValueError``.
+    words : iterable of (str, str)
+        Field name and what to call it (``("threshold", "--threshold")``); a name is replaced only
+        as a whole word, so ``threshold`` leaves ``stable_threshold`` alone.
+    """
+    for name, word in words:
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?!\w)", word, message)
+    return message
 
 
 def hop_labels(phop: np.ndarray, settings: HopSettings) -> np.ndarray:
