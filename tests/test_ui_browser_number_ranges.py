@@ -42,11 +42,11 @@ def test_an_out_of_range_cell_edge_is_refused_and_an_in_range_one_is_used(store_
         prepare.wait_for(timeout=60_000)
         edge = page.get_by_label("Cell edge (mm)", exact=True)
 
-        edge.fill("0.5")
+        edge.fill("0.005")
         edge.press("Enter")
-        message = page.get_by_text("Cell edge (mm) must be 1 to 200 mm, not 0.5 mm")
+        message = page.get_by_text("Cell edge (mm) must be 0.01 to 1000 mm, not 0.005 mm")
         message.wait_for(timeout=30_000)
-        assert edge.input_value().startswith("0.5")  # the box shows what the page refuses
+        assert edge.input_value().startswith("0.005")  # the box shows what the page refuses
         deadline = time.time() + 10
         while prepare.is_enabled() and time.time() < deadline:
             time.sleep(0.1)

@@ -114,7 +114,7 @@ FIELDS: list[Field] = [
     Field("label_design", "Thickness (mm)", 0.1, 51.0, None),
     *setup_fields("label_design", "Label design"),
     Field("spinodoid", "Seed", -1, SEED_MAX + 1, "Compute stiffness"),
-    Field("spinodoid", "Cell edge (mm)", 0.5, 201.0, "Prepare STL"),
+    Field("spinodoid", "Cell edge (mm)", 0.005, 1001.0, "Prepare STL"),
     Field("spinodoid", "Cells per axis", 0, 2, "Prepare STL"),
     Field("spinodoid", "Cells per axis", 0, 5, "Prepare STL", "periodic"),
     Field("train", "Most epochs", 0, 5001, "Train"),

@@ -11,7 +11,7 @@ import streamlit as st
 
 from designs.registry import design_from_record
 from designs.spinodal import Spinodoid
-from designs.stl import part_warnings, spinodoid_header, spinodoid_mesh, spinodoid_part
+from designs.stl import CELL_MM_RANGE, part_warnings, spinodoid_header, spinodoid_mesh, spinodoid_part
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator, check_stl_export
 from engine.store import JobRecord
 from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
@@ -99,7 +99,9 @@ with right:
                                       {"genome": design.genome(), "resolution": int(resolution), "bc": bc}))
     st.subheader("Print")
     printing = CheckedNumbers()
-    cell_mm = printing.number("Cell edge (mm)", 10.0, 1.0, 200.0, "mm", help="edge of one printed cell")
+    cell_mm = printing.number("Cell edge (mm)", 10.0, *CELL_MM_RANGE, "mm", format="%.4g",
+                              help="edge of one printed cell (0.05 mm: two-photon lithography; 10 mm: desktop "
+                                   "printers)")
     tiles = printing.number("Cells per axis", 1, 1, 4 if periodic else 1, help="tiling needs the periodic variant",
                             reason=None if periodic else "tiling needs the periodic variant")
     if st.button("Prepare STL", disabled=not printing.ok) and printing.ok:
