@@ -23,7 +23,7 @@ import numpy as np
 
 from fem.mesh_quad import QuadGrid
 
-__all__ = ["GripLayer", "ADHESIVE", "edge_springs", "bond_damage_sink", "held_dofs"]
+__all__ = ["GripLayer", "ADHESIVE", "BOND_CONTRAST", "bond_layer", "edge_springs", "bond_damage_sink", "held_dofs"]
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,29 @@ class GripLayer:
         return self.E / (1.0 - self.nu ** 2) / self.thickness, self.E / (2.0 * (1.0 + self.nu)) / self.thickness
 
 
-#: The default bond of the plates of :mod:`fem.fracture`: 1/64 mm of a layer as stiff as the soft
-#: phase (E = 100 MPa, ν = 0.33), ``k_n`` = 7.2e3 and ``k_t`` = 2.4e3 N/mm³.
+#: The bond of the plates of :mod:`fem.fracture` with the default phases: 1/64 mm of a layer as stiff
+#: as the soft phase (E = 100 MPa, ν = 0.33), ``k_n`` = 7.2e3 and ``k_t`` = 2.4e3 N/mm³.
 ADHESIVE = GripLayer(thickness=1.0 / 64.0, E=100.0, nu=0.33)
+#: The stiffest phase of a plate is this many times as stiff as its bond (1000 / 100 MPa for the
+#: default phases): :func:`bond_layer`.
+BOND_CONTRAST = 10.0
+
+
+def bond_layer(stiffest_E: float) -> GripLayer:
+    """The bond of a plate whose stiffest phase has Young's modulus ``stiffest_E`` (MPa).
+
+    :data:`ADHESIVE`'s thickness and ν with a modulus of ``stiffest_E / BOND_CONTRAST``: the bond
+    scales with the plate, so a plate of moduli ``k`` times larger is ``k`` times stiffer and has
+    the same stress intensity per unit stress, as a clamped one does. A bond of fixed modulus
+    would cap the stiffness of stiff plates (a 70 GPa plate at about 3.4 GPa) and make the labels
+    describe the bond.
+
+    Raises
+    ------
+    ValueError
+        ``stiffest_E`` not a finite number > 0.
+    """
+    return GripLayer(ADHESIVE.thickness, stiffest_E / BOND_CONTRAST, ADHESIVE.nu)
 
 
 def edge_springs(grid: QuadGrid, layer: GripLayer, mode: str, top_free_y: bool = False) -> tuple[np.ndarray, np.ndarray]:

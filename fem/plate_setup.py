@@ -22,6 +22,8 @@ from fem.phasefield_split import Split, check_split
 
 __all__ = [
     "DEFAULT_ELL",
+    "MAX_ELL",
+    "MAX_PLANE_STRAIN_NU",
     "MAX_ELEMENTS_PER_SIDE",
     "CRACK_LENGTH",
     "MAX_STRAIN",
@@ -53,6 +55,16 @@ GRIPS: tuple[str, ...] = ("bonded", "clamped")
 #: Largest ratio of the phases' Young's moduli: at 1e6 a random 8×8 plate's fast label still tends smoothly to its
 #: void limit (stiffness 41.06 MPa at 1e4, 40.67 at 1e6), at 1e30 the linear solve gave a negative G/σ².
 MAX_CONTRAST = 1e6
+#: Longest phase-field length (mm). A crack's damage decays as ``exp(-r / ell)`` across its band and must die
+#: out before the grips, 0.5 mm from the crack plane (``exp(-8)`` at 1/16 mm); with longer ``ell`` the grips
+#: hold the damage back and labels exceed what the phases can carry (an all-stiff plate, whose phase is
+#: 40 MPa strong: 27.1 MPa at ell = 1/32, 33.0 at 1/16, 37.4 at 1/8, 42.5 at 1/4 in mode I).
+MAX_ELL = 1.0 / 16.0
+#: Largest Poisson's ratio of a phase in plane strain. Fully integrated Q1 elements lock as ν → 1/2
+#: (plane stress does not: its in-plane ν/(1 + ν) stays below 1/3). An all-stiff plate's |K|/σ
+#: (fast, bonded grips) changes from elements of 1/64 to 1/128 mm by 0.45 % at ν = 0.33,
+#: 0.6 % at 0.45, 1.2 % at 0.49 and 3.9 % at 0.499.
+MAX_PLANE_STRAIN_NU = 0.45
 #: Widest damage-free grip strip (mm): the middle half of the plate, crack plane and process zone, stays free.
 MAX_GRIP_STRIP = 0.25
 
@@ -74,7 +86,7 @@ class PlateSetup:
     plane : {"stress", "strain"}
         2D constitutive assumption.
     ell : float
-        Phase-field length scale (mm), in (0, 1); the same on every grid.
+        Phase-field length scale (mm), in (0, :data:`MAX_ELL`]; the same on every grid.
     element_size : float or None
         Largest element edge (mm), at most ``ell / 2``; ``None`` means ``ell / 2`` (resolved
         here) unless ``elements_per_block`` is given.
@@ -153,10 +165,14 @@ class PlateSetup:
                 _set(self, name, default[self.mode])
         for name, low, high in (("crack_length", 0.0, 1.0), ("end_fraction", 0.0, 1.0), ("ell", 0.0, 1.0)):
             _set(self, name, _real(name, getattr(self, name), low, high))
+        if self.ell > MAX_ELL * (1 + 1e-12):
+            raise ValueError(f"ell {self.ell:g} mm is too long for the 1 mm plate: at most {MAX_ELL:g} mm (1/16) is "
+                             "allowed, so that a crack's damage band dies out before the grips (with a longer ell "
+                             "the grips hold the damage back and the plate comes out stronger than its phases)")
         if self.grips not in GRIPS:
             raise ValueError(f"grips must be one of {list(GRIPS)}, got {self.grips!r}")
         if self.grip_strip is None:
-            _set(self, "grip_strip", _default_grip_strip(self.mode, self.ell, self.grips))
+            _set(self, "grip_strip", _default_grip_strip(self.mode, self.grips))
         for name in ("du_max_strain", "max_strain", "stagger_tol"):
             _set(self, name, _real(name, getattr(self, name), 0.0, math.inf))
         strip = self.grip_strip
@@ -179,6 +195,12 @@ class PlateSetup:
         self._resolve_mesh()
         if self.materials is not None:
             _set(self, "materials", _phases(self.materials, self.ell))
+            locking = {name: phase.nu for name, phase in self.materials.items() if phase.nu > MAX_PLANE_STRAIN_NU}
+            if self.plane == "strain" and locking:
+                named = ", ".join(f"nu = {nu:g} ({name})" for name, nu in locking.items())
+                raise ValueError(f"plane strain with {named}: the plate's fully integrated "
+                                 "elements lock as nu approaches 1/2 (the labels then depend on the mesh); plane "
+                                 f"strain takes nu <= {MAX_PLANE_STRAIN_NU:g}, plane stress any nu < 0.5")
 
     def _resolve_mesh(self) -> None:
         if self.elements_per_block is not None:
@@ -216,10 +238,10 @@ def _phases(materials: Any, ell: float) -> dict[str, Material]:
     return phases
 
 
-def _default_grip_strip(mode: str, ell: float, grips: str) -> float:
-    """No strip for bonded grips; :data:`GRIP_STRIP` of ``mode`` (in units of ``ell``) for clamped ones, capped at
-    :data:`MAX_GRIP_STRIP` mm."""
-    return 0.0 if grips == "bonded" else min(GRIP_STRIP[mode], MAX_GRIP_STRIP / ell)
+def _default_grip_strip(mode: str, grips: str) -> float:
+    """No strip for bonded grips; :data:`GRIP_STRIP` of ``mode`` (in units of ``ell``) for clamped ones (at most
+    2 :data:`MAX_ELL`, within :data:`MAX_GRIP_STRIP`)."""
+    return 0.0 if grips == "bonded" else GRIP_STRIP[mode]
 
 
 def _set(setup: PlateSetup, name: str, value: Any) -> None:
@@ -278,7 +300,7 @@ def updated(setup: PlateSetup, **options: Any) -> PlateSetup:
         if "mode" in options and name not in options and getattr(setup, name) == getattr(default, name):
             given[name] = None
     if ({"mode", "ell", "grips"} & set(options) and "grip_strip" not in options
-            and setup.grip_strip == _default_grip_strip(setup.mode, setup.ell, setup.grips)):
+            and setup.grip_strip == _default_grip_strip(setup.mode, setup.grips)):
         given["grip_strip"] = None
     given.update(options)
     return PlateSetup(**given)

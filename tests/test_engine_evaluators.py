@@ -174,7 +174,7 @@ def test_metric_table_names_every_number_a_fracture_label_holds() -> None:
     design = Checkerboard.random(4, seed=3)
     names = {m.name for m in FractureEvaluator.METRICS}
     for fidelity in ("fast", "strength"):
-        evaluation = FractureEvaluator.from_options(fidelity, {"ell": 1 / 8})(design)
+        evaluation = FractureEvaluator.from_options(fidelity, {"ell": 1 / 16})(design)
         assert evaluation.ok, evaluation.reason
         assert _numbers(evaluation.metrics) <= names, _numbers(evaluation.metrics) - names
     toughness = FractureEvaluator("full").metric("toughness")

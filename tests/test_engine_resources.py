@@ -231,7 +231,7 @@ def test_a_campaign_whose_solves_do_not_fit_is_refused_when_built(monkeypatch: p
               "evaluator": {"kind": "fracture", "fidelity": "strength", "options": {"elements_per_block": 8}}}
     with pytest.raises(ValueError, match=r"too large for this machine: a 129 × 128 element plate .*per_block <= 4 fits"):
         CampaignConfig.from_json(config).build()
-    config["evaluator"]["options"] = {"elements_per_block": 4, "ell": 0.125}
+    config["evaluator"]["options"] = {"elements_per_block": 4, "ell": 0.0625}
     CampaignConfig.from_json(config).build()  # 65 × 64 elements fit
 
 
@@ -239,7 +239,7 @@ def test_a_campaign_whose_solves_do_not_fit_is_refused_when_built(monkeypatch: p
 def test_heartbeats_leave_the_phasefield_results_unchanged() -> None:
     """A run with a progress callback (heartbeats inside every step) gives the same numbers, bit
     for bit, as one without; the heartbeats come between the step reports."""
-    pb, _ = fracture.build_problem(DESIGN, fracture.PlateSetup(ell=0.125))
+    pb, _ = fracture.build_problem(DESIGN, fracture.PlateSetup(ell=0.0625))
     opts = SolverOptions(stop="peak")
     calls: list[str] = []
     quiet = solve_phasefield(pb, opts)
@@ -251,11 +251,11 @@ def test_heartbeats_leave_the_phasefield_results_unchanged() -> None:
     assert len(reports) == beating.steps + 2  # assembling, load step 1, then one per step
     assert len(calls) > len(reports) + beating.stagger_iterations  # every iteration beats, CG loops too
     fast_calls: list[str] = []
-    quiet_fast = fracture.run(DESIGN, "fast", ell=0.125).metrics
-    beating_fast = fracture.run(DESIGN, "fast", ell=0.125, progress=lambda f, m: fast_calls.append(m)).metrics
+    quiet_fast = fracture.run(DESIGN, "fast", ell=0.0625).metrics
+    beating_fast = fracture.run(DESIGN, "fast", ell=0.0625, progress=lambda f, m: fast_calls.append(m)).metrics
     assert {k: v for k, v in quiet_fast.items() if k != "wall_time"} == {
         k: v for k, v in beating_fast.items() if k != "wall_time"}
-    assert fast_calls and fast_calls[0].startswith("one linear solve of the 17 × 16 element plate")
+    assert fast_calls and fast_calls[0].startswith("one linear solve of the 33 × 32 element plate")
 
 
 def test_a_raising_heartbeat_stops_a_homogenisation_and_quiet_results_are_unchanged() -> None:

@@ -27,6 +27,7 @@ from fem.fracture import (
     updated,
 )
 from fem.materials import (
+    DEFAULT_PHASE_SETTINGS,
     Material,
     critical_stress_at2,
     default_palette,
@@ -125,7 +126,7 @@ def test_shear_without_split_cracks_the_compressed_side():
 
 
 def test_constants_and_label_is_json_and_picklable():
-    assert SOLVER_NAME == "phasefield-at2" and SOLVER_VERSION == "8"
+    assert SOLVER_NAME == "phasefield-at2" and SOLVER_VERSION == "9"
     assert FIDELITIES == ("fast", "strength", "full")
     pickle.dumps(label)
     c = Checkerboard.random(8, soft_fraction=0.3, seed=0)
@@ -161,6 +162,46 @@ def test_homogeneous_checkerboard_equals_plain_plate():
     np.testing.assert_allclose(m["curve"]["stress"], res.force, rtol=1e-9)
     np.testing.assert_allclose(m["curve"]["strain"], res.displacement, rtol=1e-9)
     assert m["crack_length"] == 0.1875 and m["element_size"] == 1 / 32 and m["ell"] == ell
+
+
+@pytest.mark.parametrize("mode", ["I", "II"])
+def test_a_plate_of_stiffer_phases_gives_proportionally_larger_labels(mode: str):
+    """Dimensional analysis: moduli and toughnesses all k times larger (the same failure strains)
+    give the same strain history and k times the stresses. A bond of fixed modulus (solver versions
+    7 and 8: 100 MPa) took a glass plate's stiffness to 3.4 GPa, not 50 GPa; the bond now scales
+    with the stiffest phase."""
+    design = Checkerboard.random(8, soft_fraction=0.5, seed=3)
+    k = 70.0
+    phases = {name: {"E": k * settings["E"], "nu": settings["nu"], "failure_strain": settings["failure_strain"]}
+              for name, settings in DEFAULT_PHASE_SETTINGS.items()}
+    for fidelity, keys in (("fast", ("stiffness",)), ("strength", ("stiffness", "strength"))):
+        ours, theirs = label(design, fidelity, mode=mode), label(design, fidelity, mode=mode, materials=phases)
+        for key in keys:
+            assert theirs[key] == pytest.approx(k * ours[key], rel=1e-6), (fidelity, key)
+    assert theirs["strain_at_peak"] == pytest.approx(ours["strain_at_peak"], rel=1e-6)
+    fast = label(design, "fast", mode=mode), label(design, "fast", mode=mode, materials=phases)
+    # per unit stress: G ∝ 1/E, K independent of E
+    assert fast[1]["energy_release_rate_per_stress_squared"] == pytest.approx(
+        fast[0]["energy_release_rate_per_stress_squared"] / k, rel=1e-6)
+    if fast[0]["stress_intensity_per_stress"] is not None:
+        assert fast[1]["stress_intensity_per_stress"] == pytest.approx(fast[0]["stress_intensity_per_stress"], rel=1e-6)
+
+
+def test_stiffness_is_the_elastic_plates_and_steps_past_the_peak_fail():
+    """The stiffness label was the secant at the first load step (718 MPa at the default step, 690 at
+    du_max_strain 0.1); steps of 0.3 passed the peak in the first one and called 0.13 MPa a strength."""
+    plate = Checkerboard.random(8, soft_fraction=0.0, seed=0)
+    elastic = label(plate, "fast")["stiffness"]
+    for du in (0.01, 0.1):
+        assert label(plate, "strength", du_max_strain=du)["stiffness"] == pytest.approx(elastic, rel=1e-12)
+    coarse = label(plate, "strength", du_max_strain=0.3)
+    assert coarse["status"] == "failed" and coarse["reason"].startswith(
+        "the first load step (strain 0.075) already passed the peak stress")
+    assert "give a smaller du_max_strain (now 0.3, default 0.01)" in coarse["reason"]
+    # a full run stopped before its peak: the strength is a lower bound too (the reason named only the toughness)
+    early = label(plate, "full", max_strain=1e-3)
+    assert early["status"] == "ok" and early["reason"] == ("ended at the largest applied strain (strain 0.001) before "
+                                                           "its peak: its strength and toughness are lower bounds")
 
 
 def test_mode_one_fields_mirror_symmetric():
@@ -220,6 +261,10 @@ def test_non_converging_run_fails_with_reason_and_batch_goes_on():
         (dict(grip_strip=-1), r"grip_strip must be a finite number >= 0 \(in units of ell; 0 for none\), got -1"),
         (dict(grip_strip="2"), "grip_strip must be a finite number >= 0"),
         (dict(grip_strip=9), r"strips 0.28125 mm wide along the grips; at most 0.25 mm is allowed \(grip_strip <= 8 "),
+        (dict(ell=0.1), r"ell 0.1 mm is too long for the 1 mm plate: at most 0.0625 mm \(1/16\) is allowed"),
+        (dict(plane="strain", materials={"soft": {"E": 100, "nu": 0.499, "failure_strain": 0.4},
+                                         "stiff": {"E": 1000, "nu": 0.33, "failure_strain": 0.04}}),
+         r"plane strain with nu = 0.499 \(soft\): .* lock .* plane strain takes nu <= 0.45, plane stress any nu < 0.5"),
     ],
 )
 def test_bad_options_raise(kw, match):
@@ -245,20 +290,21 @@ def test_bad_designs_and_materials_raise():
 
 def test_build_problem_maps_blocks_to_elements():
     c = Checkerboard(((1, 0), (0, 1)))
-    pb, a = build_problem(c, PlateSetup(element_size=1 / 20, ell=0.1))
+    pb, a = build_problem(c, PlateSetup(element_size=1 / 32, ell=0.0625))
     E = pb.mu * 2 * 1.33
     centres = pb.grid.centres()
     soft = (centres[:, 0] > 0.5) != (centres[:, 1] > 0.5)
     np.testing.assert_allclose(E[soft], 100.0)
     np.testing.assert_allclose(E[~soft], 1000.0)
-    # block edges, crack plane and crack tip are mesh lines; elements at most h = 1/20 mm
+    # block edges, crack plane and crack tip are mesh lines; elements at most h = 1/32 mm
     assert a == 0.2 and 0.5 in pb.grid.xs and pb.grid.ys[pb.grid.crack_row] == 0.5
-    assert np.diff(pb.grid.xs).max() <= 1 / 20 + 1e-12 and np.diff(pb.grid.ys).max() <= 1 / 20 + 1e-12
-    assert pb.grid.shape == (20, 20) and pb.ell == 0.1 and pb.split == "none"
+    assert np.diff(pb.grid.xs).max() <= 1 / 32 + 1e-12 and np.diff(pb.grid.ys).max() <= 1 / 32 + 1e-12
+    # x: 7 elements to the crack tip (0.2 mm), 10 to the block edge, 16 beyond
+    assert pb.grid.shape == (32, 33) and pb.ell == 0.0625 and pb.split == "none"
     # the default palette's toughness is taken at the physical ℓ: each phase fails at 40 MPa in a bar
-    gc_stiff = default_palette(0.1)["stiff"].Gc
+    gc_stiff = default_palette(0.0625)["stiff"].Gc
     np.testing.assert_allclose(pb.gc[~soft], gc_stiff)
-    assert critical_stress_at2(1000.0, gc_stiff, 0.1) == pytest.approx(40.0)
+    assert critical_stress_at2(1000.0, gc_stiff, 0.0625) == pytest.approx(40.0)
 
 
 def test_one_plate_gives_one_strength_on_any_grid():
@@ -285,7 +331,7 @@ def test_meshes_that_do_not_resolve_ell_are_refused():
         PlateSetup(element_size=1 / 32)
     assert PlateSetup(ell=1 / 16).element_size == 1 / 32  # the default follows ℓ
     assert updated(PlateSetup(), ell=1 / 16).element_size == 1 / 32
-    assert updated(PlateSetup(element_size=0.01), ell=0.1).element_size == 0.01
+    assert updated(PlateSetup(element_size=0.01), ell=0.05).element_size == 0.01
     with pytest.raises(ValueError, match="give element_size or elements_per_block, not both"):
         PlateSetup(element_size=0.01, elements_per_block=8)
     eight, tall = Checkerboard(np.ones((8, 8), int).tolist()), Checkerboard(np.ones((2, 8), int).tolist())
@@ -375,12 +421,11 @@ def test_mode_defaults_follow_the_mode():
         == (0.5, 2.0, 0.005, "spectral", True, "bonded", 0)
     clamped = PlateSetup(grips="clamped")
     assert clamped.grip_strip == 2 and PlateSetup(mode="II", grips="clamped").grip_strip == 0
-    assert PlateSetup(ell=0.2, grips="clamped").grip_strip == pytest.approx(1.25)  # capped at 0.25 mm
     assert updated(clamped, grips="bonded") == one and updated(one, grips="clamped") == clamped
-    assert updated(clamped, ell=0.2) == PlateSetup(ell=0.2, grips="clamped")
-    assert updated(PlateSetup(ell=0.2, grips="clamped"), ell=DEFAULT_ELL) == clamped
-    assert updated(one, ell=0.2) == PlateSetup(ell=0.2) and updated(PlateSetup(ell=0.2), ell=DEFAULT_ELL) == one
-    assert updated(PlateSetup(grip_strip=1), ell=0.2).grip_strip == 1 and updated(one, mode="II", grip_strip=1).grip_strip == 1
+    assert updated(clamped, ell=0.05) == PlateSetup(ell=0.05, grips="clamped")
+    assert updated(PlateSetup(ell=0.05, grips="clamped"), ell=DEFAULT_ELL) == clamped
+    assert updated(one, ell=0.05) == PlateSetup(ell=0.05) and updated(PlateSetup(ell=0.05), ell=DEFAULT_ELL) == one
+    assert updated(PlateSetup(grip_strip=1), ell=0.05).grip_strip == 1 and updated(one, mode="II", grip_strip=1).grip_strip == 1
     assert updated(one, mode="II") == two and updated(two, mode="I") == one
     kept = updated(PlateSetup(crack_length=0.3, max_strain=0.4, end_fraction=0.05), mode="II")  # given values stay
     assert (kept.crack_length, kept.max_strain, kept.end_fraction) == (0.3, 0.4, 0.05)

@@ -95,7 +95,7 @@ def setup_fields(page: str, action: str, in_form: bool = False) -> list[Field]:
     """The fracture solver set-up's inputs of a page (``ui.fracture_setup``): ℓ, the mesh, grip strips, the phases."""
     per_block = (Field(page, "or elements per block side", 0, 257, action) if in_form
                  else Field(page, "Elements per block side", 0, 257, action, "per block"))
-    return [Field(page, "Phase-field length ℓ (mm)", 0.0, 1.0, action),
+    return [Field(page, "Phase-field length ℓ (mm)", 0.0, 0.07, action),
             Field(page, "Element size (mm)", 0.0, 0.6, action), per_block,
             Field(page, "Grip strips (ℓ)", -0.5, 101.0, action), *(field for phase in ("soft", "stiff") for field in (
                 Field(page, f"{phase}: E (MPa)", 0.0, 1.1e7, action),

@@ -15,7 +15,7 @@ import streamlit as st
 from fem.fracture import DEFAULT_ELL
 from fem.materials import DEFAULT_PHASE_SETTINGS, PHASE_SETTINGS
 from fem.phasefield_split import SPLITS
-from fem.plate_setup import GRIPS, MAX_GRIP_STRIP, PlateSetup
+from fem.plate_setup import GRIPS, MAX_ELL, MAX_GRIP_STRIP, PlateSetup
 from ui.common import CheckedNumbers
 
 __all__ = ["describe_setup", "setup_inputs"]
@@ -74,7 +74,7 @@ def setup_inputs(numbers: CheckedNumbers, *, in_form: bool = False, wide: bool =
         defaults). Mode and plane are the page's own inputs.
     """
     first, second, third = st.columns(3) if wide else (st, st, st)
-    ell = numbers.number("Phase-field length ℓ (mm)", DEFAULT_ELL, 0.0, 1.0, "mm", open_low=True, open_high=True,
+    ell = numbers.number("Phase-field length ℓ (mm)", DEFAULT_ELL, 0.0, MAX_ELL, "mm", open_low=True,
                          step=1 / 256, format="%.5f", key=f"{key}ell", where=first,
                          help="a physical length: the same on every grid drawn on the 1 mm plate")
     size = per_block = None

@@ -52,16 +52,17 @@ FRACTURE_METRICS: tuple[Metric, ...] = (
     Metric("toughness", "MJ/m³", "work of fracture per unit volume: area under the σ–ε curve up to "
            "failure (what Gu et al. 2018 and the reviewed papers call toughness)", True),
     Metric("strength", "MPa", "peak nominal stress", True),
-    Metric("stiffness", "MPa", "initial secant modulus σ/ε of the cracked plate", True),
+    Metric("stiffness", "MPa", "initial modulus σ/ε of the cracked plate (elastic, undamaged)", True),
     Metric("strain_at_peak", "1", "nominal strain at the peak stress"),
     Metric("failure_strain", "1", "nominal strain at failure (σ below the end fraction of the peak, or in mode II "
            "the crack from the notch reaching an edge)"),
     Metric("dissipated_energy", "mJ/mm", "phase-field fracture energy at the end, per mm of thickness"),
     Metric("energy_release_rate_per_stress_squared", "mm/MPa",
-           "G/σ² of the initial crack (J-integral, linear elastic): G at stress σ is this times σ²", False),
+           "G/σ² of the initial crack (J-integral, linear elastic): G at stress σ is this times σ²", False,
+           symbol="G/σ²"),
     Metric("stress_intensity_per_stress", "√mm",
            "|K|/σ of the initial crack: √(G E′)/σ inside one phase, √(G E*) cosh(πε)/σ on the interface of "
-           "two (Hutchinson & Suo 1992); none where more than two phases meet at the tip", False),
+           "two (Hutchinson & Suo 1992); none where more than two phases meet at the tip", False, symbol="|K|/σ"),
     Metric("ell", "mm", "phase-field length scale"),
     Metric("grip_strip", "mm", "width of the damage-free strip along each grip (none by default; 2ℓ in mode I with "
            "clamped grips)"),

@@ -48,6 +48,8 @@ class Metric:
         Direction as an objective; ``None`` for numbers that are not objectives (diagnostics).
     timing : bool
         True for wall-clock figures, which differ between runs of the same label.
+    symbol : str
+        Short name for pages and plots where the name is long (``"G/σ²"``); empty: the name.
     """
 
     name: str
@@ -55,11 +57,18 @@ class Metric:
     description: str
     larger_is_better: bool | None = None
     timing: bool = False
+    symbol: str = ""
 
     @property
     def label(self) -> str:
-        """Display label with the unit, e.g. ``"toughness (MJ/m³)"``."""
+        """Label with the unit, e.g. ``"toughness (MJ/m³)"``: column names of tables and files."""
         return self.name if self.unit == "1" else f"{self.name} ({self.unit})"
+
+    @property
+    def display(self) -> str:
+        """The symbol (or name) with the unit, e.g. ``"G/σ² (mm/MPa)"``: what pages and plots show."""
+        short = self.symbol or self.name.replace("_", " ")
+        return short if self.unit == "1" else f"{short} ({self.unit})"
 
 
 @dataclass(frozen=True)
