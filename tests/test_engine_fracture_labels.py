@@ -63,6 +63,35 @@ def test_bad_design_files_name_the_problem(
     assert len(err) == 1 and message in err[0]
 
 
+def test_one_design_drawn_thrice_is_one_row_and_hierarchical_draws_refuse_checkerboard_options(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--soft-fraction 0 draws the all-stiff plate every time: "1 designs" and three identical rows; a
+    hierarchical draw ignored --soft-fraction and --symmetric (its plates had soft blocks)."""
+    args = ["--store", str(tmp_path), "--executor", "local:1", "label", "--random", "3", "--fidelity", "fast"]
+    assert main([*args, "--soft-fraction", "0", "--csv", str(tmp_path / "rows.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "1 design: 1 labelled now" in out
+    assert len((tmp_path / "rows.csv").read_text().strip().splitlines()) == 2  # header and one row
+    for flag in (["--soft-fraction", "0"], ["--symmetric"]):
+        assert main([*args, "--space", "hierarchical", *flag]) == 2
+        assert ("--soft-fraction and --symmetric apply to random checkerboards; random hierarchical designs draw "
+                "their building blocks at random") in capsys.readouterr().err
+
+
+def test_a_long_label_is_announced_with_its_estimate(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """--size 512 --fidelity full printed nothing for minutes (the estimate: about an hour a label)."""
+    import engine.cli.label as label_command
+
+    args = ["--store", str(tmp_path), "--executor", "local:1", "label", "--random", "1", "--fidelity", "fast"]
+    assert main(args) == 0
+    assert "note:" not in capsys.readouterr().err
+    monkeypatch.setattr(label_command, "LONG_LABEL_SECONDS", 0.0)
+    assert main(args) == 0
+    assert ("note: one label may take long: a 65 × 64 element plate (8,580 unknowns) needs about"
+            in capsys.readouterr().err)
+
+
 def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--store", str(tmp_path), "label"]) == 2
     assert main(["--store", str(tmp_path), "label", "--random", "1", "--elements-per-block", "0"]) == 2
@@ -79,7 +108,8 @@ def test_label_needs_a_source_and_valid_setup(tmp_path: Path, capsys: pytest.Cap
     (["--element-size", "0.01", "--elements-per-block", "8"], "not allowed with argument"),
     (["--split", "miehe"], "invalid choice: 'miehe'"),
     (["--grip-strip=-1"], "grip_strip must be a finite number >= 0 (in units of ell; 0 for none), got -1.0"),
-    (["--ell", "0.1", "--grip-strip", "3"], "makes damage-free strips 0.3 mm wide along the grips; at most 0.25 mm"),
+    (["--ell", "0.0625", "--grip-strip", "5"], "makes damage-free strips 0.3125 mm wide along the grips; at most 0.25 mm"),
+    (["--ell", "0.1"], "ell 0.1 mm is too long for the 1 mm plate: at most 0.0625 mm (1/16) is allowed"),
     (["--phase", "soft=E:50"], "--phase 'soft=E:50' is not of the form NAME:KEY=VALUE,..."),
     (["--phase", "soft:E"], "--phase soft: 'E' is not of the form KEY=VALUE"),
     (["--phase", "soft:nu=0.5"], "phase 'soft': Poisson's ratio nu must lie in (-1, 0.5), got 0.5"),
@@ -145,12 +175,12 @@ def test_label_job_reports_progress_stores_the_label_and_can_be_cancelled(tmp_pa
     store = Store(tmp_path)
     design = Checkerboard.random(8, seed=4)
     params = {"space": "checkerboard", "genome": design.genome(), "fidelity": "strength",
-              "options": {"ell": 1 / 8}}
+              "options": {"ell": 1 / 16}}
     job = store.create_job("label-fracture", params)
     assert run_job(store, job, label_fracture_job, params) == "done"
     result = store.get_job(job).result
     assert result["status"] == "ok" and max(result["stress"]) == pytest.approx(result["metrics"]["strength"])
-    key = fracture_key("strength", {"ell": 0.125})
+    key = fracture_key("strength", {"ell": 0.0625})
     assert store.get_label(design.content_hash(), key).metrics["strength"] == result["metrics"]["strength"]
 
     # a run long enough (seconds) to be cancelled mid-way on a fast machine

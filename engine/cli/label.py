@@ -18,7 +18,7 @@ from engine.evaluators.fracture_batch import random_plates
 from engine.runtime.executors import make_executor
 from fem.fracture import DEFAULT_ELL, FIDELITIES
 from fem.materials import DEFAULT_PHASE_SETTINGS, PHASE_SETTINGS
-from fem.plate_setup import GRIPS
+from fem.plate_setup import GRIPS, MAX_ELL
 from fem.phasefield_split import SPLITS
 
 __all__ = ["register", "RESULT_COLUMNS", "add_setup_arguments", "setup_options", "phase_settings"]
@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--space", choices=FRACTURE_SPACES, default="checkerboard",
                         help="design space of --random designs and of bare genomes in FILE")
     parser.add_argument("--size", type=int, default=8, help="grid size of random designs (coarse grid for hierarchical)")
-    parser.add_argument("--soft-fraction", type=float, default=0.5, help="soft block fraction of random checkerboards")
+    parser.add_argument("--soft-fraction", type=float,
+                        help="soft block fraction of random checkerboards (default 0.5)")
     parser.add_argument("--symmetric", action="store_true", help="random checkerboards mirror-symmetric about the crack")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random designs")
     parser.add_argument("--fidelity", choices=FIDELITIES, default="full",
@@ -55,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+#: Estimated seconds of one label above which the command says, before it starts, how long a label may take.
+LONG_LABEL_SECONDS = 60.0
+
+
 def add_setup_arguments(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
     """The fracture solver set-up flags (loading, 2D model, length scale, mesh, energy split, grips, grip
     strips, phases); without ``defaults`` the loading and 2D model are left out when not given too."""
@@ -63,7 +68,9 @@ def add_setup_arguments(parser: argparse.ArgumentParser, defaults: bool = True) 
     parser.add_argument("--plane", choices=("stress", "strain"), default="stress" if defaults else None,
                         help=None if defaults else "2D model (default stress)")
     parser.add_argument("--ell", type=float, metavar="MM",
-                        help=f"phase-field length scale in mm, the same on every grid (default {DEFAULT_ELL:g})")
+                        help=f"phase-field length scale in mm, the same on every grid, at most {MAX_ELL:g} (default "
+                        f"{DEFAULT_ELL:g}); a phase given by its failure strain keeps its strength and its toughness "
+                        "G_c follows ell")
     mesh = parser.add_mutually_exclusive_group()
     mesh.add_argument("--element-size", type=float, metavar="MM",
                       help="largest element edge in mm, at most ell/2 (default ell/2)")
@@ -82,7 +89,7 @@ def add_setup_arguments(parser: argparse.ArgumentParser, defaults: bool = True) 
                          for name, phase in DEFAULT_PHASE_SETTINGS.items())
     parser.add_argument("--phase", action="append", default=[], metavar="NAME:KEY=VALUE,...",
                         help=f"change a phase ({', '.join(DEFAULT_PHASE_SETTINGS)}), e.g. soft:E=50,failure_strain=0.3 "
-                        "(repeatable; a new name needs every key); keys "
+                        "(repeatable; a new phase needs E, nu and Gc or failure_strain); keys "
                         + ", ".join(f"{k} ({unit})" for k, unit in PHASE_SETTINGS.items())
                         + f", compressive_strength=none for a phase that never crushes; defaults: {defaults}")
 
@@ -144,8 +151,12 @@ def _designs(args: argparse.Namespace) -> list:
         raise ValueError(f"--random must be in 1..1000000, got {args.random}")
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.space != "checkerboard" and (args.soft_fraction is not None or args.symmetric):
+        raise ValueError(f"--soft-fraction and --symmetric apply to random checkerboards; random {args.space} designs "
+                         "draw their building blocks at random")
     # the same draw as the app's batch job (kind "label-batch")
-    return random_plates(args.space, args.random, args.size, args.soft_fraction, args.seed, args.symmetric)
+    return random_plates(args.space, args.random, args.size, 0.5 if args.soft_fraction is None else args.soft_fraction,
+                         args.seed, args.symmetric)
 
 
 def _check_writable(path: str) -> None:
@@ -171,6 +182,11 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         _check_writable(args.csv)
     store = open_store(args)
+    slowest = max((evaluator.cost(d) for d in {d.content_hash(): d for d in designs}.values()),
+                  key=lambda cost: cost.seconds)
+    if slowest.seconds > LONG_LABEL_SECONDS:  # the progress line moves once per design: say what to expect
+        print(f"note: one label may take long: {slowest.describe()} (an estimate; Ctrl-C stops, and stored "
+              "labels stay)", file=sys.stderr)
     line = ProgressLine(f"label {args.fidelity}")
     with make_executor(args.executor) as executor:
         report = label_fracture_batch(
@@ -184,12 +200,12 @@ def run(args: argparse.Namespace) -> int:
         )
         store.add_to_campaign(campaign, [d.content_hash() for d in designs])
     print(
-        f"{report.unique} designs: {report.newly_labelled} labelled now "
+        f"{report.unique} design{'' if report.unique == 1 else 's'}: {report.newly_labelled} labelled now "
         f"({report.labelled_failed} failed), {report.already_labelled} already in the store {store.path}"
     )
     columns = RESULT_COLUMNS[args.fidelity]
     rows = []
-    for design in designs:
+    for design in {d.content_hash(): d for d in designs}.values():  # a design drawn twice is one row
         label = store.get_label(design.content_hash(), key)
         if label is None:
             continue
