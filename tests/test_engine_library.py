@@ -24,6 +24,7 @@ from designs.hierarchical import Hierarchical
 from designs.registry import DesignFileError, read_designs
 from designs.spinodal import Spinodoid
 from engine.evaluators.fracture import FractureEvaluator, fracture_key, label_fracture_batch
+from engine.evaluators.spinodoid import homogenize_and_store
 from engine.library import (
     LIBRARY_COLUMNS,
     MAX_UPLOAD_BYTES,
@@ -65,6 +66,24 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Store:
     assert store.put_label(PLATES[2].content_hash(), failed, {"mode": "I", "plane": "stress"}, status="failed",
                            reason="a hand-made failure", wall_time=1.5)
     return store
+
+
+def test_a_spinodoid_labels_constants_and_a_fast_labels_k_are_in_the_table_and_csv(tmp_path: Path) -> None:
+    """The CSV had empty metric columns for spinodoid labels (only fracture columns existed) and no |K|/σ."""
+    store = Store(tmp_path)
+    evaluation, _ = homogenize_and_store(store, SPINODOID, 20, "affine")
+    with ThreadPoolExecutor(1) as executor:
+        label_fracture_batch(store, PLATES[:1], "fast", {}, executor)
+    rows = pd.read_csv(io.StringIO(library_csv(library_table(store))))
+    spinodoid = rows[rows["space"] == "spinodoid"].iloc[0]
+    for name in ("E1", "E2", "E3", "G23", "G13", "G12"):
+        assert spinodoid[f"{name} (E_s)"] == pytest.approx(evaluation.metrics[name], rel=1e-9)
+    assert spinodoid["nu12"] == pytest.approx(evaluation.metrics["nu12"], rel=1e-9)
+    assert math.isnan(spinodoid["stiffness (MPa)"])
+    plate = rows[rows["space"] == "checkerboard"].iloc[0]
+    label = store.get_label(PLATES[0].content_hash(), fracture_key("fast", {}))
+    assert plate["stress_intensity_per_stress (√mm)"] == pytest.approx(label.metrics["stress_intensity_per_stress"])
+    assert math.isnan(plate["E1 (E_s)"])
 
 
 def test_one_row_per_design_and_label_with_the_labels_numbers(library: Store) -> None:

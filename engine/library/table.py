@@ -18,7 +18,9 @@ import pandas as pd
 
 from designs.hierarchical import sub_pattern
 from engine.evaluators.fracture import FractureEvaluator
+from engine.evaluators.spinodoid import HomogenizationEvaluator
 from engine.store import LabelRecord, Store
+from fem.homogenize import ORTHOTROPIC_CONSTANTS
 
 __all__ = [
     "COLUMN_HELP",
@@ -36,10 +38,15 @@ __all__ = [
 ]
 
 _FRACTURE = FractureEvaluator()
+_HOMOGENIZATION = HomogenizationEvaluator()
 #: Metrics of a fracture label shown in the table, by their name in the label's metrics.
-_METRICS = ("stiffness", "strength", "toughness", "energy_release_rate_per_stress_squared")
-#: Label metric name → table column (the name with its unit, e.g. ``"toughness (MJ/m³)"``).
-METRIC_COLUMNS: dict[str, str] = {name: _FRACTURE.metric(name).label for name in _METRICS}
+_METRICS = ("stiffness", "strength", "toughness", "energy_release_rate_per_stress_squared",
+            "stress_intensity_per_stress")
+#: Metrics of a spinodoid label shown in the table: its orthotropic constants.
+_SPINODOID_METRICS = ORTHOTROPIC_CONSTANTS
+#: Label metric name → table column (the name with its unit, e.g. ``"toughness (MJ/m³)"``, ``"E1 (E_s)"``).
+METRIC_COLUMNS: dict[str, str] = {**{name: _FRACTURE.metric(name).label for name in _METRICS},
+                                  **{name: _HOMOGENIZATION.metric(name).label for name in _SPINODOID_METRICS}}
 WALL_TIME = _FRACTURE.metric("wall_time").label  # "wall_time (s)"
 #: Every column, in order.
 LIBRARY_COLUMNS: tuple[str, ...] = (
@@ -56,12 +63,14 @@ _FIDELITY_NOTE = {
     "toughness": "fidelity full only; where the plate did not break it is the work up to the last strain, a lower "
                  "bound (the reason says so)",
     "energy_release_rate_per_stress_squared": "fidelity fast only",
+    "stress_intensity_per_stress": "fidelity fast only; empty where more than two phases meet at the crack tip",
 }
 _SHEAR_NOTE = {
     "stiffness": "mode II: shear stiffness τ/γ",
     "strength": "mode II: peak nominal shear stress τ",
     "toughness": "mode II: area under the τ–γ curve",
     "energy_release_rate_per_stress_squared": "mode II: G/τ²",
+    "stress_intensity_per_stress": "mode II: |K|/τ",
 }
 #: Column → what it holds, with its unit: the tooltips of the page.
 COLUMN_HELP: dict[str, str] = {
@@ -80,7 +89,10 @@ COLUMN_HELP: dict[str, str] = {
     "status": "ok, or failed (the reason says why); empty: the design has no label",
     "reason": "why a label failed, or a caveat of an ok label (e.g. a run that ended before its end criterion)",
     **{column: f"{_FRACTURE.metric(name).description} ({_FRACTURE.metric(name).unit}); {_FIDELITY_NOTE[name]}; "
-               f"{_SHEAR_NOTE[name]}" for name, column in METRIC_COLUMNS.items()},
+               f"{_SHEAR_NOTE[name]}" for name, column in METRIC_COLUMNS.items() if name in _METRICS},
+    **{column: f"spinodoid labels: homogenised {_HOMOGENIZATION.metric(name).description} ("
+               + ("dimensionless)" if _HOMOGENIZATION.metric(name).unit == "1" else "in units of the solid's Young's "
+                  "modulus E_s)") for name, column in METRIC_COLUMNS.items() if name in _SPINODOID_METRICS},
     WALL_TIME: "seconds the solver took for this label",
     "labelled_at (UTC)": "when the label was stored (UTC)",
     "added_at (UTC)": "when the design was stored (UTC)",

@@ -43,7 +43,9 @@ MAX_DRAWN = 8
 DRAWINGS_PER_ROW = 4
 G_COLUMN = METRIC_COLUMNS["energy_release_rate_per_stress_squared"]
 #: Short headers of the page's table (the CSV keeps the full names).
-HEADERS = {G_COLUMN: "G/σ² (mm/MPa)", "soft_fraction": "soft fraction", "solver_version": "version",
+HEADERS = {G_COLUMN: "G/σ² (mm/MPa)", METRIC_COLUMNS["stress_intensity_per_stress"]: "|K|/σ (√mm)",
+           **{column: f"ν{name[2:]}" for name, column in METRIC_COLUMNS.items() if name.startswith("nu")},
+           "soft_fraction": "soft fraction", "solver_version": "version",
            "wall_time (s)": "wall time (s)", "labelled_at (UTC)": "labelled (UTC)", "added_at (UTC)": "added (UTC)"}
 #: Column order of the page's table: what tells designs apart first, provenance last.
 SHOWN = ("design", "space", "grid", "soft_fraction", "fidelity", "mode", "plane", "status",
