@@ -13,9 +13,10 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from engine.analysis.tracking.tracks import TrackAnalysis
+from ui.axes import log_ticks
 
 __all__ = ["MAX_DRAWN_POSITIONS", "MAX_DRAWN_TRACKS", "cluster_colour", "cluster_name", "feature_figure",
-           "log_ticks", "msd_figure", "plane_figure"]
+           "msd_figure", "plane_figure"]
 
 _PALETTE = plotly.colors.qualitative.D3
 _GREY = "#9e9e9e"
@@ -35,22 +36,6 @@ def cluster_colour(cluster: int) -> str:
 
 def cluster_name(cluster: int) -> str:
     return "not clustered" if cluster < 0 else f"cluster {int(cluster)}"
-
-
-def log_ticks(values: np.ndarray) -> dict:
-    """Tick values of a log axis spanning ``values`` written in full (0.05, not "5"): 1, 2, 5 per decade,
-    1 per decade beyond three decades; nothing (Plotly's own) when fewer than two fall in the range."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values) & (values > 0)]
-    if values.size == 0:
-        return {}
-    low, high = float(values.min()), float(values.max())
-    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
-    steps = (1, 2, 5) if last - first <= 3 else (1,)
-    ticks = [m * 10.0**e for e in range(first, last + 1) for m in steps if low / 1.05 <= m * 10.0**e <= high * 1.05]
-    if len(ticks) < 2:
-        return {}
-    return {"tickmode": "array", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
 
 
 def _drawn_lags(n_points: np.ndarray) -> np.ndarray:

@@ -220,9 +220,9 @@ def configure() -> None:
     kinds = [k for k in OBJECTIVE_KINDS if k != "target_stiffness" or space == "spinodoid"]
     kind = st.radio("Objective", kinds, format_func=OBJECTIVE_KINDS.get, key="objective-kind")
     objectives = [m for m in METRIC_TABLES[space] if m.larger_is_better is not None]
-    labels = {m.name: m.label for m in objectives}
+    labels = {m.name: m.display for m in objectives}
     numbers = CheckedNumbers()
-    with st.form("new-campaign"):
+    with st.form("new-campaign", enter_to_submit=False):
         name = st.text_input("Name", value=free_name("campaign"), max_chars=100, key="name")
         if space == "spinodoid":
             rho = st.slider("Solid fraction ρ range", 0.05, 0.95, (0.3, 0.9), 0.01, key="rho")

@@ -25,6 +25,7 @@ PER_ROW = 4
 #: How far outside the soft fractions a model was trained on the page still counts as within them (one block of 20).
 EXTRAPOLATION_MARGIN = 0.05
 UNITS = {metric.name: metric.unit for metric in FRACTURE_METRICS}
+SYMBOLS = {metric.name: metric.symbol or metric.name for metric in FRACTURE_METRICS}
 
 st.title("Rank designs")
 st.markdown(
@@ -114,12 +115,13 @@ except ValueError as exc:
     show_error(f"This model cannot rank: {exc}")
     st.stop()
 rows_, columns_ = grid_shape(model)
+symbol = SYMBOLS.get(target, target)
 if task == "regression":
-    score_name, unit = f"predicted {target}", UNITS.get(target, "")
+    score_name, unit = f"predicted {symbol}", UNITS.get(target, "")
 else:
-    score_name, unit = f"P(good: top half of {target})", ""
+    score_name, unit = f"P(good: top half of {symbol})", ""
 st.caption(f"{rows_}×{columns_} checkerboards, ranked by {score_name} — "
-           f"{'largest' if larger else 'smallest'} first ({'larger' if larger else 'smaller'} {target} is better).")
+           f"{'largest' if larger else 'smallest'} first ({'larger' if larger else 'smaller'} {symbol} is better).")
 numbers.summary("Ranking")
 request = (model_id, record["weights_hash"], n, k, soft, seed)
 if st.button("Rank candidates", type="primary", disabled=not numbers.ok) and numbers.ok:
@@ -153,8 +155,11 @@ listing = pd.DataFrame({"rank": range(1, len(designs) + 1), "design": [d.content
                         "soft fraction": [d.fraction("soft") for d in designs]})
 if ranking.spread is not None:
     listing.insert(4, "spread (ensemble std)", ranking.spread)
-st.dataframe(listing, hide_index=True, column_config={
-    "candidate": st.column_config.NumberColumn(help="position in the seeded candidate stream")})
+st.dataframe(listing, hide_index=True, column_config={  # significant figures: G/σ² is of order 1e-3 mm/MPa
+    "candidate": st.column_config.NumberColumn(help="position in the seeded candidate stream"),
+    value_column: st.column_config.NumberColumn(format="%.4g"),
+    "spread (ensemble std)": st.column_config.NumberColumn(format="%.3g"),
+    "soft fraction": st.column_config.NumberColumn(format="%.3f")})
 fidelity, options = model_options(record)
 key = (metrics.get("solver_key") or {})
 try:

@@ -13,6 +13,7 @@ from engine.store import JobRecord, LabelRecord
 from engine.surrogates.ranking import model_summary
 from engine.surrogates.training import TASKS, check_split
 from fem.fracture import FIDELITIES
+from ui.axes import log_ticks
 from ui.common import CheckedNumbers, job_manager, open_store, show_error
 from ui.fracture_setup import setup_inputs
 from ui.job_panel import attach_job, attached_job_id, job_panel
@@ -76,12 +77,12 @@ default_mode, default_plane = max(by_setup, key=by_setup.get)
 n_default = by_setup[(default_mode, default_plane)]
 default_share = min(0.35, max(0.2, math.ceil(round(5 / n_default / 0.05, 9)) * 0.05)) if n_default else 0.2
 
-with st.form("train"):
+with st.form("train", enter_to_submit=False):
     numbers = CheckedNumbers()
     cols = st.columns(3)
     fidelity = cols[0].selectbox("Labels of fidelity", FIDELITIES, index=FIDELITIES.index(default_fidelity))
     target = cols[1].selectbox("Target", TARGETS, index=list(TARGETS).index(default_target),
-                               format_func=lambda name: TARGETS[name].label,
+                               format_func=lambda name: TARGETS[name].display,
                                help="toughness: work of fracture per unit volume (area under the σ–ε curve); "
                                     "fast labels have stiffness, G/σ² and |K|/σ, strength labels add strength, "
                                     "full labels toughness")
@@ -130,7 +131,7 @@ with st.form("train"):
         same = None if problem else same_training(params, usable)
         if problem:
             show_error(problem)
-        elif same is not None:  # e.g. Enter in a field submitted the form, then Train was pressed
+        elif same is not None:  # e.g. Train pressed again after the result
             st.info(f"This model, with these settings and seed on the same {usable} labels, "
                     + ("is being trained" if not same.finished else "was trained already")
                     + f" (job `{same.id}`): shown below. Change the seed or a setting to train another.")
@@ -154,12 +155,14 @@ def show_result(job: JobRecord) -> None:
     history = pd.DataFrame(result["history"])
     curves = go.Figure([go.Scatter(x=history["epoch"], y=history[c], name=c.replace("_", " "))
                         for c in ("train_loss", "val_loss")])
-    curves.update_layout(xaxis_title="epoch", yaxis_title="loss", yaxis_type="log", height=340, title="learning curves")
+    losses = history[["train_loss", "val_loss"]].to_numpy(float).ravel()
+    curves.update_layout(xaxis_title="epoch", height=340, title="learning curves",
+                         yaxis={"type": "log", "title": "loss (log scale)", **log_ticks(losses)})
     parity = go.Figure(go.Scatter(x=result["y_test"], y=result["score_test"], mode="markers"))
     if metrics["task"] == "regression":
         low, high = min(result["y_test"]), max(result["y_test"])
         parity.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="y = x"))
-    target_label = TARGETS[metrics["target"]].label if metrics["target"] in TARGETS else metrics["target"]
+    target_label = TARGETS[metrics["target"]].display if metrics["target"] in TARGETS else metrics["target"]
     parity.update_layout(xaxis_title=f"solver {target_label}", height=340, showlegend=False,
                          yaxis_title=f"predicted {target_label}" if metrics["task"] == "regression" else "P(good)",
                          title="held-out designs")
