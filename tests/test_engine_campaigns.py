@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -326,6 +327,30 @@ def test_a_running_campaign_is_not_run_twice_and_a_killed_run_reads_interrupted(
 
 
 @pytest.mark.slow
+def test_a_stopped_campaign_job_says_the_campaign_paused(tmp_path: Path) -> None:
+    """The Jobs page listed a paused campaign's job as "cancelled by the user", as if its labels were lost."""
+    from engine.campaigns.jobs import campaign_job
+    from engine.runtime.jobs import run_job
+
+    store = Store(tmp_path)
+    Campaign.create(store, "c", SLOW)
+    job = store.create_job("run-campaign", {"name": "c", "executor": "local:1"})
+
+    def stop_after_the_first_label() -> None:
+        while store.status().labels_ok == 0:
+            time.sleep(0.05)
+        store.request_cancel(job)
+
+    stopper = threading.Thread(target=stop_after_the_first_label)
+    stopper.start()
+    assert run_job(store, job, campaign_job, {"name": "c", "executor": "local:1"}) == "cancelled"
+    stopper.join()
+    campaign = Campaign.open(store, "c")
+    assert campaign.state == "paused" and 0 < campaign.spent < SLOW["budget"]
+    assert store.get_job(job).message == (f"campaign c paused after {campaign.spent} of 8 solver calls; resuming it "
+                                          "continues from there")
+
+
 def test_the_same_campaign_on_a_dask_cluster_gives_the_same_result(tmp_path: Path) -> None:
     results = []
     for spec in ("local:2", "dask-local:2"):

@@ -129,3 +129,23 @@ def test_campaign_start_watch_reload_stop_resume_finish(store_dir: Path, tmp_pat
     assert campaign.state == "finished" and campaign.spent == BUDGET
     runs = [j for j in Store(store_dir).jobs() if j.kind == "run-campaign"]
     assert [j.status for j in runs] == ["done", "cancelled"]  # newest first: the resumed run, the stopped one
+
+
+def test_enter_in_the_campaign_form_starts_nothing(store_dir: Path) -> None:
+    """Enter in a field of the sidebar form submitted it: a stranger typing a name and Enter got a
+    campaign at the default budget (full fidelity) while the form still showed the budget being typed."""
+    port = free_port()
+    env = {**os.environ, "MATLOOP_STORE": str(store_dir), "MATLOOP_EXECUTOR": "local:1"}
+    with running_app(streamlit_command(port), port, env), browser_page() as page:
+        page.goto(f"http://localhost:{port}/campaigns")
+        start = page.get_by_role("button", name="Start campaign")
+        start.wait_for(timeout=60_000)
+        name = page.get_by_label("Name", exact=True)
+        name.fill("entered")
+        name.press("Enter")
+        budget = page.get_by_label("Budget", exact=True)
+        budget.fill("8")
+        budget.press("Enter")
+        page.wait_for_timeout(3_000)
+        assert "campaign=" not in page.url
+        assert Store(store_dir).campaigns() == [] and Store(store_dir).jobs() == []

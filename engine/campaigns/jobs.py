@@ -22,10 +22,14 @@ def campaign_job(ctx: JobContext, name: str, executor: str = "local") -> dict[st
         The campaign's :meth:`~engine.campaigns.campaign.Campaign.status` after the run.
     """
     campaign = Campaign.open(ctx.store, name)
-    ctx.progress(campaign.spent / campaign.config.budget, f"campaign {name}: {campaign.spent} solver calls so far"
-                 + ("; rebuilding its strategy from them" if campaign.spent else ""))
-    with make_executor(executor) as pool:
-        state = campaign.run(pool, progress=ctx.progress, should_stop=ctx.cancelled)
+    try:
+        ctx.progress(campaign.spent / campaign.config.budget, f"campaign {name}: {campaign.spent} solver calls so far"
+                     + ("; rebuilding its strategy from them" if campaign.spent else ""))
+        with make_executor(executor) as pool:
+            state = campaign.run(pool, progress=ctx.progress, should_stop=ctx.cancelled)
+    except JobCancelled:  # the progress report saw the cancellation: the campaign paused
+        state = "paused"
     if state == "paused":
-        raise JobCancelled()
+        raise JobCancelled(f"campaign {name} paused after {campaign.spent} of {campaign.config.budget} solver calls; "
+                           "resuming it continues from there")
     return campaign.status()

@@ -20,7 +20,8 @@ __all__ = ["JobCancelled", "JobContext", "JobFunction", "run_job"]
 
 
 class JobCancelled(Exception):
-    """Raised inside a job function when its cancellation was requested."""
+    """Raised inside a job function when its cancellation was requested; an optional text becomes the job's
+    message (e.g. what a paused campaign keeps)."""
 
 
 @dataclass
@@ -93,8 +94,8 @@ def run_job(store: Store, job_id: str, function: JobFunction, params: Mapping[st
         context = JobContext(store, job_id)
         try:
             result = function(context, **params)
-        except JobCancelled:
-            store.finish_job(job_id, "cancelled", message="cancelled by the user")
+        except JobCancelled as stop:  # its text, where it has one, says what the cancellation left
+            store.finish_job(job_id, "cancelled", message=str(stop) or "cancelled by the user")
         except Exception as exc:  # noqa: BLE001 - the job's failure is recorded, not raised
             store.finish_job(job_id, "failed", error=f"{type(exc).__name__}: {exc}", message="failed")
         else:

@@ -24,7 +24,7 @@ st.markdown(
 store = open_store()
 manager = job_manager(store)
 
-with st.form("demo-job"):
+with st.form("demo-job", enter_to_submit=False):
     numbers = CheckedNumbers()
     cols = st.columns(3)
     steps = numbers.number("Matrices", DEMO_DEFAULTS["steps"], 1, 10_000, where=cols[0], help="matrices drawn")

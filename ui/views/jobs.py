@@ -50,8 +50,8 @@ def job_list(store: Store, manager: JobPool, limit: int) -> None:
                 "result": [job_link(job) for job in jobs],
                 "status": [job.status for job in jobs],
                 "progress": [job.progress for job in jobs],
-                "created": [_time(job.created_at) for job in jobs],
-                "finished": [_time(job.finished_at) for job in jobs],
+                "created": pd.to_datetime([_time(job.created_at) for job in jobs]),
+                "finished": pd.to_datetime([_time(job.finished_at) for job in jobs]),  # NaT: empty, not "None"
                 "duration": [format_duration(job) for job in jobs],
                 "message": [job.error or job.message for job in jobs],
             }
