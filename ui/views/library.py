@@ -265,7 +265,9 @@ st.markdown(
     "Every design in the campaign store with its labels, one row per design and label (a design without a "
     "label has one row with empty label columns). Stiffness and strength are nominal values of the "
     "edge-cracked 1 mm plate in MPa (mode II: shear), toughness the work of fracture in MJ/m³, G/σ² the energy "
-    "release rate of the initial crack per unit stress squared in mm/MPa (fast fidelity); hover a column header "
+    "release rate of the initial crack per unit stress squared in mm/MPa and |K|/σ its stress intensity in √mm "
+    "(fast fidelity); spinodoids have their homogenised moduli E1…G12 in units of the solid's Young's modulus "
+    "E_s and Poisson's ratios ν12, ν13, ν23; hover a column header "
     "for its definition. Filter in the sidebar, sort by any metric, select rows (tick boxes on the left) to "
     "draw the designs side by side and compare their numbers, upload designs and export a selection.")
 store = open_store()
