@@ -339,7 +339,7 @@ from typing import Any
 import numpy as np
 
 from fem.grips import GripLayer, bond_layer
-from fem.lefm import interface_stress_intensity, solve_linear_crack
+from fem.lefm import LinearCrackSolution, interface_stress_intensity, solve_linear_crack
 from fem.materials import Material
 from fem.mesh_quad import QuadGrid
 from fem.phasefield_crack import FAILURE_LEVEL, GRIP_BAND_ELLS, CrackPath, crack_path, node_damage
@@ -626,7 +626,7 @@ ELASTIC_STRAIN = 1e-3
 
 
 def _elastic_solve(grid: QuadGrid, lam: np.ndarray, mu: np.ndarray, table: list[Material], setup: PlateSetup,
-                   heartbeat: Callable[[], None] | None = None):
+                   heartbeat: Callable[[], None] | None = None) -> LinearCrackSolution:
     """The undamaged cracked plate at a nominal strain of :data:`ELASTIC_STRAIN` (:func:`fem.lefm.solve_linear_crack`)."""
     return solve_linear_crack(grid, lam, mu, "displacement", ELASTIC_STRAIN, setup.mode,
                               side_rollers=setup.mode == "II", top_free_y=setup.mode == "II",

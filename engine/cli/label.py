@@ -182,8 +182,8 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         _check_writable(args.csv)
     store = open_store(args)
-    slowest = max((evaluator.cost(d) for d in {d.content_hash(): d for d in designs}.values()),
-                  key=lambda cost: cost.seconds)
+    unique = list({d.content_hash(): d for d in designs}.values())  # a design drawn twice is labelled once
+    slowest = max((evaluator.cost(d) for d in unique), key=lambda cost: cost.seconds)
     if slowest.seconds > LONG_LABEL_SECONDS:  # the progress line moves once per design: say what to expect
         print(f"note: one label may take long: {slowest.describe()} (an estimate; Ctrl-C stops, and stored "
               "labels stay)", file=sys.stderr)
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
     )
     columns = RESULT_COLUMNS[args.fidelity]
     rows = []
-    for design in {d.content_hash(): d for d in designs}.values():  # a design drawn twice is one row
+    for design in unique:
         label = store.get_label(design.content_hash(), key)
         if label is None:
             continue

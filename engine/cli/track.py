@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="tracks with fewer positions are measured but not clustered (at least 5; default 10)")
     tracks.add_argument("--max-lag", dest="max_lag", type=int,
                         help="largest MSD lag, frames (at least 10; default the longest track's span, or fewer where "
-                        "tracks × lags would pass 2e7): D is fitted over the first lags only")
+                        "tracks × lags would not fit in memory): D is fitted over the first lags only")
     tracks.add_argument("--max-clusters", dest="max_clusters", type=int, default=6,
                         help=f"most clusters considered, 2 to {MAX_CLUSTERS} (default 6)")
     tracks.add_argument("--seed", type=int, default=0, help="seed of the gap statistic's reference sets (default 0)")

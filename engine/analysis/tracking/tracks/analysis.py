@@ -57,8 +57,8 @@ class TrackAnalysis:
 
 def analyse_tracks(table: pd.DataFrame, frame_interval: float, *, pixel_size: float | None = None,
                    search_range: float | None = None, memory: int = 0, min_points: int = 10,
-                   max_lag: int | None = None, columns: Sequence[str] = CLUSTER_FEATURES, k_max: int = 6, n_references: int = 20,
-                   blur: float = 0.0, seed: int | np.random.Generator = 0) -> TrackAnalysis:
+                   max_lag: int | None = None, columns: Sequence[str] = CLUSTER_FEATURES, k_max: int = 6,
+                   n_references: int = 20, blur: float = 0.0, seed: int | np.random.Generator = 0) -> TrackAnalysis:
     """Link (if needed), measure and cluster tracks.
 
     Parameters
