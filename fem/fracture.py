@@ -370,9 +370,11 @@ __all__ = [
 
 SOLVER_NAME = "phasefield-at2"
 #: Version 9: the bond of bonded grips scales with the stiffest phase (:func:`fem.grips.bond_layer`; the
-#: default phases' labels are unchanged), the stiffness label is the elastic plate's, and a run whose first
-#: load step passes the peak fails. With the default phases no label changes beyond 1e-6 (the stiffness), so
-#: the measurements below, made under version 8, hold for it.
+#: default phases' labels are unchanged), the stiffness label is the elastic plate's, a run whose first
+#: load step passes the peak fails, and the fast J domain stays off the block edges (:func:`_j_radius`:
+#: over 40 random 8×8 plates G/σ² moved by −39 % to +9 %; against elements four times finer the old values
+#: were off by −14 % to +64 %, the new by −6.4 % to −0.6 %). With the default phases no phase-field label
+#: changes beyond 1e-6 (the stiffness), so the measurements below, made under version 8, hold for it.
 SOLVER_VERSION = "9"
 FIDELITIES: tuple[str, ...] = ("fast", "strength", "full")
 #: Where a run ended that did not meet its end criterion, by its ``end_criterion``.
@@ -633,6 +635,23 @@ def _elastic_solve(grid: QuadGrid, lam: np.ndarray, mu: np.ndarray, table: list[
                               grip_layer=_bond(table) if setup.grips == "bonded" else None, heartbeat=heartbeat)
 
 
+def _j_radius(grid: QuadGrid, blocks: tuple[int, int]) -> float:
+    """Half-width (mm) of the J domain: 4 tip elements, but no farther than the nearest block edge
+    that does not pass through the tip (at least 2 elements).
+
+    The domain integral is path-independent only where the material inside it varies along the
+    crack line alone; a block edge across its ring adds an interface term it leaves out (a random
+    8×8 plate's |K|/σ came out 1.33, 1.46, 1.52, 1.54 √mm at ℓ = 1/16 … 1/128 mm, its domain
+    crossing the tip block's edge 0.05 mm ahead of the tip).
+    """
+    rows, columns = blocks
+    xt, yt = grid.xs[grid.crack_tip], grid.ys[grid.crack_row]
+    h = max(np.diff(grid.xs)[grid.crack_tip], np.diff(grid.ys)[grid.crack_row])
+    edges_x, edges_y = np.arange(1, columns) / columns, np.arange(1, rows) / rows
+    gaps = [abs(e - xt) for e in edges_x if abs(e - xt) > 1e-9] + [abs(e - yt) for e in edges_y if abs(e - yt) > 1e-9]
+    return float(np.clip(min(gaps, default=np.inf), 2.0 * h, 4.0 * h))
+
+
 def _run_fast(cb, grid, block, lam, mu, table, setup, base, t0, heartbeat=None) -> FractureResult:
     """One linear solve: stiffness, G/σ² (J-integral) and |K|/σ of the initial crack.
 
@@ -646,7 +665,7 @@ def _run_fast(cb, grid, block, lam, mu, table, setup, base, t0, heartbeat=None) 
     try:
         strain = ELASTIC_STRAIN
         sol = _elastic_solve(grid, lam, mu, table, setup, heartbeat)
-        J = sol.j_integral()
+        J = sol.j_integral(_j_radius(grid, cb.shape))
         stiffness = sol.reaction / strain
         # per unit applied nominal stress: G scales with stress²
         g_unit = J / (stiffness * strain) ** 2
