@@ -124,7 +124,10 @@ def _history(campaign: Campaign) -> list[tuple[int, str, list[float]]]:
 
 
 def test_a_pareto_campaign_replays_identically(tmp_path: Path) -> None:
-    config = {**FAST, "objective": {"kind": "pareto", "metrics": ["stiffness", "energy_release_rate_per_stress_squared"]}}
+    # stiff plates tend to have both objectives good: seed 2 draws designs with a front of three (seed 0's,
+    # under the fast labels of solver version 9, is one design better in both)
+    config = {**FAST, "seed": 2,
+              "objective": {"kind": "pareto", "metrics": ["stiffness", "energy_release_rate_per_stress_squared"]}}
     store = Store(tmp_path)
     campaign = Campaign.create(store, "p", config)
     with ThreadPoolExecutor(2) as executor:
