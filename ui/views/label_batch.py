@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from designs.registry import DesignFileError, design_from_record, parse_designs
-from engine.evaluators.fracture import FRACTURE_SPACES, FractureEvaluator
+from engine.evaluators.fracture import FRACTURE_METRICS, FRACTURE_SPACES, FractureEvaluator
 from engine.evaluators.fracture_batch import MAX_BATCH, random_plates
 from engine.library import MAX_UPLOAD_BYTES
 from engine.store import JobRecord
@@ -19,7 +19,7 @@ from ui.job_panel import attach_job, attached_job_id, job_panel
 HANDED = "batch-designs"
 #: Result table columns with units (σ: nominal stress; τ in mode II).
 COLUMNS = {"stiffness": "stiffness (MPa)", "strength": "strength (MPa)", "toughness": "toughness (MJ/m³)",
-           "energy_release_rate_per_stress_squared": "G/σ² (mm/MPa)", "stress_intensity_per_stress": "|K|/σ (√mm)",
+           **{m.name: m.display for m in FRACTURE_METRICS if m.symbol},
            "broke": "broke", "crack_tip_to_edge": "crack tip to edge", "along_grip": "along a grip",
            "wall_time": "wall time (s)"}
 

@@ -17,7 +17,7 @@ from designs.hierarchical import Hierarchical
 from designs.registry import design_from_record
 from designs.stl import plate_stl
 from designs.threemf import plate_3mf
-from engine.evaluators.fracture import FractureEvaluator
+from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator
 from engine.store import JobRecord, SolverKey
 from fem.fracture import ENDED_AT, FIDELITIES, PlateSetup, crack_path_of
 from fem.phasefield_crack import FAILURE_LEVEL, GRIP_BAND_ELLS, CrackPath
@@ -191,7 +191,7 @@ SHOWN_METRICS = {"fast": ("stiffness", "energy_release_rate_per_stress_squared",
                           "wall_time"),
                  "phase-field": ("stiffness", "strength", "toughness", "wall_time")}
 #: Short names of metrics whose table names are long (σ: the nominal stress; τ in mode II).
-SHORT_NAMES = {"energy_release_rate_per_stress_squared": "G/σ²", "stress_intensity_per_stress": "|K|/σ"}
+SHORT_NAMES = {m.name: m.symbol for m in FRACTURE_METRICS if m.symbol}
 
 
 def lower_bounds(fidelity: str, metrics: dict, strain: list[float], stress: list[float],
