@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["QuadGrid", "block_axis", "graded_axis", "GAUSS_N"]
+__all__ = ["QuadGrid", "interface_axis", "graded_axis", "GAUSS_N"]
 
 _G = 1.0 / np.sqrt(3.0)
 _XI = np.array([-1.0, 1.0, 1.0, -1.0])
@@ -75,19 +75,19 @@ def graded_axis(
     return xs[keep]
 
 
-def block_axis(blocks: int, h: float, cut: float, length: float = 1.0) -> np.ndarray:
-    """Node coordinates on ``[0, length]`` through ``blocks`` equal blocks, elements at most ``h``.
+def interface_axis(edges: np.ndarray, h: float, cut: float, length: float = 1.0) -> np.ndarray:
+    """Node coordinates on ``[0, length]`` through the interfaces ``edges``, elements at most ``h``.
 
-    The block edges and ``cut`` (e.g. a crack tip) are nodes, and each interval between two of
+    The interfaces and ``cut`` (e.g. a crack tip) are nodes, and each interval between two of
     them is divided into the fewest equal elements no longer than ``h``; so the mesh depends on
-    the blocks only through their edges, and a grid whose edges lie on the ``h`` lattice gets
-    the same mesh as any coarser one. A ``cut`` closer than ``h/4`` to a block edge is moved onto
-    it (no sliver elements).
+    a design only through where its material changes, and a plate gets the same mesh on every
+    grid it is drawn on. A ``cut`` closer than ``h/4`` to an interface is moved onto it (no
+    sliver elements).
 
     Parameters
     ----------
-    blocks : int
-        Number of equal blocks along the axis (>= 1).
+    edges : numpy.ndarray
+        Interior coordinates (mm) where the material changes, in ``(0, length)``; may be empty.
     h : float
         Largest element size (mm), ``0 < h``.
     cut : float
@@ -99,12 +99,18 @@ def block_axis(blocks: int, h: float, cut: float, length: float = 1.0) -> np.nda
     -------
     numpy.ndarray
         Increasing node coordinates from 0 to ``length``.
+
+    Raises
+    ------
+    ValueError
+        ``h <= 0``, ``cut`` or an edge outside ``(0, length)``.
     """
-    if blocks < 1 or not 0 < h or not 0 < cut < length:
-        raise ValueError("block_axis needs blocks >= 1, h > 0 and 0 < cut < length")
-    edges = length * np.arange(blocks + 1) / blocks
-    near = int(np.argmin(np.abs(edges - cut)))
-    cuts = edges if abs(edges[near] - cut) < 0.25 * h else np.sort(np.append(edges, cut))
+    inner = np.unique(np.asarray(edges, float))
+    if not 0 < h or not 0 < cut < length or np.any((inner <= 0) | (inner >= length)):
+        raise ValueError("interface_axis needs h > 0 and the cut and the edges inside (0, length)")
+    bounds = np.concatenate([[0.0], inner, [length]])
+    near = int(np.argmin(np.abs(bounds - cut)))
+    cuts = bounds if abs(bounds[near] - cut) < 0.25 * h else np.sort(np.append(bounds, cut))
     pieces = [np.array([0.0])]
     for a, b in zip(cuts[:-1], cuts[1:]):
         n = max(1, math.ceil((b - a) / h - 1e-9))
