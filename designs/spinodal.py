@@ -66,12 +66,24 @@ MIN_VOXELS_PER_WAVELENGTH = 4.0
 _MAX_AUTO_CELL = 4
 
 
+def _real(value: Any) -> float | None:
+    """``value`` as a float if it is a real number (not a bool, a string or None), else None."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as an int if it is a finite real number with an integer value (not a bool), else None."""
+    x = _real(value)
+    return int(x) if x is not None and math.isfinite(x) and x.is_integer() else None
+
+
 def _check_theta(theta: Any) -> tuple[float, float, float]:
-    try:
-        th = tuple(float(t) for t in theta)
-    except TypeError as exc:
-        raise ValueError(f"theta must be three angles in degrees, got {theta!r}") from exc
-    if len(th) != 3 or not all(math.isfinite(t) for t in th):
+    if isinstance(theta, (str, bytes)) or not hasattr(theta, "__len__") or len(theta) != 3:
+        raise ValueError(f"theta must be three angles in degrees, got {theta!r}")
+    th = tuple(_real(t) for t in theta)
+    if any(t is None or not math.isfinite(t) for t in th):
         raise ValueError(f"theta must be three finite angles in degrees, got {theta!r}")
     if any(t < 0.0 or t > 90.0 for t in th):
         raise ValueError(f"each cone half-angle theta must lie in [0, 90] degrees, got {th}")
@@ -178,13 +190,17 @@ def lattice_directions(
     radius = beta * cell / (2.0 * np.pi)
     r = int(np.ceil(radius + 0.5))
     g = np.arange(-r, r + 1)
-    m = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
-    norm = np.linalg.norm(m, axis=1)
-    keep = (np.abs(norm - radius) <= 0.5) & (norm > 0)
-    m, norm = m[keep], norm[keep]
-    m = m[_in_cones(m / norm[:, None], th)]
-    first = np.where(m[:, 0] != 0, m[:, 0], np.where(m[:, 1] != 0, m[:, 1], m[:, 2]))
-    return m[first > 0]
+    yz = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
+    out = []
+    for mx in range(r + 1):  # one slice of the cube at a time (memory r², not r³); m_x < 0 is never first > 0
+        m = np.column_stack([np.full(len(yz), mx), yz])
+        norm = np.linalg.norm(m, axis=1)
+        keep = (np.abs(norm - radius) <= 0.5) & (norm > 0)
+        m, norm = m[keep], norm[keep]
+        m = m[_in_cones(m / norm[:, None], th)]
+        first = np.where(m[:, 0] != 0, m[:, 0], np.where(m[:, 1] != 0, m[:, 1], m[:, 2]))
+        out.append(m[first > 0])
+    return np.concatenate(out)
 
 
 @dataclass(frozen=True)
@@ -492,28 +508,38 @@ class Spinodoid(GenomeIdentity):
     cell: int | None = None
 
     def __post_init__(self) -> None:
-        rho = float(self.rho)
-        if not (math.isfinite(rho) and 0.0 < rho < 1.0):
+        rho = _real(self.rho)
+        if rho is None or not (math.isfinite(rho) and 0.0 < rho < 1.0):
             raise ValueError(f"rho (solid fraction) must lie in the open interval (0, 1), got {self.rho!r}")
         object.__setattr__(self, "rho", rho)
         object.__setattr__(self, "theta", _check_theta(self.theta))
-        beta = float(self.beta)
-        if not (math.isfinite(beta) and beta > 0.0):
-            raise ValueError(f"beta (wave number, 1/unit length) must be positive and finite, got {self.beta!r}")
+        beta = _real(self.beta)
+        if beta is None or not (math.isfinite(beta) and beta > 0.0):
+            raise ValueError(f"beta (wave number, 1/unit length) must be a positive finite number, got {self.beta!r}")
         object.__setattr__(self, "beta", beta)
-        if isinstance(self.n_waves, bool) or int(self.n_waves) != self.n_waves or not 1 <= int(self.n_waves) <= 100_000:
+        n_waves = _whole(self.n_waves)
+        if n_waves is None or not 1 <= n_waves <= 100_000:
             raise ValueError(f"n_waves must be an integer in [1, 100000], got {self.n_waves!r}")
-        object.__setattr__(self, "n_waves", int(self.n_waves))
-        if isinstance(self.seed, bool) or int(self.seed) != self.seed or int(self.seed) < 0:
+        object.__setattr__(self, "n_waves", n_waves)
+        seed = _whole(self.seed)
+        if seed is None or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-        object.__setattr__(self, "seed", int(self.seed))
+        object.__setattr__(self, "seed", seed)
+        if not isinstance(self.periodic, (bool, np.bool_)):
+            raise ValueError(f"periodic must be true or false, got {self.periodic!r}")
         object.__setattr__(self, "periodic", bool(self.periodic))
         if self.cell is not None:
             if not self.periodic:
                 raise ValueError("cell (periodic cell side) is only allowed with periodic=True")
-            if isinstance(self.cell, bool) or int(self.cell) != self.cell or not 1 <= int(self.cell) <= 8:
+            cell = _whole(self.cell)
+            if cell is None or not 1 <= cell <= 8:
                 raise ValueError(f"cell must be an integer in [1, 8] unit lengths, got {self.cell!r}")
-            object.__setattr__(self, "cell", int(self.cell))
+            object.__setattr__(self, "cell", cell)
+        if self.periodic and not len(lattice_directions(self.theta, self.beta, self.cell_length)):
+            raise ValueError(
+                f"no wave of a periodic cell of side {self.cell_length} has |k| ≈ beta = {self.beta:.4g} inside the cones "
+                f"{self.theta}: the shortest lattice wave has |k| = 2π/{self.cell_length} = "
+                f"{2 * math.pi / self.cell_length:.4g}; raise beta, widen the cones or give a larger cell")
 
     # ------------------------------------------------------------------ identity
     def genome(self) -> dict[str, Any]:
@@ -565,9 +591,10 @@ class Spinodoid(GenomeIdentity):
             return 1
         if self.cell is not None:
             return self.cell
-        counts = [len(lattice_directions(self.theta, self.beta, L)) for L in range(1, _MAX_AUTO_CELL + 1)]
-        for L, count in enumerate(counts, start=1):
-            if count >= MIN_LATTICE_DIRECTIONS:
+        counts = []
+        for L in range(1, _MAX_AUTO_CELL + 1):
+            counts.append(len(lattice_directions(self.theta, self.beta, L)))
+            if counts[-1] >= MIN_LATTICE_DIRECTIONS:
                 return L
         return int(np.argmax(counts)) + 1   # degenerate: the smallest cell with the most directions
 
@@ -586,6 +613,17 @@ class Spinodoid(GenomeIdentity):
         L = self.cell_length
         n = len(lattice_directions(self.theta, self.beta, L))
         return {"cell": L, "n_directions": n, "degenerate": n < MIN_LATTICE_DIRECTIONS}
+
+    def lattice_warning(self) -> str | None:
+        """A sentence for a periodic design whose cell holds fewer than :data:`MIN_LATTICE_DIRECTIONS` wave
+        directions (a few superposed waves, close to a laminate); None otherwise."""
+        report = self.lattice_report()
+        if not report["degenerate"]:
+            return None
+        cell = report["cell"]
+        return (f"this periodic cell ({cell} unit{'s' if cell > 1 else ''}) holds only {report['n_directions']} wave "
+                f"directions within the cones (fewer than {MIN_LATTICE_DIRECTIONS}): a few superposed waves, close to a "
+                "laminate, not a spinodoid; widen the cones or use the published (non-periodic) variant")
 
     def min_resolution(self) -> int:
         """Smallest voxels per cell side with ≥ 4 voxels per wavelength 2π/β."""

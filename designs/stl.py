@@ -2,7 +2,10 @@
 
 * :func:`spinodoid_mesh` / :func:`spinodoid_stl`: one marching-cubes pass over the (tiled)
   phase field sampled on the grid nodes, padded with void so the surface closes; vertices in
-  the padding gap are projected onto the box faces, which caps the outer faces exactly.
+  the padding gap are put on the box faces and those that then coincide merged, which caps the
+  outer faces exactly, and node values at the level are first moved off it, so that no two
+  vertices come closer than :data:`VERTEX_CLEARANCE` samples: the STL file (float32) holds a
+  closed surface for every cell edge of :data:`CELL_MM_RANGE` (:func:`checked_stl` reads it back).
   Tiling uses the periodic field itself, so a tiled part has no seams or internal faces.
   Floating islands are left out, as the mechanics leaves them out
   (:func:`designs.spinodal.connectivity` on the node samples); what remains may still be
@@ -28,6 +31,7 @@ from designs.spinodal import Connectivity, Spinodoid, connectivity
 
 __all__ = [
     "CELL_MM_RANGE",
+    "MAX_TILES",
     "STL_PINCH_MM",
     "TriMesh",
     "body_volumes",
@@ -39,6 +43,7 @@ __all__ = [
     "spinodoid_header",
     "spinodoid_part",
     "spinodoid_stl",
+    "checked_stl",
     "write_binary_stl",
 ]
 
@@ -104,6 +109,8 @@ def write_binary_stl(vertices: np.ndarray, faces: np.ndarray, header: str = "mat
 #: (tens of micrometres) to large-format printers (a metre). Outside them the float32 coordinates of an STL
 #: file cannot hold the surface (vertices merge, or overflow).
 CELL_MM_RANGE = (0.01, 1000.0)
+#: Most cells along each axis of a tiled spinodoid part.
+MAX_TILES = 6
 
 
 def spinodoid_mesh(
@@ -158,8 +165,8 @@ def spinodoid_part(
     if isinstance(cell_size_mm, bool) or not isinstance(cell_size_mm, numbers.Real) or not (
             low <= cell_size_mm <= high):
         raise ValueError(f"the cell edge must be a number of millimetres from {low:g} to {high:g}, got {cell_size_mm!r}")
-    if isinstance(tiles, bool) or int(tiles) != tiles or not 1 <= int(tiles) <= 6:
-        raise ValueError(f"tiles must be an integer in 1..6, got {tiles!r}")
+    if isinstance(tiles, bool) or int(tiles) != tiles or not 1 <= int(tiles) <= MAX_TILES:
+        raise ValueError(f"tiles must be an integer in 1..{MAX_TILES}, got {tiles!r}")
     tiles = int(tiles)
     if tiles > 1 and not design.periodic:
         raise ValueError("tiling needs a periodic spinodoid (periodic=True); the published variant is not periodic")
@@ -169,12 +176,14 @@ def spinodoid_part(
     r = int(resolution)
     nodes = np.arange(r * tiles + 1) * (L / r)
     phi, report = _drop_floating(design.field_at(nodes, nodes, nodes), level, r, design.periodic)
-    # a very low void value puts the cap crossing within ~1e-4 voxel outside the box faces
-    pad = np.full(tuple(s + 2 for s in phi.shape), level - 1e4 * (1.0 + np.abs(phi).max()))
+    phi = _off_the_level(phi, level)
+    # a very low void value puts the cap crossing within ~1e-6 sample of the box faces, where _weld puts it
+    pad = np.full(tuple(s + 2 for s in phi.shape), level - 1e6 * (1.0 + np.abs(phi).max()))
     pad[1:-1, 1:-1, 1:-1] = phi
     h = cell_size_mm / r
-    verts, faces, _, _ = marching_cubes(pad, level=level, spacing=(h, h, h), allow_degenerate=False)
-    verts = verts.astype(np.float64) - h       # padding offset (float64: volumes to 1e-12)
+    verts, faces, _, _ = marching_cubes(pad, level=level, allow_degenerate=False)
+    verts, faces = _weld(verts.astype(np.float64) - 1.0, faces, r * tiles)
+    verts = verts * h
     # marching_cubes orients faces toward increasing values (into the solid) → flip
     faces = faces[:, ::-1]
     mesh = TriMesh(vertices=verts, faces=faces.astype(np.int64))
@@ -187,6 +196,52 @@ def spinodoid_part(
     if speck.any():
         mesh = TriMesh(vertices=mesh.vertices, faces=mesh.faces[~speck[shell]])
     return mesh, report
+
+
+#: Least distance of a surface vertex from a sample node, in samples (:func:`_off_the_level`): far above the
+#: float32 resolution of an STL file's coordinates (6e-8 of the part) and trimesh's vertex merging
+#: (1e-8 mm) for every cell edge of :data:`CELL_MM_RANGE` and resolution up to 256.
+VERTEX_CLEARANCE = 1e-3
+
+
+def _off_the_level(phi: np.ndarray, level: float) -> np.ndarray:
+    """The node field with values near ``level`` moved away from it, solid and void nodes unchanged.
+
+    Marching cubes puts a vertex on each edge that crosses the level at ``t = (level - a) / (b - a)``;
+    a node value ``a`` within ``VERTEX_CLEARANCE · |b - a|`` of the level puts it that close to the
+    node, where the vertices of the node's other edges are too, and writing the coordinates as float32
+    (STL) or merging near vertices (slicers, trimesh) then joins them into a non-manifold surface (cells
+    of 1 mm and less). Moving every value to at least ``VERTEX_CLEARANCE`` times the largest jump between
+    neighbouring nodes from the level keeps each vertex that far (in samples) from its nodes; it moves
+    the surface by at most that much.
+    """
+    jump = max(float(np.abs(np.diff(phi, axis=a)).max(initial=0.0)) for a in range(phi.ndim))
+    gap = VERTEX_CLEARANCE * jump
+    out = phi.copy()
+    solid = phi > level
+    out[solid] = np.maximum(phi[solid], level + gap)
+    out[~solid] = np.minimum(phi[~solid], level - gap)
+    return out
+
+
+def _weld(verts: np.ndarray, faces: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Marching-cubes vertices (in samples) with the caps put on the box faces and the vertices that
+    then coincide merged.
+
+    The padding puts each cap vertex within 1e-6 sample outside the box beside its node, and the
+    float32 arithmetic of marching cubes puts each vertex up to ~1e-5 sample off its edge; coordinates
+    within 1e-4 of a node plane are put on it and the rest clipped into ``[0, n]``. Where two caps meet
+    at a box edge, the two cap vertices of a node become one and the sliver triangles between the caps
+    vanish (dropped), which leaves a closed 2-manifold with the caps flat on the faces. Surface vertices
+    off the nodes keep their distance (``VERTEX_CLEARANCE`` > 1e-4).
+    """
+    nearest = np.rint(verts)
+    snapped = np.where(np.abs(verts - nearest) < 1e-4, nearest, verts).clip(0.0, n)
+    unique, index = np.unique(snapped, axis=0, return_inverse=True)
+    faces = index.reshape(-1)[faces]
+    keep = (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 2] != faces[:, 0])
+    used, faces = np.unique(faces[keep], return_inverse=True)
+    return unique[used], faces.reshape(-1, 3)
 
 
 def part_warnings(mesh: TriMesh, report: Connectivity, bodies: np.ndarray | None = None) -> list[str]:
@@ -264,11 +319,33 @@ def _shells(mesh: TriMesh) -> tuple[np.ndarray, np.ndarray]:
     return shell, np.bincount(shell, weights=signed, minlength=n)
 
 
+def checked_stl(mesh: TriMesh, header: str = "matloop") -> bytes:
+    """Binary STL of a part, read back as a slicer reads it (float32 coordinates, near vertices merged by
+    trimesh) and refused unless that is a closed surface.
+
+    Raises
+    ------
+    ValueError
+        The mesh is empty, or its STL is not closed (every edge of exactly two triangles).
+    """
+    import io
+
+    import trimesh
+
+    if not len(mesh.faces):
+        raise ValueError("the surface is empty (no solid in the box); nothing written")
+    data = mesh.to_stl(header)
+    if not trimesh.load(io.BytesIO(data), file_type="stl").is_watertight:
+        raise ValueError("the surface written as STL (float32 coordinates, as a slicer reads them) is not closed; "
+                         "nothing written")
+    return data
+
+
 def spinodoid_stl(
     design: Spinodoid, resolution: int = 64, cell_size_mm: float = 10.0, tiles: int = 1
 ) -> bytes:
-    """Binary STL (mm) of :func:`spinodoid_mesh`."""
-    return spinodoid_mesh(design, resolution, cell_size_mm, tiles).to_stl(spinodoid_header(design, tiles))
+    """Binary STL (mm) of :func:`spinodoid_mesh`, checked closed (:func:`checked_stl`)."""
+    return checked_stl(spinodoid_mesh(design, resolution, cell_size_mm, tiles), spinodoid_header(design, tiles))
 
 
 def spinodoid_header(design: Spinodoid, tiles: int = 1) -> str:

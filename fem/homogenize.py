@@ -232,6 +232,21 @@ class Homogenized:
         return orthotropic_constants(self.C)
 
 
+def _material_pairs(materials: Any) -> list[tuple[float, float]]:
+    """``materials`` as a list of ``(E, nu)`` floats; ``ValueError`` unless it is a sequence of number pairs."""
+    def number(x: Any) -> bool:
+        return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+    hint = "materials must be a list of (E, nu) pairs, e.g. [(1.0, 0.3)]"
+    if isinstance(materials, (str, bytes)) or not hasattr(materials, "__iter__"):
+        raise ValueError(f"{hint}; got {materials!r}")
+    pairs = list(materials)
+    for pair in pairs:
+        if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2 or not all(map(number, pair)):
+            raise ValueError(f"{hint}; got the entry {pair!r}")
+    return [(float(E), float(nu)) for E, nu in pairs]
+
+
 def _check_inputs(phase: np.ndarray, materials: list[tuple[float, float]], bc: str, element: str) -> np.ndarray:
     if bc not in _BCS:
         raise ValueError(f"bc must be one of {_BCS}, got {bc!r}")
@@ -341,7 +356,9 @@ def homogenize(
     """
     from designs.spinodal import connectivity
 
-    materials = [BASE_MATERIAL] if materials is None else [(float(E), float(n)) for E, n in materials]
+    materials = [BASE_MATERIAL] if materials is None else _material_pairs(materials)
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not 0.0 < rtol < 1.0:
+        raise ValueError(f"rtol (relative residual of the solve) must be a number in (0, 1), e.g. 1e-3; got {rtol!r}")
     if element not in ELEMENTS:
         raise ValueError(f"element must be one of {ELEMENTS}, got {element!r}")
     phase = _check_inputs(phase, materials, bc, element)
@@ -385,7 +402,7 @@ def homogenize(
     res = max(info.residuals)
     status, reason = "ok", ""
     if not info.converged or not np.all(np.isfinite(C)):
-        status, reason = "failed", f"block CG did not converge (residual {res:.2e})"
+        status, reason, C = "failed", f"block CG did not converge (residual {res:.2e})", nan
     return Homogenized(C, bc, status, reason, sf, cf, perc, info.iterations, res, secs, ndof, rep.n_kept)
 
 

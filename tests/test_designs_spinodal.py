@@ -57,6 +57,36 @@ def test_other_bad_parameters_rejected():
             Spinodoid.from_json(text)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"rho": None}, r"rho \(solid fraction\) must lie in the open interval \(0, 1\), got None"),
+    ({"rho": 0.5 + 0j}, "rho .* got \\(0.5\\+0j\\)"),
+    ({"rho": "0.5"}, "rho .* got '0.5'"),
+    ({"rho": 0.5, "seed": float("inf")}, "seed must be a non-negative integer, got inf"),
+    ({"rho": 0.5, "n_waves": 2.5}, "n_waves must be an integer"),
+    ({"rho": 0.5, "theta": "abc"}, "theta must be three angles in degrees, got 'abc'"),
+    ({"rho": 0.5, "theta": (90, "x", 0)}, "theta must be three finite angles"),
+    ({"rho": 0.5, "periodic": "no"}, "periodic must be true or false, got 'no'"),
+    ({"rho": 0.5, "periodic": 1}, "periodic must be true or false, got 1"),
+    ({"rho": 0.5, "periodic": True, "cell": 2.5}, "cell must be an integer"),
+])
+def test_values_of_the_wrong_kind_are_refused_with_a_value_error(kwargs, message):
+    """Not TypeError or OverflowError, and no silent bool('no') = True."""
+    with pytest.raises(ValueError, match=message):
+        Spinodoid(**kwargs)
+    # numpy scalars are numbers
+    s = Spinodoid(rho=np.float64(0.4), seed=np.int64(3), periodic=np.bool_(True), n_waves=np.int32(10))
+    assert (s.rho, s.seed, s.periodic, s.n_waves) == (0.4, 3, True, 10)
+
+
+def test_a_periodic_cell_without_a_wave_is_refused_when_the_design_is_made():
+    """β below the shortest wave of the cells (2π/L): no lattice wave vector, so no structure to label or print.
+    It used to be accepted, its label stored as failed and its export refused."""
+    with pytest.raises(ValueError, match=r"no wave of a periodic cell of side 1 has \|k\| ≈ beta = 0.001 .* 2π/1 = 6.283"):
+        Spinodoid(rho=0.5, beta=0.001, periodic=True)
+    Spinodoid(rho=0.5, beta=0.001)  # the published variant draws free directions: any β makes waves
+    assert len(lattice_directions((90, 90, 90), 2 * math.pi, 1)) == 9  # β = 2π: |m| = 1 and √2 (within ±1/2)
+
+
 @pytest.mark.parametrize("periodic", [False, True])
 def test_solid_fraction_equals_rho(periodic):
     r = 24

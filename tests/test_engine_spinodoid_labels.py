@@ -36,6 +36,16 @@ def test_export_stl_writes_a_binary_stl(tmp_path: Path, capsys: pytest.CaptureFi
     triangles = int(np.frombuffer(data[80:84], dtype="<u4")[0])
     assert len(data) == 84 + 50 * triangles
     assert "watertight, 1 body" in capsys.readouterr().out
+    # a two-photon cell of 0.05 mm: written closed (it was refused as "not closed" for 1 mm and less)
+    import trimesh
+
+    assert main(["spinodoid", "export-stl", "--rho", "0.5", "--cell-mm", "0.05", "--resolution", "24",
+                 "--out", str(out)]) == 0
+    part = trimesh.load(out, file_type="stl")
+    assert part.is_watertight and part.volume / 0.05**3 == pytest.approx(0.5, rel=0.01)
+    # too many tiles: the allowed range, not a memory estimate
+    assert main(["spinodoid", "export-stl", "--rho", "0.5", "--periodic", "--tiles", "7", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().endswith("tiles must be an integer in 1..6, got 7")
 
 
 def test_export_stl_reports_bodies_and_warns_when_the_part_falls_apart(

@@ -190,6 +190,29 @@ def test_bad_input_rejected():
         homogenize(np.ones((3, 3, 3), bool), materials=[(1.0, 0.5)])
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"rtol": 0}, r"rtol .* must be a number in \(0, 1\)"),
+    ({"rtol": -1.0}, "rtol"),
+    ({"rtol": float("nan")}, "rtol"),
+    ({"materials": "abc"}, r"materials must be a list of \(E, nu\) pairs.*got 'abc'"),
+    ({"materials": (1.0, 0.3)}, "materials must be a list of .* got the entry 1.0"),
+    ({"materials": [(1.0, None)]}, r"got the entry \(1.0, None\)"),
+])
+def test_bad_solver_settings_are_refused_before_any_work(kwargs, message):
+    """rtol = 0 ran 1000 iterations and reported a residual of 2.5e-101 as not converged; the materials raised
+    TypeError or 'not enough values to unpack'."""
+    with pytest.raises(ValueError, match=message):
+        homogenize(np.ones((4, 4, 4), bool), **kwargs)
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_a_failed_solve_has_no_stiffness():
+    """A solve that overflows (E = 1e300) fails with a NaN-filled C, as the docstring says, not C11 = 3e299."""
+    r = homogenize(np.ones((4, 4, 4), bool), materials=[(1e300, 0.3)])
+    assert r.status == "failed" and np.isnan(r.C).all()
+
+
+
 def test_label_is_json_serialisable_and_picklable():
     s = Spinodoid(rho=0.6, theta=(40, 40, 40), seed=1)
     out = label(s, resolution=20, bc="periodic")

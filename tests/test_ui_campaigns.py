@@ -372,6 +372,18 @@ def test_errors_of_a_target_stiffness_are_drawn_on_a_log_axis(tmp_path: Path) ->
     figure = best_so_far_figure(campaign)
     assert figure.layout.yaxis.type == "log"
     np.testing.assert_allclose(figure.data[1].y, [300.0, 2.0])  # per cent
+    # within 10 % the target is reached; a campaign whose best misses it by more says so (page and command line)
+    from engine.campaigns.report import best_rows, target_note
+
+    assert target_note(best_rows(campaign, 1)) is None
+    missed = Campaign.create(store, "missed", {"space": "spinodoid", "strategy": "random", "budget": 1, "batch_size": 1,
+                                               "seed": 5, "objective": {"kind": "target_stiffness", "target": target}})
+    missed.tell({c.id: Evaluation("ok", None, {"C": stiffness_matrix([v * s for v, s in zip(
+        target, (1.5, 1.0, 1.0, 1.05, 1.0, 1.0, 1.0, 1.0, 1.0))]).tolist()}) for c in missed.ask()})
+    assert target_note(best_rows(missed, 1)) == (
+        "The target is not reached: the best design misses it by 50 %, 5 %, 0 % on C11, C22, C33 (more than 10 %). "
+        "The target may lie outside what this design space reaches at its ρ range (no design comes nearer), or the "
+        "campaign needs more solver calls.")
     plain = Campaign.create(store, "plain", {"space": "spinodoid", "strategy": "random", "budget": 2, "batch_size": 2,
                                              "seed": 0, "objective": {"kind": "metric", "metrics": ["E1"]}})
     assert best_so_far_figure(plain).layout.yaxis.type == "linear"

@@ -88,3 +88,31 @@ def test_a_part_that_falls_apart_or_carries_no_load_is_warned_before_download(mo
     next(b for b in at.button if b.label == "Prepare STL").click().run()
     assert not at.exception and not at.warning
 
+
+
+def test_a_narrow_cone_periodic_cell_is_offered_the_voxels_it_needs(monkeypatch: pytest.MonkeyPatch,
+                                                                    store_dir: Path) -> None:
+    """θ = (5°, 0, 0), periodic: the cell spans 4 units and needs at least 80 voxels a side. The page offered
+    24–64 only (every Compute stiffness refused) and titled the preview "one cell (unit edge)"."""
+    monkeypatch.setenv("MATLOOP_STORE", str(store_dir))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("views/spinodoid.py").run()
+    for label, value in (("θx (°)", 5), ("θy (°)", 0), ("θz (°)", 0)):
+        next(s for s in at.sidebar.slider if s.label == label).set_value(value)
+    next(c for c in at.sidebar.checkbox if c.label.startswith("Exactly periodic")).check().run()
+    assert not at.exception and not at.error
+    design = Spinodoid(rho=0.5, theta=(5.0, 0.0, 0.0), periodic=True)
+    assert (design.cell_length, design.min_resolution()) == (4, 80)
+    voxels = next(s for s in at.selectbox if s.label == "Voxels per side")
+    assert voxels.options == ["80", "96", "128", "192"] and voxels.value == 80
+    assert "needs 4 unit lengths a side" in at.info[0].value
+    assert [w.value for w in at.warning] == [design.lattice_warning().capitalize() + "."]
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "one periodic cell (4 units a side)" in titles
+    # back to isotropic cones: the usual sizes, the kept choice nearest above
+    for label in ("θx (°)", "θy (°)", "θz (°)"):
+        next(s for s in at.sidebar.slider if s.label == label).set_value(90)
+    at.run()
+    voxels = next(s for s in at.selectbox if s.label == "Voxels per side")
+    assert voxels.options == ["24", "32", "48", "64"] and not at.info and not at.warning

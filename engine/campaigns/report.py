@@ -23,7 +23,7 @@ from engine.campaigns.campaign import Campaign, Result
 from engine.evaluators.fracture import FAILURE_METRICS
 
 __all__ = ["EXPORT_FORMATS", "PART_WARNINGS", "best_rows", "design_parameters", "export_best", "grip_note",
-           "plot_best_so_far", "provenance", "unbroken_note"]
+           "plot_best_so_far", "provenance", "target_note", "unbroken_note"]
 
 #: File formats of :func:`export_best`.
 EXPORT_FORMATS = ("json", "jsonl", "csv", "stl", "3mf")
@@ -102,6 +102,24 @@ def grip_note(rows: Sequence[dict[str, Any]]) -> str | None:
                          "gripped edge)", ": {} strength and toughness describe the grip as well as the plate.")
 
 
+#: A target-stiffness campaign whose best design misses C11, C22 or C33 by more than this (relative) has not
+#: reached its target (:func:`target_note`).
+TARGET_MISSED = 0.1
+
+
+def target_note(rows: Sequence[dict[str, Any]]) -> str | None:
+    """A sentence when the best design of a target-stiffness campaign (the rows of :func:`best_rows`) misses the
+    target by more than :data:`TARGET_MISSED` on some diagonal term, or None (reached, or no target)."""
+    if not rows or "error C11" not in rows[0]:
+        return None
+    errors = [rows[0][f"error C{i}{i}"] for i in (1, 2, 3)]
+    if max(errors) <= TARGET_MISSED:
+        return None
+    return (f"The target is not reached: the best design misses it by {', '.join(f'{100 * e:.3g} %' for e in errors)} "
+            f"on C11, C22, C33 (more than {100 * TARGET_MISSED:g} %). The target may lie outside what this design space "
+            "reaches at its ρ range (no design comes nearer), or the campaign needs more solver calls.")
+
+
 def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = None) -> bytes:
     """PNG of the best value against solver calls, one line per campaign; written to ``path`` if given."""
     import matplotlib
@@ -150,7 +168,7 @@ PART_WARNINGS = "part_warnings.json"
 def _design_files(result: Result, fmt: str) -> tuple[dict[str, bytes], list[str]]:
     """The printable files of a design (name → bytes) and what makes a spinodoid part unfit to print
     (:func:`designs.stl.part_warnings`; plates are closed bodies by construction)."""
-    from designs.stl import part_warnings, plate_stl, spinodoid_header, spinodoid_part
+    from designs.stl import checked_stl, part_warnings, plate_stl, spinodoid_header, spinodoid_part
     from designs.threemf import plate_3mf
 
     design = result.candidate.design
@@ -159,7 +177,7 @@ def _design_files(result: Result, fmt: str) -> tuple[dict[str, bytes], list[str]
         if fmt == "3mf":
             raise ValueError("3MF export is for two-material plates; export spinodoids as stl")
         mesh, connectivity = spinodoid_part(design)
-        return ({f"{stem}.stl": mesh.to_stl(spinodoid_header(design))},
+        return ({f"{stem}.stl": checked_stl(mesh, spinodoid_header(design))},
                 part_warnings(mesh, connectivity))
     grid = (design if design.space == "checkerboard" else design.expand()).as_array().T  # rows along x
     if fmt == "3mf":

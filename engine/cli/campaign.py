@@ -9,7 +9,8 @@ from pathlib import Path
 
 from engine.campaigns.campaign import CANNOT_RESUME, Campaign, is_design_group, is_outdated
 from engine.campaigns.objectives import TARGET_MATCHED
-from engine.campaigns.report import EXPORT_FORMATS, best_rows, export_best, grip_note, plot_best_so_far, unbroken_note
+from engine.campaigns.report import (EXPORT_FORMATS, best_rows, export_best, grip_note, plot_best_so_far, target_note,
+                                    unbroken_note)
 from engine.cli.common import ProgressLine, open_store
 from engine.cli.jobs import parse_params
 from engine.cli.label import add_setup_arguments, setup_options
@@ -225,7 +226,7 @@ def _print_best(campaign: Campaign, top: int) -> None:
     print("  ".join(f"{k:>{w}}" for k, w in zip(rows[0], widths)))
     for row in rows:
         print("  ".join(f"{v:{w}.4g}" if isinstance(v, float) else f"{v!s:>{w}}" for v, w in zip(row.values(), widths)))
-    for note in (unbroken_note(rows), grip_note(rows)):
+    for note in (unbroken_note(rows), grip_note(rows), target_note(rows)):
         if note is not None:
             print(note)
 

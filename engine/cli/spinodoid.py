@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from designs.spinodal import MIN_LATTICE_DIRECTIONS, Spinodoid
+from designs.spinodal import Spinodoid
 from designs.stl import CELL_MM_RANGE
 from engine.cli.common import open_store
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, check_stl_export, homogenize_and_store
@@ -35,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     hom = actions.add_parser("homogenize", help=f"effective 6×6 stiffness (solid E = {E:g}, ν = {nu:g}), stored")
     _design_arguments(hom)
     hom.add_argument("--resolution", type=int, default=32,
-                     help=f"voxels per cell side, {RESOLUTIONS[0]}..{RESOLUTIONS[1]} (default 32)")
+                     help=f"voxels per cell side, {RESOLUTIONS[0]}..{RESOLUTIONS[1]} and at least 4 per wavelength "
+                          "2π/β of the cell (20 at the default β, more for a periodic cell of several units) "
+                          "(default 32)")
     hom.add_argument("--bc", choices=BOUNDARY_CONDITIONS, default="affine", help="boundary conditions (default affine)")
     hom.add_argument("--json", action="store_true", help="print the metrics as JSON")
     hom.set_defaults(func=_homogenize)
@@ -54,12 +56,9 @@ def design_from_args(args: argparse.Namespace) -> Spinodoid:
     periodic one whose cell holds few wave directions."""
     design = Spinodoid(rho=args.rho, theta=tuple(args.theta), beta=args.beta, n_waves=args.n_waves,
                        seed=args.seed, periodic=args.periodic)
-    lattice = design.lattice_report()
-    if lattice["degenerate"]:
-        print(f"matloop: warning: this periodic cell ({lattice['cell']} unit{'s' if lattice['cell'] > 1 else ''}) "
-              f"holds only {lattice['n_directions']} wave directions within the cones (fewer than "
-              f"{MIN_LATTICE_DIRECTIONS}): a few superposed waves, close to a laminate, not a spinodoid; widen the "
-              "cones or drop --periodic", file=sys.stderr)
+    warning = design.lattice_warning()
+    if warning is not None:
+        print(f"matloop: warning: {warning} (drop --periodic)", file=sys.stderr)
     return design
 
 
@@ -71,7 +70,7 @@ def _homogenize(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"status": evaluation.status, "reason": evaluation.reason or "", **metrics}, indent=2))
         return 0 if evaluation.ok else 1
-    print(f"spinodoid {design.content_hash()[:12]}  ρ = {design.rho:.3f}  θ = {design.theta}  "
+    print(f"spinodoid {design.content_hash()[:12]}  ρ = {design.rho:.3g}  θ = {design.theta}  "
           + ("periodic  " if design.periodic else "") +
           f"{args.resolution}³ voxels, {args.bc} BC ({'computed' if computed else 'from the store'})")
     if "connected_fraction" in metrics:  # absent when the solver broke down before the clusters
@@ -89,9 +88,7 @@ def _homogenize(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import trimesh
-
-    from designs.stl import body_volumes, part_warnings, spinodoid_header, spinodoid_part
+    from designs.stl import body_volumes, checked_stl, part_warnings, spinodoid_header, spinodoid_part
 
     out = Path(args.out)
     if out.suffix.lower() != ".stl":
@@ -100,11 +97,10 @@ def _export(args: argparse.Namespace) -> int:
     design = design_from_args(args)
     check_stl_export(args.resolution, args.tiles)
     mesh, connectivity = spinodoid_part(design, args.resolution, args.cell_mm, args.tiles)
-    check = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, process=True)
-    if not len(mesh.faces) or not check.is_watertight:
-        raise ValueError(f"the surface at ρ = {design.rho:g}, {args.resolution} samples a side is "
-                         f"{'empty' if not len(mesh.faces) else 'not closed'}; nothing written")
-    data = mesh.to_stl(spinodoid_header(design, args.tiles))
+    try:
+        data = checked_stl(mesh, spinodoid_header(design, args.tiles))
+    except ValueError as exc:
+        raise ValueError(f"at ρ = {design.rho:g}, {args.resolution} samples a side: {exc}") from None
     try:
         out.write_bytes(data)
     except OSError as exc:
@@ -114,8 +110,8 @@ def _export(args: argparse.Namespace) -> int:
     dropped = f"; floating islands, {islands:.3f} of the box, left out" if islands >= 5e-4 else ""
     bodies = body_volumes(mesh)
     print(f"wrote {out}: {len(mesh.faces)} triangles, {len(data)} bytes, {side:g} mm cube, watertight, "
-          f"{len(bodies)} bod{'y' if len(bodies) == 1 else 'ies'}, volume {check.volume:.4g} mm³ "
-          f"({check.volume / side**3:.3f} of the box; ρ = {design.rho:.3f}{dropped})")
+          f"{len(bodies)} bod{'y' if len(bodies) == 1 else 'ies'}, volume {mesh.volume:.4g} mm³ "
+          f"({mesh.volume / side**3:.3f} of the box; ρ = {design.rho:.3g}{dropped})")
     for warning in part_warnings(mesh, connectivity, bodies):
         print(f"matloop: warning: {warning}", file=sys.stderr)
     return 0

@@ -15,6 +15,7 @@ import numpy as np
 
 from designs.base import Design
 from designs.spinodal import Spinodoid
+from designs.stl import MAX_TILES
 from engine.evaluators.labelling import evaluation_from_label, record_evaluation
 from engine.evaluators.protocol import Evaluation, Evaluator, Metric, ProgressCallback
 from engine.runtime.jobs import JobContext
@@ -140,7 +141,8 @@ def check_stl_export(resolution: int, tiles: int = 1) -> None:
     ValueError
         The estimate (:func:`fem.cost.stl_cost`), the budget and the finest sampling that fits.
     """
-    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in (resolution, tiles)):
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in (resolution, tiles)) \
+            or tiles > MAX_TILES:
         return
     budget = memory_budget()
     cost = stl_cost(resolution, tiles)

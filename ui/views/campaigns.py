@@ -27,7 +27,7 @@ from designs.stl import spinodoid_mesh
 from engine.campaigns.campaign import CANNOT_RESUME, Campaign, is_outdated
 from engine.campaigns.config import MAX_PRETRAIN, CampaignConfig
 from engine.campaigns.objectives import TARGET_MATCHED, Objective
-from engine.campaigns.report import export_best, grip_note, plot_best_so_far, unbroken_note
+from engine.campaigns.report import best_rows, export_best, grip_note, plot_best_so_far, target_note, unbroken_note
 from engine.evaluators.fracture import FractureEvaluator
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator
 from engine.search.registry import STRATEGIES, strategy_class
@@ -387,7 +387,7 @@ def watch(name: str) -> None:
             st.dataframe(table, hide_index=True, column_config={
                 c: st.column_config.NumberColumn(c, format="%.4g") for c in table.columns if table[c].dtype == float})
             records = table.to_dict("records")
-            for note in (unbroken_note(records), grip_note(records)):
+            for note in (unbroken_note(records), grip_note(records), target_note(best_rows(current, 1))):
                 if note is not None:
                     st.caption(note)
             if current.config.space == "spinodoid":

@@ -11,7 +11,7 @@ import streamlit as st
 
 from designs.registry import design_from_record
 from designs.spinodal import Spinodoid
-from designs.stl import CELL_MM_RANGE, part_warnings, spinodoid_header, spinodoid_mesh, spinodoid_part
+from designs.stl import CELL_MM_RANGE, checked_stl, part_warnings, spinodoid_header, spinodoid_mesh, spinodoid_part
 from engine.evaluators.spinodoid import BOUNDARY_CONDITIONS, HomogenizationEvaluator, check_stl_export
 from engine.store import JobRecord
 from fem.homogenize import BASE_MATERIAL, ORTHOTROPIC_CONSTANTS
@@ -50,8 +50,9 @@ except ValueError as exc:
 
 @st.cache_data(show_spinner="Meshing the preview…", max_entries=16)
 def preview_mesh(genome_json: str, resolution: int) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices and faces of a coarse surface for the 3D preview."""
-    mesh = spinodoid_mesh(Spinodoid.from_json(genome_json), resolution, cell_size_mm=1.0)
+    """Vertices and faces of a coarse surface for the 3D preview, in unit lengths."""
+    design = Spinodoid.from_json(genome_json)
+    mesh = spinodoid_mesh(design, resolution, cell_size_mm=float(design.cell_length))
     return mesh.vertices, mesh.faces
 
 
@@ -60,8 +61,24 @@ def stl_bytes(genome_json: str, resolution: int, cell_mm: float, tiles: int) -> 
     """Binary STL of the design and what makes it unfit to print or test (:func:`designs.stl.part_warnings`)."""
     design = Spinodoid.from_json(genome_json)
     mesh, connectivity = spinodoid_part(design, resolution, cell_mm, tiles)
-    return mesh.to_stl(spinodoid_header(design, tiles)), part_warnings(mesh, connectivity)
+    return checked_stl(mesh, spinodoid_header(design, tiles)), part_warnings(mesh, connectivity)
 
+
+def voxel_choices(least: int) -> list[int]:
+    """Voxels per side offered for homogenisation, four sizes from 24 up, or from the design's least
+    (:meth:`Spinodoid.min_resolution`) where that is more."""
+    usual = (24, 32, 48, 64, 96, 128, 192, 256)
+    if least <= usual[0]:
+        return list(usual[:4])
+    return [least] + [v for v in usual if v > least][:3]
+
+
+lattice_warning = design.lattice_warning()
+if lattice_warning is not None:
+    st.warning(lattice_warning[0].upper() + lattice_warning[1:] + ".")
+if design.cell_length > 1:
+    st.info(f"Within these narrow cones a periodic cell needs {design.cell_length} unit lengths a side to hold enough "
+            f"wave directions; it is homogenised and printed with at least {design.min_resolution()} voxels a side.")
 
 left, right = st.columns([3, 2])
 with left:
@@ -74,16 +91,19 @@ with left:
     figure = go.Figure(go.Mesh3d(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2],
                                  i=faces[:, 0], j=faces[:, 1], k=faces[:, 2], color="#4a7fb0",
                                  flatshading=True, lighting={"ambient": 0.45, "diffuse": 0.8}))
-    figure.update_layout(height=480, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title="one cell (unit edge)",
-                         scene={"aspectmode": "data"})
+    cell = design.cell_length
+    figure.update_layout(height=480, margin={"l": 0, "r": 0, "t": 30, "b": 0}, scene={"aspectmode": "data"},
+                         title="one cell (unit edge)" if cell == 1 else f"one periodic cell ({cell} units a side)")
     st.plotly_chart(figure)
 with right:
     st.subheader("Homogenise")
     # the choices live in plain session keys too: an invalid design stops the page before these widgets, and
     # Streamlit forgets the state of a widget that a run did not draw
-    voxels = [24, 32, 48, 64]
-    resolution = st.selectbox("Voxels per side", voxels, index=voxels.index(st.session_state.get("kept-voxels", 32)),
-                              help=f"at least {design.min_resolution()} for β = {design.beta:.1f}")
+    voxels = voxel_choices(design.min_resolution())
+    kept = st.session_state.get("kept-voxels", 32)
+    resolution = st.selectbox("Voxels per side", voxels, index=next((i for i, v in enumerate(voxels) if v >= kept), 0),
+                              help=f"at least {design.min_resolution()} for β = {design.beta:.1f} on a cell of "
+                                   f"{design.cell_length} unit{'s' if design.cell_length > 1 else ''} (4 per wavelength)")
     bc = st.radio("Boundary conditions", BOUNDARY_CONDITIONS, horizontal=True,
                   index=BOUNDARY_CONDITIONS.index(st.session_state.get("kept-bc", BOUNDARY_CONDITIONS[0])),
                   help="affine: displacements prescribed on the faces (reproduces the published data); "
@@ -143,8 +163,11 @@ def show_result(job: JobRecord) -> None:
                f"percolates x/y/z {metrics['percolates']}")
     surface = job.result["surface"]
     figure = go.Figure(go.Surface(x=surface["x"], y=surface["y"], z=surface["z"], surfacecolor=surface["E"],
-                                  colorscale="Viridis", colorbar={"title": "E(n)"}))
-    figure.update_layout(height=480, title="directional Young's modulus", scene={"aspectmode": "data"})
+                                  colorscale="Viridis", colorbar={"title": "E(n) / E_s"}))
+    axes = {f"{a}axis": {"title": f"E n_{a} / E_s"} for a in "xyz"}
+    figure.update_layout(height=480, margin={"l": 0, "r": 0, "t": 40, "b": 0},
+                         title="directional Young's modulus E(n): distance from the origin along n",
+                         scene={"aspectmode": "data", "camera": {"eye": {"x": 1.35, "y": 1.35, "z": 1.0}}, **axes})
     st.plotly_chart(figure)
     st.download_button("Stiffness (JSON)", json.dumps(metrics, indent=2),
                        file_name=f"stiffness-{job.result['design_hash'][:12]}.json")
