@@ -36,6 +36,8 @@ II    6 (clamped, end 10 %, ε ≤ 1)         79     79              60         
 II    7 (bonded, hold, end 2 %, ε ≤ 2)     80     79              78              0
 II    8 (bands not held, end 0.5 %)        80     79              79              0
 II    8, the next 120 (seeds 1080–1199)    119    120             119             3 (0.14–0.19 mm)
+II    10 (mesh lines on interfaces),       199    199             198             3 (0.14–0.19 mm)
+      seeds 1000–1199 (1899 s)
 ====  ===================================  =====  ==============  ==============  =====================
 
 (Mode I is the same in version 8.) In mode II (version 8) the one exception of the first 80 is seed
