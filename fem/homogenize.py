@@ -242,7 +242,8 @@ def _material_pairs(materials: Any) -> list[tuple[float, float]]:
         raise ValueError(f"{hint}; got {materials!r}")
     pairs = list(materials)
     for pair in pairs:
-        if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2 or not all(map(number, pair)):
+        if (isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2
+                or not all(map(number, pair))):
             raise ValueError(f"{hint}; got the entry {pair!r}")
     return [(float(E), float(nu)) for E, nu in pairs]
 
