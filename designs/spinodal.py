@@ -38,6 +38,7 @@ import json
 import math
 import numbers
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -47,6 +48,7 @@ from designs.base import GenomeIdentity
 
 __all__ = [
     "MIN_LATTICE_DIRECTIONS",
+    "MIN_WAVELENGTHS_PER_CELL",
     "MIN_VOXELS_PER_WAVELENGTH",
     "TIE_TOLERANCE",
     "Clusters",
@@ -61,6 +63,9 @@ __all__ = [
 
 #: Minimum number of distinct lattice directions (±k counted once) for a periodic cell.
 MIN_LATTICE_DIRECTIONS = 20
+#: Published variant: a unit cell fewer wavelengths 2π/β wide than this is warned of (:meth:`Spinodoid.structure_warning`);
+#: Kumar et al. (2020) use β = 10π, five wavelengths.
+MIN_WAVELENGTHS_PER_CELL = 2.0
 #: Resolution check: voxels per wavelength 2π/β must be at least this.
 MIN_VOXELS_PER_WAVELENGTH = 4.0
 _MAX_AUTO_CELL = 4
@@ -535,7 +540,7 @@ class Spinodoid(GenomeIdentity):
             if cell is None or not 1 <= cell <= 8:
                 raise ValueError(f"cell must be an integer in [1, 8] unit lengths, got {self.cell!r}")
             object.__setattr__(self, "cell", cell)
-        if self.periodic and not len(lattice_directions(self.theta, self.beta, self.cell_length)):
+        if self.periodic and not len(self._lattice[1]):
             raise ValueError(
                 f"no wave of a periodic cell of side {self.cell_length} has |k| ≈ beta = {self.beta:.4g} inside the cones "
                 f"{self.theta}: the shortest lattice wave has |k| = 2π/{self.cell_length} = "
@@ -584,19 +589,27 @@ class Spinodoid(GenomeIdentity):
         return cls(**data)
 
     # ------------------------------------------------------------------ geometry
+    @cached_property
+    def _lattice(self) -> tuple[int, np.ndarray]:
+        """Periodic variant: the cell side L (unit lengths) and its lattice directions
+        (:func:`lattice_directions`, read-only), found once per design. Without a given ``cell``, L is the
+        smallest in 1..:data:`_MAX_AUTO_CELL` with :data:`MIN_LATTICE_DIRECTIONS` directions; if none has
+        them (degenerate), the smallest with the most."""
+        sides = [self.cell] if self.cell is not None else list(range(1, _MAX_AUTO_CELL + 1))
+        found = []
+        for L in sides:
+            m = lattice_directions(self.theta, self.beta, L)
+            m.setflags(write=False)
+            if len(m) >= MIN_LATTICE_DIRECTIONS:
+                return L, m
+            found.append(m)
+        best = int(np.argmax([len(m) for m in found]))
+        return sides[best], found[best]
+
     @property
     def cell_length(self) -> int:
         """Side of the (periodic) cell in unit lengths: 1 for the published variant."""
-        if not self.periodic:
-            return 1
-        if self.cell is not None:
-            return self.cell
-        counts = []
-        for L in range(1, _MAX_AUTO_CELL + 1):
-            counts.append(len(lattice_directions(self.theta, self.beta, L)))
-            if counts[-1] >= MIN_LATTICE_DIRECTIONS:
-                return L
-        return int(np.argmax(counts)) + 1   # degenerate: the smallest cell with the most directions
+        return self._lattice[0] if self.periodic else 1
 
     def lattice_report(self) -> dict[str, Any]:
         """Periodic variant: cell side, number of lattice directions and degeneracy flag.
@@ -610,13 +623,21 @@ class Spinodoid(GenomeIdentity):
         """
         if not self.periodic:
             return {"cell": 1, "n_directions": self.n_waves, "degenerate": False}
-        L = self.cell_length
-        n = len(lattice_directions(self.theta, self.beta, L))
-        return {"cell": L, "n_directions": n, "degenerate": n < MIN_LATTICE_DIRECTIONS}
+        L, m = self._lattice
+        return {"cell": L, "n_directions": len(m), "degenerate": len(m) < MIN_LATTICE_DIRECTIONS}
 
-    def lattice_warning(self) -> str | None:
-        """A sentence for a periodic design whose cell holds fewer than :data:`MIN_LATTICE_DIRECTIONS` wave
-        directions (a few superposed waves, close to a laminate); None otherwise."""
+    def structure_warning(self) -> str | None:
+        """A sentence for a design too degenerate to be a spinodoid, None otherwise: a periodic cell holding
+        fewer than :data:`MIN_LATTICE_DIRECTIONS` wave directions (a few superposed waves, close to a
+        laminate), or a published-variant cell fewer than :data:`MIN_WAVELENGTHS_PER_CELL` wavelengths 2π/β
+        wide (one smooth cut surface through a slowly varying field)."""
+        if not self.periodic:
+            waves = self.beta / (2 * math.pi)
+            if waves >= MIN_WAVELENGTHS_PER_CELL:
+                return None
+            return (f"the unit cell is only {waves:.2g} wavelengths 2π/β wide (β = {self.beta:.4g}): the field varies "
+                    f"too slowly across it to form a spinodoid, which needs at least {MIN_WAVELENGTHS_PER_CELL:g}; raise "
+                    "beta (the published 10π gives five)")
         report = self.lattice_report()
         if not report["degenerate"]:
             return None
@@ -634,8 +655,7 @@ class Spinodoid(GenomeIdentity):
         rng = np.random.default_rng(self.seed)
         n = self.n_waves
         if self.periodic:
-            L = self.cell_length
-            m = lattice_directions(self.theta, self.beta, L)
+            L, m = self._lattice
             if len(m) == 0:
                 raise ValueError(
                     f"no lattice wave vector with |k| ≈ beta={self.beta:.4g} lies inside cones "

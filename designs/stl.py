@@ -9,7 +9,8 @@
   Tiling uses the periodic field itself, so a tiled part has no seams or internal faces.
   Floating islands are left out, as the mechanics leaves them out
   (:func:`designs.spinodal.connectivity` on the node samples); what remains may still be
-  several separate bodies (a stack of plates): :func:`body_volumes` lists them.
+  several separate bodies (a stack of plates): :func:`body_volumes` lists them; a dense part may
+  hold sealed cavities (:func:`shell_volumes`); :func:`part_warnings` says both.
 * :func:`plate_meshes` / :func:`plate_stl`: a 2D grid of block types (e.g. a checkerboard)
   extruded to a chosen thickness, one closed body per material (vertices duplicated where
   blocks of one material touch only at a corner; see :func:`plate_meshes`). The two-material
@@ -39,6 +40,7 @@ __all__ = [
     "part_warnings",
     "plate_meshes",
     "plate_stl",
+    "shell_volumes",
     "spinodoid_mesh",
     "spinodoid_header",
     "spinodoid_part",
@@ -244,13 +246,13 @@ def _weld(verts: np.ndarray, faces: np.ndarray, n: int) -> tuple[np.ndarray, np.
     return unique[used], faces.reshape(-1, 3)
 
 
-def part_warnings(mesh: TriMesh, report: Connectivity, bodies: np.ndarray | None = None) -> list[str]:
+def part_warnings(mesh: TriMesh, report: Connectivity, volumes: np.ndarray | None = None) -> list[str]:
     """What makes a spinodoid part (:func:`spinodoid_part`) unfit to print or to test, as sentences.
 
     A part that joins no pair of opposite faces along an axis has no load path along it (zero
     stiffness, as :func:`fem.homogenize.label` reports it); a part of several bodies falls apart
-    when printed. An empty list: neither. ``bodies``: :func:`body_volumes` of ``mesh``, where the caller
-    has them.
+    when printed; a sealed cavity traps resin or powder. An empty list: none of these. ``volumes``:
+    :func:`shell_volumes` of ``mesh``, where the caller has them.
     """
     warnings = []
     missing = [axis for axis, joined in zip("xyz", report.percolates) if not joined]
@@ -259,10 +261,15 @@ def part_warnings(mesh: TriMesh, report: Connectivity, bodies: np.ndarray | None
     elif missing:
         warnings.append(f"the part joins opposite faces only along {', '.join(a for a in 'xyz' if a not in missing)}: "
                         f"it has no stiffness along {' and '.join(missing)}")
-    bodies = body_volumes(mesh) if bodies is None else bodies
+    volumes = shell_volumes(mesh) if volumes is None else volumes
+    bodies, cavities = volumes[volumes > 0], volumes[volumes < 0]
     if len(bodies) > 1:
         warnings.append(f"the part falls apart into {len(bodies)} separate bodies (the largest holds "
-                        f"{100 * bodies[0] / bodies.sum():.1f} % of the volume): it will not print as one piece")
+                        f"{100 * bodies.max() / bodies.sum():.1f} % of the volume): it will not print as one piece")
+    if len(cavities):
+        warnings.append(f"the part holds {len(cavities)} sealed cavit{'y' if len(cavities) == 1 else 'ies'} "
+                        f"({-cavities.sum():.3g} mm³ in all) that no opening joins to the outside: a resin or powder "
+                        "printer traps material in them")
     return warnings
 
 
@@ -289,15 +296,19 @@ def body_volumes(mesh: TriMesh) -> np.ndarray:
 
     A shell is a group of triangles joined through shared edges — what
     ``trimesh.Trimesh.split(only_watertight=False)`` returns — and its volume follows from the
-    divergence theorem. Shells of positive volume are bodies; a shell of negative volume is the
-    wall of a sealed cavity inside a body and is not counted. A part with more than one body
-    falls apart when printed.
+    divergence theorem (:func:`shell_volumes`). Shells of positive volume are bodies; a shell of
+    negative volume is the wall of a sealed cavity inside a body and is not counted. A part with
+    more than one body falls apart when printed.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    _, volume = _shells(mesh)
+    volume = shell_volumes(mesh)
     return np.sort(volume[volume > 0])[::-1]
+
+
+def shell_volumes(mesh: TriMesh) -> np.ndarray:
+    """Signed volume of each shell of a closed, outward-oriented mesh (mm³ for our meshes), in no
+    particular order: positive for a body, negative for the wall of a sealed cavity inside one (void
+    that no opening joins to the outside, where a printer traps resin or powder)."""
+    return _shells(mesh)[1]
 
 
 def _shells(mesh: TriMesh) -> tuple[np.ndarray, np.ndarray]:

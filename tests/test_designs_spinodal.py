@@ -142,6 +142,29 @@ def test_narrow_cone_lattice_degeneration_is_handled():
     assert np.all(np.abs(np.linalg.norm(k, axis=1) - s.beta) <= np.pi / s.cell_length + 1e-9)
 
 
+
+def test_a_periodic_design_finds_its_cell_and_lattice_once(monkeypatch):
+    """The automatic cell tries sides 1, 2, ... once when the design is made; its size, report, warning,
+    resolution and waves reuse them (θ = 5°: 21 ms a search)."""
+    import designs.spinodal as spinodal
+
+    calls = []
+
+    def counted(theta, beta, cell):
+        calls.append(cell)
+        return lattice_directions(theta, beta, cell)
+
+    monkeypatch.setattr(spinodal, "lattice_directions", counted)
+    s = Spinodoid(rho=0.5, theta=(15, 0, 0), periodic=True)
+    assert calls == [1, 2]
+    assert s.cell_length == 2 and s.lattice_report()["cell"] == 2 and s.structure_warning() is None
+    s.min_resolution(), s.waves(), s.waves()
+    assert calls == [1, 2]
+    # the one found is the one lattice_directions gives for that cell, and nobody can change it
+    np.testing.assert_array_equal(s._lattice[1], lattice_directions((15, 0, 0), s.beta, 2))
+    with pytest.raises(ValueError):
+        s._lattice[1][0, 0] = 99
+
 def test_single_x_cone_is_layered_normal_to_x():
     # waves along x only: φ varies fastest along x
     v = Spinodoid(rho=0.5, theta=(15, 0, 0), seed=2).field(32)

@@ -19,8 +19,8 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from designs.spinodal import Spinodoid
-from designs.stl import (STL_PINCH_MM, VERTEX_CLEARANCE, TriMesh, body_volumes, checked_stl, plate_meshes, plate_stl,
-                         spinodoid_mesh, spinodoid_stl, write_binary_stl)
+from designs.stl import (STL_PINCH_MM, VERTEX_CLEARANCE, TriMesh, body_volumes, checked_stl, part_warnings, plate_meshes,
+                         plate_stl, shell_volumes, spinodoid_mesh, spinodoid_part, spinodoid_stl, write_binary_stl)
 from designs.threemf import plate_3mf
 
 CELL = 10.0  # mm
@@ -134,6 +134,27 @@ def test_connected_spinodoid_is_one_body():
     mesh = spinodoid_mesh(Spinodoid(rho=0.6, seed=2), resolution=40, cell_size_mm=CELL)
     assert len(body_volumes(mesh)) == len(_bodies(mesh)) == 1
 
+
+
+@pytest.mark.parametrize(("design", "cavities"), [(Spinodoid(rho=0.95, seed=0), True),
+                                                  (Spinodoid(rho=0.9, periodic=True, seed=0), True),
+                                                  (Spinodoid(rho=0.6, seed=2), False)])
+def test_sealed_cavities_are_counted_as_trimesh_finds_them_and_warned_of(design, cavities):
+    """Dense parts hold voids that no opening joins to the outside (trapped resin or powder): the
+    warning counts the shells trimesh finds with negative volume and gives their volume."""
+    mesh, report = spinodoid_part(design, resolution=40, cell_size_mm=CELL)
+    shells = trimesh.Trimesh(mesh.vertices, mesh.faces, process=True).split(only_watertight=False)
+    walls = [s.volume for s in shells if s.volume < 0]
+    volumes = shell_volumes(mesh)
+    assert (len(walls) > 0) == cavities and (volumes < 0).sum() == len(walls)
+    assert volumes.sum() == pytest.approx(mesh.volume, rel=1e-9)
+    warned = [w for w in part_warnings(mesh, report) if "sealed cavit" in w]
+    if cavities:
+        n = len(walls)
+        assert warned == [w for w in part_warnings(mesh, report, volumes) if "sealed cavit" in w]
+        assert f"holds {n} sealed cavit{'y' if n == 1 else 'ies'} ({-sum(walls):.3g} mm³ in all)" in warned[0]
+    else:
+        assert warned == []
 
 def test_write_binary_stl_single_triangle():
     data = write_binary_stl(np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0.0]]), np.array([[0, 1, 2]]))

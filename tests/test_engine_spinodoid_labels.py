@@ -143,3 +143,20 @@ def test_a_degenerate_periodic_cell_is_warned_and_the_header_names_the_variant(
     assert main(["--store", str(tmp_path), "spinodoid", "homogenize", "--rho", "0.5", "--periodic",
                  "--resolution", "24"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_published_cell_narrower_than_two_wavelengths_is_warned(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """β = π puts half a wavelength 2π/β across the unit cell: one smooth cut surface, not a spinodoid, said
+    so (without the periodic advice); two wavelengths (β = 4π) and the published 10π are not warned."""
+    from designs.spinodal import Spinodoid
+
+    main(["--store", str(tmp_path), "spinodoid", "homogenize", "--rho", "0.5", "--beta", str(np.pi),
+          "--resolution", "20"])
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("matloop: warning: the unit cell is only 0.5 wavelengths 2π/β wide (β = 3.142): the field "
+                      "varies too slowly across it to form a spinodoid, which needs at least 2; raise beta (the "
+                      "published 10π gives five)")
+    for beta in (4 * np.pi, 10 * np.pi):
+        assert Spinodoid(rho=0.5, beta=beta).structure_warning() is None
+    assert Spinodoid(rho=0.5, beta=3.9 * np.pi).structure_warning().startswith("the unit cell is only 1.9 wavelengths")

@@ -107,7 +107,7 @@ def test_a_narrow_cone_periodic_cell_is_offered_the_voxels_it_needs(monkeypatch:
     voxels = next(s for s in at.selectbox if s.label == "Voxels per side")
     assert voxels.options == ["80", "96", "128", "192"] and voxels.value == 80
     assert "needs 4 unit lengths a side" in at.info[0].value
-    assert [w.value for w in at.warning] == [design.lattice_warning().capitalize() + "."]
+    assert [w.value for w in at.warning] == [design.structure_warning().capitalize() + "."]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert "one periodic cell (4 units a side)" in titles
     # back to isotropic cones: the usual sizes, the kept choice nearest above

@@ -3,7 +3,8 @@ surrogate accuracy, the best designs as a table (plotly figures and pandas table
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,6 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine.campaigns.campaign import Campaign
-from engine.campaigns.report import best_rows
 from engine.evaluators.protocol import Metric
 
 __all__ = ["best_so_far_figure", "best_so_far_trace", "best_table", "grid_figure", "metric_title", "objective_axis",
@@ -159,9 +159,10 @@ def surrogate_figure(campaign: Campaign) -> go.Figure | None:
 PARAMETER_NAMES = {"rho": "ρ", **{f"theta_{axis} (deg)": f"θ{axis} (°)" for axis in "xyz"}}
 
 
-def best_table(campaign: Campaign, count: int) -> pd.DataFrame:
-    """The ``count`` best designs as rows: solver calls counted from 1 as on the plots, metrics in their units."""
-    table = pd.DataFrame(best_rows(campaign, count)).rename(columns=PARAMETER_NAMES)
+def best_table(campaign: Campaign, rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The best designs' rows (:func:`engine.campaigns.report.best_rows`) as the page shows them: solver calls
+    counted from 1 as on the plots, metrics in their units, errors in per cent."""
+    table = pd.DataFrame(rows).rename(columns=PARAMETER_NAMES)
     table.insert(1, "solver call", table.pop("candidate") + 1)
     if campaign.objective.kind == "target_stiffness":
         table.insert(4, "max error (%)", -100.0 * table.pop("objective"))

@@ -52,13 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def design_from_args(args: argparse.Namespace) -> Spinodoid:
-    """The spinodoid described by the command-line options (validated); a warning on standard error for a
-    periodic one whose cell holds few wave directions."""
+    """The spinodoid described by the command-line options (validated); a warning on standard error for one
+    too degenerate to be a spinodoid (:meth:`Spinodoid.structure_warning`)."""
     design = Spinodoid(rho=args.rho, theta=tuple(args.theta), beta=args.beta, n_waves=args.n_waves,
                        seed=args.seed, periodic=args.periodic)
-    warning = design.lattice_warning()
+    warning = design.structure_warning()
     if warning is not None:
-        print(f"matloop: warning: {warning} (drop --periodic)", file=sys.stderr)
+        print(f"matloop: warning: {warning}{' (drop --periodic)' if design.periodic else ''}", file=sys.stderr)
     return design
 
 
@@ -88,7 +88,7 @@ def _homogenize(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from designs.stl import body_volumes, checked_stl, part_warnings, spinodoid_header, spinodoid_part
+    from designs.stl import checked_stl, part_warnings, shell_volumes, spinodoid_header, spinodoid_part
 
     out = Path(args.out)
     if out.suffix.lower() != ".stl":
@@ -108,10 +108,11 @@ def _export(args: argparse.Namespace) -> int:
     side = args.cell_mm * args.tiles
     islands = connectivity.solid_fraction - connectivity.connected_fraction
     dropped = f"; floating islands, {islands:.3f} of the box, left out" if islands >= 5e-4 else ""
-    bodies = body_volumes(mesh)
+    volumes = shell_volumes(mesh)
+    bodies = int((volumes > 0).sum())
     print(f"wrote {out}: {len(mesh.faces)} triangles, {len(data)} bytes, {side:g} mm cube, watertight, "
-          f"{len(bodies)} bod{'y' if len(bodies) == 1 else 'ies'}, volume {mesh.volume:.4g} mm³ "
+          f"{bodies} bod{'y' if bodies == 1 else 'ies'}, volume {mesh.volume:.4g} mm³ "
           f"({mesh.volume / side**3:.3f} of the box; ρ = {design.rho:.3g}{dropped})")
-    for warning in part_warnings(mesh, connectivity, bodies):
+    for warning in part_warnings(mesh, connectivity, volumes):
         print(f"matloop: warning: {warning}", file=sys.stderr)
     return 0

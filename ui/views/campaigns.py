@@ -383,11 +383,12 @@ def watch(name: str) -> None:
         if results:
             if current.config.space != "spinodoid":
                 st.plotly_chart(grid_figure(current, results))
-            table = best_table(current, SHOWN_DESIGNS)
+            rows = best_rows(current, SHOWN_DESIGNS)
+            table = best_table(current, rows)
             st.dataframe(table, hide_index=True, column_config={
                 c: st.column_config.NumberColumn(c, format="%.4g") for c in table.columns if table[c].dtype == float})
             records = table.to_dict("records")
-            for note in (unbroken_note(records), grip_note(records), target_note(best_rows(current, 1))):
+            for note in (unbroken_note(records), grip_note(records), target_note(rows)):
                 if note is not None:
                     st.caption(note)
             if current.config.space == "spinodoid":

@@ -73,9 +73,9 @@ def voxel_choices(least: int) -> list[int]:
     return [least] + [v for v in usual if v > least][:3]
 
 
-lattice_warning = design.lattice_warning()
-if lattice_warning is not None:
-    st.warning(lattice_warning[0].upper() + lattice_warning[1:] + ".")
+structure_warning = design.structure_warning()
+if structure_warning is not None:
+    st.warning(structure_warning[0].upper() + structure_warning[1:] + ".")
 if design.cell_length > 1:
     st.info(f"Within these narrow cones a periodic cell needs {design.cell_length} unit lengths a side to hold enough "
             f"wave directions; it is homogenised and printed with at least {design.min_resolution()} voxels a side.")
