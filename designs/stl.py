@@ -265,11 +265,14 @@ def part_warnings(mesh: TriMesh, report: Connectivity, volumes: np.ndarray | Non
     bodies, cavities = volumes[volumes > 0], volumes[volumes < 0]
     if len(bodies) > 1:
         warnings.append(f"the part falls apart into {len(bodies)} separate bodies (the largest holds "
-                        f"{100 * bodies.max() / bodies.sum():.1f} % of the volume): it will not print as one piece")
+                        f"{100 * bodies.max() / bodies.sum():.1f} % of the volume), its floating islands already left "
+                        "out: it will not print as one piece")
+    if warnings:
+        warnings[-1] += " (raise ρ or widen the cones)"
     if len(cavities):
         warnings.append(f"the part holds {len(cavities)} sealed cavit{'y' if len(cavities) == 1 else 'ies'} "
                         f"({-cavities.sum():.3g} mm³ in all) that no opening joins to the outside: a resin or powder "
-                        "printer traps material in them")
+                        "printer traps material in them (a lower ρ opens them)")
     return warnings
 
 

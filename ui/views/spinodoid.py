@@ -132,8 +132,7 @@ with right:
             show_error(f"Cannot export: {exc}")
         else:
             if warnings:
-                st.warning("; ".join(warnings).capitalize() + ". Floating islands are already left out; raise ρ or "
-                           "widen the cones for a connected part.")
+                st.warning("; ".join(warnings).capitalize() + ".")
             st.download_button(f"Download STL ({len(data) / 1e6:.1f} MB)", data,
                                file_name=f"spinodoid-{design.content_hash()[:12]}.stl", mime="model/stl")
 
