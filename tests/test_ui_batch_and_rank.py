@@ -202,6 +202,63 @@ def test_ranking_draws_the_top_k_and_sends_them_to_labelling(env: Path) -> None:
     assert at.session_state["batch-designs"]["records"] == job.params["designs"]  # the page shows them as its source
 
 
+def rank_page(n: int, k: int, seed: int) -> AppTest:
+    """The Rank page after ranking ``n`` candidates (top ``k``, soft fraction 0.5, ``seed``)."""
+    at = open_page("rank")
+    widget(at.number_input, "Candidates").set_value(n)
+    widget(at.number_input, "Top k").set_value(k)
+    widget(at.number_input, "Seed").set_value(seed)
+    at.run()
+    widget(at.button, "Rank candidates").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
+
+
+def run_batch(store: Store, job: str) -> None:
+    """Run a recorded label-batch job in this process."""
+    store.start_job(job)
+    store.finish_job(job, "done", result=label_batch_job(JobContext(store, job), **store.get_job(job).params))
+
+
+def test_the_ranking_shows_the_labels_its_designs_have_and_labels_only_the_rest(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Going back to Rank after **Label the top k** offered the same batch again, and the labels the solver gave
+    were nowhere beside the predictions: the table shows each design's label under the model's set-up, the
+    button labels only the unlabelled designs, a job in flight is pointed to, and a fully labelled top k is
+    offered nothing."""
+    monkeypatch.setattr(fracture_batch, "make_executor", lambda spec: ThreadPoolExecutor(1))
+    store = Store(env)
+    model, _ = register_tiny_model(store)
+    top = rank_random_plates(model, 600, 4, True, 0.5, 3).designs()
+    options = {"mode": "I", "plane": "stress"}
+    earlier = store.create_job("label-batch", {"fidelity": "fast", "options": options, "executor": "local:1",
+                                               "designs": [{"space": d.space, "genome": d.genome()} for d in top[1:3]]})
+    run_batch(store, earlier)
+    key = fracture_key("fast", options)
+    stiffness = [store.get_label(d.content_hash(), key).metrics["stiffness"] for d in top[1:3]]
+    assert stiffness[0] != stiffness[1]  # a row mix-up would show
+    at = rank_page(600, 4, 3)
+    np.testing.assert_allclose(at.dataframe[1].value["labelled stiffness (MPa)"],
+                               [np.nan, *stiffness, np.nan], equal_nan=True)
+    assert not any(b.label == "Label the top 4" for b in at.button)
+    widget(at.button, "Label the 2 unlabelled of the top 4").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    job = store.jobs(limit=1)[0]
+    assert [Checkerboard.from_json(r["genome"]).content_hash() for r in job.params["designs"]] == [
+        top[0].content_hash(), top[3].content_hash()]
+    assert at.session_state["batch-designs"]["what"] == "the 2 unlabelled of the top 4 of Rank designs (model #1)"
+    at = rank_page(600, 4, 3)  # back on Rank while the job is queued
+    assert [i.value for i in at.info] == [f"Job `{job.id}` is labelling these designs (queued, 0%)."]
+    assert not any(b.label.startswith("Label the") for b in at.button)
+    assert [link.label for link in at.get("page_link")] == ["Open the job on Label a batch"]
+    run_batch(store, job.id)
+    at = rank_page(600, 4, 3)
+    assert np.isfinite(at.dataframe[1].value["labelled stiffness (MPa)"]).all()
+    assert [s.value for s in at.success] == ["All 4 are labelled under the set-up of the labels the model was "
+                                             "trained on: the table shows the solver's stiffness beside the prediction."]
+    assert not any(b.label.startswith("Label the") for b in at.button)
+
+
 def test_ranking_outside_the_soft_fractions_a_model_was_trained_on_is_warned(env: Path) -> None:
     """An all-stiff candidate ranked by a model trained on mixed plates was predicted at a third of its label,
     with no word: the models table shows the soft fractions each model was trained on (block type 0 of the

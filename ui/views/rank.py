@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -150,16 +151,12 @@ for start in range(0, len(designs), PER_ROW):
         figure.update_layout(title_font_size=12, margin={"t": 55})
         column.plotly_chart(figure, key=f"ranked-{i}")
 value_column = f"{score_name} ({unit})" if unit and unit != "1" else score_name
-listing = pd.DataFrame({"rank": range(1, len(designs) + 1), "design": [d.content_hash()[:12] for d in designs],
+hashes = [d.content_hash() for d in designs]
+listing = pd.DataFrame({"rank": range(1, len(designs) + 1), "design": [h[:12] for h in hashes],
                         "candidate": ranking.indices, value_column: ranking.scores,
                         "soft fraction": [d.fraction("soft") for d in designs]})
 if ranking.spread is not None:
     listing.insert(4, "spread (ensemble std)", ranking.spread)
-st.dataframe(listing, hide_index=True, column_config={  # significant figures: G/σ² is of order 1e-3 mm/MPa
-    "candidate": st.column_config.NumberColumn(help="position in the seeded candidate stream"),
-    value_column: st.column_config.NumberColumn(format="%.4g"),
-    "spread (ensemble std)": st.column_config.NumberColumn(format="%.3g"),
-    "soft fraction": st.column_config.NumberColumn(format="%.3f")})
 fidelity, options = model_options(record)
 key = (metrics.get("solver_key") or {})
 try:
@@ -167,16 +164,45 @@ try:
     same = evaluator.key().config_hash == key.get("config_hash")
 except (ValueError, TypeError):
     same = False
+# labels the solver already gave these designs under the model's set-up, shown beside the predictions
+labels = {}
+if same:
+    solver_key = evaluator.key()
+    labels = {h: label for h in hashes if (label := store.get_label(h, solver_key)) is not None}
+target_unit = UNITS.get(target, "")
+labelled_column = f"labelled {symbol} ({target_unit})" if target_unit not in ("", "1") else f"labelled {symbol}"
+if labels:
+    listing.insert(listing.columns.get_loc(value_column) + 1, labelled_column, [
+        labels[h].metrics.get(target) if h in labels and labels[h].status == "ok" else np.nan for h in hashes])
+st.dataframe(listing, hide_index=True, column_config={  # significant figures: G/σ² is of order 1e-3 mm/MPa
+    "candidate": st.column_config.NumberColumn(help="position in the seeded candidate stream"),
+    value_column: st.column_config.NumberColumn(format="%.4g"),
+    labelled_column: st.column_config.NumberColumn(format="%.4g", help="the solver's value, under the set-up of "
+                                                   "the labels the model was trained on (blank: not labelled yet, or "
+                                                   "the label failed: see the Library)"),
+    "spread (ensemble std)": st.column_config.NumberColumn(format="%.3g"),
+    "soft fraction": st.column_config.NumberColumn(format="%.3f")})
+top = [{"space": d.space, "genome": d.genome()} for d in designs]
+unlabelled = [entry for entry, h in zip(top, hashes) if h not in labels]
+running = next((job for job in store.jobs(limit=50) if job.kind == "label-batch" and not job.finished
+                and any(entry in job.params.get("designs", []) for entry in unlabelled)), None)
 if not same:
     st.warning("The solver set-up of this model's labels cannot be rebuilt on this page (other materials?); "
                "export the designs and label them with `matloop label`.")
-elif st.button(f"Label the top {len(designs)}", help=f"a batch job at fidelity {fidelity}, mode {options.get('mode')}, "
+elif not unlabelled:
+    st.success(f"All {len(designs)} are labelled under the set-up of the labels the model was trained on: the "
+               f"table shows the solver's {symbol} beside the prediction.", icon=":material/check:")
+elif running is not None:
+    st.info(f"Job `{running.id}` is labelling these designs ({running.status}, {running.progress:.0%}).")
+    st.page_link("views/label_batch.py", label="Open the job on Label a batch", icon=":material/dataset:",
+                 query_params={"job": running.id})
+elif st.button(f"Label the top {len(designs)}" if not labels else f"Label the {len(unlabelled)} unlabelled of the "
+               f"top {len(designs)}", help=f"a batch job at fidelity {fidelity}, mode {options.get('mode')}, "
                f"plane {options.get('plane')}: the set-up of the labels the model was trained on"):
-    top = [{"space": d.space, "genome": d.genome()} for d in designs]
-    params = {"fidelity": fidelity, "options": options, "executor": settings().executor, "designs": top}
+    params = {"fidelity": fidelity, "options": options, "executor": settings().executor, "designs": unlabelled}
     # the batch page shows these designs as its source, beside the job
-    st.session_state["batch-designs"] = {"what": f"the top {len(top)} of Rank designs (model #{model_id})",
-                                         "records": top}
+    what = f"the top {len(top)}" if len(unlabelled) == len(top) else f"the {len(unlabelled)} unlabelled of the top {len(top)}"
+    st.session_state["batch-designs"] = {"what": f"{what} of Rank designs (model #{model_id})", "records": unlabelled}
     job = manager.submit("label-batch", params)
     st.switch_page("views/label_batch.py", query_params={"job": job})
 st.caption("The same model, number of candidates, seed and soft fraction give the same ranking.")
