@@ -68,6 +68,10 @@ MIN_LATTICE_DIRECTIONS = 20
 MIN_WAVELENGTHS_PER_CELL = 2.0
 #: Resolution check: voxels per wavelength 2π/β must be at least this.
 MIN_VOXELS_PER_WAVELENGTH = 4.0
+#: Most voxels per cell side (:meth:`Spinodoid.field`).
+MAX_RESOLUTION = 512
+#: Largest wave number: a wavelength 2π/β spans MIN_VOXELS_PER_WAVELENGTH of MAX_RESOLUTION voxels on a unit cell.
+MAX_BETA = 2.0 * math.pi * MAX_RESOLUTION / MIN_VOXELS_PER_WAVELENGTH
 _MAX_AUTO_CELL = 4
 
 
@@ -519,8 +523,10 @@ class Spinodoid(GenomeIdentity):
         object.__setattr__(self, "rho", rho)
         object.__setattr__(self, "theta", _check_theta(self.theta))
         beta = _real(self.beta)
-        if beta is None or not (math.isfinite(beta) and beta > 0.0):
-            raise ValueError(f"beta (wave number, 1/unit length) must be a positive finite number, got {self.beta!r}")
+        if beta is None or not (math.isfinite(beta) and 0.0 < beta <= MAX_BETA):
+            raise ValueError(f"beta (wave number, 1/unit length) must be a number in (0, {MAX_BETA:.1f}], got "
+                             f"{self.beta!r}: a wavelength 2π/β spans at least {MIN_VOXELS_PER_WAVELENGTH:g} of the "
+                             f"at most {MAX_RESOLUTION} voxels a side")
         object.__setattr__(self, "beta", beta)
         n_waves = _whole(self.n_waves)
         if n_waves is None or not 1 <= n_waves <= 100_000:
@@ -606,6 +612,12 @@ class Spinodoid(GenomeIdentity):
         best = int(np.argmax([len(m) for m in found]))
         return sides[best], found[best]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickling and copying keep: the fields, not the lattice (found again where it is needed)."""
+        state = dict(self.__dict__)
+        state.pop("_lattice", None)
+        return state
+
     @property
     def cell_length(self) -> int:
         """Side of the (periodic) cell in unit lengths: 1 for the published variant."""
@@ -635,16 +647,28 @@ class Spinodoid(GenomeIdentity):
             waves = self.beta / (2 * math.pi)
             if waves >= MIN_WAVELENGTHS_PER_CELL:
                 return None
-            return (f"the unit cell is only {waves:.2g} wavelengths 2π/β wide (β = {self.beta:.4g}): the field varies "
+            shown = math.floor(waves * 100) / 100 or float(f"{waves:.2g}")  # 1.999 is not "2"
+            return (f"the unit cell is only {shown:g} wavelengths 2π/β wide (β = {self.beta:.4g}): the field varies "
                     f"too slowly across it to form a spinodoid, which needs at least {MIN_WAVELENGTHS_PER_CELL:g}; raise "
                     "beta (the published 10π gives five)")
         report = self.lattice_report()
         if not report["degenerate"]:
             return None
-        cell = report["cell"]
-        return (f"this periodic cell ({cell} unit{'s' if cell > 1 else ''}) holds only {report['n_directions']} wave "
-                f"directions within the cones (fewer than {MIN_LATTICE_DIRECTIONS}): a few superposed waves, close to a "
-                "laminate, not a spinodoid; widen the cones or use the published (non-periodic) variant")
+        cell, count = report["cell"], report["n_directions"]
+        # what helps this design: wider cones where some are narrowed, else a larger β (more lattice
+        # points on the sphere |k| = β); a larger cell where one was given (the automatic one tried 1..4)
+        remedies = ["widen the cones" if min(self.theta) < 90.0 else "raise beta"]
+        if self.cell is not None and cell < 8:
+            remedies.append(f"give a larger cell (cell up to 8; this one is {cell})")
+        # the published variant draws its waves anywhere in the cones: a spinodoid where they are wide
+        # enough to vary across the cell (β sin θ ≥ 2π) and the cell holds enough wavelengths
+        published = Spinodoid(rho=self.rho, theta=self.theta, beta=self.beta)
+        if published.structure_warning() is None and self.beta * math.sin(math.radians(max(self.theta))) >= 2 * math.pi:
+            remedies.append("use the published (non-periodic) variant")
+        return (f"this periodic cell ({cell} unit{'s' if cell > 1 else ''}) holds only {count} wave "
+                f"direction{'s' if count != 1 else ''} within the cones (fewer than {MIN_LATTICE_DIRECTIONS}): a few "
+                f"superposed waves, close to a laminate, not a spinodoid; "
+                + (f"{', '.join(remedies[:-1])} or {remedies[-1]}" if len(remedies) > 1 else remedies[0]))
 
     def min_resolution(self) -> int:
         """Smallest voxels per cell side with ≥ 4 voxels per wavelength 2π/β."""
@@ -706,8 +730,8 @@ class Spinodoid(GenomeIdentity):
                 f"resolution {r} is too coarse for this spinodoid (β = {self.beta:.4g} on a cell of "
                 f"{self.cell_length} unit{'s' if self.cell_length > 1 else ''}): use at least {self.min_resolution()} "
                 f"voxels per side ({MIN_VOXELS_PER_WAVELENGTH:g} per wavelength)")
-        if r > 512:
-            raise ValueError(f"resolution must be at most 512 voxels per side, got {r}")
+        if r > MAX_RESOLUTION:
+            raise ValueError(f"resolution must be at most {MAX_RESOLUTION} voxels per side, got {r}")
         return r
 
     def field(self, resolution: int) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -164,6 +166,19 @@ def test_a_periodic_design_finds_its_cell_and_lattice_once(monkeypatch):
     np.testing.assert_array_equal(s._lattice[1], lattice_directions((15, 0, 0), s.beta, 2))
     with pytest.raises(ValueError):
         s._lattice[1][0, 0] = 99
+    # a pickle or a copy carries the fields, not the lattice: found again, read-only again
+    for other in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
+        assert "_lattice" not in vars(other) and other == s and other.content_hash() == s.content_hash()
+        assert not other._lattice[1].flags.writeable
+
+
+def test_a_wave_number_no_resolution_takes_is_refused_when_made():
+    """β = 1e5 asked the lattice search for 7.5 GiB before any resolution was checked; β above 256π
+    (4 voxels a wavelength on 512 voxels) is refused at once."""
+    assert Spinodoid(rho=0.5, beta=256 * np.pi, periodic=True).min_resolution() == 512
+    for beta in (256 * np.pi * (1 + 1e-9), 1e5):
+        with pytest.raises(ValueError, match=r"beta \(wave number, 1/unit length\) must be a number in \(0, 804.2\]"):
+            Spinodoid(rho=0.5, beta=beta, periodic=True)
 
 def test_single_x_cone_is_layered_normal_to_x():
     # waves along x only: φ varies fastest along x

@@ -139,10 +139,28 @@ def test_a_degenerate_periodic_cell_is_warned_and_the_header_names_the_variant(
           "--periodic", "--resolution", "20"])
     captured = capsys.readouterr()
     assert captured.err.startswith("matloop: warning: this periodic cell (1 unit) holds only 3 wave directions")
+    # cones this narrow give the published variant a laminate too: it is not the remedy
+    assert captured.err.rstrip().endswith("not a spinodoid; widen the cones"), captured.err
     assert "θ = (0.01, 0.01, 0.01)  periodic  20³ voxels" in captured.out
     assert main(["--store", str(tmp_path), "spinodoid", "homogenize", "--rho", "0.5", "--periodic",
                  "--resolution", "24"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_remedies_of_a_degenerate_periodic_cell_are_those_that_help() -> None:
+    """Wide cones are not widened (β is raised), a larger cell is offered where one was given, and the
+    published variant only where its waves vary across the cell (β sin θ ≥ 2π: 11.5° at β = 10π) and it holds
+    two wavelengths."""
+    from designs.spinodal import Spinodoid
+
+    wide = Spinodoid(rho=0.5, beta=1.0, periodic=True).structure_warning()
+    assert wide.endswith("not a spinodoid; raise beta"), wide
+    cones = Spinodoid(rho=0.5, theta=(15, 15, 15), periodic=True, cell=1)
+    assert cones.lattice_report()["n_directions"] == 15
+    assert cones.structure_warning().endswith("widen the cones, give a larger cell (cell up to 8; this one is 1) or "
+                                              "use the published (non-periodic) variant")
+    assert Spinodoid(rho=0.5, theta=(15, 15, 15)).structure_warning() is None
+    assert "published" not in Spinodoid(rho=0.5, theta=(5, 0, 0), periodic=True).structure_warning()
 
 
 def test_a_published_cell_narrower_than_two_wavelengths_is_warned(
@@ -159,4 +177,6 @@ def test_a_published_cell_narrower_than_two_wavelengths_is_warned(
                       "published 10π gives five)")
     for beta in (4 * np.pi, 10 * np.pi):
         assert Spinodoid(rho=0.5, beta=beta).structure_warning() is None
-    assert Spinodoid(rho=0.5, beta=3.9 * np.pi).structure_warning().startswith("the unit cell is only 1.9 wavelengths")
+    assert Spinodoid(rho=0.5, beta=3.9 * np.pi).structure_warning().startswith("the unit cell is only 1.95 wavelengths")
+    # just under two wavelengths is not rounded up to the two it needs
+    assert Spinodoid(rho=0.5, beta=4 * np.pi - 1e-9).structure_warning().startswith("the unit cell is only 1.99 ")

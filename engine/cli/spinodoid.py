@@ -58,7 +58,7 @@ def design_from_args(args: argparse.Namespace) -> Spinodoid:
                        seed=args.seed, periodic=args.periodic)
     warning = design.structure_warning()
     if warning is not None:
-        print(f"matloop: warning: {warning}{' (drop --periodic)' if design.periodic else ''}", file=sys.stderr)
+        print(f"matloop: warning: {warning}", file=sys.stderr)
     return design
 
 
