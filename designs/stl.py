@@ -165,7 +165,6 @@ def spinodoid_part(
         A design that is not a spinodoid, a cell edge outside :data:`CELL_MM_RANGE`, a tile count outside
         1..6, tiling of a non-periodic design, or a resolution the design does not take.
     """
-    from skimage.measure import marching_cubes
 
     if not isinstance(design, Spinodoid):
         raise ValueError(f"design must be a Spinodoid, got {type(design).__name__}")

@@ -238,8 +238,13 @@ def test_the_ranking_shows_the_labels_its_designs_have_and_labels_only_the_rest(
     stiffness = [store.get_label(d.content_hash(), key).metrics["stiffness"] for d in top[1:3]]
     assert stiffness[0] != stiffness[1]  # a row mix-up would show
     at = rank_page(600, 4, 3)
-    np.testing.assert_allclose(at.dataframe[1].value["labelled stiffness (MPa)"],
-                               [np.nan, *stiffness, np.nan], equal_nan=True)
+    table = at.dataframe[1].value
+    np.testing.assert_allclose(table["labelled stiffness (MPa)"], [np.nan, *stiffness, np.nan], equal_nan=True)
+    best = 2 + int(np.argmax(stiffness))
+    error = np.abs(table["predicted stiffness (MPa)"][1:3] - stiffness).mean()
+    assert any(c.value == f"By the solver, the best of the 2 labelled is #{best} ({max(stiffness):.4g} MPa); the "
+               f"predictions are off by {error:.3g} MPa on average ({error / np.mean(stiffness):.0%} of the labels' "
+               "mean)." for c in at.caption), [c.value for c in at.caption]
     assert not any(b.label == "Label the top 4" for b in at.button)
     widget(at.button, "Label the 2 unlabelled of the top 4").click().run()
     assert not at.exception, [e.message for e in at.exception]

@@ -171,6 +171,7 @@ if same:
     labels = {h: label for h in hashes if (label := store.get_label(h, solver_key)) is not None}
 target_unit = UNITS.get(target, "")
 labelled_column = f"labelled {symbol} ({target_unit})" if target_unit not in ("", "1") else f"labelled {symbol}"
+label_unit = f" {target_unit}" if target_unit not in ("", "1") else ""
 if labels:
     listing.insert(listing.columns.get_loc(value_column) + 1, labelled_column, [
         labels[h].metrics.get(target) if h in labels and labels[h].status == "ok" else np.nan for h in hashes])
@@ -182,6 +183,16 @@ st.dataframe(listing, hide_index=True, column_config={  # significant figures: G
                                                    "the label failed: see the Library)"),
     "spread (ensemble std)": st.column_config.NumberColumn(format="%.3g"),
     "soft fraction": st.column_config.NumberColumn(format="%.3f")})
+checked = listing.dropna(subset=[labelled_column]) if labels else listing.iloc[:0]
+if len(checked):  # how the prediction fared where the solver has spoken
+    best = checked.loc[checked[labelled_column].idxmax() if larger else checked[labelled_column].idxmin()]
+    summary = (f"By the solver, the best of the {len(checked)} labelled is #{best['rank']} "
+               f"({best[labelled_column]:.4g}{label_unit})")
+    if task == "regression":
+        error = (checked[value_column] - checked[labelled_column]).abs().mean()
+        summary += (f"; the predictions are off by {error:.3g}{label_unit} on average "
+                    f"({error / checked[labelled_column].abs().mean():.0%} of the labels' mean)")
+    st.caption(summary + ".")
 top = [{"space": d.space, "genome": d.genome()} for d in designs]
 unlabelled = [entry for entry, h in zip(top, hashes) if h not in labels]
 running = next((job for job in store.jobs(limit=50) if job.kind == "label-batch" and not job.finished
