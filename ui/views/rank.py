@@ -179,7 +179,7 @@ st.dataframe(listing, hide_index=True, column_config={  # significant figures: G
     "candidate": st.column_config.NumberColumn(help="position in the seeded candidate stream"),
     value_column: st.column_config.NumberColumn(format="%.4g"),
     labelled_column: st.column_config.NumberColumn(format="%.4g", help="the solver's value, under the set-up of "
-                                                   "the labels the model was trained on (blank: not labelled yet, or "
+                                                   "the labels the model was trained on (None: not labelled yet, or "
                                                    "the label failed: see the Library)"),
     "spread (ensemble std)": st.column_config.NumberColumn(format="%.3g"),
     "soft fraction": st.column_config.NumberColumn(format="%.3f")})
