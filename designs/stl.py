@@ -150,8 +150,8 @@ def spinodoid_part(
         the cell faces cut off the rest remain and are separate bodies of the printed part:
         :func:`body_volumes` lists them. Bodies smaller than one sample voxel are dropped too, and
         cavities smaller than one are filled. The surface is drawn at the level, next to the design's,
-        where it encloses the share of the box that the kept node samples hold (to :data:`VOLUME_RTOL`,
-        before bodies and cavities below a voxel go): marching cubes at the design's level encloses less
+        where it encloses the share of the box that the kept node samples hold (to :data:`VOLUME_RTOL`):
+        marching cubes at the design's level encloses less
         than the samples where the solid is the minority (0.272 of the box for ρ = 0.3 at 24 samples a
         side, 0.296 at 64) and more where it is the majority (0.805 for ρ = 0.8 at 64).
     connectivity : Connectivity
@@ -163,7 +163,8 @@ def spinodoid_part(
     ------
     ValueError
         A design that is not a spinodoid, a cell edge outside :data:`CELL_MM_RANGE`, a tile count outside
-        1..6, tiling of a non-periodic design, or a resolution the design does not take.
+        1..6, tiling of a non-periodic design, a resolution the design does not take, or a design of which
+        nothing carries load at this resolution (only floating islands).
     """
 
     if not isinstance(design, Spinodoid):
@@ -185,19 +186,17 @@ def spinodoid_part(
     phi, report = _drop_floating(design.field_at(nodes, nodes, nodes), level, r, design.periodic)
     h = cell_size_mm / r
     solid = phi > level
+    if not solid.any():
+        raise ValueError(f"nothing of this spinodoid carries load at {r} samples a side (ρ = {design.rho:g}): "
+                         + ("no solid cluster percolates through the periodic cell" if design.periodic else
+                            "no solid cluster touches a face of the cell") + "; raise ρ, widen the cones or raise "
+                         "the resolution")
     # the level is found on one cell (one period), so that every tile of a tiled part is drawn at it
     cell = (slice(0, r + 1),) * 3
     level, verts, faces = _enclosing_surface(phi[cell], solid[cell], level, report.connected_fraction, r)
     if tiles > 1:
         verts, faces = _marching_cubes_closed(phi, solid, level, r * tiles)
     mesh = TriMesh(vertices=verts * h, faces=faces)
-    # bodies and cavities smaller than one sample voxel are artefacts of the sampling (a corner of the
-    # field just above the level where a face cuts it), not features a printer could make; leaving a
-    # cavity's wall out fills it
-    shell, volume = _shells(mesh)
-    speck = np.abs(volume) < h**3
-    if speck.any():
-        mesh = TriMesh(vertices=mesh.vertices, faces=mesh.faces[~speck[shell]])
     return mesh, report
 
 
@@ -256,7 +255,12 @@ def _marching_cubes_closed(phi: np.ndarray, solid: np.ndarray, level: float, n: 
     faces = faces[:, ::-1].astype(np.int64)
     if TriMesh(verts, faces).volume < 0:
         faces = faces[:, ::-1]
-    return verts, faces
+    # bodies and cavities smaller than one sample voxel are artefacts of the sampling (a corner of the
+    # field just above the level where a face cuts it), not features a printer could make; leaving a
+    # cavity's wall out fills it
+    shell, volume = _shells(TriMesh(verts, faces))
+    speck = np.abs(volume) < 1.0
+    return verts, faces[~speck[shell]] if speck.any() else faces
 
 
 #: Least distance of a surface vertex from a sample node, in samples (:func:`_off_the_level`): far above the

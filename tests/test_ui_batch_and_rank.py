@@ -224,19 +224,23 @@ def test_the_ranking_shows_the_labels_its_designs_have_and_labels_only_the_rest(
         env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Going back to Rank after **Label the top k** offered the same batch again, and the labels the solver gave
     were nowhere beside the predictions: the table shows each design's label under the model's set-up, the
-    button labels only the unlabelled designs, a job in flight is pointed to, and a fully labelled top k is
-    offered nothing."""
+    button labels only the designs without one and without a job of that set-up in flight, failed labels are
+    said, and a fully labelled top k is offered nothing."""
     monkeypatch.setattr(fracture_batch, "make_executor", lambda spec: ThreadPoolExecutor(1))
     store = Store(env)
     model, _ = register_tiny_model(store)
     top = rank_random_plates(model, 600, 4, True, 0.5, 3).designs()
     options = {"mode": "I", "plane": "stress"}
-    earlier = store.create_job("label-batch", {"fidelity": "fast", "options": options, "executor": "local:1",
-                                               "designs": [{"space": d.space, "genome": d.genome()} for d in top[1:3]]})
-    run_batch(store, earlier)
+    records = [{"space": d.space, "genome": d.genome()} for d in top]
+    run_batch(store, store.create_job("label-batch", {"fidelity": "fast", "options": options, "executor": "local:1",
+                                                      "designs": records[1:3]}))
     key = fracture_key("fast", options)
     stiffness = [store.get_label(d.content_hash(), key).metrics["stiffness"] for d in top[1:3]]
     assert stiffness[0] != stiffness[1]  # a row mix-up would show
+    store.put_label(store.add(top[3]), key, {}, status="failed", reason="probe")
+    # a job under another set-up (mode II) does not label these designs as the model's labels were
+    store.create_job("label-batch", {"fidelity": "fast", "options": {"mode": "II", "plane": "stress"},
+                                     "executor": "local:1", "designs": records[:1]})
     at = rank_page(600, 4, 3)
     table = at.dataframe[1].value
     np.testing.assert_allclose(table["labelled stiffness (MPa)"], [np.nan, *stiffness, np.nan], equal_nan=True)
@@ -245,21 +249,23 @@ def test_the_ranking_shows_the_labels_its_designs_have_and_labels_only_the_rest(
     assert any(c.value == f"By the solver, the best of the 2 labelled is #{best} ({max(stiffness):.4g} MPa); the "
                f"predictions are off by {error:.3g} MPa on average ({error / np.mean(stiffness):.0%} of the labels' "
                "mean)." for c in at.caption), [c.value for c in at.caption]
-    assert not any(b.label == "Label the top 4" for b in at.button)
-    widget(at.button, "Label the 2 unlabelled of the top 4").click().run()
+    assert [i.value for i in at.info] == ["The solver failed on 1 of the top 4 under this set-up (the reasons are in "
+                                          "the Design library); they are not labelled again."]
+    widget(at.button, "Label the 1 unlabelled of the top 4").click().run()
     assert not at.exception, [e.message for e in at.exception]
     job = store.jobs(limit=1)[0]
-    assert [Checkerboard.from_json(r["genome"]).content_hash() for r in job.params["designs"]] == [
-        top[0].content_hash(), top[3].content_hash()]
-    assert at.session_state["batch-designs"]["what"] == "the 2 unlabelled of the top 4 of Rank designs (model #1)"
+    assert job.params["designs"] == records[:1] and fracture_key("fast", job.params["options"]) == key
+    assert at.session_state["batch-designs"]["what"] == "the 1 unlabelled of the top 4 of Rank designs (model #1)"
     at = rank_page(600, 4, 3)  # back on Rank while the job is queued
-    assert [i.value for i in at.info] == [f"Job `{job.id}` is labelling these designs (queued, 0%)."]
+    assert at.info[1].value == f"Job `{job.id}` is labelling 1 of these designs (queued, 0%)."
     assert not any(b.label.startswith("Label the") for b in at.button)
-    assert [link.label for link in at.get("page_link")] == ["Open the job on Label a batch"]
+    assert [link.label for link in at.get("page_link")] == [f"Open job {job.id[:8]} on Label a batch"]
     run_batch(store, job.id)
     at = rank_page(600, 4, 3)
-    assert np.isfinite(at.dataframe[1].value["labelled stiffness (MPa)"]).all()
-    assert [s.value for s in at.success] == ["All 4 are labelled under the set-up of the labels the model was "
+    assert np.isfinite(at.dataframe[1].value["labelled stiffness (MPa)"][:3]).all()
+    assert not at.success and not any(b.label.startswith("Label the") for b in at.button)
+    at = rank_page(600, 3, 3)  # the top 3 are all labelled
+    assert [s.value for s in at.success] == ["All 3 are labelled under the set-up of the labels the model was "
                                              "trained on: the table shows the solver's stiffness beside the prediction."]
     assert not any(b.label.startswith("Label the") for b in at.button)
 

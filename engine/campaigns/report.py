@@ -167,7 +167,8 @@ PART_WARNINGS = "part_warnings.json"
 
 def _design_files(result: Result, fmt: str) -> tuple[dict[str, bytes], list[str]]:
     """The printable files of a design (name → bytes) and what makes a spinodoid part unfit to print
-    (:func:`designs.stl.part_warnings`; plates are closed bodies by construction)."""
+    (:func:`designs.stl.part_warnings`; plates are closed bodies by construction), or no file and why,
+    for a spinodoid of which nothing carries load."""
     from designs.stl import checked_stl, part_warnings, plate_stl, spinodoid_header, spinodoid_part
     from designs.threemf import plate_3mf
 
@@ -176,7 +177,10 @@ def _design_files(result: Result, fmt: str) -> tuple[dict[str, bytes], list[str]
     if design.space == "spinodoid":
         if fmt == "3mf":
             raise ValueError("3MF export is for two-material plates; export spinodoids as stl")
-        mesh, connectivity = spinodoid_part(design)
+        try:
+            mesh, connectivity = spinodoid_part(design)
+        except ValueError as exc:  # nothing of it carries load: no part to print
+            return {}, [f"{stem}.stl not written: {exc}"]
         return ({f"{stem}.stl": checked_stl(mesh, spinodoid_header(design))},
                 part_warnings(mesh, connectivity))
     grid = (design if design.space == "checkerboard" else design.expand()).as_array().T  # rows along x
@@ -249,7 +253,7 @@ def export_best(campaign: Campaign, fmt: str = "json", k: int = 10) -> bytes:
             files, warnings = _design_files(result, fmt)
             for name, data in files.items():
                 zipped.writestr(name, data)
-            unfit.update(dict.fromkeys(files, warnings) if warnings else {})
+            unfit.update(dict.fromkeys(files or [f"design-{result.candidate.id}"], warnings) if warnings else {})
         zipped.writestr("provenance.json", json.dumps(origin, indent=2) + "\n")
         if unfit:
             zipped.writestr(PART_WARNINGS, json.dumps(unfit, indent=2) + "\n")

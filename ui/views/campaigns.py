@@ -105,7 +105,11 @@ def spinodoid_preview(results: list, key: str) -> None:
     if not st.toggle("3D preview", key=f"preview-{key}"):
         return
     rank = st.selectbox("Design", range(1, len(results) + 1), format_func=lambda i: f"#{i}", key=f"preview-rank-{key}")
-    vertices, faces = spinodoid_surface(results[rank - 1].candidate.design.to_json())
+    try:
+        vertices, faces = spinodoid_surface(results[rank - 1].candidate.design.to_json())
+    except ValueError as exc:
+        show_error(f"Cannot mesh design #{rank}: {exc}")
+        return
     figure = go.Figure(go.Mesh3d(x=vertices[:, 0], y=vertices[:, 1], z=vertices[:, 2], i=faces[:, 0], j=faces[:, 1],
                                  k=faces[:, 2], color="#4a7fb0", flatshading=True))
     figure.update_layout(height=420, title=f"design #{rank}, one cell (unit edge)", scene={"aspectmode": "data"},

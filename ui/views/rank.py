@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator
+from engine.store import JobRecord, StoredKey
 from engine.surrogates.ranking import (
     grid_shape,
     load_registered_model,
@@ -164,11 +165,12 @@ try:
     same = evaluator.key().config_hash == key.get("config_hash")
 except (ValueError, TypeError):
     same = False
-# labels the solver already gave these designs under the model's set-up, shown beside the predictions
-labels = {}
-if same:
-    solver_key = evaluator.key()
-    labels = {h: label for h in hashes if (label := store.get_label(h, solver_key)) is not None}
+# labels the solver already gave these designs under the model's set-up (its stored key where this page cannot
+# rebuild the set-up), shown beside the predictions
+lookup = evaluator.key() if same else (StoredKey(key["name"], key["version"], key["fidelity"], key["config_hash"])
+                                       if {"name", "version", "fidelity", "config_hash"} <= set(key) else None)
+labels = {h: label for h in hashes if lookup is not None and (label := store.get_label(h, lookup)) is not None}
+failed = [h for h in hashes if h in labels and labels[h].status != "ok"]
 target_unit = UNITS.get(target, "")
 labelled_column = f"labelled {symbol} ({target_unit})" if target_unit not in ("", "1") else f"labelled {symbol}"
 label_unit = f" {target_unit}" if target_unit not in ("", "1") else ""
@@ -186,30 +188,52 @@ st.dataframe(listing, hide_index=True, column_config={  # significant figures: G
 checked = listing.dropna(subset=[labelled_column]) if labels else listing.iloc[:0]
 if len(checked):  # how the prediction fared where the solver has spoken
     best = checked.loc[checked[labelled_column].idxmax() if larger else checked[labelled_column].idxmin()]
+    many = len(checked) > 1
     summary = (f"By the solver, the best of the {len(checked)} labelled is #{best['rank']} "
-               f"({best[labelled_column]:.4g}{label_unit})")
+               f"({best[labelled_column]:.4g}{label_unit})" if many else
+               f"By the solver, #{best['rank']} has {best[labelled_column]:.4g}{label_unit}")
     if task == "regression":
         error = (checked[value_column] - checked[labelled_column]).abs().mean()
-        summary += (f"; the predictions are off by {error:.3g}{label_unit} on average "
-                    f"({error / checked[labelled_column].abs().mean():.0%} of the labels' mean)")
+        share = error / checked[labelled_column].abs().mean()
+        summary += (f"; the predictions are off by {error:.3g}{label_unit} on average ({share:.0%} of the labels' "
+                    "mean)" if many else f"; the prediction is off by {error:.3g}{label_unit} ({share:.0%})")
     st.caption(summary + ".")
+
+
+def labels_as_the_model(job: JobRecord) -> bool:
+    """Whether a label-batch job labels under the set-up of the model's labels."""
+    try:
+        return FractureEvaluator.from_options(job.params.get("fidelity"), job.params.get("options")).key() == lookup
+    except (ValueError, TypeError):
+        return False
+
+
 top = [{"space": d.space, "genome": d.genome()} for d in designs]
-unlabelled = [entry for entry, h in zip(top, hashes) if h not in labels]
-running = next((job for job in store.jobs(limit=50) if job.kind == "label-batch" and not job.finished
-                and any(entry in job.params.get("designs", []) for entry in unlabelled)), None)
+active = [job for job in store.jobs(limit=50) if job.kind == "label-batch" and not job.finished
+          and labels_as_the_model(job)] if same else []
+pending = {h: job for entry, h in zip(top, hashes) if h not in labels for job in active
+           if entry in job.params.get("designs", [])}
+unlabelled = [entry for entry, h in zip(top, hashes) if h not in labels and h not in pending]
 if not same:
     st.warning("The solver set-up of this model's labels cannot be rebuilt on this page (other materials?); "
                "export the designs and label them with `matloop label`.")
-elif not unlabelled:
-    st.success(f"All {len(designs)} are labelled under the set-up of the labels the model was trained on: the "
-               f"table shows the solver's {symbol} beside the prediction.", icon=":material/check:")
-elif running is not None:
-    st.info(f"Job `{running.id}` is labelling these designs ({running.status}, {running.progress:.0%}).")
-    st.page_link("views/label_batch.py", label="Open the job on Label a batch", icon=":material/dataset:",
-                 query_params={"job": running.id})
-elif st.button(f"Label the top {len(designs)}" if not labels else f"Label the {len(unlabelled)} unlabelled of the "
-               f"top {len(designs)}", help=f"a batch job at fidelity {fidelity}, mode {options.get('mode')}, "
-               f"plane {options.get('plane')}: the set-up of the labels the model was trained on"):
+if failed:
+    st.info(f"The solver failed on {len(failed)} of the top {len(designs)} under this set-up (the reasons are in "
+            "the Design library); they are not labelled again.")
+for job in {job.id: job for job in pending.values()}.values():
+    count = sum(held.id == job.id for held in pending.values())
+    st.info(f"Job `{job.id}` is labelling {count} of these designs ({job.status}, {job.progress:.0%}).")
+    st.page_link("views/label_batch.py", label=f"Open job {job.id[:8]} on Label a batch", icon=":material/dataset:",
+                 query_params={"job": job.id})
+if same and len(labels) == len(designs) and not failed:
+    st.success(f"{f'All {len(designs)} are' if len(designs) > 1 else 'It is'} labelled under the set-up of the "
+               f"labels the model was trained on: the table shows the solver's {symbol} beside the prediction.",
+               icon=":material/check:")
+elif same and unlabelled and st.button(
+        f"Label the top {len(designs)}" if len(unlabelled) == len(designs) else
+        f"Label the {len(unlabelled)} unlabelled of the top {len(designs)}",
+        help=f"a batch job at fidelity {fidelity}, mode {options.get('mode')}, plane {options.get('plane')}: the "
+             "set-up of the labels the model was trained on"):
     params = {"fidelity": fidelity, "options": options, "executor": settings().executor, "designs": unlabelled}
     # the batch page shows these designs as its source, beside the job
     what = f"the top {len(top)}" if len(unlabelled) == len(top) else f"the {len(unlabelled)} unlabelled of the top {len(top)}"
