@@ -20,7 +20,7 @@ from engine.evaluators.fracture import fracture_key
 from engine.evaluators import fracture_batch
 from engine.evaluators.fracture_batch import label_batch_job, random_plates
 from engine.runtime.jobs import JobContext
-from engine.store import Store
+from engine.store import SolverKey, Store
 from engine.surrogates.grid import GridLinearRegressor
 from engine.surrogates.ranking import rank_random_plates
 from engine.surrogates.training import soft_fraction_range
@@ -153,12 +153,13 @@ def test_the_library_selection_is_handed_to_the_batch_page(env: Path) -> None:
         ("checkerboard", p.content_hash()) for p in plates}
 
 
-def register_tiny_model(store: Store) -> tuple[GridLinearRegressor, int]:
-    """A 4×4 linear stiffness model registered as the training page registers one."""
+def register_tiny_model(store: Store, key: SolverKey | None = None) -> tuple[GridLinearRegressor, int]:
+    """A 4×4 linear stiffness model registered as the training page registers one, trained on labels of ``key``
+    (default: fast, mode I, plane stress)."""
     rng = np.random.default_rng(0)
     grids = rng.integers(0, 2, (40, 4, 4))
     model = GridLinearRegressor(max_epochs=3, random_state=0).fit(grids, 100.0 + 900.0 * grids.mean(axis=(1, 2)))
-    key = fracture_key("fast", {"mode": "I", "plane": "stress"})
+    key = key or fracture_key("fast", {"mode": "I", "plane": "stress"})
     path = model.save(store.path.parent / "tiny.pt")
     model_id = store.register_model("linear regression stiffness", "GridLinearRegressor", path, {
         "target": "stiffness", "task": "regression", "model": "linear", "fidelity": "fast", "n_train": 32,
@@ -267,6 +268,23 @@ def test_the_ranking_shows_the_labels_its_designs_have_and_labels_only_the_rest(
     at = rank_page(600, 3, 3)  # the top 3 are all labelled
     assert [s.value for s in at.success] == ["All 3 are labelled under the set-up of the labels the model was "
                                              "trained on: the table shows the solver's stiffness beside the prediction."]
+    assert not any(b.label.startswith("Label the") for b in at.button)
+
+
+def test_labels_of_a_set_up_the_page_cannot_rebuild_are_still_shown(env: Path) -> None:
+    """A model trained on labels of other materials cannot have its designs labelled here, but the labels its
+    set-up already gave them are read by the model's stored key and shown."""
+    store = Store(env)
+    key = fracture_key("fast", {"mode": "I", "plane": "stress"})
+    other = SolverKey(key.name, key.version, key.fidelity, {**key.config, "materials": "other"})
+    model, _ = register_tiny_model(store, other)
+    top = rank_random_plates(model, 600, 4, True, 0.5, 3).designs()
+    store.put_label(store.add(top[0]), other, {"stiffness": 123.0})
+    store.put_label(top[0].content_hash(), key, {"stiffness": 456.0})  # the default materials' label is not it
+    at = rank_page(600, 4, 3)
+    assert any(w.value.startswith("The solver set-up of this model's labels cannot be rebuilt") for w in at.warning)
+    np.testing.assert_allclose(at.dataframe[1].value["labelled stiffness (MPa)"], [123.0, np.nan, np.nan, np.nan],
+                               equal_nan=True)
     assert not any(b.label.startswith("Label the") for b in at.button)
 
 

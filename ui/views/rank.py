@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.evaluators.fracture import FRACTURE_METRICS, FractureEvaluator
-from engine.store import JobRecord, StoredKey
+from engine.store import JobRecord, StoredKey, same_labels
 from engine.surrogates.ranking import (
     grid_shape,
     load_registered_model,
@@ -203,7 +203,8 @@ if len(checked):  # how the prediction fared where the solver has spoken
 def labels_as_the_model(job: JobRecord) -> bool:
     """Whether a label-batch job labels under the set-up of the model's labels."""
     try:
-        return FractureEvaluator.from_options(job.params.get("fidelity"), job.params.get("options")).key() == lookup
+        return same_labels(FractureEvaluator.from_options(job.params.get("fidelity"), job.params.get("options")).key(),
+                           lookup)
     except (ValueError, TypeError):
         return False
 
