@@ -1,15 +1,17 @@
 """Binary STL export (millimetres) of spinodoids and of two-material plates.
 
 * :func:`spinodoid_mesh` / :func:`spinodoid_stl`: marching cubes over the (tiled) phase field
-  sampled on the grid nodes, at the level where the part encloses the solid fraction the samples
-  hold, padded with void so the surface closes; vertices in
+  sampled at the voxel centres the mechanics labels, carried half a voxel on to the cell faces, at
+  the level where the part encloses the solid fraction the kept voxels hold, padded with void so the
+  surface closes; vertices in
   the padding gap are put on the box faces and those that then coincide merged, which caps the
   outer faces exactly, and node values at the level are first moved off it, so that no two
   vertices come closer than :data:`VERTEX_CLEARANCE` samples: the STL file (float32) holds a
   closed surface for every cell edge of :data:`CELL_MM_RANGE` (:func:`checked_stl` reads it back).
   Tiling uses the periodic field itself, so a tiled part has no seams or internal faces.
   Floating islands are left out, as the mechanics leaves them out
-  (:func:`designs.spinodal.connectivity` on the node samples); what remains may still be
+  (:func:`designs.spinodal.connectivity` of the voxels, as :func:`fem.homogenize.homogenize` takes
+  it): at the resolution of its label, the part is the structure labelled. What remains may still be
   several separate bodies (a stack of plates): :func:`body_volumes` lists them; a dense part may
   hold sealed cavities (:func:`shell_volumes`); :func:`part_warnings` says both.
 * :func:`plate_meshes` / :func:`plate_stl`: a 2D grid of block types (e.g. a checkerboard)
@@ -144,19 +146,23 @@ def spinodoid_part(
     Returns
     -------
     mesh : TriMesh
-        Watertight mesh with the outer faces capped, of the load-bearing solid only: node
-        clusters touching a face of the cell (published variant) or percolating (periodic
-        variant, clustered on one period and tiled); floating islands are dropped. Pieces that
+        Watertight mesh with the outer faces capped, of the load-bearing solid only: the voxel
+        clusters the mechanics keeps at this resolution (:meth:`Spinodoid.structure`), touching a face
+        of the cell (published variant) or percolating (periodic variant, clustered on one period and
+        tiled); floating islands are dropped. The field is sampled at the voxel centres and carried
+        unchanged over the outer half voxel to the cell faces. Pieces that
         the cell faces cut off the rest remain and are separate bodies of the printed part:
         :func:`body_volumes` lists them. Bodies smaller than one sample voxel are dropped too, and
         cavities smaller than one are filled. The surface is drawn at the level, next to the design's,
-        where it encloses the share of the box that the kept node samples hold (to :data:`VOLUME_RTOL`):
+        where it encloses the share of the box that the kept voxels hold (to :data:`VOLUME_RTOL`):
         marching cubes at the design's level encloses less
-        than the samples where the solid is the minority (0.272 of the box for ρ = 0.3 at 24 samples a
-        side, 0.296 at 64) and more where it is the majority (0.805 for ρ = 0.8 at 64).
+        than the voxels where the solid is the minority (0.274 of the box for ρ = 0.3 at 24 samples a
+        side, 0.296 at 64) and more where it is the majority (0.805 for ρ = 0.8 at 64). Sampled on the
+        grid nodes instead (before), a marginal cell could keep no cluster where its voxels keep one
+        (ρ = 0.2, θ = (30°, 0, 45°), periodic, seed 7, 20 samples: 0.132 of the cell, joined along z).
     connectivity : Connectivity
-        :func:`designs.spinodal.connectivity` of the node samples of the part (periodic: of one period):
-        whether it joins opposite faces along x, y, z, and the share of the solid it keeps
+        :func:`designs.spinodal.connectivity` of the voxels (periodic: of one period), equal to the
+        label's at this resolution: whether it joins opposite faces along x, y, z, and the share of the solid it keeps
         (:func:`part_warnings`).
 
     Raises
@@ -178,25 +184,21 @@ def spinodoid_part(
     tiles = int(tiles)
     if tiles > 1 and not design.periodic:
         raise ValueError("tiling needs a periodic spinodoid (periodic=True); the published variant is not periodic")
-    L = design.cell_length
-    phi_c = design.field(resolution)          # validates resolution
+    phi = design.field(resolution)  # at the voxel centres the mechanics labels; validates resolution
     r = int(resolution)
-    nodes = np.arange(r * tiles + 1) * (L / r)
-    level = design.level(phi_c)
-    phi, report = _drop_floating(design.field_at(nodes, nodes, nodes), level, r, design.periodic)
-    h = cell_size_mm / r
-    solid = phi > level
+    level = design.level(phi)
+    solid, report = connectivity(phi > level, periodic=design.periodic)  # what fem.homogenize keeps
     if not solid.any():
         raise ValueError(f"nothing of this spinodoid carries load at {r} samples a side (ρ = {design.rho:g}): "
                          + ("no solid cluster percolates through the periodic cell" if design.periodic else
                             "no solid cluster touches a face of the cell") + "; raise ρ, widen the cones or raise "
                          "the resolution")
     # the level is found on one cell (one period), so that every tile of a tiled part is drawn at it
-    cell = (slice(0, r + 1),) * 3
-    level, verts, faces = _enclosing_surface(phi[cell], solid[cell], level, report.connected_fraction, r)
+    level, verts, faces = _enclosing_surface(phi, solid, level, report.connected_fraction, r)
     if tiles > 1:
-        verts, faces = _marching_cubes_closed(phi, solid, level, r * tiles)
-    mesh = TriMesh(vertices=verts * h, faces=faces)
+        verts, faces = _marching_cubes_closed(np.tile(phi, (tiles,) * 3), np.tile(solid, (tiles,) * 3), level,
+                                              r * tiles)
+    mesh = TriMesh(vertices=verts * (cell_size_mm / r), faces=faces)
     return mesh, report
 
 
@@ -206,16 +208,16 @@ VOLUME_RTOL = 1e-3
 
 def _enclosing_surface(phi: np.ndarray, solid: np.ndarray, level: float, fraction: float,
                        n: int) -> tuple[float, np.ndarray, np.ndarray]:
-    """The level near ``level`` at which the closed surface of the node field ``phi`` (``n + 1`` nodes a side)
-    round the ``solid`` nodes encloses ``fraction`` of the box, to :data:`VOLUME_RTOL`, and that surface (vertices
-    in samples, outward faces). Every level keeps the nodes on their side (:func:`_marching_cubes_closed`):
-    the surface moves between them, no new body or hole appears.
+    """The level near ``level`` at which the closed surface of the voxel-centre field ``phi`` (``n`` a side)
+    round the ``solid`` voxels encloses ``fraction`` of the box, to :data:`VOLUME_RTOL`, and that surface
+    (vertices in voxels, outward faces). Every level keeps the samples on their side
+    (:func:`_marching_cubes_closed`): the surface moves between them, no new body or hole appears.
 
     The sampled solid fraction at ``level`` is the design's; marching cubes interpolates linearly
-    between nodes and so cuts the curved field's peaks short where the solid is the minority phase:
-    at ``level`` it enclosed 0.272 of the box for ρ = 0.3 at 24 samples a side, 0.284 at 32, 0.296 at
+    between samples and so cuts the curved field's peaks short where the solid is the minority phase:
+    at ``level`` it enclosed 0.274 of the box for ρ = 0.3 at 24 samples a side, 0.286 at 32, 0.296 at
     64 (0.500 for ρ = 0.5; 0.805 for ρ = 0.8 at 64, where the void's peaks are cut short). The level
-    is moved (a Newton step whose slope is the share of nodes in a band round the level, then secant
+    is moved (a Newton step whose slope is the share of samples in a band round the level, then secant
     steps) until the surface encloses what the samples hold.
     """
     def surface(t: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -240,22 +242,28 @@ def _enclosing_surface(phi: np.ndarray, solid: np.ndarray, level: float, fractio
 
 
 def _marching_cubes_closed(phi: np.ndarray, solid: np.ndarray, level: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Closed surface of the node field ``phi`` (``n + 1`` nodes a side) at ``level`` round the ``solid`` nodes
-    (:func:`_off_the_level`), capped on the box faces: vertices in samples, faces counter-clockwise seen from
-    outside."""
+    """Closed surface of the voxel-centre field ``phi`` (``n`` voxels a side) at ``level`` round the ``solid``
+    voxels (:func:`_off_the_level`), capped on the box faces: vertices in voxels (the box is ``[0, n]³``, voxel
+    centres at half-integers), faces counter-clockwise seen from outside.
+
+    The field is carried unchanged from the outer voxel centres to the box faces (half a voxel), so the part's
+    faces show the outer voxels and its topology is that of the voxels."""
     from skimage.measure import marching_cubes
 
-    phi = _off_the_level(phi, solid, level)
+    phi = _off_the_level(np.pad(phi, 1, mode="edge"), np.pad(solid, 1, mode="edge"), level)
     # a very low void value puts the cap crossing within ~1e-6 sample of the box faces, where _weld puts it
     pad = np.full(tuple(s + 2 for s in phi.shape), level - 1e6 * (1.0 + np.abs(phi).max()))
     pad[1:-1, 1:-1, 1:-1] = phi
     verts, faces, _, _ = marching_cubes(pad, level=level, allow_degenerate=False)
-    verts, faces = _weld(verts.astype(np.float64) - 1.0, faces, n)
+    verts, faces = _weld(verts.astype(np.float64) - 1.0, faces, n + 1)
+    # padded node k is the voxel centre k - 1/2 (k = 1..n) and nodes 0 and n + 1 the box faces; no vertex lies
+    # between a face and its outer centres, where the field does not change across the face
+    verts = (verts - 0.5).clip(0.0, n)
     # marching_cubes orients faces toward increasing values (into the solid) → flip
     faces = faces[:, ::-1].astype(np.int64)
     if TriMesh(verts, faces).volume < 0:
         faces = faces[:, ::-1]
-    # bodies and cavities smaller than one sample voxel are artefacts of the sampling (a corner of the
+    # bodies and cavities smaller than one voxel are artefacts of the sampling (a corner of the
     # field just above the level where a face cuts it), not features a printer could make; leaving a
     # cavity's wall out fills it
     shell, volume = _shells(TriMesh(verts, faces))
@@ -329,9 +337,11 @@ def part_warnings(mesh: TriMesh, report: Connectivity, volumes: np.ndarray | Non
     volumes = shell_volumes(mesh) if volumes is None else volumes
     bodies, cavities = volumes[volumes > 0], volumes[volumes < 0]
     if len(bodies) > 1:
-        warnings.append(f"the part falls apart into {len(bodies)} separate bodies (the largest holds "
-                        f"{100 * bodies.max() / bodies.sum():.1f} % of the volume), its floating islands already left "
-                        "out: it will not print as one piece")
+        rest = 100.0 * (1.0 - bodies.max() / bodies.sum())
+        share = (f"the largest holds {100.0 - rest:.1f} % of the volume" if rest >= 0.05 else
+                 f"the other{'s hold' if len(bodies) > 2 else ' holds'} only {rest:.2g} % of the volume")
+        warnings.append(f"the part falls apart into {len(bodies)} separate bodies ({share}), its floating islands "
+                        "already left out: it will not print as one piece")
     if warnings:
         warnings[-1] += " (raise ρ or widen the cones)"
     if len(cavities):
@@ -339,24 +349,6 @@ def part_warnings(mesh: TriMesh, report: Connectivity, volumes: np.ndarray | Non
                         f"({-cavities.sum():.3g} mm³ in all) that no opening joins to the outside: a resin or powder "
                         "printer traps material in them (a lower ρ opens them)")
     return warnings
-
-
-def _drop_floating(phi: np.ndarray, level: float, r: int, periodic: bool) -> tuple[np.ndarray, Connectivity]:
-    """Node field with the solid nodes of floating islands pushed below ``level``, and the connectivity report.
-
-    Periodic: the clusters of one period (r nodes per side, wrapping) decide, tiled to the
-    whole grid (node i is node i mod r of the period). Otherwise: the clusters touching a face.
-    """
-    solid = phi > level
-    if periodic:
-        kept, report = connectivity(solid[:r, :r, :r], periodic=True)
-        i = np.arange(phi.shape[0]) % r
-        kept = kept[np.ix_(i, i, i)]
-    else:
-        kept, report = connectivity(solid, periodic=False)
-    out = phi.copy()
-    out[solid & ~kept] = min(float(phi.min()), level) - 1.0
-    return out, report
 
 
 def body_volumes(mesh: TriMesh) -> np.ndarray:

@@ -54,8 +54,8 @@ unknown measured); below, pyamg stops at two levels whose coarse one (2 000 to 3
 20³ to 24³) is solved densely, which costs up to 345 MB whatever the size (measured over
 20³ … 40³ and ρ = 0.3, 0.9). Time = 3.0e-5 s × n^1.03.
 
-STL export of a spinodoid (:func:`designs.stl.spinodoid_mesh`; ``s = (r × tiles + 1)³`` field
-samples: field, marching cubes and the triangle arrays, over the 392 MB baseline of the
+STL export of a spinodoid (:func:`designs.stl.spinodoid_mesh`; ``s = (r × tiles + 2)³`` field
+samples, the voxel centres and the two face layers: field, marching cubes and the triangle arrays, over the 392 MB baseline of the
 ``matloop spinodoid`` command), measured at (resolution, tiles) = (32, 1), (48, 2), (64, 2),
 (48, 4): 419, 700, 945 and 2 557 MB, 0.9 to 54 s; **memory = 422 MB + 320 B × s** (1.00 to 1.14
 of the measured), time = 7 µs × s.
@@ -207,10 +207,10 @@ def stl_cost(resolution: int, tiles: int = 1) -> Cost:
     Returns
     -------
     Cost
-        ``unknowns`` holds the field samples ``(resolution × tiles + 1)³``; memory = 422 MB +
+        ``unknowns`` holds the field samples ``(resolution × tiles + 2)³``; memory = 422 MB +
         320 B per sample, time = 7 µs per sample (module notes).
     """
-    side = int(resolution) * int(tiles) + 1
+    side = int(resolution) * int(tiles) + 2
     s = side**3
     return Cost(f"an STL of {tiles}³ cell(s) at {resolution} samples per cell side", s,
                 _STL_BASE + _power(_STL_MEMORY, s), _power(_STL_SECONDS, s), step="export")
