@@ -124,10 +124,13 @@ with right:
                                    "printers)")
     tiles = printing.number("Cells per axis", 1, 1, 4 if periodic else 1, help="tiling needs the periodic variant",
                             reason=None if periodic else "tiling needs the periodic variant")
-    if st.button("Prepare STL", disabled=not printing.ok) and printing.ok:
+    samples = max(design.min_resolution(), 48, int(resolution))  # the homogenised voxels, where that many
+    if st.button("Prepare STL", disabled=not printing.ok,
+                 help=f"the part is drawn round the load-bearing voxels at {samples} per side (the voxels per side "
+                      "above, at least 48): from 48 on it is the structure homogenised there") and printing.ok:
         try:
-            check_stl_export(max(design.min_resolution(), 48), int(tiles))
-            data, warnings = stl_bytes(design.to_json(), max(design.min_resolution(), 48), float(cell_mm), int(tiles))
+            check_stl_export(samples, int(tiles))
+            data, warnings = stl_bytes(design.to_json(), samples, float(cell_mm), int(tiles))
         except ValueError as exc:
             show_error(f"Cannot export: {exc}")
         else:
