@@ -83,3 +83,75 @@ def test_scheduler_address_that_does_not_answer_is_a_clear_error() -> None:
         port = s.getsockname()[1]  # free port: nothing listens once the socket is closed
     with pytest.raises(ValueError, match="no Dask scheduler answered"):
         make_executor(f"tcp://127.0.0.1:{port}", connect_timeout=1.0)
+
+
+_CTRL_C = """
+import os, signal, time
+from engine.runtime.executors import make_executor
+with make_executor("local", 2) as pool:
+    futures = [pool.submit(time.sleep, 2) for _ in range(3)]
+    try:
+        os.killpg(0, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group, workers still starting
+        time.sleep(5)
+    except KeyboardInterrupt:
+        pass
+    for future in futures:
+        future.cancel()
+print("outcomes", sorted(type(f.exception()).__name__ if f.done() and not f.cancelled() else "cancelled"
+                         for f in futures))
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_ctrl_c_pauses_the_main_process_and_leaves_the_workers_quiet() -> None:
+    """A terminal's Ctrl-C reaches every process of the group: workers still importing, or waiting for work,
+    died of it with a traceback each, and the pool, broken, failed in its own thread on the futures the main
+    process had cancelled (InvalidStateError). Now they ignore it; a task in flight is interrupted."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _CTRL_C], capture_output=True, text=True, timeout=120,
+                          start_new_session=True, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "outcomes" in done.stdout
+    assert "BrokenProcessPool" not in done.stdout
+
+
+_KILLED = """
+import time
+from engine.runtime.executors import make_executor
+pool = make_executor("local", 2)
+futures = [pool.submit(time.sleep, 600) for _ in range(2)]
+while len(pool._processes) < 2 or not all(f.running() for f in futures):
+    time.sleep(0.05)
+print(*pool._processes, flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_end_when_their_main_process_is_killed() -> None:
+    """``kill -9`` of a campaign run left its workers labelling on for good (re-parented to PID 1)."""
+    import subprocess
+    import sys
+    import time
+
+    main = subprocess.Popen([sys.executable, "-c", _KILLED], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        workers = [int(pid) for pid in main.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    finally:
+        main.kill()
+        main.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)

@@ -9,7 +9,11 @@ never merged).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ from typing import Any
 
 from engine.runtime.cpus import available_cpus
 
-__all__ = ["EXECUTOR_HELP", "ExecutorSpec", "parse_executor_spec", "make_executor", "DaskExecutor"]
+__all__ = ["EXECUTOR_HELP", "ExecutorSpec", "parse_executor_spec", "make_executor", "DaskExecutor", "LocalPool"]
 
 #: What ``--executor`` accepts, for error messages and help texts.
 EXECUTOR_HELP = (
@@ -117,6 +121,62 @@ class DaskExecutor(Executor):
         return getattr(self.client, "dashboard_link", None)
 
 
+class LocalPool(ProcessPoolExecutor):
+    """Process pool whose workers leave Ctrl-C to the main process and end when it has gone.
+
+    A terminal's Ctrl-C signals the whole process group. A worker waiting for work ignores it: it used to die
+    with a ``KeyboardInterrupt`` traceback, and the pool, broken, then failed on the futures the main process had
+    cancelled (``InvalidStateError`` in the pool's thread). A task in flight is still interrupted
+    (:func:`_interruptible`), so the main process pauses at once. A worker whose main process was killed
+    (``kill -9``) ends within a second instead of labelling on (:func:`_worker_start`).
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return super().submit(_interruptible, fn, *args, **kwargs)
+
+
+def _worker_start(main_pid: int) -> None:
+    """Start of a :class:`LocalPool` worker: ignore Ctrl-C while waiting for work; end when ``main_pid`` has gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(main_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # a process of another user took the number: ours has gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="matloop-main-watch", daemon=True).start()
+
+
+def _start_forkserver() -> None:
+    """Start this process's fork server, if it is not running, with Ctrl-C ignored: the workers it forks then
+    ignore it from their start. A worker still importing its modules (seconds on a busy machine) when Ctrl-C
+    came died with a traceback, before :func:`_worker_start` could run, and broke the pool. Only the main thread
+    may change how signals are handled; from another the server starts as it would."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interruptible(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with Ctrl-C raising ``KeyboardInterrupt`` in it (sent back as the task's error)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def make_executor(spec: str = "local", workers: int | None = None, connect_timeout: float = 10.0) -> Executor:
     """Create the executor described by ``spec``.
 
@@ -144,7 +204,9 @@ def make_executor(spec: str = "local", workers: int | None = None, connect_timeo
     if parsed.kind == "local":
         # forkserver: safe to start from threaded programs (Streamlit, Dask) unlike fork.
         context = multiprocessing.get_context("forkserver")
-        return ProcessPoolExecutor(max_workers=count or available_cpus(), mp_context=context)
+        _start_forkserver()
+        return LocalPool(max_workers=count or available_cpus(), mp_context=context, initializer=_worker_start,
+                         initargs=(os.getpid(),))
 
     from distributed import Client, LocalCluster
 

@@ -34,9 +34,8 @@ fast estimate into a precise one.
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -460,8 +459,9 @@ def _refine_task(task: tuple[np.ndarray, dict[str, float], tuple[float, float], 
 def _make_pool(kind: str, workers: int) -> Executor:
     if kind == "thread":
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matloop-refine")
-    # forkserver: safe from threaded programs (Streamlit, Dask), as engine.runtime.executors
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    from engine.runtime.executors import make_executor
+
+    return make_executor("local", workers=workers)  # forkserver processes that leave Ctrl-C to this one
 
 
 def _checked_crop(crop: np.ndarray) -> np.ndarray:
