@@ -38,7 +38,22 @@ def _history(campaign: Campaign) -> list[tuple[int, int, str, str, list[float]]]
     [({"strategy": "annealing"}, "unknown strategy 'annealing'; allowed: random"),
      ({"budget": 0}, "budget must be an integer >= 1"),
      ({"batch_size": 10}, "batch_size 10 is larger than the budget 9"),
-     ({"objective": {"kind": "metric", "metrics": ["E1"]}}, "phasefield-at2 reports no metric 'E1'"),
+     ({"objective": {"kind": "metric", "metrics": ["E1"]}},
+      "E1 is no metric of phasefield-at2; objectives: toughness, strength, stiffness, "),  # not its diagnostics
+     ({"objective": {"kind": "pareto", "metrics": ["stiffness", "stiffness"]}},
+      "a pareto objective needs different metrics, got ['stiffness', 'stiffness']"),
+     ({"objective": "stiffness"}, "objective must be a JSON object of settings such as {\"kind\": \"metric\""),
+     ({"space_settings": {"rows": 2, "columns": 2, "soft_fraction": 0.5}},
+      "soft_fraction must be a range (low, high) within [0, 1], got 0.5"),
+     ({"space_settings": {"rows": "abc"}}, "rows must be an integer in 2..64, got 'abc'"),
+     ({"space_settings": [2, 2]}, "space_settings must be a JSON object of settings"),
+     ({"strategy_settings": [1]}, "strategy_settings must be a JSON object of settings"),
+     ({"evaluator": "fracture"}, "evaluator must be a JSON object of settings"),
+     ({"evaluator": {"kind": "fracture", "options": [1]}},
+      "the fracture evaluator's options must be a JSON object of plate settings"),
+     ({"budget": float("nan")}, "budget must be an integer >= 1, got nan"),
+     ({"strategy": "genetic", "strategy_settings": {"population": float("nan")}},
+      "population must be an integer in 4..100000, got nan"),
      ({"objective": {"kind": "metric", "metrics": ["elements"]}}, "elements is not an objective"),
      ({"objective": {"kind": "metric", "metrics": ["toughness"]}},
       "toughness is not computed at the fast fidelity of phasefield-at2; objectives at this fidelity: stiffness, "
@@ -107,6 +122,14 @@ def test_ask_and_tell_in_any_order_with_failures(tmp_path: Path) -> None:
         campaign.tell({7: evaluations[1]})
     with pytest.raises(ValueError, match="ask for 1..6 candidates"):
         campaign.ask(7)
+    # an ok label without a number for the objective is refused, and nothing of the call is stored
+    later = campaign.ask(2)
+    labels = store.labels()
+    for bad in ({"stiffness": "abc"}, {"stiffness": float("nan")}, {}):
+        with pytest.raises(ValueError, match=f"candidate {later[1].id}: an ok evaluation needs finite numbers for "
+                                             "stiffness, got .*; nothing was recorded"):
+            campaign.tell({later[0].id: evaluations[1], later[1].id: Evaluation("ok", None, bad)})
+    assert len(store.labels()) == len(labels) and len(campaign.pending()) == 2
 
 
 def test_run_spends_the_budget_in_batches_and_reopens_where_it_ended(tmp_path: Path) -> None:
@@ -347,8 +370,12 @@ def test_a_stopped_campaign_job_says_the_campaign_paused(tmp_path: Path) -> None
     stopper.join()
     campaign = Campaign.open(store, "c")
     assert campaign.state == "paused" and 0 < campaign.spent < SLOW["budget"]
-    assert store.get_job(job).message == (f"campaign c paused after {campaign.spent} of 8 solver calls; resuming it "
-                                          "continues from there")
+    labelled = len(campaign.results())
+    pending = campaign.spent - labelled
+    assert labelled >= 1 and store.get_job(job).message == (
+        f"campaign c paused: {labelled} of its 8 solver calls labelled"
+        + (f", {pending} proposed design{'' if pending == 1 else 's'} to label on resume" if pending else "")
+        + "; resuming it continues from there")
 
 
 def test_the_same_campaign_on_a_dask_cluster_gives_the_same_result(tmp_path: Path) -> None:
@@ -577,3 +604,17 @@ def test_best_spinodoids_are_listed_with_their_parameters(tmp_path: Path) -> Non
     # seed 3: the three parts fall apart, two of them only by a crumb the cell faces cut off
     assert [len(w) for w in expected.values()] == [1, 1, 1]
     assert sum("separate bodies (the other holds only 0.0" in w[0] for w in expected.values()) == 2
+
+
+def test_campaigns_of_different_objectives_are_not_drawn_on_one_axis(tmp_path: Path) -> None:
+    """``report a b --plot`` drew a strength campaign's MPa as the first campaign's stiffness axis."""
+    from engine.campaigns.report import plot_best_so_far
+
+    store = Store(tmp_path)
+    stiff = Campaign.create(store, "stiff", FAST)
+    soft = Campaign.create(store, "soft", {**FAST, "objective": {"kind": "metric",
+                                                                 "metrics": ["energy_release_rate_per_stress_squared"]}})
+    with pytest.raises(ValueError, match="^one plot shows campaigns of one objective; these differ: stiff: maximise "
+                                         "stiffness; soft: minimise energy_release_rate_per_stress_squared$"):
+        plot_best_so_far([stiff, soft])
+    assert plot_best_so_far([stiff, Campaign.create(store, "stiff2", {**FAST, "seed": 6})]).startswith(b"\x89PNG")

@@ -198,11 +198,18 @@ def test_random_grids_draw_the_space_distribution() -> None:
      ({"targets": "log"}, "targets must be 'rank' or 'value'"),
      ({"symmetry": "mirror_rows"}, "symmetry 'mirror_rows' holds for checkerboards only"),
      ({"min_train": 1}, "min_train must be an integer >= 2"),
-     ({"generation": 5}, r"unknown setting\(s\) \['generation'\] of the genetic strategy")],
+     ({"generation": 5}, r"unknown setting\(s\) \['generation'\] of the genetic strategy"),
+     ({"population": float("nan")}, "population must be an integer in 4..100000, got nan")],
 )
 def test_bad_settings_are_refused(settings: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_strategy("genetic", HierarchicalSpace(), 0, {"population": 60, **settings})
+
+
+def test_the_smallest_population_keeps_one_individual_free_of_elitism() -> None:
+    """population=4, the least the setting allows, was refused for the default elites=4, a setting never given."""
+    assert make_strategy("genetic", HierarchicalSpace(), 0, {"population": 4}).elites == 3
+    assert make_strategy("genetic", HierarchicalSpace(), 0, {"population": 60}).elites == 4
 
 
 def test_spinodoids_are_refused(tmp_path: Path) -> None:

@@ -362,7 +362,8 @@ class Campaign:
         Raises
         ------
         ValueError
-            An id that is not a candidate of this campaign.
+            An id that is not a candidate of this campaign, or an ``ok`` evaluation without a finite number for the
+            objective (nothing is recorded then: the store's labels are shared with every later use).
         StoreError
             The campaign is outdated (:attr:`outdated`).
         """
@@ -373,6 +374,11 @@ class Campaign:
         unknown = sorted(set(results) - set(by_id))
         if unknown:
             raise ValueError(f"not candidates of campaign {self.name!r}: {unknown}")
+        for cid, evaluation in results.items():
+            if evaluation.ok and not np.isfinite(self.objective.values(evaluation, self.evaluator)).all():
+                needed = "C (6×6)" if self.objective.kind == "target_stiffness" else ", ".join(self.objective.metrics)
+                raise ValueError(f"candidate {cid}: an ok evaluation needs finite numbers for {needed}, got "
+                                 f"{dict(evaluation.metrics)!r}; nothing was recorded")
         for cid, evaluation in results.items():
             record_evaluation(self.store, by_id[cid].design.content_hash(), self.key, evaluation)
         self._advance()
@@ -535,6 +541,14 @@ class Campaign:
             kept = {c.id: by_hash[h] for c in self._candidates if (h := c.design.content_hash()) in by_hash}
             self.store.keep_predictions(self.id, kept)
         return kept
+
+    def stop_note(self) -> str:
+        """How far a stopped campaign got, for its pause message: ``"3 of its 8 solver calls labelled, 1 proposed
+        design to label on resume"`` (proposed designs count in the budget once proposed)."""
+        labelled = len(self.results())
+        pending = self.spent - labelled
+        text = f"{labelled} of its {self.config.budget} solver calls labelled"
+        return text + (f", {pending} proposed design{'' if pending == 1 else 's'} to label on resume" if pending else "")
 
     def status(self) -> dict[str, Any]:
         """JSON summary: name, state, budget, spent, pending, failed, objective, best value (``best`` as the

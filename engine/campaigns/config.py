@@ -12,6 +12,7 @@ searches (:meth:`CampaignConfig.check_new`); a stored one stays open to read.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,8 @@ _DEFAULT_EVALUATOR = {"checkerboard": {"kind": "fracture", "fidelity": "full"},
 
 
 def _whole(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < low:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or int(value) != value or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
 
@@ -104,6 +106,16 @@ class CampaignConfig:
     pretrain: int = 0
 
     def __post_init__(self) -> None:
+        for name, example in (("space", '"checkerboard"'), ("strategy", '"genetic"')):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a name such as {example}, got {getattr(self, name)!r}")
+        for name, example in (("objective", '{"kind": "metric", "metrics": ["toughness"]}'),
+                              ("space_settings", '{"rows": 8, "columns": 8}'),
+                              ("strategy_settings", '{"population": 50}'),
+                              ("evaluator", '{"kind": "fracture", "fidelity": "full"}')):
+            value = getattr(self, name)
+            if not isinstance(value, Mapping) and not (name == "evaluator" and value is None):
+                raise ValueError(f"{name} must be a JSON object of settings such as {example}, got {value!r}")
         object.__setattr__(self, "budget", _whole("budget", self.budget, 1))
         object.__setattr__(self, "pretrain", _whole("pretrain", self.pretrain, 0))
         if self.pretrain > MAX_PRETRAIN:
@@ -149,7 +161,11 @@ class CampaignConfig:
             unknown = sorted(set(spec) - {"fidelity", "options"})
             if unknown:
                 raise ValueError(f"unknown fracture evaluator setting(s) {unknown}; allowed: fidelity, options")
-            return FractureEvaluator.from_options(spec.get("fidelity", "full"), spec.get("options"))
+            options = spec.get("options")
+            if options is not None and not isinstance(options, Mapping):
+                raise ValueError(f"the fracture evaluator's options must be a JSON object of plate settings such as "
+                                 f'{{"ell": 0.0625}}, got {options!r}')
+            return FractureEvaluator.from_options(spec.get("fidelity", "full"), options)
         unknown = sorted(set(spec) - {"resolution", "bc"})
         if unknown:
             raise ValueError(f"unknown homogenization evaluator setting(s) {unknown}; allowed: resolution, bc")

@@ -30,6 +30,6 @@ def campaign_job(ctx: JobContext, name: str, executor: str = "local") -> dict[st
     except JobCancelled:  # the progress report saw the cancellation: the campaign paused
         state = "paused"
     if state == "paused":
-        raise JobCancelled(f"campaign {name} paused after {campaign.spent} of {campaign.config.budget} solver calls; "
+        raise JobCancelled(f"campaign {name} paused: {campaign.stop_note()}; "
                            "resuming it continues from there")
     return campaign.status()

@@ -76,6 +76,8 @@ class Objective:
         if not need[0] <= len(metrics) <= need[1] and self.kind != "target_stiffness":
             raise ValueError(f"a {self.kind} objective needs {need[0]}{'' if need[0] == need[1] else '+'} "
                              f"metric(s), got {list(metrics)}")
+        if len(set(metrics)) < len(metrics):
+            raise ValueError(f"a {self.kind} objective needs different metrics, got {list(metrics)}")
         if self.kind == "weighted" and (len(weights) != len(metrics) or not all(w > 0 and np.isfinite(w) for w in weights)):
             raise ValueError(f"a weighted objective needs one positive weight per metric, got {list(weights)}")
         if self.kind == "target_stiffness":
@@ -115,11 +117,12 @@ class Objective:
 
     def check(self, evaluator: Evaluator) -> None:
         """``ValueError`` unless ``evaluator`` reports what this objective needs."""
+        objectives = [m.name for m in evaluator.METRICS if m.larger_is_better is not None]
         for name in self.metrics:
-            metric = evaluator.metric(name)  # ValueError naming the known metrics
-            if self.kind != "target_stiffness" and metric.larger_is_better is None:
-                objectives = [m.name for m in evaluator.METRICS if m.larger_is_better is not None]
-                raise ValueError(f"{name} is not an objective of {evaluator.name}; objectives: {', '.join(objectives)}")
+            if self.kind != "target_stiffness" and name not in objectives:
+                known = "is not an objective" if name in {m.name for m in evaluator.METRICS} else "is no metric"
+                raise ValueError(f"{name} {known} of {evaluator.name}; objectives: {', '.join(objectives)}")
+            evaluator.metric(name)  # ValueError naming the known metrics
             if not evaluator.provides(name):
                 computed = [m.name for m in evaluator.METRICS if m.larger_is_better is not None and evaluator.provides(m.name)]
                 raise ValueError(f"{name} is not computed at the {evaluator.fidelity} fidelity of {evaluator.name}; "

@@ -121,7 +121,17 @@ def target_note(rows: Sequence[dict[str, Any]]) -> str | None:
 
 
 def plot_best_so_far(campaigns: Sequence[Campaign], path: str | Path | None = None) -> bytes:
-    """PNG of the best value against solver calls, one line per campaign; written to ``path`` if given."""
+    """PNG of the best value against solver calls, one line per campaign; written to ``path`` if given.
+
+    Raises
+    ------
+    ValueError
+        Campaigns of different objectives (their values have other meanings and units than one axis shows).
+    """
+    described = {c.name: c.objective.describe(c.evaluator) for c in campaigns}
+    if len(set(described.values())) > 1:
+        raise ValueError("one plot shows campaigns of one objective; these differ: "
+                         + "; ".join(f"{name}: {objective}" for name, objective in described.items()))
     import matplotlib
 
     matplotlib.use("Agg")

@@ -101,6 +101,9 @@ def config_from_args(args: argparse.Namespace) -> dict:
     if args.objective and args.target:
         raise ValueError("give either --objective or --target, not both")
     if args.objective:
+        if len(args.objective) > 2:
+            raise ValueError(f"--objective takes one metric (maximised or minimised as the metric says) or two (their "
+                             f"Pareto front), got {len(args.objective)}: {' '.join(args.objective)}")
         kind = "pareto" if len(args.objective) == 2 else "metric"
         config["objective"] = {"kind": kind, "metrics": args.objective}
     if args.target:
@@ -188,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
         with make_executor(args.executor) as executor:
             state = campaign.run(executor, progress=line)
     except KeyboardInterrupt:
-        print(f"\npaused campaign {campaign.name} after {_calls(campaign.spent)}; "
+        print(f"\npaused campaign {campaign.name}: {campaign.stop_note()}; "
               f"'matloop campaign resume {campaign.name}' continues", file=sys.stderr)
         return 130
     except StoreError as exc:

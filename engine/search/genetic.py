@@ -33,6 +33,7 @@ grids, the surrogate factory and the pick of distinct unlabelled designs.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -66,8 +67,8 @@ MODELS = {"cnn": ("cnn", "regressor"), "linear": ("linear", "regressor"),
 
 def integer_setting(name: str, value: Any, low: int, high: int | None = None) -> int:
     """``value`` as an int in ``low..high``; ``ValueError`` naming the setting and the range otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer)) or int(value) != value \
-            or value < low or (high is not None and value > high):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer)) or not math.isfinite(value) \
+            or int(value) != value or value < low or (high is not None and value > high):
         allowed = f">= {low}" if high is None else f"in {low}..{high}"
         raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
     return int(value)
@@ -331,8 +332,9 @@ class GeneticSearch(SurrogateStrategy):
         Individuals per generation (>= 4).
     generations : int
         Generations per batch on the surrogate (Yu et al. 2019: about 100).
-    elites : int
-        Best individuals copied unchanged into the next generation (< population).
+    elites : int or None
+        Best individuals copied unchanged into the next generation (< population); ``None``: 4, or
+        population − 1 where the population is smaller than 5.
     tournament_size : int
         Entrants per tournament (>= 1; 1 is uniform selection).
     niche_radius : float or None
@@ -372,7 +374,7 @@ class GeneticSearch(SurrogateStrategy):
     name: ClassVar[str] = "genetic"
 
     def __init__(
-        self, space: SearchSpace, seed: int, population: int = 200, generations: int = 100, elites: int = 4,
+        self, space: SearchSpace, seed: int, population: int = 200, generations: int = 100, elites: int | None = None,
         tournament_size: int = 3, niche_radius: float | None = None, crossover_rate: float = 0.9,
         flip_rate: float | None = None, block_rate: float = 0.3, block_size: int = 3, seed_fraction: float = 0.25,
         kappa: float = 0.0, trust_radius: float | None = None, trust_anchors: int = 8, min_train: int = 10,
@@ -386,7 +388,8 @@ class GeneticSearch(SurrogateStrategy):
                              f"{model!r}")
         self.population = integer_setting("population", population, 4, 100_000)
         self.generations = integer_setting("generations", generations, 1, 10_000)
-        self.elites = integer_setting("elites", elites, 0, self.population - 1)
+        self.elites = min(4, self.population - 1) if elites is None else \
+            integer_setting("elites", elites, 0, self.population - 1)
         self.tournament_size = integer_setting("tournament_size", tournament_size, 1, self.population)
         self.niche_radius = max(1.0, self.cells / 8) if niche_radius is None else number_setting("niche_radius", niche_radius)
         self.crossover_rate = fraction_setting("crossover_rate", crossover_rate)

@@ -9,6 +9,8 @@ else 15–90; the geometry seed is fixed per campaign, so a vector names one str
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -64,10 +66,15 @@ class GridSpace(SearchSpace):
     def __post_init__(self) -> None:
         for name in ("rows", "columns"):
             value = getattr(self, name)
-            if isinstance(value, bool) or int(value) != value or not 2 <= int(value) <= 64:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                    or int(value) != value or not 2 <= int(value) <= 64:
                 raise ValueError(f"{name} must be an integer in 2..64, got {value!r}")
             object.__setattr__(self, name, int(value))
-        lo, hi = (float(v) for v in self.soft_fraction)
+        try:
+            lo, hi = (float(v) for v in self.soft_fraction)
+        except (TypeError, ValueError):
+            raise ValueError(f"soft_fraction must be a range (low, high) within [0, 1], got {self.soft_fraction!r}") \
+                from None
         if not 0.0 <= lo <= hi <= 1.0:
             raise ValueError(f"soft_fraction must be a range within [0, 1], got {self.soft_fraction!r}")
         object.__setattr__(self, "soft_fraction", (lo, hi))
@@ -101,7 +108,8 @@ class HierarchicalSpace(SearchSpace):
     def __post_init__(self) -> None:
         for name, low in (("rows", 1), ("columns", 1), ("sub", 2)):
             value = getattr(self, name)
-            if isinstance(value, bool) or int(value) != value or not low <= int(value) <= 32:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                    or int(value) != value or not low <= int(value) <= 32:
                 raise ValueError(f"{name} must be an integer in {low}..32, got {value!r}")
             object.__setattr__(self, name, int(value))
 
@@ -144,7 +152,9 @@ class SpinodoidSpace(SearchSpace):
         if not 0.0 < lo < hi < 1.0:
             raise ValueError(f"rho must be a range (low, high) with 0 < low < high < 1, got {self.rho!r}")
         object.__setattr__(self, "rho", (lo, hi))
-        if isinstance(self.geometry_seed, bool) or int(self.geometry_seed) != self.geometry_seed or self.geometry_seed < 0:
+        seed = self.geometry_seed
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Real) or not math.isfinite(seed) or int(seed) != seed \
+                or seed < 0:
             raise ValueError(f"geometry_seed must be an integer >= 0, got {self.geometry_seed!r}")
         object.__setattr__(self, "geometry_seed", int(self.geometry_seed))
 
@@ -199,6 +209,8 @@ def space_from_config(name: str, settings: Mapping[str, Any] | None = None) -> S
     if name not in SPACE_NAMES:
         raise ValueError(f"unknown design space {name!r}; allowed: {', '.join(SPACE_NAMES)}")
     cls = SPACE_NAMES[name]
+    if settings is not None and not isinstance(settings, Mapping):
+        raise ValueError(f"space_settings must be a JSON object of {name} settings, got {settings!r}")
     settings = dict(settings or {})
     settings.pop("blocks", None)
     allowed = [f for f in cls.__dataclass_fields__]
