@@ -52,6 +52,10 @@ def _history(campaign: Campaign) -> list[tuple[int, int, str, str, list[float]]]
      ({"evaluator": {"kind": "fracture", "options": [1]}},
       "the fracture evaluator's options must be a JSON object of plate settings"),
      ({"budget": float("nan")}, "budget must be an integer >= 1, got nan"),
+     ({"space_settings": {"rows": 2, "columns": 2, "soft_fraction": [0.5, 0.5]}},  # C(4, 2) grids
+      "this checkerboard space holds only 6 different designs, fewer than the budget of 9 solver calls"),
+     ({"space": "hierarchical", "space_settings": {"rows": 1, "columns": 1}},  # iso, stiff-x, stiff-y
+      "this hierarchical space holds only 3 different designs, fewer than the budget of 9 solver calls"),
      ({"strategy": "genetic", "strategy_settings": {"population": float("nan")}},
       "population must be an integer in 4..100000, got nan"),
      ({"objective": {"kind": "metric", "metrics": ["elements"]}}, "elements is not an objective"),

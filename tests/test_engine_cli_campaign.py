@@ -221,3 +221,18 @@ def test_a_campaign_without_values_exports_nothing_and_says_why(tmp_path: Path, 
         assert capsys.readouterr().err == ("matloop: error: campaign 'e' has no design with a value of its objective yet "
                                            "(0 of 0 proposed designs labelled): nothing to export\n")
         assert not (tmp_path / f"e.{suffix}").exists()
+
+
+def test_a_report_of_failed_labels_says_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Status said "labelled 2, failed 2" while the report said "no labelled designs yet", and no command said why."""
+    from engine.campaigns.campaign import Campaign
+    from engine.evaluators.protocol import Evaluation
+
+    config = {"space": "checkerboard", "strategy": "random", "objective": {"kind": "metric", "metrics": ["stiffness"]},
+              "budget": 2, "batch_size": 2, "evaluator": {"kind": "fracture", "fidelity": "fast"}}
+    campaign = Campaign.create(Store(tmp_path), "broken", config)
+    first, second = campaign.ask()
+    campaign.tell({first.id: Evaluation("failed", "the solve diverged"), second.id: Evaluation("failed", "no crack")})
+    capsys.readouterr()
+    assert main(["--store", str(tmp_path), "campaign", "report", "broken"]) == 0
+    assert "no design labelled ok yet: 2 labels failed (no crack; the solve diverged)" in capsys.readouterr().out

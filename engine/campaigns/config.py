@@ -185,9 +185,15 @@ class CampaignConfig:
 
     def check_new(self) -> Built:
         """:meth:`build`, and what only a new campaign is refused for (a stored one stays open to
-        read): a target stiffness beyond reach (Voigt bound), a budget its strategy would spend
+        read): a space of fewer different designs than the budget, a target stiffness beyond reach (Voigt
+        bound), a budget its strategy would spend
         before it searches (``check_budget``, e.g. the Bayesian initial design)."""
         built = self.build()
+        size = built.space.distinct_designs()
+        if size is not None and size < self.budget:
+            raise ValueError(f"this {self.space} space holds only {size} different design{'' if size == 1 else 's'}, "
+                             f"fewer than the budget of {self.budget} solver calls: lower the budget or widen the space "
+                             f"({', '.join(f'{k} {v}' for k, v in built.space.settings().items())})")
         _check_reachable(built.objective, built.space, built.evaluator)
         check_budget = getattr(built.strategy, "check_budget", None)
         if callable(check_budget):

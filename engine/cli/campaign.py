@@ -223,7 +223,10 @@ def _print_best(campaign: Campaign, top: int) -> None:
     """The table of the ``top`` best designs (:func:`best_rows`) and its notes."""
     rows = best_rows(campaign, top)
     if not rows:
-        print("no labelled designs yet")
+        failed = sorted({r.evaluation.reason or "no reason given" for r in campaign.results() if not r.evaluation.ok})
+        count = sum(not r.evaluation.ok for r in campaign.results())
+        print(f"no design labelled ok yet: {count} label{'' if count == 1 else 's'} failed ({'; '.join(failed)})"
+              if failed else "no labelled designs yet")
         return
     widths = [max(14, len(k)) for k in rows[0]]
     print("  ".join(f"{k:>{w}}" for k, w in zip(rows[0], widths)))

@@ -44,6 +44,10 @@ class SearchSpace(ABC):
     def settings(self) -> dict[str, Any]:
         """JSON description (stored with the campaign)."""
 
+    def distinct_designs(self) -> int | None:
+        """How many different designs the space holds; None where they are without number (continuous)."""
+        return None
+
     def check(self, design: Design) -> None:
         """``ValueError`` unless ``design`` belongs to this space."""
         if getattr(design, "space", None) != self.name:
@@ -79,6 +83,12 @@ class GridSpace(SearchSpace):
             raise ValueError(f"soft_fraction must be a range within [0, 1], got {self.soft_fraction!r}")
         object.__setattr__(self, "soft_fraction", (lo, hi))
 
+    def distinct_designs(self) -> int:
+        """Grids of the soft-block counts the fraction range reaches (:meth:`sample` rounds the count)."""
+        cells = self.rows * self.columns
+        lo, hi = self.soft_fraction
+        return sum(math.comb(cells, k) for k in range(round(lo * cells), round(hi * cells) + 1))
+
     def sample(self, n: int, rng: np.random.Generator) -> list[Design]:
         lo, hi = self.soft_fraction
         return [Checkerboard.random(self.rows, self.columns, soft_fraction=float(rng.uniform(lo, hi)), seed=rng)
@@ -112,6 +122,10 @@ class HierarchicalSpace(SearchSpace):
                     or int(value) != value or not low <= int(value) <= 32:
                 raise ValueError(f"{name} must be an integer in {low}..32, got {value!r}")
             object.__setattr__(self, name, int(value))
+
+    def distinct_designs(self) -> int:
+        """Coarse grids of the building blocks."""
+        return len(BUILDING_BLOCKS) ** (self.rows * self.columns)
 
     def sample(self, n: int, rng: np.random.Generator) -> list[Design]:
         return [Hierarchical.random(self.rows, self.columns, self.sub, seed=rng) for _ in range(int(n))]
